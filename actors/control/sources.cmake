@@ -1,0 +1,4 @@
+# actors/control: sources (paths relative to actors/)
+list(APPEND D1_ACTOR_SOURCES
+  control/daemon_config.cpp
+)

@@ -1,0 +1,3 @@
+# actors/resolve: sources (paths relative to actors/)
+list(APPEND D1_ACTOR_SOURCES
+)

@@ -1,0 +1,53 @@
+// Values exchanged with attr_cache, dir_cache and content_cache, and their statistics.
+#pragma once
+
+#include "messages/fs_types.hpp"
+
+#include <caf/meta/type_name.hpp>
+
+#include <cstdint>
+
+namespace d1 {
+
+/// attr_cache's answer: `found` false on a miss or an expired entry.
+struct cached_attr {
+  bool found = false;
+  node_info info;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, cached_attr& x) {
+  return f(caf::meta::type_name("cached_attr"), x.found, x.info);
+}
+
+/// dir_cache's answer: `found` false on a miss or an expired entry.
+struct cached_listing {
+  bool found = false;
+  listing value;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, cached_listing& x) {
+  return f(caf::meta::type_name("cached_listing"), x.found, x.value);
+}
+
+/// Counters a cache reports to Status.
+struct cache_stats {
+  uint64_t entries = 0;        // in memory
+  uint64_t memory_bytes = 0;   // in memory, estimated
+  uint64_t hits = 0;           // served from memory or LMDB
+  uint64_t disk_hits = 0;      // of those, read back from LMDB
+  uint64_t misses = 0;
+  uint64_t expired = 0;
+  uint64_t evictions = 0;      // dropped from memory (still in LMDB)
+  uint64_t writes = 0;         // records written to LMDB
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, cache_stats& x) {
+  return f(caf::meta::type_name("cache_stats"), x.entries, x.memory_bytes, x.hits,
+           x.disk_hits, x.misses, x.expired, x.evictions, x.writes);
+}
+
+
+}  // namespace d1

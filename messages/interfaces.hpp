@@ -1,0 +1,107 @@
+// Every typed actor interface of d1drive, in one place: this header is the map of who
+// talks to whom. Errors travel as caf::error with category "d1" (messages/error.hpp).
+#pragma once
+
+#include "messages/atoms.hpp"
+#include "messages/cache_types.hpp"
+#include "messages/dataone_types.hpp"
+#include "messages/fs_reply.hpp"
+#include "messages/fs_types.hpp"
+#include "messages/http_types.hpp"
+
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include <string>
+#include <vector>
+
+namespace d1 {
+
+// -- network -------------------------------------------------------------------------
+
+/// Performs one HTTP transfer (libcurl multi in one event-loop thread). Any HTTP status is
+/// a response; transport failures are ec::timeout or ec::network.
+using http_client_actor = caf::typed_actor<
+  // Transfers `request`; replies when the whole body has arrived.
+  caf::replies_to<http_request>::with<http_response>>;
+
+// -- DataONE ---------------------------------------------------------------------------
+
+/// Queries the Coordinating Node's Solr index. Identical concurrent queries are sent once.
+using solr_querier_actor = caf::typed_actor<
+  // Runs a select query; Solr errors are ec::http_status with Solr's message.
+  caf::replies_to<select_atom, solr_query>::with<solr_response>,
+  // Returns the index record of one PID; ec::not_found if the index has none.
+  caf::replies_to<record_atom, std::string>::with<solr_record>>;
+
+/// Reads the CN and member-node REST APIs.
+using node_client_actor = caf::typed_actor<
+  // CN meta/{pid}: system metadata; ec::not_found for an unknown PID.
+  caf::replies_to<meta_atom, std::string>::with<system_metadata>,
+  // CN resolve/{pid}: where the bytes are, authoritative node first.
+  caf::replies_to<resolve_atom, std::string>::with<std::vector<object_location>>,
+  // CN formats: the object format list (fetched once, then kept).
+  caf::replies_to<formats_atom>::with<std::vector<object_format>>,
+  // CN node: the node list.
+  caf::replies_to<nodes_atom>::with<std::vector<node_description>>,
+  // Downloads the bytes at `location` into the file at the given path; replies the size.
+  caf::replies_to<fetch_atom, object_location, std::string>::with<uint64_t>>;
+
+/// Object bytes on local disk, verified against their system-metadata checksum.
+using content_cache_actor = caf::typed_actor<
+  // Returns the path of a verified local copy, downloading it first if needed;
+  // ec::checksum_mismatch if the bytes do not match (they are then never served).
+  caf::replies_to<fetch_atom, object_ref>::with<std::string>,
+  caf::replies_to<stats_atom>::with<cache_stats>>;
+
+// -- resolvers -------------------------------------------------------------------------
+
+/// One level of the mount tree (root, flat_space, …): answers for the path segments it
+/// owns and hands the rest to the next level. Error folders are answers, not errors;
+/// a caf::error means "no such entry" (ec::not_found) or an internal failure.
+using resolver_actor = caf::typed_actor<
+  caf::replies_to<get_attr_atom, resolve_request>::with<node_info>,
+  caf::replies_to<get_dir_atom, resolve_request>::with<listing>>;
+
+/// Turns a PID into an object folder (or an error folder) and delegates to the
+/// object_resolver that fits its format type.
+using d1_object_actor = caf::typed_actor<
+  // Attributes of the path below the object whose PID is given; request.depth points at
+  // the first segment below the object folder.
+  caf::replies_to<get_attr_atom, std::string, resolve_request>::with<node_info>,
+  caf::replies_to<get_dir_atom, std::string, resolve_request>::with<listing>,
+  // The descriptor of one PID (system metadata, index record, file name).
+  caf::replies_to<get_atom, std::string>::with<object_descriptor>>;
+
+/// The folder of one known object (science_object; later package).
+using object_resolver_actor = caf::typed_actor<
+  caf::replies_to<get_attr_atom, object_descriptor, resolve_request>::with<node_info>,
+  caf::replies_to<get_dir_atom, object_descriptor, resolve_request>::with<listing>>;
+
+// -- file system -----------------------------------------------------------------------
+
+/// Attributes by mount path: bounded LRU in memory over an LMDB table, TTL per class.
+using attr_cache_actor = caf::typed_actor<
+  caf::replies_to<get_atom, std::string>::with<cached_attr>,
+  caf::reacts_to<put_atom, std::string, node_info>,
+  caf::replies_to<stats_atom>::with<cache_stats>>;
+
+/// Listings by mount path: bounded LRU in memory over an LMDB table, TTL per class.
+using dir_cache_actor = caf::typed_actor<
+  caf::replies_to<get_atom, std::string>::with<cached_listing>,
+  caf::reacts_to<put_atom, std::string, listing>,
+  caf::replies_to<stats_atom>::with<cache_stats>>;
+
+/// Where every FUSE request enters the actor world. Paths are absolute mount paths
+/// ("/FlatSpace/x"); the int32_t is the calling process (0 if unknown).
+using fs_gateway_actor = caf::typed_actor<
+  // Attributes of `name` inside the directory `parent`.
+  caf::reacts_to<lookup_atom, fs_reply_ptr, std::string, std::string, int32_t>,
+  // Attributes of a path whose cached attributes expired.
+  caf::reacts_to<get_attr_atom, fs_reply_ptr, std::string, int32_t>,
+  // The listing of a directory being opened.
+  caf::reacts_to<opendir_atom, fs_reply_ptr, std::string, int32_t>,
+  // A verified local copy of an object whose bytes are being read.
+  caf::reacts_to<read_atom, fs_reply_ptr, object_ref, int32_t>>;
+
+}  // namespace d1

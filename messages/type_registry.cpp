@@ -1,0 +1,51 @@
+// The single registration point for message types (STYLE.md rule 1).
+#include "messages/type_registry.hpp"
+
+#include "messages/cache_types.hpp"
+#include "messages/dataone_types.hpp"
+#include "messages/error.hpp"
+#include "messages/fs_types.hpp"
+#include "messages/http_types.hpp"
+
+namespace d1 {
+
+void add_message_types(caf::actor_system_config& cfg) {
+  cfg.add_message_type<object_ref>("d1.object_ref");
+  cfg.add_message_type<node_info>("d1.node_info");
+  cfg.add_message_type<dir_entry>("d1.dir_entry");
+  cfg.add_message_type<listing>("d1.listing");
+  cfg.add_message_type<resolve_request>("d1.resolve_request");
+  cfg.add_message_type<cached_attr>("d1.cached_attr");
+  cfg.add_message_type<cached_listing>("d1.cached_listing");
+  cfg.add_message_type<cache_stats>("d1.cache_stats");
+  cfg.add_message_type<checksum_value>("d1.checksum_value");
+  cfg.add_message_type<system_metadata>("d1.system_metadata");
+  cfg.add_message_type<object_location>("d1.object_location");
+  cfg.add_message_type<std::vector<object_location>>("d1.object_locations");
+  cfg.add_message_type<object_format>("d1.object_format");
+  cfg.add_message_type<std::vector<object_format>>("d1.object_formats");
+  cfg.add_message_type<node_description>("d1.node_description");
+  cfg.add_message_type<std::vector<node_description>>("d1.node_descriptions");
+  cfg.add_message_type<solr_field>("d1.solr_field");
+  cfg.add_message_type<solr_record>("d1.solr_record");
+  cfg.add_message_type<facet_count>("d1.facet_count");
+  cfg.add_message_type<facet_field_counts>("d1.facet_field_counts");
+  cfg.add_message_type<solr_response>("d1.solr_response");
+  cfg.add_message_type<query_field>("d1.query_field");
+  cfg.add_message_type<solr_query>("d1.solr_query");
+  cfg.add_message_type<object_descriptor>("d1.object_descriptor");
+  cfg.add_message_type<http_header>("d1.http_header");
+  cfg.add_message_type<http_request>("d1.http_request");
+  cfg.add_message_type<http_response>("d1.http_response");
+  cfg.add_error_category(error_category,
+                         [](uint8_t code, caf::atom_value, const caf::message& ctx) {
+                           std::string out = to_string(static_cast<ec>(code));
+                           if (ctx.size() == 1 && ctx.match_element<std::string>(0)) {
+                             out += ": ";
+                             out += ctx.get_as<std::string>(0);
+                           }
+                           return out;
+                         });
+}
+
+}  // namespace d1

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs every Debian package d1drive needs to build, test and run. Idempotent: it only
+# calls apt-get when something is missing (apt-get update first, as a fresh machine needs).
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config git
+  libcaf-dev
+  libfuse3-dev fuse3
+  liblmdb-dev lmdb-utils
+  libssl-dev openssl
+  libcurl4-openssl-dev curl ca-certificates
+  libsimdjson-dev
+  nlohmann-json3-dev
+  libpugixml-dev
+  libtomlplusplus-dev
+  libcli11-dev
+  libspdlog-dev libfmt-dev
+  libtiff-dev libhdf5-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  python3
+  attr procps psmisc
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,3 @@
+# tests/actors (paths relative to tests/)
+list(APPEND D1_TEST_SOURCES
+)

@@ -1,0 +1,3 @@
+# tests/fuse (paths relative to tests/)
+list(APPEND D1_TEST_SOURCES
+)

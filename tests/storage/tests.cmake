@@ -1,0 +1,3 @@
+# tests/storage (paths relative to tests/)
+list(APPEND D1_TEST_SOURCES
+)
