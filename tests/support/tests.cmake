@@ -1,0 +1,4 @@
+# tests/support
+list(APPEND D1_TEST_SOURCES
+  support/actor_fixture_test.cpp
+)
