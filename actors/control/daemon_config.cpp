@@ -1,1 +1,258 @@
-// placeholder: replaced by daemon config loader
+// Loading and validating daemon_config from TOML.
+#include "actors/control/daemon_config.hpp"
+
+#include "messages/error.hpp"
+
+#include <toml++/toml.h>
+
+#include <cstdlib>
+#include <set>
+#include <sstream>
+#include <unistd.h>
+
+namespace d1 {
+
+std::string default_state_dir() {
+  if (geteuid() == 0)
+    return "/var/lib/d1drive";
+  if (auto xdg = std::getenv("XDG_STATE_HOME"); xdg && *xdg)
+    return std::string{xdg} + "/d1drive";
+  if (auto home = std::getenv("HOME"); home && *home)
+    return std::string{home} + "/.local/state/d1drive";
+  return "./d1drive-state";
+}
+
+std::string default_config_path() {
+  if (geteuid() == 0)
+    return "/etc/d1drive/d1drive.toml";
+  if (auto xdg = std::getenv("XDG_CONFIG_HOME"); xdg && *xdg)
+    return std::string{xdg} + "/d1drive/d1drive.toml";
+  if (auto home = std::getenv("HOME"); home && *home)
+    return std::string{home} + "/.config/d1drive/d1drive.toml";
+  return "./d1drive.toml";
+}
+
+namespace {
+
+// Collects type and unknown-key errors while reading one table.
+class reader {
+public:
+  reader(const toml::table& tbl, std::string prefix, std::string file)
+    : tbl_(tbl), prefix_(std::move(prefix)), file_(std::move(file)) {
+  }
+
+  template <class T>
+  void read(const char* key, T& out) {
+    seen_.insert(key);
+    auto node = tbl_.get(key);
+    if (!node)
+      return;
+    using value_type = std::conditional_t<std::is_same_v<T, std::string>, std::string,
+                       std::conditional_t<std::is_floating_point_v<T>, double, int64_t>>;
+    if constexpr (std::is_floating_point_v<T>) {
+      if (auto v = node->value<double>()) {
+        out = static_cast<T>(*v);
+        return;
+      }
+    } else if constexpr (std::is_same_v<T, std::string>) {
+      if (auto v = node->value<std::string>()) {
+        out = *v;
+        return;
+      }
+    } else {
+      if (auto v = node->value<int64_t>()) {
+        if (*v < 0 && std::is_unsigned_v<T>) {
+          fail(key, "must not be negative");
+          return;
+        }
+        out = static_cast<T>(*v);
+        return;
+      }
+    }
+    (void) sizeof(value_type);
+    fail(key, std::is_same_v<T, std::string> ? "must be a string" : "must be a number");
+  }
+
+  const toml::table* sub(const char* key) {
+    seen_.insert(key);
+    auto node = tbl_.get(key);
+    if (!node)
+      return nullptr;
+    if (auto t = node->as_table())
+      return t;
+    fail(key, "must be a table");
+    return nullptr;
+  }
+
+  void reject_unknown() {
+    for (auto& [k, v] : tbl_)
+      if (!seen_.count(std::string{k.str()}))
+        fail(std::string{k.str()}.c_str(), "is not a known key");
+  }
+
+  std::string errors() const {
+    return errors_;
+  }
+
+private:
+  void fail(const char* key, const char* what) {
+    std::ostringstream os;
+    auto node = tbl_.get(key);
+    os << file_;
+    if (node)
+      os << ":" << node->source().begin.line;
+    os << ": " << prefix_ << key << " " << what;
+    if (!errors_.empty())
+      errors_ += "; ";
+    errors_ += os.str();
+  }
+
+  const toml::table& tbl_;
+  std::string prefix_;
+  std::string file_;
+  std::set<std::string> seen_;
+  std::string errors_;
+};
+
+}  // namespace
+
+caf::expected<daemon_config> load_config(const std::string& path, bool required,
+                                         daemon_config cfg) {
+  if (access(path.c_str(), F_OK) != 0) {
+    if (!required)
+      return cfg;
+    return make_error(ec::invalid_argument, "config file " + path + " does not exist");
+  }
+  toml::table root;
+  try {
+    root = toml::parse_file(path);
+  } catch (const toml::parse_error& err) {
+    std::ostringstream os;
+    os << path << ":" << err.source().begin.line << ":" << err.source().begin.column << ": "
+       << err.description();
+    return make_error(ec::invalid_argument, os.str());
+  }
+  std::string errors;
+  auto collect = [&](reader& r) {
+    r.reject_unknown();
+    auto e = r.errors();
+    if (!e.empty())
+      errors += (errors.empty() ? "" : "; ") + e;
+  };
+  reader top{root, "", path};
+  top.read("base_url", cfg.base_url);
+  top.read("state_dir", cfg.state_dir);
+  if (auto net = top.sub("network")) {
+    reader r{*net, "network.", path};
+    r.read("timeout_ms", cfg.timeout_ms);
+    r.read("download_timeout_ms", cfg.download_timeout_ms);
+    r.read("connect_timeout_ms", cfg.connect_timeout_ms);
+    r.read("max_retries", cfg.max_retries);
+    r.read("retry_base_delay_ms", cfg.retry_base_delay_ms);
+    collect(r);
+  }
+  if (auto tls = top.sub("tls")) {
+    reader r{*tls, "tls.", path};
+    r.read("ca_file", cfg.ca_file);
+    r.read("client_cert", cfg.client_cert);
+    r.read("client_key", cfg.client_key);
+    collect(r);
+  }
+  if (auto cache = top.sub("cache")) {
+    reader r{*cache, "cache.", path};
+    uint64_t attr_mb = cfg.attr_cache_memory_bytes >> 20;
+    uint64_t dir_mb = cfg.dir_cache_memory_bytes >> 20;
+    uint64_t content_mb = cfg.content_cache_bytes >> 20;
+    r.read("attr_memory_mb", attr_mb);
+    r.read("dir_memory_mb", dir_mb);
+    r.read("content_mb", content_mb);
+    cfg.attr_cache_memory_bytes = attr_mb << 20;
+    cfg.dir_cache_memory_bytes = dir_mb << 20;
+    cfg.content_cache_bytes = content_mb << 20;
+    if (auto ttl = r.sub("ttl")) {
+      reader t{*ttl, "cache.ttl.", path};
+      t.read("metadata", cfg.ttl.metadata);
+      t.read("search", cfg.ttl.search);
+      t.read("error", cfg.ttl.error);
+      t.read("transient", cfg.ttl.transient);
+      collect(t);
+    }
+    if (auto kt = r.sub("kernel_ttl")) {
+      reader t{*kt, "cache.kernel_ttl.", path};
+      t.read("immutable", cfg.kernel_ttl.immutable);
+      t.read("metadata", cfg.kernel_ttl.metadata);
+      t.read("search", cfg.kernel_ttl.search);
+      t.read("error", cfg.kernel_ttl.error);
+      t.read("transient", cfg.kernel_ttl.transient);
+      collect(t);
+    }
+    collect(r);
+  }
+  if (auto log = top.sub("log")) {
+    reader r{*log, "log.", path};
+    r.read("level", cfg.log_level);
+    r.read("file", cfg.log_file);
+    collect(r);
+  }
+  collect(top);
+  if (!errors.empty())
+    return make_error(ec::invalid_argument, errors);
+  return cfg;
+}
+
+bool is_loopback_url(const std::string& url) {
+  auto scheme_end = url.find("://");
+  if (scheme_end == std::string::npos)
+    return false;
+  auto rest = url.substr(scheme_end + 3);
+  auto at = rest.find('@');
+  auto slash = rest.find('/');
+  if (at != std::string::npos && (slash == std::string::npos || at < slash))
+    rest = rest.substr(at + 1);
+  std::string host;
+  if (!rest.empty() && rest[0] == '[') {
+    auto close = rest.find(']');
+    if (close == std::string::npos)
+      return false;
+    host = rest.substr(1, close - 1);
+  } else {
+    host = rest.substr(0, rest.find_first_of(":/?#"));
+  }
+  if (host == "localhost" || host == "::1")
+    return true;
+  // 127.0.0.0/8 written as a dotted quad.
+  unsigned a, b, c, d;
+  char tail;
+  if (std::sscanf(host.c_str(), "%u.%u.%u.%u%c", &a, &b, &c, &d, &tail) == 4)
+    return a == 127 && b < 256 && c < 256 && d < 256;
+  return false;
+}
+
+caf::error validate(const daemon_config& cfg) {
+  auto& url = cfg.base_url;
+  if (url.rfind("https://", 0) != 0) {
+    if (url.rfind("http://", 0) == 0) {
+      if (!is_loopback_url(url))
+        return make_error(ec::invalid_argument,
+                          "base URL " + url
+                            + ": plain http:// is only allowed for loopback hosts; use https://");
+    } else {
+      return make_error(ec::invalid_argument,
+                        "base URL " + url + " must start with https:// (or http:// on loopback)");
+    }
+  }
+  if (cfg.state_dir.empty())
+    return make_error(ec::invalid_argument, "state_dir is empty");
+  if (cfg.timeout_ms == 0 || cfg.download_timeout_ms == 0 || cfg.connect_timeout_ms == 0)
+    return make_error(ec::invalid_argument, "network timeouts must be positive");
+  if (cfg.ttl.metadata < 0 || cfg.ttl.search < 0 || cfg.ttl.error < 0 || cfg.ttl.transient < 0)
+    return make_error(ec::invalid_argument, "cache TTLs must not be negative");
+  static const std::set<std::string> levels{"trace", "debug", "info", "warn", "error", "off"};
+  if (!levels.count(cfg.log_level))
+    return make_error(ec::invalid_argument,
+                      "log level '" + cfg.log_level
+                        + "' is not one of trace, debug, info, warn, error, off");
+  return {};
+}
+
+}  // namespace d1

@@ -1,3 +1,7 @@
 # actors/resolve: sources (paths relative to actors/)
 list(APPEND D1_ACTOR_SOURCES
+  resolve/root.cpp
+  resolve/flat_space.cpp
+  resolve/d1_object.cpp
+  resolve/science_object.cpp
 )

@@ -1,0 +1,85 @@
+// The daemon's configuration: defaults, the TOML file (toml++), command-line overrides and
+// validation. Every knob an operator can turn is a field here and a key in
+// config/d1drive.toml (documented there and in the README).
+#pragma once
+
+#include <caf/expected.hpp>
+
+#include <cstdint>
+#include <string>
+
+namespace d1 {
+
+/// TTLs in seconds per cache_class; immutable entries never expire, live ones are never
+/// cached.
+struct ttl_config {
+  int64_t metadata = 3600;
+  int64_t search = 600;
+  int64_t error = 60;
+  int64_t transient = 5;
+};
+
+/// Kernel entry/attr timeouts in seconds per cache_class (FUSE caches in the kernel).
+struct kernel_ttl_config {
+  double immutable = 3600;
+  double metadata = 60;
+  double search = 10;
+  double error = 5;
+  double transient = 1;
+};
+
+struct daemon_config {
+  std::string base_url = "https://cn.dataone.org/cn";
+  std::string state_dir;  // default: $XDG_STATE_HOME/d1drive, root: /var/lib/d1drive
+
+  // network
+  uint32_t timeout_ms = 15000;             // one metadata/Solr request
+  uint32_t download_timeout_ms = 600000;   // one object download
+  uint32_t connect_timeout_ms = 10000;
+  uint32_t max_retries = 2;                // transient failures (5xx, reset, timeout)
+  uint32_t retry_base_delay_ms = 200;
+  std::string ca_file;                     // TLS CA bundle (empty: system default)
+  std::string client_cert;                 // client certificate (PEM) for authenticated access
+  std::string client_key;
+
+  // caches
+  uint64_t attr_cache_memory_bytes = 64ull << 20;
+  uint64_t dir_cache_memory_bytes = 128ull << 20;
+  uint64_t content_cache_bytes = 10ull << 30;
+  ttl_config ttl;
+  kernel_ttl_config kernel_ttl;
+
+  // logging
+  std::string log_level = "info";  // trace, debug, info, warn, error, off
+  std::string log_file;            // empty: stderr (foreground) or <state_dir>/d1drive.log
+
+  /// The LMDB environment of the path caches.
+  std::string cache_db_dir() const {
+    return state_dir + "/cache.lmdb";
+  }
+  /// Verified object bytes.
+  std::string content_dir() const {
+    return state_dir + "/content";
+  }
+};
+
+/// The default state directory for the current user (XDG rules; root: /var/lib/d1drive).
+std::string default_state_dir();
+
+/// The default config file path (root: /etc/d1drive/d1drive.toml).
+std::string default_config_path();
+
+/// Reads `path` over the defaults in `cfg`. A missing file at the default path is not an
+/// error (`required` false); a missing explicit file, a TOML syntax error, an unknown key
+/// or a value of the wrong type is ec::invalid_argument naming the file, line and key.
+caf::expected<daemon_config> load_config(const std::string& path, bool required,
+                                         daemon_config cfg = {});
+
+/// Checks a complete configuration: plain http:// only for loopback hosts, positive
+/// timeouts, a non-empty state dir. Returns an empty error when valid.
+caf::error validate(const daemon_config& cfg);
+
+/// True for URLs whose host is 127.0.0.0/8, ::1 or localhost.
+bool is_loopback_url(const std::string& url);
+
+}  // namespace d1

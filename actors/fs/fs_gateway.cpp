@@ -1,0 +1,156 @@
+// fs_gateway: cache first, then the resolvers; every reply goes out exactly once.
+#include "actors/fs/fs_gateway.hpp"
+
+#include "messages/error.hpp"
+#include "messages/path_codec.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <functional>
+
+namespace d1 {
+
+namespace {
+
+using self_ptr = fs_gateway_actor::stateful_pointer<fs_gateway_state>;
+using std::chrono::milliseconds;
+
+// Cache actors answer from memory or a local LMDB read: if they take longer than this,
+// something is wrong and the resolvers are asked instead.
+constexpr milliseconds cache_timeout{2000};
+
+milliseconds resolve_timeout(const fs_gateway_state& st) {
+  // The resolvers bound their own network work by timeout_ms and then answer with an
+  // error folder; this outer bound only catches a resolver that died.
+  return milliseconds(st.config.timeout_ms * 2 + 1000);
+}
+
+void resolve_attr(self_ptr self, const std::string& path, int32_t pid,
+                  std::function<void(caf::expected<node_info>)> done) {
+  self->request(self->state.attrs, cache_timeout, get_atom::value, path)
+    .then(
+      [=](cached_attr& hit) {
+        if (hit.found) {
+          done(std::move(hit.info));
+          return;
+        }
+        ++self->state.counters.resolved;
+        resolve_request req{split_path(path), 0, pid};
+        self->request(self->state.root, resolve_timeout(self->state), get_attr_atom::value, req)
+          .then(
+            [=](node_info& info) {
+              if (info.cache != cache_class::live)
+                self->send(self->state.attrs, put_atom::value, path, info);
+              done(std::move(info));
+            },
+            [=](caf::error& err) {
+              if (code_of(err) != ec::not_found) {
+                ++self->state.counters.errors;
+                spdlog::warn("fs_gateway: attributes of {}: {}", path, describe(err));
+              }
+              done(std::move(err));
+            });
+      },
+      [=](caf::error& err) {
+        spdlog::error("fs_gateway: attr_cache failed for {}: {}", path, describe(err));
+        done(std::move(err));
+      });
+}
+
+void resolve_listing(self_ptr self, const std::string& path, int32_t pid,
+                     std::function<void(caf::expected<listing>)> done) {
+  self->request(self->state.dirs, cache_timeout, get_atom::value, path)
+    .then(
+      [=](cached_listing& hit) {
+        if (hit.found) {
+          done(std::move(hit.value));
+          return;
+        }
+        ++self->state.counters.resolved;
+        resolve_request req{split_path(path), 0, pid};
+        self->request(self->state.root, resolve_timeout(self->state), get_dir_atom::value, req)
+          .then(
+            [=](listing& result) {
+              if (result.cache != cache_class::live)
+                self->send(self->state.dirs, put_atom::value, path, result);
+              // A lookup right after a listing should not resolve again.
+              for (auto& e : result.entries)
+                if (e.info.cache != cache_class::live)
+                  self->send(self->state.attrs, put_atom::value, child_path(path, e.name),
+                             e.info);
+              done(std::move(result));
+            },
+            [=](caf::error& err) {
+              ++self->state.counters.errors;
+              spdlog::warn("fs_gateway: listing of {}: {}", path, describe(err));
+              done(std::move(err));
+            });
+      },
+      [=](caf::error& err) {
+        spdlog::error("fs_gateway: dir_cache failed for {}: {}", path, describe(err));
+        done(std::move(err));
+      });
+}
+
+}  // namespace
+
+fs_gateway_actor::behavior_type
+fs_gateway(fs_gateway_actor::stateful_pointer<fs_gateway_state> self, fs_gateway_config config,
+           attr_cache_actor attrs, dir_cache_actor dirs, resolver_actor root,
+           content_cache_actor content) {
+  auto& st = self->state;
+  st.config = config;
+  st.attrs = std::move(attrs);
+  st.dirs = std::move(dirs);
+  st.root = std::move(root);
+  st.content = std::move(content);
+  return {
+    [=](lookup_atom, fs_reply_ptr reply, const std::string& parent, const std::string& name,
+        int32_t pid) {
+      ++self->state.counters.lookups;
+      if (is_os_probe_name(name)) {
+        ++self->state.counters.probe_names;
+        reply->error(make_error(ec::not_found, "name probed by the OS"));
+        return;
+      }
+      resolve_attr(self, child_path(parent, name), pid, [reply](caf::expected<node_info> r) {
+        if (r)
+          reply->entry(*r);
+        else
+          reply->error(r.error());
+      });
+    },
+    [=](get_attr_atom, fs_reply_ptr reply, const std::string& path, int32_t pid) {
+      ++self->state.counters.getattrs;
+      resolve_attr(self, path, pid, [reply](caf::expected<node_info> r) {
+        if (r)
+          reply->attr(*r);
+        else
+          reply->error(r.error());
+      });
+    },
+    [=](opendir_atom, fs_reply_ptr reply, const std::string& path, int32_t pid) {
+      ++self->state.counters.opendirs;
+      resolve_listing(self, path, pid, [reply](caf::expected<listing> r) {
+        if (r)
+          reply->directory(std::move(*r));
+        else
+          reply->error(r.error());
+      });
+    },
+    [=](read_atom, fs_reply_ptr reply, const object_ref& obj, int32_t) {
+      ++self->state.counters.reads;
+      self->request(self->state.content, milliseconds(self->state.config.download_timeout_ms),
+                    fetch_atom::value, obj)
+        .then([reply](std::string& local_path) { reply->local_file(local_path); },
+              [=](caf::error& err) {
+                ++self->state.counters.errors;
+                spdlog::error("read of '{}' refused: {}", obj.pid, describe(err));
+                reply->error(err);
+              });
+    },
+  };
+}
+
+}  // namespace d1

@@ -1,0 +1,42 @@
+// fs_gateway: where every FUSE request enters the actor world. It answers from attr_cache
+// and dir_cache when it can, asks the resolver chain (root …) otherwise, stores what it
+// learned, and replies through the fs_reply handle the request carried.
+#pragma once
+
+#include "messages/interfaces.hpp"
+
+#include <cstdint>
+
+namespace d1 {
+
+struct fs_gateway_config {
+  uint32_t timeout_ms = 15000;            // resolvers answer (or give an error folder) by then
+  uint32_t download_timeout_ms = 600000;  // one object download and verification
+};
+
+struct fs_gateway_counters {
+  uint64_t lookups = 0;
+  uint64_t getattrs = 0;
+  uint64_t opendirs = 0;
+  uint64_t reads = 0;
+  uint64_t probe_names = 0;    // answered ENOENT without a query
+  uint64_t resolved = 0;       // answered by the resolvers (cache misses)
+  uint64_t errors = 0;
+};
+
+struct fs_gateway_state {
+  static constexpr const char* name = "fs_gateway";
+  fs_gateway_config config;
+  attr_cache_actor attrs;
+  dir_cache_actor dirs;
+  resolver_actor root;
+  content_cache_actor content;
+  fs_gateway_counters counters;
+};
+
+fs_gateway_actor::behavior_type
+fs_gateway(fs_gateway_actor::stateful_pointer<fs_gateway_state> self, fs_gateway_config config,
+           attr_cache_actor attrs, dir_cache_actor dirs, resolver_actor root,
+           content_cache_actor content);
+
+}  // namespace d1

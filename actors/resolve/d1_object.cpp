@@ -1,0 +1,219 @@
+// d1_object: descriptor fetching (meta + record + formats, in parallel), coalescing, and
+// error folders for PIDs that cannot be resolved.
+#include "actors/resolve/d1_object.hpp"
+
+#include "messages/error.hpp"
+#include "messages/error_folder.hpp"
+#include "messages/path_codec.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <memory>
+
+namespace d1 {
+
+namespace {
+
+using self_ptr = d1_object_actor::stateful_pointer<d1_object_state>;
+
+// Joins the three requests that make a descriptor.
+struct descriptor_join {
+  std::string pid;
+  int pending = 3;
+  caf::error failure;
+  system_metadata meta;
+  bool indexed = false;
+  solr_record record;
+  std::vector<object_format> formats;
+};
+
+void finish(self_ptr self, const std::string& pid, caf::expected<object_descriptor> result) {
+  auto& st = self->state;
+  if (result) {
+    st.lru.push_front(*result);
+    st.by_pid[pid] = st.lru.begin();
+    while (st.lru.size() > st.config.max_descriptors) {
+      st.by_pid.erase(st.lru.back().pid);
+      st.lru.pop_back();
+    }
+  } else {
+    spdlog::info("d1_object: cannot resolve '{}': {}", pid, describe(result.error()));
+  }
+  auto waiters = std::move(st.in_flight[pid]);
+  st.in_flight.erase(pid);
+  for (auto& callback : waiters)
+    callback(result);
+}
+
+void complete(self_ptr self, const std::shared_ptr<descriptor_join>& j) {
+  if (--j->pending > 0)
+    return;
+  if (j->failure) {
+    finish(self, j->pid, j->failure);
+    return;
+  }
+  object_descriptor desc;
+  desc.pid = j->pid;
+  desc.sysmeta = std::move(j->meta);
+  desc.indexed = j->indexed;
+  desc.record = std::move(j->record);
+  desc.format_type = desc.indexed ? desc.record.first("formatType") : std::string{};
+  if (desc.format_type.empty())
+    for (auto& f : j->formats)
+      if (f.id == desc.sysmeta.format_id)
+        desc.format_type = f.type;
+  desc.file_name = object_file_name(desc, j->formats);
+  finish(self, j->pid, std::move(desc));
+}
+
+// Calls `done` with the descriptor of `pid`, fetching it unless it is known or already
+// being fetched.
+void with_descriptor(self_ptr self, const std::string& pid,
+                     d1_object_state::descriptor_callback done) {
+  auto& st = self->state;
+  if (auto i = st.by_pid.find(pid); i != st.by_pid.end()) {
+    st.lru.splice(st.lru.begin(), st.lru, i->second);
+    done(*i->second);
+    return;
+  }
+  auto& waiters = st.in_flight[pid];
+  waiters.push_back(std::move(done));
+  if (waiters.size() > 1)
+    return;  // coalesced with the fetch in flight
+  ++st.fetches;
+  auto j = std::make_shared<descriptor_join>();
+  j->pid = pid;
+  auto timeout = std::chrono::milliseconds(st.config.timeout_ms);
+  auto fail = [=](caf::error err) {
+    if (!j->failure)
+      j->failure = std::move(err);
+    complete(self, j);
+  };
+  self->request(st.nodes, timeout, meta_atom::value, pid)
+    .then(
+      [=](system_metadata& m) {
+        j->meta = std::move(m);
+        complete(self, j);
+      },
+      fail);
+  self->request(st.solr, timeout, record_atom::value, pid)
+    .then(
+      [=](solr_record& r) {
+        j->indexed = true;
+        j->record = std::move(r);
+        complete(self, j);
+      },
+      [=](caf::error& err) {
+        // Not indexed (yet) is normal for fresh objects; any other failure is not.
+        if (code_of(err) == ec::not_found)
+          complete(self, j);
+        else
+          fail(std::move(err));
+      });
+  self->request(st.nodes, timeout, formats_atom::value)
+    .then(
+      [=](std::vector<object_format>& f) {
+        j->formats = std::move(f);
+        complete(self, j);
+      },
+      fail);
+}
+
+std::string path_upto(const resolve_request& req, size_t n) {
+  std::vector<std::string> head(req.segments.begin(),
+                                req.segments.begin() + std::min(n, req.segments.size()));
+  return join_path(head);
+}
+
+problem object_problem(const caf::error& err, const std::string& pid,
+                       const resolve_request& req) {
+  return problem_from_error(err, "object '" + pid + "'", path_upto(req, req.depth));
+}
+
+}  // namespace
+
+std::string object_file_name(const object_descriptor& desc,
+                             const std::vector<object_format>& formats) {
+  std::string name = desc.indexed ? desc.record.first("fileName") : std::string{};
+  if (name.empty())
+    name = desc.sysmeta.file_name;
+  if (!name.empty()) {
+    name = escape_segment(name);
+  } else {
+    name = escape_segment(desc.pid);
+    for (auto& f : formats) {
+      if (f.id == desc.sysmeta.format_id && !f.extension.empty()) {
+        auto ext = "." + f.extension;
+        if (name.size() < ext.size() || name.compare(name.size() - ext.size(), ext.size(), ext))
+          name += ext;
+        break;
+      }
+    }
+  }
+  if (name == "system.xml" || name == "search_fields.txt")
+    name = "data_" + name;
+  if (name.size() > 255)
+    name = shorten_segment(name);
+  return name;
+}
+
+d1_object_actor::behavior_type d1_object(d1_object_actor::stateful_pointer<d1_object_state> self,
+                                         d1_object_config config, node_client_actor nodes,
+                                         solr_querier_actor solr,
+                                         object_resolver_actor science) {
+  self->state.config = config;
+  self->state.nodes = std::move(nodes);
+  self->state.solr = std::move(solr);
+  self->state.science = std::move(science);
+  return {
+    [=](get_attr_atom, const std::string& pid,
+        const resolve_request& req) {
+      auto rp = self->make_response_promise<node_info>();
+      with_descriptor(self, pid, [=](caf::expected<object_descriptor> desc) mutable {
+          if (desc) {
+            rp.delegate(self->state.science, get_attr_atom::value, std::move(*desc), req);
+          } else {
+            auto p = object_problem(desc.error(), pid, req);
+            if (req.remaining() == 0)
+              rp.deliver(error_folder_attr(p));
+            else if (req.remaining() == 1) {
+              auto child = error_folder_child(p, req.current());
+              if (child)
+                rp.deliver(std::move(*child));
+              else
+                rp.deliver(child.error());
+            }
+            else
+              rp.deliver(make_error(ec::not_found, "below an error folder"));
+          }
+        });
+      return rp;
+    },
+    [=](get_dir_atom, const std::string& pid,
+        const resolve_request& req) {
+      auto rp = self->make_response_promise<listing>();
+      with_descriptor(self, pid, [=](caf::expected<object_descriptor> desc) mutable {
+        if (desc)
+          rp.delegate(self->state.science, get_dir_atom::value, std::move(*desc), req);
+        else if (req.remaining() == 0)
+          rp.deliver(error_folder_listing(object_problem(desc.error(), pid, req)));
+        else
+          rp.deliver(make_error(ec::not_found, "below an error folder"));
+      });
+      return rp;
+    },
+    [=](get_atom, const std::string& pid) {
+      auto rp = self->make_response_promise<object_descriptor>();
+      with_descriptor(self, pid, [=](caf::expected<object_descriptor> desc) mutable {
+        if (desc)
+          rp.deliver(std::move(*desc));
+        else
+          rp.deliver(desc.error());
+      });
+      return rp;
+    },
+  };
+}
+
+}  // namespace d1

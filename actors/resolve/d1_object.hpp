@@ -1,0 +1,49 @@
+// d1_object: from a PID to everything needed to show its folder (system metadata from the
+// CN, the Solr record, the file name), fetched once per PID with concurrent requests
+// coalesced, then handed to the object resolver that fits the object's format type.
+#pragma once
+
+#include "messages/interfaces.hpp"
+
+#include <caf/typed_response_promise.hpp>
+
+#include <functional>
+#include <list>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace d1 {
+
+struct d1_object_config {
+  uint32_t timeout_ms = 15000;  // the user-facing bound on resolving one PID
+  size_t max_descriptors = 10000;
+};
+
+struct d1_object_state {
+  static constexpr const char* name = "d1_object";
+  d1_object_config config;
+  node_client_actor nodes;
+  solr_querier_actor solr;
+  object_resolver_actor science;
+  // Descriptors in memory, most recently used first (PIDs are immutable: no expiry).
+  std::list<object_descriptor> lru;
+  std::unordered_map<std::string, std::list<object_descriptor>::iterator> by_pid;
+  // Requests waiting for a descriptor that is being fetched.
+  using descriptor_callback = std::function<void(caf::expected<object_descriptor>)>;
+  std::unordered_map<std::string, std::vector<descriptor_callback>> in_flight;
+  uint64_t fetches = 0;
+};
+
+/// The name the object's bytes get in its folder: the Solr fileName, else the system
+/// metadata fileName, else the escaped PID plus the extension of its format. Always one
+/// valid path segment, never "system.xml" or "search_fields.txt".
+std::string object_file_name(const object_descriptor& desc,
+                             const std::vector<object_format>& formats);
+
+d1_object_actor::behavior_type d1_object(d1_object_actor::stateful_pointer<d1_object_state> self,
+                                         d1_object_config config, node_client_actor nodes,
+                                         solr_querier_actor solr,
+                                         object_resolver_actor science);
+
+}  // namespace d1

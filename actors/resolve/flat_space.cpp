@@ -1,0 +1,95 @@
+// FlatSpace: unescapes the PID segment; a malformed segment is an error folder.
+#include "actors/resolve/flat_space.hpp"
+
+#include "messages/error.hpp"
+#include "messages/error_folder.hpp"
+#include "messages/path_codec.hpp"
+
+#include <algorithm>
+
+namespace d1 {
+
+namespace {
+
+node_info folder_attr() {
+  node_info info;
+  info.kind = entry_kind::directory;
+  info.cache = cache_class::immutable;
+  return info;
+}
+
+// A visited PID may since have failed to resolve: list it with a short-lived class so
+// the cached attributes never outlive what the object resolver says about it.
+node_info visited_attr() {
+  auto info = folder_attr();
+  info.cache = cache_class::search;
+  return info;
+}
+
+std::string path_upto(const resolve_request& req, size_t n) {
+  std::vector<std::string> head(req.segments.begin(),
+                                req.segments.begin() + std::min(n, req.segments.size()));
+  return join_path(head);
+}
+
+void remember(flat_space_state& st, const std::string& pid) {
+  auto i = std::find(st.visited.begin(), st.visited.end(), pid);
+  if (i != st.visited.end())
+    st.visited.erase(i);
+  st.visited.push_front(pid);
+  while (st.visited.size() > st.max_visited)
+    st.visited.pop_back();
+}
+
+}  // namespace
+
+resolver_actor::behavior_type flat_space(resolver_actor::stateful_pointer<flat_space_state> self,
+                                         d1_object_actor objects, size_t max_visited) {
+  self->state.objects = std::move(objects);
+  self->state.max_visited = max_visited;
+  return {
+    [=](get_attr_atom, const resolve_request& req) -> caf::result<node_info> {
+      if (req.remaining() == 0)
+        return folder_attr();
+      auto pid = unescape_segment(req.current());
+      if (!pid) {
+        auto p = problem_from_error(pid.error(), "segment '" + req.current() + "'",
+                                    path_upto(req, req.depth + 1));
+        if (req.remaining() == 1)
+          return error_folder_attr(p);
+        if (req.remaining() == 2) {
+          auto child = error_folder_child(p, req.segments[req.depth + 1]);
+          if (!child)
+            return child.error();
+          return std::move(*child);
+        }
+        return make_error(ec::not_found, "below an error folder");
+      }
+      if (req.remaining() == 1)
+        remember(self->state, *pid);
+      return self->delegate(self->state.objects, get_attr_atom::value, *pid, req.next());
+    },
+    [=](get_dir_atom, const resolve_request& req) -> caf::result<listing> {
+      if (req.remaining() == 0) {
+        listing out;
+        out.cache = cache_class::live;
+        for (auto& pid : self->state.visited)
+          out.entries.push_back(dir_entry{escape_segment(pid), visited_attr()});
+        return out;
+      }
+      auto pid = unescape_segment(req.current());
+      if (!pid) {
+        auto p = problem_from_error(pid.error(), "segment '" + req.current() + "'",
+                                    path_upto(req, req.depth + 1));
+        if (req.remaining() == 1)
+          return error_folder_listing(p);
+        return make_error(ec::not_found, "below an error folder");
+      }
+      if (req.remaining() == 1)
+        remember(self->state, *pid);
+      return self->delegate(self->state.objects, get_dir_atom::value, *pid, req.next());
+    },
+  };
+}
+
+}  // namespace d1
