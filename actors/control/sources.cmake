@@ -1,4 +1,5 @@
 # actors/control: sources (paths relative to actors/)
 list(APPEND D1_ACTOR_SOURCES
   control/daemon_config.cpp
+  control/daemon.cpp
 )

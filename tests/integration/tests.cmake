@@ -1,3 +1,6 @@
 # tests/integration (paths relative to tests/)
 list(APPEND D1_TEST_SOURCES
+  integration/harness.cpp
+  integration/mount_test.cpp
+  integration/restart_test.cpp
 )

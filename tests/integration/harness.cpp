@@ -1,0 +1,240 @@
+// Integration harness: processes, temp dirs and shell commands for the mount tests.
+#include "tests/integration/harness.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <array>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <signal.h>
+#include <sstream>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+namespace d1::integration {
+
+std::string source_dir() {
+  return D1_SOURCE_DIR;
+}
+
+std::string binary_dir() {
+  return D1_BINARY_DIR;
+}
+
+std::string fixtures_dir() {
+  std::string dir;
+  if (auto env = std::getenv("D1_FIXTURES"); env && *env)
+    dir = env;
+  else
+    dir = source_dir() + "/../shared/fixtures/dataone";
+  struct stat st;
+  if (::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+    return dir;
+  return {};
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in{path, std::ios::binary};
+  std::ostringstream os;
+  os << in.rdbuf();
+  return os.str();
+}
+
+std::string quote(const std::string& text) {
+  std::string out = "'";
+  for (char c : text) {
+    if (c == '\'')
+      out += "'\\''";
+    else
+      out += c;
+  }
+  return out + "'";
+}
+
+command_result sh(const std::string& command, int timeout_seconds) {
+  command_result result;
+  char out_tmpl[] = "/tmp/d1it-out-XXXXXX";
+  char err_tmpl[] = "/tmp/d1it-err-XXXXXX";
+  int out_fd = mkstemp(out_tmpl);
+  int err_fd = mkstemp(err_tmpl);
+  close(out_fd);
+  close(err_fd);
+  auto full = "timeout -k 5 " + std::to_string(timeout_seconds) + " /bin/sh -c "
+              + quote(command) + " >" + out_tmpl + " 2>" + err_tmpl + " </dev/null";
+  int rc = std::system(full.c_str());
+  result.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : 128 + WTERMSIG(rc);
+  result.out = read_file(out_tmpl);
+  result.err = read_file(err_tmpl);
+  unlink(out_tmpl);
+  unlink(err_tmpl);
+  return result;
+}
+
+temp_dir::temp_dir() {
+  char tmpl[] = "/tmp/d1drive-it-XXXXXX";
+  path_ = mkdtemp(tmpl);
+}
+
+temp_dir::~temp_dir() {
+  // Unmount anything a failed test left below, then remove the tree.
+  sh("grep -o ' " + path_ + "[^ ]*' /proc/self/mounts | xargs -r -n1 umount -l", 20);
+  sh("rm -rf " + quote(path_), 60);
+}
+
+test_node::test_node(const std::string& work_dir, const std::vector<std::string>& args)
+  : dir_(work_dir), log_(work_dir + "/node.log") {
+  auto port_file = work_dir + "/node.port";
+  auto script = source_dir() + "/tools/d1-test-node/d1-test-node";
+  std::vector<std::string> argv{"python3", script, "--port", "0", "--port-file", port_file,
+                                "--log", log_};
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto out_path = work_dir + "/node.out";
+  pid_ = fork();
+  if (pid_ == 0) {
+    FILE* out = std::fopen(out_path.c_str(), "w");
+    if (out) {
+      dup2(fileno(out), 1);
+      dup2(fileno(out), 2);
+    }
+    std::vector<char*> cargs;
+    for (auto& a : argv)
+      cargs.push_back(const_cast<char*>(a.c_str()));
+    cargs.push_back(nullptr);
+    execvp("python3", cargs.data());
+    _exit(127);
+  }
+  // Bounded wait for the port file (a 100k synthetic corpus takes a few seconds).
+  for (int i = 0; i < 600; ++i) {
+    auto text = read_file(port_file);
+    if (!text.empty() && text.back() == '\n')
+      text.pop_back();
+    if (!text.empty()) {
+      port_ = std::atoi(text.c_str());
+      if (port_ > 0)
+        return;
+    }
+    int status;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  stop();
+}
+
+test_node::~test_node() {
+  stop();
+}
+
+void test_node::stop() {
+  if (pid_ <= 0)
+    return;
+  kill(pid_, SIGTERM);
+  for (int i = 0; i < 50; ++i) {
+    int status;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  kill(pid_, SIGKILL);
+  waitpid(pid_, nullptr, 0);
+  pid_ = -1;
+}
+
+std::string test_node::cn_url() const {
+  return "http://127.0.0.1:" + std::to_string(port_) + "/cn";
+}
+
+std::string test_node::mn_url() const {
+  return "http://127.0.0.1:" + std::to_string(port_) + "/mn";
+}
+
+size_t test_node::request_count() const {
+  std::ifstream in{log_};
+  std::string line;
+  size_t n = 0;
+  while (std::getline(in, line)) {
+    auto doc = nlohmann::json::parse(line, nullptr, false);
+    if (doc.is_discarded())
+      continue;
+    if (doc.value("side", "") != "control")
+      ++n;
+  }
+  return n;
+}
+
+void test_node::add_fault(const std::string& json) {
+  sh("curl -sf -X POST -H 'Content-Type: application/json' --data " + quote(json) + " "
+       + quote("http://127.0.0.1:" + std::to_string(port_) + "/_faults"),
+     10);
+}
+
+void test_node::clear_faults() {
+  sh("curl -sf -X DELETE " + quote("http://127.0.0.1:" + std::to_string(port_) + "/_faults"),
+     10);
+}
+
+mounted_drive::mounted_drive(const std::string& work_dir, const std::string& base_url,
+                             const std::string& state_dir, const std::string& extra_config)
+  : mountpoint_(work_dir + "/mnt"), state_dir_(state_dir) {
+  ::mkdir(mountpoint_.c_str(), 0755);
+  auto config = work_dir + "/d1drive.toml";
+  std::ofstream{config} << extra_config;
+  auto r = sh(binary_dir() + "/d1drive mount " + quote(mountpoint_) + " --base-url "
+                + quote(base_url) + " --state-dir " + quote(state_dir) + " --config "
+                + quote(config) + " --daemon",
+              60);
+  mount_output_ = r.out + r.err;
+  live_ = r.status == 0;
+}
+
+mounted_drive::~mounted_drive() {
+  if (live_)
+    unmount();
+}
+
+int mounted_drive::unmount() {
+  auto r = sh(binary_dir() + "/d1drive unmount " + quote(mountpoint_), 60);
+  if (r.status != 0)
+    sh("fusermount3 -u " + quote(mountpoint_) + " || umount -l " + quote(mountpoint_), 20);
+  live_ = false;
+  return r.status;
+}
+
+std::string mounted_drive::log() const {
+  return read_file(state_dir_ + "/d1drive.log");
+}
+
+std::string segment_for(const std::string& pid) {
+  // DESIGN.md: % → %25, / → %2F, a leading @ or # escaped, "." and ".." escaped.
+  std::string out;
+  for (size_t i = 0; i < pid.size(); ++i) {
+    char c = pid[i];
+    if (c == '%')
+      out += "%25";
+    else if (c == '/')
+      out += "%2F";
+    else if (i == 0 && c == '@')
+      out += "%40";
+    else if (i == 0 && c == '#')
+      out += "%23";
+    else if (c == '\0')
+      out += "%00";
+    else
+      out += c;
+  }
+  if (pid == ".")
+    return "%2E";
+  if (pid == "..")
+    return "%2E%2E";
+  return out;
+}
+
+}  // namespace d1::integration

@@ -1,0 +1,1 @@
+"""Unit tests of d1-test-node (standard library unittest)."""
