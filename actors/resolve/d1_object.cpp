@@ -39,6 +39,9 @@ void finish(self_ptr self, const std::string& pid, caf::expected<object_descript
     }
   } else {
     spdlog::info("d1_object: cannot resolve '{}': {}", pid, describe(result.error()));
+    if (st.failures.size() > st.config.max_descriptors)
+      st.failures.clear();  // a bound, not a policy: failures are cheap to recompute
+    st.failures[pid] = {result.error(), self->clock().now()};
   }
   auto waiters = std::move(st.in_flight[pid]);
   st.in_flight.erase(pid);
@@ -76,6 +79,13 @@ void with_descriptor(self_ptr self, const std::string& pid,
     st.lru.splice(st.lru.begin(), st.lru, i->second);
     done(*i->second);
     return;
+  }
+  if (auto i = st.failures.find(pid); i != st.failures.end()) {
+    if (self->clock().now() - i->second.second < st.config.failure_ttl) {
+      done(i->second.first);
+      return;
+    }
+    st.failures.erase(i);
   }
   auto& waiters = st.in_flight[pid];
   waiters.push_back(std::move(done));
@@ -153,9 +163,7 @@ std::string object_file_name(const object_descriptor& desc,
   }
   if (name == "system.xml" || name == "search_fields.txt")
     name = "data_" + name;
-  if (name.size() > 255)
-    name = shorten_segment(name);
-  return name;
+  return shorten_segment(name);  // unchanged unless longer than NAME_MAX
 }
 
 d1_object_actor::behavior_type d1_object(d1_object_actor::stateful_pointer<d1_object_state> self,

@@ -5,7 +5,11 @@
 
 #include "messages/interfaces.hpp"
 
+#include <caf/actor_clock.hpp>
+#include <caf/timespan.hpp>
 #include <caf/typed_response_promise.hpp>
+
+#include <chrono>
 
 #include <functional>
 #include <list>
@@ -18,6 +22,9 @@ namespace d1 {
 struct d1_object_config {
   uint32_t timeout_ms = 15000;  // the user-facing bound on resolving one PID
   size_t max_descriptors = 10000;
+  // A PID that failed to resolve is not asked for again this soon: a lookup followed by a
+  // listing of its error folder costs one round of requests, not two.
+  caf::timespan failure_ttl = std::chrono::seconds(2);
 };
 
 struct d1_object_state {
@@ -32,6 +39,8 @@ struct d1_object_state {
   // Requests waiting for a descriptor that is being fetched.
   using descriptor_callback = std::function<void(caf::expected<object_descriptor>)>;
   std::unordered_map<std::string, std::vector<descriptor_callback>> in_flight;
+  // Recent failures: PID → (error, when it happened).
+  std::unordered_map<std::string, std::pair<caf::error, caf::actor_clock::time_point>> failures;
   uint64_t fetches = 0;
 };
 

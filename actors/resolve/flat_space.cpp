@@ -65,9 +65,19 @@ resolver_actor::behavior_type flat_space(resolver_actor::stateful_pointer<flat_s
         }
         return make_error(ec::not_found, "below an error folder");
       }
-      if (req.remaining() == 1)
-        remember(self->state, *pid);
-      return self->delegate(self->state.objects, get_attr_atom::value, *pid, req.next());
+      if (req.remaining() > 1)
+        return self->delegate(self->state.objects, get_attr_atom::value, *pid, req.next());
+      // The object folder itself: remember it as visited once it proved to be an object.
+      auto rp = self->make_response_promise<node_info>();
+      self->request(self->state.objects, caf::infinite, get_attr_atom::value, *pid, req.next())
+        .then(
+          [=, pid = *pid](node_info& info) mutable {
+            if (info.cache != cache_class::error && info.cache != cache_class::transient)
+              remember(self->state, pid);
+            rp.deliver(std::move(info));
+          },
+          [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
+      return rp;
     },
     [=](get_dir_atom, const resolve_request& req) -> caf::result<listing> {
       if (req.remaining() == 0) {
@@ -85,8 +95,6 @@ resolver_actor::behavior_type flat_space(resolver_actor::stateful_pointer<flat_s
           return error_folder_listing(p);
         return make_error(ec::not_found, "below an error folder");
       }
-      if (req.remaining() == 1)
-        remember(self->state, *pid);
       return self->delegate(self->state.objects, get_dir_atom::value, *pid, req.next());
     },
   };
