@@ -86,13 +86,17 @@ using object_resolver_actor = caf::typed_actor<
 using attr_cache_actor = caf::typed_actor<
   caf::replies_to<get_atom, std::string>::with<cached_attr>,
   caf::reacts_to<put_atom, std::string, node_info>,
-  caf::replies_to<stats_atom>::with<cache_stats>>;
+  caf::replies_to<stats_atom>::with<cache_stats>,
+  // Writes pending records to LMDB now (they are otherwise batched for up to 50 ms).
+  caf::reacts_to<flush_atom>>;
 
 /// Listings by mount path: bounded LRU in memory over an LMDB table, TTL per class.
 using dir_cache_actor = caf::typed_actor<
   caf::replies_to<get_atom, std::string>::with<cached_listing>,
   caf::reacts_to<put_atom, std::string, listing>,
-  caf::replies_to<stats_atom>::with<cache_stats>>;
+  caf::replies_to<stats_atom>::with<cache_stats>,
+  // Writes pending records to LMDB now (they are otherwise batched for up to 50 ms).
+  caf::reacts_to<flush_atom>>;
 
 /// Where every FUSE request enters the actor world. Paths are absolute mount paths
 /// ("/FlatSpace/x"); the int32_t is the calling process (0 if unknown).

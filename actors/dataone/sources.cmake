@@ -1,3 +1,11 @@
 # actors/dataone: sources (paths relative to actors/)
 list(APPEND D1_ACTOR_SOURCES
+  dataone/dataone_xml.cpp
+  dataone/solr_json.cpp
+  dataone/http_retry.cpp
+  dataone/node_client.cpp
+  dataone/solr_querier.cpp
+  dataone/checksum.cpp
+  dataone/http_client.cpp
+  dataone/content_cache.cpp
 )

@@ -26,6 +26,24 @@ node_info visited_attr() {
   return info;
 }
 
+// The name of a PID in the FlatSpace listing: escaped, and shortened past NAME_MAX.
+std::string listed_name(const std::string& pid) {
+  return shorten_segment(escape_segment(pid));
+}
+
+// A segment back to its PID. A shortened name cannot be unescaped: it maps back through
+// the PIDs this folder listed. (Issue 3 persists that map in LMDB for search listings.)
+caf::expected<std::string> pid_of(const flat_space_state& st, const std::string& segment) {
+  if (is_shortened(segment)) {
+    for (auto& pid : st.visited)
+      if (listed_name(pid) == segment)
+        return pid;
+    return make_error(ec::invalid_path, "the shortened name '" + segment
+                                          + "' is not one this folder listed recently");
+  }
+  return unescape_segment(segment);
+}
+
 std::string path_upto(const resolve_request& req, size_t n) {
   std::vector<std::string> head(req.segments.begin(),
                                 req.segments.begin() + std::min(n, req.segments.size()));
@@ -51,7 +69,7 @@ resolver_actor::behavior_type flat_space(resolver_actor::stateful_pointer<flat_s
     [=](get_attr_atom, const resolve_request& req) -> caf::result<node_info> {
       if (req.remaining() == 0)
         return folder_attr();
-      auto pid = unescape_segment(req.current());
+      auto pid = pid_of(self->state, req.current());
       if (!pid) {
         auto p = problem_from_error(pid.error(), "segment '" + req.current() + "'",
                                     path_upto(req, req.depth + 1));
@@ -84,10 +102,10 @@ resolver_actor::behavior_type flat_space(resolver_actor::stateful_pointer<flat_s
         listing out;
         out.cache = cache_class::live;
         for (auto& pid : self->state.visited)
-          out.entries.push_back(dir_entry{escape_segment(pid), visited_attr()});
+          out.entries.push_back(dir_entry{listed_name(pid), visited_attr()});
         return out;
       }
-      auto pid = unescape_segment(req.current());
+      auto pid = pid_of(self->state, req.current());
       if (!pid) {
         auto p = problem_from_error(pid.error(), "segment '" + req.current() + "'",
                                     path_upto(req, req.depth + 1));

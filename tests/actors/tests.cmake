@@ -1,3 +1,15 @@
 # tests/actors (paths relative to tests/)
 list(APPEND D1_TEST_SOURCES
+  actors/resolve/resolvers_test.cpp
+  actors/fs/fs_gateway_test.cpp
+  actors/dataone/dataone_xml_test.cpp
+  actors/dataone/solr_json_test.cpp
+  actors/dataone/http_retry_test.cpp
+  actors/dataone/node_client_test.cpp
+  actors/dataone/solr_querier_test.cpp
+  actors/fs/attr_cache_test.cpp
+  actors/fs/dir_cache_test.cpp
+  actors/dataone/checksum_test.cpp
+  actors/dataone/http_client_test.cpp
+  actors/dataone/content_cache_test.cpp
 )

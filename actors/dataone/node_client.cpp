@@ -1,0 +1,174 @@
+// node_client: one REST call per request (formats: one call per actor lifetime), parsed
+// with actors/dataone/dataone_xml; failures name the URL that failed.
+#include "actors/dataone/node_client.hpp"
+
+#include "actors/dataone/dataone_xml.hpp"
+#include "messages/error.hpp"
+#include "messages/solr_query.hpp"
+
+#include <algorithm>
+#include <utility>
+
+namespace d1 {
+namespace {
+
+using self_ptr = node_client_actor::stateful_pointer<node_client_state>;
+
+/// `err` with the request appended to its context, same code.
+caf::error about(const caf::error& err, const http_request& req) {
+  return make_error(code_of(err),
+                    context_of(err) + " (" + req.method + " " + req.url + ")");
+}
+
+http_request rest_request(self_ptr self, const std::string& path) {
+  http_request req;
+  req.url = self->state.config_.base_url + path;
+  req.timeout_ms = self->state.config_.timeout_ms;
+  return req;
+}
+
+/// Sends `req`, and for a response whose status is in `ok` delivers `parse(body)` to `rp`;
+/// anything else becomes the matching error.
+template <class T, class Parse>
+void call(self_ptr self, http_request req, std::initializer_list<uint16_t> ok, Parse parse,
+          caf::typed_response_promise<T> rp) {
+  std::vector<uint16_t> accepted(ok);
+  self->state.http_.send(
+    self, req, [req, accepted, parse, rp](caf::expected<http_response> resp) mutable {
+      if (!resp) {
+        rp.deliver(resp.error());
+        return;
+      }
+      if (std::find(accepted.begin(), accepted.end(), resp->status) == accepted.end()) {
+        rp.deliver(status_error(req, *resp));
+        return;
+      }
+      caf::expected<T> value = parse(resp->body);
+      if (!value) {
+        rp.deliver(about(value.error(), req));
+        return;
+      }
+      rp.deliver(std::move(*value));
+    });
+}
+
+}  // namespace
+
+caf::error validate(const node_client_config& config) {
+  if (auto err = validate_base_url(config.base_url))
+    return make_error(ec::invalid_argument, "node_client base_url: " + context_of(err));
+  if (config.timeout_ms == 0)
+    return make_error(ec::invalid_argument, "node_client timeout_ms must be > 0");
+  if (config.download_timeout_ms == 0)
+    return make_error(ec::invalid_argument, "node_client download_timeout_ms must be > 0");
+  if (config.max_retries > 10)
+    return make_error(ec::invalid_argument, "node_client max_retries must be ≤ 10, not "
+                                              + std::to_string(config.max_retries));
+  if (config.retry_base_delay_ms > 60'000)
+    return make_error(ec::invalid_argument,
+                      "node_client retry_base_delay_ms must be ≤ 60000, not "
+                        + std::to_string(config.retry_base_delay_ms));
+  return caf::none;
+}
+
+node_client_actor::behavior_type node_client(self_ptr self, node_client_config config,
+                                             http_client_actor http) {
+  if (auto err = validate(config)) {
+    self->quit(err);
+    return node_client_actor::behavior_type::make_empty_behavior();
+  }
+  while (!config.base_url.empty() && config.base_url.back() == '/')
+    config.base_url.pop_back();
+  self->state.config_ = std::move(config);
+  self->state.http_.init(self, std::move(http), self->state.config_.max_retries,
+                         self->state.config_.retry_base_delay_ms);
+  return {
+    [self](meta_atom, const std::string& pid) -> caf::result<system_metadata> {
+      if (pid.empty())
+        return make_error(ec::invalid_argument, "meta: empty PID");
+      auto rp = self->make_response_promise<system_metadata>();
+      call(self, rest_request(self, "/v2/meta/" + url_encode_path_segment(pid)), {200},
+           [](const std::string& body) { return parse_system_metadata(body); }, rp);
+      return rp;
+    },
+    [self](resolve_atom,
+           const std::string& pid) -> caf::result<std::vector<object_location>> {
+      if (pid.empty())
+        return make_error(ec::invalid_argument, "resolve: empty PID");
+      auto rp = self->make_response_promise<std::vector<object_location>>();
+      // The CN answers 303 See Other with the list as body; the client follows no redirects.
+      call(self, rest_request(self, "/v2/resolve/" + url_encode_path_segment(pid)),
+           {200, 303},
+           [pid](const std::string& body) -> caf::expected<std::vector<object_location>> {
+             auto locations = parse_object_locations(body);
+             if (locations && locations->empty())
+               return make_error(ec::not_found, "the CN lists no location for " + pid);
+             return locations;
+           },
+           rp);
+      return rp;
+    },
+    [self](formats_atom) -> caf::result<std::vector<object_format>> {
+      auto& st = self->state;
+      if (st.formats_)
+        return *st.formats_;
+      auto rp = self->make_response_promise<std::vector<object_format>>();
+      st.formats_waiting_.push_back(rp);
+      if (st.formats_waiting_.size() > 1)
+        return rp;  // the list is on its way
+      auto req = rest_request(self, "/v2/formats");
+      self->state.http_.send(self, req, [self, req](caf::expected<http_response> resp) {
+        caf::expected<std::vector<object_format>> result{std::vector<object_format>{}};
+        if (!resp)
+          result = resp.error();
+        else if (resp->status != 200)
+          result = status_error(req, *resp);
+        else if (auto parsed = parse_object_formats(resp->body))
+          result = std::move(*parsed);
+        else
+          result = about(parsed.error(), req);
+        auto waiting = std::move(self->state.formats_waiting_);
+        self->state.formats_waiting_.clear();
+        if (result)
+          self->state.formats_ = *result;  // failures are not kept: the next call retries
+        for (auto& w : waiting) {
+          if (result)
+            w.deliver(*result);
+          else
+            w.deliver(result.error());
+        }
+      });
+      return rp;
+    },
+    [self](nodes_atom) -> caf::result<std::vector<node_description>> {
+      auto rp = self->make_response_promise<std::vector<node_description>>();
+      call(self, rest_request(self, "/v2/node"), {200},
+           [](const std::string& body) { return parse_node_list(body); }, rp);
+      return rp;
+    },
+    [self](fetch_atom, const object_location& location,
+           const std::string& dest_path) -> caf::result<uint64_t> {
+      if (location.url.empty())
+        return make_error(ec::invalid_argument, "fetch: the location has no URL");
+      if (dest_path.empty())
+        return make_error(ec::invalid_argument, "fetch: no destination file for "
+                                                  + location.url);
+      auto rp = self->make_response_promise<uint64_t>();
+      http_request req;
+      req.url = location.url;
+      req.output_path = dest_path;
+      req.timeout_ms = self->state.config_.download_timeout_ms;
+      self->state.http_.send(self, req, [req, rp](caf::expected<http_response> resp) mutable {
+        if (!resp)
+          rp.deliver(resp.error());
+        else if (resp->status != 200)
+          rp.deliver(status_error(req, *resp));
+        else
+          rp.deliver(resp->body_bytes);
+      });
+      return rp;
+    },
+  };
+}
+
+}  // namespace d1

@@ -1,0 +1,47 @@
+// node_client: reads the Coordinating Node's REST API (meta, resolve, formats, node list)
+// and downloads object bytes from member nodes, all through http_client_actor, retrying
+// transient failures with exponential backoff.
+#pragma once
+
+#include "actors/dataone/http_retry.hpp"
+#include "messages/interfaces.hpp"
+
+#include <caf/error.hpp>
+#include <caf/typed_response_promise.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace d1 {
+
+struct node_client_config {
+  std::string base_url = "https://cn.dataone.org/cn";  // the CN base, without /v2
+  uint32_t timeout_ms = 30'000;                // per REST call (whole transfer)
+  uint32_t download_timeout_ms = 3'600'000;    // per fetch of object bytes
+  uint32_t max_retries = 2;                    // repeats after a transient failure
+  uint32_t retry_base_delay_ms = 500;          // first backoff; doubles per retry
+};
+
+/// Returns caf::none if `config` is usable, else ec::invalid_argument saying which field is
+/// wrong: base_url must be https:// (http:// only for loopback hosts), timeouts > 0,
+/// max_retries ≤ 10, retry_base_delay_ms ≤ 60000.
+caf::error validate(const node_client_config& config);
+
+struct node_client_state {
+  static constexpr const char* name = "node_client";
+
+  node_client_config config_;  // base_url without trailing slashes
+  retrying_http http_;
+  std::optional<std::vector<object_format>> formats_;  // kept once fetched
+  // Callers of `formats` while the one request for the list is in flight.
+  std::vector<caf::typed_response_promise<std::vector<object_format>>> formats_waiting_;
+};
+
+/// Spawns the client. With an invalid config the actor quits with that error at once.
+node_client_actor::behavior_type
+node_client(node_client_actor::stateful_pointer<node_client_state> self,
+            node_client_config config, http_client_actor http);
+
+}  // namespace d1

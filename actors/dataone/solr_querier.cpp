@@ -1,0 +1,123 @@
+// solr_querier: select URL → one in-flight request shared by every caller asking the same
+// URL, parsed with actors/dataone/solr_json.
+#include "actors/dataone/solr_querier.hpp"
+
+#include "actors/dataone/solr_json.hpp"
+#include "messages/error.hpp"
+#include "messages/solr_query.hpp"
+
+#include <utility>
+
+namespace d1 {
+namespace {
+
+using self_ptr = solr_querier_actor::stateful_pointer<solr_querier_state>;
+
+/// The outcome of a select transfer: the parsed response or an error naming the URL.
+caf::expected<solr_response> interpret(const http_request& req,
+                                       const caf::expected<http_response>& resp) {
+  if (!resp)
+    return resp.error();
+  auto where = " (" + req.method + " " + req.url + " → HTTP "
+               + std::to_string(resp->status) + ")";
+  auto parsed = parse_solr_response(resp->body);
+  if (resp->status == 200) {
+    if (!parsed)
+      return make_error(code_of(parsed.error()), context_of(parsed.error()) + where);
+    return parsed;
+  }
+  // Solr's own error JSON says what was wrong with the query; otherwise the CN's answer.
+  if (!parsed && code_of(parsed.error()) == ec::http_status)
+    return make_error(ec::http_status, context_of(parsed.error()) + where);
+  return status_error(req, *resp);
+}
+
+/// Runs `query`, joining an identical request in flight if there is one; `done` gets the
+/// outcome.
+void run_select(self_ptr self, const solr_query& query, solr_querier_state::waiter done) {
+  auto& st = self->state;
+  ++st.counters_.selects;
+  auto url = select_url(st.config_.base_url, query);
+  auto& waiting = st.in_flight_[url];
+  waiting.push_back(std::move(done));
+  if (waiting.size() > 1) {
+    ++st.counters_.coalesced;
+    return;
+  }
+  http_request req;
+  req.url = url;
+  req.timeout_ms = st.config_.timeout_ms;
+  st.http_.send(self, req, [self, req](caf::expected<http_response> resp) {
+    auto result = interpret(req, resp);
+    auto& st = self->state;
+    if (!result)
+      ++st.counters_.failures;
+    auto i = st.in_flight_.find(req.url);
+    if (i == st.in_flight_.end())
+      return;
+    auto waiting = std::move(i->second);
+    st.in_flight_.erase(i);
+    for (auto& w : waiting)
+      w(result);
+  });
+}
+
+}  // namespace
+
+caf::error validate(const solr_querier_config& config) {
+  if (auto err = validate_base_url(config.base_url))
+    return make_error(ec::invalid_argument, "solr_querier base_url: " + context_of(err));
+  if (config.timeout_ms == 0)
+    return make_error(ec::invalid_argument, "solr_querier timeout_ms must be > 0");
+  if (config.max_retries > 10)
+    return make_error(ec::invalid_argument, "solr_querier max_retries must be ≤ 10, not "
+                                              + std::to_string(config.max_retries));
+  if (config.retry_base_delay_ms > 60'000)
+    return make_error(ec::invalid_argument,
+                      "solr_querier retry_base_delay_ms must be ≤ 60000, not "
+                        + std::to_string(config.retry_base_delay_ms));
+  return caf::none;
+}
+
+solr_querier_actor::behavior_type solr_querier(self_ptr self, solr_querier_config config,
+                                               http_client_actor http) {
+  if (auto err = validate(config)) {
+    self->quit(err);
+    return solr_querier_actor::behavior_type::make_empty_behavior();
+  }
+  self->state.config_ = std::move(config);
+  self->state.http_.init(self, std::move(http), self->state.config_.max_retries,
+                         self->state.config_.retry_base_delay_ms);
+  return {
+    [self](select_atom, const solr_query& query) -> caf::result<solr_response> {
+      auto rp = self->make_response_promise<solr_response>();
+      run_select(self, query, [rp](const caf::expected<solr_response>& result) mutable {
+        if (result)
+          rp.deliver(*result);
+        else
+          rp.deliver(result.error());
+      });
+      return rp;
+    },
+    [self](record_atom, const std::string& pid) -> caf::result<solr_record> {
+      if (pid.empty())
+        return make_error(ec::invalid_argument, "record: empty PID");
+      solr_query query;
+      query.q = solr_field_query("id", pid);
+      query.rows = 1;
+      auto rp = self->make_response_promise<solr_record>();
+      run_select(self, query,
+                 [rp, pid](const caf::expected<solr_response>& result) mutable {
+                   if (!result)
+                     rp.deliver(result.error());
+                   else if (result->num_found == 0 || result->docs.empty())
+                     rp.deliver(make_error(ec::not_found, "no index record for " + pid));
+                   else
+                     rp.deliver(result->docs.front());
+                 });
+      return rp;
+    },
+  };
+}
+
+}  // namespace d1

@@ -1,0 +1,64 @@
+// solr_querier: runs select queries against the CN's Solr index through http_client_actor.
+// Identical concurrent queries are sent once (single-flight); transient failures are retried
+// with exponential backoff.
+#pragma once
+
+#include "actors/dataone/http_retry.hpp"
+#include "messages/interfaces.hpp"
+
+#include <caf/error.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace d1 {
+
+struct solr_querier_config {
+  std::string base_url = "https://cn.dataone.org/cn";  // the CN base; select_url adds the rest
+  uint32_t timeout_ms = 30'000;                        // per select (whole transfer)
+  uint32_t max_retries = 2;                            // repeats after a transient failure
+  uint32_t retry_base_delay_ms = 500;                  // first backoff; doubles per retry
+};
+
+/// Returns caf::none if `config` is usable, else ec::invalid_argument saying which field is
+/// wrong: base_url must be https:// (http:// only for loopback hosts), timeout_ms > 0,
+/// max_retries ≤ 10, retry_base_delay_ms ≤ 60000.
+caf::error validate(const solr_querier_config& config);
+
+/// What the querier did since it started; for Status.
+struct solr_querier_counters {
+  uint64_t selects = 0;        // select and record requests received
+  uint64_t requests_sent = 0;  // HTTP transfers, retries included
+  uint64_t retries = 0;        // of those, repeats after a transient failure
+  uint64_t coalesced = 0;      // selects that joined an identical one in flight
+  uint64_t failures = 0;       // queries (not callers) that ended in an error
+};
+
+struct solr_querier_state {
+  static constexpr const char* name = "solr_querier";
+
+  /// Returns the counters, HTTP figures included.
+  solr_querier_counters counters() const {
+    auto out = counters_;
+    out.requests_sent = http_.counters().requests_sent;
+    out.retries = http_.counters().retries;
+    return out;
+  }
+
+  solr_querier_config config_;
+  retrying_http http_;
+  // Callers waiting per select URL; the first one's request answers them all.
+  using waiter = std::function<void(const caf::expected<solr_response>&)>;
+  std::unordered_map<std::string, std::vector<waiter>> in_flight_;
+  solr_querier_counters counters_;  // requests_sent and retries: see counters()
+};
+
+/// Spawns the querier. With an invalid config the actor quits with that error at once.
+solr_querier_actor::behavior_type
+solr_querier(solr_querier_actor::stateful_pointer<solr_querier_state> self,
+             solr_querier_config config, http_client_actor http);
+
+}  // namespace d1

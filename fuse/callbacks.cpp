@@ -1,0 +1,338 @@
+// The callbacks: thin, uniform, and every error leaves through fuse_reply_err. A message to
+// fs_gateway carries its reply handle; the actor answers later from its own thread.
+#include "fuse/callbacks.hpp"
+
+#include "messages/atoms.hpp"
+#include "messages/path_codec.hpp"
+
+#include <caf/send.hpp>
+
+#include <fcntl.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace d1 {
+
+namespace {
+
+using clock = inode_table::clock;
+
+callback_context& ctx_of(fuse_req_t req) {
+  return *static_cast<callback_context*>(fuse_req_userdata(req));
+}
+
+int32_t pid_of(fuse_req_t req) {
+  return static_cast<int32_t>(fuse_req_ctx(req)->pid);
+}
+
+void on_init(void*, fuse_conn_info* conn) {
+  // One readdirplus answers the whole `ls -l` from the listing snapshot.
+  if (conn->capable & FUSE_CAP_READDIRPLUS)
+    conn->want |= FUSE_CAP_READDIRPLUS;
+}
+
+void on_lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
+  auto& ctx = ctx_of(req);
+  if (is_os_probe_name(name)) {
+    reply_no_entry(req, *ctx.replies);
+    return;
+  }
+  if (std::strlen(name) > name_max) {
+    fuse_reply_err(req, ENAMETOOLONG);
+    return;
+  }
+  auto parent_path = ctx.replies->inodes.path_of(parent);
+  if (!parent_path) {
+    fuse_reply_err(req, ESTALE);
+    return;
+  }
+  auto reply = make_entry_reply(ctx.replies, req, child_path(*parent_path, name));
+  caf::anon_send(ctx.gateway, lookup_atom::value, std::move(reply), std::move(*parent_path),
+                 std::string{name}, pid_of(req));
+}
+
+void on_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup) {
+  ctx_of(req).replies->inodes.forget(ino, nlookup);
+  fuse_reply_none(req);
+}
+
+void on_forget_multi(fuse_req_t req, size_t count, fuse_forget_data* forgets) {
+  auto& inodes = ctx_of(req).replies->inodes;
+  for (size_t i = 0; i < count; ++i)
+    inodes.forget(forgets[i].ino, forgets[i].nlookup);
+  fuse_reply_none(req);
+}
+
+void on_getattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) {
+  auto& ctx = ctx_of(req);
+  // The hot path: attributes the table still holds fresh need no message.
+  if (auto attr = ctx.replies->inodes.fresh_attr(ino, clock::now())) {
+    auto st = make_stat(*ctx.replies, ino, *attr);
+    fuse_reply_attr(req, &st, ctx.replies->timeouts.attr.of(attr->cache));
+    return;
+  }
+  auto path = ctx.replies->inodes.path_of(ino);
+  if (!path) {
+    fuse_reply_err(req, ESTALE);
+    return;
+  }
+  caf::anon_send(ctx.gateway, get_attr_atom::value, make_attr_reply(ctx.replies, req, ino),
+                 std::move(*path), pid_of(req));
+}
+
+void on_opendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+  auto& ctx = ctx_of(req);
+  auto path = ctx.replies->inodes.path_of(ino);
+  if (!path) {
+    fuse_reply_err(req, ESTALE);
+    return;
+  }
+  auto reply = make_opendir_reply(ctx.replies, req, ino, *path, *fi);
+  caf::anon_send(ctx.gateway, opendir_atom::value, std::move(reply), std::move(*path),
+                 pid_of(req));
+}
+
+// A listing must not show these: the kernel would mistake them for "." / ".." or a path.
+bool is_unlistable_name(const std::string& name) {
+  return name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos;
+}
+
+// Offsets: 0 is ".", 1 is "..", 2 + i is entries[i]; an entry's offset is the next index.
+void fill_directory(fuse_req_t req, size_t size, off_t off, fuse_file_info* fi, bool plus) {
+  auto& ctx = *ctx_of(req).replies;
+  const auto& dir = *from_fh<dir_handle>(fi->fh);
+  const auto& entries = dir.entries.entries;
+  std::vector<char> buf(size);
+  size_t used = 0;
+  std::vector<uint64_t> counted;  // lookups readdirplus added, undone if the reply fails
+  auto now = clock::now();
+  for (size_t index = off < 0 ? 0 : static_cast<size_t>(off); index < entries.size() + 2;
+       ++index) {
+    const char* name = index == 0 ? "." : index == 1 ? ".." : entries[index - 2].name.c_str();
+    auto next = static_cast<off_t>(index + 1);
+    auto room = size - used;
+    if (index >= 2 && is_unlistable_name(entries[index - 2].name))
+      continue;
+    if (!plus) {
+      struct stat st {};
+      if (index < 2) {
+        st.st_ino = index == 0 ? dir.ino : unknown_inode;
+        st.st_mode = S_IFDIR;
+      } else {
+        const auto& entry = entries[index - 2];
+        auto ino = ctx.inodes.inode_of(child_path(dir.path, entry.name));
+        st.st_ino = ino != 0 ? ino : unknown_inode;
+        st.st_mode = entry.info.is_dir() ? S_IFDIR : S_IFREG;
+      }
+      auto need = fuse_add_direntry(req, buf.data() + used, room, name, &st, next);
+      if (need > room)
+        break;
+      used += need;
+      continue;
+    }
+    // fuse_add_direntry_plus with no buffer only measures: count a lookup only if it fits.
+    if (fuse_add_direntry_plus(req, nullptr, 0, name, nullptr, 0) > room)
+      break;
+    fuse_entry_param e{};
+    if (index < 2) {
+      // "." and ".." carry no lookup (ino 0): the kernel does not link them.
+      e.attr.st_ino = index == 0 ? dir.ino : unknown_inode;
+      e.attr.st_mode = S_IFDIR;
+    } else {
+      const auto& entry = entries[index - 2];
+      auto ino = ctx.inodes.remember(child_path(dir.path, entry.name), entry.info,
+                                     ctx.fresh_until(entry.info.cache, now));
+      counted.push_back(ino);
+      e = make_entry(ctx, ino, entry.info);
+    }
+    used += fuse_add_direntry_plus(req, buf.data() + used, room, name, &e, next);
+  }
+  if (fuse_reply_buf(req, buf.data(), used) != 0) {
+    for (auto ino : counted)
+      ctx.inodes.forget(ino, 1);
+  }
+}
+
+void on_readdir(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* fi) {
+  fill_directory(req, size, off, fi, false);
+}
+
+void on_readdirplus(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* fi) {
+  fill_directory(req, size, off, fi, true);
+}
+
+void on_releasedir(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
+  release_fh<dir_handle>(fi->fh);
+  fuse_reply_err(req, 0);
+}
+
+void on_open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+  if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC)) {
+    fuse_reply_err(req, EROFS);
+    return;
+  }
+  auto& ctx = ctx_of(req);
+  auto rec = ctx.replies->inodes.find(ino);
+  if (!rec) {
+    fuse_reply_err(req, ESTALE);
+    return;
+  }
+  // Generated text must be current when opened; an object's bytes never change.
+  bool stale = !rec->has_info
+               || (rec->info.content == content_kind::inline_text
+                   && rec->fresh_until <= clock::now());
+  if (!stale) {
+    reply_open_file(req, *fi, rec->info);
+    return;
+  }
+  caf::anon_send(ctx.gateway, get_attr_atom::value,
+                 make_open_reply(ctx.replies, req, ino, *fi), std::move(rec->path),
+                 pid_of(req));
+}
+
+void on_read(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* fi) {
+  const auto& handle = from_fh<file_handle>(fi->fh);
+  switch (handle->content) {
+    case content_kind::inline_text:
+      reply_text(req, handle->text, size, off);
+      return;
+    case content_kind::object_bytes: {
+      if (int fd = handle->local_fd(); fd >= 0) {
+        reply_fd(req, fd, size, off);
+        return;
+      }
+      auto& ctx = ctx_of(req);
+      caf::anon_send(ctx.gateway, read_atom::value,
+                     make_read_reply(ctx.replies, req, handle, size, off), handle->object,
+                     pid_of(req));
+      return;
+    }
+    case content_kind::none:
+      break;
+  }
+  fuse_reply_buf(req, nullptr, 0);
+}
+
+void on_release(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
+  release_fh<file_handle>(fi->fh);
+  fuse_reply_err(req, 0);
+}
+
+void on_statfs(fuse_req_t req, fuse_ino_t) {
+  struct statvfs sv {};
+  sv.f_bsize = 4096;
+  sv.f_frsize = 4096;
+  sv.f_files = ctx_of(req).replies->inodes.size();
+  sv.f_namemax = name_max;
+  sv.f_flag = ST_RDONLY;
+  fuse_reply_statfs(req, &sv);
+}
+
+void on_access(fuse_req_t req, fuse_ino_t, int mask) {
+  fuse_reply_err(req, (mask & W_OK) ? EROFS : 0);
+}
+
+void on_getxattr(fuse_req_t req, fuse_ino_t, const char*, size_t) {
+  fuse_reply_err(req, ENODATA);
+}
+
+void on_listxattr(fuse_req_t req, fuse_ino_t, size_t size) {
+  if (size == 0)
+    fuse_reply_xattr(req, 0);
+  else
+    fuse_reply_buf(req, nullptr, 0);
+}
+
+// -- writes: the mount is read-only ------------------------------------------------
+
+void erofs(fuse_req_t req) {
+  fuse_reply_err(req, EROFS);
+}
+
+void on_setattr(fuse_req_t req, fuse_ino_t, struct stat*, int, fuse_file_info*) {
+  erofs(req);
+}
+void on_mknod(fuse_req_t req, fuse_ino_t, const char*, mode_t, dev_t) {
+  erofs(req);
+}
+void on_mkdir(fuse_req_t req, fuse_ino_t, const char*, mode_t) {
+  erofs(req);
+}
+void on_unlink(fuse_req_t req, fuse_ino_t, const char*) {
+  erofs(req);
+}
+void on_rmdir(fuse_req_t req, fuse_ino_t, const char*) {
+  erofs(req);
+}
+void on_symlink(fuse_req_t req, const char*, fuse_ino_t, const char*) {
+  erofs(req);
+}
+void on_rename(fuse_req_t req, fuse_ino_t, const char*, fuse_ino_t, const char*, unsigned) {
+  erofs(req);
+}
+void on_link(fuse_req_t req, fuse_ino_t, fuse_ino_t, const char*) {
+  erofs(req);
+}
+void on_write(fuse_req_t req, fuse_ino_t, const char*, size_t, off_t, fuse_file_info*) {
+  erofs(req);
+}
+void on_create(fuse_req_t req, fuse_ino_t, const char*, mode_t, fuse_file_info*) {
+  erofs(req);
+}
+void on_setxattr(fuse_req_t req, fuse_ino_t, const char*, const char*, size_t, int) {
+  erofs(req);
+}
+void on_removexattr(fuse_req_t req, fuse_ino_t, const char*) {
+  erofs(req);
+}
+void on_fallocate(fuse_req_t req, fuse_ino_t, int, off_t, off_t, fuse_file_info*) {
+  erofs(req);
+}
+void on_copy_file_range(fuse_req_t req, fuse_ino_t, off_t, fuse_file_info*, fuse_ino_t,
+                        off_t, fuse_file_info*, size_t, int) {
+  erofs(req);
+}
+
+}  // namespace
+
+fuse_lowlevel_ops make_operations() {
+  fuse_lowlevel_ops ops{};
+  ops.init = on_init;
+  ops.lookup = on_lookup;
+  ops.forget = on_forget;
+  ops.forget_multi = on_forget_multi;
+  ops.getattr = on_getattr;
+  ops.opendir = on_opendir;
+  ops.readdir = on_readdir;
+  ops.readdirplus = on_readdirplus;
+  ops.releasedir = on_releasedir;
+  ops.open = on_open;
+  ops.read = on_read;
+  ops.release = on_release;
+  ops.statfs = on_statfs;
+  ops.access = on_access;
+  ops.getxattr = on_getxattr;
+  ops.listxattr = on_listxattr;
+  ops.setattr = on_setattr;
+  ops.mknod = on_mknod;
+  ops.mkdir = on_mkdir;
+  ops.unlink = on_unlink;
+  ops.rmdir = on_rmdir;
+  ops.symlink = on_symlink;
+  ops.rename = on_rename;
+  ops.link = on_link;
+  ops.write = on_write;
+  ops.create = on_create;
+  ops.setxattr = on_setxattr;
+  ops.removexattr = on_removexattr;
+  ops.fallocate = on_fallocate;
+  ops.copy_file_range = on_copy_file_range;
+  return ops;
+}
+
+}  // namespace d1

@@ -1,0 +1,22 @@
+// The low-level FUSE operations of d1drive. Each callback copies its arguments, sends one
+// message to fs_gateway and returns, unless the answer is already here: fresh attributes
+// in the inode table, an open directory's listing, an open file's text or local copy,
+// an OS probe name, or any write (EROFS).
+#pragma once
+
+#include "fuse/fuse_api.hpp"
+#include "fuse/replies.hpp"
+#include "messages/interfaces.hpp"
+
+namespace d1 {
+
+/// The session's userdata: must outlive the session.
+struct callback_context {
+  fs_gateway_actor gateway;
+  reply_context_ptr replies;
+};
+
+/// Returns the operations; the session's userdata must be a callback_context*.
+fuse_lowlevel_ops make_operations();
+
+}  // namespace d1

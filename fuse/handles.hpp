@@ -1,0 +1,68 @@
+// What an open file or directory handle (fi->fh) holds: a file's content source (inline
+// text, or an object and, once known, the fd of its verified local copy) and a directory's
+// listing snapshot, so read and readdir are answered in the callback without a message.
+#pragma once
+
+#include "messages/fs_types.hpp"
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace d1 {
+
+/// An open regular file. Read by the FUSE loop thread; the fd is set by a reply thread.
+class file_handle {
+public:
+  explicit file_handle(const node_info& info);
+  ~file_handle();
+
+  file_handle(const file_handle&) = delete;
+  file_handle& operator=(const file_handle&) = delete;
+
+  const content_kind content;
+  const cache_class cache;
+  const std::string text;    // content_kind::inline_text
+  const object_ref object;   // content_kind::object_bytes
+
+  /// Returns the fd of the verified local copy, or -1 while it is not known.
+  int local_fd() const;
+
+  /// Takes ownership of `fd` as the verified local copy unless another reply set one
+  /// first (then `fd` is closed). Returns the fd to read from.
+  int adopt_local_fd(int fd);
+
+private:
+  std::atomic<int> fd_{-1};
+};
+
+/// An open directory: the listing fs_gateway gave at opendir, served until releasedir.
+struct dir_handle {
+  std::string path;
+  uint64_t ino = 0;
+  listing entries;
+};
+
+// fi->fh holds a heap-allocated shared_ptr: a reply still running keeps the handle alive
+// even if the kernel releases it meanwhile.
+
+/// Returns the fh value that owns one reference to `handle`.
+template <class T>
+uint64_t to_fh(std::shared_ptr<T> handle) {
+  return reinterpret_cast<uint64_t>(new std::shared_ptr<T>(std::move(handle)));
+}
+
+/// Returns the handle an fh value from to_fh<T> refers to.
+template <class T>
+const std::shared_ptr<T>& from_fh(uint64_t fh) {
+  return *reinterpret_cast<std::shared_ptr<T>*>(fh);
+}
+
+/// Drops the reference an fh value from to_fh<T> owns.
+template <class T>
+void release_fh(uint64_t fh) {
+  delete reinterpret_cast<std::shared_ptr<T>*>(fh);
+}
+
+}  // namespace d1

@@ -1,0 +1,81 @@
+// The kernel's view of the mount: which inode number stands for which absolute mount path,
+// how many lookups the kernel holds on it (forget frees it), and its last attributes with
+// a "fresh until" time so getattr can be answered here without a message to the actors.
+#pragma once
+
+#include "messages/fs_types.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+
+namespace d1 {
+
+/// The attributes getattr needs, copied out without node_info's strings (the hot path).
+struct attr_snapshot {
+  entry_kind kind = entry_kind::directory;
+  cache_class cache = cache_class::search;
+  uint64_t size = 0;
+  int64_t mtime = 0;
+};
+
+/// Everything the table knows of one inode.
+struct inode_record {
+  std::string path;
+  uint64_t lookups = 0;
+  bool has_info = false;  // false until the first entry/attr reply (the root at start)
+  node_info info;
+  std::chrono::steady_clock::time_point fresh_until{};
+};
+
+/// Thread-safe: the FUSE loop thread reads it, actor threads replying write it.
+/// Inode numbers are never reused, so the generation number can stay 0.
+class inode_table {
+public:
+  using clock = std::chrono::steady_clock;
+
+  /// The root "/" (FUSE_ROOT_ID). It is never forgotten.
+  static constexpr uint64_t root_inode = 1;
+
+  inode_table();
+
+  /// Returns the inode of `path` (a new number if the path is not known), adds `lookups`
+  /// to its lookup count and stores `info` as its attributes, fresh until `fresh_until`.
+  uint64_t remember(const std::string& path, const node_info& info,
+                    clock::time_point fresh_until, uint64_t lookups = 1);
+
+  /// Stores new attributes of a known inode. Returns false if `ino` is unknown.
+  bool update(uint64_t ino, const node_info& info, clock::time_point fresh_until);
+
+  /// Drops `lookups` from the count of `ino`; at zero the inode and its path are
+  /// forgotten (a later lookup of the path gets a new number). Unknown inodes and the
+  /// root are ignored.
+  void forget(uint64_t ino, uint64_t lookups);
+
+  /// Returns the absolute mount path of `ino`, or nullopt if it is unknown.
+  std::optional<std::string> path_of(uint64_t ino) const;
+
+  /// Returns the inode of `path`, or 0 if the path is not known.
+  uint64_t inode_of(const std::string& path) const;
+
+  /// Returns the attributes of `ino` if they are fresh at `now`; nullopt if `ino` is
+  /// unknown, has no attributes yet, or they expired. Takes only a shared lock.
+  std::optional<attr_snapshot> fresh_attr(uint64_t ino, clock::time_point now) const;
+
+  /// Returns a copy of everything known about `ino`, or nullopt if it is unknown.
+  std::optional<inode_record> find(uint64_t ino) const;
+
+  /// Returns the number of known inodes (the root included).
+  size_t size() const;
+
+private:
+  mutable std::shared_mutex mutex_;
+  uint64_t next_inode_ = root_inode + 1;
+  std::unordered_map<uint64_t, inode_record> by_inode_;
+  std::unordered_map<std::string, uint64_t> by_path_;
+};
+
+}  // namespace d1

@@ -1,0 +1,195 @@
+// fs_gateway: caches first, the resolvers on a miss, what it learns stored, exactly one
+// reply per request, probe names answered without a query.
+#include "actors/fs/fs_gateway.hpp"
+#include "messages/error.hpp"
+#include "tests/support/actor_fixture.hpp"
+
+#include <map>
+#include <memory>
+
+namespace d1::test {
+namespace {
+
+// An fs_reply that records the one answer it got.
+struct recorded_reply : fs_reply {
+  std::string kind;
+  node_info info;
+  listing entries;
+  std::string local;
+  caf::error err;
+  int calls = 0;
+  void entry(const node_info& x) override { ++calls; kind = "entry"; info = x; }
+  void attr(const node_info& x) override { ++calls; kind = "attr"; info = x; }
+  void directory(listing x) override { ++calls; kind = "directory"; entries = std::move(x); }
+  void local_file(const std::string& p) override { ++calls; kind = "local"; local = p; }
+  void error(const caf::error& e) override { ++calls; kind = "error"; err = e; }
+};
+
+struct world {
+  std::map<std::string, node_info> attrs;
+  std::map<std::string, listing> dirs;
+  int root_attr_calls = 0;
+  int root_dir_calls = 0;
+  int fetches = 0;
+};
+
+attr_cache_actor::behavior_type fake_attrs(attr_cache_actor::pointer, std::shared_ptr<world> w) {
+  return {
+    [=](get_atom, const std::string& p) -> caf::result<cached_attr> {
+      auto i = w->attrs.find(p);
+      if (i == w->attrs.end())
+        return cached_attr{};
+      return cached_attr{true, i->second};
+    },
+    [=](put_atom, const std::string& p, const node_info& x) { w->attrs[p] = x; },
+    [=](stats_atom) -> caf::result<cache_stats> { return cache_stats{}; },
+    [=](flush_atom) {},
+  };
+}
+
+dir_cache_actor::behavior_type fake_dirs(dir_cache_actor::pointer, std::shared_ptr<world> w) {
+  return {
+    [=](get_atom, const std::string& p) -> caf::result<cached_listing> {
+      auto i = w->dirs.find(p);
+      if (i == w->dirs.end())
+        return cached_listing{};
+      return cached_listing{true, i->second};
+    },
+    [=](put_atom, const std::string& p, const listing& x) { w->dirs[p] = x; },
+    [=](stats_atom) -> caf::result<cache_stats> { return cache_stats{}; },
+    [=](flush_atom) {},
+  };
+}
+
+node_info dir_info(cache_class c = cache_class::immutable) {
+  node_info x;
+  x.kind = entry_kind::directory;
+  x.cache = c;
+  return x;
+}
+
+resolver_actor::behavior_type fake_root(resolver_actor::pointer, std::shared_ptr<world> w) {
+  return {
+    [=](get_attr_atom, const resolve_request& r) -> caf::result<node_info> {
+      ++w->root_attr_calls;
+      if (r.segments == std::vector<std::string>{"a"})
+        return dir_info();
+      if (r.segments == std::vector<std::string>{"live"})
+        return dir_info(cache_class::live);
+      return make_error(ec::not_found, "nothing");
+    },
+    [=](get_dir_atom, const resolve_request& r) -> caf::result<listing> {
+      ++w->root_dir_calls;
+      listing l;
+      l.cache = cache_class::search;
+      node_info f;
+      f.kind = entry_kind::file;
+      f.cache = cache_class::immutable;
+      l.entries.push_back(dir_entry{"f", f});
+      return l;
+    },
+  };
+}
+
+content_cache_actor::behavior_type fake_content(content_cache_actor::pointer,
+                                                std::shared_ptr<world> w) {
+  return {
+    [=](fetch_atom, const object_ref& obj) -> caf::result<std::string> {
+      ++w->fetches;
+      if (obj.pid == "bad")
+        return make_error(ec::checksum_mismatch, "bad bytes");
+      return "/cache/" + obj.pid;
+    },
+    [=](stats_atom) -> caf::result<cache_stats> { return cache_stats{}; },
+  };
+}
+
+class fs_gateway_test : public actor_fixture {
+protected:
+  fs_gateway_test() : w_(std::make_shared<world>()) {
+    gw_ = sys_.spawn(fs_gateway, fs_gateway_config{}, sys_.spawn(fake_attrs, w_),
+                     sys_.spawn(fake_dirs, w_), sys_.spawn(fake_root, w_),
+                     sys_.spawn(fake_content, w_));
+    run();
+  }
+
+  std::shared_ptr<world> w_;
+  fs_gateway_actor gw_;
+};
+
+TEST_F(fs_gateway_test, lookup_miss_resolves_once_then_hits_the_cache) {
+  auto r = std::make_shared<recorded_reply>();
+  caf::anon_send(gw_, lookup_atom::value, fs_reply_ptr{r}, std::string{"/"}, std::string{"a"},
+                 int32_t{7});
+  run();
+  EXPECT_EQ(r->calls, 1);
+  EXPECT_EQ(r->kind, "entry");
+  EXPECT_EQ(w_->root_attr_calls, 1);
+  EXPECT_TRUE(w_->attrs.count("/a"));
+  auto again = std::make_shared<recorded_reply>();
+  caf::anon_send(gw_, get_attr_atom::value, fs_reply_ptr{again}, std::string{"/a"},
+                 int32_t{7});
+  run();
+  EXPECT_EQ(again->kind, "attr");
+  EXPECT_EQ(w_->root_attr_calls, 1);
+}
+
+TEST_F(fs_gateway_test, live_entries_are_never_cached) {
+  auto r = std::make_shared<recorded_reply>();
+  caf::anon_send(gw_, get_attr_atom::value, fs_reply_ptr{r}, std::string{"/live"}, int32_t{0});
+  run();
+  EXPECT_EQ(r->kind, "attr");
+  EXPECT_FALSE(w_->attrs.count("/live"));
+}
+
+TEST_F(fs_gateway_test, probe_names_never_reach_the_resolvers) {
+  auto r = std::make_shared<recorded_reply>();
+  caf::anon_send(gw_, lookup_atom::value, fs_reply_ptr{r}, std::string{"/a"},
+                 std::string{".DS_Store"}, int32_t{0});
+  run();
+  EXPECT_EQ(r->kind, "error");
+  EXPECT_EQ(to_errno(r->err), ENOENT);
+  EXPECT_EQ(w_->root_attr_calls, 0);
+}
+
+TEST_F(fs_gateway_test, opendir_stores_listing_and_child_attributes) {
+  auto r = std::make_shared<recorded_reply>();
+  caf::anon_send(gw_, opendir_atom::value, fs_reply_ptr{r}, std::string{"/a"}, int32_t{0});
+  run();
+  ASSERT_EQ(r->kind, "directory");
+  ASSERT_EQ(r->entries.entries.size(), 1u);
+  EXPECT_TRUE(w_->dirs.count("/a"));
+  EXPECT_TRUE(w_->attrs.count("/a/f"));
+  auto again = std::make_shared<recorded_reply>();
+  caf::anon_send(gw_, opendir_atom::value, fs_reply_ptr{again}, std::string{"/a"}, int32_t{0});
+  run();
+  EXPECT_EQ(again->kind, "directory");
+  EXPECT_EQ(w_->root_dir_calls, 1);
+}
+
+TEST_F(fs_gateway_test, reads_get_a_verified_path_or_the_error) {
+  auto ok = std::make_shared<recorded_reply>();
+  caf::anon_send(gw_, read_atom::value, fs_reply_ptr{ok}, object_ref{"p", 1, "MD5", "x"},
+                 int32_t{0});
+  auto bad = std::make_shared<recorded_reply>();
+  caf::anon_send(gw_, read_atom::value, fs_reply_ptr{bad}, object_ref{"bad", 1, "MD5", "x"},
+                 int32_t{0});
+  run();
+  EXPECT_EQ(ok->kind, "local");
+  EXPECT_EQ(ok->local, "/cache/p");
+  EXPECT_EQ(bad->kind, "error");
+  EXPECT_EQ(to_errno(bad->err), EIO);
+  EXPECT_EQ(ok->calls + bad->calls, 2);
+}
+
+TEST_F(fs_gateway_test, unknown_path_is_enoent) {
+  auto r = std::make_shared<recorded_reply>();
+  caf::anon_send(gw_, lookup_atom::value, fs_reply_ptr{r}, std::string{"/"},
+                 std::string{"zzz"}, int32_t{0});
+  run();
+  EXPECT_EQ(r->kind, "error");
+  EXPECT_EQ(to_errno(r->err), ENOENT);
+}
+
+}  // namespace
+}  // namespace d1::test

@@ -1,0 +1,244 @@
+// Deterministic tests of the resolver chain root → flat_space → d1_object →
+// science_object, with fake node_client and solr_querier actors that count requests.
+#include "actors/resolve/d1_object.hpp"
+#include "actors/resolve/flat_space.hpp"
+#include "actors/resolve/root.hpp"
+#include "actors/resolve/science_object.hpp"
+#include "messages/error.hpp"
+#include "tests/support/actor_fixture.hpp"
+
+#include <map>
+#include <memory>
+
+namespace d1::test {
+namespace {
+
+// What the fake CN knows, and how often it was asked.
+struct fake_cn {
+  std::map<std::string, system_metadata> meta;
+  std::map<std::string, solr_record> records;
+  std::vector<object_format> formats{{"text/csv", "CSV", "DATA", "text/csv", "csv"},
+                                     {"eml://ecoinformatics.org/eml-2.1.0", "EML", "METADATA",
+                                      "text/xml", "xml"}};
+  bool silent = false;  // never answer: the caller's timeout must fire
+  std::vector<caf::typed_response_promise<system_metadata>> held;  // never delivered
+  int meta_requests = 0;
+  int record_requests = 0;
+};
+
+node_client_actor::behavior_type fake_node_client(node_client_actor::pointer self,
+                                                  std::shared_ptr<fake_cn> cn) {
+  return {
+    [=](meta_atom, const std::string& pid) -> caf::result<system_metadata> {
+      ++cn->meta_requests;
+      if (cn->silent) {
+        cn->held.push_back(self->make_response_promise<system_metadata>());
+        return cn->held.back();
+      }
+      auto i = cn->meta.find(pid);
+      if (i == cn->meta.end())
+        return make_error(ec::not_found, "NotFound (404): no " + pid);
+      return i->second;
+    },
+    [=](resolve_atom, const std::string&) -> caf::result<std::vector<object_location>> {
+      return std::vector<object_location>{};
+    },
+    [=](formats_atom) -> caf::result<std::vector<object_format>> { return cn->formats; },
+    [=](nodes_atom) -> caf::result<std::vector<node_description>> {
+      return std::vector<node_description>{};
+    },
+    [=](fetch_atom, const object_location&, const std::string&) -> caf::result<uint64_t> {
+      return make_error(ec::network, "not in this test");
+    },
+  };
+}
+
+solr_querier_actor::behavior_type fake_solr(solr_querier_actor::pointer,
+                                            std::shared_ptr<fake_cn> cn) {
+  return {
+    [=](select_atom, const solr_query&) -> caf::result<solr_response> {
+      return solr_response{};
+    },
+    [=](record_atom, const std::string& pid) -> caf::result<solr_record> {
+      ++cn->record_requests;
+      auto i = cn->records.find(pid);
+      if (i == cn->records.end())
+        return make_error(ec::not_found, "no record");
+      return i->second;
+    },
+  };
+}
+
+system_metadata meta_of(const std::string& pid, const std::string& format, uint64_t size) {
+  system_metadata m;
+  m.identifier = pid;
+  m.format_id = format;
+  m.size = size;
+  m.checksum = {"MD5", "0123456789abcdef0123456789abcdef"};
+  m.date_uploaded = "2012-12-05T00:00:00.000+00:00";
+  m.xml = "<systemMetadata>" + pid + "</systemMetadata>";
+  return m;
+}
+
+class resolvers_test : public actor_fixture {
+protected:
+  resolvers_test() : cn_(std::make_shared<fake_cn>()) {
+    cn_->meta["cbfs.38.9"] = meta_of("cbfs.38.9", "text/csv", 756);
+    cn_->records["cbfs.38.9"] = solr_record{{solr_field{"id", {"cbfs.38.9"}},
+                                             solr_field{"formatType", {"DATA"}},
+                                             solr_field{"keywords", {"a", "b"}}}};
+    cn_->meta["doi:10.1/x y"] = meta_of("doi:10.1/x y", "text/csv", 10);
+    cn_->records["doi:10.1/x y"] = solr_record{{solr_field{"id", {"doi:10.1/x y"}},
+                                                solr_field{"fileName", {"data.csv"}}}};
+    cn_->meta["unindexed"] = meta_of("unindexed", "eml://ecoinformatics.org/eml-2.1.0", 5);
+    nodes_ = sys_.spawn(fake_node_client, cn_);
+    solr_ = sys_.spawn(fake_solr, cn_);
+    science_ = sys_.spawn(science_object);
+    d1_object_config cfg;
+    cfg.timeout_ms = 1000;
+    objects_ = sys_.spawn(d1_object, cfg, nodes_, solr_, science_);
+    flat_ = sys_.spawn(flat_space, objects_, size_t{3});
+    root_ = sys_.spawn(root, flat_);
+    run();
+  }
+
+  ~resolvers_test() override {
+    for (auto a : {caf::actor_cast<caf::actor>(root_), caf::actor_cast<caf::actor>(flat_),
+                   caf::actor_cast<caf::actor>(objects_), caf::actor_cast<caf::actor>(science_),
+                   caf::actor_cast<caf::actor>(solr_), caf::actor_cast<caf::actor>(nodes_)})
+      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+    run();
+  }
+
+  caf::expected<node_info> attr(std::vector<std::string> segments) {
+    return request<node_info>(root_, get_attr_atom::value,
+                              resolve_request{std::move(segments), 0, 1});
+  }
+
+  caf::expected<listing> dir(std::vector<std::string> segments) {
+    return request<listing>(root_, get_dir_atom::value,
+                            resolve_request{std::move(segments), 0, 1});
+  }
+
+  static std::vector<std::string> names(const listing& l) {
+    std::vector<std::string> out;
+    for (auto& e : l.entries)
+      out.push_back(e.name);
+    return out;
+  }
+
+  std::shared_ptr<fake_cn> cn_;
+  node_client_actor nodes_;
+  solr_querier_actor solr_;
+  object_resolver_actor science_;
+  d1_object_actor objects_;
+  resolver_actor flat_;
+  resolver_actor root_;
+};
+
+TEST_F(resolvers_test, root_lists_flat_space_and_rejects_unknown_names) {
+  auto l = dir({});
+  ASSERT_TRUE(l);
+  EXPECT_EQ(names(*l), std::vector<std::string>{"FlatSpace"});
+  auto bad = attr({"Nope"});
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(code_of(bad.error()), ec::not_found);
+}
+
+TEST_F(resolvers_test, object_folder_has_bytes_system_xml_and_search_fields) {
+  auto l = dir({"FlatSpace", "cbfs.38.9"});
+  ASSERT_TRUE(l) << sys_.render(l.error());
+  EXPECT_EQ(names(*l),
+            (std::vector<std::string>{"cbfs.38.9.csv", "system.xml", "search_fields.txt"}));
+  auto& bytes = l->entries[0].info;
+  EXPECT_EQ(bytes.content, content_kind::object_bytes);
+  EXPECT_EQ(bytes.size, 756u);
+  EXPECT_EQ(bytes.cache, cache_class::immutable);
+  EXPECT_EQ(bytes.object.checksum_algorithm, "MD5");
+  EXPECT_EQ(bytes.mtime, 1354665600);  // 2012-12-05T00:00:00Z
+  EXPECT_EQ(l->entries[1].info.text, "<systemMetadata>cbfs.38.9</systemMetadata>");
+  EXPECT_EQ(l->entries[2].info.text, "id: cbfs.38.9\nformatType: DATA\nkeywords: a\nkeywords: b\n");
+  auto file = attr({"FlatSpace", "cbfs.38.9", "system.xml"});
+  ASSERT_TRUE(file);
+  EXPECT_EQ(file->kind, entry_kind::file);
+  EXPECT_FALSE(attr({"FlatSpace", "cbfs.38.9", "other.txt"}));
+}
+
+TEST_F(resolvers_test, file_name_comes_from_solr_then_pid_plus_extension) {
+  auto named = dir({"FlatSpace", "doi:10.1%2Fx y"});
+  ASSERT_TRUE(named);
+  EXPECT_EQ(named->entries[0].name, "data.csv");
+  auto unindexed = dir({"FlatSpace", "unindexed"});
+  ASSERT_TRUE(unindexed);
+  EXPECT_EQ(unindexed->entries[0].name, "unindexed.xml");
+  EXPECT_NE(unindexed->entries[2].info.text.find("no record"), std::string::npos);
+}
+
+TEST_F(resolvers_test, descriptor_is_fetched_once_for_many_requests) {
+  // Three requests in flight at once, then more after: one meta and one record request.
+  for (int i = 0; i < 3; ++i)
+    self_->send(caf::actor_cast<caf::actor>(root_), get_attr_atom::value,
+                resolve_request{{"FlatSpace", "cbfs.38.9"}, 0, 1});
+  run();
+  int replies = 0;
+  for (int i = 0; i < 3; ++i)
+    self_->receive([&](node_info&) { ++replies; }, [&](caf::error&) {},
+                   caf::after(std::chrono::seconds(0)) >> [] {});
+  EXPECT_EQ(replies, 3);
+  ASSERT_TRUE(dir({"FlatSpace", "cbfs.38.9"}));
+  EXPECT_EQ(cn_->meta_requests, 1);
+  EXPECT_EQ(cn_->record_requests, 1);
+}
+
+TEST_F(resolvers_test, unknown_pid_is_a_permanent_error_folder) {
+  auto a = attr({"FlatSpace", "missing"});
+  ASSERT_TRUE(a);
+  EXPECT_TRUE(a->is_dir());
+  EXPECT_EQ(a->cache, cache_class::error);
+  auto l = dir({"FlatSpace", "missing"});
+  ASSERT_TRUE(l);
+  ASSERT_EQ(l->entries.size(), 1u);
+  EXPECT_EQ(l->entries[0].name, "Not found - object 'missing'");
+  auto f = attr({"FlatSpace", "missing", l->entries[0].name});
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->content, content_kind::inline_text);
+  EXPECT_NE(f->text.find("NotFound (404)"), std::string::npos) << f->text;
+  // The listing right after the lookup reused the failure: one meta request in all.
+  EXPECT_EQ(cn_->meta_requests, 1);
+}
+
+TEST_F(resolvers_test, silent_node_gives_a_transient_error_folder_after_the_timeout) {
+  cn_->silent = true;
+  self_->send(caf::actor_cast<caf::actor>(root_), get_dir_atom::value,
+              resolve_request{{"FlatSpace", "cbfs.38.9"}, 0, 1});
+  run();
+  advance(std::chrono::milliseconds(1001));
+  std::optional<listing> l;
+  self_->receive([&](listing& x) { l = x; }, [&](caf::error&) {},
+                 caf::after(std::chrono::seconds(0)) >> [] {});
+  ASSERT_TRUE(l);
+  ASSERT_EQ(l->entries.size(), 1u);
+  EXPECT_EQ(l->cache, cache_class::transient);
+  EXPECT_NE(l->entries[0].name.find("Timed out"), std::string::npos) << l->entries[0].name;
+}
+
+TEST_F(resolvers_test, malformed_segment_is_an_invalid_path_folder) {
+  auto l = dir({"FlatSpace", "bad%zz"});
+  ASSERT_TRUE(l);
+  ASSERT_EQ(l->entries.size(), 1u);
+  EXPECT_NE(l->entries[0].name.find("Invalid path"), std::string::npos);
+  EXPECT_EQ(cn_->meta_requests, 0);
+}
+
+TEST_F(resolvers_test, flat_space_lists_recently_visited_objects_only) {
+  ASSERT_TRUE(attr({"FlatSpace", "missing"}));
+  ASSERT_TRUE(attr({"FlatSpace", "cbfs.38.9"}));
+  ASSERT_TRUE(attr({"FlatSpace", "doi:10.1%2Fx y"}));
+  auto l = dir({"FlatSpace"});
+  ASSERT_TRUE(l);
+  EXPECT_EQ(names(*l), (std::vector<std::string>{"doi:10.1%2Fx y", "cbfs.38.9"}));
+  EXPECT_EQ(l->cache, cache_class::live);
+}
+
+}  // namespace
+}  // namespace d1::test

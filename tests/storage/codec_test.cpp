@@ -1,0 +1,90 @@
+// Typed records: every persisted value type round-trips, carries the schema version, and
+// a record of another version, truncated or with trailing bytes is refused.
+#include "storage/codec.hpp"
+
+#include "messages/cache_types.hpp"
+#include "messages/fs_types.hpp"
+
+#include <gtest/gtest.h>
+
+namespace d1::storage {
+namespace {
+
+node_info sample_file() {
+  node_info x;
+  x.kind = entry_kind::file;
+  x.cache = cache_class::immutable;
+  x.size = 1234567890123;
+  x.mtime = -5;
+  x.content = content_kind::object_bytes;
+  x.text = std::string{"line one\nzwei: ünïcødé\0tail", 31};
+  x.object = {"doi:10.5063/F1/ä b", 1234567890123, "SHA-256", std::string(64, 'a')};
+  return x;
+}
+
+TEST(codec_test, node_info_round_trips) {
+  auto x = sample_file();
+  auto bytes = encode(x);
+  ASSERT_FALSE(bytes.empty());
+  EXPECT_EQ(static_cast<uint8_t>(bytes[0]), schema_version);
+  auto y = decode<node_info>(bytes);
+  ASSERT_TRUE(y) << describe(y.error());
+  EXPECT_EQ(*y, x);
+}
+
+TEST(codec_test, listing_round_trips) {
+  listing l;
+  l.cache = cache_class::search;
+  l.entries.push_back({"a", sample_file()});
+  l.entries.push_back({"", node_info{}});
+  l.entries.push_back({"%2E%2E", node_info{}});
+  auto y = decode<listing>(encode(l));
+  ASSERT_TRUE(y) << describe(y.error());
+  EXPECT_EQ(*y, l);
+  auto empty = decode<listing>(encode(listing{}));
+  ASSERT_TRUE(empty);
+  EXPECT_TRUE(empty->entries.empty());
+}
+
+TEST(codec_test, another_schema_version_is_refused) {
+  auto bytes = encode(sample_file());
+  bytes[0] = static_cast<char>(schema_version + 1);
+  auto y = decode<node_info>(bytes);
+  ASSERT_FALSE(y);
+  EXPECT_EQ(code_of(y.error()), ec::storage_error);
+  EXPECT_NE(context_of(y.error()).find("schema version"), std::string::npos);
+}
+
+TEST(codec_test, damaged_records_are_refused) {
+  auto bytes = encode(sample_file());
+  EXPECT_FALSE(decode<node_info>(""));
+  EXPECT_FALSE(decode<node_info>(std::string_view{bytes}.substr(0, 1)));
+  // Every truncation fails instead of returning a partial value.
+  for (size_t n = 1; n < bytes.size(); ++n)
+    EXPECT_FALSE(decode<node_info>(std::string_view{bytes}.substr(0, n))) << n;
+  EXPECT_FALSE(decode<node_info>(bytes + "x"));
+  // A huge length prefix for the listing's vector of entries.
+  std::string garbage;
+  garbage.push_back(static_cast<char>(schema_version));
+  garbage += std::string("\xff\xff\xff\xff\x0f", 5);
+  EXPECT_FALSE(decode<listing>(garbage));
+}
+
+TEST(codec_test, cache_stats_round_trip) {
+  cache_stats s;
+  s.entries = 1;
+  s.memory_bytes = 2;
+  s.hits = 3;
+  s.disk_hits = 4;
+  s.misses = 5;
+  s.expired = 6;
+  s.evictions = 7;
+  s.writes = 8;
+  s.errors = 9;
+  auto y = decode<cache_stats>(encode(s));
+  ASSERT_TRUE(y);
+  EXPECT_EQ(encode(*y), encode(s));
+}
+
+}  // namespace
+}  // namespace d1::storage
