@@ -101,7 +101,9 @@ void reply_open_file(fuse_req_t req, fuse_file_info fi, const node_info& info) {
   }
   fi.fh = to_fh(std::make_shared<file_handle>(info));
   fi.keep_cache = info.cache == cache_class::immutable;
-  fi.direct_io = 0;
+  // Live files (Status/) are generated per open: the size the kernel saw at getattr may
+  // differ from the text read now, so bypass the page cache and serve what the handle has.
+  fi.direct_io = info.cache == cache_class::live;
   if (fuse_reply_open(req, &fi) != 0)
     release_fh<file_handle>(fi.fh);  // the open was interrupted: no release will come
 }

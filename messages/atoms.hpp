@@ -28,4 +28,20 @@ using flush_atom = caf::atom_constant<caf::atom("flush")>;
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using verified_atom = caf::atom_constant<caf::atom("verified")>;
 
+// mobile files (catalogue, job_manager, workers)
+using register_atom = caf::atom_constant<caf::atom("register")>;
+using submit_atom = caf::atom_constant<caf::atom("submit")>;
+using cancel_atom = caf::atom_constant<caf::atom("cancel")>;
+using wait_atom = caf::atom_constant<caf::atom("wait")>;
+using list_atom = caf::atom_constant<caf::atom("list")>;
+using history_atom = caf::atom_constant<caf::atom("history")>;
+using journal_atom = caf::atom_constant<caf::atom("journal")>;
+using locate_atom = caf::atom_constant<caf::atom("locate")>;
+using hash_atom = caf::atom_constant<caf::atom("hash")>;
+using copy_atom = caf::atom_constant<caf::atom("copy")>;
+using remove_atom = caf::atom_constant<caf::atom("remove")>;
+using job_atom = caf::atom_constant<caf::atom("job")>;
+using resource_atom = caf::atom_constant<caf::atom("resource")>;
+using done_atom = caf::atom_constant<caf::atom("done")>;
+
 }  // namespace d1

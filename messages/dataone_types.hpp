@@ -228,4 +228,19 @@ typename Inspector::result_type inspect(Inspector& f, object_descriptor& x) {
            x.format_type, x.file_name);
 }
 
+/// What solr_querier did since it started; for Status.
+struct solr_querier_stats {
+  uint64_t selects = 0;        // select and record requests received
+  uint64_t requests_sent = 0;  // HTTP transfers, retries included
+  uint64_t retries = 0;        // of those, repeats after a transient failure
+  uint64_t coalesced = 0;      // selects that joined an identical one in flight
+  uint64_t failures = 0;       // queries (not callers) that ended in an error
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, solr_querier_stats& x) {
+  return f(caf::meta::type_name("solr_querier_stats"), x.selects, x.requests_sent, x.retries,
+           x.coalesced, x.failures);
+}
+
 }  // namespace d1

@@ -8,6 +8,7 @@
 #include "messages/fs_reply.hpp"
 #include "messages/fs_types.hpp"
 #include "messages/http_types.hpp"
+#include "messages/mobile_types.hpp"
 
 #include <caf/replies_to.hpp>
 #include <caf/stateful_actor.hpp>
@@ -34,7 +35,9 @@ using solr_querier_actor = caf::typed_actor<
   // Runs a select query; Solr errors are ec::http_status with Solr's message.
   caf::replies_to<select_atom, solr_query>::with<solr_response>,
   // Returns the index record of one PID; ec::not_found if the index has none.
-  caf::replies_to<record_atom, std::string>::with<solr_record>>;
+  caf::replies_to<record_atom, std::string>::with<solr_record>,
+  // What the querier did since it started (for Status).
+  caf::replies_to<stats_atom>::with<solr_querier_stats>>;
 
 /// Reads the CN and member-node REST APIs.
 using node_client_actor = caf::typed_actor<
@@ -80,6 +83,18 @@ using object_resolver_actor = caf::typed_actor<
   caf::replies_to<get_attr_atom, object_descriptor, resolve_request>::with<node_info>,
   caf::replies_to<get_dir_atom, object_descriptor, resolve_request>::with<listing>>;
 
+/// The folder of a package (formatType RESOURCE): members are object folders, resolved
+/// through d1_object, whose handle it is given once both are spawned (they need each other).
+using package_actor = object_resolver_actor::extend<
+  caf::reacts_to<put_atom, d1_object_actor>>;
+
+/// Faceted search (FacetedSearch/, and PreconfiguredSearch/<name>/ through the second pair
+/// of handlers): a resolver whose folders are Solr queries. The vector holds base filter
+/// queries (fq) that every query below the folder carries; an empty one is the whole index.
+using faceted_search_actor = resolver_actor::extend<
+  caf::replies_to<get_attr_atom, std::vector<std::string>, resolve_request>::with<node_info>,
+  caf::replies_to<get_dir_atom, std::vector<std::string>, resolve_request>::with<listing>>;
+
 // -- file system -----------------------------------------------------------------------
 
 /// Attributes by mount path: bounded LRU in memory over an LMDB table, TTL per class.
@@ -109,5 +124,68 @@ using fs_gateway_actor = caf::typed_actor<
   caf::reacts_to<opendir_atom, fs_reply_ptr, std::string, int32_t>,
   // A verified local copy of an object whose bytes are being read.
   caf::reacts_to<read_atom, fs_reply_ptr, object_ref, int32_t>>;
+
+// -- mobile files ----------------------------------------------------------------------
+// Semantics, errors and dry runs: docs/mobile-files.md.
+
+/// The catalogue (its own durable LMDB environment, <state_dir>/catalogue.lmdb): resources,
+/// files, reference counts, history, journal. Reads and registration; every location
+/// change goes through job_manager.
+using catalogue_actor = caf::typed_actor<
+  // Registers a resource without hashing: resource + unhashed file records + history in
+  // one transaction; replies its detail. ec::invalid_argument for an unknown spec, bad
+  // kwargs, a bad root/path or a uid already registered.
+  caf::replies_to<register_atom, job_request>::with<resource_detail>,
+  // One resource with all its file records (every root); ec::not_found.
+  caf::replies_to<get_atom, resource_atom, std::string>::with<resource_detail>,
+  // Every resource, by uid.
+  caf::replies_to<list_atom, resource_atom>::with<std::vector<resource_record>>,
+  // The location history of one resource, oldest first ("" = of every resource).
+  caf::replies_to<history_atom, std::string>::with<std::vector<history_entry>>,
+  // Journal entries with seq > the first argument, oldest first, at most `limit` (0: all).
+  caf::replies_to<journal_atom, uint64_t, uint32_t>::with<std::vector<journal_entry>>,
+  // Where a resource's copies are, best first for this host; ec::not_found.
+  caf::replies_to<locate_atom, std::string>::with<location_report>>;
+
+/// Runs the background jobs that change or check where files are, one job at a time in
+/// submission order, each file of a job on a worker. Jobs are persisted with a per-file
+/// checkpoint and resumed after a restart.
+using job_manager_actor = caf::typed_actor<
+  // Registers a resource (as catalogue's register) and queues the job that hashes its
+  // files; replies the job id and the resource uid. Errors as catalogue's register.
+  caf::replies_to<register_atom, job_request>::with<job_ticket>,
+  // Queues a copy, move, remove, change_root or verify job (request.kind); with dry_run
+  // (copy/move/remove) replies the plan and does nothing. ec::not_found for an unknown
+  // resource; ec::invalid_argument for a bad root, no verified source copy, or removing
+  // the last verified copy without force_last.
+  caf::replies_to<submit_atom, job_request>::with<job_ticket>,
+  // Every job known (persisted), newest first.
+  caf::replies_to<list_atom, job_atom>::with<std::vector<job_record>>,
+  // One job with its progress and per-file states; ec::not_found.
+  caf::replies_to<get_atom, job_atom, uint64_t>::with<job_record>,
+  // Cancels a queued or running job (files in flight finish and are recorded); replies
+  // the job as it then is. A finished job is replied unchanged. ec::not_found.
+  caf::replies_to<cancel_atom, uint64_t>::with<job_record>,
+  // Replies when the job has ended (done, failed or cancelled); at once if it has.
+  // ec::not_found.
+  caf::replies_to<wait_atom, uint64_t>::with<job_record>>;
+
+/// Copies and deletes single files beneath roots. Takes only values: it may run on
+/// another machine and shares neither a filesystem view nor LMDB with the job manager.
+using copy_worker_actor = caf::typed_actor<
+  // Copies src_root/rel_path to dst_root/rel_path: temporary name in the destination
+  // directory, hash, fsync file and directory, compare with expected_digest, rename.
+  // ec::checksum_mismatch (nothing left behind), ec::io_error (ENOSPC/EDQUOT named;
+  // nothing left behind), ec::invalid_path for escapes and symlinks out of a root.
+  caf::replies_to<copy_atom, copy_request>::with<copy_result>,
+  // Deletes root/rel_path (a regular file, not followed through symlinks) and fsyncs its
+  // directory; an absent file is removed=false. ec::invalid_path, ec::io_error.
+  caf::replies_to<remove_atom, std::string, std::string>::with<remove_result>>;
+
+/// Checks and hashes single files beneath roots (values only, like copy_worker).
+using hash_worker_actor = caf::typed_actor<
+  // Checks root/rel_path to request.level; a missing or mismatching file is a result.
+  // ec::invalid_path for escapes, ec::invalid_argument for an unknown algorithm.
+  caf::replies_to<hash_atom, hash_request>::with<hash_result>>;
 
 }  // namespace d1

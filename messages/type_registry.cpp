@@ -6,6 +6,7 @@
 #include "messages/error.hpp"
 #include "messages/fs_types.hpp"
 #include "messages/http_types.hpp"
+#include "messages/mobile_types.hpp"
 
 namespace d1 {
 
@@ -34,9 +35,34 @@ void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<query_field>("d1.query_field");
   cfg.add_message_type<solr_query>("d1.solr_query");
   cfg.add_message_type<object_descriptor>("d1.object_descriptor");
+  cfg.add_message_type<solr_querier_stats>("d1.solr_querier_stats");
   cfg.add_message_type<http_header>("d1.http_header");
   cfg.add_message_type<http_request>("d1.http_request");
   cfg.add_message_type<http_response>("d1.http_response");
+  cfg.add_message_type<resource_record>("d1.resource_record");
+  cfg.add_message_type<std::vector<resource_record>>("d1.resource_records");
+  cfg.add_message_type<file_record>("d1.file_record");
+  cfg.add_message_type<file_ref>("d1.file_ref");
+  cfg.add_message_type<path_refs>("d1.path_refs");
+  cfg.add_message_type<history_entry>("d1.history_entry");
+  cfg.add_message_type<std::vector<history_entry>>("d1.history_entries");
+  cfg.add_message_type<journal_entry>("d1.journal_entry");
+  cfg.add_message_type<std::vector<journal_entry>>("d1.journal_entries");
+  cfg.add_message_type<job_file>("d1.job_file");
+  cfg.add_message_type<job_request>("d1.job_request");
+  cfg.add_message_type<plan_step>("d1.plan_step");
+  cfg.add_message_type<job_ticket>("d1.job_ticket");
+  cfg.add_message_type<job_progress>("d1.job_progress");
+  cfg.add_message_type<job_record>("d1.job_record");
+  cfg.add_message_type<std::vector<job_record>>("d1.job_records");
+  cfg.add_message_type<copy_location>("d1.copy_location");
+  cfg.add_message_type<location_report>("d1.location_report");
+  cfg.add_message_type<resource_detail>("d1.resource_detail");
+  cfg.add_message_type<hash_request>("d1.hash_request");
+  cfg.add_message_type<hash_result>("d1.hash_result");
+  cfg.add_message_type<copy_request>("d1.copy_request");
+  cfg.add_message_type<copy_result>("d1.copy_result");
+  cfg.add_message_type<remove_result>("d1.remove_result");
   cfg.add_error_category(error_category,
                          [](uint8_t code, caf::atom_value, const caf::message& ctx) {
                            std::string out = to_string(static_cast<ec>(code));

@@ -2,10 +2,13 @@
 // command line and dispatches; the work is in mount_command.cpp and the libraries.
 //
 // Exit codes (documented in the README): 0 success, 1 runtime failure (mount failed,
-// daemon error), 2 usage or configuration error.
+// daemon error), 2 usage or configuration error; client subcommands also 3 (no daemon),
+// 4 (refused) and 5 (verification mismatch), see tools/client_commands.hpp.
 #include "actors/control/daemon_config.hpp"
 #include "messages/error.hpp"
+#include "tools/client_commands.hpp"
 #include "tools/mount_command.hpp"
+#include "tools/serve_command.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -42,6 +45,19 @@ int main(int argc, char** argv) {
   auto* unmount_cmd = app.add_subcommand("unmount", "Unmount a d1drive mount cleanly");
   unmount_cmd->add_option("mountpoint", unmount_point, "The mount point")->required();
 
+  // Mobile files (issue 4): the daemon without a mount, and the control-socket clients.
+  d1::serve_options serve;
+  auto* serve_cmd = app.add_subcommand("serve", "Run the daemon without a mount: mobile-files "
+                                                "jobs and the control socket only");
+  serve_cmd->add_option("--state-dir", serve.state_dir,
+                        "Catalogue, jobs, control socket and log (default as for mount)");
+  serve_cmd->add_option("--config", serve.config_file, "TOML config file (default as for mount)");
+  serve_cmd->add_flag("--daemon", serve.daemonize,
+                      "Detach; return once the control socket is live (exit 0) or failed");
+  serve_cmd->add_option("--log-level", serve.log_level,
+                        "trace, debug, info, warn, error or off (overrides the config)");
+  d1::client_commands clients{app};
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -52,5 +68,9 @@ int main(int argc, char** argv) {
     return d1::run_mount_command(mount);
   if (*unmount_cmd)
     return d1::run_unmount_command(unmount_point);
+  if (*serve_cmd)
+    return d1::run_serve_command(serve);
+  if (clients.selected())
+    return clients.run();
   return 2;
 }

@@ -3,6 +3,7 @@
 // logging → actor system → actors → FUSE mount → "live" → loop → unmount → shutdown.
 #include "tools/mount_command.hpp"
 
+#include "actors/control/control_plane.hpp"
 #include "actors/control/daemon.hpp"
 #include "actors/control/daemon_config.hpp"
 #include "fuse/kernel_timeouts.hpp"
@@ -165,8 +166,17 @@ int serve_mount(const daemon_config& cfg, const std::string& mountpoint,
       ready.report(describe(actors.error()));
       return exit_failure;
     }
+    // Mobile files (issue 4): jobs and the control socket serve beside the mount, and
+    // stop before the other actors (plane->stop() ahead of each actors->shutdown()).
+    auto plane = control_plane::start(sys, cfg, make_control_info(cfg, mountpoint));
+    if (!plane) {
+      actors->shutdown();
+      ready.report(describe(plane.error()));
+      return exit_failure;
+    }
     auto mount = fuse_mount::create(mountpoint, fuse_options, actors->gateway, timeouts);
     if (!mount) {
+      (*plane)->stop();
       actors->shutdown();
       ready.report("cannot mount " + mountpoint + ": " + describe(mount.error()));
       return exit_failure;
@@ -182,6 +192,7 @@ int serve_mount(const daemon_config& cfg, const std::string& mountpoint,
       rc = exit_failure;
     (*mount).reset();  // unmounts
     spdlog::info("unmounted {}; stopping", mountpoint);
+    (*plane)->stop();
     actors->shutdown();
     ::unlink(pid_file.c_str());
   }

@@ -9,9 +9,13 @@
 #include "actors/fs/dir_cache.hpp"
 #include "actors/fs/fs_gateway.hpp"
 #include "actors/resolve/d1_object.hpp"
+#include "actors/resolve/faceted_search.hpp"
 #include "actors/resolve/flat_space.hpp"
+#include "actors/resolve/package.hpp"
+#include "actors/resolve/preconfigured_search.hpp"
 #include "actors/resolve/root.hpp"
 #include "actors/resolve/science_object.hpp"
+#include "actors/resolve/status.hpp"
 #include "messages/error.hpp"
 #include "storage/lmdb_store.hpp"
 
@@ -108,11 +112,48 @@ caf::expected<daemon_actors> start_daemon(caf::actor_system& sys, const daemon_c
   a.dirs = sys.spawn(dir_cache, dir_cfg);
 
   a.science = sys.spawn(science_object);
+  package_config pkg_cfg;
+  pkg_cfg.timeout_ms = cfg.timeout_ms;
+  if (auto err = validate(pkg_cfg))
+    return err;
+  a.package = sys.spawn(package, pkg_cfg, a.content, a.solr);
   d1_object_config obj_cfg;
   obj_cfg.timeout_ms = cfg.timeout_ms;
+  obj_cfg.package = a.package;
   a.objects = sys.spawn(d1_object, obj_cfg, a.nodes, a.solr, a.science);
+  caf::anon_send(a.package, put_atom::value, a.objects);  // they need each other
+  status_config status_cfg;
+  status_cfg.timeout_ms = cfg.timeout_ms;
+  status_cfg.base_url = cfg.base_url;
+  if (auto err = validate(status_cfg))
+    return err;
+  a.status = sys.spawn(status, status_cfg, a.nodes, a.attrs, a.dirs, a.content, a.solr);
   a.flat_space = sys.spawn(flat_space, a.objects, size_t{100});
-  a.root = sys.spawn(root, a.flat_space);
+  faceted_search_config search_cfg;
+  search_cfg.base_url = cfg.base_url;
+  search_cfg.timeout_ms = cfg.timeout_ms;
+  search_cfg.max_retries = cfg.max_retries;
+  search_cfg.retry_base_delay_ms = cfg.retry_base_delay_ms;
+  search_cfg.object_limit = cfg.search.object_limit;
+  search_cfg.page_size = cfg.search.page_size;
+  search_cfg.value_limit = cfg.search.value_limit;
+  search_cfg.value_sort = cfg.search.value_sort;
+  if (cfg.search.allow_fields_set)
+    search_cfg.allow_fields = cfg.search.allow_fields;
+  search_cfg.deny_fields = cfg.search.deny_fields;
+  if (auto err = validate(search_cfg))
+    return err;
+  std::vector<named_search> searches;
+  for (auto& s : cfg.searches)
+    searches.push_back(named_search{s.name, s.fq});
+  if (auto err = validate(searches))
+    return err;
+  a.faceted = sys.spawn(faceted_search, search_cfg, a.solr, a.objects, a.http);
+  a.preconfigured = sys.spawn(preconfigured_search, searches, a.faceted);
+  a.root = sys.spawn(root_with, a.flat_space,
+                     std::vector<top_folder>{{"FacetedSearch", a.faceted},
+                                             {"PreconfiguredSearch", a.preconfigured},
+                                             {"Status", a.status}});
 
   fs_gateway_config gw_cfg;
   gw_cfg.timeout_ms = cfg.timeout_ms;
@@ -137,7 +178,9 @@ void daemon_actors::shutdown() {
   caf::scoped_actor self{*system};
   std::vector<caf::actor> order{
     caf::actor_cast<caf::actor>(gateway), caf::actor_cast<caf::actor>(root),
+    caf::actor_cast<caf::actor>(preconfigured), caf::actor_cast<caf::actor>(faceted),
     caf::actor_cast<caf::actor>(flat_space), caf::actor_cast<caf::actor>(objects),
+    caf::actor_cast<caf::actor>(status), caf::actor_cast<caf::actor>(package),
     caf::actor_cast<caf::actor>(science), caf::actor_cast<caf::actor>(dirs),
     caf::actor_cast<caf::actor>(attrs), caf::actor_cast<caf::actor>(content),
     caf::actor_cast<caf::actor>(solr), caf::actor_cast<caf::actor>(nodes),

@@ -23,8 +23,12 @@ struct daemon_actors {
   attr_cache_actor attrs;
   dir_cache_actor dirs;
   object_resolver_actor science;
+  package_actor package;
   d1_object_actor objects;
   resolver_actor flat_space;
+  faceted_search_actor faceted;
+  resolver_actor preconfigured;
+  resolver_actor status;
   resolver_actor root;
   fs_gateway_actor gateway;
 

@@ -84,6 +84,45 @@ public:
     return nullptr;
   }
 
+  // A list of strings; a single string counts as a list of one.
+  void read_strings(const char* key, std::vector<std::string>& out, bool* present = nullptr) {
+    seen_.insert(key);
+    auto node = tbl_.get(key);
+    if (!node)
+      return;
+    if (auto v = node->value<std::string>()) {
+      out = {*v};
+    } else if (auto arr = node->as_array()) {
+      std::vector<std::string> values;
+      for (auto& item : *arr) {
+        auto v = item.value<std::string>();
+        if (!v) {
+          fail(key, "must be a list of strings");
+          return;
+        }
+        values.push_back(*v);
+      }
+      out = std::move(values);
+    } else {
+      fail(key, "must be a list of strings");
+      return;
+    }
+    if (present)
+      *present = true;
+  }
+
+  // An array of tables ([[key]]); nullptr if absent or of another type (then an error).
+  const toml::array* tables(const char* key) {
+    seen_.insert(key);
+    auto node = tbl_.get(key);
+    if (!node)
+      return nullptr;
+    if (auto arr = node->as_array(); arr && arr->is_array_of_tables())
+      return arr;
+    fail(key, "must be an array of tables ([[...]])");
+    return nullptr;
+  }
+
   void reject_unknown() {
     for (auto& [k, v] : tbl_)
       if (!seen_.count(std::string{k.str()}))
@@ -194,6 +233,47 @@ caf::expected<daemon_config> load_config(const std::string& path, bool required,
     r.read("file", cfg.log_file);
     collect(r);
   }
+  if (auto fs = top.sub("faceted_search")) {
+    reader r{*fs, "faceted_search.", path};
+    r.read("object_limit", cfg.search.object_limit);
+    r.read("page_size", cfg.search.page_size);
+    r.read("value_limit", cfg.search.value_limit);
+    r.read("value_sort", cfg.search.value_sort);
+    r.read_strings("fields", cfg.search.allow_fields, &cfg.search.allow_fields_set);
+    r.read_strings("exclude_fields", cfg.search.deny_fields);
+    collect(r);
+  }
+  if (auto searches = top.tables("search")) {
+    for (auto& item : *searches) {
+      reader r{*item.as_table(), "search.", path};
+      preconfigured_search_config s;
+      r.read("name", s.name);
+      r.read_strings("fq", s.fq);
+      collect(r);
+      cfg.searches.push_back(std::move(s));
+    }
+  }
+  if (auto hosts = top.sub("hosts")) {
+    for (auto& [name, node] : *hosts) {
+      auto host = std::string{name.str()};
+      auto tbl = node.as_table();
+      if (!tbl) {
+        errors += (errors.empty() ? "" : "; ") + path + ": hosts." + host + " must be a table";
+        continue;
+      }
+      reader r{*tbl, "hosts." + host + ".", path};
+      std::vector<std::string> roots;
+      r.read_strings("roots", roots);
+      collect(r);
+      cfg.host_roots[host] = std::move(roots);
+    }
+  }
+  if (auto mobile = top.sub("mobile")) {
+    reader r{*mobile, "mobile.", path};
+    r.read("copy_workers", cfg.copy_workers);
+    r.read("hash_workers", cfg.hash_workers);
+    collect(r);
+  }
   collect(top);
   if (!errors.empty())
     return make_error(ec::invalid_argument, errors);
@@ -252,6 +332,27 @@ caf::error validate(const daemon_config& cfg) {
     return make_error(ec::invalid_argument,
                       "log level '" + cfg.log_level
                         + "' is not one of trace, debug, info, warn, error, off");
+  if (cfg.search.object_limit == 0 || cfg.search.page_size == 0 || cfg.search.value_limit == 0)
+    return make_error(ec::invalid_argument,
+                      "faceted_search object_limit, page_size and value_limit must be ≥ 1");
+  if (cfg.search.value_sort != "count" && cfg.search.value_sort != "index")
+    return make_error(ec::invalid_argument, "faceted_search value_sort must be \"count\" or "
+                                            "\"index\", not \"" + cfg.search.value_sort + "\"");
+  if (cfg.copy_workers < 1 || cfg.copy_workers > 64 || cfg.hash_workers < 1
+      || cfg.hash_workers > 64)
+    return make_error(ec::invalid_argument, "mobile copy_workers and hash_workers must be 1 to 64");
+  for (auto& [host, roots] : cfg.host_roots)
+    for (auto& root : roots)
+      if (root.empty() || root[0] != '/')
+        return make_error(ec::invalid_argument,
+                          "hosts." + host + ".roots: '" + root + "' is not an absolute path");
+  std::set<std::string> search_names;
+  for (auto& s : cfg.searches) {
+    if (s.name.empty() || s.fq.empty())
+      return make_error(ec::invalid_argument, "every [[search]] needs a name and an fq");
+    if (!search_names.insert(s.name).second)
+      return make_error(ec::invalid_argument, "two [[search]] entries are named '" + s.name + "'");
+  }
   return {};
 }
 

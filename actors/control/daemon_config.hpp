@@ -6,7 +6,9 @@
 #include <caf/expected.hpp>
 
 #include <cstdint>
+#include <map>
 #include <string>
+#include <vector>
 
 namespace d1 {
 
@@ -26,6 +28,23 @@ struct kernel_ttl_config {
   double search = 10;
   double error = 5;
   double transient = 1;
+};
+
+/// FacetedSearch/ and PreconfiguredSearch/: listing sizes and which fields are facets.
+struct search_settings {
+  uint64_t object_limit = 1000;  // objects in one folder; beyond: one informational file
+  uint64_t page_size = 1000;     // Solr rows per cursorMark page
+  uint64_t value_limit = 1000;   // #values in one @field folder
+  std::string value_sort = "count";  // "count" or "index"
+  bool allow_fields_set = false;     // false: the built-in default list
+  std::vector<std::string> allow_fields;
+  std::vector<std::string> deny_fields;
+};
+
+/// One [[search]] of the config: PreconfiguredSearch/<name>/ with these filter queries.
+struct preconfigured_search_config {
+  std::string name;
+  std::vector<std::string> fq;
 };
 
 struct daemon_config {
@@ -49,6 +68,16 @@ struct daemon_config {
   ttl_config ttl;
   kernel_ttl_config kernel_ttl;
 
+  // searches
+  search_settings search;
+  std::vector<preconfigured_search_config> searches;
+
+  // mobile files: [hosts."NAME"] roots = [...] (preferred roots, best first) and
+  // [mobile] copy_workers / hash_workers (pool sizes, 1 to 64)
+  std::map<std::string, std::vector<std::string>> host_roots;
+  uint32_t copy_workers = 2;
+  uint32_t hash_workers = 2;
+
   // logging
   std::string log_level = "info";  // trace, debug, info, warn, error, off
   std::string log_file;            // empty: stderr (foreground) or <state_dir>/d1drive.log
@@ -56,6 +85,10 @@ struct daemon_config {
   /// The LMDB environment of the path caches.
   std::string cache_db_dir() const {
     return state_dir + "/cache.lmdb";
+  }
+  /// The catalogue of mobile files (durable LMDB).
+  std::string catalogue_db_dir() const {
+    return state_dir + "/catalogue.lmdb";
   }
   /// Verified object bytes.
   std::string content_dir() const {

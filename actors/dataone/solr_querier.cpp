@@ -117,6 +117,10 @@ solr_querier_actor::behavior_type solr_querier(self_ptr self, solr_querier_confi
                  });
       return rp;
     },
+    [self](stats_atom) -> solr_querier_stats {
+      auto c = self->state.counters();
+      return {c.selects, c.requests_sent, c.retries, c.coalesced, c.failures};
+    },
   };
 }
 

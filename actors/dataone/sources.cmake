@@ -8,4 +8,5 @@ list(APPEND D1_ACTOR_SOURCES
   dataone/checksum.cpp
   dataone/http_client.cpp
   dataone/content_cache.cpp
+  dataone/ore_parser.cpp
 )

@@ -136,6 +136,14 @@ std::string path_upto(const resolve_request& req, size_t n) {
   return join_path(head);
 }
 
+// Packages (OAI-ORE resource maps) have a resolver of their own.
+const object_resolver_actor& resolver_for(const d1_object_state& st,
+                                          const object_descriptor& desc) {
+  if (desc.format_type == "RESOURCE" && st.config.package)
+    return st.config.package;
+  return st.science;
+}
+
 problem object_problem(const caf::error& err, const std::string& pid,
                        const resolve_request& req) {
   return problem_from_error(err, "object '" + pid + "'", path_upto(req, req.depth));
@@ -180,7 +188,8 @@ d1_object_actor::behavior_type d1_object(d1_object_actor::stateful_pointer<d1_ob
       auto rp = self->make_response_promise<node_info>();
       with_descriptor(self, pid, [=](caf::expected<object_descriptor> desc) mutable {
           if (desc) {
-            rp.delegate(self->state.science, get_attr_atom::value, std::move(*desc), req);
+            rp.delegate(resolver_for(self->state, *desc), get_attr_atom::value, std::move(*desc),
+                        req);
           } else {
             auto p = object_problem(desc.error(), pid, req);
             if (req.remaining() == 0)
@@ -203,7 +212,8 @@ d1_object_actor::behavior_type d1_object(d1_object_actor::stateful_pointer<d1_ob
       auto rp = self->make_response_promise<listing>();
       with_descriptor(self, pid, [=](caf::expected<object_descriptor> desc) mutable {
         if (desc)
-          rp.delegate(self->state.science, get_dir_atom::value, std::move(*desc), req);
+          rp.delegate(resolver_for(self->state, *desc), get_dir_atom::value, std::move(*desc),
+                      req);
         else if (req.remaining() == 0)
           rp.deliver(error_folder_listing(object_problem(desc.error(), pid, req)));
         else

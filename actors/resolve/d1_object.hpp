@@ -25,6 +25,8 @@ struct d1_object_config {
   // A PID that failed to resolve is not asked for again this soon: a lookup followed by a
   // listing of its error folder costs one round of requests, not two.
   caf::timespan failure_ttl = std::chrono::seconds(2);
+  // Resolves objects of formatType RESOURCE (packages); unset: they show as science objects.
+  object_resolver_actor package;
 };
 
 struct d1_object_state {

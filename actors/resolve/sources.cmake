@@ -4,4 +4,8 @@ list(APPEND D1_ACTOR_SOURCES
   resolve/flat_space.cpp
   resolve/d1_object.cpp
   resolve/science_object.cpp
+  resolve/faceted_search.cpp
+  resolve/preconfigured_search.cpp
+  resolve/package.cpp
+  resolve/status.cpp
 )

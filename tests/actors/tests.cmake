@@ -12,4 +12,14 @@ list(APPEND D1_TEST_SOURCES
   actors/dataone/checksum_test.cpp
   actors/dataone/http_client_test.cpp
   actors/dataone/content_cache_test.cpp
+  actors/dataone/ore_parser_test.cpp
+  actors/resolve/faceted_search_test.cpp
+  actors/resolve/package_test.cpp
+  actors/resolve/status_test.cpp
+  actors/control/daemon_config_test.cpp
+  actors/control/control_server_test.cpp
+  actors/mobile/spec_handlers_test.cpp
+  actors/mobile/catalogue_test.cpp
+  actors/mobile/job_manager_test.cpp
+  actors/mobile/crash_test.cpp
 )

@@ -230,6 +230,10 @@ std::string segment_for(const std::string& pid) {
     else
       out += c;
   }
+  // A PID that looks like a name the OS probes for (AppleDouble "._x") would be answered
+  // ENOENT: its first byte is escaped.
+  if (out.rfind("._", 0) == 0)
+    out = "%2E" + out.substr(1);
   if (pid == ".")
     return "%2E";
   if (pid == "..")

@@ -43,6 +43,8 @@ std::vector<knb_object> knb_objects() {
       std::string name = e->d_name;
       if (name == "." || name == "..")
         continue;
+      if (name.rfind("resourceMap_", 0) == 0)
+        continue;  // packages: folders of their members (tests/integration/package_test.cpp)
       auto meta = read_file(dir + "/knb/sysmeta/" + name);
       if (meta.empty())
         continue;
@@ -123,7 +125,8 @@ mounted_drive* mount_test::drive_ = nullptr;
 
 TEST_F(mount_test, integration_root_lists_flat_space) {
   auto entries = ls(mnt());
-  EXPECT_EQ(entries, std::vector<std::string>{"FlatSpace"});
+  // Other top-level folders (FacetedSearch, Status, …) have their own tests.
+  EXPECT_NE(std::find(entries.begin(), entries.end(), "FlatSpace"), entries.end());
   auto r = sh("stat -f -c %T " + quote(mnt()) + "; grep ' " + mnt() + " ' /proc/self/mounts");
   EXPECT_NE(r.out.find("fuse.d1drive"), std::string::npos) << r.out;
 }
@@ -184,7 +187,7 @@ TEST_F(mount_test, integration_tricky_identifiers_reachable_and_readable) {
     auto entries = ls(object_dir(pid));
     ASSERT_EQ(entries.size(), 3u) << object_dir(pid);
     auto data = data_file(pid);
-    auto mounted = sh("sha1sum " + quote(data));
+    auto mounted = sh("sha1sum < " + quote(data));  // stdin: no escaping of odd names
     ASSERT_EQ(mounted.status, 0) << mounted.err;
     // The node's own bytes, fetched over HTTP independently of the product.
     auto reference = sh("python3 -c " + quote("import sys,urllib.parse,urllib.request,hashlib;"
@@ -232,13 +235,22 @@ TEST_F(mount_test, integration_probe_names_cost_no_request) {
 }
 
 TEST_F(mount_test, integration_writes_are_refused_read_only) {
-  for (auto cmd : {"touch " + quote(mnt() + "/FlatSpace/new"),
-                   "mkdir " + quote(mnt() + "/FlatSpace/newdir"),
-                   "echo x > " + quote(mnt() + "/FlatSpace/newfile")}) {
+  auto objects = knb_objects();
+  std::string pid = objects.empty() ? std::string{"cbfs.38.9"} : objects.front().pid;
+  auto sysxml = object_dir(pid) + "/system.xml";
+  for (auto cmd : {"touch " + quote(mnt() + "/new"), "mkdir " + quote(mnt() + "/newdir"),
+                   "echo x > " + quote(mnt() + "/newfile"), "echo x >> " + quote(sysxml),
+                   "rm -f " + quote(sysxml), "touch " + quote(object_dir(pid) + "/extra"),
+                   "mv " + quote(sysxml) + " " + quote(object_dir(pid) + "/moved")}) {
     auto r = sh(cmd);
     EXPECT_NE(r.status, 0) << cmd;
     EXPECT_NE(r.err.find("Read-only file system"), std::string::npos) << cmd << ": " << r.err;
   }
+  // In FlatSpace every name is an object folder or an error folder: creating one fails
+  // because it already "exists"; nothing is ever written.
+  auto r = sh("mkdir " + quote(mnt() + "/FlatSpace/newdir"));
+  EXPECT_NE(r.status, 0);
+  EXPECT_EQ(sh("cat " + quote(sysxml)).out, read_file(fixtures_dir() + "/knb/sysmeta/" + pid));
 }
 
 TEST_F(mount_test, integration_node_faults_become_error_folders_without_hanging) {
@@ -265,7 +277,7 @@ TEST_F(mount_test, integration_node_faults_become_error_folders_without_hanging)
     ASSERT_EQ(entries.size(), 1u);
     EXPECT_NE(entries[0].find(c.expect), std::string::npos) << entries[0];
     // Other paths keep working meanwhile.
-    EXPECT_EQ(ls(mnt()).size(), 1u);
+    EXPECT_FALSE(ls(mnt()).empty());
     node_->clear_faults();
   }
 }

@@ -3,4 +3,7 @@ list(APPEND D1_TEST_SOURCES
   integration/harness.cpp
   integration/mount_test.cpp
   integration/restart_test.cpp
+  integration/search_test.cpp
+  integration/package_test.cpp
+  integration/cli_test.cpp
 )

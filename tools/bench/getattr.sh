@@ -84,15 +84,15 @@ print(int((m or d["benchmarks"])[0]["items_per_second"]))' <<<"$json"
 }
 
 # One line per mount: NAME|REL|CMD ARGS (space-separated; {mnt} is the mountpoint).
-# d1drive mounts with default_permissions: with attr_timeout=0 the kernel then also asks
-# for the attributes of every directory on the path (permission check), so one stat() of
-# /file is two GETATTRs. The baseline (first line) uses the same mount options.
+# The baseline (first line) is a bare libfuse filesystem with the options d1drive uses
+# (ro, no default_permissions: with default_permissions and attr_timeout=0 the kernel also
+# asks for the attributes of every directory on the path, two GETATTRs per stat()).
 names=() rels=() cmds=()
 add() { names+=("$1"); rels+=("$2"); shift 2; cmds+=("$*"); }
+add "bare libfuse, ro" file \
+  "$build/bench_bare_fs" {mnt} -f -o attr_timeout=0,ro
 add "bare libfuse, ro,default_permissions" file \
   "$build/bench_bare_fs" {mnt} -f -o attr_timeout=0,ro,default_permissions
-add "bare libfuse, no default_permissions" file \
-  "$build/bench_bare_fs" {mnt} -f -o attr_timeout=0
 if [[ -x $build/bench_fuse_layer_fs ]]; then
   add "fuse layer, inode table fresh" file \
     "$build/bench_fuse_layer_fs" {mnt} -o attr_timeout=0

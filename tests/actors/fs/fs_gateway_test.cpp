@@ -107,11 +107,24 @@ content_cache_actor::behavior_type fake_content(content_cache_actor::pointer,
 class fs_gateway_test : public actor_fixture {
 protected:
   fs_gateway_test() : w_(std::make_shared<world>()) {
-    gw_ = sys_.spawn(fs_gateway, fs_gateway_config{}, sys_.spawn(fake_attrs, w_),
-                     sys_.spawn(fake_dirs, w_), sys_.spawn(fake_root, w_),
-                     sys_.spawn(fake_content, w_));
+    auto attrs = sys_.spawn(fake_attrs, w_);
+    auto dirs = sys_.spawn(fake_dirs, w_);
+    auto root = sys_.spawn(fake_root, w_);
+    auto content = sys_.spawn(fake_content, w_);
+    gw_ = sys_.spawn(fs_gateway, fs_gateway_config{}, attrs, dirs, root, content);
+    all_ = {caf::actor_cast<caf::actor>(gw_), caf::actor_cast<caf::actor>(attrs),
+            caf::actor_cast<caf::actor>(dirs), caf::actor_cast<caf::actor>(root),
+            caf::actor_cast<caf::actor>(content)};
     run();
   }
+
+  ~fs_gateway_test() override {
+    for (auto& a : all_)
+      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+    run();
+  }
+
+  std::vector<caf::actor> all_;
 
   std::shared_ptr<world> w_;
   fs_gateway_actor gw_;

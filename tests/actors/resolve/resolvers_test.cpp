@@ -66,6 +66,7 @@ solr_querier_actor::behavior_type fake_solr(solr_querier_actor::pointer,
         return make_error(ec::not_found, "no record");
       return i->second;
     },
+    [=](stats_atom) -> caf::result<solr_querier_stats> { return solr_querier_stats{}; },
   };
 }
 

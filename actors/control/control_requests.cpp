@@ -1,0 +1,606 @@
+// Control requests → typed messages to catalogue / job_manager → JSON lines. Runs in the
+// control server's connection threads, talking to actors through a scoped_actor.
+#include "actors/control/control_requests.hpp"
+
+#include "messages/error.hpp"
+
+#include <caf/scoped_actor.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <map>
+#include <thread>
+#include <unistd.h>
+
+namespace d1 {
+
+namespace {
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+           std::chrono::system_clock::now().time_since_epoch())
+    .count();
+}
+
+// kwargs are stored as JSON text: show them as JSON when they parse.
+nlohmann::json json_text(const std::string& text) {
+  if (text.empty())
+    return nlohmann::json::object();
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  return j.is_discarded() ? nlohmann::json(text) : j;
+}
+
+nlohmann::json ok_line(nlohmann::json result) {
+  return {{"type", "result"}, {"ok", true}, {"result", std::move(result)}};
+}
+
+nlohmann::json error_line(const std::string& code, const std::string& message,
+                          nlohmann::json extra = nullptr) {
+  nlohmann::json line{{"type", "result"},
+                      {"ok", false},
+                      {"error", {{"code", code}, {"message", message}}}};
+  if (!extra.is_null())
+    line["result"] = std::move(extra);
+  return line;
+}
+
+nlohmann::json error_line(const caf::error& err) {
+  auto code = code_of(err);
+  if (err.category() == error_category)
+    return error_line(to_string(code), context_of(err).empty() ? describe(err)
+                                                               : context_of(err));
+  return error_line("unspecified", describe(err));
+}
+
+bool is_final(job_state s) {
+  return s == job_state::done || s == job_state::failed || s == job_state::cancelled;
+}
+
+// A request's arguments, with typed accessors that remember the first problem.
+class args_reader {
+public:
+  explicit args_reader(const nlohmann::json& args) : args_(args) {
+  }
+  std::string str(const char* key, bool required) {
+    if (!args_.is_object() || !args_.contains(key) || args_[key].is_null()) {
+      if (required)
+        fail(std::string{"missing argument \""} + key + "\"");
+      return {};
+    }
+    if (!args_[key].is_string()) {
+      fail(std::string{"argument \""} + key + "\" must be a string");
+      return {};
+    }
+    return args_[key].get<std::string>();
+  }
+  bool flag(const char* key) {
+    if (!args_.is_object() || !args_.contains(key) || args_[key].is_null())
+      return false;
+    if (!args_[key].is_boolean()) {
+      fail(std::string{"argument \""} + key + "\" must be true or false");
+      return false;
+    }
+    return args_[key].get<bool>();
+  }
+  uint64_t number(const char* key, bool required, uint64_t fallback = 0) {
+    if (!args_.is_object() || !args_.contains(key) || args_[key].is_null()) {
+      if (required)
+        fail(std::string{"missing argument \""} + key + "\"");
+      return fallback;
+    }
+    if (!args_[key].is_number_unsigned()) {
+      fail(std::string{"argument \""} + key + "\" must be a non-negative integer");
+      return fallback;
+    }
+    return args_[key].get<uint64_t>();
+  }
+  // kwargs may come as an object or as JSON text.
+  std::string json_object_text(const char* key) {
+    if (!args_.is_object() || !args_.contains(key) || args_[key].is_null())
+      return {};
+    auto& v = args_[key];
+    if (v.is_object())
+      return v.dump();
+    if (v.is_string())
+      return v.get<std::string>();
+    fail(std::string{"argument \""} + key + "\" must be a JSON object");
+    return {};
+  }
+  const std::string& problem() const {
+    return problem_;
+  }
+
+private:
+  void fail(std::string text) {
+    if (problem_.empty())
+      problem_ = std::move(text);
+  }
+  const nlohmann::json& args_;
+  std::string problem_;
+};
+
+class handler {
+public:
+  handler(caf::actor_system& sys, catalogue_actor catalogue, job_manager_actor jobs,
+          control_info info, control_handler_config cfg)
+    : sys_(sys), catalogue_(std::move(catalogue)), jobs_(std::move(jobs)),
+      info_(std::move(info)), cfg_(cfg) {
+  }
+
+  void operator()(const nlohmann::json& req, request_context& ctx) {
+    auto command = req.value("command", std::string{});
+    static const nlohmann::json empty = nlohmann::json::object();
+    const auto& args = req.contains("args") ? req["args"] : empty;
+    bool wait = req.contains("wait") && req["wait"].is_boolean() && req["wait"].get<bool>();
+    caf::scoped_actor self{sys_};
+    args_reader a{args};
+    if (command == "ping")
+      return void(ctx.write(ok_line({{"pong", true}, {"pid", ::getpid()}})));
+    if (command == "status")
+      return status(self, ctx);
+    if (command == "resource.register")
+      return register_resource(self, ctx, a, wait);
+    if (command == "resource.copy" || command == "resource.move") {
+      job_request r;
+      r.kind = command == "resource.copy" ? job_kind::copy : job_kind::move;
+      r.uid = a.str("uid", true);
+      r.dst_root = a.str("to", true);
+      r.src_root = a.str("from", r.kind == job_kind::move);
+      r.dry_run = a.flag("dry_run");
+      return submit(self, ctx, a, std::move(r), wait);
+    }
+    if (command == "resource.remove") {
+      job_request r;
+      r.kind = job_kind::remove;
+      r.uid = a.str("uid", true);
+      r.src_root = a.str("from", true);
+      r.force_last = a.flag("force_last");
+      r.dry_run = a.flag("dry_run");
+      return submit(self, ctx, a, std::move(r), wait);
+    }
+    if (command == "resource.change-root") {
+      job_request r;
+      r.kind = job_kind::change_root;
+      r.uid = a.str("uid", true);
+      r.dst_root = a.str("to", true);
+      r.src_root = a.str("from", false);
+      return submit(self, ctx, a, std::move(r), wait);
+    }
+    if (command == "resource.verify") {
+      job_request r;
+      r.kind = job_kind::verify;
+      r.uid = a.str("uid", true);
+      r.src_root = a.str("root", false);
+      auto level = a.str("level", false);
+      if (level.empty() || level == "hash")
+        r.level = check_level::hash;
+      else if (level == "size")
+        r.level = check_level::size;
+      else if (level == "exists")
+        r.level = check_level::exists;
+      else
+        return void(ctx.write(error_line("invalid_argument", "level must be exists, size "
+                                                             "or hash, not \"" + level
+                                                               + "\"")));
+      return submit(self, ctx, a, std::move(r), wait);
+    }
+    if (command == "resource.locate") {
+      auto uid = a.str("uid", true);
+      if (!a.problem().empty())
+        return void(ctx.write(error_line("invalid_argument", a.problem())));
+      return reply(ctx, ask<location_report>(self, catalogue_, locate_atom::value, uid),
+                   [](const location_report& x) { return to_json(x); });
+    }
+    if (command == "resource.show") {
+      auto uid = a.str("uid", true);
+      if (!a.problem().empty())
+        return void(ctx.write(error_line("invalid_argument", a.problem())));
+      return reply(ctx,
+                   ask<resource_detail>(self, catalogue_, get_atom::value,
+                                        resource_atom::value, uid),
+                   [](const resource_detail& x) { return to_json(x); });
+    }
+    if (command == "resource.history") {
+      auto uid = a.str("uid", true);
+      if (!a.problem().empty())
+        return void(ctx.write(error_line("invalid_argument", a.problem())));
+      // An unknown uid has no history; say so instead of printing nothing.
+      auto known = ask<resource_detail>(self, catalogue_, get_atom::value,
+                                        resource_atom::value, uid);
+      if (!known) {
+        // A removed resource may still have history: only fail if it has none.
+        auto hist = ask<std::vector<history_entry>>(self, catalogue_, history_atom::value,
+                                                    uid);
+        if (!hist || hist->empty())
+          return void(ctx.write(error_line(known.error())));
+      }
+      return reply(ctx, ask<std::vector<history_entry>>(self, catalogue_,
+                                                        history_atom::value, uid),
+                   [](const std::vector<history_entry>& xs) {
+                     auto out = nlohmann::json::array();
+                     for (auto& x : xs)
+                       out.push_back(to_json(x));
+                     return nlohmann::json{{"history", out}};
+                   });
+    }
+    if (command == "resource.list") {
+      return reply(ctx,
+                   ask<std::vector<resource_record>>(self, catalogue_, list_atom::value,
+                                                     resource_atom::value),
+                   [](const std::vector<resource_record>& xs) {
+                     auto out = nlohmann::json::array();
+                     for (auto& x : xs)
+                       out.push_back(to_json(resource_detail{x, {}, {}})["resource"]);
+                     return nlohmann::json{{"resources", out}};
+                   });
+    }
+    if (command == "jobs") {
+      return reply(ctx,
+                   ask<std::vector<job_record>>(self, jobs_, list_atom::value,
+                                                job_atom::value),
+                   [](const std::vector<job_record>& xs) {
+                     auto out = nlohmann::json::array();
+                     for (auto& x : xs) {
+                       auto j = to_json(x);
+                       j.erase("files");  // the list stays short; `job ID` has them
+                       out.push_back(std::move(j));
+                     }
+                     return nlohmann::json{{"jobs", out}};
+                   });
+    }
+    if (command == "job.get" || command == "job.wait" || command == "job.cancel") {
+      auto id = a.number("id", true);
+      if (!a.problem().empty())
+        return void(ctx.write(error_line("invalid_argument", a.problem())));
+      if (command == "job.get")
+        return reply(ctx, ask<job_record>(self, jobs_, get_atom::value, job_atom::value, id),
+                     [](const job_record& x) { return nlohmann::json{{"job", to_json(x)}}; });
+      if (command == "job.cancel")
+        return reply(ctx, ask<job_record>(self, jobs_, cancel_atom::value, id),
+                     [](const job_record& x) { return nlohmann::json{{"job", to_json(x)}}; });
+      return follow(self, ctx, id);
+    }
+    if (command == "journal") {
+      auto limit = a.number("limit", false, 0);
+      auto after = a.number("after", false, 0);
+      if (!a.problem().empty())
+        return void(ctx.write(error_line("invalid_argument", a.problem())));
+      // The catalogue pages from the oldest; a "last N" view asks for all and keeps the
+      // tail, which is what an operator wants to see.
+      auto all = ask<std::vector<journal_entry>>(self, catalogue_, journal_atom::value,
+                                                 uint64_t{after}, uint32_t{0});
+      return reply(ctx, std::move(all), [limit](const std::vector<journal_entry>& xs) {
+        auto out = nlohmann::json::array();
+        size_t first = limit > 0 && xs.size() > limit ? xs.size() - limit : 0;
+        for (size_t i = first; i < xs.size(); ++i)
+          out.push_back(to_json(xs[i]));
+        return nlohmann::json{{"journal", out}};
+      });
+    }
+    ctx.write(error_line("invalid_argument",
+                         command.empty() ? "request without \"command\""
+                                         : "unknown command \"" + command + "\""));
+  }
+
+private:
+  template <class R, class Handle, class... Ts>
+  caf::expected<R> ask(caf::scoped_actor& self, const Handle& h, Ts&&... xs) {
+    caf::expected<R> result = make_error(ec::unavailable, "no answer");
+    if (!h)
+      return make_error(ec::unavailable, "the mobile-files actors are not running");
+    self->request(h, cfg_.request_timeout, std::forward<Ts>(xs)...)
+      .receive([&](R& r) { result = std::move(r); },
+               [&](caf::error& e) { result = std::move(e); });
+    return result;
+  }
+
+  template <class R, class F>
+  void reply(request_context& ctx, caf::expected<R> x, F render) {
+    if (!x)
+      ctx.write(error_line(x.error()));
+    else
+      ctx.write(ok_line(render(*x)));
+  }
+
+  void status(caf::scoped_actor& self, request_context& ctx) {
+    nlohmann::json out{{"version", info_.version},
+                       {"pid", ::getpid()},
+                       {"uid", ::geteuid()},
+                       {"state_dir", info_.state_dir},
+                       {"started", info_.started_ms},
+                       {"uptime_s", (now_ms() - info_.started_ms) / 1000.0},
+                       {"mounted", !info_.mountpoint.empty()}};
+    if (!info_.mountpoint.empty()) {
+      out["mountpoint"] = info_.mountpoint;
+      out["base_url"] = info_.base_url;
+    }
+    auto resources = ask<std::vector<resource_record>>(self, catalogue_, list_atom::value,
+                                                       resource_atom::value);
+    if (resources)
+      out["resources"] = resources->size();
+    auto jobs = ask<std::vector<job_record>>(self, jobs_, list_atom::value, job_atom::value);
+    if (jobs) {
+      std::map<std::string, size_t> by_state;
+      for (auto s : {job_state::queued, job_state::running, job_state::done,
+                     job_state::failed, job_state::cancelled})
+        by_state[to_string(s)] = 0;
+      for (auto& j : *jobs)
+        ++by_state[to_string(j.state)];
+      out["jobs"] = by_state;
+    }
+    if (!resources || !jobs)
+      out["mobile_error"] = describe(!resources ? resources.error() : jobs.error());
+    ctx.write(ok_line(std::move(out)));
+  }
+
+  void register_resource(caf::scoped_actor& self, request_context& ctx, args_reader& a,
+                         bool wait) {
+    job_request r;
+    r.kind = job_kind::register_hash;
+    r.uid = a.str("uid", false);
+    r.spec = a.str("spec", true);
+    r.root = a.str("root", true);
+    r.path = a.str("path", true);
+    r.kwargs = a.json_object_text("kwargs");
+    r.algorithm = a.str("algorithm", false);
+    if (!a.problem().empty())
+      return void(ctx.write(error_line("invalid_argument", a.problem())));
+    auto ticket = ask<job_ticket>(self, jobs_, register_atom::value, r);
+    if (!ticket)
+      return void(ctx.write(error_line(ticket.error())));
+    if (!wait)
+      return void(ctx.write(ok_line(ticket_json(*ticket))));
+    follow(self, ctx, ticket->job_id, ticket->resource_uid);
+  }
+
+  // True if `r` removes the last verified copy without force_last: what the catalogue's
+  // rules forbid.
+  bool is_last_copy(caf::scoped_actor& self, const job_request& r) {
+    if (r.kind != job_kind::remove || r.force_last)
+      return false;
+    auto where = ask<location_report>(self, catalogue_, locate_atom::value, r.uid);
+    if (!where)
+      return false;
+    bool removing_verified = false;
+    size_t others_verified = 0;
+    for (auto& c : where->copies) {
+      if (c.root == r.src_root)
+        removing_verified = c.verified;
+      else if (c.verified)
+        ++others_verified;
+    }
+    return removing_verified && others_verified == 0;
+  }
+
+  void submit(caf::scoped_actor& self, request_context& ctx, args_reader& a, job_request r,
+              bool wait) {
+    if (!a.problem().empty())
+      return void(ctx.write(error_line("invalid_argument", a.problem())));
+    auto ticket = ask<job_ticket>(self, jobs_, submit_atom::value, r);
+    if (!ticket) {
+      // The job manager refuses (and journals) a last-copy removal as invalid_argument;
+      // the client shows it as "refused" (exit 4), distinct from a usage error.
+      if (code_of(ticket.error()) == ec::invalid_argument && is_last_copy(self, r))
+        return void(ctx.write(error_line(refused_code, context_of(ticket.error()))));
+      return void(ctx.write(error_line(ticket.error())));
+    }
+    if (ticket->dry_run || !wait)
+      return void(ctx.write(ok_line(ticket_json(*ticket))));
+    follow(self, ctx, ticket->job_id);
+  }
+
+  static nlohmann::json ticket_json(const job_ticket& t) {
+    nlohmann::json out{{"dry_run", t.dry_run}};
+    if (!t.dry_run)
+      out["job_id"] = t.job_id;
+    if (!t.resource_uid.empty())
+      out["resource_uid"] = t.resource_uid;
+    if (t.dry_run) {
+      auto plan = nlohmann::json::array();
+      for (auto& s : t.plan)
+        plan.push_back(to_json(s));
+      out["plan"] = plan;
+    }
+    return out;
+  }
+
+  // Streams progress lines of job `id` until it ends, then the result line. A verify that
+  // found mismatches ends "failed": its result carries "mismatches" so the client can tell
+  // a finding (exit 5) from a failure.
+  void follow(caf::scoped_actor& self, request_context& ctx, uint64_t id,
+              const std::string& resource_uid = {}) {
+    nlohmann::json last_sent;
+    auto last_time = std::chrono::steady_clock::now() - std::chrono::hours(1);
+    for (;;) {
+      auto job = ask<job_record>(self, jobs_, get_atom::value, job_atom::value, id);
+      if (!job)
+        return void(ctx.write(error_line(job.error())));
+      auto j = to_json(*job);
+      j.erase("files");
+      if (is_final(job->state))
+        return finish(ctx, *job, resource_uid);
+      auto now = std::chrono::steady_clock::now();
+      if (j != last_sent || now - last_time >= std::chrono::seconds(1)) {
+        if (!ctx.write({{"type", "progress"}, {"job", j}}))
+          return;
+        last_sent = std::move(j);
+        last_time = now;
+      }
+      if (ctx.cancelled())
+        return;  // the client went away (or the daemon stops): the job goes on
+      std::this_thread::sleep_for(cfg_.poll_interval);
+    }
+  }
+
+  void finish(request_context& ctx, const job_record& job, const std::string& resource_uid) {
+    nlohmann::json result{{"job", to_json(job)}};
+    if (!resource_uid.empty())
+      result["resource_uid"] = resource_uid;
+    if (job.request.kind == job_kind::verify) {
+      auto mismatches = nlohmann::json::array();
+      for (auto& f : job.files)
+        if (f.state == step_state::failed)
+          mismatches.push_back({{"rel_path", f.rel_path}, {"detail", f.detail}});
+      result["mismatches"] = mismatches.size();
+      result["mismatched_files"] = mismatches;
+      if (job.state == job_state::failed && !mismatches.empty()) {
+        // A finding, not a malfunction: reported ok=false with its own code.
+        ctx.write(error_line("verification_mismatch",
+                             std::to_string(mismatches.size())
+                               + " file(s) do not match the catalogue",
+                             result));
+        return;
+      }
+    }
+    if (job.state == job_state::done)
+      return void(ctx.write(ok_line(std::move(result))));
+    if (job.state == job_state::cancelled)
+      return void(ctx.write(error_line("cancelled", "job " + std::to_string(job.id)
+                                                      + " was cancelled",
+                                       result)));
+    auto message = job.error;
+    auto colon = message.find(": ");
+    auto code = error_code_of(message);
+    if (code != "unspecified" && colon != std::string::npos)
+      message = message.substr(colon + 2);
+    ctx.write(error_line(code, message.empty() ? "job failed" : message, result));
+  }
+
+  caf::actor_system& sys_;
+  catalogue_actor catalogue_;
+  job_manager_actor jobs_;
+  control_info info_;
+  control_handler_config cfg_;
+};
+
+}  // namespace
+
+std::string error_code_of(const std::string& described) {
+  static const char* codes[] = {"not_found",      "invalid_path",   "invalid_argument",
+                                "timeout",        "network",        "http_status",
+                                "parse_error",    "checksum_mismatch", "io_error",
+                                "read_only",      "storage_error",  "unavailable",
+                                "cancelled",      "throttled",      "unspecified"};
+  auto colon = described.find(':');
+  auto head = described.substr(0, colon);
+  for (auto* c : codes)
+    if (head == c)
+      return head;
+  return "unspecified";
+}
+
+nlohmann::json to_json(const plan_step& x) {
+  nlohmann::json j{{"action", x.action}, {"from", x.from}, {"size", x.size}};
+  if (!x.to.empty())
+    j["to"] = x.to;
+  if (!x.note.empty())
+    j["note"] = x.note;
+  return j;
+}
+
+nlohmann::json to_json(const job_record& x) {
+  nlohmann::json req{{"uid", x.request.uid}};
+  if (!x.request.src_root.empty())
+    req["from"] = x.request.src_root;
+  if (!x.request.dst_root.empty())
+    req["to"] = x.request.dst_root;
+  if (x.request.kind == job_kind::verify)
+    req["level"] = to_string(x.request.level);
+  if (x.request.kind == job_kind::remove)
+    req["force_last"] = x.request.force_last;
+  auto files = nlohmann::json::array();
+  for (auto& f : x.files) {
+    nlohmann::json fj{{"rel_path", f.rel_path}, {"size", f.size}, {"state", to_string(f.state)}};
+    if (!f.detail.empty())
+      fj["detail"] = f.detail;
+    files.push_back(std::move(fj));
+  }
+  return {{"id", x.id},
+          {"kind", to_string(x.request.kind)},
+          {"state", to_string(x.state)},
+          {"phase", x.phase},
+          {"request", req},
+          {"progress",
+           {{"files_done", x.progress.files_done},
+            {"files_total", x.progress.files_total},
+            {"files_failed", x.progress.files_failed},
+            {"bytes_done", x.progress.bytes_done},
+            {"bytes_total", x.progress.bytes_total},
+            {"rate", x.progress.rate}}},
+          {"error", x.error},
+          {"created", x.created},
+          {"started", x.started},
+          {"finished", x.finished},
+          {"files", files}};
+}
+
+nlohmann::json to_json(const resource_detail& x) {
+  auto files = nlohmann::json::array();
+  for (auto& f : x.files)
+    files.push_back({{"file_uid", f.file_uid},
+                     {"root", f.root},
+                     {"rel_path", f.rel_path},
+                     {"abs_path", f.abs_path},
+                     {"size", f.size},
+                     {"algorithm", f.algorithm},
+                     {"digest", f.digest},
+                     {"exists", f.exists},
+                     {"state", to_string(f.state)},
+                     {"verified_at", f.verified_at}});
+  auto& r = x.resource;
+  return {{"resource",
+           {{"uid", r.uid},
+            {"spec", r.spec},
+            {"root", r.root},
+            {"path", r.path},
+            {"kwargs", json_text(r.kwargs)},
+            {"algorithm", r.algorithm},
+            {"created", r.created}}},
+          {"rel_paths", x.rel_paths},
+          {"files", files}};
+}
+
+nlohmann::json to_json(const location_report& x) {
+  auto copies = nlohmann::json::array();
+  for (auto& c : x.copies)
+    copies.push_back({{"root", c.root},
+                      {"files", c.files},
+                      {"files_expected", c.files_expected},
+                      {"files_ok", c.files_ok},
+                      {"verified", c.verified},
+                      {"preference", c.preference},
+                      {"verified_at", c.verified_at}});
+  return {{"resource_uid", x.resource_uid},
+          {"host", x.host},
+          {"preferred_root", x.preferred_root},
+          {"copies", copies}};
+}
+
+nlohmann::json to_json(const history_entry& x) {
+  nlohmann::json j{{"time", x.time}, {"action", x.action}, {"files", x.files}};
+  j["resource_uid"] = x.resource_uid;
+  if (!x.from_root.empty())
+    j["from"] = x.from_root;
+  if (!x.to_root.empty())
+    j["to"] = x.to_root;
+  if (x.job_id != 0)
+    j["job_id"] = x.job_id;
+  return j;
+}
+
+nlohmann::json to_json(const journal_entry& x) {
+  return {{"seq", x.seq},           {"command", x.command},   {"args", x.args},
+          {"kwargs", json_text(x.kwargs)}, {"started", x.started}, {"finished", x.finished},
+          {"success", x.success},   {"error", x.error},       {"job_id", x.job_id}};
+}
+
+request_handler make_control_handler(caf::actor_system& sys, catalogue_actor catalogue,
+                                     job_manager_actor jobs, control_info info,
+                                     control_handler_config cfg) {
+  auto h = std::make_shared<handler>(sys, std::move(catalogue), std::move(jobs),
+                                     std::move(info), cfg);
+  return [h](const nlohmann::json& req, request_context& ctx) { (*h)(req, ctx); };
+}
+
+}  // namespace d1

@@ -1,0 +1,63 @@
+// The control protocol's meaning: each JSON request of the control socket becomes typed
+// messages to the catalogue and the job manager, and their answers become JSON lines.
+//
+// Protocol (one JSON object per line each way; docs/control-protocol.md has examples):
+//   request:  {"command": "resource.copy", "args": {"uid": "...", "to": "/r2"}, "wait": true}
+//   progress: {"type": "progress", "job": {...}}                       (only with "wait")
+//   result:   {"type": "result", "ok": true, "result": {...}}
+//         or  {"type": "result", "ok": false, "error": {"code": "not_found", "message": "..."}}
+// Commands: ping, status, resource.register|copy|move|remove|change-root|verify|locate|
+// history|show|list, jobs, job.get, job.wait, job.cancel, journal.
+#pragma once
+
+#include "actors/control/control_server.hpp"
+#include "messages/interfaces.hpp"
+#include "messages/mobile_types.hpp"
+
+#include <caf/actor_system.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <string>
+
+namespace d1 {
+
+/// What `status` reports about the daemon itself.
+struct control_info {
+  std::string version = "0.1.0";
+  std::string state_dir;
+  std::string mountpoint;  // empty for `d1drive serve`
+  std::string base_url;    // empty for `d1drive serve`
+  int64_t started_ms = 0;  // ms since the epoch
+};
+
+struct control_handler_config {
+  std::chrono::milliseconds request_timeout{30000};  // one message to an actor
+  std::chrono::milliseconds poll_interval{200};      // job progress while waiting
+};
+
+/// The error codes a client sees beyond d1::ec's names: "refused" (an operation the
+/// catalogue's rules forbid, e.g. removing the last verified copy without force_last) and
+/// "permission_denied" (control_server: a peer of another user).
+constexpr const char* refused_code = "refused";
+
+/// Returns the handler that serves requests with `catalogue` and `jobs`. The handler blocks
+/// its (connection) thread on a scoped actor; it never runs in a CAF scheduler thread.
+request_handler make_control_handler(caf::actor_system& sys, catalogue_actor catalogue,
+                                     job_manager_actor jobs, control_info info,
+                                     control_handler_config cfg = {});
+
+/// JSON views of the mobile records, as the protocol and `--json` show them.
+nlohmann::json to_json(const job_record& x);
+nlohmann::json to_json(const resource_detail& x);
+nlohmann::json to_json(const location_report& x);
+nlohmann::json to_json(const history_entry& x);
+nlohmann::json to_json(const journal_entry& x);
+nlohmann::json to_json(const plan_step& x);
+
+/// The ec name at the front of a describe() text ("not_found: x" → "not_found"), or
+/// "unspecified".
+std::string error_code_of(const std::string& described);
+
+}  // namespace d1

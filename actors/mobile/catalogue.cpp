@@ -1,0 +1,79 @@
+// The catalogue actor: each handler is one catalogue_db call; registration is journaled.
+#include "actors/mobile/catalogue.hpp"
+
+#include "messages/error.hpp"
+
+namespace d1 {
+
+catalogue_actor::behavior_type
+catalogue(catalogue_actor::stateful_pointer<catalogue_state> self,
+          std::shared_ptr<catalogue_db> db, host_preferences prefs) {
+  if (!db) {
+    self->quit(make_error(ec::invalid_argument, "catalogue without a database"));
+    return catalogue_actor::behavior_type::make_empty_behavior();
+  }
+  self->state.db_ = std::move(db);
+  self->state.prefs_ = std::move(prefs);
+  return {
+    [self](register_atom, const job_request& req) -> caf::result<resource_detail> {
+      resource_detail out;
+      caf::error refused;
+      auto err = self->state.db_->update([&](catalogue_txn& txn) -> caf::error {
+        journal_entry j;
+        j.command = "register";
+        j.args = {req.spec, req.root, req.path};
+        j.kwargs = req.kwargs;
+        j.started = now_ms();
+        auto seq = txn.begin_journal(j);
+        if (!seq)
+          return std::move(seq.error());
+        auto detail = txn.register_resource(req);
+        if (!detail) {
+          // The refusal is journaled too: only the journal entry is written.
+          refused = std::move(detail.error());
+          return txn.end_journal(*seq, false, describe(refused), 0);
+        }
+        out = std::move(*detail);
+        return txn.end_journal(*seq, true, {}, 0);
+      });
+      if (err)
+        return err;
+      if (refused)
+        return refused;
+      return out;
+    },
+    [self](get_atom, resource_atom, const std::string& uid) -> caf::result<resource_detail> {
+      auto r = self->state.db_->get_resource(uid);
+      if (!r)
+        return std::move(r.error());
+      return std::move(*r);
+    },
+    [self](list_atom, resource_atom) -> caf::result<std::vector<resource_record>> {
+      auto r = self->state.db_->list_resources();
+      if (!r)
+        return std::move(r.error());
+      return std::move(*r);
+    },
+    [self](history_atom, const std::string& uid) -> caf::result<std::vector<history_entry>> {
+      auto r = self->state.db_->history(uid);
+      if (!r)
+        return std::move(r.error());
+      return std::move(*r);
+    },
+    [self](journal_atom, uint64_t after,
+           uint32_t limit) -> caf::result<std::vector<journal_entry>> {
+      auto r = self->state.db_->journal(after, limit);
+      if (!r)
+        return std::move(r.error());
+      return std::move(*r);
+    },
+    [self](locate_atom, const std::string& uid) -> caf::result<location_report> {
+      auto r = self->state.db_->locate(uid, self->state.prefs_);
+      if (!r)
+        return std::move(r.error());
+      return std::move(*r);
+    },
+  };
+}
+
+}  // namespace d1

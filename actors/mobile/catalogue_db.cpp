@@ -1,0 +1,554 @@
+// The catalogue's tables: one durable LMDB environment, records encoded with storage's
+// codec behind the catalogue's own version byte, one write transaction per logical change.
+#include "actors/mobile/catalogue_db.hpp"
+
+#include "actors/dataone/checksum.hpp"
+#include "actors/mobile/file_ops.hpp"
+#include "actors/mobile/spec_handlers.hpp"
+#include "messages/error.hpp"
+#include "storage/codec.hpp"
+#include "storage/lmdb_store.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <random>
+#include <set>
+
+namespace d1 {
+
+namespace {
+
+constexpr const char* t_resources = "resources";
+constexpr const char* t_files = "files";
+constexpr const char* t_paths = "files_by_path";
+constexpr const char* t_history = "history";
+constexpr const char* t_journal = "journal";
+constexpr const char* t_jobs = "jobs";
+constexpr const char* t_job_files = "job_files";
+constexpr const char* t_meta = "meta";
+
+// Longest path used as a key as is; longer ones are keyed by their hash.
+constexpr size_t max_plain_path_key = 400;
+
+template <class T>
+std::string pack(const T& x) {
+  auto bytes = storage::encode(x);
+  bytes[0] = static_cast<char>(catalogue_schema_version);
+  return bytes;
+}
+
+template <class T>
+caf::expected<T> unpack(std::string_view bytes, const char* table) {
+  if (bytes.empty() || static_cast<uint8_t>(bytes[0]) != catalogue_schema_version)
+    return make_error(ec::storage_error,
+                      std::string{"catalogue record in "} + table
+                        + " is empty or of another catalogue schema version");
+  std::string copy{bytes};
+  copy[0] = static_cast<char>(storage::schema_version);
+  auto out = storage::decode<T>(copy);
+  if (!out)
+    return make_error(ec::storage_error,
+                      std::string{"catalogue record in "} + table + ": "
+                        + context_of(out.error()));
+  return out;
+}
+
+std::string pad(uint64_t x, int width = 20) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%0*llu", width, static_cast<unsigned long long>(x));
+  return buf;
+}
+
+std::string sha256_hex(const std::string& s) {
+  auto h = streaming_hasher::make("SHA-256");
+  h->update(s.data(), s.size());
+  return h->hex_digest();
+}
+
+std::string random_uid() {
+  std::random_device rd;
+  std::string out;
+  static const char* hex = "0123456789abcdef";
+  for (int i = 0; i < 32; ++i)
+    out += hex[rd() & 15];
+  return out;
+}
+
+caf::error check_uid(const std::string& uid) {
+  if (uid.empty() || uid.size() > 200)
+    return make_error(ec::invalid_argument, "resource uid must be 1 to 200 bytes");
+  for (unsigned char c : uid)
+    if (c < 0x20 || c == 0x7f)
+      return make_error(ec::invalid_argument, "resource uid contains a control character");
+  return {};
+}
+
+}  // namespace
+
+int64_t now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+std::string make_file_uid(const std::string& resource_uid, const std::string& root,
+                          const std::string& rel_path) {
+  std::string s = resource_uid;
+  s += '\0';
+  s += root;
+  s += '\0';
+  s += rel_path;
+  return sha256_hex(s).substr(0, 32);
+}
+
+std::string file_key(const std::string& resource_uid, const std::string& file_uid) {
+  return resource_uid + '\0' + file_uid;
+}
+
+std::string path_key(const std::string& abs_path) {
+  if (abs_path.size() <= max_plain_path_key)
+    return abs_path;
+  return "#" + sha256_hex(abs_path);
+}
+
+std::string job_key(uint64_t id) {
+  return pad(id);
+}
+
+int32_t host_preferences::rank(const std::string& root) const {
+  for (size_t i = 0; i < roots.size(); ++i) {
+    auto& r = roots[i];
+    if (root == r || r == "/"
+        || (root.size() > r.size() && root.compare(0, r.size(), r) == 0
+            && root[r.size()] == '/'))
+      return static_cast<int32_t>(i);
+  }
+  return -1;
+}
+
+std::vector<copy_location> copies_of(const resource_detail& detail,
+                                     const host_preferences& prefs) {
+  std::map<std::string, copy_location> by_root;
+  std::map<std::string, std::set<std::string>> ok_paths;
+  std::set<std::string> expected(detail.rel_paths.begin(), detail.rel_paths.end());
+  for (auto& f : detail.files) {
+    auto& c = by_root[f.root];
+    c.root = f.root;
+    ++c.files;
+    if (!f.digest.empty() && f.exists && f.state == file_state::ok
+        && expected.count(f.rel_path)) {
+      ok_paths[f.root].insert(f.rel_path);
+      c.verified_at = c.verified_at == 0 ? f.verified_at : std::min(c.verified_at, f.verified_at);
+    }
+  }
+  std::vector<copy_location> out;
+  for (auto& [root, c] : by_root) {
+    c.files_expected = static_cast<uint32_t>(expected.size());
+    c.files_ok = static_cast<uint32_t>(ok_paths[root].size());
+    c.verified = !expected.empty() && c.files_ok == expected.size();
+    c.preference = prefs.rank(root);
+    out.push_back(c);
+  }
+  std::stable_sort(out.begin(), out.end(), [](const copy_location& a, const copy_location& b) {
+    if (a.verified != b.verified)
+      return a.verified;
+    auto ra = a.preference < 0 ? INT32_MAX : a.preference;
+    auto rb = b.preference < 0 ? INT32_MAX : b.preference;
+    if (ra != rb)
+      return ra < rb;
+    return a.root < b.root;
+  });
+  return out;
+}
+
+std::string preferred_verified_root(const resource_detail& detail,
+                                    const host_preferences& prefs) {
+  auto copies = copies_of(detail, prefs);
+  if (!copies.empty() && copies.front().verified)
+    return copies.front().root;
+  return {};
+}
+
+// -- catalogue_txn ---------------------------------------------------------------------
+
+void catalogue_txn::put_resource(const resource_record& r) {
+  batch_.put(t_resources, r.uid, pack(r));
+}
+
+caf::expected<path_refs> catalogue_txn::refs(const std::string& abs_path) {
+  auto key = path_key(abs_path);
+  if (auto i = refs_.find(key); i != refs_.end())
+    return i->second;
+  auto raw = db_.store_->get(t_paths, key);
+  if (!raw)
+    return std::move(raw.error());
+  path_refs out;
+  out.abs_path = abs_path;
+  if (*raw) {
+    auto decoded = unpack<path_refs>(**raw, t_paths);
+    if (!decoded)
+      return std::move(decoded.error());
+    out = std::move(*decoded);
+  }
+  return out;
+}
+
+void catalogue_txn::put_file(const file_record& f) {
+  batch_.put(t_files, file_key(f.resource_uid, f.file_uid), pack(f));
+  auto r = refs(f.abs_path);
+  if (!r)
+    r = path_refs{1, f.abs_path, {}};  // the batch fails later if the store is broken
+  auto& list = r->refs;
+  auto same = [&](const file_ref& x) { return x.file_uid == f.file_uid; };
+  if (std::none_of(list.begin(), list.end(), same))
+    list.push_back(file_ref{f.resource_uid, f.file_uid});
+  auto key = path_key(f.abs_path);
+  batch_.put(t_paths, key, pack(*r));
+  refs_[key] = std::move(*r);
+}
+
+caf::expected<path_refs> catalogue_txn::drop_file(const file_record& f) {
+  batch_.erase(t_files, file_key(f.resource_uid, f.file_uid));
+  auto r = refs(f.abs_path);
+  if (!r)
+    return r;
+  auto& list = r->refs;
+  list.erase(std::remove_if(list.begin(), list.end(),
+                            [&](const file_ref& x) { return x.file_uid == f.file_uid; }),
+             list.end());
+  auto key = path_key(f.abs_path);
+  if (list.empty())
+    batch_.erase(t_paths, key);
+  else
+    batch_.put(t_paths, key, pack(*r));
+  refs_[key] = *r;
+  return r;
+}
+
+caf::expected<uint64_t> catalogue_txn::next(const std::string& counter) {
+  auto i = counters_.find(counter);
+  uint64_t value = 0;
+  if (i != counters_.end()) {
+    value = i->second;
+  } else {
+    auto raw = db_.store_->get(t_meta, counter);
+    if (!raw)
+      return std::move(raw.error());
+    if (*raw)
+      value = std::strtoull((*raw)->c_str(), nullptr, 10);
+  }
+  ++value;
+  counters_[counter] = value;
+  batch_.put(t_meta, counter, std::to_string(value));
+  return value;
+}
+
+void catalogue_txn::add_history(history_entry h) {
+  auto seq = next("history");
+  batch_.put(t_history,
+             h.resource_uid + '\0' + pad(static_cast<uint64_t>(h.time)) + pad(seq ? *seq : 0),
+             pack(h));
+}
+
+caf::expected<uint64_t> catalogue_txn::begin_journal(journal_entry e) {
+  auto seq = next("journal");
+  if (!seq)
+    return seq;
+  e.seq = *seq;
+  batch_.put(t_journal, pad(e.seq), pack(e));
+  journal_[e.seq] = e;
+  return e.seq;
+}
+
+caf::error catalogue_txn::end_journal(uint64_t seq, bool success, const std::string& error,
+                                      uint64_t job_id) {
+  journal_entry e;
+  if (auto i = journal_.find(seq); i != journal_.end()) {
+    e = i->second;
+  } else {
+    auto raw = db_.store_->get(t_journal, pad(seq));
+    if (!raw)
+      return std::move(raw.error());
+    if (!*raw)
+      return make_error(ec::not_found, "journal entry " + std::to_string(seq));
+    auto decoded = unpack<journal_entry>(**raw, t_journal);
+    if (!decoded)
+      return std::move(decoded.error());
+    e = std::move(*decoded);
+  }
+  e.finished = now_ms();
+  e.success = success;
+  e.error = error;
+  if (job_id != 0)
+    e.job_id = job_id;
+  batch_.put(t_journal, pad(seq), pack(e));
+  journal_[seq] = e;
+  return {};
+}
+
+namespace {
+
+job_record header_of(const job_record& j) {
+  job_record h;
+  h.version = j.version;
+  h.id = j.id;
+  h.request = j.request;
+  h.state = j.state;
+  h.phase = j.phase;
+  h.progress = j.progress;
+  h.error = j.error;
+  h.journal_seq = j.journal_seq;
+  h.created = j.created;
+  h.started = j.started;
+  h.finished = j.finished;
+  return h;
+}
+
+}  // namespace
+
+void catalogue_txn::put_job(const job_record& j) {
+  auto h = header_of(j);
+  // The header counts the files so a reader knows which job_files records are current.
+  h.progress.files_total = j.files.size();
+  batch_.put(t_jobs, job_key(j.id), pack(h));
+  for (size_t i = 0; i < j.files.size(); ++i)
+    batch_.put(t_job_files, job_key(j.id) + pad(i), pack(j.files[i]));
+}
+
+void catalogue_txn::put_job_step(const job_record& j, size_t index) {
+  auto h = header_of(j);
+  h.progress.files_total = j.files.size();
+  batch_.put(t_jobs, job_key(j.id), pack(h));
+  if (index < j.files.size())
+    batch_.put(t_job_files, job_key(j.id) + pad(index), pack(j.files[index]));
+}
+
+caf::expected<resource_detail> catalogue_txn::register_resource(const job_request& req) {
+  resource_record r;
+  r.uid = req.uid.empty() ? random_uid() : req.uid;
+  if (auto err = check_uid(r.uid))
+    return err;
+  auto existing = db_.store_->get(t_resources, r.uid);
+  if (!existing)
+    return std::move(existing.error());
+  if (*existing)
+    return make_error(ec::invalid_argument, "resource '" + r.uid + "' is already registered");
+  auto root = normalize_root(req.root);
+  if (!root)
+    return make_error(ec::invalid_argument, context_of(root.error()));
+  auto listing = list_spec_files(req.spec, req.path, req.kwargs);
+  if (!listing)
+    return std::move(listing.error());
+  std::string algorithm = req.algorithm.empty() ? "SHA-256" : req.algorithm;
+  auto canonical = normalize_algorithm(algorithm);
+  if (!canonical)
+    return std::move(canonical.error());
+  if (!listing->algorithm.empty()) {
+    if (!req.algorithm.empty() && *canonical != listing->algorithm)
+      return make_error(ec::invalid_argument,
+                        req.spec + ": files are hashed with the system-metadata algorithm "
+                          + listing->algorithm);
+    *canonical = listing->algorithm;
+  }
+  r.spec = req.spec;
+  r.root = *root;
+  r.path = *normalize_rel_path(req.path);
+  r.kwargs = req.kwargs.empty() ? "{}" : req.kwargs;
+  r.algorithm = *canonical;
+  r.created = now_ms();
+  put_resource(r);
+  resource_detail out;
+  out.resource = r;
+  out.rel_paths = listing->rel_paths;
+  for (auto& rel : listing->rel_paths) {
+    file_record f;
+    f.file_uid = make_file_uid(r.uid, r.root, rel);
+    f.resource_uid = r.uid;
+    f.root = r.root;
+    f.rel_path = rel;
+    f.abs_path = join_path(r.root, rel);
+    f.algorithm = r.algorithm;
+    f.expected_digest = listing->expected_digest;
+    put_file(f);
+    out.files.push_back(std::move(f));
+  }
+  history_entry h;
+  h.resource_uid = r.uid;
+  h.time = r.created;
+  h.action = "register";
+  h.to_root = r.root;
+  h.files = static_cast<uint32_t>(out.files.size());
+  add_history(h);
+  return out;
+}
+
+// -- catalogue_db ----------------------------------------------------------------------
+
+caf::expected<std::shared_ptr<catalogue_db>> catalogue_db::open(const std::string& dir) {
+  storage::environment_options opts;
+  opts.durable = true;
+  auto store = storage::lmdb_store::open(dir, opts);
+  if (!store)
+    return std::move(store.error());
+  return std::make_shared<catalogue_db>(*store);
+}
+
+catalogue_db::catalogue_db(std::shared_ptr<storage::kv_store> store)
+  : store_(std::move(store)) {
+}
+
+caf::error catalogue_db::update(const std::function<caf::error(catalogue_txn&)>& fn) {
+  std::lock_guard<std::mutex> guard{update_mutex_};
+  catalogue_txn txn{*this};
+  if (auto err = fn(txn))
+    return err;
+  if (txn.batch_.empty())
+    return {};
+  return store_->write(txn.batch_);
+}
+
+caf::expected<resource_detail> catalogue_db::get_resource(const std::string& uid) {
+  if (uid.empty() || uid.size() > 200)
+    return make_error(ec::not_found, "resource '" + uid + "'");
+  auto raw = store_->get(t_resources, uid);
+  if (!raw)
+    return std::move(raw.error());
+  if (!*raw)
+    return make_error(ec::not_found, "resource '" + uid + "' is not registered");
+  auto r = unpack<resource_record>(**raw, t_resources);
+  if (!r)
+    return std::move(r.error());
+  resource_detail out;
+  out.resource = std::move(*r);
+  auto listing = list_spec_files(out.resource.spec, out.resource.path, out.resource.kwargs);
+  if (!listing)
+    return std::move(listing.error());
+  out.rel_paths = std::move(listing->rel_paths);
+  caf::error decode_err;
+  auto err = store_->scan_prefix(t_files, uid + '\0', [&](std::string_view, std::string_view v) {
+    auto f = unpack<file_record>(v, t_files);
+    if (!f) {
+      decode_err = std::move(f.error());
+      return false;
+    }
+    out.files.push_back(std::move(*f));
+    return true;
+  });
+  if (err)
+    return err;
+  if (decode_err)
+    return decode_err;
+  return out;
+}
+
+namespace {
+
+template <class T>
+caf::expected<std::vector<T>> scan_all(storage::kv_store& store, const char* table,
+                                       const std::string& prefix) {
+  std::vector<T> out;
+  caf::error decode_err;
+  auto err = store.scan_prefix(table, prefix, [&](std::string_view, std::string_view v) {
+    auto x = unpack<T>(v, table);
+    if (!x) {
+      decode_err = std::move(x.error());
+      return false;
+    }
+    out.push_back(std::move(*x));
+    return true;
+  });
+  if (err)
+    return err;
+  if (decode_err)
+    return decode_err;
+  return out;
+}
+
+}  // namespace
+
+caf::expected<std::vector<resource_record>> catalogue_db::list_resources() {
+  return scan_all<resource_record>(*store_, t_resources, "");
+}
+
+caf::expected<std::vector<file_record>> catalogue_db::list_files() {
+  return scan_all<file_record>(*store_, t_files, "");
+}
+
+caf::expected<path_refs> catalogue_db::refs(const std::string& abs_path) {
+  auto raw = store_->get(t_paths, path_key(abs_path));
+  if (!raw)
+    return std::move(raw.error());
+  if (!*raw)
+    return path_refs{1, abs_path, {}};
+  return unpack<path_refs>(**raw, t_paths);
+}
+
+caf::expected<std::vector<history_entry>> catalogue_db::history(const std::string& uid) {
+  auto out = scan_all<history_entry>(*store_, t_history, uid.empty() ? "" : uid + '\0');
+  if (out && uid.empty())
+    std::stable_sort(out->begin(), out->end(),
+                     [](const history_entry& a, const history_entry& b) { return a.time < b.time; });
+  return out;
+}
+
+caf::expected<std::vector<journal_entry>> catalogue_db::journal(uint64_t after_seq,
+                                                                uint32_t limit) {
+  std::vector<journal_entry> out;
+  caf::error decode_err;
+  auto start = pad(after_seq);
+  auto err = store_->scan(t_journal, [&](std::string_view k, std::string_view v) {
+    if (k <= start)
+      return true;
+    auto x = unpack<journal_entry>(v, t_journal);
+    if (!x) {
+      decode_err = std::move(x.error());
+      return false;
+    }
+    out.push_back(std::move(*x));
+    return limit == 0 || out.size() < limit;
+  });
+  if (err)
+    return err;
+  if (decode_err)
+    return decode_err;
+  return out;
+}
+
+caf::expected<location_report> catalogue_db::locate(const std::string& uid,
+                                                    const host_preferences& prefs) {
+  auto detail = get_resource(uid);
+  if (!detail)
+    return std::move(detail.error());
+  location_report out;
+  out.resource_uid = uid;
+  out.host = prefs.host;
+  out.copies = copies_of(*detail, prefs);
+  if (!out.copies.empty() && out.copies.front().verified)
+    out.preferred_root = out.copies.front().root;
+  return out;
+}
+
+caf::expected<job_record> catalogue_db::get_job(uint64_t id) {
+  auto raw = store_->get(t_jobs, job_key(id));
+  if (!raw)
+    return std::move(raw.error());
+  if (!*raw)
+    return make_error(ec::not_found, "job " + std::to_string(id));
+  auto job = unpack<job_record>(**raw, t_jobs);
+  if (!job)
+    return job;
+  auto files = scan_all<job_file>(*store_, t_job_files, job_key(id));
+  if (!files)
+    return std::move(files.error());
+  // A later phase may have fewer files than an earlier one: the header's count rules.
+  if (files->size() > job->progress.files_total)
+    files->resize(job->progress.files_total);
+  job->files = std::move(*files);
+  return job;
+}
+
+caf::expected<std::vector<job_record>> catalogue_db::list_jobs() {
+  return scan_all<job_record>(*store_, t_jobs, "");
+}
+
+}  // namespace d1

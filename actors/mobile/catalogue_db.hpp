@@ -1,0 +1,136 @@
+// The catalogue's tables over a kv_store (LMDB in production): resources, files,
+// files_by_path (reference counts), history, journal, jobs and counters. No actors: the
+// catalogue and job_manager actors share one instance; every logical change is one
+// transaction built with update().
+#pragma once
+
+#include "messages/mobile_types.hpp"
+#include "storage/kv_store.hpp"
+
+#include <caf/error.hpp>
+#include <caf/expected.hpp>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace d1 {
+
+/// The first byte of every catalogue record. Separate from storage::schema_version (the
+/// caches' byte): bumping a cache layout must never make the catalogue unreadable.
+constexpr uint8_t catalogue_schema_version = 1;
+
+/// Milliseconds since the epoch.
+int64_t now_ms();
+
+/// The file uid of (resource, root, rel_path): 32 lowercase hex chars.
+std::string make_file_uid(const std::string& resource_uid, const std::string& root,
+                          const std::string& rel_path);
+
+/// Which roots this host prefers, best first.
+struct host_preferences {
+  std::string host;
+  std::vector<std::string> roots;  // normalised
+
+  /// Index of the first preferred root equal to or containing `root`; -1 if none.
+  int32_t rank(const std::string& root) const;
+};
+
+/// Returns the copies of a resource, best first: verified before not, then by this host's
+/// preference (listed before unlisted), then by root.
+std::vector<copy_location> copies_of(const resource_detail& detail,
+                                     const host_preferences& prefs);
+
+/// Returns the root of the best verified copy, or "" if there is none.
+std::string preferred_verified_root(const resource_detail& detail,
+                                    const host_preferences& prefs);
+
+class catalogue_db;
+
+/// The changes of one transaction. Reads see the store plus what this builder already
+/// changed (path reference counts compose within a transaction).
+class catalogue_txn {
+public:
+  void put_resource(const resource_record& r);
+  /// Inserts or replaces a file record and adds its reference to files_by_path.
+  void put_file(const file_record& f);
+  /// Erases a file record and its reference. Returns the references left on its path.
+  caf::expected<path_refs> drop_file(const file_record& f);
+  /// The references of a path (empty refs if none).
+  caf::expected<path_refs> refs(const std::string& abs_path);
+  void add_history(history_entry h);
+  /// Returns the next value of a persistent counter ("journal", "job", "history").
+  caf::expected<uint64_t> next(const std::string& counter);
+  /// Appends a journal entry (seq assigned here) and returns its seq.
+  caf::expected<uint64_t> begin_journal(journal_entry e);
+  /// Completes journal entry `seq`.
+  caf::error end_journal(uint64_t seq, bool success, const std::string& error,
+                         uint64_t job_id);
+  /// Writes a job: its header (jobs table) and every file of its checkpoint (job_files).
+  void put_job(const job_record& j);
+  /// Writes a job's header and only its file `index`: the per-file checkpoint, O(1).
+  void put_job_step(const job_record& j, size_t index);
+  /// Registers a resource: the handler's files as unhashed records on its root, and a
+  /// history entry. Returns the detail; ec::invalid_argument as list_spec_files, for a
+  /// bad root or uid, or a uid already registered.
+  caf::expected<resource_detail> register_resource(const job_request& req);
+
+private:
+  friend class catalogue_db;
+  explicit catalogue_txn(catalogue_db& db) : db_(db) {
+  }
+  catalogue_db& db_;
+  storage::write_batch batch_;
+  std::map<std::string, path_refs> refs_;          // by files_by_path key, changed here
+  std::map<std::string, uint64_t> counters_;       // changed here
+  std::map<uint64_t, journal_entry> journal_;      // written or read here
+};
+
+class catalogue_db {
+public:
+  /// Opens (creating) the durable LMDB environment in `dir`. Returns the catalogue, or
+  /// ec::storage_error.
+  static caf::expected<std::shared_ptr<catalogue_db>> open(const std::string& dir);
+
+  explicit catalogue_db(std::shared_ptr<storage::kv_store> store);
+
+  /// Runs `fn` and commits what it changed in ONE transaction; nothing is written if `fn`
+  /// returns an error. Changes are serialised (one update at a time in this process).
+  caf::error update(const std::function<caf::error(catalogue_txn&)>& fn);
+
+  /// Returns the resource and all its file records (every root); ec::not_found.
+  caf::expected<resource_detail> get_resource(const std::string& uid);
+  caf::expected<std::vector<resource_record>> list_resources();
+  /// Every file record (all resources), by key.
+  caf::expected<std::vector<file_record>> list_files();
+  /// The references of one path (refs empty if none).
+  caf::expected<path_refs> refs(const std::string& abs_path);
+  /// History of one resource ("" = all), oldest first.
+  caf::expected<std::vector<history_entry>> history(const std::string& uid);
+  caf::expected<std::vector<journal_entry>> journal(uint64_t after_seq, uint32_t limit);
+  caf::expected<location_report> locate(const std::string& uid, const host_preferences& prefs);
+  /// One job; ec::not_found.
+  caf::expected<job_record> get_job(uint64_t id);
+  /// Every job, in id order, without their per-file lists (files empty).
+  caf::expected<std::vector<job_record>> list_jobs();
+
+  storage::kv_store& store() {
+    return *store_;
+  }
+
+private:
+  friend class catalogue_txn;
+  std::shared_ptr<storage::kv_store> store_;
+  std::mutex update_mutex_;
+};
+
+/// Keys, exposed for tests.
+std::string file_key(const std::string& resource_uid, const std::string& file_uid);
+std::string path_key(const std::string& abs_path);
+std::string job_key(uint64_t id);
+
+}  // namespace d1

@@ -1,0 +1,50 @@
+// Blocking file operations beneath a root, used by copy_worker and hash_worker: paths
+// checked (no "..", no absolute parts), every component opened with O_NOFOLLOW so no
+// symlink leads out of a root, copies written under a temporary name and renamed only
+// once fsynced and matched against the expected digest.
+#pragma once
+
+#include "messages/mobile_types.hpp"
+
+#include <caf/error.hpp>
+#include <caf/expected.hpp>
+
+#include <string>
+
+namespace d1 {
+
+/// Returns `root` as an absolute normalised path (no trailing '/', no empty, "." or ".."
+/// components); ec::invalid_path otherwise. "/" stays "/".
+caf::expected<std::string> normalize_root(const std::string& root);
+
+/// Returns `rel` normalised (no leading or trailing '/', no empty or "." components);
+/// ec::invalid_path for an empty path, an absolute one, or one with a ".." component.
+caf::expected<std::string> normalize_rel_path(const std::string& rel);
+
+/// Joins a normalised root and relative path.
+std::string join_path(const std::string& root, const std::string& rel);
+
+/// The temporary name a copy of `rel_path` is written to before its rename:
+/// "<dir>/.<name>.d1part".
+std::string temp_name_of(const std::string& rel_path);
+
+/// Checks root/rel_path to `req.level` (exists, size, hash). A missing file, a symlink
+/// or a mismatch is a result (state missing/error/…_mismatch), not an error. Returns
+/// ec::invalid_path for a bad path, ec::invalid_argument for an unknown algorithm.
+caf::expected<hash_result> check_file(const hash_request& req);
+
+/// Copies src_root/rel_path to dst_root/rel_path (see copy_worker_actor). Returns the size
+/// and digest of the destination; ec::checksum_mismatch, ec::io_error (ENOSPC/EDQUOT
+/// say "no space left"), ec::invalid_path. On any error no temporary file is left and the
+/// destination's final name is untouched.
+caf::expected<copy_result> copy_file(const copy_request& req);
+
+/// Deletes root/rel_path (a regular file; never through a symlink) and fsyncs its
+/// directory. Returns removed=false if it was not there; ec::invalid_path, ec::io_error.
+caf::expected<remove_result> remove_file(const std::string& root, const std::string& rel_path);
+
+/// Deletes root/<temp name of rel_path> if it exists (an interrupted copy). Returns an
+/// empty error, or ec::io_error / ec::invalid_path.
+caf::error remove_temp_file(const std::string& root, const std::string& rel_path);
+
+}  // namespace d1

@@ -1,0 +1,81 @@
+// start_mobile: the one place that knows how the mobile-files actors are built.
+#include "actors/mobile/mobile.hpp"
+
+#include "actors/mobile/catalogue.hpp"
+#include "actors/mobile/file_ops.hpp"
+#include "actors/mobile/job_manager.hpp"
+#include "actors/mobile/workers.hpp"
+#include "messages/error.hpp"
+
+#include <caf/scoped_actor.hpp>
+
+#include <unistd.h>
+
+namespace d1 {
+
+host_preferences host_preferences_of(const daemon_config& cfg) {
+  host_preferences out;
+  char name[256] = {};
+  if (::gethostname(name, sizeof name - 1) == 0)
+    out.host = name;
+  if (auto i = cfg.host_roots.find(out.host); i != cfg.host_roots.end())
+    for (auto& root : i->second)
+      if (auto r = normalize_root(root))
+        out.roots.push_back(*r);
+  return out;
+}
+
+caf::expected<mobile_actors> start_mobile(caf::actor_system& sys, const daemon_config& cfg) {
+  if (cfg.copy_workers < 1 || cfg.hash_workers < 1)
+    return make_error(ec::invalid_argument, "mobile needs at least one copy and hash worker");
+  auto db = catalogue_db::open(cfg.catalogue_db_dir());
+  if (!db)
+    return std::move(db.error());
+  mobile_actors a;
+  a.system = &sys;
+  a.db = *db;
+  auto prefs = host_preferences_of(cfg);
+  for (uint32_t i = 0; i < cfg.copy_workers; ++i)
+    a.copiers.push_back(sys.spawn<caf::detached>(copy_worker));
+  for (uint32_t i = 0; i < cfg.hash_workers; ++i)
+    a.hashers.push_back(sys.spawn<caf::detached>(hash_worker));
+  a.catalogue = sys.spawn<caf::detached>(catalogue, a.db, prefs);
+  job_manager_config jm;
+  jm.db = a.db;
+  jm.prefs = prefs;
+  jm.copiers = a.copiers;
+  jm.hashers = a.hashers;
+  if (auto err = validate(jm)) {
+    a.shutdown();
+    return err;
+  }
+  a.jobs = sys.spawn<caf::detached>(job_manager, jm);
+  return a;
+}
+
+void mobile_actors::shutdown() {
+  if (!system)
+    return;
+  caf::scoped_actor self{*system};
+  std::vector<caf::actor> order{caf::actor_cast<caf::actor>(jobs),
+                                caf::actor_cast<caf::actor>(catalogue)};
+  for (auto& c : copiers)
+    order.push_back(caf::actor_cast<caf::actor>(c));
+  for (auto& h : hashers)
+    order.push_back(caf::actor_cast<caf::actor>(h));
+  for (auto& h : order) {
+    if (!h)
+      continue;
+    self->monitor(h);
+    self->send_exit(h, caf::exit_reason::user_shutdown);
+    self->receive([](const caf::down_msg&) {}, caf::after(std::chrono::seconds(60)) >> [] {});
+  }
+  jobs = nullptr;
+  catalogue = nullptr;
+  copiers.clear();
+  hashers.clear();
+  db.reset();
+  system = nullptr;
+}
+
+}  // namespace d1

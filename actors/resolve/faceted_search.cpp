@@ -1,0 +1,644 @@
+// faceted_search: the facet path grammar, search and value listings (cursorMark paging,
+// one computation per identical folder in flight), informational files, and error folders.
+#include "actors/resolve/faceted_search.hpp"
+
+#include "actors/dataone/dataone_xml.hpp"
+#include "messages/error.hpp"
+#include "messages/path_codec.hpp"
+#include "messages/solr_query.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cinttypes>
+#include <cstdio>
+#include <memory>
+#include <set>
+
+namespace d1 {
+
+namespace {
+
+using self_ptr = faceted_search_actor::stateful_pointer<faceted_search_state>;
+using listing_callback = std::function<void(caf::expected<listing>)>;
+
+constexpr const char* info_prefix = "@ ";
+
+node_info folder_attr(uint64_t size = 0) {
+  node_info info;
+  info.kind = entry_kind::directory;
+  info.cache = cache_class::search;
+  info.size = size;
+  return info;
+}
+
+node_info text_attr(std::string text) {
+  node_info info;
+  info.kind = entry_kind::file;
+  info.cache = cache_class::search;
+  info.content = content_kind::inline_text;
+  info.size = text.size();
+  info.text = std::move(text);
+  return info;
+}
+
+std::string path_upto(const std::vector<std::string>& segments, size_t n) {
+  std::vector<std::string> head(segments.begin(),
+                                segments.begin() + std::min(n, segments.size()));
+  return join_path(head);
+}
+
+problem path_problem(const std::vector<std::string>& segments, size_t at, std::string title,
+                     std::string what, std::string advice) {
+  problem p;
+  p.title = "Invalid path - " + std::move(title);
+  p.transient = false;
+  p.details = "Path: " + path_upto(segments, at + 1) + "\nProblem: " + std::move(what)
+              + "\nWhat to try: " + std::move(advice) + "\n";
+  return p;
+}
+
+std::string field_list(const std::vector<std::string>& fields) {
+  std::string out;
+  for (auto& f : fields)
+    out += (out.empty() ? "" : ", ") + f;
+  return out;
+}
+
+bool starts_with(const std::string& s, const char* prefix) {
+  return s.rfind(prefix, 0) == 0;
+}
+
+// The text of an informational file, from its name; nullopt if `name` is none of ours.
+std::optional<std::string> info_text(const std::string& name, uint64_t object_limit) {
+  unsigned long long shown = 0;
+  unsigned long long found = 0;
+  if (std::sscanf(name.c_str(), "@ %llu of %llu objects shown", &shown, &found) == 2
+      && name == more_objects_name(shown, found)) {
+    return "This folder lists the first " + std::to_string(shown) + " of the "
+           + std::to_string(found) + " objects that match its filters; "
+           + std::to_string(found - shown) + " more are not listed.\n"
+           + "To reach them, narrow the search: open one of the @field folders here and then "
+             "one of its #value folders (e.g. @formatId/ then #text%2Fcsv/); each level "
+             "lists fewer objects.\n"
+           + "An object you know is always reachable by its identifier below any search "
+             "folder, or under FlatSpace/.\n"
+           + "The number listed at once is the [faceted_search] object_limit of the config "
+             "(now " + std::to_string(object_limit) + ").\n";
+  }
+  if (std::sscanf(name.c_str(), "@ first %llu values shown", &shown) == 1
+      && name == more_values_name(shown)) {
+    return "This field has more values than the " + std::to_string(shown)
+           + " listed here (the [faceted_search] value_limit of the config).\n"
+             "Narrow the search first (apply another @field/#value above this folder), or "
+             "set value_sort = \"index\" to list values in order instead of by count.\n";
+  }
+  return std::nullopt;
+}
+
+// -- the query engine description -----------------------------------------------------
+
+void with_fields(self_ptr self, std::function<void(caf::error)> k) {
+  auto& st = self->state;
+  if (st.fields) {
+    k(caf::none);
+    return;
+  }
+  st.fields_waiters.push_back(std::move(k));
+  if (st.fields_waiters.size() > 1)
+    return;
+  auto finish = [self](caf::expected<std::vector<query_field>> described) {
+    auto& st = self->state;
+    caf::error err;
+    if (described) {
+      st.fields = facetable_fields(*described, st.config.allow_fields, st.config.deny_fields);
+      spdlog::info("faceted_search: {} facetable fields: {}", st.fields->size(),
+                   field_list(*st.fields));
+    } else {
+      err = described.error();
+      spdlog::warn("faceted_search: no query engine description: {}", describe(err));
+    }
+    auto waiters = std::move(st.fields_waiters);
+    st.fields_waiters.clear();
+    for (auto& w : waiters)
+      w(err);
+  };
+  if (!st.config.fields.empty()) {
+    finish(st.config.fields);
+    return;
+  }
+  http_request req;
+  auto base = st.config.base_url;
+  while (!base.empty() && base.back() == '/')
+    base.pop_back();
+  req.url = base + "/v2/query/solr";
+  // Retries share the user-facing bound: each attempt gets its part of it.
+  req.timeout_ms = std::max<uint32_t>(500, st.config.timeout_ms / (st.config.max_retries + 1));
+  st.http.send(self, req, [finish, req](caf::expected<http_response> resp) {
+    if (!resp) {
+      finish(resp.error());
+      return;
+    }
+    if (resp->status != 200) {
+      finish(status_error(req, *resp));
+      return;
+    }
+    auto parsed = parse_query_engine_description(resp->body);
+    if (!parsed) {
+      finish(make_error(ec::parse_error, "query engine description at " + req.url + ": "
+                                           + context_of(parsed.error())));
+      return;
+    }
+    finish(std::move(*parsed));
+  });
+}
+
+// -- listings ----------------------------------------------------------------------------
+
+std::vector<std::string> filter_queries(const std::vector<std::string>& base,
+                                        const facet_path& path) {
+  auto fq = base;
+  for (auto& [field, value] : path.applied)
+    fq.push_back(solr_field_query(field, value));
+  return fq;
+}
+
+std::string listed_name(faceted_search_state& st, const std::string& full) {
+  auto name = shorten_segment(full);
+  if (name != full) {
+    if (st.long_names.size() >= st.config.max_long_names)
+      st.long_names.clear();  // a bound, not a policy: listing the folder again restores it
+    st.long_names[name] = full;
+  }
+  return name;
+}
+
+// Runs `compute` once for every caller asking for the listing `key` while it runs.
+void coalesced(self_ptr self, const std::string& key, listing_callback done,
+               std::function<void(listing_callback)> compute) {
+  auto& st = self->state;
+  ++st.counters.listings;
+  auto& waiting = st.in_flight[key];
+  waiting.push_back(std::move(done));
+  if (waiting.size() > 1) {
+    ++st.counters.coalesced;
+    return;
+  }
+  compute([self, key](caf::expected<listing> result) {
+    auto& st = self->state;
+    auto i = st.in_flight.find(key);
+    if (i == st.in_flight.end())
+      return;
+    auto waiters = std::move(i->second);
+    st.in_flight.erase(i);
+    if (!result)
+      ++st.counters.failures;
+    for (auto& w : waiters)
+      w(result);
+  });
+}
+
+std::string key_of(const char* kind, const std::string& field,
+                   const std::vector<std::string>& fq) {
+  std::string key = kind;
+  key += '\x1f';
+  key += field;
+  for (auto& q : fq) {
+    key += '\x1f';
+    key += q;
+  }
+  return key;
+}
+
+// One cursorMark walk over the objects of a search folder.
+struct object_walk {
+  solr_query query;
+  std::vector<std::string> pids;
+  uint64_t num_found = 0;
+  caf::actor_clock::time_point deadline;
+  listing_callback done;
+  std::vector<std::string> unapplied;
+};
+
+std::chrono::milliseconds remaining(self_ptr self, caf::actor_clock::time_point deadline) {
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline
+                                                                    - self->clock().now());
+  return std::max(left, std::chrono::milliseconds(1));
+}
+
+void finish_walk(self_ptr self, const std::shared_ptr<object_walk>& w) {
+  auto& st = self->state;
+  listing out;
+  out.cache = cache_class::search;
+  for (auto& f : w->unapplied)
+    out.entries.push_back(dir_entry{facet_field_segment(f), folder_attr()});
+  for (auto& pid : w->pids) {
+    auto full = escape_segment(pid);
+    if (full.empty())
+      continue;
+    out.entries.push_back(dir_entry{listed_name(st, full), folder_attr()});
+  }
+  auto shown = static_cast<uint64_t>(w->pids.size());
+  if (w->num_found > shown) {
+    auto name = more_objects_name(shown, w->num_found);
+    out.entries.push_back(dir_entry{name, text_attr(*info_text(name, st.config.object_limit))});
+  }
+  w->done(std::move(out));
+}
+
+void next_page(self_ptr self, std::shared_ptr<object_walk> w) {
+  auto& st = self->state;
+  auto want = st.config.object_limit - w->pids.size();
+  w->query.rows = std::min<uint64_t>(st.config.page_size, want);
+  ++st.counters.selects_sent;
+  self->request(st.solr, remaining(self, w->deadline), select_atom::value, w->query)
+    .then(
+      [self, w](solr_response& resp) {
+        auto& st = self->state;
+        w->num_found = resp.num_found;
+        for (auto& doc : resp.docs) {
+          auto& id = doc.first("id");
+          if (!id.empty())
+            w->pids.push_back(id);
+        }
+        bool over = resp.docs.empty() || resp.next_cursor_mark.empty()
+                    || resp.next_cursor_mark == w->query.cursor_mark
+                    || w->pids.size() >= st.config.object_limit
+                    || w->pids.size() >= w->num_found;
+        if (over) {
+          finish_walk(self, w);
+          return;
+        }
+        w->query.cursor_mark = resp.next_cursor_mark;
+        next_page(self, w);
+      },
+      [w](caf::error& err) { w->done(std::move(err)); });
+}
+
+void search_listing(self_ptr self, const std::vector<std::string>& base, const facet_path& path,
+                    listing_callback done) {
+  auto fq = filter_queries(base, path);
+  coalesced(self, key_of("objects", "", fq), std::move(done),
+            [self, fq, path](listing_callback finish) {
+              auto& st = self->state;
+              auto w = std::make_shared<object_walk>();
+              w->query.fq = fq;
+              w->query.fl = {"id"};
+              w->query.sort = "id asc";
+              w->query.cursor_mark = "*";
+              w->deadline = self->clock().now()
+                            + std::chrono::milliseconds(2ull * st.config.timeout_ms);
+              w->done = std::move(finish);
+              for (auto& f : *st.fields) {
+                bool applied = std::any_of(path.applied.begin(), path.applied.end(),
+                                           [&](auto& fv) { return fv.first == f; });
+                if (!applied)
+                  w->unapplied.push_back(f);
+              }
+              next_page(self, w);
+            });
+}
+
+void value_listing(self_ptr self, const std::vector<std::string>& base, const facet_path& path,
+                   listing_callback done) {
+  auto fq = filter_queries(base, path);
+  auto field = *path.open_field;
+  coalesced(self, key_of("values", field, fq), std::move(done),
+            [self, fq, field](listing_callback finish) {
+              auto& st = self->state;
+              solr_query q;
+              q.fq = fq;
+              q.rows = 0;
+              q.facet_fields = {field};
+              q.facet_limit = static_cast<int64_t>(st.config.value_limit) + 1;
+              q.facet_mincount = 1;
+              q.facet_sort = st.config.value_sort;
+              ++st.counters.selects_sent;
+              self->request(st.solr, std::chrono::milliseconds(st.config.timeout_ms),
+                            select_atom::value, q)
+                .then(
+                  [self, field, finish](solr_response& resp) {
+                    auto& st = self->state;
+                    listing out;
+                    out.cache = cache_class::search;
+                    uint64_t shown = 0;
+                    bool cut = false;
+                    for (auto& ff : resp.facets) {
+                      if (ff.field != field)
+                        continue;
+                      for (auto& c : ff.counts) {
+                        if (c.count == 0)
+                          continue;
+                        if (shown == st.config.value_limit) {
+                          cut = true;
+                          break;
+                        }
+                        ++shown;
+                        out.entries.push_back(dir_entry{
+                          listed_name(st, facet_value_segment(c.value)), folder_attr(c.count)});
+                      }
+                    }
+                    if (cut) {
+                      auto name = more_values_name(shown);
+                      out.entries.push_back(
+                        dir_entry{name, text_attr(*info_text(name, st.config.object_limit))});
+                    }
+                    finish(std::move(out));
+                  },
+                  [finish](caf::error& err) { finish(std::move(err)); });
+            });
+}
+
+// -- resolving ---------------------------------------------------------------------------
+
+std::function<std::optional<std::string>(const std::string&)> long_name_lookup(self_ptr self) {
+  return [self](const std::string& name) -> std::optional<std::string> {
+    auto& names = self->state.long_names;
+    if (auto i = names.find(name); i != names.end())
+      return i->second;
+    return std::nullopt;
+  };
+}
+
+// The problem of a search folder that could not be listed or whose fields are unknown.
+problem search_problem(const caf::error& err, const resolve_request& req, size_t upto) {
+  auto path = path_upto(req.segments, upto);
+  return problem_from_error(err, "search '" + path + "'", path);
+}
+
+caf::result<node_info> attr_of(self_ptr self, const std::vector<std::string>& base,
+                               const resolve_request& req) {
+  auto rp = self->make_response_promise<node_info>();
+  with_fields(self, [self, base, req, rp](caf::error err) mutable {
+    auto& segs = req.segments;
+    if (err) {
+      // The first segment below the search root stands for the failure.
+      auto p = search_problem(err, req, req.depth + 1);
+      if (req.remaining() == 1)
+        rp.deliver(error_folder_attr(p));
+      else if (req.remaining() == 2) {
+        auto child = error_folder_child(p, segs[req.depth + 1]);
+        child ? rp.deliver(std::move(*child)) : rp.deliver(child.error());
+      } else
+        rp.deliver(make_error(ec::not_found, "below an error folder"));
+      return;
+    }
+    auto path = parse_facet_path(segs, req.depth, *self->state.fields, long_name_lookup(self));
+    if (path.error_at) {
+      auto k = *path.error_at;
+      if (k + 1 == segs.size())
+        rp.deliver(error_folder_attr(path.error));
+      else if (k + 2 == segs.size()) {
+        auto child = error_folder_child(path.error, segs[k + 1]);
+        child ? rp.deliver(std::move(*child)) : rp.deliver(child.error());
+      } else
+        rp.deliver(make_error(ec::not_found, "below an error folder"));
+      return;
+    }
+    if (path.object_at) {
+      auto below = req;
+      below.depth = static_cast<uint32_t>(*path.object_at + 1);
+      rp.delegate(self->state.objects, get_attr_atom::value, path.pid, below);
+      return;
+    }
+    if (path.info_at) {
+      auto text = *path.info_at + 1 == segs.size()
+                    ? info_text(segs[*path.info_at], self->state.config.object_limit)
+                    : std::nullopt;
+      if (text)
+        rp.deliver(text_attr(std::move(*text)));
+      else
+        rp.deliver(make_error(ec::not_found, "no such informational file"));
+      return;
+    }
+    rp.deliver(folder_attr());
+  });
+  return rp;
+}
+
+caf::result<listing> dir_of(self_ptr self, const std::vector<std::string>& base,
+                            const resolve_request& req) {
+  auto rp = self->make_response_promise<listing>();
+  with_fields(self, [self, base, req, rp](caf::error err) mutable {
+    auto& segs = req.segments;
+    auto as_folder = [rp, req](caf::expected<listing> result) mutable {
+      if (result)
+        rp.deliver(std::move(*result));
+      else
+        rp.deliver(error_folder_listing(search_problem(result.error(), req,
+                                                       req.segments.size())));
+    };
+    if (err) {
+      if (req.remaining() <= 1)
+        rp.deliver(error_folder_listing(search_problem(err, req, req.depth + 1)));
+      else
+        rp.deliver(make_error(ec::not_found, "below an error folder"));
+      return;
+    }
+    auto path = parse_facet_path(segs, req.depth, *self->state.fields, long_name_lookup(self));
+    if (path.error_at) {
+      if (*path.error_at + 1 == segs.size())
+        rp.deliver(error_folder_listing(path.error));
+      else
+        rp.deliver(make_error(ec::not_found, "below an error folder"));
+      return;
+    }
+    if (path.object_at) {
+      auto below = req;
+      below.depth = static_cast<uint32_t>(*path.object_at + 1);
+      rp.delegate(self->state.objects, get_dir_atom::value, path.pid, below);
+      return;
+    }
+    if (path.info_at) {
+      rp.deliver(make_error(ec::not_found, "an informational file is no folder"));
+      return;
+    }
+    if (path.open_field)
+      value_listing(self, base, path, std::move(as_folder));
+    else
+      search_listing(self, base, path, std::move(as_folder));
+  });
+  return rp;
+}
+
+}  // namespace
+
+std::vector<std::string> default_facet_fields() {
+  return {"formatId",   "formatType", "author",         "origin",    "keywords",
+          "datasource", "authoritativeMN", "rightsHolder", "submitter", "project",
+          "site",       "LTERSite",   "investigator",   "kingdom",   "phylum",
+          "class",      "order",      "family",         "genus",     "species",
+          "scientificName", "decade", "mediaType",      "isPublic"};
+}
+
+caf::error validate(const faceted_search_config& config) {
+  if (auto err = validate_base_url(config.base_url); err && config.fields.empty())
+    return make_error(ec::invalid_argument, "faceted_search base_url: " + context_of(err));
+  if (config.timeout_ms == 0)
+    return make_error(ec::invalid_argument, "faceted_search timeout_ms must be > 0");
+  if (config.object_limit == 0)
+    return make_error(ec::invalid_argument, "faceted_search object_limit must be ≥ 1");
+  if (config.page_size == 0)
+    return make_error(ec::invalid_argument, "faceted_search page_size must be ≥ 1");
+  if (config.value_limit == 0)
+    return make_error(ec::invalid_argument, "faceted_search value_limit must be ≥ 1");
+  if (config.value_sort != "count" && config.value_sort != "index")
+    return make_error(ec::invalid_argument, "faceted_search value_sort must be \"count\" or "
+                                            "\"index\", not \"" + config.value_sort + "\"");
+  if (config.max_retries > 10)
+    return make_error(ec::invalid_argument, "faceted_search max_retries must be ≤ 10");
+  return caf::none;
+}
+
+std::vector<std::string> facetable_fields(const std::vector<query_field>& described,
+                                          const std::vector<std::string>& allow,
+                                          const std::vector<std::string>& deny) {
+  std::set<std::string> denied(deny.begin(), deny.end());
+  std::set<std::string> usable;
+  std::vector<std::string> in_order;
+  for (auto& f : described) {
+    if (f.searchable && f.returnable && !denied.count(f.name) && usable.insert(f.name).second)
+      in_order.push_back(f.name);
+  }
+  if (allow.empty())
+    return in_order;
+  std::vector<std::string> out;
+  std::set<std::string> seen;
+  for (auto& f : allow)
+    if (usable.count(f) && seen.insert(f).second)
+      out.push_back(f);
+  return out;
+}
+
+std::string more_objects_name(uint64_t shown, uint64_t found) {
+  return std::string{info_prefix} + std::to_string(shown) + " of " + std::to_string(found)
+         + " objects shown - open an @ folder to narrow.txt";
+}
+
+std::string more_values_name(uint64_t shown) {
+  return std::string{info_prefix} + "first " + std::to_string(shown)
+         + " values shown - narrow the search to see the rest.txt";
+}
+
+facet_path parse_facet_path(const std::vector<std::string>& segments, size_t from,
+                            const std::vector<std::string>& fields,
+                            const std::function<std::optional<std::string>(
+                              const std::string&)>& long_name) {
+  facet_path out;
+  auto fail = [&](size_t at, std::string title, std::string what, std::string advice) {
+    out.error_at = at;
+    out.error = path_problem(segments, at, std::move(title), std::move(what),
+                             std::move(advice));
+    return out;
+  };
+  // A segment as it was before shortening; nullopt (and an error) if it cannot be known.
+  auto full = [&](size_t at) -> std::optional<std::string> {
+    auto& seg = segments[at];
+    if (!is_shortened(seg))
+      return seg;
+    if (auto f = long_name(seg))
+      return f;
+    fail(at, "unknown shortened name",
+         "the shortened name '" + seg + "' was not listed by this search recently",
+         "List the folder that contains it first; names longer than 255 bytes are "
+         "shortened and mapped back through the listing.");
+    return std::nullopt;
+  };
+  auto known_fields = "Facet fields here: " + field_list(fields) + ".";
+  size_t i = from;
+  while (i < segments.size()) {
+    auto seg = full(i);
+    if (!seg)
+      return out;
+    if (starts_with(*seg, info_prefix)) {
+      out.info_at = i;
+      return out;
+    }
+    if (auto field = facet_field_of(*seg)) {
+      if (std::find(fields.begin(), fields.end(), *field) == fields.end())
+        return fail(i, "unknown facet field '" + *field + "'",
+                    "'" + *field + "' is not a facetable field of this search",
+                    "List the search folder to see its @field folders. " + known_fields);
+      for (auto& [applied, value] : out.applied)
+        if (applied == *field)
+          return fail(i, "facet field '" + *field + "' applied twice",
+                      "the filter on '" + *field + "' is already applied above (#" + value
+                        + "); a field can be applied once per path",
+                      "Remove one of the @" + *field + "/#value pairs.");
+      if (i + 1 == segments.size()) {
+        out.open_field = *field;
+        return out;
+      }
+      auto next = full(i + 1);
+      if (!next)
+        return out;
+      if (starts_with(*next, info_prefix)) {
+        out.open_field = *field;
+        out.info_at = i + 1;
+        return out;
+      }
+      if ((*next)[0] != '#')
+        return fail(i + 1, "'" + *next + "' is not a value of @" + *field,
+                    "below @" + *field + "/ every folder is a value and starts with '#'",
+                    "List @" + *field + "/ to see its values.");
+      auto value = facet_value_of(*next);
+      if (!value)
+        return fail(i + 1, "bad escape in facet value '" + *next + "'", describe(value.error()),
+                    "Values are escaped like identifiers: '%' is %25, '/' is %2F.");
+      out.applied.emplace_back(*field, std::move(*value));
+      i += 2;
+      continue;
+    }
+    if ((*seg)[0] == '#')
+      return fail(i, "value '" + *seg + "' without a field",
+                  "a #value folder must follow an @field folder",
+                  "Open an @field folder first, e.g. @formatId/" + *seg + "/. " + known_fields);
+    auto pid = unescape_segment(*seg);
+    if (!pid)
+      return fail(i, "bad escape in identifier '" + *seg + "'", describe(pid.error()),
+                  "Identifiers are one path segment: '%' is %25, '/' is %2F.");
+    out.object_at = i;
+    out.pid = std::move(*pid);
+    return out;
+  }
+  return out;
+}
+
+faceted_search_actor::behavior_type
+faceted_search(faceted_search_actor::stateful_pointer<faceted_search_state> self,
+               faceted_search_config config, solr_querier_actor solr, d1_object_actor objects,
+               http_client_actor http) {
+  if (auto err = validate(config)) {
+    self->quit(err);
+    return faceted_search_actor::behavior_type::make_empty_behavior();
+  }
+  auto& st = self->state;
+  st.config = std::move(config);
+  st.solr = std::move(solr);
+  st.objects = std::move(objects);
+  st.http.init(self, std::move(http), st.config.max_retries, st.config.retry_base_delay_ms);
+  static const std::vector<std::string> whole_index;
+  return {
+    [self](get_attr_atom, const resolve_request& req) -> caf::result<node_info> {
+      if (req.remaining() == 0)
+        return folder_attr();
+      return attr_of(self, whole_index, req);
+    },
+    [self](get_dir_atom, const resolve_request& req) -> caf::result<listing> {
+      return dir_of(self, whole_index, req);
+    },
+    [self](get_attr_atom, const std::vector<std::string>& base,
+           const resolve_request& req) -> caf::result<node_info> {
+      if (req.remaining() == 0)
+        return folder_attr();
+      return attr_of(self, base, req);
+    },
+    [self](get_dir_atom, const std::vector<std::string>& base,
+           const resolve_request& req) -> caf::result<listing> {
+      return dir_of(self, base, req);
+    },
+  };
+}
+
+}  // namespace d1

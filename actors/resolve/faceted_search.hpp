@@ -1,0 +1,117 @@
+// faceted_search: FacetedSearch/ (and, with base filters, PreconfiguredSearch/<name>/) where a
+// path is a search: `@field/` lists the values of a field, `#value/` applies one, and every
+// search folder lists the unapplied @fields plus the matching objects. Owns only the facet
+// segments: an object segment and everything below go to d1_object, no search runs then.
+#pragma once
+
+#include "actors/dataone/http_retry.hpp"
+#include "messages/error_folder.hpp"
+#include "messages/interfaces.hpp"
+
+#include <caf/error.hpp>
+#include <caf/expected.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace d1 {
+
+/// The default allow list of facet fields: exact-match (string) fields that group the
+/// index usefully. Fields absent from the node's query engine description are skipped.
+std::vector<std::string> default_facet_fields();
+
+struct faceted_search_config {
+  std::string base_url = "https://cn.dataone.org/cn";  // for the query engine description
+  uint32_t timeout_ms = 15000;         // one Solr request; a listing fails after 2× this
+  uint32_t max_retries = 2;            // fetching the query engine description
+  uint32_t retry_base_delay_ms = 200;
+  uint64_t object_limit = 1000;        // objects listed in one folder; more: an info file
+  uint64_t page_size = 1000;           // Solr rows per cursorMark page
+  uint64_t value_limit = 1000;         // #values listed under one @field
+  std::string value_sort = "count";    // "count" (most frequent first) or "index" (by value)
+  std::vector<std::string> allow_fields = default_facet_fields();  // empty: every field
+  std::vector<std::string> deny_fields;                             // never offered
+  // Known fields (tests, or a node without a description): skips the fetch if non-empty.
+  std::vector<query_field> fields;
+  size_t max_long_names = 100000;      // shortened names remembered for lookups
+};
+
+/// Returns caf::none if `config` is usable, else ec::invalid_argument naming the field:
+/// object_limit, page_size and value_limit ≥ 1, value_sort "count" or "index",
+/// timeout_ms > 0, base_url as validate_base_url.
+caf::error validate(const faceted_search_config& config);
+
+/// Returns the facetable fields of a query engine description: searchable and returnable,
+/// in `allow` (unless `allow` is empty), not in `deny`; in the order of `allow` (or of the
+/// description when `allow` is empty).
+std::vector<std::string> facetable_fields(const std::vector<query_field>& described,
+                                          const std::vector<std::string>& allow,
+                                          const std::vector<std::string>& deny);
+
+/// A facet path, parsed: the filters applied so far and where the facet part ends.
+struct facet_path {
+  std::vector<std::pair<std::string, std::string>> applied;  // field, value
+  std::optional<std::string> open_field;  // the path ends in `@field`: list its values
+  std::optional<size_t> object_at;        // index of the first object (PID) segment
+  std::string pid;                        // its identifier, valid if object_at
+  std::optional<size_t> info_at;          // index of an informational file ("@ …")
+  std::optional<size_t> error_at;         // index of the malformed segment
+  problem error;                          // valid if error_at
+};
+
+/// Parses segments[from, …) against the facetable `fields`. `long_name` maps a shortened
+/// segment back to the full one (returns nullopt if it is not known). A malformed segment
+/// (a value without a field, an unknown field, a field applied twice, a bad escape, a
+/// non-value below `@field`) sets error_at and a problem naming it; parsing stops at the
+/// first object segment, informational file, or error. Problems name the path up to the
+/// malformed segment.
+facet_path parse_facet_path(const std::vector<std::string>& segments, size_t from,
+                            const std::vector<std::string>& fields,
+                            const std::function<std::optional<std::string>(
+                              const std::string&)>& long_name);
+
+/// The name of the informational file of a search folder that lists `shown` of `found`
+/// objects. Starts with "@ " (never a field, value or PID segment).
+std::string more_objects_name(uint64_t shown, uint64_t found);
+
+/// The name of the informational file of an `@field/` folder cut at `shown` values.
+std::string more_values_name(uint64_t shown);
+
+/// The search counters (for Status and tests).
+struct faceted_search_counters {
+  uint64_t listings = 0;        // search and value listings answered
+  uint64_t coalesced = 0;       // listings that joined an identical one in flight
+  uint64_t selects_sent = 0;    // select requests sent to solr_querier (pages included)
+  uint64_t failures = 0;        // listings that became error folders
+};
+
+struct faceted_search_state {
+  static constexpr const char* name = "faceted_search";
+  faceted_search_config config;
+  solr_querier_actor solr;
+  d1_object_actor objects;
+  retrying_http http;
+  // The facetable fields once the description was read; waiters while it is being read.
+  std::optional<std::vector<std::string>> fields;
+  std::vector<std::function<void(caf::error)>> fields_waiters;
+  // Shortened names this actor listed → the full segment.
+  std::unordered_map<std::string, std::string> long_names;
+  // Listings being computed, by query key; each waiter gets the same result.
+  std::map<std::string, std::vector<std::function<void(caf::expected<listing>)>>> in_flight;
+  faceted_search_counters counters;
+};
+
+/// Spawns the resolver. `http` fetches the query engine description ({base_url}/v2/query/
+/// solr) once, unless config.fields is set. With an invalid config the actor quits at once.
+faceted_search_actor::behavior_type
+faceted_search(faceted_search_actor::stateful_pointer<faceted_search_state> self,
+               faceted_search_config config, solr_querier_actor solr, d1_object_actor objects,
+               http_client_actor http);
+
+}  // namespace d1

@@ -1,0 +1,325 @@
+// status: gathers the caches' and the querier's counters on each read (in parallel, each
+// bounded), keeps the CN node list for a short while, and renders them as text and JSON.
+#include "actors/resolve/status.hpp"
+
+#include "messages/error.hpp"
+#include "messages/error_folder.hpp"
+#include "messages/path_codec.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <memory>
+
+namespace d1 {
+
+namespace {
+
+using self_ptr = resolver_actor::stateful_pointer<status_state>;
+using std::chrono::milliseconds;
+
+constexpr const char* daemon_txt_name = "daemon.txt";
+constexpr const char* daemon_json_name = "daemon.json";
+constexpr const char* nodes_name = "nodes";
+
+node_info live_dir() {
+  node_info info;
+  info.kind = entry_kind::directory;
+  info.cache = cache_class::live;
+  return info;
+}
+
+node_info live_text(std::string text) {
+  node_info info;
+  info.kind = entry_kind::file;
+  info.cache = cache_class::live;
+  info.content = content_kind::inline_text;
+  info.size = text.size();
+  info.text = std::move(text);
+  return info;
+}
+
+std::string path_upto(const resolve_request& req, size_t n) {
+  std::vector<std::string> head(req.segments.begin(),
+                                req.segments.begin() + std::min(n, req.segments.size()));
+  return join_path(head);
+}
+
+// Joins the four counter requests of one snapshot.
+struct snapshot_join {
+  int pending = 4;
+  daemon_snapshot snap;
+  std::function<void(const daemon_snapshot&)> done;
+  void arrived() {
+    if (--pending == 0)
+      done(snap);
+  }
+};
+
+void with_snapshot(self_ptr self, std::function<void(const daemon_snapshot&)> done) {
+  auto& st = self->state;
+  auto j = std::make_shared<snapshot_join>();
+  j->done = std::move(done);
+  j->snap.uptime_seconds
+    = std::chrono::duration<double>(self->clock().now() - st.started).count();
+  j->snap.base_url = st.config.base_url;
+  j->snap.node_list_requests = st.node_list_requests;
+  auto timeout = milliseconds(st.config.stats_timeout_ms);
+  auto skip = [j](caf::error&) { j->arrived(); };
+  self->request(st.attrs, timeout, stats_atom::value)
+    .then([j](cache_stats& s) { j->snap.attrs = s; j->snap.attrs_ok = true; j->arrived(); },
+          skip);
+  self->request(st.dirs, timeout, stats_atom::value)
+    .then([j](cache_stats& s) { j->snap.dirs = s; j->snap.dirs_ok = true; j->arrived(); },
+          skip);
+  self->request(st.content, timeout, stats_atom::value)
+    .then([j](cache_stats& s) { j->snap.content = s; j->snap.content_ok = true; j->arrived(); },
+          skip);
+  self->request(st.solr, timeout, stats_atom::value)
+    .then([j](solr_querier_stats& s) { j->snap.solr = s; j->snap.solr_ok = true; j->arrived(); },
+          skip);
+}
+
+using nodes_callback = std::function<void(caf::expected<std::vector<node_description>>)>;
+
+void with_node_list(self_ptr self, nodes_callback done) {
+  auto& st = self->state;
+  if (st.node_list && self->clock().now() - st.node_list_at < st.config.node_list_ttl) {
+    done(*st.node_list);
+    return;
+  }
+  st.node_waiters.push_back(std::move(done));
+  if (st.node_waiters.size() > 1)
+    return;  // one request for all who wait
+  ++st.node_list_requests;
+  auto deliver = [self](caf::expected<std::vector<node_description>> result) {
+    auto waiters = std::move(self->state.node_waiters);
+    self->state.node_waiters.clear();
+    for (auto& w : waiters)
+      w(result);
+  };
+  self->request(st.nodes, milliseconds(st.config.timeout_ms), nodes_atom::value)
+    .then(
+      [self, deliver](std::vector<node_description>& list) {
+        self->state.node_list = list;
+        self->state.node_list_at = self->clock().now();
+        deliver(std::move(list));
+      },
+      [deliver](caf::error& err) {
+        spdlog::warn("status: node list: {}", describe(err));
+        deliver(std::move(err));
+      });
+}
+
+listing status_listing(const daemon_snapshot& s) {
+  listing out;
+  out.cache = cache_class::live;
+  out.entries.push_back(dir_entry{daemon_txt_name, live_text(daemon_text(s))});
+  out.entries.push_back(dir_entry{daemon_json_name, live_text(daemon_json(s))});
+  out.entries.push_back(dir_entry{nodes_name, live_dir()});
+  return out;
+}
+
+listing nodes_listing(const std::vector<node_description>& list) {
+  listing out;
+  out.cache = cache_class::live;
+  for (auto& n : list)
+    out.entries.push_back(dir_entry{node_file_name(n), live_text(node_text(n))});
+  return out;
+}
+
+void append_cache(std::string& out, const char* name, bool ok, const cache_stats& c) {
+  out += std::string{name} + ":";
+  if (!ok) {
+    out += " unavailable (did not answer)\n";
+    return;
+  }
+  out += "\n  entries: " + std::to_string(c.entries)
+         + "\n  bytes: " + std::to_string(c.memory_bytes)
+         + "\n  hits: " + std::to_string(c.hits)
+         + "\n  disk hits: " + std::to_string(c.disk_hits)
+         + "\n  misses: " + std::to_string(c.misses)
+         + "\n  expired: " + std::to_string(c.expired)
+         + "\n  evictions: " + std::to_string(c.evictions)
+         + "\n  writes: " + std::to_string(c.writes)
+         + "\n  errors: " + std::to_string(c.errors) + "\n";
+}
+
+nlohmann::json cache_json(bool ok, const cache_stats& c) {
+  if (!ok)
+    return nullptr;
+  return {{"entries", c.entries}, {"bytes", c.memory_bytes}, {"hits", c.hits},
+          {"disk_hits", c.disk_hits}, {"misses", c.misses}, {"expired", c.expired},
+          {"evictions", c.evictions}, {"writes", c.writes}, {"errors", c.errors}};
+}
+
+uint64_t total_errors(const daemon_snapshot& s) {
+  return s.attrs.errors + s.dirs.errors + s.content.errors + s.solr.failures;
+}
+
+}  // namespace
+
+caf::error validate(const status_config& cfg) {
+  if (cfg.timeout_ms == 0 || cfg.stats_timeout_ms == 0)
+    return make_error(ec::invalid_argument, "status timeouts must be > 0");
+  return {};
+}
+
+std::string daemon_text(const daemon_snapshot& s) {
+  char uptime[32];
+  std::snprintf(uptime, sizeof uptime, "%.1f", s.uptime_seconds);
+  std::string out = "d1drive daemon\n";
+  out += "uptime seconds: " + std::string{uptime} + "\n";
+  out += "base URL: " + s.base_url + "\n";
+  out += "errors: " + std::to_string(total_errors(s))
+         + " (cache storage errors + failed Solr queries)\n";
+  append_cache(out, "attribute cache", s.attrs_ok, s.attrs);
+  append_cache(out, "directory cache", s.dirs_ok, s.dirs);
+  // For the content cache, entries/bytes are verified objects on disk.
+  append_cache(out, "content cache", s.content_ok, s.content);
+  out += "solr:";
+  if (!s.solr_ok) {
+    out += " unavailable (did not answer)\n";
+  } else {
+    out += "\n  queries: " + std::to_string(s.solr.selects)
+           + "\n  requests sent: " + std::to_string(s.solr.requests_sent)
+           + "\n  retries: " + std::to_string(s.solr.retries)
+           + "\n  coalesced: " + std::to_string(s.solr.coalesced)
+           + "\n  failures: " + std::to_string(s.solr.failures) + "\n";
+  }
+  out += "node list requests: " + std::to_string(s.node_list_requests) + "\n";
+  return out;
+}
+
+std::string daemon_json(const daemon_snapshot& s) {
+  nlohmann::json j;
+  j["uptime_seconds"] = s.uptime_seconds;
+  j["base_url"] = s.base_url;
+  j["errors"] = total_errors(s);
+  j["attr_cache"] = cache_json(s.attrs_ok, s.attrs);
+  j["dir_cache"] = cache_json(s.dirs_ok, s.dirs);
+  j["content_cache"] = cache_json(s.content_ok, s.content);
+  if (s.solr_ok)
+    j["solr"] = {{"queries", s.solr.selects}, {"requests_sent", s.solr.requests_sent},
+                 {"retries", s.solr.retries}, {"coalesced", s.solr.coalesced},
+                 {"failures", s.solr.failures}};
+  else
+    j["solr"] = nullptr;
+  j["node_list_requests"] = s.node_list_requests;
+  // The base URL may hold any bytes: replace invalid UTF-8 rather than throw.
+  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
+std::string node_text(const node_description& n) {
+  std::string out;
+  out += "name: " + n.name + "\n";
+  out += "identifier: " + n.identifier + "\n";
+  out += "type: " + std::string{n.type == "cn" ? "coordinating node (cn)"
+                                : n.type == "mn" ? "member node (mn)"
+                                                 : n.type} + "\n";
+  out += "base URL: " + n.base_url + "\n";
+  out += "state: " + n.state + "\n";
+  out += "replicate: " + std::string{n.replicate ? "yes" : "no"} + "\n";
+  out += "synchronize: " + std::string{n.synchronize ? "yes" : "no"} + "\n";
+  if (!n.description.empty())
+    out += "description: " + n.description + "\n";
+  out += "services:\n";
+  for (auto& svc : n.services)
+    out += "  " + svc + "\n";
+  return out;
+}
+
+std::string node_file_name(const node_description& node) {
+  return shorten_segment(escape_segment(node.identifier) + ".txt");
+}
+
+resolver_actor::behavior_type status(resolver_actor::stateful_pointer<status_state> self,
+                                     status_config config, node_client_actor nodes,
+                                     attr_cache_actor attrs, dir_cache_actor dirs,
+                                     content_cache_actor content, solr_querier_actor solr) {
+  if (auto err = validate(config)) {
+    self->quit(err);
+    return resolver_actor::behavior_type::make_empty_behavior();
+  }
+  auto& st = self->state;
+  st.config = std::move(config);
+  st.nodes = std::move(nodes);
+  st.attrs = std::move(attrs);
+  st.dirs = std::move(dirs);
+  st.content = std::move(content);
+  st.solr = std::move(solr);
+  st.started = self->clock().now();
+  return {
+    [=](get_attr_atom, const resolve_request& req) -> caf::result<node_info> {
+      if (req.remaining() == 0)
+        return live_dir();
+      auto& name = req.current();
+      if (req.remaining() == 1 && (name == daemon_txt_name || name == daemon_json_name)) {
+        auto rp = self->make_response_promise<node_info>();
+        bool text = name == daemon_txt_name;
+        with_snapshot(self, [=](const daemon_snapshot& s) mutable {
+          rp.deliver(live_text(text ? daemon_text(s) : daemon_json(s)));
+        });
+        return rp;
+      }
+      if (name != nodes_name)
+        return make_error(ec::not_found, "no '" + name + "' in Status");
+      if (req.remaining() == 1)
+        return live_dir();
+      if (req.remaining() > 3)
+        return make_error(ec::not_found, "below a file of Status/nodes");
+      auto rp = self->make_response_promise<node_info>();
+      auto path = path_upto(req, req.depth + 1);
+      with_node_list(self, [=](caf::expected<std::vector<node_description>> list) mutable {
+        auto child = req.segments[req.depth + 1];
+        if (!list) {
+          auto p = problem_from_error(list.error(), "the CN node list", path);
+          if (req.remaining() == 2) {
+            if (auto f = error_folder_child(p, child)) {
+              rp.deliver(std::move(*f));
+              return;
+            }
+          }
+          rp.deliver(make_error(ec::not_found, "no '" + child + "' in Status/nodes"));
+          return;
+        }
+        if (req.remaining() == 2)
+          for (auto& n : *list)
+            if (node_file_name(n) == child) {
+              rp.deliver(live_text(node_text(n)));
+              return;
+            }
+        rp.deliver(make_error(ec::not_found, "no '" + child + "' in Status/nodes"));
+      });
+      return rp;
+    },
+    [=](get_dir_atom, const resolve_request& req) -> caf::result<listing> {
+      if (req.remaining() == 0) {
+        auto rp = self->make_response_promise<listing>();
+        with_snapshot(self, [=](const daemon_snapshot& s) mutable {
+          rp.deliver(status_listing(s));
+        });
+        return rp;
+      }
+      if (req.remaining() != 1 || req.current() != nodes_name)
+        return make_error(ec::not_found, "'" + req.current() + "' is not a folder of Status");
+      auto rp = self->make_response_promise<listing>();
+      auto path = path_upto(req, req.depth + 1);
+      with_node_list(self, [=](caf::expected<std::vector<node_description>> list) mutable {
+        if (list) {
+          rp.deliver(nodes_listing(*list));
+        } else {
+          auto l = error_folder_listing(problem_from_error(list.error(), "the CN node list",
+                                                           path));
+          l.cache = cache_class::live;
+          rp.deliver(std::move(l));
+        }
+      });
+      return rp;
+    },
+  };
+}
+
+}  // namespace d1

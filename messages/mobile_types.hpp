@@ -1,0 +1,432 @@
+// Values of the mobile-files side (DESIGN "Mobile files"): catalogue records (resources,
+// files, reference counts, history, journal, jobs) and the requests and results exchanged
+// with catalogue, job_manager, copy_worker and hash_worker. Persisted records carry a
+// `version` field (see catalogue_schema_version in actors/mobile/catalogue_db.hpp).
+#pragma once
+
+#include <caf/meta/type_name.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace d1 {
+
+/// How deep a check goes: the file is there, it has the recorded size, its bytes hash to
+/// the recorded digest.
+enum class check_level : uint8_t { exists = 0, size = 1, hash = 2 };
+
+/// What the last check of one file copy found. `unknown`: never checked (just registered).
+enum class file_state : uint8_t {
+  unknown = 0,
+  ok,
+  missing,
+  size_mismatch,
+  hash_mismatch,
+  error,  // could not be read (permission, I/O error, symlink out of the root…)
+};
+
+enum class job_kind : uint8_t {
+  register_hash = 0,  // hash the files of a newly registered resource
+  copy,
+  move,
+  remove,
+  change_root,
+  verify,
+};
+
+enum class job_state : uint8_t { queued = 0, running, done, failed, cancelled };
+
+/// The state of one file within one job phase (the per-file checkpoint).
+enum class step_state : uint8_t { pending = 0, done, failed, skipped };
+
+// -- catalogue records ----------------------------------------------------------------
+
+/// A registered resource: where it was registered and how its files are named.
+struct resource_record {
+  uint16_t version = 1;
+  std::string uid;
+  std::string spec;       // RAW, AD_TIFF, AD_HDF5, NPY_FRAMEWISE, DATAONE
+  std::string root;       // the root it was registered under (absolute, normalised)
+  std::string path;       // relative to root (no leading '/', no '..')
+  std::string kwargs;     // JSON object text, as given
+  std::string algorithm;  // "SHA-256" (default), "SHA-1" or "MD5"
+  int64_t created = 0;    // ms since the epoch
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, resource_record& x) {
+  return f(caf::meta::type_name("resource_record"), x.version, x.uid, x.spec, x.root,
+           x.path, x.kwargs, x.algorithm, x.created);
+}
+
+/// One file of one resource on one root (a "copy" of a resource is its files on a root).
+struct file_record {
+  uint16_t version = 1;
+  std::string file_uid;      // 32 hex chars: sha256(resource uid, root, rel_path)
+  std::string resource_uid;
+  std::string root;          // absolute, normalised
+  std::string rel_path;      // relative to root, same for every copy of the resource
+  std::string abs_path;      // root + "/" + rel_path
+  uint64_t size = 0;         // recorded size (valid when digest is not empty)
+  std::string algorithm;     // of digest
+  std::string digest;        // lowercase hex; empty until hashed
+  std::string expected_digest;  // DATAONE: from system metadata (checked when hashing)
+  bool exists = false;       // at the last check
+  file_state state = file_state::unknown;  // result of the last check
+  int64_t verified_at = 0;   // ms since the epoch of the last check (0: never)
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, file_record& x) {
+  return f(caf::meta::type_name("file_record"), x.version, x.file_uid, x.resource_uid,
+           x.root, x.rel_path, x.abs_path, x.size, x.algorithm, x.digest,
+           x.expected_digest, x.exists, x.state, x.verified_at);
+}
+
+/// A reference from files_by_path to one file record.
+struct file_ref {
+  std::string resource_uid;
+  std::string file_uid;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, file_ref& x) {
+  return f(caf::meta::type_name("file_ref"), x.resource_uid, x.file_uid);
+}
+
+/// Every file record naming one absolute path: the path's reference count is refs.size().
+/// A file on disk is deleted only when its last reference goes.
+struct path_refs {
+  uint16_t version = 1;
+  std::string abs_path;
+  std::vector<file_ref> refs;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, path_refs& x) {
+  return f(caf::meta::type_name("path_refs"), x.version, x.abs_path, x.refs);
+}
+
+/// One change of location of a resource.
+struct history_entry {
+  uint16_t version = 1;
+  std::string resource_uid;
+  int64_t time = 0;       // ms since the epoch
+  std::string action;     // register, copy, move, remove, change_root
+  std::string from_root;  // empty for register
+  std::string to_root;    // empty for remove
+  uint64_t job_id = 0;    // 0 when not from a job
+  uint32_t files = 0;     // files affected
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, history_entry& x) {
+  return f(caf::meta::type_name("history_entry"), x.version, x.resource_uid, x.time,
+           x.action, x.from_root, x.to_root, x.job_id, x.files);
+}
+
+/// One command received (register, copy, move, remove, change_root, verify, cancel),
+/// written when it starts and completed when it finishes.
+struct journal_entry {
+  uint16_t version = 1;
+  uint64_t seq = 0;
+  std::string command;
+  std::vector<std::string> args;  // positional: uid, roots…
+  std::string kwargs;             // JSON object text (level, force_last, dry_run, …)
+  int64_t started = 0;            // ms since the epoch
+  int64_t finished = 0;           // 0 while running
+  bool success = false;
+  std::string error;              // describe() of the failure
+  uint64_t job_id = 0;            // the job it started (0: none, e.g. refused or dry run)
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, journal_entry& x) {
+  return f(caf::meta::type_name("journal_entry"), x.version, x.seq, x.command, x.args,
+           x.kwargs, x.started, x.finished, x.success, x.error, x.job_id);
+}
+
+// -- jobs ------------------------------------------------------------------------------
+
+/// The per-file checkpoint of a job.
+struct job_file {
+  std::string root;       // the root this step works on (verify: each checked copy)
+  std::string rel_path;
+  uint64_t size = 0;      // expected bytes (0 if not yet known, e.g. register_hash)
+  step_state state = step_state::pending;
+  std::string detail;     // why it failed or was skipped; mismatch description for verify
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, job_file& x) {
+  return f(caf::meta::type_name("job_file"), x.root, x.rel_path, x.size, x.state, x.detail);
+}
+
+/// What a client asks the job manager to do. Fields not used by a kind are ignored.
+struct job_request {
+  job_kind kind = job_kind::verify;
+  std::string uid;        // resource uid (register: optional, generated if empty)
+  std::string src_root;   // copy/move: source (empty: preferred verified copy);
+                          // remove: the copy to remove; change_root: old root (empty:
+                          // the only copy); verify: the copy to check (empty: all)
+  std::string dst_root;   // copy/move/change_root: destination
+  check_level level = check_level::hash;  // verify
+  bool force_last = false;  // remove: allow removing the last verified copy
+  bool dry_run = false;     // copy/move/remove: reply the plan, do nothing
+  // register only:
+  std::string spec;
+  std::string root;
+  std::string path;
+  std::string kwargs;     // JSON object text ("" = {})
+  std::string algorithm;  // "" = SHA-256
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, job_request& x) {
+  return f(caf::meta::type_name("job_request"), x.kind, x.uid, x.src_root, x.dst_root,
+           x.level, x.force_last, x.dry_run, x.spec, x.root, x.path, x.kwargs,
+           x.algorithm);
+}
+
+/// One action of a plan (dry run) or of a job: "copy A -> B", "delete A", "keep A (shared
+/// with resource X)".
+struct plan_step {
+  std::string action;  // copy, delete, keep, record, hash, check
+  std::string from;    // absolute path
+  std::string to;      // absolute path (copy) or empty
+  uint64_t size = 0;
+  std::string note;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, plan_step& x) {
+  return f(caf::meta::type_name("plan_step"), x.action, x.from, x.to, x.size, x.note);
+}
+
+/// The job manager's answer to a submission.
+struct job_ticket {
+  uint64_t job_id = 0;       // 0 for a dry run
+  std::string resource_uid;  // register: the uid given or generated
+  bool dry_run = false;
+  std::vector<plan_step> plan;  // filled for a dry run
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, job_ticket& x) {
+  return f(caf::meta::type_name("job_ticket"), x.job_id, x.resource_uid, x.dry_run,
+           x.plan);
+}
+
+/// Progress counters of a job.
+struct job_progress {
+  uint64_t files_done = 0;   // done, failed or skipped in the current phase
+  uint64_t files_total = 0;
+  uint64_t files_failed = 0;
+  uint64_t bytes_done = 0;
+  uint64_t bytes_total = 0;
+  double rate = 0;           // bytes per second since the job (re)started
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, job_progress& x) {
+  return f(caf::meta::type_name("job_progress"), x.files_done, x.files_total,
+           x.files_failed, x.bytes_done, x.bytes_total, x.rate);
+}
+
+/// A job as persisted in the jobs table and reported to clients.
+struct job_record {
+  uint16_t version = 1;
+  uint64_t id = 0;
+  job_request request;       // with src_root filled in once chosen
+  job_state state = job_state::queued;
+  uint8_t phase = 0;         // move: 0 copy, 1 remove old copy; others: 0
+  std::vector<job_file> files;  // checkpoint of the current phase
+  job_progress progress;
+  std::string error;         // describe() of why it failed (empty otherwise)
+  uint64_t journal_seq = 0;
+  int64_t created = 0;       // ms since the epoch
+  int64_t started = 0;
+  int64_t finished = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, job_record& x) {
+  return f(caf::meta::type_name("job_record"), x.version, x.id, x.request, x.state,
+           x.phase, x.files, x.progress, x.error, x.journal_seq, x.created, x.started,
+           x.finished);
+}
+
+// -- locate ----------------------------------------------------------------------------
+
+/// One copy of a resource (its files on one root).
+struct copy_location {
+  std::string root;
+  uint32_t files = 0;          // file records on this root
+  uint32_t files_expected = 0; // files the spec lists
+  uint32_t files_ok = 0;       // hashed, and ok at the last check
+  bool verified = false;       // every expected file present and ok
+  int32_t preference = -1;     // index in this host's preferred roots; -1: not listed
+  int64_t verified_at = 0;     // oldest check among its files
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, copy_location& x) {
+  return f(caf::meta::type_name("copy_location"), x.root, x.files, x.files_expected,
+           x.files_ok, x.verified, x.preference, x.verified_at);
+}
+
+/// Where a resource is: its copies, best first (verified before unverified, then by this
+/// host's preference), and the root a read or a job would use.
+struct location_report {
+  std::string resource_uid;
+  std::string host;
+  std::string preferred_root;  // empty if no verified copy
+  std::vector<copy_location> copies;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, location_report& x) {
+  return f(caf::meta::type_name("location_report"), x.resource_uid, x.host,
+           x.preferred_root, x.copies);
+}
+
+/// A resource with every file record it has (all roots).
+struct resource_detail {
+  resource_record resource;
+  std::vector<std::string> rel_paths;  // as the spec lists them
+  std::vector<file_record> files;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, resource_detail& x) {
+  return f(caf::meta::type_name("resource_detail"), x.resource, x.rel_paths, x.files);
+}
+
+// -- workers ---------------------------------------------------------------------------
+
+/// Check or hash one file beneath a root (hash_worker).
+struct hash_request {
+  std::string root;
+  std::string rel_path;
+  std::string algorithm;
+  check_level level = check_level::hash;
+  uint64_t expected_size = 0;      // compared for level >= size when has_expected
+  std::string expected_digest;     // compared for level hash when not empty
+  bool has_expected = false;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, hash_request& x) {
+  return f(caf::meta::type_name("hash_request"), x.root, x.rel_path, x.algorithm, x.level,
+           x.expected_size, x.expected_digest, x.has_expected);
+}
+
+/// What a hash_worker found. A missing file or a mismatch is a result, not an error.
+struct hash_result {
+  file_state state = file_state::unknown;  // ok, missing, size_mismatch, hash_mismatch, error
+  uint64_t size = 0;
+  std::string digest;   // level hash only
+  std::string detail;   // human-readable reason when not ok
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, hash_result& x) {
+  return f(caf::meta::type_name("hash_result"), x.state, x.size, x.digest, x.detail);
+}
+
+/// Copy one file from src_root/rel_path to dst_root/rel_path (copy_worker).
+struct copy_request {
+  std::string src_root;
+  std::string dst_root;
+  std::string rel_path;
+  std::string algorithm;
+  std::string expected_digest;  // the copy is kept only if its bytes hash to this
+  uint64_t expected_size = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, copy_request& x) {
+  return f(caf::meta::type_name("copy_request"), x.src_root, x.dst_root, x.rel_path,
+           x.algorithm, x.expected_digest, x.expected_size);
+}
+
+/// A completed copy: the destination holds exactly the expected bytes under its final
+/// name, fsynced. `adopted`: the destination already had them (nothing written).
+struct copy_result {
+  uint64_t size = 0;
+  std::string digest;
+  bool adopted = false;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, copy_result& x) {
+  return f(caf::meta::type_name("copy_result"), x.size, x.digest, x.adopted);
+}
+
+/// Delete root/rel_path (copy_worker). `removed` false: it was already gone.
+struct remove_result {
+  bool removed = false;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, remove_result& x) {
+  return f(caf::meta::type_name("remove_result"), x.removed);
+}
+
+/// Returns the lowercase name ("hash", "queued", "hash_mismatch", "register_hash", …).
+inline const char* to_string(check_level x) {
+  switch (x) {
+    case check_level::exists: return "exists";
+    case check_level::size: return "size";
+    case check_level::hash: return "hash";
+  }
+  return "?";
+}
+
+inline const char* to_string(file_state x) {
+  switch (x) {
+    case file_state::unknown: return "unknown";
+    case file_state::ok: return "ok";
+    case file_state::missing: return "missing";
+    case file_state::size_mismatch: return "size_mismatch";
+    case file_state::hash_mismatch: return "hash_mismatch";
+    case file_state::error: return "error";
+  }
+  return "?";
+}
+
+inline const char* to_string(job_kind x) {
+  switch (x) {
+    case job_kind::register_hash: return "register_hash";
+    case job_kind::copy: return "copy";
+    case job_kind::move: return "move";
+    case job_kind::remove: return "remove";
+    case job_kind::change_root: return "change_root";
+    case job_kind::verify: return "verify";
+  }
+  return "?";
+}
+
+inline const char* to_string(job_state x) {
+  switch (x) {
+    case job_state::queued: return "queued";
+    case job_state::running: return "running";
+    case job_state::done: return "done";
+    case job_state::failed: return "failed";
+    case job_state::cancelled: return "cancelled";
+  }
+  return "?";
+}
+
+inline const char* to_string(step_state x) {
+  switch (x) {
+    case step_state::pending: return "pending";
+    case step_state::done: return "done";
+    case step_state::failed: return "failed";
+    case step_state::skipped: return "skipped";
+  }
+  return "?";
+}
+
+}  // namespace d1

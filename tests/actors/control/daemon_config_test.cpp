@@ -1,0 +1,114 @@
+// The TOML config: defaults, every section, clear errors with file and line, and the
+// loopback-only rule for plain http.
+#include "actors/control/daemon_config.hpp"
+
+#include "messages/error.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <unistd.h>
+
+namespace d1 {
+namespace {
+
+class daemon_config_test : public ::testing::Test {
+protected:
+  daemon_config_test() {
+    char tmpl[] = "/tmp/d1cfg-XXXXXX";
+    int fd = mkstemp(tmpl);
+    close(fd);
+    path_ = tmpl;
+  }
+  ~daemon_config_test() override {
+    unlink(path_.c_str());
+  }
+  caf::expected<daemon_config> load(const std::string& text) {
+    std::ofstream{path_} << text;
+    return load_config(path_, true);
+  }
+  std::string path_;
+};
+
+TEST_F(daemon_config_test, reads_every_section) {
+  auto cfg = load(R"(
+base_url = "https://cn-stage.test.dataone.org/cn"
+state_dir = "/srv/d1"
+[network]
+timeout_ms = 1234
+max_retries = 5
+[tls]
+ca_file = "/etc/ssl/ca.pem"
+[cache]
+attr_memory_mb = 8
+content_mb = 100
+[cache.ttl]
+search = 30
+transient = 2
+[cache.kernel_ttl]
+search = 1.5
+[log]
+level = "debug"
+)");
+  ASSERT_TRUE(cfg) << describe(cfg.error());
+  EXPECT_EQ(cfg->base_url, "https://cn-stage.test.dataone.org/cn");
+  EXPECT_EQ(cfg->state_dir, "/srv/d1");
+  EXPECT_EQ(cfg->timeout_ms, 1234u);
+  EXPECT_EQ(cfg->max_retries, 5u);
+  EXPECT_EQ(cfg->ca_file, "/etc/ssl/ca.pem");
+  EXPECT_EQ(cfg->attr_cache_memory_bytes, 8ull << 20);
+  EXPECT_EQ(cfg->content_cache_bytes, 100ull << 20);
+  EXPECT_EQ(cfg->ttl.search, 30);
+  EXPECT_EQ(cfg->ttl.transient, 2);
+  EXPECT_EQ(cfg->ttl.metadata, 3600);  // untouched default
+  EXPECT_DOUBLE_EQ(cfg->kernel_ttl.search, 1.5);
+  EXPECT_EQ(cfg->log_level, "debug");
+  EXPECT_FALSE(validate(*cfg));
+}
+
+TEST_F(daemon_config_test, the_shipped_example_is_valid) {
+  auto cfg = load_config(std::string{D1_SOURCE_DIR} + "/config/d1drive.toml", true);
+  ASSERT_TRUE(cfg) << describe(cfg.error());
+  cfg->state_dir = "/tmp/x";
+  EXPECT_FALSE(validate(*cfg));
+}
+
+TEST_F(daemon_config_test, errors_name_file_line_and_key) {
+  auto unknown = load("base_url = \"https://x/cn\"\n[network]\ntimeout = 5\n");
+  ASSERT_FALSE(unknown);
+  auto text = describe(unknown.error());
+  EXPECT_NE(text.find(path_ + ":3"), std::string::npos) << text;
+  EXPECT_NE(text.find("network.timeout is not a known key"), std::string::npos) << text;
+  auto wrong_type = load("[network]\ntimeout_ms = \"fast\"\n");
+  ASSERT_FALSE(wrong_type);
+  EXPECT_NE(describe(wrong_type.error()).find("must be a number"), std::string::npos);
+  auto syntax = load("base_url = \n");
+  ASSERT_FALSE(syntax);
+  EXPECT_NE(describe(syntax.error()).find(path_ + ":1"), std::string::npos)
+    << describe(syntax.error());
+  EXPECT_FALSE(load_config("/nonexistent/d1drive.toml", true));
+  EXPECT_TRUE(load_config("/nonexistent/d1drive.toml", false));
+}
+
+TEST_F(daemon_config_test, plain_http_only_on_loopback) {
+  daemon_config cfg;
+  cfg.state_dir = "/tmp/x";
+  for (auto url : {"http://127.0.0.1:8080/cn", "http://localhost/cn", "http://[::1]:80/cn",
+                   "http://127.1.2.3/cn", "https://cn.dataone.org/cn"}) {
+    cfg.base_url = url;
+    EXPECT_FALSE(validate(cfg)) << url;
+  }
+  for (auto url : {"http://cn.dataone.org/cn", "http://127.0.0.1.evil.org/cn",
+                   "http://user@10.0.0.1/cn", "ftp://127.0.0.1/cn", "cn.dataone.org"}) {
+    cfg.base_url = url;
+    auto err = validate(cfg);
+    EXPECT_TRUE(err) << url;
+  }
+  cfg.base_url = "https://cn.dataone.org/cn";
+  cfg.log_level = "loud";
+  EXPECT_TRUE(validate(cfg));
+}
+
+}  // namespace
+}  // namespace d1

@@ -1,0 +1,293 @@
+// The catalogue over real LMDB in a temp dir: every table, reference counts for shared
+// files, history, journal, jobs with per-file checkpoints, the catalogue actor, and a
+// round trip of every mobile message type.
+#include "actors/mobile/catalogue.hpp"
+#include "actors/mobile/catalogue_db.hpp"
+
+#include "messages/error.hpp"
+#include "storage/codec.hpp"
+#include "tests/storage/temp_dir.hpp"
+#include "tests/support/actor_fixture.hpp"
+
+#include <gtest/gtest.h>
+
+namespace d1 {
+namespace {
+
+job_request raw(const std::string& uid, const std::string& root, const std::string& path) {
+  job_request r;
+  r.uid = uid;
+  r.spec = "RAW";
+  r.root = root;
+  r.path = path;
+  return r;
+}
+
+caf::expected<resource_detail> do_register(catalogue_db& db, const job_request& req) {
+  caf::expected<resource_detail> out{make_error(ec::unspecified)};
+  auto err = db.update([&](catalogue_txn& txn) -> caf::error {
+    out = txn.register_resource(req);
+    return out ? caf::error{} : out.error();
+  });
+  if (err)
+    return err;
+  return out;
+}
+
+TEST(catalogue_db, registers_resources_files_refs_and_history_in_one_transaction) {
+  test::temp_dir dir;
+  auto db = catalogue_db::open(dir / "cat");
+  ASSERT_TRUE(db) << describe(db.error());
+  auto tiff = (*db)->update([&](catalogue_txn& txn) -> caf::error {
+    job_request r;
+    r.uid = "t1";
+    r.spec = "AD_TIFF";
+    r.root = "/data//";
+    r.path = "scan";
+    r.kwargs = R"({"template":"%s%s_%3.3d.tif","filename":"f","frame_per_point":2,"num_points":2})";
+    auto d = txn.register_resource(r);
+    if (!d)
+      return d.error();
+    EXPECT_EQ(d->files.size(), 4u);
+    EXPECT_EQ(d->resource.root, "/data");
+    EXPECT_EQ(d->resource.algorithm, "SHA-256");
+    return {};
+  });
+  ASSERT_FALSE(tiff) << describe(tiff);
+  auto d = (*db)->get_resource("t1");
+  ASSERT_TRUE(d) << describe(d.error());
+  ASSERT_EQ(d->files.size(), 4u);
+  EXPECT_EQ(d->rel_paths[3], "scan/f_003.tif");
+  EXPECT_EQ(d->files[0].state, file_state::unknown);
+  auto refs = (*db)->refs("/data/scan/f_000.tif");
+  ASSERT_TRUE(refs);
+  EXPECT_EQ(refs->refs.size(), 1u);
+  auto h = (*db)->history("t1");
+  ASSERT_TRUE(h);
+  ASSERT_EQ(h->size(), 1u);
+  EXPECT_EQ((*h)[0].action, "register");
+  EXPECT_EQ((*h)[0].files, 4u);
+  // Duplicate uid and bad spec: refused, nothing written.
+  auto dup = do_register(**db, raw("t1", "/data", "x"));
+  ASSERT_FALSE(dup);
+  EXPECT_EQ(code_of(dup.error()), ec::invalid_argument);
+  auto bad = do_register(**db, raw("t2", "relative", "x"));
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(code_of(bad.error()), ec::invalid_argument);
+  EXPECT_EQ(code_of((*db)->get_resource("t2").error()), ec::not_found);
+  auto all = (*db)->list_resources();
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->size(), 1u);
+}
+
+TEST(catalogue_db, shared_files_are_reference_counted) {
+  test::temp_dir dir;
+  auto db = catalogue_db::open(dir / "cat");
+  ASSERT_TRUE(db);
+  ASSERT_TRUE(do_register(**db, raw("a", "/r", "shared.h5")));
+  auto b = do_register(**db, raw("b", "/r", "shared.h5"));
+  ASSERT_TRUE(b);
+  auto refs = (*db)->refs("/r/shared.h5");
+  ASSERT_TRUE(refs);
+  EXPECT_EQ(refs->refs.size(), 2u);
+  caf::expected<path_refs> left{make_error(ec::unspecified)};
+  ASSERT_FALSE((*db)->update([&](catalogue_txn& txn) -> caf::error {
+    left = txn.drop_file(b->files[0]);
+    return left ? caf::error{} : left.error();
+  }));
+  ASSERT_EQ(left->refs.size(), 1u);
+  EXPECT_EQ(left->refs[0].resource_uid, "a");
+  auto a = (*db)->get_resource("a");
+  ASSERT_FALSE((*db)->update([&](catalogue_txn& txn) -> caf::error {
+    auto l = txn.drop_file(a->files[0]);
+    return l ? caf::error{} : l.error();
+  }));
+  EXPECT_TRUE((*db)->refs("/r/shared.h5")->refs.empty());
+  // A long path is keyed by its hash and still counted.
+  std::string long_path(450, 'x');
+  ASSERT_TRUE(do_register(**db, raw("c", "/r", long_path)));
+  EXPECT_EQ((*db)->refs("/r/" + long_path)->refs.size(), 1u);
+}
+
+TEST(catalogue_db, journal_and_jobs_with_per_file_checkpoint_survive_reopen) {
+  test::temp_dir dir;
+  uint64_t seq = 0;
+  {
+    auto db = catalogue_db::open(dir / "cat");
+    ASSERT_TRUE(db);
+    ASSERT_FALSE((*db)->update([&](catalogue_txn& txn) -> caf::error {
+      journal_entry e;
+      e.command = "copy";
+      e.args = {"uid1"};
+      e.kwargs = R"({"dst_root":"/b"})";
+      e.started = 5;
+      auto s = txn.begin_journal(e);
+      seq = *s;
+      job_record j;
+      j.id = *txn.next("job");
+      j.files = {job_file{"/a", "x", 3, step_state::pending, {}},
+                 job_file{"/a", "y", 4, step_state::pending, {}}};
+      j.journal_seq = seq;
+      txn.put_job(j);
+      return {};
+    }));
+    auto j = (*db)->get_job(1);
+    ASSERT_TRUE(j) << describe(j.error());
+    j->files[1].state = step_state::done;
+    j->state = job_state::running;
+    ASSERT_FALSE((*db)->update([&](catalogue_txn& txn) -> caf::error {
+      txn.put_job_step(*j, 1);
+      return txn.end_journal(seq, true, {}, 1);
+    }));
+  }
+  auto db = catalogue_db::open(dir / "cat");
+  ASSERT_TRUE(db) << describe(db.error());
+  auto j = (*db)->get_job(1);
+  ASSERT_TRUE(j);
+  EXPECT_EQ(j->state, job_state::running);
+  ASSERT_EQ(j->files.size(), 2u);
+  EXPECT_EQ(j->files[0].state, step_state::pending);
+  EXPECT_EQ(j->files[1].state, step_state::done);
+  auto journal = (*db)->journal(0, 0);
+  ASSERT_TRUE(journal);
+  ASSERT_EQ(journal->size(), 1u);
+  EXPECT_EQ((*journal)[0].command, "copy");
+  EXPECT_TRUE((*journal)[0].success);
+  EXPECT_EQ((*journal)[0].job_id, 1u);
+  EXPECT_GT((*journal)[0].finished, 0);
+  EXPECT_TRUE((*db)->journal(seq, 0)->empty());
+  EXPECT_EQ(code_of((*db)->get_job(9).error()), ec::not_found);
+  // Counters continue after a reopen.
+  ASSERT_FALSE((*db)->update([&](catalogue_txn& txn) -> caf::error {
+    EXPECT_EQ(*txn.next("job"), 2u);
+    return {};
+  }));
+}
+
+TEST(catalogue_db, copies_are_ranked_verified_first_then_by_host_preference) {
+  resource_detail d;
+  d.rel_paths = {"x"};
+  auto file = [](std::string root, bool ok) {
+    file_record f;
+    f.root = root;
+    f.rel_path = "x";
+    f.digest = ok ? "ab" : "";
+    f.exists = ok;
+    f.state = ok ? file_state::ok : file_state::unknown;
+    return f;
+  };
+  d.files = {file("/z", true), file("/fast/a", true), file("/slow", false)};
+  host_preferences prefs{"h", {"/fast", "/z"}};
+  auto c = copies_of(d, prefs);
+  ASSERT_EQ(c.size(), 3u);
+  EXPECT_EQ(c[0].root, "/fast/a");
+  EXPECT_EQ(c[0].preference, 0);
+  EXPECT_EQ(c[1].root, "/z");
+  EXPECT_FALSE(c[2].verified);
+  EXPECT_EQ(preferred_verified_root(d, prefs), "/fast/a");
+  EXPECT_EQ(preferred_verified_root(d, host_preferences{}), "/fast/a");  // by root
+}
+
+TEST(catalogue_db, records_refuse_another_catalogue_version) {
+  test::temp_dir dir;
+  auto db = catalogue_db::open(dir / "cat");
+  ASSERT_TRUE(db);
+  ASSERT_TRUE(do_register(**db, raw("a", "/r", "f")));
+  std::string bytes = storage::encode(resource_record{});
+  bytes[0] = static_cast<char>(catalogue_schema_version + 1);
+  ASSERT_FALSE((*db)->store().put("resources", "a", bytes));
+  auto r = (*db)->get_resource("a");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(code_of(r.error()), ec::storage_error);
+}
+
+template <class T>
+void roundtrip(const T& x) {
+  auto bytes = storage::encode(x);
+  auto back = storage::decode<T>(bytes);
+  ASSERT_TRUE(back) << describe(back.error());
+  EXPECT_EQ(storage::encode(*back), bytes);
+}
+
+TEST(mobile_types, every_type_round_trips) {
+  resource_record r{1, "u", "RAW", "/r", "p", "{}", "MD5", 7};
+  roundtrip(r);
+  file_record f{1, "fu", "u", "/r", "p", "/r/p", 9, "MD5", "ab", "cd", true,
+                file_state::hash_mismatch, 3};
+  roundtrip(f);
+  roundtrip(path_refs{1, "/r/p", {file_ref{"u", "fu"}, file_ref{"v", "fv"}}});
+  roundtrip(history_entry{1, "u", 5, "copy", "/a", "/b", 3, 2});
+  roundtrip(journal_entry{1, 4, "copy", {"u"}, "{}", 1, 2, true, "e", 3});
+  job_request q;
+  q.kind = job_kind::move;
+  q.uid = "u";
+  q.src_root = "/a";
+  q.dst_root = "/b";
+  q.level = check_level::size;
+  q.force_last = true;
+  q.dry_run = true;
+  q.spec = "RAW";
+  roundtrip(q);
+  job_record j;
+  j.id = 3;
+  j.request = q;
+  j.state = job_state::cancelled;
+  j.phase = 1;
+  j.files = {job_file{"/a", "x", 1, step_state::failed, "d"}};
+  j.progress = job_progress{1, 2, 1, 3, 4, 5.5};
+  j.error = "e";
+  roundtrip(j);
+  roundtrip(job_ticket{3, "u", true, {plan_step{"copy", "/a/x", "/b/x", 4, "n"}}});
+  roundtrip(location_report{"u", "h", "/a", {copy_location{"/a", 1, 1, 1, true, 0, 9}}});
+  roundtrip(resource_detail{r, {"p"}, {f}});
+  roundtrip(hash_request{"/r", "p", "MD5", check_level::exists, 3, "ab", true});
+  roundtrip(hash_result{file_state::missing, 1, "ab", "d"});
+  roundtrip(copy_request{"/a", "/b", "p", "MD5", "ab", 3});
+  roundtrip(copy_result{3, "ab", true});
+  roundtrip(remove_result{true});
+}
+
+class catalogue_actor_test : public test::actor_fixture {};
+
+TEST_F(catalogue_actor_test, registers_reads_locates_and_journals) {
+  test::temp_dir dir;
+  auto db = catalogue_db::open(dir / "cat");
+  ASSERT_TRUE(db);
+  auto cat = sys_.spawn(catalogue, *db, host_preferences{"h", {"/r"}});
+  auto d = request<resource_detail>(cat, register_atom::value, raw("u1", "/r", "a/b"));
+  ASSERT_TRUE(d) << sys_.render(d.error());
+  EXPECT_EQ(d->files.size(), 1u);
+  auto bad = request<resource_detail>(cat, register_atom::value, raw("u2", "/r", "../x"));
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(code_of(bad.error()), ec::invalid_argument);
+  auto got = request<resource_detail>(cat, get_atom::value, resource_atom::value,
+                                      std::string{"u1"});
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->files[0].abs_path, "/r/a/b");
+  auto missing = request<resource_detail>(cat, get_atom::value, resource_atom::value,
+                                          std::string{"nope"});
+  EXPECT_EQ(code_of(missing.error()), ec::not_found);
+  auto list = request<std::vector<resource_record>>(cat, list_atom::value, resource_atom::value);
+  ASSERT_TRUE(list);
+  EXPECT_EQ(list->size(), 1u);
+  auto loc = request<location_report>(cat, locate_atom::value, std::string{"u1"});
+  ASSERT_TRUE(loc);
+  ASSERT_EQ(loc->copies.size(), 1u);
+  EXPECT_FALSE(loc->copies[0].verified);  // not hashed yet
+  EXPECT_TRUE(loc->preferred_root.empty());
+  EXPECT_EQ(loc->host, "h");
+  auto journal = request<std::vector<journal_entry>>(cat, journal_atom::value, uint64_t{0},
+                                                     uint32_t{0});
+  ASSERT_TRUE(journal);
+  ASSERT_EQ(journal->size(), 2u);  // the refusal is journaled too
+  EXPECT_TRUE((*journal)[0].success);
+  EXPECT_FALSE((*journal)[1].success);
+  EXPECT_NE((*journal)[1].error.find("invalid"), std::string::npos);
+  auto hist = request<std::vector<history_entry>>(cat, history_atom::value, std::string{});
+  ASSERT_TRUE(hist);
+  EXPECT_EQ(hist->size(), 1u);
+  caf::anon_send_exit(cat, caf::exit_reason::user_shutdown);
+}
+
+}  // namespace
+}  // namespace d1

@@ -1,0 +1,264 @@
+// kill -9 during a move: a child process (this test binary, re-executed in a helper mode
+// before main) runs the daemon's mobile actors and is SIGKILLed at a random moment; the
+// test then restarts them on the same state and checks that the job completes, no file
+// is lost, no partial file is left or registered, and the catalogue matches the disk.
+#include "actors/dataone/checksum.hpp"
+#include "actors/mobile/mobile.hpp"
+#include "messages/error.hpp"
+#include "messages/type_registry.hpp"
+#include "tests/storage/temp_dir.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/scoped_actor.hpp>
+
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <thread>
+
+namespace d1 {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+constexpr const char* child_env = "D1_MOBILE_CRASH_CHILD";
+constexpr int file_count = 12;
+
+struct system_config : caf::actor_system_config {
+  system_config() {
+    set("logger.verbosity", caf::atom("quiet"));
+    add_message_types(*this);
+  }
+};
+
+daemon_config config_for(const std::string& state) {
+  daemon_config cfg;
+  cfg.state_dir = state;
+  cfg.copy_workers = 2;
+  cfg.hash_workers = 2;
+  return cfg;
+}
+
+// Sends one request and waits for the reply (bounded).
+template <class Result, class Handle, class... Ts>
+caf::expected<Result> ask(caf::actor_system& sys, const Handle& h, Ts&&... xs) {
+  caf::scoped_actor self{sys};
+  caf::expected<Result> out{make_error(ec::timeout, "no reply in 60 s")};
+  self->request(h, std::chrono::seconds(60), std::forward<Ts>(xs)...)
+    .receive([&](Result& r) { out = std::move(r); }, [&](caf::error& e) { out = std::move(e); });
+  return out;
+}
+
+// Child mode: start the mobile actors on the state dir given in the environment, submit
+// the move if no job exists yet, wait for every job, exit.
+int run_child(const std::string& arg) {
+  auto sep1 = arg.find('|');
+  auto sep2 = arg.find('|', sep1 + 1);
+  auto state = arg.substr(0, sep1);
+  auto dst = arg.substr(sep1 + 1, sep2 - sep1 - 1);
+  auto uid = arg.substr(sep2 + 1);
+  system_config cfg;
+  caf::actor_system sys{cfg};
+  auto m = start_mobile(sys, config_for(state));
+  if (!m)
+    return 3;
+  auto jobs = ask<std::vector<job_record>>(sys, m->jobs, list_atom::value, job_atom::value);
+  if (!jobs)
+    return 4;
+  uint64_t id = 0;
+  for (auto& j : *jobs)
+    if (j.request.kind == job_kind::move)
+      id = j.id;
+  if (id == 0) {
+    job_request r;
+    r.kind = job_kind::move;
+    r.uid = uid;
+    r.dst_root = dst;
+    auto t = ask<job_ticket>(sys, m->jobs, submit_atom::value, r);
+    if (!t)
+      return 5;
+    id = t->job_id;
+  }
+  auto done = ask<job_record>(sys, m->jobs, wait_atom::value, id);
+  m->shutdown();
+  return done && done->state == job_state::done ? 0 : 6;
+}
+
+// Runs before main: in child mode this process never reaches GoogleTest.
+const bool child_hook = [] {
+  if (auto arg = std::getenv(child_env))
+    std::_Exit(run_child(arg));
+  return true;
+}();
+
+std::string content_of(int i) {
+  // Distinct, non-trivial bytes per file: 64 KiB to ~400 KiB.
+  std::string s(65536 + i * 30000, '\0');
+  for (size_t k = 0; k < s.size(); ++k)
+    s[k] = static_cast<char>((k * 131 + i * 7) % 251);
+  return s;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+struct run_dirs {
+  test::temp_dir tmp;
+  std::string src = tmp / "src";
+  std::string dst = tmp / "dst";
+  std::string state = tmp / "state";
+};
+
+void prepare(run_dirs& d) {
+  fs::create_directories(d.src + "/run");
+  fs::create_directories(d.dst);
+  for (int i = 0; i < file_count; ++i) {
+    std::ofstream out(d.src + "/run/f_" + std::to_string(i) + ".bin", std::ios::binary);
+    out << content_of(i);
+  }
+  system_config cfg;
+  caf::actor_system sys{cfg};
+  auto m = start_mobile(sys, config_for(d.state));
+  ASSERT_TRUE(m) << describe(m.error());
+  job_request r;
+  r.uid = "res";
+  r.spec = "AD_TIFF";
+  r.root = d.src;
+  r.path = "run";
+  r.kwargs = R"({"template":"%s%s_%d.bin","filename":"f","frame_per_point":)"
+             + std::to_string(file_count) + R"(,"num_points":1})";
+  auto t = ask<job_ticket>(sys, m->jobs, register_atom::value, r);
+  ASSERT_TRUE(t) << describe(t.error());
+  auto j = ask<job_record>(sys, m->jobs, wait_atom::value, t->job_id);
+  ASSERT_TRUE(j);
+  ASSERT_EQ(j->state, job_state::done) << j->error;
+  m->shutdown();
+}
+
+// Runs the child and kills it after `delay` (if it is still running). Returns its
+// exit status, or -9 if it was killed.
+int run_and_kill(const run_dirs& d, std::chrono::microseconds delay) {
+  auto arg = d.state + "|" + d.dst + "|res";
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::setenv(child_env, arg.c_str(), 1);
+    ::execl("/proc/self/exe", "d1drive_tests", nullptr);
+    std::_Exit(127);
+  }
+  std::this_thread::sleep_for(delay);
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  if (WIFSIGNALED(status))
+    return -WTERMSIG(status);
+  return WEXITSTATUS(status);
+}
+
+// Restarts on the same state, lets every job finish, and checks the invariant.
+void check_after_restart(const run_dirs& d, int run) {
+  SCOPED_TRACE("run " + std::to_string(run));
+  system_config cfg;
+  caf::actor_system sys{cfg};
+  auto m = start_mobile(sys, config_for(d.state));
+  ASSERT_TRUE(m) << describe(m.error());
+  auto jobs = ask<std::vector<job_record>>(sys, m->jobs, list_atom::value, job_atom::value);
+  ASSERT_TRUE(jobs);
+  uint64_t id = 0;
+  for (auto& j : *jobs)
+    if (j.request.kind == job_kind::move)
+      id = j.id;
+  if (id == 0) {  // killed before the job was recorded: submit it now
+    job_request r;
+    r.kind = job_kind::move;
+    r.uid = "res";
+    r.dst_root = d.dst;
+    auto t = ask<job_ticket>(sys, m->jobs, submit_atom::value, r);
+    ASSERT_TRUE(t) << describe(t.error());
+    id = t->job_id;
+  }
+  auto done = ask<job_record>(sys, m->jobs, wait_atom::value, id);
+  ASSERT_TRUE(done) << describe(done.error());
+  EXPECT_EQ(done->state, job_state::done) << done->error;
+  auto detail = m->db->get_resource("res");
+  ASSERT_TRUE(detail);
+  // Catalogue: every file recorded once, at the destination, verified.
+  ASSERT_EQ(detail->files.size(), static_cast<size_t>(file_count));
+  for (auto& f : detail->files) {
+    EXPECT_EQ(f.root, d.dst);
+    EXPECT_EQ(f.state, file_state::ok);
+    EXPECT_EQ(*hash_file(f.abs_path, "SHA-256"), f.digest) << f.abs_path;
+    EXPECT_EQ(m->db->refs(f.abs_path)->refs.size(), 1u);
+    EXPECT_TRUE(m->db->refs(d.src + "/" + f.rel_path)->refs.empty());
+  }
+  // Disk: every file at the destination with its bytes, none left at the source, no
+  // temporary files anywhere.
+  for (int i = 0; i < file_count; ++i) {
+    auto rel = "/run/f_" + std::to_string(i) + ".bin";
+    EXPECT_EQ(read_file(d.dst + rel), content_of(i)) << rel;
+    EXPECT_FALSE(fs::exists(d.src + rel)) << rel;
+  }
+  for (auto* root : {&d.src, &d.dst})
+    for (auto& e : fs::recursive_directory_iterator(*root))
+      EXPECT_EQ(e.path().filename().string().find(".d1part"), std::string::npos) << e.path();
+  m->shutdown();
+}
+
+TEST(mobile_crash, kill_9_during_a_move_then_restart_keeps_every_file) {
+  // One uninterrupted run measures how long a child takes.
+  auto t0 = std::chrono::steady_clock::now();
+  {
+    run_dirs d;
+    prepare(d);
+    ASSERT_EQ(run_and_kill(d, 0us), -SIGKILL);  // killed at once
+    check_after_restart(d, 0);
+  }
+  std::chrono::microseconds span;
+  {
+    run_dirs d;
+    prepare(d);
+    auto start = std::chrono::steady_clock::now();
+    auto rc = run_and_kill(d, 3s);
+    span = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::steady_clock::now() - start);
+    ASSERT_EQ(rc, 0) << "the child could not complete the move on its own";
+    check_after_restart(d, 1);
+  }
+  // Kill the others at a uniformly random moment of the time a whole child run takes.
+  std::mt19937 rng{12345};
+  auto budget = std::chrono::steady_clock::now() + 90s;
+  int runs = 0;
+  int killed = 0;
+  for (int run = 2; run < 24 && std::chrono::steady_clock::now() < budget; ++run) {
+    run_dirs d;
+    prepare(d);
+    std::uniform_int_distribution<long> pick(0, static_cast<long>(span.count()));
+    auto rc = run_and_kill(d, std::chrono::microseconds(pick(rng)));
+    killed += rc == -SIGKILL;
+    check_after_restart(d, run);
+    ++runs;
+    if (HasFatalFailure())
+      return;
+  }
+  EXPECT_GE(runs, 20);
+  std::cout << "crash runs: " << runs << ", killed mid-way: " << killed
+            << ", uninterrupted child: " << span.count() / 1000 << " ms, total "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(
+                 std::chrono::steady_clock::now() - t0)
+                 .count()
+            << " ms\n";
+}
+
+}  // namespace
+}  // namespace d1

@@ -1,0 +1,227 @@
+// Deterministic tests of Status/: the real node_client and solr_querier over a scripted
+// HTTP client (the production CN node list from the shared fixtures), real memory-only
+// attr/dir caches and a real content_cache in a temp dir.
+#include "actors/dataone/content_cache.hpp"
+#include "actors/dataone/node_client.hpp"
+#include "actors/dataone/solr_querier.hpp"
+#include "actors/fs/attr_cache.hpp"
+#include "actors/fs/dir_cache.hpp"
+#include "actors/resolve/status.hpp"
+#include "messages/error.hpp"
+#include "messages/solr_query.hpp"
+#include "tests/actors/dataone/fake_http_client.hpp"
+#include "tests/support/actor_fixture.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace d1::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string fixtures = D1_SOURCE_DIR "/../shared/fixtures/dataone";
+const std::string base = "http://127.0.0.1:9/cn";
+
+std::string slurp(const std::string& path) {
+  std::ifstream in{path, std::ios::binary};
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+class status_test : public actor_fixture {
+protected:
+  status_test() : script_(std::make_shared<fake_http_script>()) {
+    char tmpl[] = "/tmp/d1-status-test-XXXXXX";
+    dir_ = ::mkdtemp(tmpl);
+    http_ = spawn_fake_http(sys_, script_);
+    node_client_config nc;
+    nc.base_url = base;
+    nc.max_retries = 0;
+    nodes_ = sys_.spawn(node_client, nc, http_);
+    solr_querier_config sc;
+    sc.base_url = base;
+    sc.max_retries = 0;
+    solr_ = sys_.spawn(solr_querier, sc, http_);
+    path_cache_config pc;  // memory only
+    attrs_ = sys_.spawn(attr_cache, pc);
+    dirs_ = sys_.spawn(dir_cache, pc);
+    content_cache_config cc;
+    cc.directory = dir_ + "/content";
+    cc.max_bytes = 1 << 20;
+    cc.detach_hashing = false;
+    content_ = sys_.spawn(content_cache, cc, nodes_);
+    status_config st;
+    st.base_url = base;
+    st.node_list_ttl = std::chrono::seconds(60);
+    status_ = sys_.spawn(status, st, nodes_, attrs_, dirs_, content_, solr_);
+    run();
+  }
+
+  ~status_test() override {
+    for (auto a : {caf::actor_cast<caf::actor>(status_), caf::actor_cast<caf::actor>(content_),
+                   caf::actor_cast<caf::actor>(dirs_), caf::actor_cast<caf::actor>(attrs_),
+                   caf::actor_cast<caf::actor>(solr_), caf::actor_cast<caf::actor>(nodes_),
+                   caf::actor_cast<caf::actor>(http_)})
+      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+    run();
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+
+  caf::expected<listing> dir(std::vector<std::string> rest) {
+    std::vector<std::string> segs{"Status"};
+    segs.insert(segs.end(), rest.begin(), rest.end());
+    return request<listing>(status_, get_dir_atom::value, resolve_request{segs, 1, 1});
+  }
+
+  caf::expected<node_info> attr(std::vector<std::string> rest) {
+    std::vector<std::string> segs{"Status"};
+    segs.insert(segs.end(), rest.begin(), rest.end());
+    return request<node_info>(status_, get_attr_atom::value, resolve_request{segs, 1, 1});
+  }
+
+  std::string node_url() const {
+    return base + "/v2/node";
+  }
+
+  std::shared_ptr<fake_http_script> script_;
+  std::string dir_;
+  http_client_actor http_;
+  node_client_actor nodes_;
+  solr_querier_actor solr_;
+  attr_cache_actor attrs_;
+  dir_cache_actor dirs_;
+  content_cache_actor content_;
+  resolver_actor status_;
+};
+
+TEST_F(status_test, status_folder_lists_daemon_files_and_nodes) {
+  auto l = dir({});
+  ASSERT_TRUE(l) << sys_.render(l.error());
+  ASSERT_EQ(l->entries.size(), 3u);
+  EXPECT_EQ(l->entries[0].name, "daemon.txt");
+  EXPECT_EQ(l->entries[1].name, "daemon.json");
+  EXPECT_EQ(l->entries[2].name, "nodes");
+  EXPECT_EQ(l->cache, cache_class::live);
+  for (auto& e : l->entries)
+    EXPECT_EQ(e.info.cache, cache_class::live) << e.name;
+  EXPECT_EQ(l->entries[0].info.size, l->entries[0].info.text.size());
+}
+
+TEST_F(status_test, daemon_files_show_current_counters) {
+  // Some activity: cache lookups (misses, then a hit) and two Solr queries, one failing.
+  request<cached_attr>(attrs_, get_atom::value, std::string{"/x"});
+  self_->send(caf::actor_cast<caf::actor>(attrs_), put_atom::value, std::string{"/x"},
+              node_info{});
+  run();
+  request<cached_attr>(attrs_, get_atom::value, std::string{"/x"});
+  solr_query q;
+  q.rows = 1;
+  script_->respond(select_url(base, q), 200,
+                   R"({"response":{"numFound":0,"start":0,"docs":[]}})");
+  ASSERT_TRUE(request<solr_response>(solr_, select_atom::value, q));
+  q.rows = 2;
+  script_->respond(select_url(base, q), 400, R"({"error":{"msg":"bad","code":400}})");
+  EXPECT_FALSE(request<solr_response>(solr_, select_atom::value, q));
+  advance(std::chrono::milliseconds(90'500));
+
+  auto txt = attr({"daemon.txt"});
+  ASSERT_TRUE(txt) << sys_.render(txt.error());
+  EXPECT_EQ(txt->cache, cache_class::live);
+  EXPECT_EQ(txt->size, txt->text.size());
+  EXPECT_NE(txt->text.find("base URL: " + base), std::string::npos) << txt->text;
+  EXPECT_NE(txt->text.find("requests sent: 2"), std::string::npos) << txt->text;
+
+  auto js = attr({"daemon.json"});
+  ASSERT_TRUE(js);
+  EXPECT_EQ(js->size, js->text.size());
+  auto j = nlohmann::json::parse(js->text);
+  EXPECT_GE(j["uptime_seconds"].get<double>(), 90.0);
+  EXPECT_EQ(j["attr_cache"]["hits"], 1);
+  EXPECT_EQ(j["attr_cache"]["misses"], 1);
+  EXPECT_EQ(j["attr_cache"]["entries"], 1);
+  EXPECT_EQ(j["solr"]["queries"], 2);
+  EXPECT_EQ(j["solr"]["requests_sent"], 2);
+  EXPECT_EQ(j["solr"]["failures"], 1);
+  EXPECT_EQ(j["errors"], 1);
+  EXPECT_EQ(j["content_cache"]["entries"], 0);
+  EXPECT_EQ(j["base_url"], base);
+}
+
+TEST_F(status_test, node_files_come_from_the_cn_node_list_fetched_once) {
+  auto list = slurp(fixtures + "/cn/node_list_v2.xml");
+  if (list.empty())
+    GTEST_SKIP() << "shared fixtures absent";
+  script_->respond(node_url(), 200, list);
+  auto l = dir({"nodes"});
+  ASSERT_TRUE(l) << sys_.render(l.error());
+  ASSERT_GT(l->entries.size(), 10u);
+  const dir_entry* cn = nullptr;
+  for (auto& e : l->entries) {
+    EXPECT_EQ(e.info.kind, entry_kind::file);
+    EXPECT_EQ(e.info.cache, cache_class::live);
+    EXPECT_EQ(e.name.substr(e.name.size() - 4), ".txt");
+    if (e.info.text.find("type: coordinating node") != std::string::npos)
+      cn = &e;
+  }
+  ASSERT_NE(cn, nullptr);
+  EXPECT_NE(cn->info.text.find("base URL: https://"), std::string::npos) << cn->info.text;
+  EXPECT_NE(cn->info.text.find("state: "), std::string::npos);
+  EXPECT_NE(cn->info.text.find("services:\n  "), std::string::npos) << cn->info.text;
+  auto one = attr({"nodes", cn->name});
+  ASSERT_TRUE(one);
+  EXPECT_EQ(one->text, cn->info.text);
+  EXPECT_FALSE(attr({"nodes", "urn:node:nope.txt"}));
+  EXPECT_EQ(script_->count(node_url()), 1u);  // kept for node_list_ttl
+  advance(std::chrono::seconds(61));
+  ASSERT_TRUE(dir({"nodes"}));
+  EXPECT_EQ(script_->count(node_url()), 2u);
+}
+
+TEST_F(status_test, node_list_failure_is_an_error_folder) {
+  script_->fail(node_url(), ec::network);
+  auto l = dir({"nodes"});
+  ASSERT_TRUE(l);
+  ASSERT_EQ(l->entries.size(), 1u);
+  EXPECT_NE(l->entries[0].name.find("Node unreachable"), std::string::npos)
+    << l->entries[0].name;
+  EXPECT_EQ(l->cache, cache_class::live);
+}
+
+TEST_F(status_test, unknown_names_are_enoent) {
+  auto a = attr({"nope"});
+  ASSERT_FALSE(a);
+  EXPECT_EQ(code_of(a.error()), ec::not_found);
+  EXPECT_FALSE(dir({"daemon.txt"}));
+}
+
+TEST(status_render, texts_hold_every_field) {
+  node_description n;
+  n.identifier = "urn:node:X";
+  n.name = "X node";
+  n.base_url = "https://x.example/mn";
+  n.type = "mn";
+  n.state = "up";
+  n.services = {"MNCore v2 (available)", "MNRead v2 (available)"};
+  auto t = node_text(n);
+  EXPECT_EQ(t, "name: X node\nidentifier: urn:node:X\ntype: member node (mn)\n"
+               "base URL: https://x.example/mn\nstate: up\nreplicate: no\nsynchronize: no\n"
+               "services:\n  MNCore v2 (available)\n  MNRead v2 (available)\n");
+  EXPECT_EQ(node_file_name(n), "urn:node:X.txt");
+  daemon_snapshot s;
+  s.base_url = "https://cn.dataone.org/cn";
+  s.solr_ok = false;
+  auto j = nlohmann::json::parse(daemon_json(s));
+  EXPECT_TRUE(j["solr"].is_null());
+  EXPECT_NE(daemon_text(s).find("solr: unavailable"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace d1::test

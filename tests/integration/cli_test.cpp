@@ -1,0 +1,315 @@
+// The mobile-files command line against a real daemon: `d1drive serve --daemon` in a temp
+// state dir, driven with `d1drive resource …`, `jobs`, `journal`, `status` on real
+// directories, checked with the ordinary tools (cmp, sha256sum, ls) and by exit codes.
+#include "tests/integration/harness.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <gtest/gtest.h>
+
+namespace d1::integration {
+namespace {
+
+using json = nlohmann::json;
+
+class cli_test : public ::testing::Test {
+protected:
+  void SetUp() override {
+    state_ = dir_.path() + "/state";
+    r1_ = dir_.path() + "/r1";
+    r2_ = dir_.path() + "/r2";
+    r3_ = dir_.path() + "/r3";
+    config_ = dir_.path() + "/d1drive.toml";
+    ASSERT_EQ(sh("mkdir -p " + quote(r1_) + " " + quote(r2_) + " " + quote(r3_)
+                 + " && : > " + quote(config_))
+                .status,
+              0);
+    auto started = start_daemon();
+    ASSERT_EQ(started.status, 0) << started.out << started.err;
+  }
+
+  void TearDown() override {
+    stop_daemon();
+  }
+
+  std::string d1drive() const {
+    return binary_dir() + "/d1drive";
+  }
+
+  command_result start_daemon() {
+    return sh(d1drive() + " serve --daemon --state-dir " + quote(state_) + " --config "
+                + quote(config_),
+              30);
+  }
+
+  // SIGTERM, then (bounded) SIGKILL.
+  void stop_daemon() {
+    sh("p=$(cat " + quote(state_ + "/d1drive.pid") + " 2>/dev/null) || exit 0; kill $p; "
+         "for i in $(seq 100); do kill -0 $p 2>/dev/null || exit 0; sleep 0.1; done; "
+         "kill -9 $p",
+       20);
+  }
+
+  // `d1drive ARGS --state-dir STATE`, bounded.
+  command_result cli(const std::string& args, int timeout_seconds = 60) {
+    return sh(d1drive() + " " + args + " --state-dir " + quote(state_), timeout_seconds);
+  }
+
+  json cli_json(const std::string& args) {
+    auto r = cli(args + " --json");
+    auto j = json::parse(r.out, nullptr, false);
+    EXPECT_FALSE(j.is_discarded()) << "not JSON: " << r.out << r.err;
+    return j.is_discarded() ? json::object() : j;
+  }
+
+  // Writes `bytes` random bytes to root/rel.
+  void make_file(const std::string& root, const std::string& rel, size_t bytes) {
+    auto path = root + "/" + rel;
+    ASSERT_EQ(sh("mkdir -p \"$(dirname " + quote(path) + ")\" && head -c "
+                 + std::to_string(bytes) + " /dev/urandom > " + quote(path))
+                .status,
+              0);
+  }
+
+  // Registers and waits for the hashing; returns the resource uid.
+  std::string register_raw(const std::string& rel, size_t bytes = 300000) {
+    make_file(r1_, rel, bytes);
+    auto j = cli_json("resource register --spec RAW --root " + quote(r1_) + " --path "
+                      + quote(rel) + " --wait");
+    EXPECT_TRUE(j.value("ok", false)) << j.dump(2);
+    return j["result"].value("resource_uid", "");
+  }
+
+  bool exists(const std::string& path) {
+    return sh("test -e " + quote(path)).status == 0;
+  }
+
+  bool same(const std::string& a, const std::string& b) {
+    return sh("cmp -s " + quote(a) + " " + quote(b)).status == 0;
+  }
+
+  temp_dir dir_;
+  std::string state_, r1_, r2_, r3_, config_;
+};
+
+TEST(cli_no_daemon, integration_no_daemon_is_exit_3_with_a_clear_message) {
+  temp_dir dir;
+  auto state = dir.path() + "/nowhere";
+  auto r = sh(binary_dir() + "/d1drive status --state-dir " + quote(state));
+  EXPECT_EQ(r.status, 3);
+  EXPECT_NE(r.err.find("no d1drive daemon is running with state dir " + state),
+            std::string::npos)
+    << r.err;
+  EXPECT_NE(r.err.find("d1drive serve"), std::string::npos) << r.err;
+  auto j = sh(binary_dir() + "/d1drive jobs --json --state-dir " + quote(state));
+  EXPECT_EQ(j.status, 3);
+  auto doc = json::parse(j.out, nullptr, false);
+  ASSERT_FALSE(doc.is_discarded()) << j.out;
+  EXPECT_EQ(doc["error"].value("code", ""), "unavailable");
+}
+
+TEST_F(cli_test, integration_socket_is_private_and_status_answers) {
+  auto mode = sh("stat -c %a " + quote(state_ + "/control.sock"));
+  EXPECT_EQ(mode.out, "600\n");
+  auto r = cli("status");
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("mounted    no"), std::string::npos) << r.out;
+  auto j = cli_json("status");
+  EXPECT_TRUE(j.value("ok", false)) << j;
+  EXPECT_EQ(j["result"].value("state_dir", ""), state_);
+  EXPECT_EQ(j["result"].value("resources", -1), 0);
+}
+
+TEST_F(cli_test, integration_register_copy_locate_history_journal) {
+  // RAW: one file. AD_TIFF: 3 points × 2 frames, as areaDetector names them.
+  auto raw = register_raw("raw/data.bin", 2 << 20);
+  ASSERT_FALSE(raw.empty());
+  for (int n = 0; n < 6; ++n) {
+    char name[64];
+    std::snprintf(name, sizeof name, "scan/img_%06d.tiff", n);
+    make_file(r1_, name, 20000 + n);
+  }
+  auto tiff = cli_json("resource register --spec AD_TIFF --root " + quote(r1_)
+                       + " --path scan --kwargs "
+                       + quote(R"({"template": "%s%s_%6.6d.tiff", "filename": "img", )"
+                               R"("frame_per_point": 2, "num_points": 3})")
+                       + " --wait");
+  ASSERT_TRUE(tiff.value("ok", false)) << tiff.dump(2);
+  auto tiff_uid = tiff["result"].value("resource_uid", "");
+  EXPECT_EQ(tiff["result"]["job"]["progress"].value("files_total", 0), 6);
+
+  // Copy with --wait: no terminal here, so plain progress lines and a summary.
+  auto copy = cli("resource copy " + raw + " --to " + quote(r2_) + " --wait");
+  EXPECT_EQ(copy.status, 0) << copy.out << copy.err;
+  EXPECT_NE(copy.out.find("copy done"), std::string::npos) << copy.out;
+  EXPECT_EQ(copy.out.find('\r'), std::string::npos) << "a bar was drawn on a non-terminal";
+  EXPECT_TRUE(same(r1_ + "/raw/data.bin", r2_ + "/raw/data.bin"));
+  auto copy_tiff = cli("resource copy " + tiff_uid + " --to " + quote(r2_) + " --wait");
+  EXPECT_EQ(copy_tiff.status, 0) << copy_tiff.out << copy_tiff.err;
+  EXPECT_TRUE(same(r1_ + "/scan/img_000005.tiff", r2_ + "/scan/img_000005.tiff"));
+
+  auto where = cli_json("resource locate " + raw);
+  ASSERT_TRUE(where.value("ok", false)) << where;
+  auto& copies = where["result"]["copies"];
+  ASSERT_EQ(copies.size(), 2u) << where.dump(2);
+  for (auto& c : copies)
+    EXPECT_TRUE(c.value("verified", false)) << c;
+  auto locate_text = cli("resource locate " + raw);
+  EXPECT_NE(locate_text.out.find(r2_), std::string::npos) << locate_text.out;
+
+  auto history = cli("resource history " + raw);
+  EXPECT_EQ(history.status, 0) << history.err;
+  EXPECT_NE(history.out.find("register"), std::string::npos) << history.out;
+  EXPECT_NE(history.out.find("copy"), std::string::npos) << history.out;
+  EXPECT_NE(history.out.find(r2_), std::string::npos) << history.out;
+
+  auto journal = cli_json("journal");
+  ASSERT_TRUE(journal.value("ok", false)) << journal;
+  std::vector<std::string> commands;
+  for (auto& e : journal["result"]["journal"])
+    commands.push_back(e.value("command", ""));
+  EXPECT_GE(commands.size(), 4u) << journal.dump(2);
+  auto journal_text = cli("journal --limit 2");
+  EXPECT_EQ(journal_text.status, 0);
+  EXPECT_EQ(std::count(journal_text.out.begin(), journal_text.out.end(), '\n'), 2)
+    << journal_text.out;
+
+  auto jobs = cli_json("jobs");
+  ASSERT_TRUE(jobs.value("ok", false));
+  EXPECT_GE(jobs["result"]["jobs"].size(), 4u);
+  for (auto& j : jobs["result"]["jobs"])
+    EXPECT_EQ(j.value("state", ""), "done") << j;
+  auto status = cli_json("status");
+  EXPECT_EQ(status["result"].value("resources", 0), 2);
+}
+
+TEST_F(cli_test, integration_verify_finds_a_flipped_byte) {
+  auto uid = register_raw("v/data.bin", 100000);
+  ASSERT_FALSE(uid.empty());
+  auto clean = cli("resource verify " + uid + " --wait");
+  EXPECT_EQ(clean.status, 0) << clean.out << clean.err;
+  // Flip one byte in the middle, size unchanged.
+  ASSERT_EQ(sh("python3 -c 'import sys; f=open(sys.argv[1], \"r+b\"); f.seek(5000); "
+               "b=f.read(1); f.seek(5000); f.write(bytes([b[0] ^ 0xff]))' "
+               + quote(r1_ + "/v/data.bin"))
+              .status,
+            0);
+  auto by_size = cli("resource verify " + uid + " --level size --wait");
+  EXPECT_EQ(by_size.status, 0) << by_size.out << by_size.err;
+  auto by_hash = cli("resource verify " + uid + " --wait");
+  EXPECT_EQ(by_hash.status, 5) << by_hash.out << by_hash.err;
+  EXPECT_NE(by_hash.out.find("MISMATCH"), std::string::npos) << by_hash.out;
+  auto j = cli_json("resource verify " + uid + " --root " + quote(r1_) + " --wait");
+  EXPECT_FALSE(j.value("ok", true));
+  EXPECT_EQ(j["error"].value("code", ""), "verification_mismatch");
+  EXPECT_EQ(j["result"].value("mismatches", 0), 1) << j.dump(2);
+  // Nothing was repaired: the byte is still flipped.
+  auto again = cli("resource verify " + uid + " --wait");
+  EXPECT_EQ(again.status, 5);
+  auto where = cli_json("resource locate " + uid);
+  EXPECT_FALSE(where["result"]["copies"][0].value("verified", true)) << where.dump(2);
+}
+
+TEST_F(cli_test, integration_last_copy_is_refused_then_forced) {
+  auto uid = register_raw("last/data.bin");
+  ASSERT_FALSE(uid.empty());
+  auto refused = cli("resource remove " + uid + " --from " + quote(r1_) + " --wait");
+  EXPECT_EQ(refused.status, 4) << refused.out << refused.err;
+  EXPECT_NE(refused.err.find("last verified copy"), std::string::npos) << refused.err;
+  EXPECT_TRUE(exists(r1_ + "/last/data.bin"));
+  auto dry = cli("resource remove " + uid + " --from " + quote(r1_) + " --force-last --dry-run");
+  EXPECT_EQ(dry.status, 0) << dry.out << dry.err;
+  EXPECT_NE(dry.out.find("dry run"), std::string::npos) << dry.out;
+  EXPECT_TRUE(exists(r1_ + "/last/data.bin"));
+  auto forced = cli("resource remove " + uid + " --from " + quote(r1_)
+                    + " --force-last --wait");
+  EXPECT_EQ(forced.status, 0) << forced.out << forced.err;
+  EXPECT_FALSE(exists(r1_ + "/last/data.bin"));
+  auto history = cli("resource history " + uid);
+  EXPECT_NE(history.out.find("remove"), std::string::npos) << history.out;
+}
+
+TEST_F(cli_test, integration_move_then_change_root) {
+  auto uid = register_raw("m/data.bin");
+  ASSERT_FALSE(uid.empty());
+  auto sum = sh("sha256sum < " + quote(r1_ + "/m/data.bin")).out;
+  auto move = cli("resource move " + uid + " --from " + quote(r1_) + " --to " + quote(r2_)
+                  + " --wait");
+  EXPECT_EQ(move.status, 0) << move.out << move.err;
+  EXPECT_FALSE(exists(r1_ + "/m/data.bin"));
+  EXPECT_EQ(sh("sha256sum < " + quote(r2_ + "/m/data.bin")).out, sum);
+  auto where = cli_json("resource locate " + uid);
+  ASSERT_EQ(where["result"]["copies"].size(), 1u) << where.dump(2);
+  EXPECT_EQ(where["result"]["copies"][0].value("root", ""), r2_);
+
+  // An operator moves the files by hand; change-root records it after checking them.
+  ASSERT_EQ(sh("mkdir -p " + quote(r3_ + "/m") + " && mv " + quote(r2_ + "/m/data.bin") + " "
+               + quote(r3_ + "/m/data.bin"))
+              .status,
+            0);
+  auto change = cli("resource change-root " + uid + " --to " + quote(r3_) + " --wait");
+  EXPECT_EQ(change.status, 0) << change.out << change.err;
+  where = cli_json("resource locate " + uid);
+  ASSERT_EQ(where["result"]["copies"].size(), 1u) << where.dump(2);
+  EXPECT_EQ(where["result"]["copies"][0].value("root", ""), r3_);
+  EXPECT_EQ(where["result"].value("preferred_root", ""), r3_);
+  auto history = cli("resource history " + uid);
+  EXPECT_NE(history.out.find("move"), std::string::npos) << history.out;
+  EXPECT_NE(history.out.find("change_root"), std::string::npos) << history.out;
+
+  // change-root to where the files are not: fails, changes nothing.
+  auto wrong = cli("resource change-root " + uid + " --to " + quote(r1_) + " --wait");
+  EXPECT_NE(wrong.status, 0) << wrong.out;
+  where = cli_json("resource locate " + uid);
+  EXPECT_EQ(where["result"]["copies"][0].value("root", ""), r3_);
+}
+
+TEST_F(cli_test, integration_dry_run_changes_nothing) {
+  auto uid = register_raw("d/data.bin");
+  ASSERT_FALSE(uid.empty());
+  auto jobs_before = cli_json("jobs")["result"]["jobs"].size();
+  for (auto args : {"resource copy " + uid + " --to " + quote(r2_),
+                    "resource move " + uid + " --from " + quote(r1_) + " --to " + quote(r2_)}) {
+    auto plan = cli_json(args + " --dry-run");
+    ASSERT_TRUE(plan.value("ok", false)) << plan.dump(2);
+    EXPECT_TRUE(plan["result"].value("dry_run", false));
+    ASSERT_FALSE(plan["result"]["plan"].empty()) << plan.dump(2);
+    EXPECT_EQ(plan["result"]["plan"][0].value("action", ""), "copy");
+  }
+  EXPECT_EQ(sh("ls -A " + quote(r2_)).out, "");
+  EXPECT_TRUE(exists(r1_ + "/d/data.bin"));
+  EXPECT_EQ(cli_json("jobs")["result"]["jobs"].size(), jobs_before);
+  EXPECT_EQ(cli_json("resource locate " + uid)["result"]["copies"].size(), 1u);
+}
+
+TEST_F(cli_test, integration_errors_have_their_exit_codes) {
+  auto unknown = cli("resource locate no-such-uid");
+  EXPECT_EQ(unknown.status, 1) << unknown.out << unknown.err;
+  EXPECT_NE(unknown.err.find("not_found"), std::string::npos) << unknown.err;
+  auto bad_spec = cli("resource register --spec NOPE --root " + quote(r1_) + " --path x");
+  EXPECT_EQ(bad_spec.status, 2) << bad_spec.err;
+  auto bad_kwargs = cli("resource register --spec RAW --root " + quote(r1_)
+                        + " --path x --kwargs 'not json'");
+  EXPECT_EQ(bad_kwargs.status, 2) << bad_kwargs.err;
+  auto usage = sh(binary_dir() + "/d1drive resource copy");
+  EXPECT_EQ(usage.status, 2);
+  auto no_job = cli("job 999999");
+  EXPECT_EQ(no_job.status, 1) << no_job.err;
+}
+
+TEST_F(cli_test, integration_one_daemon_per_state_dir_and_kill9_leaves_no_trap) {
+  auto second = start_daemon();
+  EXPECT_EQ(second.status, 1) << second.out;
+  EXPECT_NE(second.err.find("another d1drive daemon"), std::string::npos) << second.err;
+  EXPECT_EQ(cli("status").status, 0);
+  // kill -9 leaves the socket file behind; the next daemon removes it and serves.
+  ASSERT_EQ(sh("kill -9 $(cat " + quote(state_ + "/d1drive.pid") + "); sleep 0.3").status, 0);
+  EXPECT_TRUE(exists(state_ + "/control.sock"));
+  EXPECT_EQ(cli("status").status, 3);
+  auto restarted = start_daemon();
+  EXPECT_EQ(restarted.status, 0) << restarted.err;
+  EXPECT_EQ(cli("status").status, 0);
+}
+
+}  // namespace
+}  // namespace d1::integration

@@ -1,0 +1,515 @@
+// The client subcommands: build a control request from the command line, send it to the
+// daemon's socket, show progress lines (--wait) and render the result line.
+#include "tools/client_commands.hpp"
+
+#include "actors/control/control_server.hpp"
+#include "actors/control/daemon_config.hpp"
+#include "messages/error.hpp"
+#include "tools/progress_display.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <ctime>
+#include <iostream>
+#include <unistd.h>
+
+namespace d1 {
+
+int exit_code_for(const std::string& code) {
+  if (code == "refused" || code == "permission_denied")
+    return exit_refused;
+  if (code == "invalid_argument" || code == "invalid_path")
+    return exit_usage_error;
+  if (code == "verification_mismatch" || code == "checksum_mismatch")
+    return exit_mismatch;
+  return exit_failed;
+}
+
+struct client_commands::state {
+  // Common to every client subcommand.
+  std::string state_dir;
+  std::string config_file;
+  bool json = false;
+  bool wait = false;
+  bool dry_run = false;
+  // Arguments.
+  std::string uid, spec, root, path, kwargs, algorithm, from, to, level;
+  bool force_last = false;
+  uint64_t job_id = 0;
+  bool cancel = false;
+  uint64_t limit = 50;
+
+  std::string command;  // protocol command, set by the chosen subcommand's callback
+  std::vector<CLI::App*> commands;
+};
+
+namespace {
+
+using json = nlohmann::json;
+
+std::string time_text(int64_t ms) {
+  if (ms <= 0)
+    return "-";
+  std::time_t t = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  ::localtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+  return buf;
+}
+
+std::string str(const json& j, const char* key) {
+  if (j.is_object() && j.contains(key) && j[key].is_string())
+    return j[key].get<std::string>();
+  return {};
+}
+
+uint64_t num(const json& j, const char* key) {
+  if (j.is_object() && j.contains(key) && j[key].is_number())
+    return j[key].get<uint64_t>();
+  return 0;
+}
+
+progress_sample sample_of(const json& job) {
+  progress_sample s;
+  s.job_id = num(job, "id");
+  s.kind = str(job, "kind");
+  s.state = str(job, "state");
+  if (job.contains("progress")) {
+    auto& p = job["progress"];
+    s.files_done = num(p, "files_done");
+    s.files_total = num(p, "files_total");
+    s.bytes_done = num(p, "bytes_done");
+    s.bytes_total = num(p, "bytes_total");
+    s.rate = p.value("rate", 0.0);
+  }
+  return s;
+}
+
+void print_job_summary(const json& job) {
+  auto s = sample_of(job);
+  double seconds = job.value("finished", int64_t{0}) > 0 && job.value("started", int64_t{0}) > 0
+                     ? (job["finished"].get<int64_t>() - job["started"].get<int64_t>()) / 1000.0
+                     : 0;
+  std::printf("job %llu %s %s: %llu/%llu files, %s in %.1f s\n",
+              static_cast<unsigned long long>(s.job_id), s.kind.c_str(), s.state.c_str(),
+              static_cast<unsigned long long>(s.files_done),
+              static_cast<unsigned long long>(s.files_total),
+              human_bytes(static_cast<double>(s.bytes_done)).c_str(), seconds);
+}
+
+void print_job(const json& job) {
+  print_job_summary(job);
+  auto& req = job["request"];
+  std::printf("  resource %s", str(req, "uid").c_str());
+  if (!str(req, "from").empty())
+    std::printf("  from %s", str(req, "from").c_str());
+  if (!str(req, "to").empty())
+    std::printf("  to %s", str(req, "to").c_str());
+  std::printf("\n  created %s  started %s  finished %s\n",
+              time_text(job.value("created", int64_t{0})).c_str(),
+              time_text(job.value("started", int64_t{0})).c_str(),
+              time_text(job.value("finished", int64_t{0})).c_str());
+  if (!str(job, "error").empty())
+    std::printf("  error: %s\n", str(job, "error").c_str());
+  if (job.contains("files"))
+    for (auto& f : job["files"]) {
+      std::printf("  %-8s %s", str(f, "state").c_str(), str(f, "rel_path").c_str());
+      if (!str(f, "detail").empty())
+        std::printf("  (%s)", str(f, "detail").c_str());
+      std::printf("\n");
+    }
+}
+
+void print_plan(const json& result) {
+  std::printf("dry run: nothing was changed. The plan:\n");
+  for (auto& step : result["plan"]) {
+    std::printf("  %-6s %s", str(step, "action").c_str(), str(step, "from").c_str());
+    if (!str(step, "to").empty())
+      std::printf(" -> %s", str(step, "to").c_str());
+    std::printf(" (%s)", human_bytes(static_cast<double>(num(step, "size"))).c_str());
+    if (!str(step, "note").empty())
+      std::printf("  %s", str(step, "note").c_str());
+    std::printf("\n");
+  }
+  if (result["plan"].empty())
+    std::printf("  (nothing to do)\n");
+}
+
+// People's rendering of a successful result, by command.
+void print_result(const std::string& command, const json& r) {
+  if (r.value("dry_run", false))
+    return print_plan(r);
+  if (r.contains("job") && (command.rfind("resource.", 0) == 0 || command == "job.wait")) {
+    // A job followed to its end (--wait).
+    if (command == "resource.register")
+      std::printf("registered %s\n", str(r, "resource_uid").c_str());
+    print_job_summary(r["job"]);
+    return;
+  }
+  if (r.contains("job_id")) {
+    if (command == "resource.register")
+      std::printf("registered %s; hashing its files in job %llu (`d1drive job %llu "
+                  "--wait` to follow)\n",
+                  str(r, "resource_uid").c_str(),
+                  static_cast<unsigned long long>(num(r, "job_id")),
+                  static_cast<unsigned long long>(num(r, "job_id")));
+    else
+      std::printf("job %llu queued (`d1drive job %llu --wait` to follow)\n",
+                  static_cast<unsigned long long>(num(r, "job_id")),
+                  static_cast<unsigned long long>(num(r, "job_id")));
+    return;
+  }
+  if (command == "resource.locate") {
+    std::printf("%s (host %s; preferred root: %s)\n", str(r, "resource_uid").c_str(),
+                str(r, "host").c_str(),
+                str(r, "preferred_root").empty() ? "none verified"
+                                                 : str(r, "preferred_root").c_str());
+    for (auto& c : r["copies"]) {
+      std::printf("  %s  %s  %llu/%llu files ok", str(c, "root").c_str(),
+                  c.value("verified", false) ? "verified" : "NOT VERIFIED",
+                  static_cast<unsigned long long>(num(c, "files_ok")),
+                  static_cast<unsigned long long>(num(c, "files_expected")));
+      if (c.value("preference", -1) >= 0)
+        std::printf("  preference %d", c.value("preference", -1));
+      std::printf("\n");
+    }
+    return;
+  }
+  if (command == "resource.history") {
+    for (auto& h : r["history"]) {
+      std::printf("%s  %-11s", time_text(h.value("time", int64_t{0})).c_str(),
+                  str(h, "action").c_str());
+      if (!str(h, "from").empty())
+        std::printf(" %s", str(h, "from").c_str());
+      if (!str(h, "from").empty() && !str(h, "to").empty())
+        std::printf(" ->");
+      if (!str(h, "to").empty())
+        std::printf(" %s", str(h, "to").c_str());
+      std::printf("  (%llu files", static_cast<unsigned long long>(num(h, "files")));
+      if (num(h, "job_id"))
+        std::printf(", job %llu", static_cast<unsigned long long>(num(h, "job_id")));
+      std::printf(")\n");
+    }
+    return;
+  }
+  if (command == "resource.show") {
+    auto& res = r["resource"];
+    std::printf("%s  %s  %s/%s  (%s)\n", str(res, "uid").c_str(), str(res, "spec").c_str(),
+                str(res, "root").c_str(), str(res, "path").c_str(),
+                str(res, "algorithm").c_str());
+    for (auto& f : r["files"])
+      std::printf("  %-13s %s  %s\n", str(f, "state").c_str(), str(f, "abs_path").c_str(),
+                  str(f, "digest").c_str());
+    return;
+  }
+  if (command == "resource.list") {
+    for (auto& res : r["resources"])
+      std::printf("%s  %-13s %s/%s\n", str(res, "uid").c_str(), str(res, "spec").c_str(),
+                  str(res, "root").c_str(), str(res, "path").c_str());
+    return;
+  }
+  if (command == "jobs") {
+    std::printf("%6s  %-13s %-9s %-12s %s\n", "ID", "KIND", "STATE", "FILES", "RESOURCE");
+    for (auto& j : r["jobs"]) {
+      auto s = sample_of(j);
+      auto files = std::to_string(s.files_done) + "/" + std::to_string(s.files_total);
+      std::printf("%6llu  %-13s %-9s %-12s %s\n", static_cast<unsigned long long>(s.job_id),
+                  s.kind.c_str(), s.state.c_str(), files.c_str(),
+                  str(j["request"], "uid").c_str());
+    }
+    return;
+  }
+  if (command == "job.get" || command == "job.cancel")
+    return print_job(r["job"]);
+  if (command == "journal") {
+    for (auto& e : r["journal"]) {
+      std::string args;
+      for (auto& a : e["args"])
+        args += " " + (a.is_string() ? a.get<std::string>() : a.dump());
+      auto kwargs = e.contains("kwargs") && !e["kwargs"].empty() ? " " + e["kwargs"].dump()
+                                                                : std::string{};
+      const char* outcome = e.value("finished", int64_t{0}) == 0 ? "running"
+                            : e.value("success", false)          ? "ok"
+                                                                 : "FAILED";
+      std::printf("%6llu  %s  %s%s%s  %s", static_cast<unsigned long long>(num(e, "seq")),
+                  time_text(e.value("started", int64_t{0})).c_str(),
+                  str(e, "command").c_str(), args.c_str(), kwargs.c_str(), outcome);
+      if (!str(e, "error").empty())
+        std::printf(": %s", str(e, "error").c_str());
+      if (num(e, "job_id"))
+        std::printf("  (job %llu)", static_cast<unsigned long long>(num(e, "job_id")));
+      std::printf("\n");
+    }
+    return;
+  }
+  if (command == "status") {
+    std::printf("d1drive %s, pid %llu, up %s\n", str(r, "version").c_str(),
+                static_cast<unsigned long long>(num(r, "pid")),
+                human_duration(r.value("uptime_s", 0.0)).c_str());
+    std::printf("state dir  %s\n", str(r, "state_dir").c_str());
+    if (r.value("mounted", false))
+      std::printf("mounted    %s at %s\n", str(r, "base_url").c_str(),
+                  str(r, "mountpoint").c_str());
+    else
+      std::printf("mounted    no (serve)\n");
+    if (r.contains("resources"))
+      std::printf("resources  %llu\n", static_cast<unsigned long long>(num(r, "resources")));
+    if (r.contains("jobs")) {
+      std::printf("jobs      ");
+      for (auto& [k, v] : r["jobs"].items())
+        std::printf(" %s %llu", k.c_str(), static_cast<unsigned long long>(v.get<uint64_t>()));
+      std::printf("\n");
+    }
+    return;
+  }
+  std::printf("%s\n", r.dump(2).c_str());
+}
+
+void print_mismatches(const json& r) {
+  if (!r.contains("mismatched_files"))
+    return;
+  for (auto& m : r["mismatched_files"])
+    std::printf("  MISMATCH %s: %s\n", str(m, "rel_path").c_str(), str(m, "detail").c_str());
+}
+
+}  // namespace
+
+client_commands::client_commands(CLI::App& app) : state_(std::make_unique<state>()) {
+  auto& s = *state_;
+  auto common = [&s](CLI::App* cmd, const std::string& command) {
+    cmd->add_option("--state-dir", s.state_dir,
+                    "The daemon's state dir, where its control socket is (default: as the "
+                    "daemon's)");
+    cmd->add_option("--config", s.config_file, "TOML config file (for its state_dir)");
+    cmd->add_flag("--json", s.json, "Print one JSON document (machine-readable)");
+    cmd->callback([&s, command] { s.command = command; });
+    s.commands.push_back(cmd);
+  };
+  auto waitable = [&s](CLI::App* cmd) {
+    cmd->add_flag("--wait", s.wait,
+                  "Follow the job to its end (progress bar on a terminal, lines otherwise)");
+  };
+
+  auto* resource = app.add_subcommand("resource", "Register, copy, move, remove, re-root, "
+                                                  "verify and locate resources");
+  resource->require_subcommand(1);
+
+  auto* reg = resource->add_subcommand("register", "Register a resource and hash its files");
+  reg->add_option("--spec", s.spec, "RAW, AD_TIFF, AD_HDF5, NPY_FRAMEWISE or DATAONE")
+    ->required();
+  reg->add_option("--root", s.root, "The storage root (absolute directory)")->required();
+  reg->add_option("--path", s.path, "The resource's path relative to the root")->required();
+  reg->add_option("--kwargs", s.kwargs, "Spec arguments, a JSON object");
+  reg->add_option("--uid", s.uid, "The uid to give it (default: generated)");
+  reg->add_option("--algorithm", s.algorithm, "SHA-256 (default), SHA-1 or MD5");
+  common(reg, "resource.register");
+  waitable(reg);
+
+  auto* copy = resource->add_subcommand("copy", "Copy a resource to another root, verified");
+  copy->add_option("uid", s.uid, "Resource uid")->required();
+  copy->add_option("--to", s.to, "The new root")->required();
+  copy->add_option("--from", s.from, "The copy to read (default: the preferred verified one)");
+  copy->add_flag("--dry-run", s.dry_run, "Show the plan; change nothing");
+  common(copy, "resource.copy");
+  waitable(copy);
+
+  auto* move = resource->add_subcommand("move", "Move a resource to another root, verified");
+  move->add_option("uid", s.uid, "Resource uid")->required();
+  move->add_option("--from", s.from, "The root it leaves")->required();
+  move->add_option("--to", s.to, "The new root")->required();
+  move->add_flag("--dry-run", s.dry_run, "Show the plan; change nothing");
+  common(move, "resource.move");
+  waitable(move);
+
+  auto* remove = resource->add_subcommand("remove", "Remove one copy of a resource");
+  remove->add_option("uid", s.uid, "Resource uid")->required();
+  remove->add_option("--from", s.from, "The root whose copy goes")->required();
+  remove->add_flag("--force-last", s.force_last, "Allow removing the last verified copy");
+  remove->add_flag("--dry-run", s.dry_run, "Show the plan; change nothing");
+  common(remove, "resource.remove");
+  waitable(remove);
+
+  auto* change = resource->add_subcommand(
+    "change-root", "Record that a resource's files were moved out of band to a new root");
+  change->add_option("uid", s.uid, "Resource uid")->required();
+  change->add_option("--to", s.to, "Where the files are now")->required();
+  change->add_option("--from", s.from, "The old root (default: the only copy)");
+  common(change, "resource.change-root");
+  waitable(change);
+
+  auto* verify = resource->add_subcommand("verify", "Check a resource's files; repair nothing");
+  verify->add_option("uid", s.uid, "Resource uid")->required();
+  verify->add_option("--root", s.root, "Check only the copy on this root (default: all)");
+  verify->add_option("--level", s.level, "exists, size or hash (default hash)")
+    ->check(CLI::IsMember({"exists", "size", "hash"}));
+  common(verify, "resource.verify");
+  waitable(verify);
+
+  auto* locate = resource->add_subcommand("locate", "Where a resource's copies are");
+  locate->add_option("uid", s.uid, "Resource uid")->required();
+  common(locate, "resource.locate");
+
+  auto* history = resource->add_subcommand("history", "Every change of a resource's location");
+  history->add_option("uid", s.uid, "Resource uid")->required();
+  common(history, "resource.history");
+
+  auto* show = resource->add_subcommand("show", "A resource and all its file records");
+  show->add_option("uid", s.uid, "Resource uid")->required();
+  common(show, "resource.show");
+
+  auto* list = resource->add_subcommand("list", "Every registered resource");
+  common(list, "resource.list");
+
+  auto* jobs = app.add_subcommand("jobs", "Every job, newest first");
+  common(jobs, "jobs");
+
+  auto* job = app.add_subcommand("job", "One job: show it, follow it or cancel it");
+  job->add_option("id", s.job_id, "Job id")->required();
+  auto* job_wait = job->add_flag("--wait", s.wait, "Follow the job to its end");
+  job->add_flag("--cancel", s.cancel, "Cancel it (files in flight finish)")->excludes(job_wait);
+  common(job, "job");
+
+  auto* journal = app.add_subcommand("journal", "Every command received, oldest first");
+  journal->add_option("--limit", s.limit, "Show the last N entries (default 50; 0: all)");
+  common(journal, "journal");
+
+  auto* status = app.add_subcommand("status", "The daemon: uptime, version, counts");
+  common(status, "status");
+}
+
+client_commands::~client_commands() = default;
+
+bool client_commands::selected() const {
+  return !state_->command.empty();
+}
+
+int client_commands::run() {
+  auto& s = *state_;
+  auto fail = [&s](int code, const std::string& error_code, const std::string& message) {
+    if (s.json)
+      std::cout << json{{"ok", false}, {"error", {{"code", error_code}, {"message", message}}}}
+                     .dump(2)
+                << std::endl;
+    std::cerr << "d1drive: " << message << std::endl;
+    return code;
+  };
+
+  // Where the daemon is: --state-dir, else the config's state_dir, else the default.
+  std::string state_dir = s.state_dir;
+  if (state_dir.empty()) {
+    daemon_config cfg;
+    cfg.state_dir = default_state_dir();
+    auto path = s.config_file.empty() ? default_config_path() : s.config_file;
+    auto loaded = load_config(path, !s.config_file.empty(), cfg);
+    if (!loaded)
+      return fail(exit_usage_error, "invalid_argument", describe(loaded.error()));
+    state_dir = loaded->state_dir;
+  }
+
+  // The request.
+  std::string command = s.command;
+  json args = json::object();
+  auto put = [&args](const char* key, const std::string& value) {
+    if (!value.empty())
+      args[key] = value;
+  };
+  if (command == "job") {
+    command = s.cancel ? "job.cancel" : s.wait ? "job.wait" : "job.get";
+    args["id"] = s.job_id;
+  } else if (command == "journal") {
+    args["limit"] = s.limit;
+  } else if (command == "resource.register") {
+    put("spec", s.spec);
+    put("root", s.root);
+    put("path", s.path);
+    put("uid", s.uid);
+    put("algorithm", s.algorithm);
+    if (!s.kwargs.empty()) {
+      auto kw = json::parse(s.kwargs, nullptr, false);
+      if (kw.is_discarded() || !kw.is_object())
+        return fail(exit_usage_error, "invalid_argument",
+                    "--kwargs must be a JSON object, e.g. '{\"frame_per_point\": 2}'");
+      args["kwargs"] = kw;
+    }
+  } else {
+    put("uid", s.uid);
+    put("from", s.from);
+    put("to", s.to);
+    put("root", s.root);
+    put("level", s.level);
+    if (s.force_last)
+      args["force_last"] = true;
+    if (s.dry_run)
+      args["dry_run"] = true;
+  }
+  json request{{"command", command}, {"args", args}};
+  if (s.wait && command != "job.wait")
+    request["wait"] = true;
+
+  auto socket = control_socket_path(state_dir);
+  auto conn = control_connection::connect(socket);
+  if (!conn) {
+    if (code_of(conn.error()) == ec::unavailable)
+      return fail(exit_no_daemon, "unavailable",
+                  "no d1drive daemon is running with state dir " + state_dir
+                    + "; start one with `d1drive serve`");
+    return fail(exit_failed, "io_error", describe(conn.error()));
+  }
+  if (auto err = conn->send(request))
+    return fail(exit_no_daemon, "unavailable", describe(err));
+
+  bool following = s.wait || command == "job.wait";
+  std::unique_ptr<progress_display> progress;
+  if (following && !s.json)
+    progress = std::make_unique<progress_display>(stdout, ::isatty(STDOUT_FILENO) == 1);
+  for (;;) {
+    // A followed job may run for hours; otherwise the daemon answers within its own
+    // request timeout (30 s).
+    auto line = conn->read_line(following ? -1 : 60000);
+    if (!line) {
+      if (progress)
+        progress->finish();
+      if (code_of(line.error()) == ec::unavailable)
+        return fail(exit_failed, "unavailable",
+                    "the daemon closed the connection before answering (see its log in "
+                      + state_dir + ")");
+      return fail(exit_failed, "timeout", describe(line.error()));
+    }
+    auto msg = json::parse(*line, nullptr, false);
+    if (msg.is_discarded() || !msg.is_object())
+      return fail(exit_failed, "parse_error", "the daemon sent a malformed line: " + *line);
+    if (msg.value("type", "") == "progress") {
+      if (progress && msg.contains("job"))
+        progress->update(sample_of(msg["job"]));
+      continue;
+    }
+    if (progress)
+      progress->finish();
+    msg.erase("type");
+    bool ok = msg.value("ok", false);
+    json result = msg.contains("result") ? msg["result"] : json::object();
+    if (s.json) {
+      std::cout << msg.dump(2) << std::endl;
+    } else if (ok) {
+      print_result(command, result);
+    } else {
+      if (msg.contains("result") && result.contains("job"))
+        print_job_summary(result["job"]);
+      print_mismatches(result);
+    }
+    if (ok)
+      return 0;
+    auto code = msg.contains("error") ? str(msg["error"], "code") : std::string{"unspecified"};
+    auto message = msg.contains("error") ? str(msg["error"], "message") : std::string{};
+    if (!s.json)
+      std::cerr << "d1drive: " << (code == "refused" || code == "verification_mismatch"
+                                     ? message
+                                     : code + ": " + message)
+                << std::endl;
+    return exit_code_for(code);
+  }
+}
+
+}  // namespace d1
