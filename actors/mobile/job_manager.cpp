@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <tuple>
 
 namespace d1 {
 
@@ -80,12 +81,20 @@ std::vector<file_ref> others_on_path(const path_refs& refs, const file_record& f
   return out;
 }
 
+// Files of a job in a stable order a person can follow: by root, then path.
+void sort_files(std::vector<job_file>& files) {
+  std::sort(files.begin(), files.end(), [](const job_file& a, const job_file& b) {
+    return std::tie(a.root, a.rel_path) < std::tie(b.root, b.rel_path);
+  });
+}
+
 // The checkpoint of the removal of the copy at `root`.
 std::vector<job_file> removal_files(const resource_detail& d, const std::string& root) {
   std::vector<job_file> out;
   for (auto& f : d.files)
     if (f.root == root)
       out.push_back(job_file{root, f.rel_path, f.size, step_state::pending, {}});
+  sort_files(out);
   return out;
 }
 
@@ -206,6 +215,7 @@ std::vector<job_file> initial_files(const job_request& req, const resource_detai
       for (auto& f : d.files)
         if (req.src_root.empty() || f.root == req.src_root)
           out.push_back(job_file{f.root, f.rel_path, f.size, step_state::pending, {}});
+      sort_files(out);
       break;
   }
   return out;

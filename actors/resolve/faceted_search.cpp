@@ -367,8 +367,40 @@ problem search_problem(const caf::error& err, const resolve_request& req, size_t
   return problem_from_error(err, "search '" + path + "'", path);
 }
 
+// Failed listings are remembered as long as an error folder may be cached (a few minutes).
+constexpr std::chrono::minutes failure_memory{10};
+constexpr size_t max_failures = 10000;
+
+void remember_failure(self_ptr self, const std::string& path, const problem& p) {
+  auto& failed = self->state.failed;
+  if (failed.size() >= max_failures)
+    failed.clear();  // a bound, not a policy
+  failed[path] = {p, self->clock().now()};
+}
+
+// The error file of a folder whose listing failed recently, if `req` names it.
+std::optional<node_info> recent_error_file(self_ptr self, const resolve_request& req) {
+  auto& segs = req.segments;
+  if (segs.empty())
+    return std::nullopt;
+  auto& failed = self->state.failed;
+  auto i = failed.find(path_upto(segs, segs.size() - 1));
+  if (i == failed.end())
+    return std::nullopt;
+  if (self->clock().now() - i->second.second > failure_memory) {
+    failed.erase(i);
+    return std::nullopt;
+  }
+  auto file = error_folder_child(i->second.first, segs.back());
+  if (!file)
+    return std::nullopt;
+  return std::move(*file);
+}
+
 caf::result<node_info> attr_of(self_ptr self, const std::vector<std::string>& base,
                                const resolve_request& req) {
+  if (auto file = recent_error_file(self, req))
+    return std::move(*file);
   auto rp = self->make_response_promise<node_info>();
   with_fields(self, [self, base, req, rp](caf::error err) mutable {
     auto& segs = req.segments;
@@ -422,17 +454,21 @@ caf::result<listing> dir_of(self_ptr self, const std::vector<std::string>& base,
   auto rp = self->make_response_promise<listing>();
   with_fields(self, [self, base, req, rp](caf::error err) mutable {
     auto& segs = req.segments;
-    auto as_folder = [rp, req](caf::expected<listing> result) mutable {
-      if (result)
+    auto as_folder = [self, rp, req](caf::expected<listing> result) mutable {
+      if (result) {
         rp.deliver(std::move(*result));
-      else
-        rp.deliver(error_folder_listing(search_problem(result.error(), req,
-                                                       req.segments.size())));
+        return;
+      }
+      auto p = search_problem(result.error(), req, req.segments.size());
+      remember_failure(self, join_path(req.segments), p);
+      rp.deliver(error_folder_listing(p));
     };
     if (err) {
-      if (req.remaining() <= 1)
-        rp.deliver(error_folder_listing(search_problem(err, req, req.depth + 1)));
-      else
+      if (req.remaining() <= 1) {
+        auto p = search_problem(err, req, req.depth + 1);
+        remember_failure(self, path_upto(segs, req.depth + 1), p);
+        rp.deliver(error_folder_listing(p));
+      } else
         rp.deliver(make_error(ec::not_found, "below an error folder"));
       return;
     }

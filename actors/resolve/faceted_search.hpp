@@ -8,6 +8,7 @@
 #include "messages/error_folder.hpp"
 #include "messages/interfaces.hpp"
 
+#include <caf/actor_clock.hpp>
 #include <caf/error.hpp>
 #include <caf/expected.hpp>
 
@@ -104,6 +105,9 @@ struct faceted_search_state {
   std::unordered_map<std::string, std::string> long_names;
   // Listings being computed, by query key; each waiter gets the same result.
   std::map<std::string, std::vector<std::function<void(caf::expected<listing>)>>> in_flight;
+  // Folders whose listing failed recently (mount path → problem, when): a lookup of the
+  // error file in them must find it, not take it for an object.
+  std::unordered_map<std::string, std::pair<problem, caf::actor_clock::time_point>> failed;
   faceted_search_counters counters;
 };
 

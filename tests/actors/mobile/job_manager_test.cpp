@@ -164,7 +164,8 @@ TEST_F(job_manager_test, register_hashes_then_copy_records_a_second_verified_cop
   ASSERT_EQ(journal->size(), 2u);
   EXPECT_EQ((*journal)[1].command, "copy");
   EXPECT_TRUE((*journal)[1].success);
-  // Copying again adopts what is there.
+  // Copying again adopts what is there (b is now this host's preferred copy: name a).
+  copy.src_root = a_;
   auto again = submit_and_wait(copy);
   EXPECT_EQ(again.state, job_state::done) << again.error;
   EXPECT_EQ(again.files[0].detail, "adopted");
