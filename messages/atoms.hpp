@@ -43,5 +43,9 @@ using remove_atom = caf::atom_constant<caf::atom("remove")>;
 using job_atom = caf::atom_constant<caf::atom("job")>;
 using resource_atom = caf::atom_constant<caf::atom("resource")>;
 using done_atom = caf::atom_constant<caf::atom("done")>;
+// crawl_guard: may a process spend a cold query; exempt a process; forget one.
+using admit_atom = caf::atom_constant<caf::atom("admit")>;
+using allow_atom = caf::atom_constant<caf::atom("allow")>;
+using forget_atom = caf::atom_constant<caf::atom("forget")>;
 
 }  // namespace d1

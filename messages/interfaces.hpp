@@ -125,6 +125,21 @@ using fs_gateway_actor = caf::typed_actor<
   // A verified local copy of an object whose bytes are being read.
   caf::reacts_to<read_atom, fs_reply_ptr, object_ref, int32_t>>;
 
+/// Decides which processes may spend cold (uncached) queries: known crawlers never,
+/// everyone else from a per-process token bucket, depth-first listers are flagged.
+using crawl_guard_actor = caf::typed_actor<
+  // May process `pid` spend a cold query on the mount path? The bool is true for a
+  // listing (opendir), false for a lookup. Replies "" to go ahead, else why not.
+  caf::replies_to<admit_atom, int32_t, std::string, bool>::with<std::string>,
+  // Process `pid` read a file's bytes: it is not a pure crawl.
+  caf::reacts_to<read_atom, int32_t>,
+  // The state as text (Status/crawl, `d1drive crawl list`).
+  caf::replies_to<list_atom>::with<std::string>,
+  // Trusts a pid or a process name; replies what it did.
+  caf::replies_to<allow_atom, std::string>::with<std::string>,
+  // Forgets flags and trust of a pid or name; replies what it did.
+  caf::replies_to<forget_atom, std::string>::with<std::string>>;
+
 // -- mobile files ----------------------------------------------------------------------
 // Semantics, errors and dry runs: docs/mobile-files.md.
 

@@ -20,6 +20,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3
   attr procps psmisc
+  plocate
 )
 
 missing=()

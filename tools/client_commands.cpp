@@ -35,6 +35,7 @@ struct client_commands::state {
   bool dry_run = false;
   // Arguments.
   std::string uid, spec, root, path, kwargs, algorithm, from, to, level;
+  std::string who;  // crawl allow|forget: a pid or a process name
   bool force_last = false;
   uint64_t job_id = 0;
   bool cancel = false;
@@ -244,6 +245,10 @@ void print_result(const std::string& command, const json& r) {
     }
     return;
   }
+  if (command.rfind("crawl.", 0) == 0) {
+    std::printf("%s", str(r, "text").c_str());
+    return;
+  }
   if (command == "status") {
     std::printf("d1drive %s, pid %llu, up %s\n", str(r, "version").c_str(),
                 static_cast<unsigned long long>(num(r, "pid")),
@@ -377,6 +382,19 @@ client_commands::client_commands(CLI::App& app) : state_(std::make_unique<state>
 
   auto* status = app.add_subcommand("status", "The daemon: uptime, version, counts");
   common(status, "status");
+
+  auto* crawl = app.add_subcommand("crawl", "Processes limited as crawlers (find, updatedb, "
+                                            "indexers): list them, trust or forget one");
+  crawl->require_subcommand(1);
+  auto* crawl_list = crawl->add_subcommand("list", "Flagged processes, tokens, refusals");
+  common(crawl_list, "crawl.list");
+  auto* crawl_allow = crawl->add_subcommand("allow", "Trust a pid or a process name");
+  crawl_allow->add_option("who", s.who, "PID or process name (as in /proc/PID/comm)")
+    ->required();
+  common(crawl_allow, "crawl.allow");
+  auto* crawl_forget = crawl->add_subcommand("forget", "Drop the flags and trust of one");
+  crawl_forget->add_option("who", s.who, "PID or process name")->required();
+  common(crawl_forget, "crawl.forget");
 }
 
 client_commands::~client_commands() = default;
@@ -439,6 +457,7 @@ int client_commands::run() {
     put("to", s.to);
     put("root", s.root);
     put("level", s.level);
+    put("who", s.who);
     if (s.force_last)
       args["force_last"] = true;
     if (s.dry_run)

@@ -3,6 +3,8 @@
 // logging → actor system → actors → FUSE mount → "live" → loop → unmount → shutdown.
 #include "tools/mount_command.hpp"
 
+#include "tools/daemon_process.hpp"
+
 #include "actors/control/control_plane.hpp"
 #include "actors/control/daemon.hpp"
 #include "actors/control/daemon_config.hpp"
@@ -39,32 +41,6 @@ namespace d1 {
 
 namespace {
 
-constexpr int exit_ok = 0;
-constexpr int exit_failure = 1;
-constexpr int exit_usage = 2;
-
-int fail(int code, const std::string& message) {
-  std::cerr << "d1drive: " << message << std::endl;
-  return code;
-}
-
-// Creates `dir` and its parents with mode 0700 where missing.
-caf::error make_dirs(const std::string& dir) {
-  std::string partial;
-  for (size_t i = 0; i <= dir.size(); ++i) {
-    if (i == dir.size() || (dir[i] == '/' && i > 0)) {
-      partial = dir.substr(0, i);
-      if (::mkdir(partial.c_str(), 0700) != 0 && errno != EEXIST)
-        return make_error(ec::io_error,
-                          "cannot create " + partial + ": " + std::strerror(errno));
-    }
-  }
-  struct stat st;
-  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
-    return make_error(ec::io_error, dir + " is not a directory");
-  return {};
-}
-
 // Where a running mount records its daemon's pid, so `unmount` can wait for it to finish
 // flushing its caches.
 std::string pid_file_for(const std::string& mountpoint) {
@@ -89,48 +65,6 @@ bool is_mounted(const std::string& mountpoint) {
   return false;
 }
 
-void setup_logging(const daemon_config& cfg, bool to_file) {
-  std::shared_ptr<spdlog::logger> logger;
-  auto file = cfg.log_file.empty() && to_file ? cfg.state_dir + "/d1drive.log" : cfg.log_file;
-  try {
-    if (!file.empty())
-      logger = spdlog::basic_logger_mt("d1drive", file);
-    else
-      logger = spdlog::stderr_color_mt("d1drive");
-  } catch (const spdlog::spdlog_ex& e) {
-    std::cerr << "d1drive: cannot open log " << file << ": " << e.what() << std::endl;
-    logger = spdlog::stderr_color_mt("d1drive");
-  }
-  logger->set_level(spdlog::level::from_str(cfg.log_level));
-  logger->flush_on(spdlog::level::info);
-  spdlog::set_default_logger(logger);
-}
-
-// Tells the waiting parent (with --daemon) how the mount went: "ok" or an error message.
-class readiness {
-public:
-  explicit readiness(int fd) : fd_(fd) {
-  }
-  ~readiness() {
-    if (fd_ >= 0)
-      ::close(fd_);
-  }
-  void report(const std::string& message) {
-    if (fd_ < 0) {
-      if (message != "ok")
-        std::cerr << "d1drive: " << message << std::endl;
-      return;
-    }
-    auto rc = ::write(fd_, message.data(), message.size());
-    (void) rc;
-    ::close(fd_);
-    fd_ = -1;
-  }
-
-private:
-  int fd_;
-};
-
 // Everything after the (optional) fork: runs the mount until it is unmounted.
 int serve_mount(const daemon_config& cfg, const std::string& mountpoint,
                 const std::vector<std::string>& fuse_options, readiness& ready,
@@ -153,11 +87,7 @@ int serve_mount(const daemon_config& cfg, const std::string& mountpoint,
     cs->live = 0;
   }
   caf::actor_system_config sys_cfg;
-  // 'sharing' wakes an idle worker at once; the default work-stealing policy sleeps 50 µs
-  // between polls (STACK.md: 125 µs vs 15 µs for one round trip).
-  sys_cfg.set("scheduler.policy", caf::atom("sharing"));
-  sys_cfg.set("logger.verbosity", caf::atom("quiet"));
-  add_message_types(sys_cfg);
+  configure_actor_system(sys_cfg);
   int rc = exit_ok;
   {
     caf::actor_system sys{sys_cfg};
@@ -231,16 +161,8 @@ int run_mount_command(const mount_options& opts) {
   if (is_mounted(mountpoint))
     return fail(exit_failure, mountpoint + " is already a mount point; `d1drive unmount "
                                 + mountpoint + "` first");
-  if (cfg.state_dir.front() != '/') {
-    char cwd[PATH_MAX];
-    if (::getcwd(cwd, sizeof cwd))
-      cfg.state_dir = std::string{cwd} + "/" + cfg.state_dir;
-  }
-  if (!cfg.log_file.empty() && cfg.log_file.front() != '/') {
-    char cwd[PATH_MAX];
-    if (::getcwd(cwd, sizeof cwd))
-      cfg.log_file = std::string{cwd} + "/" + cfg.log_file;
-  }
+  cfg.state_dir = absolute(cfg.state_dir);
+  cfg.log_file = absolute(cfg.log_file);
 
   if (!opts.daemonize) {
     readiness ready{-1};
@@ -248,46 +170,16 @@ int run_mount_command(const mount_options& opts) {
   }
 
   // --daemon: fork before anything starts a thread; the parent waits for "ok".
-  int fds[2];
-  if (::pipe(fds) != 0)
-    return fail(exit_failure, std::string{"pipe: "} + std::strerror(errno));
-  auto pid = ::fork();
-  if (pid < 0)
-    return fail(exit_failure, std::string{"fork: "} + std::strerror(errno));
-  if (pid > 0) {
-    ::close(fds[1]);
-    std::string message;
-    char buf[512];
-    ssize_t n;
-    while ((n = ::read(fds[0], buf, sizeof buf)) > 0)
-      message.append(buf, static_cast<size_t>(n));
-    ::close(fds[0]);
-    if (message == "ok") {
-      std::cout << "d1drive: " << cfg.base_url << " mounted at " << mountpoint << " (pid "
-                << pid << ", log " << (cfg.log_file.empty() ? cfg.state_dir + "/d1drive.log"
-                                                             : cfg.log_file)
-                << ")" << std::endl;
-      return exit_ok;
-    }
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    if (message.empty())
-      message = "the daemon exited before the mount was live (see "
-                + cfg.state_dir + "/d1drive.log)";
-    return fail(exit_failure, message);
-  }
-  ::close(fds[0]);
-  ::setsid();
-  int devnull = ::open("/dev/null", O_RDWR);
-  if (devnull >= 0) {
-    ::dup2(devnull, 0);
-    ::dup2(devnull, 1);
-    ::dup2(devnull, 2);
-    if (devnull > 2)
-      ::close(devnull);
-  }
-  readiness ready{fds[1]};
-  ::_exit(serve_mount(cfg, mountpoint, opts.fuse_options, ready, true));
+  auto log = log_path(cfg, true);
+  return run_detached(
+    [&](readiness& ready) {
+      return serve_mount(cfg, mountpoint, opts.fuse_options, ready, true);
+    },
+    [&](pid_t pid) {
+      return cfg.base_url + " mounted at " + mountpoint + " (pid " + std::to_string(pid)
+             + ", log " + log + ")";
+    },
+    log);
 }
 
 int run_unmount_command(const std::string& mountpoint_arg) {

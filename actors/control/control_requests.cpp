@@ -261,6 +261,22 @@ public:
                      [](const job_record& x) { return nlohmann::json{{"job", to_json(x)}}; });
       return follow(self, ctx, id);
     }
+    if (command == "crawl.list" || command == "crawl.allow" || command == "crawl.forget") {
+      // The mount's crawl_guard, registered by start_daemon (none under `d1drive serve`).
+      auto guard = sys_.registry().get<crawl_guard_actor>(crawl_guard_registry_key);
+      if (!guard)
+        return void(ctx.write(error_line("unavailable", "this daemon has no mount, so no "
+                                                        "crawl guard")));
+      auto text = [](const std::string& x) { return nlohmann::json{{"text", x}}; };
+      if (command == "crawl.list")
+        return reply(ctx, ask<std::string>(self, guard, list_atom::value), text);
+      auto who = a.str("who", true);
+      if (!a.problem().empty())
+        return void(ctx.write(error_line("invalid_argument", a.problem())));
+      if (command == "crawl.allow")
+        return reply(ctx, ask<std::string>(self, guard, allow_atom::value, who), text);
+      return reply(ctx, ask<std::string>(self, guard, forget_atom::value, who), text);
+    }
     if (command == "journal") {
       auto limit = a.number("limit", false, 0);
       auto after = a.number("after", false, 0);

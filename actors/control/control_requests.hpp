@@ -7,7 +7,7 @@
 //   result:   {"type": "result", "ok": true, "result": {...}}
 //         or  {"type": "result", "ok": false, "error": {"code": "not_found", "message": "..."}}
 // Commands: ping, status, resource.register|copy|move|remove|change-root|verify|locate|
-// history|show|list, jobs, job.get, job.wait, job.cancel, journal.
+// history|show|list, jobs, job.get, job.wait, job.cancel, journal, crawl.list|allow|forget.
 #pragma once
 
 #include "actors/control/control_server.hpp"
@@ -41,6 +41,10 @@ struct control_handler_config {
 /// catalogue's rules forbid, e.g. removing the last verified copy without force_last) and
 /// "permission_denied" (control_server: a peer of another user).
 constexpr const char* refused_code = "refused";
+
+/// Where start_daemon registers the mount's crawl_guard in the actor registry, so that
+/// `crawl.list|allow|forget` reach it (args: {"who": PID_OR_NAME}; result {"text": ...}).
+constexpr caf::atom_value crawl_guard_registry_key = caf::atom("crawlguard");
 
 /// Returns the handler that serves requests with `catalogue` and `jobs`. The handler blocks
 /// its (connection) thread on a scoped actor; it never runs in a CAF scheduler thread.

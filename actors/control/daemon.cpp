@@ -7,6 +7,8 @@
 #include "actors/dataone/solr_querier.hpp"
 #include "actors/fs/attr_cache.hpp"
 #include "actors/fs/dir_cache.hpp"
+#include "actors/control/control_requests.hpp"
+#include "actors/fs/crawl_guard.hpp"
 #include "actors/fs/fs_gateway.hpp"
 #include "actors/resolve/d1_object.hpp"
 #include "actors/resolve/faceted_search.hpp"
@@ -122,7 +124,21 @@ caf::expected<daemon_actors> start_daemon(caf::actor_system& sys, const daemon_c
   obj_cfg.package = a.package;
   a.objects = sys.spawn(d1_object, obj_cfg, a.nodes, a.solr, a.science);
   caf::anon_send(a.package, put_atom::value, a.objects);  // they need each other
+  crawl_config crawl_cfg;
+  crawl_cfg.enabled = cfg.crawl.enabled;
+  if (cfg.crawl.crawler_names_set)
+    crawl_cfg.crawler_names = cfg.crawl.crawler_names;
+  crawl_cfg.rate_per_s = cfg.crawl.rate_per_s;
+  crawl_cfg.burst = cfg.crawl.burst;
+  crawl_cfg.depth_first_threshold = cfg.crawl.depth_first_threshold;
+  crawl_cfg.window_s = cfg.crawl.window_s;
+  crawl_cfg.cooldown_s = cfg.crawl.cooldown_s;
+  if (auto err = validate(crawl_cfg))
+    return err;
+  a.crawl = sys.spawn(crawl_guard, crawl_cfg);
+  sys.registry().put(crawl_guard_registry_key, a.crawl);  // for the control socket
   status_config status_cfg;
+  status_cfg.crawl = a.crawl;
   status_cfg.timeout_ms = cfg.timeout_ms;
   status_cfg.base_url = cfg.base_url;
   if (auto err = validate(status_cfg))
@@ -158,6 +174,7 @@ caf::expected<daemon_actors> start_daemon(caf::actor_system& sys, const daemon_c
   fs_gateway_config gw_cfg;
   gw_cfg.timeout_ms = cfg.timeout_ms;
   gw_cfg.download_timeout_ms = cfg.download_timeout_ms;
+  gw_cfg.guard = a.crawl;
   a.gateway = sys.spawn(fs_gateway, gw_cfg, a.attrs, a.dirs, a.root, a.content);
 
   for (auto [h, what] : {std::pair{caf::actor_cast<caf::actor>(a.http), "http_client"},
@@ -180,7 +197,8 @@ void daemon_actors::shutdown() {
     caf::actor_cast<caf::actor>(gateway), caf::actor_cast<caf::actor>(root),
     caf::actor_cast<caf::actor>(preconfigured), caf::actor_cast<caf::actor>(faceted),
     caf::actor_cast<caf::actor>(flat_space), caf::actor_cast<caf::actor>(objects),
-    caf::actor_cast<caf::actor>(status), caf::actor_cast<caf::actor>(package),
+    caf::actor_cast<caf::actor>(status), caf::actor_cast<caf::actor>(crawl),
+    caf::actor_cast<caf::actor>(package),
     caf::actor_cast<caf::actor>(science), caf::actor_cast<caf::actor>(dirs),
     caf::actor_cast<caf::actor>(attrs), caf::actor_cast<caf::actor>(content),
     caf::actor_cast<caf::actor>(solr), caf::actor_cast<caf::actor>(nodes),
@@ -195,6 +213,8 @@ void daemon_actors::shutdown() {
                     spdlog::warn("an actor did not stop within 10 s");
                   });
   }
+  if (crawl)
+    system->registry().erase(crawl_guard_registry_key);
   system = nullptr;
 }
 

@@ -30,6 +30,7 @@ struct daemon_actors {
   resolver_actor preconfigured;
   resolver_actor status;
   resolver_actor root;
+  crawl_guard_actor crawl;
   fs_gateway_actor gateway;
 
   /// Stops every actor, front (gateway) to back (http), and waits until each has exited,

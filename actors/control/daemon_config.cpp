@@ -49,7 +49,14 @@ public:
       return;
     using value_type = std::conditional_t<std::is_same_v<T, std::string>, std::string,
                        std::conditional_t<std::is_floating_point_v<T>, double, int64_t>>;
-    if constexpr (std::is_floating_point_v<T>) {
+    if constexpr (std::is_same_v<T, bool>) {
+      if (auto v = node->value<bool>()) {
+        out = *v;
+        return;
+      }
+      fail(key, "must be true or false");
+      return;
+    } else if constexpr (std::is_floating_point_v<T>) {
       if (auto v = node->value<double>()) {
         out = static_cast<T>(*v);
         return;
@@ -241,6 +248,17 @@ caf::expected<daemon_config> load_config(const std::string& path, bool required,
     r.read("value_sort", cfg.search.value_sort);
     r.read_strings("fields", cfg.search.allow_fields, &cfg.search.allow_fields_set);
     r.read_strings("exclude_fields", cfg.search.deny_fields);
+    collect(r);
+  }
+  if (auto crawl = top.sub("crawl")) {
+    reader r{*crawl, "crawl.", path};
+    r.read("enabled", cfg.crawl.enabled);
+    r.read_strings("crawler_names", cfg.crawl.crawler_names, &cfg.crawl.crawler_names_set);
+    r.read("rate_per_s", cfg.crawl.rate_per_s);
+    r.read("burst", cfg.crawl.burst);
+    r.read("depth_first_threshold", cfg.crawl.depth_first_threshold);
+    r.read("window_s", cfg.crawl.window_s);
+    r.read("cooldown_s", cfg.crawl.cooldown_s);
     collect(r);
   }
   if (auto searches = top.tables("search")) {

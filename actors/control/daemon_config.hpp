@@ -41,6 +41,18 @@ struct search_settings {
   std::vector<std::string> deny_fields;
 };
 
+/// [crawl]: crawl_guard's limits on cold queries (actors/fs/crawl_guard.hpp).
+struct crawl_settings {
+  bool enabled = true;
+  bool crawler_names_set = false;  // false: the built-in list (default_crawler_names)
+  std::vector<std::string> crawler_names;
+  double rate_per_s = 2.0;               // cold queries a process regains per second
+  double burst = 40.0;                   // cold queries a process may make at once
+  uint32_t depth_first_threshold = 20;   // uncached listings in one subtree that flag
+  uint32_t window_s = 10;                // ... within this many seconds
+  uint32_t cooldown_s = 600;             // how long a flagged process stays flagged
+};
+
 /// One [[search]] of the config: PreconfiguredSearch/<name>/ with these filter queries.
 struct preconfigured_search_config {
   std::string name;
@@ -71,6 +83,8 @@ struct daemon_config {
   // searches
   search_settings search;
   std::vector<preconfigured_search_config> searches;
+  // recursive-search throttling
+  crawl_settings crawl;
 
   // mobile files: [hosts."NAME"] roots = [...] (preferred roots, best first) and
   // [mobile] copy_workers / hash_workers (pool sizes, 1 to 64)

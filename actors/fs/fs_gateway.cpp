@@ -1,7 +1,9 @@
 // fs_gateway: cache first, then the resolvers; every reply goes out exactly once.
 #include "actors/fs/fs_gateway.hpp"
 
+#include "actors/fs/crawl_guard.hpp"
 #include "messages/error.hpp"
+#include "messages/error_folder.hpp"
 #include "messages/path_codec.hpp"
 
 #include <spdlog/spdlog.h>
@@ -26,8 +28,49 @@ milliseconds resolve_timeout(const fs_gateway_state& st) {
   return milliseconds(st.config.timeout_ms * 2 + 1000);
 }
 
-void resolve_attr(self_ptr self, const std::string& path, int32_t pid,
+// crawl_guard answers from memory; if it does not within this, the query goes ahead.
+constexpr milliseconds guard_timeout{1000};
+
+// Runs `go` if the guard lets `pid` spend a cold query on `path`, else `paused(reason)`.
+// Only the cold path comes here: cache hits never message the guard.
+void with_guard(self_ptr self, const std::string& path, int32_t pid, bool listing,
+                std::function<void()> go, std::function<void(const std::string&)> paused) {
+  auto& guard = self->state.config.guard;
+  if (!guard || pid <= 0 || !costs_query(path, listing)) {
+    go();
+    return;
+  }
+  self->request(guard, guard_timeout, admit_atom::value, pid, path, listing)
+    .then(
+      [=](std::string& reason) {
+        if (reason.empty()) {
+          go();
+          return;
+        }
+        ++self->state.counters.paused;
+        paused(reason);
+      },
+      [=](caf::error& err) {
+        spdlog::warn("fs_gateway: crawl_guard did not answer for {}: {}", path, describe(err));
+        go();
+      });
+}
+
+bool is_paused_file(const std::string& path) {
+  auto segs = split_path(path);
+  return !segs.empty() && segs.back() == paused_file_name();
+}
+
+void resolve_attr(self_ptr self, const std::string& path, int32_t pid, bool lookup,
                   std::function<void(caf::expected<node_info>)> done) {
+  if (is_paused_file(path)) {
+    // The file of a paused folder: never a query (it is no name in the index).
+    auto parent = path.substr(0, path.rfind('/'));
+    done(error_folder_child(paused_problem(parent.empty() ? "/" : parent,
+                                           "recursive searches are paused"),
+                            paused_file_name()));
+    return;
+  }
   self->request(self->state.attrs, cache_timeout, get_atom::value, path)
     .then(
       [=](cached_attr& hit) {
@@ -35,22 +78,33 @@ void resolve_attr(self_ptr self, const std::string& path, int32_t pid,
           done(std::move(hit.info));
           return;
         }
-        ++self->state.counters.resolved;
-        resolve_request req{split_path(path), 0, pid};
-        self->request(self->state.root, resolve_timeout(self->state), get_attr_atom::value, req)
-          .then(
-            [=](node_info& info) {
-              if (info.cache != cache_class::live)
-                self->send(self->state.attrs, put_atom::value, path, info);
-              done(std::move(info));
-            },
-            [=](caf::error& err) {
-              if (code_of(err) != ec::not_found) {
-                ++self->state.counters.errors;
-                spdlog::warn("fs_gateway: attributes of {}: {}", path, describe(err));
-              }
-              done(std::move(err));
-            });
+        auto go = [=] {
+          ++self->state.counters.resolved;
+          resolve_request req{split_path(path), 0, pid};
+          self->request(self->state.root, resolve_timeout(self->state), get_attr_atom::value,
+                        req)
+            .then(
+              [=](node_info& info) {
+                if (info.cache != cache_class::live)
+                  self->send(self->state.attrs, put_atom::value, path, info);
+                done(std::move(info));
+              },
+              [=](caf::error& err) {
+                if (code_of(err) != ec::not_found) {
+                  ++self->state.counters.errors;
+                  spdlog::warn("fs_gateway: attributes of {}: {}", path, describe(err));
+                }
+                done(std::move(err));
+              });
+        };
+        if (!lookup) {
+          go();  // a known inode whose attributes expired: not a new name
+          return;
+        }
+        // Shown as a paused folder (not cached): opening it shows why.
+        with_guard(self, path, pid, false, go, [=](const std::string& reason) {
+          done(error_folder_attr(paused_problem(path, reason)));
+        });
       },
       [=](caf::error& err) {
         spdlog::error("fs_gateway: attr_cache failed for {}: {}", path, describe(err));
@@ -67,25 +121,32 @@ void resolve_listing(self_ptr self, const std::string& path, int32_t pid,
           done(std::move(hit.value));
           return;
         }
-        ++self->state.counters.resolved;
-        resolve_request req{split_path(path), 0, pid};
-        self->request(self->state.root, resolve_timeout(self->state), get_dir_atom::value, req)
-          .then(
-            [=](listing& result) {
-              if (result.cache != cache_class::live)
-                self->send(self->state.dirs, put_atom::value, path, result);
-              // A lookup right after a listing should not resolve again.
-              for (auto& e : result.entries)
-                if (e.info.cache != cache_class::live)
-                  self->send(self->state.attrs, put_atom::value, child_path(path, e.name),
-                             e.info);
-              done(std::move(result));
-            },
-            [=](caf::error& err) {
-              ++self->state.counters.errors;
-              spdlog::warn("fs_gateway: listing of {}: {}", path, describe(err));
-              done(std::move(err));
-            });
+        auto go = [=] {
+          ++self->state.counters.resolved;
+          resolve_request req{split_path(path), 0, pid};
+          self->request(self->state.root, resolve_timeout(self->state), get_dir_atom::value,
+                        req)
+            .then(
+              [=](listing& result) {
+                if (result.cache != cache_class::live)
+                  self->send(self->state.dirs, put_atom::value, path, result);
+                // A lookup right after a listing should not resolve again.
+                for (auto& e : result.entries)
+                  if (e.info.cache != cache_class::live)
+                    self->send(self->state.attrs, put_atom::value, child_path(path, e.name),
+                               e.info);
+                done(std::move(result));
+              },
+              [=](caf::error& err) {
+                ++self->state.counters.errors;
+                spdlog::warn("fs_gateway: listing of {}: {}", path, describe(err));
+                done(std::move(err));
+              });
+        };
+        // A refused listing is the paused folder, never cached, never EIO.
+        with_guard(self, path, pid, true, go, [=](const std::string& reason) {
+          done(error_folder_listing(paused_problem(path, reason)));
+        });
       },
       [=](caf::error& err) {
         spdlog::error("fs_gateway: dir_cache failed for {}: {}", path, describe(err));
@@ -114,7 +175,7 @@ fs_gateway(fs_gateway_actor::stateful_pointer<fs_gateway_state> self, fs_gateway
         reply->error(make_error(ec::not_found, "name probed by the OS"));
         return;
       }
-      resolve_attr(self, child_path(parent, name), pid, [reply](caf::expected<node_info> r) {
+      resolve_attr(self, child_path(parent, name), pid, true, [reply](caf::expected<node_info> r) {
         if (r)
           reply->entry(*r);
         else
@@ -123,7 +184,7 @@ fs_gateway(fs_gateway_actor::stateful_pointer<fs_gateway_state> self, fs_gateway
     },
     [=](get_attr_atom, fs_reply_ptr reply, const std::string& path, int32_t pid) {
       ++self->state.counters.getattrs;
-      resolve_attr(self, path, pid, [reply](caf::expected<node_info> r) {
+      resolve_attr(self, path, pid, false, [reply](caf::expected<node_info> r) {
         if (r)
           reply->attr(*r);
         else
@@ -139,8 +200,10 @@ fs_gateway(fs_gateway_actor::stateful_pointer<fs_gateway_state> self, fs_gateway
           reply->error(r.error());
       });
     },
-    [=](read_atom, fs_reply_ptr reply, const object_ref& obj, int32_t) {
+    [=](read_atom, fs_reply_ptr reply, const object_ref& obj, int32_t pid) {
       ++self->state.counters.reads;
+      if (self->state.config.guard)
+        self->send(self->state.config.guard, read_atom::value, pid);
       self->request(self->state.content, milliseconds(self->state.config.download_timeout_ms),
                     fetch_atom::value, obj)
         .then([reply](std::string& local_path) { reply->local_file(local_path); },

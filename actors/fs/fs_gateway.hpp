@@ -12,6 +12,8 @@ namespace d1 {
 struct fs_gateway_config {
   uint32_t timeout_ms = 15000;            // resolvers answer (or give an error folder) by then
   uint32_t download_timeout_ms = 600000;  // one object download and verification
+  // Asked before every cold query of a search or object folder (null: no limit).
+  crawl_guard_actor guard;
 };
 
 struct fs_gateway_counters {
@@ -22,6 +24,7 @@ struct fs_gateway_counters {
   uint64_t probe_names = 0;    // answered ENOENT without a query
   uint64_t resolved = 0;       // answered by the resolvers (cache misses)
   uint64_t errors = 0;
+  uint64_t paused = 0;         // cold queries crawl_guard refused
 };
 
 struct fs_gateway_state {

@@ -4,4 +4,5 @@ list(APPEND D1_ACTOR_SOURCES
   fs/dir_cache.cpp
   fs/path_cache.cpp
   fs/fs_gateway.cpp
+  fs/crawl_guard.cpp
 )

@@ -23,6 +23,7 @@ using std::chrono::milliseconds;
 constexpr const char* daemon_txt_name = "daemon.txt";
 constexpr const char* daemon_json_name = "daemon.json";
 constexpr const char* nodes_name = "nodes";
+constexpr const char* crawl_name = "crawl";
 
 node_info live_dir() {
   node_info info;
@@ -49,7 +50,7 @@ std::string path_upto(const resolve_request& req, size_t n) {
 
 // Joins the four counter requests of one snapshot.
 struct snapshot_join {
-  int pending = 4;
+  int pending = 5;
   daemon_snapshot snap;
   std::function<void(const daemon_snapshot&)> done;
   void arrived() {
@@ -79,6 +80,13 @@ void with_snapshot(self_ptr self, std::function<void(const daemon_snapshot&)> do
           skip);
   self->request(st.solr, timeout, stats_atom::value)
     .then([j](solr_querier_stats& s) { j->snap.solr = s; j->snap.solr_ok = true; j->arrived(); },
+          skip);
+  if (!st.config.crawl) {
+    j->arrived();
+    return;
+  }
+  self->request(st.config.crawl, timeout, list_atom::value)
+    .then([j](std::string& s) { j->snap.crawl = s; j->snap.crawl_ok = true; j->arrived(); },
           skip);
 }
 
@@ -119,6 +127,8 @@ listing status_listing(const daemon_snapshot& s) {
   out.entries.push_back(dir_entry{daemon_txt_name, live_text(daemon_text(s))});
   out.entries.push_back(dir_entry{daemon_json_name, live_text(daemon_json(s))});
   out.entries.push_back(dir_entry{nodes_name, live_dir()});
+  if (s.crawl_ok)
+    out.entries.push_back(dir_entry{crawl_name, live_text(s.crawl)});
   return out;
 }
 
@@ -261,6 +271,16 @@ resolver_actor::behavior_type status(resolver_actor::stateful_pointer<status_sta
         bool text = name == daemon_txt_name;
         with_snapshot(self, [=](const daemon_snapshot& s) mutable {
           rp.deliver(live_text(text ? daemon_text(s) : daemon_json(s)));
+        });
+        return rp;
+      }
+      if (req.remaining() == 1 && name == crawl_name && self->state.config.crawl) {
+        auto rp = self->make_response_promise<node_info>();
+        with_snapshot(self, [=](const daemon_snapshot& s) mutable {
+          if (s.crawl_ok)
+            rp.deliver(live_text(s.crawl));
+          else
+            rp.deliver(make_error(ec::unavailable, "crawl_guard did not answer"));
         });
         return rp;
       }

@@ -26,6 +26,7 @@ struct status_config {
   // cost a CN request each time).
   caf::timespan node_list_ttl = std::chrono::seconds(60);
   std::string base_url;  // shown in daemon.txt
+  crawl_guard_actor crawl;  // Status/crawl shows its state (null: no such file)
 };
 
 /// Returns an empty error if `cfg` is usable; ec::invalid_argument says what is not.
@@ -40,6 +41,8 @@ struct daemon_snapshot {
   cache_stats attrs, dirs, content;
   solr_querier_stats solr;
   uint64_t node_list_requests = 0;  // node lists fetched by Status itself
+  bool crawl_ok = false;
+  std::string crawl;  // Status/crawl: crawl_guard's report
 };
 
 /// daemon.txt: one "name: value" a line, grouped by source.

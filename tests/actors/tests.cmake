@@ -2,6 +2,7 @@
 list(APPEND D1_TEST_SOURCES
   actors/resolve/resolvers_test.cpp
   actors/fs/fs_gateway_test.cpp
+  actors/fs/crawl_guard_test.cpp
   actors/dataone/dataone_xml_test.cpp
   actors/dataone/solr_json_test.cpp
   actors/dataone/http_retry_test.cpp

@@ -4,6 +4,7 @@ list(APPEND D1_TEST_SOURCES
   integration/mount_test.cpp
   integration/restart_test.cpp
   integration/search_test.cpp
+  integration/crawl_test.cpp
   integration/package_test.cpp
   integration/cli_test.cpp
 )

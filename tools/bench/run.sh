@@ -4,6 +4,7 @@
 #     stand-in node, stat() of an object's bytes) vs a bare low-level libfuse filesystem.
 #  2. restart: time from `d1drive mount --daemon` to a live mount with a warm state dir,
 #     and the requests the node sees for the first listing of a folder seen before.
+#  3. the issue-3 search measurements: tools/bench/search.sh (see there).
 # Usage: tools/bench/run.sh [BUILD_DIR]   (default: build)
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
@@ -61,3 +62,7 @@ done
 echo "mount --daemon to live (ms, 5 runs): ${times[*]}"
 echo "median: $(python3 -c 'import statistics,sys; print(statistics.median(map(float, sys.argv[1:])))' "${times[@]}") ms (target <= 1000)"
 echo "requests for the first listing of the seen folder after restart: $requests (target 0)"
+
+echo
+echo "== issue 3: FacetedSearch listings and memory (tools/bench/search.sh)"
+bash "$repo/tools/bench/search.sh" "$build"

@@ -1,0 +1,340 @@
+// crawl_guard: token buckets per process, a depth-first detector, and the list of known
+// crawlers. The policy is a plain class (crawl_tracker) so tests drive its time directly.
+#include "actors/fs/crawl_guard.hpp"
+
+#include "messages/error.hpp"
+#include "messages/path_codec.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+
+namespace d1 {
+
+namespace {
+
+using std::chrono::duration;
+using std::chrono::seconds;
+
+constexpr size_t comm_max = 15;  // TASK_COMM_LEN - 1: the kernel truncates longer names
+constexpr size_t max_processes = 4096;
+
+bool all_digits(const std::string& s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// The deepest folder holding both; "" if they share no top-level folder.
+std::string common_folder(const std::string& a, const std::string& b) {
+  auto sa = split_path(a), sb = split_path(b);
+  std::vector<std::string> common;
+  for (size_t i = 0; i < sa.size() && i < sb.size() && sa[i] == sb[i]; ++i)
+    common.push_back(sa[i]);
+  if (common.empty())
+    return {};
+  return join_path(common);
+}
+
+std::string fmt_double(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f", x);
+  return buf;
+}
+
+}  // namespace
+
+std::vector<std::string> default_crawler_names() {
+  return {"updatedb",        "updatedb.plocate", "updatedb.mlocate", "plocate",
+          "mlocate",         "locate",           "tracker-miner-fs", "tracker-miner-fs-3",
+          "tracker-extract", "tracker-extract-3", "localsearch",     "localsearch-3",
+          "baloo_file",      "baloo_file_extractor", "baloorunner",  "clamd",
+          "clamscan",        "clamdscan",        "freshclam",        "gvfsd-metadata",
+          "mds",             "mds_stores",       "mdworker",         "mdworker_shared",
+          "zeitgeist-daemon", "recollindex",     "duplicity",        "rkhunter"};
+}
+
+caf::error validate(const crawl_config& cfg) {
+  if (!(cfg.rate_per_s >= 0) || !(cfg.burst >= 1))
+    return make_error(ec::invalid_argument, "crawl.rate_per_s must be >= 0 and crawl.burst >= 1");
+  if (cfg.depth_first_threshold < 2 || cfg.window_s == 0)
+    return make_error(ec::invalid_argument,
+                      "crawl.depth_first_threshold must be >= 2 and crawl.window_s > 0");
+  return {};
+}
+
+bool comm_matches(const std::string& comm, const std::string& name) {
+  if (comm == name)
+    return true;
+  // The kernel keeps 15 characters: "tracker-miner-fs-3" shows as "tracker-miner-f".
+  return comm.size() == comm_max && name.size() > comm_max && name.compare(0, comm_max, comm) == 0;
+}
+
+bool costs_query(const std::string& path, bool listing) {
+  auto segs = split_path(path);
+  if (segs.empty())
+    return false;
+  const auto& top = segs[0];
+  // A lookup asks for the attributes of `path` itself; a listing for its children.
+  size_t depth = segs.size();
+  if (top == "FacetedSearch")
+    return listing ? true : depth >= 2;
+  if (top == "PreconfiguredSearch")
+    return depth >= 2;
+  if (top == "FlatSpace")
+    return depth >= 2;
+  return false;  // Status, unknown names: answered without a query
+}
+
+std::string paused_file_name() {
+  problem p;
+  p.title = "Listing paused for crawlers";
+  return error_folder_file_name(p);
+}
+
+problem paused_problem(const std::string& path, const std::string& reason) {
+  problem p;
+  p.title = "Listing paused for crawlers";
+  p.transient = true;
+  p.details = "Path: " + path + "\nWhy: " + reason
+              + "\nThis folder needs a new search query, and recursive searches (find, "
+                "updatedb, indexers) over the search tree would never end, so only what "
+                "is already cached is shown to them.\nWhat to try: cd into a narrower "
+                "folder and list it from your shell; or trust the process with "
+                "`d1drive crawl allow PID_OR_NAME`; `cat Status/crawl` shows the state. "
+                "For updatedb, add fuse.d1drive to PRUNEFS (config/updatedb.conf.snippet).\n";
+  return p;
+}
+
+crawl_tracker::crawl_tracker(crawl_config cfg) : cfg_(std::move(cfg)) {
+}
+
+bool crawl_tracker::known_crawler(const std::string& comm) const {
+  for (auto& n : cfg_.crawler_names)
+    if (comm_matches(comm, n))
+      return true;
+  return false;
+}
+
+crawl_tracker::process& crawl_tracker::entry(int32_t pid, const std::string& comm,
+                                             time_point now) {
+  auto [it, fresh] = procs_.try_emplace(pid);
+  auto& p = it->second;
+  if (fresh || (!comm.empty() && p.comm != comm)) {
+    p = process{};  // a new process, or the pid was reused
+    p.comm = comm;
+    p.tokens = cfg_.burst;
+    p.refilled = now;
+  }
+  auto elapsed = duration<double>(now - p.refilled).count();
+  if (elapsed > 0) {
+    p.tokens = std::min(cfg_.burst, p.tokens + elapsed * cfg_.rate_per_s);
+    p.refilled = now;
+  }
+  p.last_seen = now;
+  return p;
+}
+
+void crawl_tracker::prune(time_point now) {
+  if (procs_.size() < max_processes)
+    return;
+  for (auto it = procs_.begin(); it != procs_.end();) {
+    const auto& p = it->second;
+    bool idle = now - p.last_seen > seconds(cfg_.window_s) && p.flagged_until <= now;
+    it = idle ? procs_.erase(it) : std::next(it);
+  }
+}
+
+std::string crawl_tracker::admit(int32_t pid, const std::string& comm, const std::string& path,
+                                 bool listing, time_point now) {
+  if (!cfg_.enabled || pid <= 0) {  // pid 0: the kernel itself (e.g. writeback)
+    ++admitted_total_;
+    return {};
+  }
+  prune(now);
+  if (allowed_pids_.count(pid) || allowed_names_.count(comm)) {
+    ++admitted_total_;
+    return {};
+  }
+  auto& p = entry(pid, comm, now);
+  auto refuse = [&](std::string why) {
+    ++p.refused;
+    ++refused_total_;
+    return why;
+  };
+  if (known_crawler(comm))
+    return refuse("'" + comm + "' (pid " + std::to_string(pid)
+                  + ") is a known crawler: it sees only what is cached.");
+  if (listing) {
+    // The depth-first detector: cold listings in one subtree, within the window, with no
+    // file read in between.
+    auto common = p.run_root.empty() ? std::string{} : common_folder(p.run_root, path);
+    if (common.empty()) {
+      p.run_root = path;
+      p.run.clear();
+    } else {
+      p.run_root = common;
+    }
+    p.run.push_back(now);
+    while (!p.run.empty() && now - p.run.front() > seconds(cfg_.window_s))
+      p.run.pop_front();
+    if (p.flagged_until <= now && p.run.size() >= cfg_.depth_first_threshold) {
+      p.flagged_until = now + seconds(cfg_.cooldown_s);
+      p.flag_reason = "'" + comm + "' (pid " + std::to_string(pid) + ") listed "
+                      + std::to_string(p.run.size()) + " uncached folders under "
+                      + p.run_root + " within " + std::to_string(cfg_.window_s)
+                      + " s without reading a file: it looks like a recursive search, "
+                        "paused for " + std::to_string(cfg_.cooldown_s) + " s.";
+      spdlog::info("crawl_guard: {}", p.flag_reason);
+    }
+  }
+  if (p.flagged_until > now)
+    return refuse(p.flag_reason);
+  if (p.tokens < 1.0)
+    return refuse("'" + comm + "' (pid " + std::to_string(pid)
+                  + ") used its budget of new queries (" + fmt_double(cfg_.burst)
+                  + " at once, " + fmt_double(cfg_.rate_per_s) + " per second after that).");
+  p.tokens -= 1.0;
+  ++p.admitted;
+  ++admitted_total_;
+  return {};
+}
+
+void crawl_tracker::file_read(int32_t pid) {
+  auto it = procs_.find(pid);
+  if (it == procs_.end())
+    return;
+  it->second.run.clear();
+  it->second.run_root.clear();
+}
+
+std::string crawl_tracker::allow(const std::string& who) {
+  if (all_digits(who)) {
+    auto pid = static_cast<int32_t>(std::stol(who));
+    allowed_pids_.insert(pid);
+    if (auto it = procs_.find(pid); it != procs_.end())
+      it->second.flagged_until = time_point{};
+    return "trusting pid " + who + ": its cold queries are no longer limited\n";
+  }
+  allowed_names_.insert(who);
+  for (auto& [pid, p] : procs_)
+    if (p.comm == who)
+      p.flagged_until = time_point{};
+  return "trusting processes named '" + who + "': their cold queries are no longer limited\n";
+}
+
+std::string crawl_tracker::forget(const std::string& who) {
+  size_t n = 0;
+  if (all_digits(who)) {
+    auto pid = static_cast<int32_t>(std::stol(who));
+    n += allowed_pids_.erase(pid);
+    n += procs_.erase(pid);
+  } else {
+    n += allowed_names_.erase(who);
+    for (auto it = procs_.begin(); it != procs_.end();) {
+      bool match = it->second.comm == who;
+      n += match;
+      it = match ? procs_.erase(it) : std::next(it);
+    }
+  }
+  return "forgot " + std::to_string(n) + " record(s) of '" + who + "'\n";
+}
+
+bool crawl_tracker::flagged(int32_t pid, time_point now) const {
+  auto it = procs_.find(pid);
+  return it != procs_.end() && it->second.flagged_until > now;
+}
+
+double crawl_tracker::tokens(int32_t pid) const {
+  auto it = procs_.find(pid);
+  return it == procs_.end() ? cfg_.burst : it->second.tokens;
+}
+
+std::string crawl_tracker::report(time_point now) const {
+  std::string out = "crawl guard: " + std::string{cfg_.enabled ? "enabled" : "disabled"} + "\n";
+  out += "budget per process: " + fmt_double(cfg_.burst) + " cold queries at once, "
+         + fmt_double(cfg_.rate_per_s) + " per second after that\n";
+  out += "flagged as crawler after: " + std::to_string(cfg_.depth_first_threshold)
+         + " uncached folder listings in one subtree within " + std::to_string(cfg_.window_s)
+         + " s without a file read; cool-down " + std::to_string(cfg_.cooldown_s) + " s\n";
+  out += "known crawler names:";
+  for (auto& n : cfg_.crawler_names)
+    out += " " + n;
+  out += "\ncold queries admitted: " + std::to_string(admitted_total_) + "\n";
+  out += "cold queries refused: " + std::to_string(refused_total_) + "\n";
+  out += "trusted:";
+  for (auto pid : allowed_pids_)
+    out += " pid " + std::to_string(pid);
+  for (auto& n : allowed_names_)
+    out += " '" + n + "'";
+  out += "\nflagged processes:\n";
+  std::vector<int32_t> pids;
+  for (auto& [pid, p] : procs_)
+    pids.push_back(pid);
+  std::sort(pids.begin(), pids.end());
+  for (auto pid : pids) {
+    auto& p = procs_.at(pid);
+    if (p.flagged_until > now)
+      out += "  pid " + std::to_string(pid) + " (" + p.comm + "): "
+             + std::to_string(std::chrono::duration_cast<seconds>(p.flagged_until - now).count())
+             + " s left, refused " + std::to_string(p.refused) + "\n";
+    else if (known_crawler(p.comm))
+      out += "  pid " + std::to_string(pid) + " (" + p.comm + "): known crawler, refused "
+             + std::to_string(p.refused) + "\n";
+  }
+  out += "processes:\n";
+  for (auto pid : pids) {
+    auto& p = procs_.at(pid);
+    out += "  pid " + std::to_string(pid) + " (" + p.comm + "): tokens "
+           + fmt_double(p.tokens) + ", admitted " + std::to_string(p.admitted) + ", refused "
+           + std::to_string(p.refused) + "\n";
+  }
+  return out;
+}
+
+std::string read_process_name(int32_t pid) {
+  if (pid <= 0)
+    return "kernel";
+  std::ifstream in("/proc/" + std::to_string(pid) + "/comm");
+  std::string name;
+  std::getline(in, name);
+  return name;
+}
+
+crawl_guard_actor::behavior_type
+crawl_guard(crawl_guard_actor::stateful_pointer<crawl_guard_state> self, crawl_config cfg) {
+  if (auto err = validate(cfg)) {
+    self->quit(err);
+    return crawl_guard_actor::behavior_type::make_empty_behavior();
+  }
+  self->state.tracker = crawl_tracker{std::move(cfg)};
+  auto comm_of = [self](int32_t pid) -> std::string {
+    auto now = self->clock().now();
+    auto& comms = self->state.comms;
+    auto it = comms.find(pid);
+    if (it != comms.end() && now - it->second.second < seconds(60))
+      return it->second.first;
+    if (comms.size() >= max_processes)
+      comms.clear();
+    // A small read from procfs: memory, not disk.
+    auto name = read_process_name(pid);
+    comms[pid] = {name, now};
+    return name;
+  };
+  return {
+    [=](admit_atom, int32_t pid, const std::string& path, bool listing) -> std::string {
+      return self->state.tracker.admit(pid, comm_of(pid), path, listing, self->clock().now());
+    },
+    [=](read_atom, int32_t pid) { self->state.tracker.file_read(pid); },
+    [=](list_atom) -> std::string { return self->state.tracker.report(self->clock().now()); },
+    [=](allow_atom, const std::string& who) -> std::string {
+      return self->state.tracker.allow(who);
+    },
+    [=](forget_atom, const std::string& who) -> std::string {
+      self->state.comms.clear();
+      return self->state.tracker.forget(who);
+    },
+  };
+}
+
+}  // namespace d1

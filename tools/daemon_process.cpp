@@ -1,0 +1,135 @@
+// Process plumbing shared by `mount` and `serve`.
+#include "tools/daemon_process.hpp"
+
+#include "messages/error.hpp"
+#include "messages/type_registry.hpp"
+
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstring>
+#include <fcntl.h>
+#include <iostream>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace d1 {
+
+int fail(int code, const std::string& message) {
+  std::cerr << "d1drive: " << message << std::endl;
+  return code;
+}
+
+caf::error make_dirs(const std::string& dir) {
+  for (size_t i = 1; i <= dir.size(); ++i) {
+    if (i == dir.size() || dir[i] == '/') {
+      auto partial = dir.substr(0, i);
+      if (::mkdir(partial.c_str(), 0700) != 0 && errno != EEXIST)
+        return make_error(ec::io_error,
+                          "cannot create " + partial + ": " + std::strerror(errno));
+    }
+  }
+  struct stat st;
+  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    return make_error(ec::io_error, dir + " is not a directory");
+  return {};
+}
+
+std::string absolute(const std::string& path) {
+  if (path.empty() || path.front() == '/')
+    return path;
+  char cwd[PATH_MAX];
+  return ::getcwd(cwd, sizeof cwd) ? std::string{cwd} + "/" + path : path;
+}
+
+std::string log_path(const daemon_config& cfg, bool daemonized) {
+  if (!cfg.log_file.empty())
+    return cfg.log_file;
+  return daemonized ? cfg.state_dir + "/d1drive.log" : std::string{};
+}
+
+void setup_logging(const daemon_config& cfg, bool daemonized) {
+  std::shared_ptr<spdlog::logger> logger;
+  auto file = log_path(cfg, daemonized);
+  try {
+    logger = file.empty() ? spdlog::stderr_color_mt("d1drive")
+                          : spdlog::basic_logger_mt("d1drive", file);
+  } catch (const spdlog::spdlog_ex& e) {
+    std::cerr << "d1drive: cannot open log " << file << ": " << e.what() << std::endl;
+    logger = spdlog::stderr_color_mt("d1drive");
+  }
+  logger->set_level(spdlog::level::from_str(cfg.log_level));
+  logger->flush_on(spdlog::level::info);
+  spdlog::set_default_logger(logger);
+}
+
+void configure_actor_system(caf::actor_system_config& sys_cfg) {
+  // 'sharing' wakes an idle worker at once; the default work-stealing policy sleeps 50 µs
+  // between polls (STACK.md: 125 µs vs 15 µs for one round trip from a plain thread).
+  sys_cfg.set("scheduler.policy", caf::atom("sharing"));
+  sys_cfg.set("logger.verbosity", caf::atom("quiet"));
+  add_message_types(sys_cfg);
+}
+
+readiness::~readiness() {
+  if (fd_ >= 0)
+    ::close(fd_);
+}
+
+void readiness::report(const std::string& message) {
+  if (fd_ < 0) {
+    if (message != "ok")
+      std::cerr << "d1drive: " << message << std::endl;
+    return;
+  }
+  auto rc = ::write(fd_, message.data(), message.size());
+  (void) rc;
+  ::close(fd_);
+  fd_ = -1;
+}
+
+int run_detached(const std::function<int(readiness&)>& body,
+                 const std::function<std::string(pid_t)>& ready_line, const std::string& log) {
+  int fds[2];
+  if (::pipe(fds) != 0)
+    return fail(exit_failure, std::string{"pipe: "} + std::strerror(errno));
+  auto pid = ::fork();
+  if (pid < 0)
+    return fail(exit_failure, std::string{"fork: "} + std::strerror(errno));
+  if (pid > 0) {
+    ::close(fds[1]);
+    std::string message;
+    char buf[512];
+    ssize_t n;
+    while ((n = ::read(fds[0], buf, sizeof buf)) > 0)
+      message.append(buf, static_cast<size_t>(n));
+    ::close(fds[0]);
+    if (message == "ok") {
+      std::cout << "d1drive: " << ready_line(pid) << std::endl;
+      return exit_ok;
+    }
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    if (message.empty())
+      message = "the daemon exited before it was ready (see " + log + ")";
+    return fail(exit_failure, message);
+  }
+  ::close(fds[0]);
+  ::setsid();
+  int devnull = ::open("/dev/null", O_RDWR);
+  if (devnull >= 0) {
+    ::dup2(devnull, 0);
+    ::dup2(devnull, 1);
+    ::dup2(devnull, 2);
+    if (devnull > 2)
+      ::close(devnull);
+  }
+  readiness ready{fds[1]};
+  ::_exit(body(ready));
+}
+
+}  // namespace d1

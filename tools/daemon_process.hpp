@@ -1,0 +1,65 @@
+// What `d1drive mount` and `d1drive serve` share as processes: exit codes, the state dir,
+// logging, the CAF settings, and detaching (--daemon) with a readiness report to the
+// waiting parent. Fork before any thread exists: a fork after the actor system started
+// leaves CAF without its threads (STACK.md).
+#pragma once
+
+#include "actors/control/daemon_config.hpp"
+
+#include <caf/actor_system_config.hpp>
+#include <caf/error.hpp>
+
+#include <functional>
+#include <string>
+#include <sys/types.h>
+
+namespace d1 {
+
+constexpr int exit_ok = 0;
+constexpr int exit_failure = 1;
+constexpr int exit_usage = 2;
+
+/// Prints "d1drive: <message>" to stderr and returns `code`.
+int fail(int code, const std::string& message);
+
+/// Creates `dir` and its missing parents with mode 0700. Returns ec::io_error naming the
+/// part that could not be created, or that exists but is no directory.
+caf::error make_dirs(const std::string& dir);
+
+/// `path` made absolute against the current directory (unchanged if empty or absolute).
+std::string absolute(const std::string& path);
+
+/// The log file: the configured one, else <state_dir>/d1drive.log when detached, else
+/// empty (stderr).
+std::string log_path(const daemon_config& cfg, bool daemonized);
+
+/// Installs the default spdlog logger ("d1drive") at the configured level.
+void setup_logging(const daemon_config& cfg, bool daemonized);
+
+/// The actor system settings of every d1drive daemon process.
+void configure_actor_system(caf::actor_system_config& sys_cfg);
+
+/// Tells the parent waiting in --daemon how the start went: "ok" or the error message.
+/// Without a parent (foreground), errors go to stderr.
+class readiness {
+public:
+  explicit readiness(int fd) : fd_(fd) {
+  }
+  ~readiness();
+  readiness(const readiness&) = delete;
+  readiness& operator=(const readiness&) = delete;
+
+  void report(const std::string& message);
+
+private:
+  int fd_;
+};
+
+/// Forks. The child detaches (setsid, stdio on /dev/null) and exits with what `body`
+/// returns; `body` calls report("ok") once it is ready. The parent waits for that report
+/// and returns exit_ok after printing `ready_line(child pid)`, or prints the failure
+/// (naming `log` if the child died silently) and returns exit_failure.
+int run_detached(const std::function<int(readiness&)>& body,
+                 const std::function<std::string(pid_t)>& ready_line, const std::string& log);
+
+}  // namespace d1
