@@ -63,6 +63,11 @@ cat <<TXT
 
 Try, in another terminal:
   ls $mount
+  ls $mount/FacetedSearch/
+  ls -l $mount/FacetedSearch/@formatId/          # one folder per value; its size is the count
+  ls $mount/FacetedSearch/@formatId/#text%2Fcsv/
+  ls $mount/PreconfiguredSearch/
+  cat $mount/Status/daemon.txt
   ls $mount/FlatSpace/
 TXT
 for pid in $pids; do
@@ -73,6 +78,7 @@ done
 if [ -z "${2:-}" ]; then
   cat <<TXT
   cat $mount/FlatSpace/cbfs.38.9/search_fields.txt
+  ls $mount/FlatSpace/resourceMap_Blandy.76.2/   # a package: its members are folders
   cat $mount/FlatSpace/Blandy.76.2/*.xml     # bytes do not match their checksum: EIO, logged
   ls '$mount/FlatSpace/no-such-pid/'          # an error folder: its file names the problem
 TXT
