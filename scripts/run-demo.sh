@@ -51,7 +51,8 @@ if [ -z "$base_url" ]; then
   echo "run: stand-in DataONE node at $base_url (requests logged to $state/node.log)"
 fi
 
-"$d1drive" mount "$mount" --base-url "$base_url" --state-dir "$state/d1drive" --daemon
+"$d1drive" mount "$mount" --base-url "$base_url" --state-dir "$state/d1drive" \
+  --config "$repo/config/searches.example.toml" --daemon
 echo "run: $base_url mounted at $mount (log: $state/d1drive/d1drive.log)"
 
 # A few identifiers to try, straight from the index.
