@@ -25,6 +25,7 @@ run: build
 
 bench: build
 	@bash tools/bench/run.sh
+	@bash tools/bench/mobile.sh
 
 clean:
 	rm -rf $(BUILD)

@@ -41,13 +41,14 @@ struct cache_stats {
   uint64_t expired = 0;
   uint64_t evictions = 0;      // dropped from memory (still in LMDB)
   uint64_t writes = 0;         // records written to LMDB
+  uint64_t fetched_bytes = 0;  // content_cache: bytes downloaded from nodes (verified or not)
   uint64_t errors = 0;         // LMDB reads or write batches that failed (served on anyway)
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, cache_stats& x) {
   return f(caf::meta::type_name("cache_stats"), x.entries, x.memory_bytes, x.hits,
-           x.disk_hits, x.misses, x.expired, x.evictions, x.writes, x.errors);
+           x.disk_hits, x.misses, x.expired, x.evictions, x.writes, x.fetched_bytes, x.errors);
 }
 
 

@@ -21,6 +21,8 @@ packages=(
   python3
   attr procps psmisc
   plocate
+  # only for `make bench` (tools/bench/mobile.sh): the baselines of the issue-4 copies
+  rclone rsync
 )
 
 missing=()

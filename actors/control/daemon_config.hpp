@@ -48,7 +48,7 @@ struct crawl_settings {
   std::vector<std::string> crawler_names;
   double rate_per_s = 2.0;               // cold queries a process regains per second
   double burst = 40.0;                   // cold queries a process may make at once
-  uint32_t depth_first_threshold = 20;   // uncached listings in one subtree that flag
+  uint32_t depth_first_threshold = 10;   // uncached listings in one subtree that flag
   uint32_t window_s = 10;                // ... within this many seconds
   uint32_t cooldown_s = 600;             // how long a flagged process stays flagged
 };

@@ -172,6 +172,7 @@ void hashed(self_ptr self, const std::string& name, const std::string& digest,
   if (i == st.downloads_.end())
     return;
   auto& dl = i->second;
+  st.stats_.fetched_bytes += size;  // downloaded, whatever the verdict
   auto& loc = dl.locations[dl.next];
   auto expected = lower(dl.ref.checksum);
   if (digest == expected && size == dl.ref.size) {

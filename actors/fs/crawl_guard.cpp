@@ -282,13 +282,22 @@ std::string crawl_tracker::report(time_point now) const {
       out += "  pid " + std::to_string(pid) + " (" + p.comm + "): known crawler, refused "
              + std::to_string(p.refused) + "\n";
   }
-  out += "processes:\n";
+  // Short-lived processes (each `ls`) would swamp the list: show the recent ones only.
+  out += "processes seen in the last minute:\n";
+  size_t shown = 0, recent = 0;
   for (auto pid : pids) {
     auto& p = procs_.at(pid);
+    if (now - p.last_seen > seconds(60))
+      continue;
+    if (++recent > 100)
+      continue;
+    ++shown;
     out += "  pid " + std::to_string(pid) + " (" + p.comm + "): tokens "
            + fmt_double(p.tokens) + ", admitted " + std::to_string(p.admitted) + ", refused "
            + std::to_string(p.refused) + "\n";
   }
+  if (recent > shown)
+    out += "  … and " + std::to_string(recent - shown) + " more\n";
   return out;
 }
 

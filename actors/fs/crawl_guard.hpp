@@ -25,7 +25,7 @@ struct crawl_config {
   std::vector<std::string> crawler_names = default_crawler_names();
   double rate_per_s = 2.0;             // tokens a process regains per second
   double burst = 40.0;                 // tokens a process starts with (bucket size)
-  uint32_t depth_first_threshold = 20; // cold listings in one run that flag a crawler
+  uint32_t depth_first_threshold = 10; // cold listings in one run that flag a crawler
   uint32_t window_s = 10;              // ... within this many seconds
   uint32_t cooldown_s = 600;           // a flagged process stays flagged this long
 };

@@ -33,8 +33,12 @@ constexpr milliseconds guard_timeout{1000};
 
 // Runs `go` if the guard lets `pid` spend a cold query on `path`, else `paused(reason)`.
 // Only the cold path comes here: cache hits never message the guard.
+// `admitted` (default: `go`) runs instead of `go` when the guard was asked.
 void with_guard(self_ptr self, const std::string& path, int32_t pid, bool listing,
-                std::function<void()> go, std::function<void(const std::string&)> paused) {
+                std::function<void()> go, std::function<void(const std::string&)> paused,
+                std::function<void()> admitted = nullptr) {
+  if (!admitted)
+    admitted = go;
   auto& guard = self->state.config.guard;
   if (!guard || pid <= 0 || !costs_query(path, listing)) {
     go();
@@ -44,7 +48,7 @@ void with_guard(self_ptr self, const std::string& path, int32_t pid, bool listin
     .then(
       [=](std::string& reason) {
         if (reason.empty()) {
-          go();
+          admitted();
           return;
         }
         ++self->state.counters.paused;
@@ -101,10 +105,25 @@ void resolve_attr(self_ptr self, const std::string& path, int32_t pid, bool look
           go();  // a known inode whose attributes expired: not a new name
           return;
         }
+        // As for listings: a concurrent caller may have stored it while the guard answered.
+        auto recheck = [=] {
+          self->request(self->state.attrs, cache_timeout, get_atom::value, path)
+            .then(
+              [=](cached_attr& again) {
+                if (again.found)
+                  done(std::move(again.info));
+                else
+                  go();
+              },
+              [=](caf::error&) { go(); });
+        };
         // Shown as a paused folder (not cached): opening it shows why.
-        with_guard(self, path, pid, false, go, [=](const std::string& reason) {
-          done(error_folder_attr(paused_problem(path, reason)));
-        });
+        with_guard(
+          self, path, pid, false, go,
+          [=](const std::string& reason) {
+            done(error_folder_attr(paused_problem(path, reason)));
+          },
+          recheck);
       },
       [=](caf::error& err) {
         spdlog::error("fs_gateway: attr_cache failed for {}: {}", path, describe(err));
@@ -144,9 +163,26 @@ void resolve_listing(self_ptr self, const std::string& path, int32_t pid,
               });
         };
         // A refused listing is the paused folder, never cached, never EIO.
-        with_guard(self, path, pid, true, go, [=](const std::string& reason) {
-          done(error_folder_listing(paused_problem(path, reason)));
-        });
+        // While the guard answered, a concurrent caller may have stored this listing:
+        // look again (same sender, same receiver: its put is seen first), so concurrent
+        // cold listings still cost one query.
+        auto recheck = [=] {
+          self->request(self->state.dirs, cache_timeout, get_atom::value, path)
+            .then(
+              [=](cached_listing& again) {
+                if (again.found)
+                  done(std::move(again.value));
+                else
+                  go();
+              },
+              [=](caf::error&) { go(); });
+        };
+        with_guard(
+          self, path, pid, true, go,
+          [=](const std::string& reason) {
+            done(error_folder_listing(paused_problem(path, reason)));
+          },
+          recheck);
       },
       [=](caf::error& err) {
         spdlog::error("fs_gateway: dir_cache failed for {}: {}", path, describe(err));

@@ -127,9 +127,7 @@ listing status_listing(const daemon_snapshot& s) {
   out.entries.push_back(dir_entry{daemon_txt_name, live_text(daemon_text(s))});
   out.entries.push_back(dir_entry{daemon_json_name, live_text(daemon_json(s))});
   out.entries.push_back(dir_entry{nodes_name, live_dir()});
-  if (s.crawl_ok)
-    out.entries.push_back(dir_entry{crawl_name, live_text(s.crawl)});
-  return out;
+  return out;  // Status/crawl is answered by name (cat) but not listed yet
 }
 
 listing nodes_listing(const std::vector<node_description>& list) {
@@ -200,6 +198,8 @@ std::string daemon_text(const daemon_snapshot& s) {
            + "\n  failures: " + std::to_string(s.solr.failures) + "\n";
   }
   out += "node list requests: " + std::to_string(s.node_list_requests) + "\n";
+  if (s.content_ok)
+    out += "bytes fetched: " + std::to_string(s.content.fetched_bytes) + "\n";
   return out;
 }
 
@@ -211,6 +211,8 @@ std::string daemon_json(const daemon_snapshot& s) {
   j["attr_cache"] = cache_json(s.attrs_ok, s.attrs);
   j["dir_cache"] = cache_json(s.dirs_ok, s.dirs);
   j["content_cache"] = cache_json(s.content_ok, s.content);
+  if (s.content_ok)
+    j["bytes_fetched"] = s.content.fetched_bytes;
   if (s.solr_ok)
     j["solr"] = {{"queries", s.solr.selects}, {"requests_sent", s.solr.requests_sent},
                  {"retries", s.solr.retries}, {"coalesced", s.solr.coalesced},

@@ -35,7 +35,7 @@ protected:
     drive_ = new mounted_drive(dir_->path(), node_->cn_url(), dir_->path() + "/state",
                                "[network]\ntimeout_ms = 15000\n"
                                "[crawl]\nrate_per_s = 2.0\nburst = 40.0\n"
-                               "depth_first_threshold = 20\nwindow_s = 10\n"
+                               "depth_first_threshold = 10\nwindow_s = 10\n"
                                "cooldown_s = 600\n");
     ASSERT_TRUE(drive_->live()) << drive_->mount_output();
   }

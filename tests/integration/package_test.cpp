@@ -218,7 +218,8 @@ TEST_F(package_integration, integration_status_files_are_readable_with_plausible
   // Some traffic first, so the counters have something to count.
   ls(object_dir("resourceMap_Blandy.76.2"));
   auto entries = ls(mnt() + "/Status");
-  EXPECT_EQ(entries, (std::vector<std::string>{"daemon.json", "daemon.txt", "nodes"}));
+  EXPECT_EQ(entries,
+            (std::vector<std::string>{"crawl", "daemon.json", "daemon.txt", "nodes"}));
   auto json_path = mnt() + "/Status/daemon.json";
   auto text = sh("cat " + quote(json_path));
   ASSERT_EQ(text.status, 0) << text.err;
@@ -231,6 +232,8 @@ TEST_F(package_integration, integration_status_files_are_readable_with_plausible
   EXPECT_GT(j["attr_cache"]["hits"].get<uint64_t>() + j["attr_cache"]["misses"].get<uint64_t>(),
             0u);
   EXPECT_EQ(j["base_url"], node_->cn_url());
+  // Listing the package downloaded its resource map through the content cache.
+  EXPECT_GE(j["bytes_fetched"].get<uint64_t>(), 2536u);
   auto txt = sh("cat " + quote(mnt() + "/Status/daemon.txt"));
   EXPECT_NE(txt.out.find("uptime seconds: "), std::string::npos) << txt.out;
   // stat sizes are right for generated files: what cat reads is what stat said.

@@ -65,7 +65,7 @@ TEST(inspect_roundtrip, cache_types) {
   auto c2 = roundtrip(c);
   EXPECT_TRUE(c2.found);
   EXPECT_EQ(c2.value, l);
-  cache_stats s{1, 2, 3, 4, 5, 6, 7, 8};
+  cache_stats s{1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
   auto s2 = roundtrip(s);
   EXPECT_EQ(s2.entries, 1u);
   EXPECT_EQ(s2.memory_bytes, 2u);
@@ -75,6 +75,8 @@ TEST(inspect_roundtrip, cache_types) {
   EXPECT_EQ(s2.expired, 6u);
   EXPECT_EQ(s2.evictions, 7u);
   EXPECT_EQ(s2.writes, 8u);
+  EXPECT_EQ(s2.fetched_bytes, 9u);
+  EXPECT_EQ(s2.errors, 10u);
 }
 
 system_metadata sample_meta() {

@@ -92,10 +92,12 @@ unmount warm
 
 echo
 echo "== 2. cold listing of FacetedSearch/ (object_limit 10000) vs curl of the same selects ($cold_runs runs)"
-c_mount=() c_curl=() nsel=0 g_mount=() g_curl=() d_mount=() d_curl=()
+c_mount=() c_curl=() nsel=0 g_mount=() g_curl=() d_mount=() d_curl=() b_mount=() a_mount=() b_curl=() a_curl=()
 # gaps FROM TO: over the selects logged in lines (FROM, TO]: the total time the node spent
 # on them and the median gap between the end of one response and the start of the next
-# request's handling (client-side time between pages), both in ms.
+# request's handling (client-side time between pages), both in ms; with START and END
+# (ns since the epoch) also the ms from START to the first request and from the last
+# response to END.
 gaps() {
   sed -n "$(($1 + 1)),$2p" "$work/node.log" | python3 -c '
 import datetime, json, statistics, sys
@@ -103,13 +105,18 @@ rs = [json.loads(l) for l in sys.stdin]
 rs = [r for r in rs if r["endpoint"] == "query/solr/"]
 end = [datetime.datetime.strptime(r["ts"], "%Y-%m-%dT%H:%M:%S.%fZ").timestamp() * 1000 for r in rs]
 g = [end[i] - rs[i]["duration_ms"] - end[i - 1] for i in range(1, len(rs))]
-print(round(sum(r["duration_ms"] for r in rs), 1), round(statistics.median(g), 1) if g else 0)'
+out = [round(sum(r["duration_ms"] for r in rs), 1), round(statistics.median(g), 1) if g else 0]
+if len(sys.argv) > 2:
+    out += [round(end[0] - rs[0]["duration_ms"] - int(sys.argv[1]) / 1e6, 1),
+            round(int(sys.argv[2]) / 1e6 - end[-1], 1)]
+print(*out)' "${@:3}"
 }
 for i in $(seq "$cold_runs"); do
   mount_fresh "cold$i" "$work/10k.toml"
   warm_description "cold$i"
   mark=$(log_lines)
-  s=$(now_ns); ls -f "$work/mnt-cold$i/FacetedSearch" >/dev/null; c_mount+=("$(ms_since "$s")")
+  sm=$(now_ns); ls -f "$work/mnt-cold$i/FacetedSearch" >/dev/null; em=$(now_ns)
+  c_mount+=("$(python3 -c "print(round(($em - $sm) / 1e6, 2))")")
   mark2=$(log_lines)
   urls=()
   while IFS= read -r u; do urls+=("$u"); done < <(tail -n +"$((mark + 1))" "$work/node.log" |
@@ -123,21 +130,26 @@ for line in sys.stdin:
   nsel=${#urls[@]}
   args=()
   for u in "${urls[@]}"; do args+=(-o /dev/null "$u"); done
-  s=$(now_ns); curl -sf "${args[@]}"; c_curl+=("$(ms_since "$s")")
-  read -r d g < <(gaps "$mark" "$mark2"); d_mount+=("$d"); g_mount+=("$g")
-  read -r d g < <(gaps "$mark2" "$(log_lines)"); d_curl+=("$d"); g_curl+=("$g")
+  sc=$(now_ns); curl -sf "${args[@]}"; ec=$(now_ns)
+  c_curl+=("$(python3 -c "print(round(($ec - $sc) / 1e6, 2))")")
+  read -r d g b a < <(gaps "$mark" "$mark2" "$sm" "$em"); d_mount+=("$d"); g_mount+=("$g")
+  b_mount+=("$b"); a_mount+=("$a")
+  read -r d g b a < <(gaps "$mark2" "$(log_lines)" "$sc" "$ec"); d_curl+=("$d"); g_curl+=("$g")
+  b_curl+=("$b"); a_curl+=("$a")
   unmount "cold$i"
 done
 cm=$(median "${c_mount[@]}"); cc=$(median "${c_curl[@]}")
 echo "select requests per cold listing: $nsel"
 echo "node time on the selects (ms, sum per run): mount ${d_mount[*]}; curl ${d_curl[*]}"
 echo "median gap response -> next request (ms): mount ${g_mount[*]}; curl ${g_curl[*]}"
+echo "mount: ls start -> first select (ms): ${b_mount[*]}; last response -> ls done: ${a_mount[*]}"
+echo "curl:  start -> first select (ms): ${b_curl[*]}; last response -> curl done: ${a_curl[*]}"
 echo "cold ls -f mount (ms): ${c_mount[*]}"
 echo "curl replay      (ms): ${c_curl[*]}"
 echo "cold listing: mount $cm ms, curl $cc ms, ratio $(python3 -c "print(round($cm/$cc, 3))"), +$(python3 -c "print(round($cm-$cc, 1))") ms (target <= 1.10x or +5 ms)"
 
 echo
-echo "== 3. 20 concurrent cold listings of FacetedSearch/ (object_limit 10000)"
+echo "== 3. 20 concurrent cold listings of one folder (object_limit 10000)"
 mount_fresh conc "$work/10k.toml"
 warm_description conc
 mark=$(log_lines)
@@ -145,6 +157,13 @@ pids=()
 for _ in $(seq 20); do ls -f "$work/mnt-conc/FacetedSearch" >/dev/null & pids+=($!); done
 wait "${pids[@]}"
 echo "select requests: $(selects_after "$mark") (one listing needs $nsel; target: one listing's worth)"
+# A folder of one page: the rarest formatId value (the value list itself is read first).
+value=$(ls "$work/mnt-conc/FacetedSearch/@formatId" | grep '^#' | tail -1)
+mark=$(log_lines)
+pids=()
+for _ in $(seq 20); do ls -f "$work/mnt-conc/FacetedSearch/@formatId/$value" >/dev/null & pids+=($!); done
+wait "${pids[@]}"
+echo "FacetedSearch/@formatId/$value ($(ls -f "$work/mnt-conc/FacetedSearch/@formatId/$value" | grep -vc -e '^\.\.\?$' -e '^@') objects): select requests: $(selects_after "$mark") (target 1)"
 unmount conc
 
 echo

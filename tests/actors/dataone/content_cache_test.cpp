@@ -176,6 +176,7 @@ TEST_F(content_cache_test, verified_fetch_returns_the_exact_bytes) {
   EXPECT_EQ(s.misses, 1u);
   EXPECT_EQ(s.hits, 1u);
   EXPECT_EQ(s.evictions, 0u);
+  EXPECT_EQ(s.fetched_bytes, 756u);  // downloaded once, served twice
 }
 
 TEST_F(content_cache_test, file_name_is_sha256_of_pid) {

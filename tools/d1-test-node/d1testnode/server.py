@@ -180,6 +180,9 @@ class NodeServer(ThreadingHTTPServer):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Without TCP_NODELAY, keep-alive responses stall ~40 ms on Nagle + delayed ACK, which
+    # would hide the product's own latency in every timing against this node.
+    disable_nagle_algorithm = True
     server_version = "d1-test-node/1.0"
     sys_version = ""
 
