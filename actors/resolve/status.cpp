@@ -127,7 +127,9 @@ listing status_listing(const daemon_snapshot& s) {
   out.entries.push_back(dir_entry{daemon_txt_name, live_text(daemon_text(s))});
   out.entries.push_back(dir_entry{daemon_json_name, live_text(daemon_json(s))});
   out.entries.push_back(dir_entry{nodes_name, live_dir()});
-  return out;  // Status/crawl is answered by name (cat) but not listed yet
+  if (s.crawl_ok)
+    out.entries.push_back(dir_entry{crawl_name, live_text(s.crawl)});
+  return out;
 }
 
 listing nodes_listing(const std::vector<node_description>& list) {
