@@ -131,6 +131,64 @@ void resolve_attr(self_ptr self, const std::string& path, int32_t pid, bool look
       });
 }
 
+// How long a resolved listing is reused for callers whose cache check raced its put.
+constexpr std::chrono::seconds recent_listing_window{2};
+
+// Resolves `path` at the root unless the same listing is being resolved (join it) or was
+// resolved within recent_listing_window (reuse it); stores what it learns in the caches.
+void resolve_listing_once(self_ptr self, const std::string& path, int32_t pid,
+                          fs_gateway_state::listing_callback done) {
+  auto& st = self->state;
+  auto now = self->clock().now();
+  if (auto i = st.recent_listings.find(path); i != st.recent_listings.end()) {
+    if (now - i->second.second < recent_listing_window) {
+      done(*i->second.first);
+      return;
+    }
+    st.recent_listings.erase(i);
+  }
+  auto& waiters = st.listing_waiters[path];
+  waiters.push_back(std::move(done));
+  if (waiters.size() > 1)
+    return;  // joined the listing in flight
+  ++st.counters.resolved;
+  resolve_request req{split_path(path), 0, pid};
+  auto finish = [=](caf::expected<listing> result) {
+    auto& st = self->state;
+    auto waiting = std::move(st.listing_waiters[path]);
+    st.listing_waiters.erase(path);
+    for (auto& callback : waiting)
+      callback(result);
+  };
+  self->request(st.root, resolve_timeout(st), get_dir_atom::value, req)
+    .then(
+      [=](listing& result) {
+        auto& st = self->state;
+        if (result.cache != cache_class::live) {
+          self->send(st.dirs, put_atom::value, path, result);
+          // Bounded: entries older than the window go whenever the map grows large.
+          if (st.recent_listings.size() > 64) {
+            auto now = self->clock().now();
+            for (auto i = st.recent_listings.begin(); i != st.recent_listings.end();)
+              i = now - i->second.second >= recent_listing_window ? st.recent_listings.erase(i)
+                                                                 : std::next(i);
+          }
+          st.recent_listings[path] = {std::make_shared<const listing>(result),
+                                      self->clock().now()};
+        }
+        // A lookup right after a listing should not resolve again.
+        for (auto& e : result.entries)
+          if (e.info.cache != cache_class::live)
+            self->send(st.attrs, put_atom::value, child_path(path, e.name), e.info);
+        finish(std::move(result));
+      },
+      [=](caf::error& err) {
+        ++self->state.counters.errors;
+        spdlog::warn("fs_gateway: listing of {}: {}", path, describe(err));
+        finish(std::move(err));
+      });
+}
+
 void resolve_listing(self_ptr self, const std::string& path, int32_t pid,
                      std::function<void(caf::expected<listing>)> done) {
   self->request(self->state.dirs, cache_timeout, get_atom::value, path)
@@ -140,28 +198,7 @@ void resolve_listing(self_ptr self, const std::string& path, int32_t pid,
           done(std::move(hit.value));
           return;
         }
-        auto go = [=] {
-          ++self->state.counters.resolved;
-          resolve_request req{split_path(path), 0, pid};
-          self->request(self->state.root, resolve_timeout(self->state), get_dir_atom::value,
-                        req)
-            .then(
-              [=](listing& result) {
-                if (result.cache != cache_class::live)
-                  self->send(self->state.dirs, put_atom::value, path, result);
-                // A lookup right after a listing should not resolve again.
-                for (auto& e : result.entries)
-                  if (e.info.cache != cache_class::live)
-                    self->send(self->state.attrs, put_atom::value, child_path(path, e.name),
-                               e.info);
-                done(std::move(result));
-              },
-              [=](caf::error& err) {
-                ++self->state.counters.errors;
-                spdlog::warn("fs_gateway: listing of {}: {}", path, describe(err));
-                done(std::move(err));
-              });
-        };
+        auto go = [=] { resolve_listing_once(self, path, pid, done); };
         // A refused listing is the paused folder, never cached, never EIO.
         // While the guard answered, a concurrent caller may have stored this listing:
         // look again (same sender, same receiver: its put is seen first), so concurrent

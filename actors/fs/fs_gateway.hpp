@@ -5,7 +5,15 @@
 
 #include "messages/interfaces.hpp"
 
+#include <caf/actor_clock.hpp>
+
 #include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
 
 namespace d1 {
 
@@ -35,6 +43,14 @@ struct fs_gateway_state {
   resolver_actor root;
   content_cache_actor content;
   fs_gateway_counters counters;
+  // Concurrent cold listings of one folder join the one being resolved, and a listing
+  // resolved a moment ago is reused: its dir_cache put may still be behind a caller's
+  // cache check, and without this a second query would go out (single-flight per path).
+  using listing_callback = std::function<void(caf::expected<listing>)>;
+  std::unordered_map<std::string, std::vector<listing_callback>> listing_waiters;
+  std::unordered_map<std::string,
+                     std::pair<std::shared_ptr<const listing>, caf::actor_clock::time_point>>
+    recent_listings;
 };
 
 fs_gateway_actor::behavior_type

@@ -195,6 +195,19 @@ TEST_F(fs_gateway_test, reads_get_a_verified_path_or_the_error) {
   EXPECT_EQ(ok->calls + bad->calls, 2);
 }
 
+TEST_F(fs_gateway_test, concurrent_cold_listings_of_one_folder_resolve_once) {
+  std::vector<std::shared_ptr<recorded_reply>> replies;
+  for (int i = 0; i < 5; ++i) {
+    replies.push_back(std::make_shared<recorded_reply>());
+    caf::anon_send(gw_, opendir_atom::value, fs_reply_ptr{replies.back()}, std::string{"/b"},
+                   int32_t{100 + i});
+  }
+  run();
+  for (auto& r : replies)
+    EXPECT_EQ(r->kind, "directory");
+  EXPECT_EQ(w_->root_dir_calls, 1);
+}
+
 TEST_F(fs_gateway_test, unknown_path_is_enoent) {
   auto r = std::make_shared<recorded_reply>();
   caf::anon_send(gw_, lookup_atom::value, fs_reply_ptr{r}, std::string{"/"},
