@@ -19,6 +19,32 @@
 
 namespace d1 {
 
+caf::expected<daemon_config> load_daemon_config(const std::string& config_file,
+                                                const std::string& base_url,
+                                                const std::string& state_dir,
+                                                const std::string& log_level) {
+  daemon_config cfg;
+  cfg.state_dir = default_state_dir();
+  auto path = config_file.empty() ? default_config_path() : config_file;
+  auto loaded = load_config(path, !config_file.empty(), cfg);
+  if (!loaded)
+    return loaded.error();
+  cfg = std::move(*loaded);
+  if (!base_url.empty())
+    cfg.base_url = base_url;
+  if (!state_dir.empty())
+    cfg.state_dir = state_dir;
+  if (!log_level.empty())
+    cfg.log_level = log_level;
+  while (cfg.base_url.size() > 1 && cfg.base_url.back() == '/')
+    cfg.base_url.pop_back();
+  if (auto err = validate(cfg))
+    return err;
+  cfg.state_dir = absolute(cfg.state_dir);
+  cfg.log_file = absolute(cfg.log_file);
+  return cfg;
+}
+
 int fail(int code, const std::string& message) {
   std::cerr << "d1drive: " << message << std::endl;
   return code;

@@ -8,6 +8,7 @@
 
 #include <caf/actor_system_config.hpp>
 #include <caf/error.hpp>
+#include <caf/expected.hpp>
 
 #include <functional>
 #include <string>
@@ -18,6 +19,14 @@ namespace d1 {
 constexpr int exit_ok = 0;
 constexpr int exit_failure = 1;
 constexpr int exit_usage = 2;
+
+/// The configuration a daemon command runs with: defaults, then `config_file` (the default
+/// path, optional, when empty), then the non-empty command-line overrides; validated, with
+/// the state dir and log file made absolute. Errors are ec::invalid_argument (exit_usage).
+caf::expected<daemon_config> load_daemon_config(const std::string& config_file,
+                                                const std::string& base_url,
+                                                const std::string& state_dir,
+                                                const std::string& log_level);
 
 /// Prints "d1drive: <message>" to stderr and returns `code`.
 int fail(int code, const std::string& message);

@@ -134,23 +134,11 @@ int serve_mount(const daemon_config& cfg, const std::string& mountpoint,
 }  // namespace
 
 int run_mount_command(const mount_options& opts) {
-  daemon_config cfg;
-  cfg.state_dir = default_state_dir();
-  auto config_path = opts.config_file.empty() ? default_config_path() : opts.config_file;
-  auto loaded = load_config(config_path, !opts.config_file.empty(), cfg);
+  auto loaded =
+    load_daemon_config(opts.config_file, opts.base_url, opts.state_dir, opts.log_level);
   if (!loaded)
     return fail(exit_usage, describe(loaded.error()));
-  cfg = std::move(*loaded);
-  if (!opts.base_url.empty())
-    cfg.base_url = opts.base_url;
-  if (!opts.state_dir.empty())
-    cfg.state_dir = opts.state_dir;
-  if (!opts.log_level.empty())
-    cfg.log_level = opts.log_level;
-  while (cfg.base_url.size() > 1 && cfg.base_url.back() == '/')
-    cfg.base_url.pop_back();
-  if (auto err = validate(cfg))
-    return fail(exit_usage, describe(err));
+  auto cfg = std::move(*loaded);
   char resolved[PATH_MAX];
   if (!::realpath(opts.mountpoint.c_str(), resolved))
     return fail(exit_usage, "mount point " + opts.mountpoint + ": " + std::strerror(errno));
@@ -161,9 +149,6 @@ int run_mount_command(const mount_options& opts) {
   if (is_mounted(mountpoint))
     return fail(exit_failure, mountpoint + " is already a mount point; `d1drive unmount "
                                 + mountpoint + "` first");
-  cfg.state_dir = absolute(cfg.state_dir);
-  cfg.log_file = absolute(cfg.log_file);
-
   if (!opts.daemonize) {
     readiness ready{-1};
     return serve_mount(cfg, mountpoint, opts.fuse_options, ready, false);

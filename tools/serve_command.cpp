@@ -81,21 +81,10 @@ int serve(const daemon_config& cfg, readiness& ready, bool daemonized) {
 }  // namespace
 
 int run_serve_command(const serve_options& opts) {
-  daemon_config cfg;
-  cfg.state_dir = default_state_dir();
-  auto config_path = opts.config_file.empty() ? default_config_path() : opts.config_file;
-  auto loaded = load_config(config_path, !opts.config_file.empty(), cfg);
+  auto loaded = load_daemon_config(opts.config_file, "", opts.state_dir, opts.log_level);
   if (!loaded)
     return fail(exit_usage, describe(loaded.error()));
-  cfg = std::move(*loaded);
-  if (!opts.state_dir.empty())
-    cfg.state_dir = opts.state_dir;
-  if (!opts.log_level.empty())
-    cfg.log_level = opts.log_level;
-  if (auto err = validate(cfg))
-    return fail(exit_usage, describe(err));
-  cfg.state_dir = absolute(cfg.state_dir);
-  cfg.log_file = absolute(cfg.log_file);
+  auto cfg = std::move(*loaded);
 
   if (!opts.daemonize) {
     readiness ready{-1};
