@@ -5,85 +5,35 @@
 
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <chrono>
-#include <map>
-#include <sstream>
 
 namespace d1::integration {
 namespace {
 
 using clock_type = std::chrono::steady_clock;
 
-std::vector<std::string> lines(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in{text};
-  for (std::string line; std::getline(in, line);)
-    if (!line.empty())
-      out.push_back(line);
-  return out;
-}
+class crawl_test : public mount_suite<crawl_test> {
+public:
+  static mount_options options() {
+    return {{"--no-fixtures", "--synthetic", "100000"},
+            "[network]\ntimeout_ms = 15000\n"
+            "[crawl]\nrate_per_s = 2.0\nburst = 40.0\n"
+            "depth_first_threshold = 10\nwindow_s = 10\n"
+            "cooldown_s = 600\n"};
+  }
 
-class crawl_test : public ::testing::Test {
 protected:
-  static void SetUpTestSuite() {
-    dir_ = new temp_dir;
-    node_ = new test_node(dir_->path(), {"--no-fixtures", "--synthetic", "100000"});
-    ASSERT_TRUE(node_->running()) << read_file(dir_->path() + "/node.out");
-    drive_ = new mounted_drive(dir_->path(), node_->cn_url(), dir_->path() + "/state",
-                               "[network]\ntimeout_ms = 15000\n"
-                               "[crawl]\nrate_per_s = 2.0\nburst = 40.0\n"
-                               "depth_first_threshold = 10\nwindow_s = 10\n"
-                               "cooldown_s = 600\n");
-    ASSERT_TRUE(drive_->live()) << drive_->mount_output();
-  }
-
-  static void TearDownTestSuite() {
-    delete drive_;
-    delete node_;
-    delete dir_;
-    drive_ = nullptr;
-    node_ = nullptr;
-    dir_ = nullptr;
-  }
-
-  void SetUp() override {
-    if (!drive_ || !drive_->live())
-      GTEST_FAIL() << "mount is not live";
-  }
-
-  static std::string mnt() {
-    return drive_->mountpoint();
-  }
-
-  static std::string fs() {
-    return mnt() + "/FacetedSearch";
-  }
-
   // Select requests in the node's log (its own record of every Solr query).
   static size_t selects() {
-    size_t n = 0;
-    for (auto& line : lines(read_file(node_->log_path())))
-      n += line.find("\"endpoint\": \"query/solr/\"") != std::string::npos
-           || line.find("\"endpoint\":\"query/solr/\"") != std::string::npos;
-    return n;
+    return node_->select_count();
   }
 
   // Values of `field` as the node counts them (straight from its Solr API).
   static std::vector<std::string> values(const std::string& field) {
-    auto r = sh("curl -sf " + quote(node_->cn_url() + "/v2/query/solr/?q=*:*&rows=0&facet=true"
-                                    "&facet.field=" + field + "&facet.mincount=1"
-                                    "&facet.limit=-1&wt=json"),
-                60);
     std::vector<std::string> out;
-    auto j = nlohmann::json::parse(r.out, nullptr, false);
-    if (j.is_discarded())
-      return out;
-    auto& flat = j["facet_counts"]["facet_fields"][field];
-    for (size_t i = 0; i + 1 < flat.size(); i += 2)
-      out.push_back(flat[i].get<std::string>());
+    for (auto& [value, count] : node_facet(*node_, field))
+      out.push_back(value);
     return out;
   }
 
@@ -100,15 +50,7 @@ protected:
     sh("mkdir -p " + quote(dir_->path() + "/bin") + " && cp /bin/ls " + quote(path));
     return path;
   }
-
-  static temp_dir* dir_;
-  static test_node* node_;
-  static mounted_drive* drive_;
 };
-
-temp_dir* crawl_test::dir_ = nullptr;
-test_node* crawl_test::node_ = nullptr;
-mounted_drive* crawl_test::drive_ = nullptr;
 
 TEST_F(crawl_test, integration_simulated_indexer_sees_the_paused_file_and_allow_lifts_it) {
   auto sources = values("datasource");

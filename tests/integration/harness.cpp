@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include <array>
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -42,6 +43,22 @@ std::string read_file(const std::string& path) {
   std::ostringstream os;
   os << in.rdbuf();
   return os.str();
+}
+
+std::vector<std::string> lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in{text};
+  for (std::string line; std::getline(in, line);)
+    out.push_back(line);
+  return out;
+}
+
+std::vector<std::string> ls(const std::string& path, int timeout_seconds) {
+  return lines(sh("ls -A1 " + quote(path), timeout_seconds).out);
+}
+
+std::string first_word(const std::string& text) {
+  return text.substr(0, text.find_first_of(" \n"));
 }
 
 std::string quote(const std::string& text) {
@@ -170,6 +187,14 @@ size_t test_node::request_count() const {
   return n;
 }
 
+size_t test_node::select_count() const {
+  size_t n = 0;
+  for (auto& line : lines(read_file(log_)))
+    n += line.find("\"endpoint\": \"query/solr/\"") != std::string::npos
+         || line.find("\"endpoint\":\"query/solr/\"") != std::string::npos;
+  return n;
+}
+
 void test_node::add_fault(const std::string& json) {
   sh("curl -sf -X POST -H 'Content-Type: application/json' --data " + quote(json) + " "
        + quote("http://127.0.0.1:" + std::to_string(port_) + "/_faults"),
@@ -210,6 +235,78 @@ int mounted_drive::unmount() {
 
 std::string mounted_drive::log() const {
   return read_file(state_dir_ + "/d1drive.log");
+}
+
+nlohmann::json node_select(const test_node& node, const std::string& params) {
+  auto r = sh("curl -sf " + quote(node.cn_url() + "/v2/query/solr/?" + params + "&wt=json"), 60);
+  if (r.status != 0)
+    return {};
+  return nlohmann::json::parse(r.out, nullptr, false);
+}
+
+namespace {
+
+std::string url_encode(const std::string& s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string fq_params(const std::vector<std::string>& fq) {
+  std::string out = "q=*:*";
+  for (auto& q : fq)
+    out += "&fq=" + url_encode(q);
+  return out;
+}
+
+std::vector<std::pair<std::string, uint64_t>> node_facet(const test_node& node,
+                                                         const std::string& field,
+                                                         const std::vector<std::string>& fq) {
+  auto j = node_select(node, fq_params(fq) + "&rows=0&facet=true&facet.field=" + field
+                               + "&facet.mincount=1&facet.limit=-1");
+  std::vector<std::pair<std::string, uint64_t>> out;
+  if (!j.is_object())
+    return out;
+  auto& flat = j["facet_counts"]["facet_fields"][field];
+  for (size_t i = 0; i + 1 < flat.size(); i += 2)
+    out.emplace_back(flat[i].get<std::string>(), flat[i + 1].get<uint64_t>());
+  return out;
+}
+
+std::string shared_mount::start(const mount_options& options) {
+  if (options.needs_fixtures && fixtures_dir().empty())
+    return {};
+  dir = std::make_unique<temp_dir>();
+  auto args = options.node_args;
+  if (options.prepare) {
+    auto more = options.prepare(dir->path());
+    args.insert(args.end(), more.begin(), more.end());
+  }
+  node = std::make_unique<test_node>(dir->path(), args);
+  if (!node->running())
+    return "the node did not start: " + read_file(dir->path() + "/node.out");
+  drive = std::make_unique<mounted_drive>(dir->path(), node->cn_url(), dir->path() + "/state",
+                                          options.config);
+  if (!drive->live())
+    return "the mount failed: " + drive->mount_output();
+  return {};
+}
+
+void shared_mount::stop() {
+  drive.reset();
+  node.reset();
+  dir.reset();
 }
 
 std::string segment_for(const std::string& pid) {

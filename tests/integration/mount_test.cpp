@@ -9,8 +9,6 @@
 
 #include <dirent.h>
 #include <algorithm>
-#include <memory>
-#include <sstream>
 #include <regex>
 #include <set>
 
@@ -61,49 +59,17 @@ std::vector<knb_object> knb_objects() {
   return out;
 }
 
-std::string first_word(const std::string& s) {
-  return s.substr(0, s.find_first_of(" \n"));
-}
+class mount_test : public mount_suite<mount_test> {
+public:
+  static mount_options options() {
+    return {{},
+            "[network]\ntimeout_ms = 3000\nmax_retries = 1\n"
+            "[cache.ttl]\ntransient = 1\nerror = 1\n"};
+  }
 
-class mount_test : public ::testing::Test {
 protected:
-  static void SetUpTestSuite() {
-    dir_ = new temp_dir;
-    node_ = new test_node(dir_->path());
-    ASSERT_TRUE(node_->running()) << read_file(dir_->path() + "/node.out");
-    drive_ = new mounted_drive(dir_->path(), node_->cn_url(), dir_->path() + "/state",
-                               "[network]\ntimeout_ms = 3000\nmax_retries = 1\n"
-                               "[cache.ttl]\ntransient = 1\nerror = 1\n");
-    ASSERT_TRUE(drive_->live()) << drive_->mount_output();
-  }
-
-  static void TearDownTestSuite() {
-    delete drive_;
-    delete node_;
-    delete dir_;
-  }
-
-  void SetUp() override {
-    if (!drive_ || !drive_->live())
-      GTEST_FAIL() << "mount is not live";
-  }
-
-  static std::string mnt() {
-    return drive_->mountpoint();
-  }
-
-  static std::string object_dir(const std::string& pid) {
-    return mnt() + "/FlatSpace/" + segment_for(pid);
-  }
-
-  // The entries of a directory, via ls -A (one per line).
   static std::vector<std::string> ls(const std::string& path) {
-    auto r = sh("ls -A1 " + quote(path));
-    std::vector<std::string> out;
-    std::istringstream in{r.out};
-    for (std::string line; std::getline(in, line);)
-      out.push_back(line);
-    return out;
+    return integration::ls(path, 30);
   }
 
   // The data file of an object folder: the entry that is not system.xml/search_fields.txt.
@@ -113,15 +79,7 @@ protected:
         return object_dir(pid) + "/" + e;
     return {};
   }
-
-  static temp_dir* dir_;
-  static test_node* node_;
-  static mounted_drive* drive_;
 };
-
-temp_dir* mount_test::dir_ = nullptr;
-test_node* mount_test::node_ = nullptr;
-mounted_drive* mount_test::drive_ = nullptr;
 
 TEST_F(mount_test, integration_root_lists_flat_space) {
   auto entries = ls(mnt());
@@ -144,8 +102,9 @@ TEST_F(mount_test, integration_knb_objects_list_read_and_verify) {
     EXPECT_TRUE(names.count("search_fields.txt"));
     auto data = data_file(obj.pid);
     ASSERT_FALSE(data.empty());
-    if (obj.sysmeta_format == "text/csv")
+    if (obj.sysmeta_format == "text/csv") {
       EXPECT_EQ(data.substr(data.size() - 4), ".csv") << data;
+    }
     // system.xml is the node's system metadata, byte for byte.
     auto sysxml = sh("cat " + quote(object_dir(obj.pid) + "/system.xml"));
     EXPECT_EQ(sysxml.out, read_file(fixtures_dir() + "/knb/sysmeta/" + obj.pid));

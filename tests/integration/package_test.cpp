@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include <fstream>
+#include <memory>
 #include <set>
 #include <sstream>
 
@@ -15,10 +16,6 @@ namespace d1::integration {
 namespace {
 
 constexpr int big_members = 5000;
-
-std::string first_word(const std::string& s) {
-  return s.substr(0, s.find_first_of(" \n"));
-}
 
 // A DataONE-style map: a few real KNB objects, then generated identifiers.
 std::string big_map() {
@@ -45,62 +42,40 @@ std::string big_map() {
   return out + "</rdf:RDF>\n";
 }
 
-class package_integration : public ::testing::Test {
+class package_integration : public mount_suite<package_integration> {
+public:
+  // The node serves a temp dir of symlinks to the shared fixtures plus big_package.xml.
+  static mount_options options() {
+    mount_options options;
+    options.config = "[network]\ntimeout_ms = 5000\nmax_retries = 1\n";
+    options.needs_fixtures = true;
+    options.prepare = [](const std::string& work_dir) {
+      auto fx = work_dir + "/fixtures";
+      auto shared = fixtures_dir();
+      sh("mkdir -p " + quote(fx + "/resource_maps") + " && ln -s " + quote(shared + "/cn") + " "
+         + quote(fx + "/cn") + " && ln -s " + quote(shared + "/knb") + " " + quote(fx + "/knb")
+         + " && ln -s " + quote(shared) + "/resource_maps/*.xml "
+         + quote(fx + "/resource_maps/"));
+      std::ofstream{fx + "/resource_maps/big_package.xml"} << big_map();
+      return std::vector<std::string>{"--fixtures", fx};
+    };
+    return options;
+  }
+
 protected:
   static void SetUpTestSuite() {
-    if (fixtures_dir().empty())
+    mount_suite::SetUpTestSuite();
+    if (!node_ || !node_->running())
       return;
-    dir_ = new temp_dir;
-    auto fx = dir_->path() + "/fixtures";
-    auto shared = fixtures_dir();
-    sh("mkdir -p " + quote(fx + "/resource_maps") + " && ln -s " + quote(shared + "/cn") + " "
-       + quote(fx + "/cn") + " && ln -s " + quote(shared + "/knb") + " " + quote(fx + "/knb")
-       + " && ln -s " + quote(shared) + "/resource_maps/*.xml " + quote(fx + "/resource_maps/"));
-    std::ofstream{fx + "/resource_maps/big_package.xml"} << big_map();
-    node_ = new test_node(dir_->path(), {"--fixtures", fx});
-    if (!node_->running())
-      return;
-    corpus_ = new nlohmann::json(nlohmann::json::parse(
+    corpus_ = std::make_unique<nlohmann::json>(nlohmann::json::parse(
       sh("curl -s " + quote("http://127.0.0.1:" + std::to_string(node_->port()) + "/_corpus"))
         .out,
       nullptr, false));
-    drive_ = new mounted_drive(dir_->path(), node_->cn_url(), dir_->path() + "/state",
-                               "[network]\ntimeout_ms = 5000\nmax_retries = 1\n");
   }
 
   static void TearDownTestSuite() {
-    delete drive_;
-    delete node_;
-    delete corpus_;
-    delete dir_;
-    drive_ = nullptr;
-    node_ = nullptr;
-    corpus_ = nullptr;
-    dir_ = nullptr;
-  }
-
-  void SetUp() override {
-    if (fixtures_dir().empty())
-      GTEST_SKIP() << "shared fixtures absent";
-    ASSERT_TRUE(node_ && node_->running()) << read_file(dir_->path() + "/node.out");
-    ASSERT_TRUE(drive_ && drive_->live()) << drive_->mount_output();
-  }
-
-  static std::string mnt() {
-    return drive_->mountpoint();
-  }
-
-  static std::string object_dir(const std::string& pid) {
-    return mnt() + "/FlatSpace/" + segment_for(pid);
-  }
-
-  static std::vector<std::string> ls(const std::string& path, int timeout = 60) {
-    auto r = sh("ls -A1 " + quote(path), timeout);
-    std::vector<std::string> out;
-    std::istringstream in{r.out};
-    for (std::string line; std::getline(in, line);)
-      out.push_back(line);
-    return out;
+    corpus_.reset();
+    mount_suite::TearDownTestSuite();
   }
 
   // The node's report of the map read from `file` (relative to the fixtures dir).
@@ -111,16 +86,8 @@ protected:
     return {};
   }
 
-  static temp_dir* dir_;
-  static test_node* node_;
-  static mounted_drive* drive_;
-  static nlohmann::json* corpus_;
+  static inline std::unique_ptr<nlohmann::json> corpus_;
 };
-
-temp_dir* package_integration::dir_ = nullptr;
-test_node* package_integration::node_ = nullptr;
-mounted_drive* package_integration::drive_ = nullptr;
-nlohmann::json* package_integration::corpus_ = nullptr;
 
 TEST_F(package_integration, integration_knb_packages_list_their_members) {
   for (std::string pid : {"resourceMap_Blandy.76.2", "resourceMap_BrianGratwicke.4.1",

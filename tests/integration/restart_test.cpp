@@ -4,8 +4,6 @@
 
 #include <gtest/gtest.h>
 
-#include <sstream>
-
 namespace d1::integration {
 namespace {
 
@@ -17,10 +15,7 @@ TEST(restart_test, integration_seen_folder_needs_no_request_after_restart) {
                 + " | python3 -c 'import json,sys; [print(d[\"id\"]) for d in "
                   "json.load(sys.stdin)[\"response\"][\"docs\"]]'");
   ASSERT_EQ(ids.status, 0) << ids.err;
-  std::vector<std::string> pids;
-  std::istringstream in{ids.out};
-  for (std::string line; std::getline(in, line);)
-    pids.push_back(line);
+  auto pids = lines(ids.out);
   ASSERT_FALSE(pids.empty());
   auto state = dir.path() + "/state";
   std::string first_listing;

@@ -5,32 +5,13 @@
 
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <chrono>
-#include <fstream>
 #include <map>
 #include <set>
-#include <sstream>
 
 namespace d1::integration {
 namespace {
-
-std::string url_encode(const std::string& s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
 
 // field:"value" as a Solr phrase, written independently of the product.
 std::string phrase_fq(const std::string& field, const std::string& value) {
@@ -43,67 +24,27 @@ std::string phrase_fq(const std::string& field, const std::string& value) {
   return out + "\"";
 }
 
-std::vector<std::string> lines(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in{text};
-  for (std::string line; std::getline(in, line);)
-    out.push_back(line);
-  return out;
-}
-
+// Queries of the node (its own Solr API) and sorting of listings, for both suites.
 class search_fixture {
 public:
-  static nlohmann::json select(const test_node& node, const std::string& params) {
-    auto r = sh("curl -sf " + quote(node.cn_url() + "/v2/query/solr/?" + params + "&wt=json"),
-                60);
-    if (r.status != 0)
-      return {};
-    return nlohmann::json::parse(r.out, nullptr, false);
-  }
-
-  static std::string fq_params(const std::vector<std::string>& fq) {
-    std::string out = "q=*:*";
-    for (auto& q : fq)
-      out += "&fq=" + url_encode(q);
-    return out;
-  }
-
   // value → count of `field` under the filters, as the node computes it.
   static std::map<std::string, uint64_t> facet(const test_node& node, const std::string& field,
                                                const std::vector<std::string>& fq = {}) {
-    auto j = select(node, fq_params(fq) + "&rows=0&facet=true&facet.field=" + field
-                            + "&facet.mincount=1&facet.limit=-1");
-    std::map<std::string, uint64_t> out;
-    auto& flat = j["facet_counts"]["facet_fields"][field];
-    for (size_t i = 0; i + 1 < flat.size(); i += 2)
-      out[flat[i].get<std::string>()] = flat[i + 1].get<uint64_t>();
-    return out;
+    auto counts = node_facet(node, field, fq);
+    return {counts.begin(), counts.end()};
   }
 
   static uint64_t num_found(const test_node& node, const std::vector<std::string>& fq) {
-    auto j = select(node, fq_params(fq) + "&rows=0");
+    auto j = node_select(node, fq_params(fq) + "&rows=0");
     return j["response"]["numFound"].get<uint64_t>();
   }
 
   static std::set<std::string> ids(const test_node& node, const std::vector<std::string>& fq) {
-    auto j = select(node, fq_params(fq) + "&rows=100000&fl=id");
+    auto j = node_select(node, fq_params(fq) + "&rows=100000&fl=id");
     std::set<std::string> out;
     for (auto& d : j["response"]["docs"])
       out.insert(d["id"].get<std::string>());
     return out;
-  }
-
-  // Select requests in the node's log.
-  static size_t selects_logged(const test_node& node) {
-    size_t n = 0;
-    for (auto& line : lines(read_file(node.log_path())))
-      n += line.find("\"endpoint\": \"query/solr/\"") != std::string::npos
-           || line.find("\"endpoint\":\"query/solr/\"") != std::string::npos;
-    return n;
-  }
-
-  static std::vector<std::string> ls(const std::string& path, int timeout = 60) {
-    return lines(sh("ls -A1 " + quote(path), timeout).out);
   }
 
   static std::set<std::string> objects_in(const std::vector<std::string>& entries) {
@@ -132,54 +73,31 @@ public:
 
 // -- the shared corpus -----------------------------------------------------------------
 
-class search_corpus_test : public ::testing::Test, public search_fixture {
+class search_corpus_test : public mount_suite<search_corpus_test>, public search_fixture {
+public:
+  static mount_options options() {
+    return {{},
+            "[network]\ntimeout_ms = 3000\nmax_retries = 1\n"
+            "retry_base_delay_ms = 100\n"
+            "[cache.ttl]\ntransient = 1\nerror = 1\n"
+            "[faceted_search]\nfields = [\"formatId\", \"formatType\", "
+            "\"keywords\", \"origin\", \"checksum\", \"noSuchField\"]\n"
+            "[[search]]\nname = \"CSV data\"\n"
+            "fq = ['formatId:\"text/csv\"']\n"
+            "[[search]]\nname = \"oak/acorn\"\n"
+            "fq = ['keywords:\"oak\" OR keywords:\"acorn\"', "
+            "'formatType:\"METADATA\"']\n"};
+  }
+
 protected:
-  static void SetUpTestSuite() {
-    dir_ = new temp_dir;
-    node_ = new test_node(dir_->path());
-    ASSERT_TRUE(node_->running()) << read_file(dir_->path() + "/node.out");
-    drive_ = new mounted_drive(dir_->path(), node_->cn_url(), dir_->path() + "/state",
-                               "[network]\ntimeout_ms = 3000\nmax_retries = 1\n"
-                               "retry_base_delay_ms = 100\n"
-                               "[cache.ttl]\ntransient = 1\nerror = 1\n"
-                               "[faceted_search]\nfields = [\"formatId\", \"formatType\", "
-                               "\"keywords\", \"origin\", \"checksum\", \"noSuchField\"]\n"
-                               "[[search]]\nname = \"CSV data\"\n"
-                               "fq = ['formatId:\"text/csv\"']\n"
-                               "[[search]]\nname = \"oak/acorn\"\n"
-                               "fq = ['keywords:\"oak\" OR keywords:\"acorn\"', "
-                               "'formatType:\"METADATA\"']\n");
-    ASSERT_TRUE(drive_->live()) << drive_->mount_output();
-  }
-
-  static void TearDownTestSuite() {
-    delete drive_;
-    delete node_;
-    delete dir_;
-    drive_ = nullptr;
-    node_ = nullptr;
-    dir_ = nullptr;
-  }
-
   void SetUp() override {
-    if (!drive_ || !drive_->live())
-      GTEST_FAIL() << "mount is not live";
+    mount_suite::SetUp();
+    if (IsSkipped() || HasFailure())
+      return;
     if (fixtures_dir().empty())
       GTEST_SKIP() << "shared fixtures absent";
   }
-
-  static std::string fs() {
-    return drive_->mountpoint() + "/FacetedSearch";
-  }
-
-  static temp_dir* dir_;
-  static test_node* node_;
-  static mounted_drive* drive_;
 };
-
-temp_dir* search_corpus_test::dir_ = nullptr;
-test_node* search_corpus_test::node_ = nullptr;
-mounted_drive* search_corpus_test::drive_ = nullptr;
 
 TEST_F(search_corpus_test, integration_search_root_lists_fields_and_every_object) {
   auto root = ls(drive_->mountpoint());
@@ -301,12 +219,12 @@ TEST_F(search_corpus_test, integration_preconfigured_searches_filter_and_facet) 
 
 TEST_F(search_corpus_test, integration_concurrent_cold_listings_send_one_select) {
   ls(fs());  // the query engine description is read by now
-  auto before = selects_logged(*node_);
+  auto before = node_->select_count();
   auto dir = fs() + "/@formatType/#DATA/@origin";
   auto r = sh("for i in $(seq 20); do ls -A1 " + quote(dir)
                 + " > /dev/null & done; wait", 60);
   EXPECT_EQ(r.status, 0) << r.err;
-  EXPECT_EQ(selects_logged(*node_) - before, 1u);
+  EXPECT_EQ(node_->select_count() - before, 1u);
 }
 
 TEST_F(search_corpus_test, integration_solr_faults_become_error_folders_within_the_timeout) {
@@ -381,44 +299,14 @@ TEST_F(search_corpus_test, integration_restart_serves_seen_search_folders_withou
 
 // -- 100k synthetic records ------------------------------------------------------------
 
-class search_synthetic_test : public ::testing::Test, public search_fixture {
-protected:
-  static void SetUpTestSuite() {
-    dir_ = new temp_dir;
-    node_ = new test_node(dir_->path(), {"--no-fixtures", "--synthetic", "100000"});
-    ASSERT_TRUE(node_->running()) << read_file(dir_->path() + "/node.out");
-    drive_ = new mounted_drive(dir_->path(), node_->cn_url(), dir_->path() + "/state",
-                               "[network]\ntimeout_ms = 15000\n"
-                               "[faceted_search]\nobject_limit = 20000\npage_size = 2000\n");
-    ASSERT_TRUE(drive_->live()) << drive_->mount_output();
+class search_synthetic_test : public mount_suite<search_synthetic_test>, public search_fixture {
+public:
+  static mount_options options() {
+    return {{"--no-fixtures", "--synthetic", "100000"},
+            "[network]\ntimeout_ms = 15000\n"
+            "[faceted_search]\nobject_limit = 20000\npage_size = 2000\n"};
   }
-
-  static void TearDownTestSuite() {
-    delete drive_;
-    delete node_;
-    delete dir_;
-    drive_ = nullptr;
-    node_ = nullptr;
-    dir_ = nullptr;
-  }
-
-  void SetUp() override {
-    if (!drive_ || !drive_->live())
-      GTEST_FAIL() << "mount is not live";
-  }
-
-  static std::string fs() {
-    return drive_->mountpoint() + "/FacetedSearch";
-  }
-
-  static temp_dir* dir_;
-  static test_node* node_;
-  static mounted_drive* drive_;
 };
-
-temp_dir* search_synthetic_test::dir_ = nullptr;
-test_node* search_synthetic_test::node_ = nullptr;
-mounted_drive* search_synthetic_test::drive_ = nullptr;
 
 TEST_F(search_synthetic_test, integration_facet_counts_at_scale_equal_the_node) {
   auto expected = facet(*node_, "formatId");
@@ -508,12 +396,12 @@ TEST_F(search_synthetic_test, integration_concurrent_cold_listings_at_scale_send
   auto formats = facet(*node_, "formatId");
   ASSERT_FALSE(formats.empty());
   ls(fs() + "/@formatId");
-  auto before = selects_logged(*node_);
+  auto before = node_->select_count();
   // A value folder listing under a nested filter: one facet select, however many callers.
   auto dir = fs() + "/@formatId/#" + segment_for(formats.begin()->first) + "/@datasource";
   auto r = sh("for i in $(seq 20); do ls -A1 " + quote(dir) + " > /dev/null & done; wait", 60);
   EXPECT_EQ(r.status, 0) << r.err;
-  EXPECT_EQ(selects_logged(*node_) - before, 1u);
+  EXPECT_EQ(node_->select_count() - before, 1u);
 }
 
 }  // namespace

@@ -48,13 +48,18 @@ protected:
     sched_.run();
   }
 
-  /// Sends a request from the test's scoped actor, runs the system and returns the
-  /// reply (or the error). The scoped actor receives with a zero timeout: a request the
-  /// system cannot answer without more time is reported as "no reply".
-  template <class Result, class Handle, class... Ts>
-  caf::expected<Result> request(const Handle& dest, Ts&&... xs) {
+  /// Sends from the test's scoped actor and runs the system, without waiting for the
+  /// answer: collect it later with reply() (e.g. after advancing the clock).
+  template <class Handle, class... Ts>
+  void post(const Handle& dest, Ts&&... xs) {
     self_->send(caf::actor_cast<caf::actor>(dest), std::forward<Ts>(xs)...);
     run();
+  }
+
+  /// The next answer waiting for the test's scoped actor: the value, or the error it
+  /// carries; "no reply" when none is there (received with a zero timeout).
+  template <class Result>
+  caf::expected<Result> reply() {
     std::optional<caf::expected<Result>> out;
     self_->receive(
       [&](Result& r) { out = std::move(r); },
@@ -63,6 +68,15 @@ protected:
     if (!out)
       return caf::make_error(caf::sec::request_receiver_down, "no reply");
     return std::move(*out);
+  }
+
+  /// Sends a request from the test's scoped actor, runs the system and returns the
+  /// reply (or the error). A request the system cannot answer without more time is
+  /// reported as "no reply".
+  template <class Result, class Handle, class... Ts>
+  caf::expected<Result> request(const Handle& dest, Ts&&... xs) {
+    post(dest, std::forward<Ts>(xs)...);
+    return reply<Result>();
   }
 
   config cfg_;

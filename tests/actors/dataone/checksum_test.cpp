@@ -3,12 +3,11 @@
 #include "actors/dataone/checksum.hpp"
 
 #include "messages/error.hpp"
+#include "tests/support/files.hpp"
 
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <regex>
-#include <sstream>
 #include <string>
 #include <utility>
 
@@ -26,11 +25,8 @@ std::string digest_of(std::string_view algorithm, const std::string& bytes) {
 
 // The <checksum algorithm="...">value</checksum> of a sysmeta document.
 std::pair<std::string, std::string> sysmeta_checksum(const std::string& path) {
-  std::ifstream in{path};
-  std::stringstream ss;
-  ss << in.rdbuf();
   std::smatch m;
-  auto text = ss.str();
+  auto text = test::slurp(path);
   static const std::regex re{R"re(<checksum algorithm="([^"]+)">([0-9a-fA-F]+)</checksum>)re"};
   if (!std::regex_search(text, m, re))
     return {};

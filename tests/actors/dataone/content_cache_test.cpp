@@ -4,6 +4,7 @@
 
 #include "messages/error.hpp"
 #include "tests/support/actor_fixture.hpp"
+#include "tests/support/files.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
@@ -21,7 +22,6 @@
 #include <map>
 #include <memory>
 #include <regex>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -33,13 +33,6 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
 const std::string knb = D1_SOURCE_DIR "/../shared/fixtures/dataone/knb";
-
-std::string slurp(const std::string& path) {
-  std::ifstream in{path, std::ios::binary};
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // The object_ref of a KNB fixture, read from its own system metadata.
 object_ref ref_of(const std::string& pid) {

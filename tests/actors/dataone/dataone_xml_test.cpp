@@ -3,27 +3,20 @@
 #include "actors/dataone/dataone_xml.hpp"
 
 #include "messages/error.hpp"
+#include "tests/support/files.hpp"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <random>
-#include <sstream>
 
 namespace d1 {
 namespace {
 
 const std::string fixtures = D1_SOURCE_DIR "/../shared/fixtures/dataone";
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  EXPECT_TRUE(in) << "cannot read " << path;
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
+using test::slurp;
 
 std::string replace(std::string s, const std::string& from, const std::string& to) {
   auto pos = s.find(from);

@@ -50,25 +50,32 @@ char pattern_byte(size_t i) {
   return static_cast<char>((i * 31 + 7) & 0xff);
 }
 
+// A listening socket on 127.0.0.1 and a free port (written to `port`); aborts the test
+// binary when it cannot listen, as no test here could run without it.
+int listen_on_loopback(int backlog, uint16_t& port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0
+      || ::listen(fd, backlog) != 0)
+    std::abort();
+  socklen_t len = sizeof(addr);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  port = ntohs(addr.sin_port);
+  return fd;
+}
+
 // A deliberately small HTTP/1.1 server. Paths choose the behaviour:
 //   /hello  /echo  /status/N  /big/N  /big-nolength/N  /delay/MS  /reset  /truncate
 //   /garbage  /see-other
 class test_server {
 public:
   test_server() {
-    listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    int one = 1;
-    ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0
-        || ::listen(listen_fd_, 128) != 0)
-      std::abort();
-    socklen_t len = sizeof(addr);
-    ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
+    listen_fd_ = listen_on_loopback(128, port_);
     acceptor_ = std::thread([this] { accept_loop(); });
   }
 
@@ -275,16 +282,7 @@ public:
       SSL_CTX_load_verify_locations(ctx_, files.cert.c_str(), nullptr);
       SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
     }
-    listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0
-        || ::listen(listen_fd_, 16) != 0)
-      std::abort();
-    socklen_t len = sizeof(addr);
-    ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
+    listen_fd_ = listen_on_loopback(16, port_);
     thread_ = std::thread([this] { loop(); });
   }
 

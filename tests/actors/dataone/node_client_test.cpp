@@ -4,12 +4,9 @@
 
 #include "messages/error.hpp"
 #include "messages/solr_query.hpp"
-#include "tests/actors/dataone/fake_http_client.hpp"
-#include "tests/support/actor_fixture.hpp"
-
-#include <filesystem>
-#include <fstream>
-#include <sstream>
+#include "tests/storage/temp_dir.hpp"
+#include "tests/support/fake_http.hpp"
+#include "tests/support/files.hpp"
 
 namespace d1::test {
 namespace {
@@ -18,14 +15,6 @@ using namespace std::chrono_literals;
 
 const std::string fixtures = D1_SOURCE_DIR "/../shared/fixtures/dataone";
 const std::string base = "https://cn.example.org/cn";
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  EXPECT_TRUE(in) << "cannot read " << path;
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
 
 const char* not_found_body =
   "<?xml version=\"1.0\" encoding=\"UTF-8\"?><error detailCode=\"1060\" errorCode=\"404\" "
@@ -43,10 +32,9 @@ const char* locations_body =
   "<url>https://unm.example.org/mn/v1/object/cbfs.38.9</url></objectLocation>"
   "</d1:objectLocationList>";
 
-class node_client_test : public actor_fixture {
+class node_client_test : public fake_http_fixture<node_client_actor> {
 protected:
-  node_client_test() : script_(std::make_shared<fake_http_script>()) {
-    http_ = spawn_fake_http(sys_, script_);
+  node_client_test() {
     config_.base_url = base + "/";  // a trailing slash must not matter
     config_.timeout_ms = 1000;
     config_.download_timeout_ms = 5000;
@@ -54,45 +42,16 @@ protected:
     config_.retry_base_delay_ms = 100;
   }
 
-  ~node_client_test() override {
-    if (client_)
-      caf::anon_send_exit(client_, caf::exit_reason::user_shutdown);
-    caf::anon_send_exit(http_, caf::exit_reason::user_shutdown);
-  }
-
   node_client_actor start() {
-    client_ = sys_.spawn(node_client, config_, http_);
-    run();
-    return client_;
-  }
-
-  /// Sends without waiting: the reply is collected later by `reply`.
-  template <class... Ts>
-  void send(Ts&&... xs) {
-    self_->send(caf::actor_cast<caf::actor>(client_), std::forward<Ts>(xs)...);
-    run();
-  }
-
-  /// The next reply waiting for the test, or "no reply".
-  template <class Result>
-  caf::expected<Result> reply() {
-    std::optional<caf::expected<Result>> out;
-    self_->receive([&](Result& r) { out = std::move(r); },
-                   [&](caf::error& e) { out = caf::expected<Result>{std::move(e)}; },
-                   caf::after(std::chrono::seconds(0)) >> [&] {});
-    if (!out)
-      return caf::make_error(caf::sec::request_receiver_down, "no reply");
-    return std::move(*out);
+    return spawn_subject(node_client, config_);
   }
 
   std::string meta_url(const std::string& pid) {
     return base + "/v2/meta/" + url_encode_path_segment(pid);
   }
 
-  std::shared_ptr<fake_http_script> script_;
-  http_client_actor http_;
   node_client_config config_;
-  node_client_actor client_;
+  node_client_actor& client_ = subject_;  // the actor under test
 };
 
 bool no_reply(const caf::error& err) {
@@ -342,24 +301,6 @@ TEST_F(node_client_test, nodes_parse_the_node_list) {
   EXPECT_EQ(nodes->size(), 44u);
   EXPECT_EQ(nodes->front().identifier, "urn:node:CN");
 }
-
-class temp_dir {
-public:
-  temp_dir() {
-    auto tmpl = (std::filesystem::temp_directory_path() / "d1-node-client-XXXXXX").string();
-    path_ = mkdtemp(tmpl.data());
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const {
-    return path_;
-  }
-
-private:
-  std::string path_;
-};
 
 TEST_F(node_client_test, fetch_writes_the_file_and_replies_its_size) {
   temp_dir dir;

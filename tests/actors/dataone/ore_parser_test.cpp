@@ -4,24 +4,16 @@
 #include "actors/dataone/ore_parser.hpp"
 
 #include "messages/error.hpp"
+#include "tests/support/files.hpp"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 
 namespace d1::test {
 namespace {
 
 const std::string fixtures = D1_SOURCE_DIR "/../shared/fixtures/dataone";
-
-std::string slurp(const std::string& path) {
-  std::ifstream in{path, std::ios::binary};
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
 
 caf::expected<resource_map_doc> parse_fixture(const std::string& rel) {
   auto text = slurp(fixtures + "/" + rel);

@@ -3,25 +3,18 @@
 #include "actors/dataone/solr_json.hpp"
 
 #include "messages/error.hpp"
+#include "tests/support/files.hpp"
 
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <random>
-#include <sstream>
 
 namespace d1 {
 namespace {
 
 const std::string samples = D1_SOURCE_DIR "/../shared/fixtures/dataone/solr_samples";
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  EXPECT_TRUE(in) << "cannot read " << path;
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
+using test::slurp;
 
 void expect_error(const caf::expected<solr_response>& x, ec code, const std::string& needle) {
   ASSERT_FALSE(x) << "expected an error mentioning " << needle;

@@ -4,11 +4,8 @@
 
 #include "messages/error.hpp"
 #include "messages/solr_query.hpp"
-#include "tests/actors/dataone/fake_http_client.hpp"
-#include "tests/support/actor_fixture.hpp"
-
-#include <fstream>
-#include <sstream>
+#include "tests/support/fake_http.hpp"
+#include "tests/support/files.hpp"
 
 namespace d1::test {
 namespace {
@@ -17,14 +14,6 @@ using namespace std::chrono_literals;
 
 const std::string samples = D1_SOURCE_DIR "/../shared/fixtures/dataone/solr_samples";
 const std::string base = "https://cn.example.org/cn";
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  EXPECT_TRUE(in) << "cannot read " << path;
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
 
 const char* record_body = R"({"responseHeader":{"status":0},"response":{"numFound":1,"start":0,
   "docs":[{"id":"doi:10.5063/F1/x y","formatId":"text/csv","size":41320,
@@ -35,10 +24,9 @@ const char* syntax_error_body = R"({"responseHeader":{"status":400,"QTime":0},
   "msg":"org.apache.solr.search.SyntaxError: Cannot parse 'id:(': Encountered \"<EOF>\"",
   "code":400}})";
 
-class solr_querier_test : public actor_fixture {
+class solr_querier_test : public fake_http_fixture<solr_querier_actor> {
 protected:
-  solr_querier_test() : script_(std::make_shared<fake_http_script>()) {
-    http_ = spawn_fake_http(sys_, script_);
+  solr_querier_test() {
     config_.base_url = base;
     config_.timeout_ms = 1000;
     config_.max_retries = 2;
@@ -50,32 +38,8 @@ protected:
     query_.rows = 10;
   }
 
-  ~solr_querier_test() override {
-    if (querier_)
-      caf::anon_send_exit(querier_, caf::exit_reason::user_shutdown);
-    caf::anon_send_exit(http_, caf::exit_reason::user_shutdown);
-  }
-
   void start() {
-    querier_ = sys_.spawn(solr_querier, config_, http_);
-    run();
-  }
-
-  template <class... Ts>
-  void send(Ts&&... xs) {
-    self_->send(caf::actor_cast<caf::actor>(querier_), std::forward<Ts>(xs)...);
-    run();
-  }
-
-  template <class Result>
-  caf::expected<Result> reply() {
-    std::optional<caf::expected<Result>> out;
-    self_->receive([&](Result& r) { out = std::move(r); },
-                   [&](caf::error& e) { out = caf::expected<Result>{std::move(e)}; },
-                   caf::after(std::chrono::seconds(0)) >> [&] {});
-    if (!out)
-      return caf::make_error(caf::sec::request_receiver_down, "no reply");
-    return std::move(*out);
+    spawn_subject(solr_querier, config_);
   }
 
   /// The querier's counters (safe: the test scheduler runs nothing concurrently).
@@ -89,10 +53,8 @@ protected:
     return select_url(base, query_);
   }
 
-  std::shared_ptr<fake_http_script> script_;
-  http_client_actor http_;
   solr_querier_config config_;
-  solr_querier_actor querier_;
+  solr_querier_actor& querier_ = subject_;  // the actor under test
   solr_query query_;
 };
 
