@@ -8,6 +8,7 @@
 #include <caf/send.hpp>
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -106,7 +107,7 @@ bool is_unlistable_name(const std::string& name) {
 void fill_directory(fuse_req_t req, size_t size, off_t off, fuse_file_info* fi, bool plus) {
   auto& ctx = *ctx_of(req).replies;
   const auto& dir = *from_fh<dir_handle>(fi->fh);
-  const auto& entries = dir.entries.entries;
+  const auto& entries = dir.entries->entries;
   std::vector<char> buf(size);
   size_t used = 0;
   std::vector<uint64_t> counted;  // lookups readdirplus added, undone if the reply fails
@@ -166,9 +167,19 @@ void on_readdirplus(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_fil
   fill_directory(req, size, off, fi, true);
 }
 
+// A listing this large freed at releasedir is worth giving back to the system.
+constexpr size_t trim_after_entries = 10000;
+
 void on_releasedir(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
+  // Only when this handle held the last reference (no cache keeps the listing): its
+  // entries were allocated in other threads' arenas, which glibc does not shrink itself.
+  const auto& dir = from_fh<dir_handle>(fi->fh);
+  bool trim = dir.use_count() == 1 && dir->entries.use_count() == 1
+              && dir->entries->entries.size() >= trim_after_entries;
   release_fh<dir_handle>(fi->fh);
   fuse_reply_err(req, 0);
+  if (trim)
+    malloc_trim(0);
 }
 
 void on_open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {

@@ -37,11 +37,12 @@ private:
   std::atomic<int> fd_{-1};
 };
 
-/// An open directory: the listing fs_gateway gave at opendir, served until releasedir.
+/// An open directory: the listing fs_gateway gave at opendir (shared with the caches),
+/// served until releasedir.
 struct dir_handle {
   std::string path;
   uint64_t ino = 0;
-  listing entries;
+  listing_ptr entries;  // never null
 };
 
 // fi->fh holds a heap-allocated shared_ptr: a reply still running keeps the handle alive

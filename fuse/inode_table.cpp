@@ -2,34 +2,61 @@
 // or readdirplus reply, an expired getattr, a forget); readers are every getattr.
 #include "fuse/inode_table.hpp"
 
+#include <algorithm>
+#include <limits>
 #include <mutex>
 
 namespace d1 {
 
 inode_table::inode_table() {
-  inode_record root;
-  root.path = "/";
+  auto [i, inserted] = by_path_.emplace("/", root_inode);
+  static_cast<void>(inserted);
+  auto& root = by_inode_[root_inode];
+  root.path = &i->first;
   root.lookups = 1;
-  by_inode_.emplace(root_inode, std::move(root));
-  by_path_.emplace("/", root_inode);
+}
+
+namespace {
+
+constexpr uint64_t max_lookups = std::numeric_limits<uint32_t>::max();
+
+}  // namespace
+
+void inode_table::store(uint64_t ino, slot& s, const node_info& info,
+                        clock::time_point fresh_until) {
+  s.has_info = true;
+  s.kind = info.kind;
+  s.cache = info.cache;
+  s.size = info.size;
+  s.mtime = info.mtime;
+  s.content = info.content;
+  s.fresh_until = fresh_until;
+  if (info.content == content_kind::none) {
+    if (!details_.empty())
+      details_.erase(ino);
+    return;
+  }
+  auto& detail = details_[ino];
+  if (!detail || !(*detail == info))
+    detail = std::make_shared<const node_info>(info);
 }
 
 uint64_t inode_table::remember(const std::string& path, const node_info& info,
                                clock::time_point fresh_until, uint64_t lookups) {
   std::unique_lock lock{mutex_};
   uint64_t ino;
+  slot* s;
   if (auto i = by_path_.find(path); i != by_path_.end()) {
     ino = i->second;
+    s = &by_inode_[ino];
   } else {
     ino = next_inode_++;
-    by_path_.emplace(path, ino);
-    by_inode_[ino].path = path;
+    auto added = by_path_.emplace(path, ino).first;
+    s = &by_inode_[ino];
+    s->path = &added->first;
   }
-  auto& rec = by_inode_[ino];
-  rec.lookups += lookups;
-  rec.has_info = true;
-  rec.info = info;
-  rec.fresh_until = fresh_until;
+  s->lookups = static_cast<uint32_t>(std::min(max_lookups, s->lookups + lookups));
+  store(ino, *s, info, fresh_until);
   return ino;
 }
 
@@ -38,9 +65,7 @@ bool inode_table::update(uint64_t ino, const node_info& info, clock::time_point 
   auto i = by_inode_.find(ino);
   if (i == by_inode_.end())
     return false;
-  i->second.has_info = true;
-  i->second.info = info;
-  i->second.fresh_until = fresh_until;
+  store(ino, i->second, info, fresh_until);
   return true;
 }
 
@@ -51,11 +76,18 @@ void inode_table::forget(uint64_t ino, uint64_t lookups) {
   auto i = by_inode_.find(ino);
   if (i == by_inode_.end())
     return;
-  auto& rec = i->second;
-  rec.lookups = lookups >= rec.lookups ? 0 : rec.lookups - lookups;
-  if (rec.lookups == 0) {
-    by_path_.erase(rec.path);
+  auto& s = i->second;
+  if (s.lookups == max_lookups)
+    return;  // saturated: the count is lost, keep the inode
+  s.lookups = lookups >= s.lookups ? 0 : static_cast<uint32_t>(s.lookups - lookups);
+  if (s.lookups == 0) {
+    // Erase by iterator: the key string is the one the slot points to.
+    auto p = by_path_.find(*s.path);
     by_inode_.erase(i);
+    if (p != by_path_.end())
+      by_path_.erase(p);
+    if (!details_.empty())
+      details_.erase(ino);
   }
 }
 
@@ -64,7 +96,7 @@ std::optional<std::string> inode_table::path_of(uint64_t ino) const {
   auto i = by_inode_.find(ino);
   if (i == by_inode_.end())
     return std::nullopt;
-  return i->second.path;
+  return *i->second.path;
 }
 
 uint64_t inode_table::inode_of(const std::string& path) const {
@@ -79,10 +111,10 @@ std::optional<attr_snapshot> inode_table::fresh_attr(uint64_t ino,
   auto i = by_inode_.find(ino);
   if (i == by_inode_.end())
     return std::nullopt;
-  const auto& rec = i->second;
-  if (!rec.has_info || rec.fresh_until <= now)
+  const auto& s = i->second;
+  if (!s.has_info || s.fresh_until <= now)
     return std::nullopt;
-  return attr_snapshot{rec.info.kind, rec.info.cache, rec.info.size, rec.info.mtime};
+  return attr_snapshot{s.kind, s.cache, s.size, s.mtime};
 }
 
 std::optional<inode_record> inode_table::find(uint64_t ino) const {
@@ -90,7 +122,22 @@ std::optional<inode_record> inode_table::find(uint64_t ino) const {
   auto i = by_inode_.find(ino);
   if (i == by_inode_.end())
     return std::nullopt;
-  return i->second;
+  const auto& s = i->second;
+  inode_record rec;
+  rec.path = *s.path;
+  rec.lookups = s.lookups;
+  rec.has_info = s.has_info;
+  rec.fresh_until = s.fresh_until;
+  if (auto d = details_.find(ino); d != details_.end()) {
+    rec.info = *d->second;
+  } else {
+    rec.info.kind = s.kind;
+    rec.info.cache = s.cache;
+    rec.info.size = s.size;
+    rec.info.mtime = s.mtime;
+    rec.info.content = s.content;
+  }
+  return rec;
 }
 
 size_t inode_table::size() const {

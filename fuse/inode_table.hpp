@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <shared_mutex>
 #include <string>
@@ -22,7 +23,7 @@ struct attr_snapshot {
   int64_t mtime = 0;
 };
 
-/// Everything the table knows of one inode.
+/// Everything the table knows of one inode (a copy; the table keeps a compact form).
 struct inode_record {
   std::string path;
   uint64_t lookups = 0;
@@ -72,10 +73,30 @@ public:
   size_t size() const;
 
 private:
+  // One inode as held: 40 bytes (a 64-byte node) plus its path, whatever node_info
+  // carried. The path is the key in by_path_ (unordered_map nodes never move). Only
+  // files with content keep their node_info, in details_ (what open needs without a
+  // message); folders, the bulk, do not. A lookup count that reaches the 32-bit maximum
+  // stays there (the inode is then never forgotten) instead of wrapping.
+  struct slot {
+    const std::string* path = nullptr;
+    uint64_t size = 0;
+    int64_t mtime = 0;
+    clock::time_point fresh_until{};
+    uint32_t lookups = 0;
+    entry_kind kind = entry_kind::directory;
+    cache_class cache = cache_class::search;
+    content_kind content = content_kind::none;
+    bool has_info = false;
+  };
+
+  void store(uint64_t ino, slot& s, const node_info& info, clock::time_point fresh_until);
+
   mutable std::shared_mutex mutex_;
   uint64_t next_inode_ = root_inode + 1;
-  std::unordered_map<uint64_t, inode_record> by_inode_;
+  std::unordered_map<uint64_t, slot> by_inode_;
   std::unordered_map<std::string, uint64_t> by_path_;
+  std::unordered_map<uint64_t, std::shared_ptr<const node_info>> details_;
 };
 
 }  // namespace d1

@@ -129,7 +129,8 @@ public:
   void attr(const node_info&) override {
     mismatch();
   }
-  void directory(listing) override {
+  using fs_reply::directory;
+  void directory(listing_ptr) override {
     mismatch();
   }
   void local_file(const std::string&) override {
@@ -224,10 +225,13 @@ public:
     : reply_base(std::move(ctx), req), ino_(ino), path_(std::move(path)), fi_(fi) {
   }
 
-  void directory(listing entries) override {
+  using fs_reply::directory;
+  void directory(listing_ptr entries) override {
     if (!claim())
       return;
-    bool immutable = entries.cache == cache_class::immutable;
+    if (!entries)
+      entries = std::make_shared<const listing>();
+    bool immutable = entries->cache == cache_class::immutable;
     auto fi = fi_;
     fi.fh = to_fh(std::make_shared<dir_handle>(dir_handle{path_, ino_, std::move(entries)}));
     fi.cache_readdir = immutable;

@@ -23,8 +23,13 @@ public:
   /// getattr: the path has these attributes.
   virtual void attr(const node_info& info) = 0;
 
-  /// opendir: the listing to serve for this open directory.
-  virtual void directory(listing entries) = 0;
+  /// opendir: the listing to serve for this open directory (shared, not copied).
+  virtual void directory(listing_ptr entries) = 0;
+
+  /// opendir, for callers that built a listing of their own.
+  void directory(listing entries) {
+    directory(std::make_shared<const listing>(std::move(entries)));
+  }
 
   /// read: serve the requested range from this verified local copy of the object.
   virtual void local_file(const std::string& path) = 0;

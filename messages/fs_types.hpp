@@ -2,9 +2,11 @@
 // listings. Produced by the resolvers, cached by attr_cache/dir_cache, served by fuse/.
 #pragma once
 
+#include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/meta/type_name.hpp>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -103,6 +105,10 @@ inline bool operator==(const listing& a, const listing& b) {
   return a.entries == b.entries && a.cache == b.cache;
 }
 
+/// A listing shared read-only by fs_gateway, dir_cache and open directory handles: a large
+/// folder is held once, and handing it on copies no entry. Local only (never serialized).
+using listing_ptr = std::shared_ptr<const listing>;
+
 /// A path handed down the resolver chain: the raw (escaped) segments as the user typed
 /// them, and the index of the first segment the receiving resolver owns.
 struct resolve_request {
@@ -134,3 +140,5 @@ inline bool operator==(const resolve_request& a, const resolve_request& b) {
 }
 
 }  // namespace d1
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(d1::listing_ptr)

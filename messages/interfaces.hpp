@@ -106,9 +106,14 @@ using attr_cache_actor = caf::typed_actor<
   caf::reacts_to<flush_atom>>;
 
 /// Listings by mount path: bounded LRU in memory over an LMDB table, TTL per class.
+/// Listings travel as listing_ptr (shared, never copied); a null listing_ptr is a miss.
 using dir_cache_actor = caf::typed_actor<
-  caf::replies_to<get_atom, std::string>::with<cached_listing>,
-  caf::reacts_to<put_atom, std::string, listing>,
+  caf::replies_to<get_atom, std::string>::with<listing_ptr>,
+  // The attributes of the entry `name` (2nd string) of the cached listing of a folder
+  // (1st string), if that listing is unexpired and the entry's own class may be served
+  // that long: lookups after a listing need no per-child attr_cache record.
+  caf::replies_to<get_atom, std::string, std::string>::with<cached_attr>,
+  caf::reacts_to<put_atom, std::string, listing_ptr>,
   caf::replies_to<stats_atom>::with<cache_stats>,
   // Writes pending records to LMDB now (they are otherwise batched for up to 50 ms).
   caf::reacts_to<flush_atom>>;

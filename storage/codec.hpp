@@ -31,6 +31,19 @@ std::string encode(const T& x) {
   return buf;
 }
 
+/// Returns the bytes encode() gives for a value whose inspect() lists exactly `xs`, in
+/// this order (its type_name annotation writes nothing), without building that value:
+/// a large member is written where it lies instead of being copied into a record first.
+template <class... Ts>
+std::string encode_fields(const Ts&... xs) {
+  std::string buf;
+  buf.push_back(static_cast<char>(schema_version));
+  caf::serializer_impl<std::string> sink{static_cast<caf::execution_unit*>(nullptr), buf};
+  auto err = sink(const_cast<Ts&>(xs)...);
+  static_cast<void>(err);
+  return buf;
+}
+
 /// Returns the value encoded in `bytes`, or ec::storage_error if the record is empty,
 /// of another schema version, truncated, or followed by trailing bytes.
 template <class T>

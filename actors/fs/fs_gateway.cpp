@@ -65,6 +65,32 @@ bool is_paused_file(const std::string& path) {
   return !segs.empty() && segs.back() == paused_file_name();
 }
 
+void resolve_attr_miss(self_ptr self, const std::string& path, int32_t pid, bool lookup,
+                       std::function<void(caf::expected<node_info>)> done);
+
+// Answers from the cached listing of the parent of `path` (listed children have no
+// attr_cache record of their own), else runs `otherwise`.
+void on_listing_miss(self_ptr self, const std::string& path,
+                     std::function<void(caf::expected<node_info>)> done,
+                     std::function<void()> otherwise) {
+  auto slash = path.rfind('/');
+  if (slash == std::string::npos || path.size() <= 1) {
+    otherwise();
+    return;
+  }
+  auto parent = slash == 0 ? std::string{"/"} : path.substr(0, slash);
+  self->request(self->state.dirs, cache_timeout, get_atom::value, std::move(parent),
+                path.substr(slash + 1))
+    .then(
+      [=](cached_attr& hit) {
+        if (hit.found)
+          done(std::move(hit.info));
+        else
+          otherwise();
+      },
+      [=](caf::error&) { otherwise(); });
+}
+
 void resolve_attr(self_ptr self, const std::string& path, int32_t pid, bool lookup,
                   std::function<void(caf::expected<node_info>)> done) {
   if (is_paused_file(path)) {
@@ -82,48 +108,8 @@ void resolve_attr(self_ptr self, const std::string& path, int32_t pid, bool look
           done(std::move(hit.info));
           return;
         }
-        auto go = [=] {
-          ++self->state.counters.resolved;
-          resolve_request req{split_path(path), 0, pid};
-          self->request(self->state.root, resolve_timeout(self->state), get_attr_atom::value,
-                        req)
-            .then(
-              [=](node_info& info) {
-                if (info.cache != cache_class::live)
-                  self->send(self->state.attrs, put_atom::value, path, info);
-                done(std::move(info));
-              },
-              [=](caf::error& err) {
-                if (code_of(err) != ec::not_found) {
-                  ++self->state.counters.errors;
-                  spdlog::warn("fs_gateway: attributes of {}: {}", path, describe(err));
-                }
-                done(std::move(err));
-              });
-        };
-        if (!lookup) {
-          go();  // a known inode whose attributes expired: not a new name
-          return;
-        }
-        // As for listings: a concurrent caller may have stored it while the guard answered.
-        auto recheck = [=] {
-          self->request(self->state.attrs, cache_timeout, get_atom::value, path)
-            .then(
-              [=](cached_attr& again) {
-                if (again.found)
-                  done(std::move(again.info));
-                else
-                  go();
-              },
-              [=](caf::error&) { go(); });
-        };
-        // Shown as a paused folder (not cached): opening it shows why.
-        with_guard(
-          self, path, pid, false, go,
-          [=](const std::string& reason) {
-            done(error_folder_attr(paused_problem(path, reason)));
-          },
-          recheck);
+        on_listing_miss(self, path, done,
+                        [=] { resolve_attr_miss(self, path, pid, lookup, done); });
       },
       [=](caf::error& err) {
         spdlog::error("fs_gateway: attr_cache failed for {}: {}", path, describe(err));
@@ -131,8 +117,66 @@ void resolve_attr(self_ptr self, const std::string& path, int32_t pid, bool look
       });
 }
 
+void resolve_attr_miss(self_ptr self, const std::string& path, int32_t pid, bool lookup,
+                       std::function<void(caf::expected<node_info>)> done) {
+  auto go = [=] {
+    ++self->state.counters.resolved;
+    resolve_request req{split_path(path), 0, pid};
+    self->request(self->state.root, resolve_timeout(self->state), get_attr_atom::value,
+                  req)
+      .then(
+        [=](node_info& info) {
+          if (info.cache != cache_class::live)
+            self->send(self->state.attrs, put_atom::value, path, info);
+          done(std::move(info));
+        },
+        [=](caf::error& err) {
+          if (code_of(err) != ec::not_found) {
+            ++self->state.counters.errors;
+            spdlog::warn("fs_gateway: attributes of {}: {}", path, describe(err));
+          }
+          done(std::move(err));
+        });
+  };
+  if (!lookup) {
+    go();  // a known inode whose attributes expired: not a new name
+    return;
+  }
+  // As for listings: a concurrent caller may have stored it while the guard answered.
+  auto recheck = [=] {
+    self->request(self->state.attrs, cache_timeout, get_atom::value, path)
+      .then(
+        [=](cached_attr& again) {
+          if (again.found)
+            done(std::move(again.info));
+          else
+            go();
+        },
+        [=](caf::error&) { go(); });
+  };
+  // Shown as a paused folder (not cached): opening it shows why.
+  with_guard(
+    self, path, pid, false, go,
+    [=](const std::string& reason) {
+      done(error_folder_attr(paused_problem(path, reason)));
+    },
+    recheck);
+}
+
 // How long a resolved listing is reused for callers whose cache check raced its put.
 constexpr std::chrono::seconds recent_listing_window{2};
+
+// Drops reused listings older than the window (else a large one stays held).
+void forget_old_listings(self_ptr self) {
+  auto& recent = self->state.recent_listings;
+  if (recent.empty())
+    return;
+  auto now = self->clock().now();
+  for (auto i = recent.begin(); i != recent.end();)
+    i = now - i->second.second >= recent_listing_window || i->second.first.expired()
+          ? recent.erase(i)
+          : std::next(i);
+}
 
 // Resolves `path` at the root unless the same listing is being resolved (join it) or was
 // resolved within recent_listing_window (reuse it); stores what it learns in the caches.
@@ -142,8 +186,10 @@ void resolve_listing_once(self_ptr self, const std::string& path, int32_t pid,
   auto now = self->clock().now();
   if (auto i = st.recent_listings.find(path); i != st.recent_listings.end()) {
     if (now - i->second.second < recent_listing_window) {
-      done(*i->second.first);
-      return;
+      if (auto held = i->second.first.lock()) {
+        done(std::move(held));
+        return;
+      }
     }
     st.recent_listings.erase(i);
   }
@@ -153,7 +199,7 @@ void resolve_listing_once(self_ptr self, const std::string& path, int32_t pid,
     return;  // joined the listing in flight
   ++st.counters.resolved;
   resolve_request req{split_path(path), 0, pid};
-  auto finish = [=](caf::expected<listing> result) {
+  auto finish = [=](caf::expected<listing_ptr> result) {
     auto& st = self->state;
     auto waiting = std::move(st.listing_waiters[path]);
     st.listing_waiters.erase(path);
@@ -163,24 +209,18 @@ void resolve_listing_once(self_ptr self, const std::string& path, int32_t pid,
   self->request(st.root, resolve_timeout(st), get_dir_atom::value, req)
     .then(
       [=](listing& result) {
+        // Held once from here on: the replies, dir_cache and open handles share it.
+        auto shared = std::make_shared<const listing>(std::move(result));
+        // The kernel first; caching follows in this same handler, so any later request
+        // of this actor to dir_cache sees the put. A lookup right after the listing is
+        // answered from it (no attr_cache record per child).
+        finish(shared);
+        if (shared->cache == cache_class::live)
+          return;
         auto& st = self->state;
-        if (result.cache != cache_class::live) {
-          self->send(st.dirs, put_atom::value, path, result);
-          // Bounded: entries older than the window go whenever the map grows large.
-          if (st.recent_listings.size() > 64) {
-            auto now = self->clock().now();
-            for (auto i = st.recent_listings.begin(); i != st.recent_listings.end();)
-              i = now - i->second.second >= recent_listing_window ? st.recent_listings.erase(i)
-                                                                 : std::next(i);
-          }
-          st.recent_listings[path] = {std::make_shared<const listing>(result),
-                                      self->clock().now()};
-        }
-        // A lookup right after a listing should not resolve again.
-        for (auto& e : result.entries)
-          if (e.info.cache != cache_class::live)
-            self->send(st.attrs, put_atom::value, child_path(path, e.name), e.info);
-        finish(std::move(result));
+        self->send(st.dirs, put_atom::value, path, shared);
+        forget_old_listings(self);
+        st.recent_listings[path] = {shared, self->clock().now()};
       },
       [=](caf::error& err) {
         ++self->state.counters.errors;
@@ -190,12 +230,12 @@ void resolve_listing_once(self_ptr self, const std::string& path, int32_t pid,
 }
 
 void resolve_listing(self_ptr self, const std::string& path, int32_t pid,
-                     std::function<void(caf::expected<listing>)> done) {
+                     std::function<void(caf::expected<listing_ptr>)> done) {
   self->request(self->state.dirs, cache_timeout, get_atom::value, path)
     .then(
-      [=](cached_listing& hit) {
-        if (hit.found) {
-          done(std::move(hit.value));
+      [=](listing_ptr& hit) {
+        if (hit) {
+          done(std::move(hit));
           return;
         }
         auto go = [=] { resolve_listing_once(self, path, pid, done); };
@@ -206,9 +246,9 @@ void resolve_listing(self_ptr self, const std::string& path, int32_t pid,
         auto recheck = [=] {
           self->request(self->state.dirs, cache_timeout, get_atom::value, path)
             .then(
-              [=](cached_listing& again) {
-                if (again.found)
-                  done(std::move(again.value));
+              [=](listing_ptr& again) {
+                if (again)
+                  done(std::move(again));
                 else
                   go();
               },
@@ -217,7 +257,8 @@ void resolve_listing(self_ptr self, const std::string& path, int32_t pid,
         with_guard(
           self, path, pid, true, go,
           [=](const std::string& reason) {
-            done(error_folder_listing(paused_problem(path, reason)));
+            done(std::make_shared<const listing>(
+              error_folder_listing(paused_problem(path, reason))));
           },
           recheck);
       },
@@ -266,7 +307,8 @@ fs_gateway(fs_gateway_actor::stateful_pointer<fs_gateway_state> self, fs_gateway
     },
     [=](opendir_atom, fs_reply_ptr reply, const std::string& path, int32_t pid) {
       ++self->state.counters.opendirs;
-      resolve_listing(self, path, pid, [reply](caf::expected<listing> r) {
+      forget_old_listings(self);
+      resolve_listing(self, path, pid, [reply](caf::expected<listing_ptr> r) {
         if (r)
           reply->directory(std::move(*r));
         else

@@ -67,6 +67,9 @@ std::optional<int64_t> expiry_for(cache_class cls, int64_t now, const path_cache
 /// Estimated memory footprint of a cached value, in bytes (strings and containers).
 size_t estimate_size(const node_info& x);
 size_t estimate_size(const listing& x);
+inline size_t estimate_size(const listing_ptr& x) {
+  return x ? estimate_size(*x) : 0;
+}
 
 inline cache_class class_of(const node_info& x) {
   return x.cache;
@@ -74,6 +77,33 @@ inline cache_class class_of(const node_info& x) {
 inline cache_class class_of(const listing& x) {
   return x.cache;
 }
+inline cache_class class_of(const listing_ptr& x) {
+  return x ? x->cache : cache_class::live;  // a null listing is never cached
+}
+
+/// How a value kept in memory as V persists: as itself, or a shared listing as the
+/// listing it points to (same bytes as path_cache<listing>: records stay readable).
+template <class V>
+struct persisted_form {
+  using type = V;
+  static const V& of(const V& x) {
+    return x;
+  }
+  static V from(V&& x) {
+    return std::move(x);
+  }
+};
+
+template <>
+struct persisted_form<listing_ptr> {
+  using type = listing;
+  static const listing& of(const listing_ptr& x) {
+    return *x;
+  }
+  static listing_ptr from(listing&& x) {
+    return std::make_shared<const listing>(std::move(x));
+  }
+};
 
 /// The LMDB key of a mount path: the path itself if it fits in `max_key_size`, else a
 /// prefix of it followed by '#' and the SHA-256 of the whole path (records keep the full
@@ -96,7 +126,7 @@ typename Inspector::result_type inspect(Inspector& f, cache_record<V>& x) {
 /// Reports a failed LMDB operation of a cache (log only: the cache keeps serving).
 void log_cache_error(const std::string& table, const caf::error& err);
 
-/// Values of type V (node_info or listing) by absolute mount path.
+/// Values of type V (node_info, listing or listing_ptr) by absolute mount path.
 template <class V>
 class path_cache {
 public:
@@ -134,8 +164,23 @@ public:
     std::optional<std::string> bytes;
     bool from_disk = false;
     if (auto p = pending_.find(key); p != pending_.end()) {
-      bytes = p->second;  // std::nullopt: an erase is pending
-    } else if (cfg_.store) {
+      // A value not yet written (not kept in memory: over the budget); nullopt: an erase.
+      if (!p->second || p->second->path != path) {
+        ++stats_.misses;
+        return std::nullopt;
+      }
+      if (is_expired(p->second->expires_at, now)) {
+        ++stats_.expired;
+        ++stats_.misses;
+        queue_erase(path);
+        return std::nullopt;
+      }
+      ++stats_.hits;
+      V value = p->second->value;
+      remember(path, value, p->second->expires_at);
+      return value;
+    }
+    if (cfg_.store) {
       auto stored = cfg_.store->get(cfg_.table, key);
       if (!stored) {
         ++stats_.errors;
@@ -149,7 +194,7 @@ public:
       ++stats_.misses;
       return std::nullopt;
     }
-    auto record = storage::decode<cache_record<V>>(*bytes);
+    auto record = storage::decode<cache_record<stored_type>>(*bytes);
     if (!record || record->path != path) {
       // Another schema version, a damaged record or (absurdly unlikely) a hash collision:
       // a miss; the next put overwrites it.
@@ -165,12 +210,14 @@ public:
     ++stats_.hits;
     if (from_disk)
       ++stats_.disk_hits;
-    remember(path, record->value, record->expires_at);
-    return std::move(record->value);
+    V value = persisted_form<V>::from(std::move(record->value));
+    remember(path, value, record->expires_at);
+    return value;
   }
 
-  /// Caches `value` for `path` with the TTL of its class and queues its write to LMDB.
-  /// A value of a class that is not cached removes what was cached for `path`.
+  /// Caches `value` for `path` with the TTL of its class and queues its write to LMDB
+  /// (encoded at flush(), off the caller's way). A value of a class that is not cached
+  /// removes what was cached for `path`.
   void put(const std::string& path, V value) {
     auto expires_at = expiry_for(class_of(value), cfg_.now(), cfg_.ttl);
     if (!expires_at) {
@@ -179,10 +226,8 @@ public:
       forget_persisted(path);
       return;
     }
-    if (cfg_.store) {
-      cache_record<V> record{*expires_at, path, value};
-      pending_[storage_key(path, max_key_size())] = storage::encode(record);
-    }
+    if (cfg_.store)
+      pending_[storage_key(path, max_key_size())] = pending_put{*expires_at, path, value};
     remember(path, std::move(value), *expires_at);
   }
 
@@ -206,11 +251,16 @@ public:
       return caf::none;
     }
     storage::write_batch batch;
-    for (auto& [key, bytes] : pending_) {
-      if (bytes)
-        batch.put(cfg_.table, key, std::move(*bytes));
-      else
+    last_flush_bytes_ = 0;
+    for (auto& [key, put] : pending_) {
+      if (put) {
+        auto bytes = storage::encode_fields(put->expires_at, put->path,
+                                            persisted_form<V>::of(put->value));
+        last_flush_bytes_ += bytes.size();
+        batch.put(cfg_.table, key, std::move(bytes));
+      } else {
         batch.erase(cfg_.table, key);
+      }
     }
     pending_.clear();
     if (auto err = cfg_.store->write(batch)) {
@@ -233,7 +283,21 @@ public:
     return cfg_;
   }
 
+  /// Bytes encoded by the last flush() (a large one is worth a malloc_trim afterwards).
+  uint64_t last_flush_bytes() const {
+    return last_flush_bytes_;
+  }
+
 private:
+  using stored_type = typename persisted_form<V>::type;
+
+  // A put not yet encoded and written.
+  struct pending_put {
+    int64_t expires_at;
+    std::string path;
+    V value;
+  };
+
   struct entry {
     std::string path;
     V value;
@@ -301,8 +365,9 @@ private:
   lru_list lru_;  // most recently used first
   index_map index_;
   uint64_t memory_bytes_ = 0;
-  // By storage key: the encoded record to put, or std::nullopt to erase.
-  std::unordered_map<std::string, std::optional<std::string>> pending_;
+  // By storage key: the record to put, or std::nullopt to erase.
+  std::unordered_map<std::string, std::optional<pending_put>> pending_;
+  uint64_t last_flush_bytes_ = 0;
   cache_stats stats_;
 };
 

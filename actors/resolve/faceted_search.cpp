@@ -194,8 +194,11 @@ void coalesced(self_ptr self, const std::string& key, listing_callback done,
     st.in_flight.erase(i);
     if (!result)
       ++st.counters.failures;
-    for (auto& w : waiters)
-      w(result);
+    // The last waiter (usually the only one) takes the listing: a 10k-entry copy less.
+    for (size_t k = 0; k + 1 < waiters.size(); ++k)
+      waiters[k](result);
+    if (!waiters.empty())
+      waiters.back()(std::move(result));
   });
 }
 
@@ -231,6 +234,8 @@ void finish_walk(self_ptr self, const std::shared_ptr<object_walk>& w) {
   auto& st = self->state;
   listing out;
   out.cache = cache_class::search;
+  // Exact capacity: this listing is what the caches keep (doubling would waste up to half).
+  out.entries.reserve(w->unapplied.size() + w->pids.size() + 1);
   for (auto& f : w->unapplied)
     out.entries.push_back(dir_entry{facet_field_segment(f), folder_attr()});
   for (auto& pid : w->pids) {
@@ -240,6 +245,7 @@ void finish_walk(self_ptr self, const std::shared_ptr<object_walk>& w) {
     out.entries.push_back(dir_entry{listed_name(st, full), folder_attr()});
   }
   auto shown = static_cast<uint64_t>(w->pids.size());
+  std::vector<std::string>().swap(w->pids);  // freed before the listing travels on
   if (w->num_found > shown) {
     auto name = more_objects_name(shown, w->num_found);
     out.entries.push_back(dir_entry{name, text_attr(*info_text(name, st.config.object_limit))});

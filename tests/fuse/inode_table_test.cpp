@@ -136,4 +136,48 @@ TEST(fuse_inode_table, two_threads_keep_it_consistent) {
   EXPECT_EQ(table.inode_of("/gone/0"), 0u);
 }
 
+TEST(fuse_inode_table, files_keep_what_open_needs_folders_only_attributes) {
+  inode_table table;
+  auto until = inode_table::clock::now() + 10s;
+  auto obj = file_of_size(7, d1::cache_class::immutable);
+  obj.content = d1::content_kind::object_bytes;
+  obj.object = {"doi:10.1/x", 7, "MD5", std::string(32, 'a')};
+  auto text = file_of_size(5);
+  text.content = d1::content_kind::inline_text;
+  text.text = "hello";
+  d1::node_info folder;
+  folder.kind = d1::entry_kind::directory;
+  folder.size = 42;
+  auto o = table.remember("/o", obj, until);
+  auto t = table.remember("/t", text, until);
+  auto f = table.remember("/f", folder, until);
+  EXPECT_EQ(table.find(o)->info, obj);
+  EXPECT_EQ(table.find(t)->info, text);
+  EXPECT_EQ(table.find(f)->info, folder);
+  // New attributes replace the kept detail (and a folder keeps none).
+  table.update(o, folder, until);
+  EXPECT_EQ(table.find(o)->info, folder);
+  table.update(o, text, until);
+  EXPECT_EQ(table.find(o)->info.text, "hello");
+}
+
+TEST(fuse_inode_table, paths_survive_growth_and_forgets) {
+  inode_table table;
+  auto until = inode_table::clock::now() + 10s;
+  std::vector<uint64_t> inos;
+  for (int i = 0; i < 20000; ++i)
+    inos.push_back(table.remember("/FacetedSearch/object-" + std::to_string(i),
+                                  file_of_size(static_cast<uint64_t>(i)), until));
+  for (int i = 0; i < 20000; i += 2)
+    table.forget(inos[i], 1);
+  EXPECT_EQ(table.size(), 10001u);
+  for (int i = 1; i < 20000; i += 2) {
+    ASSERT_EQ(table.path_of(inos[i]), "/FacetedSearch/object-" + std::to_string(i)) << i;
+    ASSERT_EQ(table.inode_of("/FacetedSearch/object-" + std::to_string(i)), inos[i]);
+  }
+  EXPECT_EQ(table.inode_of("/FacetedSearch/object-0"), 0u);
+  auto again = table.remember("/FacetedSearch/object-0", file_of_size(1), until);
+  EXPECT_GT(again, inos.back());
+}
+
 }  // namespace

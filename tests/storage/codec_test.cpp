@@ -46,6 +46,32 @@ TEST(codec_test, listing_round_trips) {
   EXPECT_TRUE(empty->entries.empty());
 }
 
+// A record type as the caches persist them: a time, a path and a value.
+struct sample_record {
+  int64_t expires_at = 0;
+  std::string path;
+  listing value;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, sample_record& x) {
+  return f(caf::meta::type_name("sample_record"), x.expires_at, x.path, x.value);
+}
+
+TEST(codec_test, encode_fields_writes_the_record_its_fields_make) {
+  sample_record r;
+  r.expires_at = 1'700'000'000;
+  r.path = "/FacetedSearch/@formatId";
+  r.value.cache = cache_class::search;
+  r.value.entries.push_back({"a", sample_file()});
+  auto bytes = encode_fields(r.expires_at, r.path, r.value);
+  EXPECT_EQ(bytes, encode(r));
+  auto back = decode<sample_record>(bytes);
+  ASSERT_TRUE(back) << describe(back.error());
+  EXPECT_EQ(back->path, r.path);
+  EXPECT_EQ(back->value, r.value);
+}
+
 TEST(codec_test, another_schema_version_is_refused) {
   auto bytes = encode(sample_file());
   bytes[0] = static_cast<char>(schema_version + 1);

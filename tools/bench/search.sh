@@ -9,6 +9,8 @@
 #  4. daemon RSS per cached entry after listing 100k distinct objects (object_limit 100000).
 # Usage: tools/bench/search.sh [BUILD_DIR]   (default: build)
 # D1_BENCH_RUNS (default 11) timed runs for part 1; D1_BENCH_COLD (default 5) for part 2.
+# D1_BENCH_SETTLE (default 0.5) seconds to wait after a listing before reading RSS in part 4
+# (releasedir reaches the daemon after `ls` exits; dir_cache writes 50 ms after a put).
 # D1_BENCH_CPUS (default: none) pins everything (node, daemons, ls, curl) to these CPUs
 # (taskset -c), as getattr.sh does: on an idle 2-vCPU VM each FUSE round trip may wait for
 # the other vCPU to wake, which makes `ls -l` (three getxattr round trips per entry) bimodal.
@@ -22,6 +24,7 @@ build=$(cd "${1:-$repo/build}" && pwd)
 d1drive="$build/d1drive"
 runs=${D1_BENCH_RUNS:-11}
 cold_runs=${D1_BENCH_COLD:-5}
+settle=${D1_BENCH_SETTLE:-0.5}
 work=$(mktemp -d /tmp/d1-search-bench.XXXXXX)
 node_pid=""
 cleanup() {
@@ -178,8 +181,10 @@ memory() {
   local r0 a0 f0 r1 a1 f1 r2 a2 f2 n
   r0=$(rss "$daemon_pid" VmRSS); a0=$(rss "$daemon_pid" RssAnon); f0=$(rss "$daemon_pid" RssFile)
   n=$(ls -f "$work/mnt-mem/FacetedSearch" | grep -vc -e '^\.\.\?$' -e '^@')
+  sleep "$settle"
   r1=$(rss "$daemon_pid" VmRSS); a1=$(rss "$daemon_pid" RssAnon); f1=$(rss "$daemon_pid" RssFile)
   ls -l "$work/mnt-mem/FacetedSearch" >/dev/null
+  sleep "$settle"
   r2=$(rss "$daemon_pid" VmRSS); a2=$(rss "$daemon_pid" RssAnon); f2=$(rss "$daemon_pid" RssFile)
   echo "$2: objects listed: $n"
   echo "  VmRSS kB: before $r0, after listing $r1, after ls -l $r2 (RssAnon $a0/$a1/$a2, RssFile $f0/$f1/$f2)"

@@ -30,14 +30,27 @@ protected:
     return track(sys_.spawn(dir_cache, std::move(cfg)));
   }
 
-  cached_listing get(const dir_cache_actor& a, const std::string& path) {
-    auto r = request<cached_listing>(a, get_atom::value, path);
+  // The shared listing dir_cache answers (null on a miss).
+  listing_ptr get_shared(const dir_cache_actor& a, const std::string& path) {
+    auto r = request<listing_ptr>(a, get_atom::value, path);
     EXPECT_TRUE(r) << sys_.render(r.error());
-    return r ? *r : cached_listing{};
+    return r ? *r : nullptr;
+  }
+
+  cached_listing get(const dir_cache_actor& a, const std::string& path) {
+    auto p = get_shared(a, path);
+    return p ? cached_listing{true, *p} : cached_listing{};
+  }
+
+  cached_attr get_entry(const dir_cache_actor& a, const std::string& parent,
+                        const std::string& name) {
+    auto r = request<cached_attr>(a, get_atom::value, parent, name);
+    EXPECT_TRUE(r) << sys_.render(r.error());
+    return r ? *r : cached_attr{};
   }
 
   void put(const dir_cache_actor& a, const std::string& path, listing l) {
-    self_->send(a, put_atom::value, path, std::move(l));
+    self_->send(a, put_atom::value, path, std::make_shared<const listing>(std::move(l)));
     run();
   }
 
@@ -195,6 +208,89 @@ TEST_F(dir_cache_test, an_invalid_config_stops_the_actor) {
   self_->receive([&](caf::down_msg& msg) { down = code_of(msg.reason) == ec::invalid_argument; },
                  caf::after(std::chrono::seconds(0)) >> [&] {});
   EXPECT_TRUE(down);
+}
+
+TEST_F(dir_cache_test, a_cached_listing_is_shared_not_copied) {
+  auto a = spawn_cache(config("dir"));
+  auto l = std::make_shared<const listing>(folder(cache_class::search, 100));
+  self_->send(a, put_atom::value, std::string{"/s"}, l);
+  run();
+  // The very listing put, before and after its write to LMDB.
+  EXPECT_EQ(get_shared(a, "/s"), l);
+  flush(a);
+  EXPECT_EQ(get_shared(a, "/s"), l);
+  EXPECT_EQ(stored("dir"), 1u);
+}
+
+TEST_F(dir_cache_test, a_listing_over_budget_is_served_before_its_write) {
+  auto cfg = config("dir");
+  cfg.memory_budget = 4096;
+  auto a = spawn_cache(cfg);
+  put(a, "/huge", folder(cache_class::immutable, 5000));
+  EXPECT_EQ(stored("dir"), 0u);
+  auto r = get(a, "/huge");  // from the pending write, not from LMDB
+  ASSERT_TRUE(r.found);
+  EXPECT_EQ(r.value.entries.size(), 5000u);
+  EXPECT_EQ(stats(a).disk_hits, 0u);
+  flush(a);
+  EXPECT_EQ(stored("dir"), 1u);
+}
+
+TEST_F(dir_cache_test, entries_are_looked_up_in_the_parent_listing) {
+  auto a = spawn_cache(config("dir"));
+  EXPECT_FALSE(get_entry(a, "/none", "x").found);
+  // Small (searched) and large (indexed) listings.
+  put(a, "/small", folder(cache_class::search, 3));
+  put(a, "/large", folder(cache_class::search, 5000));
+  auto s = get_entry(a, "/small", "pid2");
+  ASSERT_TRUE(s.found);
+  EXPECT_EQ(s.info.cache, cache_class::immutable);
+  EXPECT_FALSE(get_entry(a, "/small", "pid3").found);
+  for (int i : {0, 4999, 1234}) {
+    auto e = get_entry(a, "/large", "pid" + std::to_string(i));
+    EXPECT_TRUE(e.found) << i;
+  }
+  EXPECT_FALSE(get_entry(a, "/large", "pid5000").found);
+  // A replaced listing answers with its new entries.
+  put(a, "/large", folder(cache_class::search, 5000, "other"));
+  EXPECT_FALSE(get_entry(a, "/large", "pid1").found);
+  EXPECT_TRUE(get_entry(a, "/large", "other1").found);
+  // Expired with the listing; also read back from LMDB after a restart.
+  put(a, "/later", folder(cache_class::search, 2));
+  stop(a);
+  restart_store();
+  auto b = spawn_cache(config("dir"));
+  EXPECT_TRUE(get_entry(b, "/later", "pid1").found);
+  *clock_ += 600;
+  EXPECT_FALSE(get_entry(b, "/later", "pid1").found);
+}
+
+TEST_F(dir_cache_test, an_entry_is_served_no_longer_than_its_own_class_allows) {
+  auto a = spawn_cache(config("dir"));
+  listing l;
+  l.cache = cache_class::search;
+  for (auto [name, cls] : {std::pair{"live", cache_class::live},
+                           {"transient", cache_class::transient},
+                           {"error", cache_class::error},
+                           {"search", cache_class::search},
+                           {"metadata", cache_class::metadata},
+                           {"immutable", cache_class::immutable}}) {
+    dir_entry e;
+    e.name = name;
+    e.info.cache = cls;
+    l.entries.push_back(e);
+  }
+  put(a, "/mixed", l);
+  EXPECT_FALSE(get_entry(a, "/mixed", "live").found);
+  EXPECT_FALSE(get_entry(a, "/mixed", "transient").found);
+  EXPECT_FALSE(get_entry(a, "/mixed", "error").found);
+  EXPECT_TRUE(get_entry(a, "/mixed", "search").found);
+  EXPECT_TRUE(get_entry(a, "/mixed", "metadata").found);
+  EXPECT_TRUE(get_entry(a, "/mixed", "immutable").found);
+  path_cache_ttls ttl;
+  EXPECT_TRUE(servable_from_listing(cache_class::transient, cache_class::transient, ttl));
+  EXPECT_FALSE(servable_from_listing(cache_class::search, cache_class::immutable, ttl));
+  EXPECT_TRUE(servable_from_listing(cache_class::search, cache_class::error, ttl));
 }
 
 }  // namespace

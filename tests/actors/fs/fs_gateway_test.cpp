@@ -20,7 +20,7 @@ struct recorded_reply : fs_reply {
   int calls = 0;
   void entry(const node_info& x) override { ++calls; kind = "entry"; info = x; }
   void attr(const node_info& x) override { ++calls; kind = "attr"; info = x; }
-  void directory(listing x) override { ++calls; kind = "directory"; entries = std::move(x); }
+  void directory(listing_ptr x) override { ++calls; kind = "directory"; entries = *x; }
   void local_file(const std::string& p) override { ++calls; kind = "local"; local = p; }
   void error(const caf::error& e) override { ++calls; kind = "error"; err = e; }
 };
@@ -30,6 +30,7 @@ struct world {
   std::map<std::string, listing> dirs;
   int root_attr_calls = 0;
   int root_dir_calls = 0;
+  int entry_gets = 0;
   int fetches = 0;
 };
 
@@ -49,13 +50,23 @@ attr_cache_actor::behavior_type fake_attrs(attr_cache_actor::pointer, std::share
 
 dir_cache_actor::behavior_type fake_dirs(dir_cache_actor::pointer, std::shared_ptr<world> w) {
   return {
-    [=](get_atom, const std::string& p) -> caf::result<cached_listing> {
+    [=](get_atom, const std::string& p) -> caf::result<listing_ptr> {
       auto i = w->dirs.find(p);
       if (i == w->dirs.end())
-        return cached_listing{};
-      return cached_listing{true, i->second};
+        return listing_ptr{};
+      return std::make_shared<const listing>(i->second);
     },
-    [=](put_atom, const std::string& p, const listing& x) { w->dirs[p] = x; },
+    [=](get_atom, const std::string& p, const std::string& name) -> caf::result<cached_attr> {
+      ++w->entry_gets;
+      auto i = w->dirs.find(p);
+      if (i == w->dirs.end())
+        return cached_attr{};
+      for (auto& e : i->second.entries)
+        if (e.name == name)
+          return cached_attr{true, e.info};
+      return cached_attr{};
+    },
+    [=](put_atom, const std::string& p, const listing_ptr& x) { w->dirs[p] = *x; },
     [=](stats_atom) -> caf::result<cache_stats> { return cache_stats{}; },
     [=](flush_atom) {},
   };
@@ -165,19 +176,41 @@ TEST_F(fs_gateway_test, probe_names_never_reach_the_resolvers) {
   EXPECT_EQ(w_->root_attr_calls, 0);
 }
 
-TEST_F(fs_gateway_test, opendir_stores_listing_and_child_attributes) {
+TEST_F(fs_gateway_test, opendir_stores_the_listing_and_lookups_are_answered_from_it) {
   auto r = std::make_shared<recorded_reply>();
   caf::anon_send(gw_, opendir_atom::value, fs_reply_ptr{r}, std::string{"/a"}, int32_t{0});
   run();
   ASSERT_EQ(r->kind, "directory");
   ASSERT_EQ(r->entries.entries.size(), 1u);
   EXPECT_TRUE(w_->dirs.count("/a"));
-  EXPECT_TRUE(w_->attrs.count("/a/f"));
+  // No attr_cache record per child: the listing holds the child's attributes.
+  EXPECT_FALSE(w_->attrs.count("/a/f"));
   auto again = std::make_shared<recorded_reply>();
   caf::anon_send(gw_, opendir_atom::value, fs_reply_ptr{again}, std::string{"/a"}, int32_t{0});
   run();
   EXPECT_EQ(again->kind, "directory");
   EXPECT_EQ(w_->root_dir_calls, 1);
+  // A lookup of a listed child (and a getattr after its kernel attributes expired) is
+  // answered from the parent's listing, without a resolver.
+  auto child = std::make_shared<recorded_reply>();
+  caf::anon_send(gw_, lookup_atom::value, fs_reply_ptr{child}, std::string{"/a"},
+                 std::string{"f"}, int32_t{0});
+  auto attr = std::make_shared<recorded_reply>();
+  caf::anon_send(gw_, get_attr_atom::value, fs_reply_ptr{attr}, std::string{"/a/f"},
+                 int32_t{0});
+  run();
+  EXPECT_EQ(child->kind, "entry");
+  EXPECT_EQ(child->info.kind, entry_kind::file);
+  EXPECT_EQ(attr->kind, "attr");
+  EXPECT_EQ(w_->root_attr_calls, 0);
+  EXPECT_EQ(w_->entry_gets, 2);
+  // A name the listing does not hold still goes to the resolvers.
+  auto other = std::make_shared<recorded_reply>();
+  caf::anon_send(gw_, lookup_atom::value, fs_reply_ptr{other}, std::string{"/a"},
+                 std::string{"g"}, int32_t{0});
+  run();
+  EXPECT_EQ(other->kind, "error");
+  EXPECT_EQ(w_->root_attr_calls, 1);
 }
 
 TEST_F(fs_gateway_test, reads_get_a_verified_path_or_the_error) {
