@@ -167,9 +167,10 @@ using catalogue_actor = caf::typed_actor<
   // Where a resource's copies are, best first for this host; ec::not_found.
   caf::replies_to<locate_atom, std::string>::with<location_report>>;
 
-/// Runs the background jobs that change or check where files are, one job at a time in
-/// submission order, each file of a job on a worker. Jobs are persisted with a per-file
-/// checkpoint and resumed after a restart.
+/// Runs the background jobs that change or check where files are: up to max_active_jobs at
+/// once when their files do not overlap, otherwise in submission order; files go to the
+/// workers in batches. Jobs are persisted with a per-file checkpoint and resumed after a
+/// restart.
 using job_manager_actor = caf::typed_actor<
   // Registers a resource (as catalogue's register) and queues the job that hashes its
   // files; replies the job id and the resource uid. Errors as catalogue's register.
@@ -193,11 +194,14 @@ using job_manager_actor = caf::typed_actor<
 /// Copies and deletes single files beneath roots. Takes only values: it may run on
 /// another machine and shares neither a filesystem view nor LMDB with the job manager.
 using copy_worker_actor = caf::typed_actor<
-  // Copies src_root/rel_path to dst_root/rel_path: temporary name in the destination
-  // directory, hash, fsync file and directory, compare with expected_digest, rename.
-  // ec::checksum_mismatch (nothing left behind), ec::io_error (ENOSPC/EDQUOT named;
-  // nothing left behind), ec::invalid_path for escapes and symlinks out of a root.
-  caf::replies_to<copy_atom, copy_request>::with<copy_result>,
+  // Copies the items of one batch (see copy_batch_request) from src_root to the same
+  // relative paths under dst_root: temporary name in the destination directory, hash of
+  // the bytes written, one syncfs, compare with expected_digest, rename, fsync of each
+  // directory. One outcome per item, in order: ec::checksum_mismatch, ec::io_error
+  // (ENOSPC/EDQUOT named), ec::invalid_path for escapes and symlinks out of a root. A
+  // failed item leaves nothing behind and does not stop the others unless the
+  // destination is full (then the rest fail with the same ec::io_error).
+  caf::replies_to<copy_batch_atom, copy_batch_request>::with<copy_batch_result>,
   // Deletes root/rel_path (a regular file, not followed through symlinks) and fsyncs its
   // directory; an absent file is removed=false. ec::invalid_path, ec::io_error.
   caf::replies_to<remove_atom, std::string, std::string>::with<remove_result>>;

@@ -60,8 +60,11 @@ void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<resource_detail>("d1.resource_detail");
   cfg.add_message_type<hash_request>("d1.hash_request");
   cfg.add_message_type<hash_result>("d1.hash_result");
-  cfg.add_message_type<copy_request>("d1.copy_request");
   cfg.add_message_type<copy_result>("d1.copy_result");
+  cfg.add_message_type<copy_item>("d1.copy_item");
+  cfg.add_message_type<copy_batch_request>("d1.copy_batch_request");
+  cfg.add_message_type<copy_outcome>("d1.copy_outcome");
+  cfg.add_message_type<copy_batch_result>("d1.copy_batch_result");
   cfg.add_message_type<remove_result>("d1.remove_result");
   cfg.add_error_category(error_category,
                          [](uint8_t code, caf::atom_value, const caf::message& ctx) {

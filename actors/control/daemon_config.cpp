@@ -290,6 +290,9 @@ caf::expected<daemon_config> load_config(const std::string& path, bool required,
     reader r{*mobile, "mobile.", path};
     r.read("copy_workers", cfg.copy_workers);
     r.read("hash_workers", cfg.hash_workers);
+    r.read("copy_batch_files", cfg.copy_batch_files);
+    r.read("copy_batch_bytes", cfg.copy_batch_bytes);
+    r.read("max_active_jobs", cfg.max_active_jobs);
     collect(r);
   }
   collect(top);
@@ -359,6 +362,10 @@ caf::error validate(const daemon_config& cfg) {
   if (cfg.copy_workers < 1 || cfg.copy_workers > 64 || cfg.hash_workers < 1
       || cfg.hash_workers > 64)
     return make_error(ec::invalid_argument, "mobile copy_workers and hash_workers must be 1 to 64");
+  if (cfg.copy_batch_files < 1 || cfg.copy_batch_files > 100000 || cfg.copy_batch_bytes < 1
+      || cfg.max_active_jobs < 1 || cfg.max_active_jobs > 64)
+    return make_error(ec::invalid_argument, "mobile copy_batch_files must be 1 to 100000, "
+                                            "copy_batch_bytes at least 1, max_active_jobs 1 to 64");
   for (auto& [host, roots] : cfg.host_roots)
     for (auto& root : roots)
       if (root.empty() || root[0] != '/')

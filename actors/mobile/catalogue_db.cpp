@@ -323,6 +323,15 @@ void catalogue_txn::put_job_step(const job_record& j, size_t index) {
     batch_.put(t_job_files, job_key(j.id) + pad(index), pack(j.files[index]));
 }
 
+void catalogue_txn::put_job_steps(const job_record& j, const std::vector<size_t>& indices) {
+  auto h = header_of(j);
+  h.progress.files_total = j.files.size();
+  batch_.put(t_jobs, job_key(j.id), pack(h));
+  for (auto index : indices)
+    if (index < j.files.size())
+      batch_.put(t_job_files, job_key(j.id) + pad(index), pack(j.files[index]));
+}
+
 caf::expected<resource_detail> catalogue_txn::register_resource(const job_request& req) {
   resource_record r;
   r.uid = req.uid.empty() ? random_uid() : req.uid;
@@ -404,7 +413,10 @@ caf::error catalogue_db::update(const std::function<caf::error(catalogue_txn&)>&
     return err;
   if (txn.batch_.empty())
     return {};
-  return store_->write(txn.batch_);
+  auto err = store_->write(txn.batch_);
+  if (!err)
+    ++commits_;
+  return err;
 }
 
 caf::expected<resource_detail> catalogue_db::get_resource(const std::string& uid) {

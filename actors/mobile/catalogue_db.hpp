@@ -10,6 +10,7 @@
 #include <caf/error.hpp>
 #include <caf/expected.hpp>
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -74,6 +75,8 @@ public:
   void put_job(const job_record& j);
   /// Writes a job's header and only its file `index`: the per-file checkpoint, O(1).
   void put_job_step(const job_record& j, size_t index);
+  /// Writes a job's header once and its files `indices`: one batch's checkpoint.
+  void put_job_steps(const job_record& j, const std::vector<size_t>& indices);
   /// Registers a resource: the handler's files as unhashed records on its root, and a
   /// history entry. Returns the detail; ec::invalid_argument as list_spec_files, for a
   /// bad root or uid, or a uid already registered.
@@ -102,6 +105,11 @@ public:
   /// returns an error. Changes are serialised (one update at a time in this process).
   caf::error update(const std::function<caf::error(catalogue_txn&)>& fn);
 
+  /// How many update() transactions with changes were committed (for tests and stats).
+  uint64_t commits() const {
+    return commits_.load();
+  }
+
   /// Returns the resource and all its file records (every root); ec::not_found.
   caf::expected<resource_detail> get_resource(const std::string& uid);
   caf::expected<std::vector<resource_record>> list_resources();
@@ -126,6 +134,7 @@ private:
   friend class catalogue_txn;
   std::shared_ptr<storage::kv_store> store_;
   std::mutex update_mutex_;
+  std::atomic<uint64_t> commits_{0};
 };
 
 /// Keys, exposed for tests.

@@ -7,11 +7,15 @@
 #include "messages/error.hpp"
 
 #include <fcntl.h>
+#include <stdio.h>  // renameat2
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
+#include <filesystem>
+#include <map>
 #include <vector>
 
 namespace d1 {
@@ -71,6 +75,14 @@ bool is_space_error(int err) {
 int open_dir_beneath(const std::string& root, const std::string& rel_dir, bool create,
                      fd_owner& out) {
   fd_owner cur{::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
+  if (cur.fd < 0 && errno == ENOENT && create) {
+    // A new destination root is made, as `rclone copy` or `mkdir -p` would.
+    std::error_code ec;
+    std::filesystem::create_directories(root, ec);
+    if (ec)
+      return ec.value();
+    cur = fd_owner{::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
+  }
   if (cur.fd < 0)
     return errno;
   if (!rel_dir.empty()) {
@@ -82,8 +94,14 @@ int open_dir_beneath(const std::string& root, const std::string& rel_dir, bool c
         ::fsync(cur.fd);
         fd = ::openat(cur.fd, comp.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
       }
-      if (fd < 0)
+      if (fd < 0) {
+        // O_NOFOLLOW with O_DIRECTORY reports a symlink as ENOTDIR: name it for what it is.
+        struct stat st;
+        if (errno == ENOTDIR && ::fstatat(cur.fd, comp.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0
+            && S_ISLNK(st.st_mode))
+          return ELOOP;
         return errno;
+      }
       cur = fd_owner{fd};
     }
   }
@@ -129,51 +147,125 @@ caf::expected<file_digest> hash_fd(int fd, const std::string& algorithm,
   return out;
 }
 
-// Copies every byte of `in` to `out` (both at offset 0): copy_file_range, else read/write.
-// Returns 0 or the errno.
-int copy_bytes(int in, int out) {
-  bool use_cfr = true;
-  loff_t in_off = 0;
-  loff_t out_off = 0;
-  while (use_cfr) {
-    auto n = ::copy_file_range(in, &in_off, out, &out_off, size_t{1} << 30, 0);
-    if (n > 0)
-      continue;
-    if (n == 0)
-      return 0;
-    if (errno == EINTR)
-      continue;
-    if ((errno == EXDEV || errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP)
-        && in_off == 0) {
-      use_cfr = false;
-      break;
-    }
-    return errno;
-  }
-  std::vector<char> buf(buffer_size);
-  for (;;) {
-    auto n = ::pread(in, buf.data(), buf.size(), in_off);
-    if (n < 0) {
+// Starting writeback every few MiB keeps the dirty pages of a large copy small, so the
+// sync that makes the batch durable waits for little more than the last piece.
+constexpr off_t writeback_step = off_t{8} << 20;
+
+// Reads exactly `size` bytes at `off`; returns 0 or the errno (EIO if the file is shorter).
+int pread_full(int fd, char* buf, size_t size, off_t off) {
+  size_t got = 0;
+  while (got < size) {
+    auto r = ::pread(fd, buf + got, size - got, off + static_cast<off_t>(got));
+    if (r < 0) {
       if (errno == EINTR)
         continue;
       return errno;
     }
-    if (n == 0)
-      return 0;
-    size_t written = 0;
-    while (written < static_cast<size_t>(n)) {
-      auto w = ::pwrite(out, buf.data() + written, static_cast<size_t>(n) - written,
-                        out_off);
-      if (w < 0) {
+    if (r == 0)
+      return EIO;
+    got += static_cast<size_t>(r);
+  }
+  return 0;
+}
+
+// Copies every byte of `in` (from offset 0) to `out` (opened read-write) and hashes the
+// bytes the destination holds, piece by piece while they are still in the page cache:
+// copy_file_range (in-kernel copy, or a reflink/server-side copy where the filesystem
+// offers one) then a read-back of that piece; where copy_file_range does not work, read,
+// hash and write the same buffer. Returns 0 or the errno.
+int copy_and_hash(int in, int out, streaming_hasher& hasher, std::vector<char>& buf,
+                  file_digest& digest) {
+  ::posix_fadvise(in, 0, 0, POSIX_FADV_SEQUENTIAL);
+  bool use_cfr = true;
+  off_t off = 0;
+  off_t flushed = 0;
+  for (;;) {
+    ssize_t n = 0;
+    if (use_cfr) {
+      loff_t in_off = off;
+      loff_t out_off = off;
+      n = ::copy_file_range(in, &in_off, out, &out_off, buf.size(), 0);
+      if (n < 0) {
+        if (errno == EINTR)
+          continue;
+        if (off == 0
+            && (errno == EXDEV || errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP)) {
+          use_cfr = false;
+          continue;
+        }
+        return errno;
+      }
+      if (n == 0)
+        break;
+      if (auto err = pread_full(out, buf.data(), static_cast<size_t>(n), off); err != 0)
+        return err;
+      hasher.update(buf.data(), static_cast<size_t>(n));
+    } else {
+      n = ::pread(in, buf.data(), buf.size(), off);
+      if (n < 0) {
         if (errno == EINTR)
           continue;
         return errno;
       }
-      written += static_cast<size_t>(w);
-      out_off += w;
+      if (n == 0)
+        break;
+      hasher.update(buf.data(), static_cast<size_t>(n));
+      size_t written = 0;
+      while (written < static_cast<size_t>(n)) {
+        auto w = ::pwrite(out, buf.data() + written, static_cast<size_t>(n) - written,
+                          off + static_cast<off_t>(written));
+        if (w < 0) {
+          if (errno == EINTR)
+            continue;
+          return errno;
+        }
+        written += static_cast<size_t>(w);
+      }
     }
-    in_off += n;
+    off += n;
+    if (off - flushed >= writeback_step) {
+      ::sync_file_range(out, flushed, off - flushed, SYNC_FILE_RANGE_WRITE);
+      flushed = off;
+    }
   }
+  digest.size = static_cast<uint64_t>(off);
+  digest.hex = hasher.hex_digest();
+  return 0;
+}
+
+// Directory descriptors of one batch, opened once per directory (beneath the root, no
+// symlinks) instead of once per file.
+class dir_cache {
+public:
+  dir_cache(std::string root, bool create) : root_(std::move(root)), create_(create) {
+  }
+  // Returns the descriptor of `rel_dir`, or -errno.
+  int get(const std::string& rel_dir) {
+    auto i = fds_.find(rel_dir);
+    if (i != fds_.end())
+      return i->second.fd;
+    fd_owner fd;
+    if (auto err = open_dir_beneath(root_, rel_dir, create_, fd); err != 0)
+      return -err;
+    return fds_.emplace(rel_dir, std::move(fd)).first->second.fd;
+  }
+
+private:
+  std::string root_;
+  bool create_;
+  std::map<std::string, fd_owner> fds_;
+};
+
+// Renames without replacing: a final name that appeared since it was checked is never
+// overwritten. Falls back to renameat where the filesystem lacks RENAME_NOREPLACE.
+int rename_no_replace(int dir_fd, const char* from, const char* to) {
+  if (::renameat2(dir_fd, from, dir_fd, to, RENAME_NOREPLACE) == 0)
+    return 0;
+  if (errno != EINVAL && errno != ENOSYS)
+    return errno;
+  if (::faccessat(dir_fd, to, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+    return EEXIST;
+  return ::renameat(dir_fd, from, dir_fd, to) == 0 ? 0 : errno;
 }
 
 }  // namespace
@@ -288,29 +380,51 @@ caf::expected<hash_result> check_file(const hash_request& req) {
   return out;
 }
 
-caf::expected<copy_result> copy_file(const copy_request& req) {
-  auto src_root = normalize_root(req.src_root);
-  if (!src_root)
-    return std::move(src_root.error());
-  auto dst_root = normalize_root(req.dst_root);
-  if (!dst_root)
-    return std::move(dst_root.error());
-  auto rel = normalize_rel_path(req.rel_path);
+namespace {
+
+// A file of a batch written under its temporary name, waiting for the batch's sync.
+struct staged_copy {
+  size_t index = 0;
+  int dir_fd = -1;  // owned by the batch's dir_cache
+  std::string leaf;
+  std::string tmp_leaf;
+  std::string dst_abs;
+  copy_result result;
+};
+
+// Everything one batch shares: roots, directory descriptors, the hasher and the buffer.
+struct batch_context {
+  std::string src_root;
+  std::string dst_root;
+  std::string algorithm;
+  streaming_hasher hasher;
+  dir_cache src_dirs;
+  dir_cache dst_dirs;
+  std::vector<char> buf = std::vector<char>(buffer_size);
+  fd_owner last_out;  // kept open: a batch of one file is made durable by its own fsync
+};
+
+// Copies one item to its temporary name (or adopts an identical file already at the final
+// name, `adopted` set). Returns an empty error and fills `st`, or the item's error; no
+// temporary file is left behind on error.
+caf::error stage_copy(batch_context& ctx, const copy_item& item, staged_copy& st,
+                      bool& adopted) {
+  adopted = false;
+  auto rel = normalize_rel_path(item.rel_path);
   if (!rel)
     return std::move(rel.error());
-  if (req.expected_digest.empty())
+  if (item.expected_digest.empty())
     return make_error(ec::invalid_argument, "copy of " + *rel + " without a recorded digest");
-  auto src_abs = join_path(*src_root, *rel);
-  auto dst_abs = join_path(*dst_root, *rel);
-  std::string dir, leaf;
-  split_leaf(*rel, dir, leaf);
-  auto tmp_leaf = "." + leaf + ".d1part";
-  // Source.
-  fd_owner sdir;
-  if (auto err = open_dir_beneath(*src_root, dir, false, sdir); err != 0)
-    return sys_error(err == ELOOP ? ec::invalid_path : ec::io_error,
-                     "opening the directory of " + src_abs, err);
-  fd_owner in{::openat(sdir.fd, leaf.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC)};
+  auto src_abs = join_path(ctx.src_root, *rel);
+  st.dst_abs = join_path(ctx.dst_root, *rel);
+  std::string dir;
+  split_leaf(*rel, dir, st.leaf);
+  st.tmp_leaf = "." + st.leaf + ".d1part";
+  int sdir = ctx.src_dirs.get(dir);
+  if (sdir < 0)
+    return sys_error(-sdir == ELOOP ? ec::invalid_path : ec::io_error,
+                     "opening the directory of " + src_abs, -sdir);
+  fd_owner in{::openat(sdir, st.leaf.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC)};
   if (in.fd < 0)
     return sys_error(errno == ELOOP ? ec::invalid_path : ec::io_error, "opening " + src_abs,
                      errno);
@@ -318,61 +432,150 @@ caf::expected<copy_result> copy_file(const copy_request& req) {
   if (::fstat(in.fd, &sst) != 0 || !S_ISREG(sst.st_mode))
     return make_error(ec::invalid_path, src_abs + " is not a regular file");
   // Destination directory (created beneath the root, never through a symlink).
-  fd_owner ddir;
-  if (auto err = open_dir_beneath(*dst_root, dir, true, ddir); err != 0)
-    return sys_error(err == ELOOP ? ec::invalid_path : ec::io_error,
-                     "creating the directory of " + dst_abs, err);
+  st.dir_fd = ctx.dst_dirs.get(dir);
+  if (st.dir_fd < 0)
+    return sys_error(-st.dir_fd == ELOOP ? ec::invalid_path : ec::io_error,
+                     "creating the directory of " + st.dst_abs, -st.dir_fd);
   // A final name that already exists is adopted if it holds the bytes, never overwritten.
   struct stat dst_st;
-  if (::fstatat(ddir.fd, leaf.c_str(), &dst_st, AT_SYMLINK_NOFOLLOW) == 0) {
+  if (::fstatat(st.dir_fd, st.leaf.c_str(), &dst_st, AT_SYMLINK_NOFOLLOW) == 0) {
     if (!S_ISREG(dst_st.st_mode))
-      return make_error(ec::invalid_path, dst_abs + " exists and is not a regular file");
-    fd_owner existing{::openat(ddir.fd, leaf.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC)};
+      return make_error(ec::invalid_path, st.dst_abs + " exists and is not a regular file");
+    fd_owner existing{::openat(st.dir_fd, st.leaf.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC)};
     if (existing.fd < 0)
-      return sys_error(ec::io_error, "opening " + dst_abs, errno);
-    auto digest = hash_fd(existing.fd, req.algorithm, dst_abs);
+      return sys_error(ec::io_error, "opening " + st.dst_abs, errno);
+    auto digest = hash_fd(existing.fd, ctx.algorithm, st.dst_abs);
     if (!digest)
       return std::move(digest.error());
-    if (digest->hex != req.expected_digest)
+    if (digest->hex != item.expected_digest)
       return make_error(ec::checksum_mismatch,
-                        dst_abs + " already exists with other content; not overwritten");
-    // Make sure the adopted file is durable before it is recorded.
-    ::fsync(existing.fd);
-    ::fsync(ddir.fd);
-    return copy_result{digest->size, digest->hex, true};
+                        st.dst_abs + " already exists with other content; not overwritten");
+    // Someone else may have written it: make it durable before it is recorded.
+    if (::fsync(existing.fd) != 0)
+      return sys_error(ec::io_error, "fsync of " + st.dst_abs, errno);
+    st.result = copy_result{digest->size, digest->hex, true};
+    adopted = true;
+    return {};
   }
-  fd_owner out{::openat(ddir.fd, tmp_leaf.c_str(),
+  fd_owner out{::openat(st.dir_fd, st.tmp_leaf.c_str(),
                         O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644)};
   if (out.fd < 0)
     return sys_error(errno == ELOOP ? ec::invalid_path : ec::io_error,
-                     "creating a temporary file for " + dst_abs, errno);
+                     "creating a temporary file for " + st.dst_abs, errno);
   auto fail = [&](caf::error err) {
-    ::unlinkat(ddir.fd, tmp_leaf.c_str(), 0);
+    ::unlinkat(st.dir_fd, st.tmp_leaf.c_str(), 0);
     return err;
   };
-  if (auto err = copy_bytes(in.fd, out.fd); err != 0)
+  file_digest digest;
+  if (auto err = copy_and_hash(in.fd, out.fd, ctx.hasher, ctx.buf, digest); err != 0) {
+    ctx.hasher.hex_digest();  // starts the next file's digest afresh
     return fail(sys_error(ec::io_error,
-                          is_space_error(err) ? "writing " + dst_abs
-                                              : "copying " + src_abs + " to " + dst_abs,
+                          is_space_error(err) ? "writing " + st.dst_abs
+                                              : "copying " + src_abs + " to " + st.dst_abs,
                           err));
-  if (::fsync(out.fd) != 0)
-    return fail(sys_error(ec::io_error, "fsync of " + dst_abs, errno));
-  // The digest compared is of what the destination holds (see docs/mobile-files.md).
-  auto digest = hash_fd(out.fd, req.algorithm, dst_abs);
-  if (!digest)
-    return fail(std::move(digest.error()));
-  if (digest->hex != req.expected_digest || digest->size != req.expected_size)
+  }
+  if (digest.hex != item.expected_digest || digest.size != item.expected_size)
     return fail(make_error(ec::checksum_mismatch,
-                           "copy of " + src_abs + ": " + req.algorithm + " " + digest->hex
-                             + " (" + std::to_string(digest->size) + " bytes), recorded "
-                             + req.expected_digest + " ("
-                             + std::to_string(req.expected_size) + " bytes)"));
+                           "copy of " + src_abs + ": " + ctx.algorithm + " " + digest.hex
+                             + " (" + std::to_string(digest.size) + " bytes), recorded "
+                             + item.expected_digest + " ("
+                             + std::to_string(item.expected_size) + " bytes)"));
   ::fchmod(out.fd, sst.st_mode & 07777);
-  if (::renameat(ddir.fd, tmp_leaf.c_str(), ddir.fd, leaf.c_str()) != 0)
-    return fail(sys_error(ec::io_error, "renaming into " + dst_abs, errno));
-  if (::fsync(ddir.fd) != 0)
-    return sys_error(ec::io_error, "fsync of the directory of " + dst_abs, errno);
-  return copy_result{digest->size, digest->hex, false};
+  st.result = copy_result{digest.size, digest.hex, false};
+  ctx.last_out = std::move(out);
+  return {};
+}
+
+}  // namespace
+
+copy_batch_result copy_files(const copy_batch_request& req) {
+  copy_batch_result out;
+  out.outcomes.resize(req.items.size());
+  auto fail_all = [&](const caf::error& err) {
+    for (auto& outcome : out.outcomes)
+      outcome.error = err;
+    return out;
+  };
+  auto src_root = normalize_root(req.src_root);
+  if (!src_root)
+    return fail_all(src_root.error());
+  auto dst_root = normalize_root(req.dst_root);
+  if (!dst_root)
+    return fail_all(dst_root.error());
+  auto hasher = streaming_hasher::make(req.algorithm);
+  if (!hasher)
+    return fail_all(hasher.error());
+  batch_context ctx{*src_root,
+                    *dst_root,
+                    req.algorithm,
+                    std::move(*hasher),
+                    dir_cache{*src_root, false},
+                    dir_cache{*dst_root, true},
+                    std::vector<char>(buffer_size),
+                    fd_owner{}};
+  std::vector<staged_copy> staged;
+  std::vector<int> synced_dirs;  // directories holding adopted files
+  caf::error space_error;        // once the destination is full, the rest is not tried
+  for (size_t i = 0; i < req.items.size(); ++i) {
+    if (space_error) {
+      out.outcomes[i].error = space_error;
+      continue;
+    }
+    staged_copy st;
+    st.index = i;
+    bool adopted = false;
+    if (auto err = stage_copy(ctx, req.items[i], st, adopted)) {
+      if (code_of(err) == ec::io_error && context_of(err).rfind("no space left", 0) == 0)
+        space_error = err;
+      out.outcomes[i].error = std::move(err);
+    } else if (adopted) {
+      out.outcomes[i].result = std::move(st.result);
+      synced_dirs.push_back(st.dir_fd);
+    } else {
+      staged.push_back(std::move(st));
+    }
+  }
+  // One sync for the whole batch (one fsync when it is a single file), before any rename,
+  // so a final name never holds bytes that a crash could lose.
+  if (!staged.empty()) {
+    int rc = staged.size() == 1 ? ::fsync(ctx.last_out.fd) : ::syncfs(staged.front().dir_fd);
+    if (rc != 0) {
+      auto err = sys_error(ec::io_error, "syncing the copies under " + *dst_root, errno);
+      for (auto& st : staged) {
+        ::unlinkat(st.dir_fd, st.tmp_leaf.c_str(), 0);
+        out.outcomes[st.index].error = err;
+      }
+      staged.clear();
+    }
+  }
+  ctx.last_out = fd_owner{};
+  std::vector<int> renamed_dirs;
+  for (auto& st : staged) {
+    if (auto err = rename_no_replace(st.dir_fd, st.tmp_leaf.c_str(), st.leaf.c_str());
+        err != 0) {
+      ::unlinkat(st.dir_fd, st.tmp_leaf.c_str(), 0);
+      out.outcomes[st.index].error =
+        err == EEXIST ? make_error(ec::checksum_mismatch,
+                                   st.dst_abs + " appeared during the copy; not overwritten")
+                      : sys_error(ec::io_error, "renaming into " + st.dst_abs, err);
+      continue;
+    }
+    out.outcomes[st.index].result = std::move(st.result);
+    renamed_dirs.push_back(st.dir_fd);
+  }
+  // Each directory once: its new names (and adopted files' entries) on disk.
+  renamed_dirs.insert(renamed_dirs.end(), synced_dirs.begin(), synced_dirs.end());
+  std::sort(renamed_dirs.begin(), renamed_dirs.end());
+  renamed_dirs.erase(std::unique(renamed_dirs.begin(), renamed_dirs.end()), renamed_dirs.end());
+  for (int dir_fd : renamed_dirs) {
+    if (::fsync(dir_fd) == 0)
+      continue;
+    auto err = sys_error(ec::io_error, "fsync of a directory under " + *dst_root, errno);
+    for (auto& st : staged)
+      if (st.dir_fd == dir_fd && !out.outcomes[st.index].error)
+        out.outcomes[st.index].error = err;
+  }
+  return out;
 }
 
 caf::expected<remove_result> remove_file(const std::string& root_in,

@@ -33,11 +33,12 @@ std::string temp_name_of(const std::string& rel_path);
 /// ec::invalid_path for a bad path, ec::invalid_argument for an unknown algorithm.
 caf::expected<hash_result> check_file(const hash_request& req);
 
-/// Copies src_root/rel_path to dst_root/rel_path (see copy_worker_actor). Returns the size
-/// and digest of the destination; ec::checksum_mismatch, ec::io_error (ENOSPC/EDQUOT
-/// say "no space left"), ec::invalid_path. On any error no temporary file is left and the
-/// destination's final name is untouched.
-caf::expected<copy_result> copy_file(const copy_request& req);
+/// Copies the items of `req` (see copy_batch_request): each through its temporary name,
+/// hashed while copying, then one syncfs of the destination filesystem, the renames, one
+/// fsync per destination directory. Returns one outcome per item, in order; a failed item
+/// leaves no temporary file. After a "no space left" error the remaining items are not
+/// attempted and fail with the same error. Never fails as a whole.
+copy_batch_result copy_files(const copy_batch_request& req);
 
 /// Deletes root/rel_path (a regular file; never through a symlink) and fsyncs its
 /// directory. Returns removed=false if it was not there; ec::invalid_path, ec::io_error.

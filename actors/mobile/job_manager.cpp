@@ -1,7 +1,7 @@
 // The job state machine. A job is queued → running → done | failed | cancelled. Each
-// file's outcome and its catalogue change are committed in one transaction with the
-// job's checkpoint, so after a crash the catalogue and the checkpoint agree and the job
-// resumes with the files still pending.
+// file's outcome (a copy batch's outcomes together) and its catalogue change are
+// committed in one transaction with the job's checkpoint, so after a crash the catalogue
+// and the checkpoint agree and the job resumes with the files still pending.
 #include "actors/mobile/job_manager.hpp"
 
 #include "actors/mobile/file_ops.hpp"
@@ -22,12 +22,21 @@ bool terminal(job_state s) {
   return s == job_state::done || s == job_state::failed || s == job_state::cancelled;
 }
 
-const file_record* find_file(const resource_detail& d, const std::string& root,
-                             const std::string& rel) {
+// The file records of `d` on `root`, by rel_path (a resource may have 10k files on
+// several roots: a linear search per file would be quadratic).
+std::unordered_map<std::string, const file_record*> files_at(const resource_detail& d,
+                                                             const std::string& root) {
+  std::unordered_map<std::string, const file_record*> out;
   for (auto& f : d.files)
-    if (f.root == root && f.rel_path == rel)
-      return &f;
-  return nullptr;
+    if (f.root == root)
+      out[f.rel_path] = &f;
+  return out;
+}
+
+const file_record* find_in(const std::unordered_map<std::string, const file_record*>& files,
+                           const std::string& rel) {
+  auto i = files.find(rel);
+  return i == files.end() ? nullptr : i->second;
 }
 
 bool has_copy_at(const resource_detail& d, const std::string& root) {
@@ -167,8 +176,9 @@ caf::expected<resource_detail> check_request(self_ptr self, job_request& req) {
                           "resource '" + req.uid + "' has no copy at " + req.src_root);
       if (req.src_root == req.dst_root)
         return bad("old and new root are the same");
+      auto at_src = files_at(*detail, req.src_root);
       for (auto& rel : detail->rel_paths) {
-        auto f = find_file(*detail, req.src_root, rel);
+        auto f = find_in(at_src, rel);
         if (!f || f->digest.empty())
           return bad("file " + rel + " has no recorded hash at " + req.src_root
                      + ": change_root needs one to check the new location");
@@ -201,13 +211,15 @@ std::vector<job_file> initial_files(const job_request& req, const resource_detai
       break;
     case job_kind::copy:
     case job_kind::move:
-    case job_kind::change_root:
+    case job_kind::change_root: {
+      auto at_src = files_at(d, req.src_root);
       for (auto& rel : d.rel_paths) {
-        auto f = find_file(d, req.src_root, rel);
+        auto f = find_in(at_src, rel);
         out.push_back(job_file{req.kind == job_kind::change_root ? req.dst_root : req.src_root,
                                rel, f ? f->size : 0, step_state::pending, {}});
       }
       break;
+    }
     case job_kind::remove:
       out = removal_files(d, req.src_root);
       break;
@@ -225,8 +237,9 @@ std::vector<plan_step> make_plan(self_ptr self, const job_request& req,
                                  const resource_detail& d) {
   std::vector<plan_step> plan;
   if (req.kind == job_kind::copy || req.kind == job_kind::move) {
+    auto at_src = files_at(d, req.src_root);
     for (auto& rel : d.rel_paths) {
-      auto f = find_file(d, req.src_root, rel);
+      auto f = find_in(at_src, rel);
       plan.push_back(plan_step{"copy", join_path(req.src_root, rel),
                                join_path(req.dst_root, rel), f ? f->size : 0, {}});
     }
@@ -248,7 +261,64 @@ std::vector<plan_step> make_plan(self_ptr self, const job_request& req,
 }
 
 void start_next(self_ptr self);
-void dispatch(self_ptr self);
+void dispatch(self_ptr self, uint64_t id);
+void dispatch_all(self_ptr self);
+
+active_job* find_active(self_ptr self, uint64_t id) {
+  auto& active = self->state.active_;
+  auto i = active.find(id);
+  return i == active.end() ? nullptr : &i->second;
+}
+
+std::string index_key(const std::string& root, const std::string& rel) {
+  return root + '\n' + rel;
+}
+
+void index_files(active_job& a) {
+  a.file_index.clear();
+  for (size_t i = 0; i < a.res.files.size(); ++i)
+    a.file_index[index_key(a.res.files[i].root, a.res.files[i].rel_path)] = i;
+}
+
+// find_file through the job's index (a job may have 10k files).
+const file_record* lookup(const active_job& a, const std::string& root, const std::string& rel) {
+  auto i = a.file_index.find(index_key(root, rel));
+  return i == a.file_index.end() ? nullptr : &a.res.files[i->second];
+}
+
+// What a job touches: its resource and every absolute path it reads, writes or deletes.
+// Two jobs run at once only if these are disjoint.
+std::set<std::string> footprint_of(const job_record& j) {
+  std::set<std::string> out;
+  out.insert("uid:" + j.request.uid);
+  auto& r = j.request;
+  bool two_roots = r.kind == job_kind::copy || r.kind == job_kind::move
+                   || r.kind == job_kind::change_root;
+  for (auto& f : j.files) {
+    out.insert(join_path(f.root, f.rel_path));
+    if (two_roots) {
+      if (!r.src_root.empty())
+        out.insert(join_path(r.src_root, f.rel_path));
+      if (!r.dst_root.empty())
+        out.insert(join_path(r.dst_root, f.rel_path));
+    }
+  }
+  return out;
+}
+
+bool overlaps(const std::set<std::string>& a, const std::set<std::string>& b) {
+  auto i = a.begin();
+  auto j = b.begin();
+  while (i != a.end() && j != b.end()) {
+    if (*i < *j)
+      ++i;
+    else if (*j < *i)
+      ++j;
+    else
+      return true;
+  }
+  return false;
+}
 
 void reply_waiters(self_ptr self, const job_record& job) {
   auto& st = self->state;
@@ -259,29 +329,32 @@ void reply_waiters(self_ptr self, const job_record& job) {
   }
 }
 
-void update_rate(self_ptr self, job_record& job) {
-  auto& st = self->state;
-  auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - st.run_start_)
+void update_rate(active_job& a) {
+  auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - a.run_start)
                 .count();
-  auto bytes = job.progress.bytes_done - st.run_bytes_base_;
-  job.progress.rate = secs > 0 ? static_cast<double>(bytes) / secs : 0;
+  auto bytes = a.job.progress.bytes_done - a.run_bytes_base;
+  a.job.progress.rate = secs > 0 ? static_cast<double>(bytes) / secs : 0;
 }
 
-// Ends the active job; `extra` adds the catalogue change that completes it (history,
+// Ends running job `id`; `extra` adds the catalogue change that completes it (history,
 // change_root's records) to the same transaction.
-void finish(self_ptr self, job_state state, std::string error,
+void finish(self_ptr self, uint64_t id, job_state state, std::string error,
             const std::function<caf::error(catalogue_txn&)>& extra = {}) {
   auto& st = self->state;
-  auto& job = *st.active_;
+  auto* a = find_active(self, id);
+  if (!a)
+    return;
+  auto& job = a->job;
   job.state = state;
   job.error = std::move(error);
   job.finished = now_ms();
-  update_rate(self, job);
+  update_rate(*a);
   auto err = st.cfg_.db->update([&](catalogue_txn& txn) -> caf::error {
     if (extra)
       if (auto e = extra(txn))
         return e;
-    txn.put_job(job);
+    // Every file's checkpoint is stored already, but for those whose commit failed.
+    txn.put_job_steps(job, a->unsaved);
     if (job.journal_seq != 0)
       return txn.end_journal(job.journal_seq, state == job_state::done, job.error, job.id);
     return {};
@@ -298,18 +371,20 @@ void finish(self_ptr self, job_state state, std::string error,
     });
   }
   auto done = std::move(job);
-  st.active_.reset();
+  st.active_.erase(id);
   reply_waiters(self, done);
   start_next(self);
+  // The pools' shares grew: let the others use them.
+  dispatch_all(self);
 }
 
 // Records the outcome of file `index` with `change` (may be empty) and the checkpoint in
-// one transaction. Returns false if the commit failed (the job is then failed).
-bool complete_step(self_ptr self, size_t index, step_state state, std::string detail,
-                   uint64_t bytes,
+// one transaction. Returns false if the commit failed (the job then stops dispatching).
+bool complete_step(self_ptr self, active_job& a, size_t index, step_state state,
+                   std::string detail, uint64_t bytes,
                    const std::function<caf::error(catalogue_txn&)>& change = {}) {
   auto& st = self->state;
-  auto& job = *st.active_;
+  auto& job = a.job;
   auto& file = job.files[index];
   file.state = state;
   file.detail = std::move(detail);
@@ -317,7 +392,7 @@ bool complete_step(self_ptr self, size_t index, step_state state, std::string de
   if (state == step_state::failed)
     ++job.progress.files_failed;
   job.progress.bytes_done += bytes;
-  update_rate(self, job);
+  update_rate(a);
   auto err = st.cfg_.db->update([&](catalogue_txn& txn) -> caf::error {
     if (change)
       if (auto e = change(txn))
@@ -326,12 +401,82 @@ bool complete_step(self_ptr self, size_t index, step_state state, std::string de
     return {};
   });
   if (err) {
+    if (state != step_state::failed)
+      ++job.progress.files_failed;
     file.state = step_state::failed;
     file.detail = "catalogue: " + describe(err);
-    st.stop_dispatch_ = true;
+    a.unsaved.push_back(index);
+    a.stop_dispatch = true;
     return false;
   }
   return true;
+}
+
+bool no_space(const caf::error& err) {
+  return context_of(err).find("no space left") != std::string::npos;
+}
+
+// Records the outcomes of one copy batch (files `indices`, sources `srcs`): the new file
+// records and the checkpoints of all its files in ONE transaction. `r` is the worker's
+// reply, or null if the whole request failed with `err`.
+void commit_batch(self_ptr self, active_job& a, const std::vector<size_t>& indices,
+                  const std::vector<file_record>& srcs, const copy_batch_result* r,
+                  const caf::error& err) {
+  auto& st = self->state;
+  auto& job = a.job;
+  auto& req = job.request;
+  std::vector<file_record> records;
+  records.reserve(indices.size());
+  auto now = now_ms();
+  for (size_t k = 0; k < indices.size(); ++k) {
+    auto& jf = job.files[indices[k]];
+    const copy_outcome* o = r && k < r->outcomes.size() ? &r->outcomes[k] : nullptr;
+    caf::error e = o ? o->error
+                     : (err ? err
+                            : make_error(ec::io_error, "the copy worker gave no outcome for "
+                                                         + jf.rel_path));
+    ++job.progress.files_done;
+    if (e) {
+      jf.state = step_state::failed;
+      jf.detail = describe(e);
+      ++job.progress.files_failed;
+      if (no_space(e))
+        a.stop_dispatch = true;
+      continue;
+    }
+    file_record f = srcs[k];
+    f.root = req.dst_root;
+    f.abs_path = join_path(req.dst_root, f.rel_path);
+    f.file_uid = make_file_uid(req.uid, req.dst_root, f.rel_path);
+    f.size = o->result.size;
+    f.digest = o->result.digest;
+    f.exists = true;
+    f.state = file_state::ok;
+    f.verified_at = now;
+    records.push_back(std::move(f));
+    jf.state = step_state::done;
+    jf.detail = o->result.adopted ? "adopted" : "";
+    job.progress.bytes_done += o->result.size;
+  }
+  update_rate(a);
+  auto cerr = st.cfg_.db->update([&](catalogue_txn& txn) -> caf::error {
+    for (auto& f : records)
+      txn.put_file(f);
+    txn.put_job_steps(job, indices);
+    return {};
+  });
+  if (cerr) {
+    for (auto index : indices) {
+      auto& jf = job.files[index];
+      if (jf.state == step_state::done) {
+        jf.state = step_state::failed;
+        jf.detail = "catalogue: " + describe(cerr);
+        ++job.progress.files_failed;
+      }
+      a.unsaved.push_back(index);
+    }
+    a.stop_dispatch = true;
+  }
 }
 
 std::string first_failure(const job_record& job, size_t& failed) {
@@ -359,9 +504,12 @@ history_entry make_history(const job_record& job, const char* action, const std:
   return h;
 }
 
-void finish_phase(self_ptr self) {
+void finish_phase(self_ptr self, uint64_t id) {
   auto& st = self->state;
-  auto& job = *st.active_;
+  auto* a = find_active(self, id);
+  if (!a)
+    return;
+  auto& job = a->job;
   auto& req = job.request;
   size_t failed = 0;
   auto first = first_failure(job, failed);
@@ -372,28 +520,31 @@ void finish_phase(self_ptr self) {
   switch (req.kind) {
     case job_kind::register_hash:
       if (failed)
-        return finish(self, job_state::failed, summary("could not be hashed or did not match"));
-      return finish(self, job_state::done, {});
+        return finish(self, id, job_state::failed,
+                      summary("could not be hashed or did not match"));
+      return finish(self, id, job_state::done, {});
     case job_kind::copy:
       if (failed)
-        return finish(self, job_state::failed, summary("not copied"));
-      return finish(self, job_state::done, {}, [&](catalogue_txn& txn) -> caf::error {
+        return finish(self, id, job_state::failed, summary("not copied"));
+      return finish(self, id, job_state::done, {}, [&](catalogue_txn& txn) -> caf::error {
         txn.add_history(make_history(job, "copy", req.src_root, req.dst_root));
         return {};
       });
     case job_kind::move:
       if (failed)
-        return finish(self, job_state::failed,
+        return finish(self, id, job_state::failed,
                       summary(job.phase == 0 ? "not copied (the source is kept)"
                                              : "not removed from the source"));
       if (job.phase == 0) {
-        // Every file is now verified at the destination: remove the source copy.
+        // Every file is now verified (and committed) at the destination: remove the
+        // source copy.
         auto detail = st.cfg_.db->get_resource(req.uid);
         if (!detail)
-          return finish(self, job_state::failed, describe(detail.error()));
-        st.res_ = std::move(*detail);
+          return finish(self, id, job_state::failed, describe(detail.error()));
+        a->res = std::move(*detail);
+        index_files(*a);
         job.phase = 1;
-        job.files = removal_files(st.res_, req.src_root);
+        job.files = removal_files(a->res, req.src_root);
         job.progress.files_done = 0;
         job.progress.files_failed = 0;
         job.progress.files_total = job.files.size();
@@ -402,33 +553,29 @@ void finish_phase(self_ptr self) {
           return {};
         });
         if (err)
-          return finish(self, job_state::failed, describe(err));
-        st.cursor_ = 0;
-        return dispatch(self);
+          return finish(self, id, job_state::failed, describe(err));
+        a->cursor = 0;
+        return dispatch(self, id);
       }
-      return finish(self, job_state::done, {}, [&](catalogue_txn& txn) -> caf::error {
+      return finish(self, id, job_state::done, {}, [&](catalogue_txn& txn) -> caf::error {
         txn.add_history(make_history(job, "move", req.src_root, req.dst_root));
         return {};
       });
     case job_kind::remove:
-      if (failed)
-        return finish(self, job_state::failed, summary("not removed"),
-                      [&](catalogue_txn& txn) -> caf::error {
-                        txn.add_history(make_history(job, "remove", req.src_root, {}));
-                        return {};
-                      });
-      return finish(self, job_state::done, {}, [&](catalogue_txn& txn) -> caf::error {
-        txn.add_history(make_history(job, "remove", req.src_root, {}));
-        return {};
-      });
+      return finish(self, id, failed ? job_state::failed : job_state::done,
+                    failed ? summary("not removed") : std::string{},
+                    [&](catalogue_txn& txn) -> caf::error {
+                      txn.add_history(make_history(job, "remove", req.src_root, {}));
+                      return {};
+                    });
     case job_kind::change_root: {
       if (failed)
-        return finish(self, job_state::failed,
+        return finish(self, id, job_state::failed,
                       summary("do not match at " + req.dst_root + " (nothing changed)"));
-      return finish(self, job_state::done, {}, [&](catalogue_txn& txn) -> caf::error {
+      return finish(self, id, job_state::done, {}, [&](catalogue_txn& txn) -> caf::error {
         auto now = now_ms();
-        for (auto& rel : st.res_.rel_paths) {
-          auto old = find_file(st.res_, req.src_root, rel);
+        for (auto& rel : a->res.rel_paths) {
+          auto old = lookup(*a, req.src_root, rel);
           if (!old)
             return make_error(ec::not_found, "file " + rel + " at " + req.src_root);
           if (auto left = txn.drop_file(*old); !left)
@@ -442,8 +589,8 @@ void finish_phase(self_ptr self) {
           f.verified_at = now;
           txn.put_file(f);
         }
-        if (st.res_.resource.root == req.src_root) {
-          auto r = st.res_.resource;
+        if (a->res.resource.root == req.src_root) {
+          auto r = a->res.resource;
           r.root = req.dst_root;
           txn.put_resource(r);
         }
@@ -453,78 +600,168 @@ void finish_phase(self_ptr self) {
     }
     case job_kind::verify:
       if (failed)
-        return finish(self, job_state::failed, summary("do not match"));
-      return finish(self, job_state::done, {});
+        return finish(self, id, job_state::failed, summary("do not match"));
+      return finish(self, id, job_state::done, {});
   }
 }
 
-// Sends file `index` of the active job to a worker (or completes it at once).
-void launch(self_ptr self, size_t index) {
+// Does this job's current phase use the copy workers (else the hash workers)?
+bool on_copiers(const active_job& a) {
+  auto k = a.job.request.kind;
+  return k == job_kind::copy || k == job_kind::move || k == job_kind::remove;
+}
+
+// Is this job's current phase a copy (in batches)?
+bool copying(const active_job& a) {
+  auto k = a.job.request.kind;
+  return (k == job_kind::copy || k == job_kind::move) && a.job.phase == 0;
+}
+
+// How many requests job `a` may have at workers: its fair share of its pool among the
+// running jobs that still dispatch to that pool.
+size_t share(self_ptr self, const active_job& a) {
   auto& st = self->state;
-  auto& job = *st.active_;
+  bool copies = on_copiers(a);
+  size_t capacity = copies ? st.cfg_.copiers.size() * st.cfg_.batches_per_copier
+                           : st.cfg_.hashers.size();
+  size_t jobs = 0;
+  for (auto& [id, x] : st.active_)
+    if (x.started && on_copiers(x) == copies && !x.cancel && !x.stop_dispatch
+        && x.cursor < x.job.files.size())
+      ++jobs;
+  jobs = std::max<size_t>(jobs, 1);
+  return std::max<size_t>(1, (capacity + jobs - 1) / jobs);
+}
+
+// The least loaded worker with room (load below `depth`), or -1.
+int pick(const std::vector<uint32_t>& load, uint32_t depth) {
+  int best = -1;
+  for (size_t i = 0; i < load.size(); ++i)
+    if (load[i] < depth && (best < 0 || load[i] < load[static_cast<size_t>(best)]))
+      best = static_cast<int>(i);
+  return best;
+}
+
+// Sends the next batch of pending files of copy job `a` to copy worker `w`: at most
+// copy_batch_files files and copy_batch_bytes bytes (a larger file goes alone).
+void launch_batch(self_ptr self, active_job& a, size_t w) {
+  auto& st = self->state;
+  auto& job = a.job;
+  auto& req = job.request;
+  auto& files = job.files;
+  copy_batch_request br;
+  br.src_root = req.src_root;
+  br.dst_root = req.dst_root;
+  std::vector<size_t> indices;
+  std::vector<file_record> srcs;
+  uint64_t bytes = 0;
+  while (a.cursor < files.size() && indices.size() < st.cfg_.copy_batch_files
+         && !a.stop_dispatch) {
+    auto i = a.cursor;
+    if (files[i].state != step_state::pending) {
+      ++a.cursor;
+      continue;
+    }
+    auto src = lookup(a, req.src_root, files[i].rel_path);
+    if (!src || src->digest.empty()) {
+      ++a.cursor;
+      complete_step(self, a, i, step_state::failed,
+                    "no verified record of " + files[i].rel_path + " at " + req.src_root, 0);
+      continue;
+    }
+    if (!indices.empty()
+        && (bytes + src->size > st.cfg_.copy_batch_bytes || src->algorithm != br.algorithm))
+      break;
+    if (indices.empty())
+      br.algorithm = src->algorithm;
+    br.items.push_back(copy_item{src->rel_path, src->digest, src->size});
+    indices.push_back(i);
+    srcs.push_back(*src);
+    bytes += src->size;
+    ++a.cursor;
+  }
+  if (indices.empty())
+    return;
+  ++st.copier_load_[w];
+  ++a.in_flight;
+  auto id = job.id;
+  auto done = [self, id, w, indices, srcs](const copy_batch_result* r, const caf::error& err) {
+    --self->state.copier_load_[w];
+    if (auto* a = find_active(self, id)) {
+      --a->in_flight;
+      commit_batch(self, *a, indices, srcs, r, err);
+    }
+    dispatch_all(self);
+  };
+  self->request(st.cfg_.copiers[w], caf::infinite, copy_batch_atom::value, std::move(br))
+    .then([done](const copy_batch_result& r) { done(&r, caf::error{}); },
+          [done](const caf::error& err) { done(nullptr, err); });
+}
+
+// Sends file `index` of job `a` to worker `w` of its pool (or completes it at once).
+void launch(self_ptr self, active_job& a, size_t index, size_t w) {
+  auto& st = self->state;
+  auto& job = a.job;
   auto& req = job.request;
   auto jf = job.files[index];
   auto id = job.id;
-  auto& res = st.res_;
-  // A reply for a job that is no longer active (cannot happen while jobs run one at a
-  // time, but a stale reply must never touch another job).
-  auto still = [self, id] { return self->state.active_ && self->state.active_->id == id; };
-  auto failed = [self, index, still](const caf::error& err) {
-    if (!still())
-      return;
+  bool copies = on_copiers(a);
+  if (copies)
+    ++st.copier_load_[w];
+  else
+    ++st.hasher_load_[w];
+  ++a.in_flight;
+  // Called with every reply: frees the worker, returns the job if it still runs.
+  auto back = [self, id, w, copies]() -> active_job* {
     auto& st = self->state;
-    --st.in_flight_;
-    if (context_of(err).find("no space left") != std::string::npos)
-      st.stop_dispatch_ = true;
-    complete_step(self, index, step_state::failed, describe(err), 0);
-    dispatch(self);
+    --(copies ? st.copier_load_ : st.hasher_load_)[w];
+    auto* a = find_active(self, id);
+    if (a)
+      --a->in_flight;
+    return a;
   };
-  auto next_hasher = [&st] {
-    return st.cfg_.hashers[st.next_hasher_++ % st.cfg_.hashers.size()];
+  // Completes the file without a worker.
+  auto at_once = [&](step_state state, std::string detail,
+                     const std::function<caf::error(catalogue_txn&)>& change = {}) {
+    --(copies ? st.copier_load_ : st.hasher_load_)[w];
+    --a.in_flight;
+    complete_step(self, a, index, state, std::move(detail), 0, change);
   };
-  auto next_copier = [&st] {
-    return st.cfg_.copiers[st.next_copier_++ % st.cfg_.copiers.size()];
+  auto failed = [self, index, back](const caf::error& err) {
+    if (auto* a = back()) {
+      if (no_space(err))
+        a->stop_dispatch = true;
+      complete_step(self, *a, index, step_state::failed, describe(err), 0);
+    }
+    dispatch_all(self);
   };
+  auto copier = st.cfg_.copiers[copies ? w : 0];
+  auto hasher = st.cfg_.hashers[copies ? 0 : w];
   bool removing = req.kind == job_kind::remove
                   || (req.kind == job_kind::move && job.phase == 1);
   if (removing) {
-    auto f = find_file(res, jf.root, jf.rel_path);
-    if (!f) {
-      --st.in_flight_;
-      complete_step(self, index, step_state::skipped, "no record at " + jf.root, 0);
-      return;
-    }
+    auto f = lookup(a, jf.root, jf.rel_path);
+    if (!f)
+      return at_once(step_state::skipped, "no record at " + jf.root);
     auto rec = *f;
     auto refs = st.cfg_.db->refs(rec.abs_path);
-    if (!refs) {
-      --st.in_flight_;
-      complete_step(self, index, step_state::failed, describe(refs.error()), 0);
-      return;
-    }
+    if (!refs)
+      return at_once(step_state::failed, describe(refs.error()));
+    auto drop = [rec](catalogue_txn& txn) -> caf::error {
+      auto left = txn.drop_file(rec);
+      return left ? caf::error{} : std::move(left.error());
+    };
     auto others = others_on_path(*refs, rec);
-    if (!others.empty()) {
-      // Another resource's copy names this file: drop our reference, keep the bytes.
-      --st.in_flight_;
-      complete_step(self, index, step_state::done,
-                    "kept: shared with resource " + others.front().resource_uid, 0,
-                    [rec](catalogue_txn& txn) -> caf::error {
-                      auto left = txn.drop_file(rec);
-                      return left ? caf::error{} : std::move(left.error());
-                    });
-      return;
-    }
-    self->request(next_copier(), caf::infinite, remove_atom::value, rec.root, rec.rel_path)
+    if (!others.empty())  // another resource's copy names this file: keep the bytes
+      return at_once(step_state::done,
+                     "kept: shared with resource " + others.front().resource_uid, drop);
+    self->request(copier, caf::infinite, remove_atom::value, rec.root, rec.rel_path)
       .then(
-        [self, index, rec, still](const remove_result& r) {
-          if (!still())
-            return;
-          --self->state.in_flight_;
-          complete_step(self, index, step_state::done, r.removed ? "" : "already gone",
-                        rec.size, [rec](catalogue_txn& txn) -> caf::error {
-                          auto left = txn.drop_file(rec);
-                          return left ? caf::error{} : std::move(left.error());
-                        });
-          dispatch(self);
+        [self, index, rec, back, drop](const remove_result& r) {
+          if (auto* a = back())
+            complete_step(self, *a, index, step_state::done, r.removed ? "" : "already gone",
+                          rec.size, drop);
+          dispatch_all(self);
         },
         failed);
     return;
@@ -532,13 +769,9 @@ void launch(self_ptr self, size_t index) {
   switch (req.kind) {
     case job_kind::register_hash:
     case job_kind::verify: {
-      auto f = find_file(res, jf.root, jf.rel_path);
-      if (!f) {
-        --st.in_flight_;
-        complete_step(self, index, step_state::failed,
-                      "no record of " + jf.rel_path + " at " + jf.root, 0);
-        return;
-      }
+      auto f = lookup(a, jf.root, jf.rel_path);
+      if (!f)
+        return at_once(step_state::failed, "no record of " + jf.rel_path + " at " + jf.root);
       auto rec = *f;
       hash_request hr;
       hr.root = rec.root;
@@ -549,39 +782,35 @@ void launch(self_ptr self, size_t index) {
       hr.has_expected = !registering && !rec.digest.empty();
       hr.expected_size = rec.size;
       hr.expected_digest = registering ? rec.expected_digest : rec.digest;
-      self->request(next_hasher(), caf::infinite, hash_atom::value, hr)
+      self->request(hasher, caf::infinite, hash_atom::value, hr)
         .then(
-          [self, index, rec, registering, still](const hash_result& r) {
-            if (!still())
-              return;
-            --self->state.in_flight_;
-            auto f = rec;
-            f.exists = r.state != file_state::missing;
-            f.state = r.state;
-            f.verified_at = now_ms();
-            if (registering) {
-              f.size = r.size;
-              f.digest = r.digest;
+          [self, index, rec, registering, back](const hash_result& r) {
+            if (auto* a = back()) {
+              auto f = rec;
+              f.exists = r.state != file_state::missing;
+              f.state = r.state;
+              f.verified_at = now_ms();
+              if (registering) {
+                f.size = r.size;
+                f.digest = r.digest;
+              }
+              bool ok = r.state == file_state::ok;
+              complete_step(self, *a, index, ok ? step_state::done : step_state::failed,
+                            ok ? "" : std::string{to_string(r.state)} + ": " + r.detail,
+                            r.size, [f](catalogue_txn& txn) -> caf::error {
+                              txn.put_file(f);
+                              return {};
+                            });
             }
-            bool ok = r.state == file_state::ok;
-            complete_step(self, index, ok ? step_state::done : step_state::failed,
-                          ok ? "" : std::string{to_string(r.state)} + ": " + r.detail,
-                          r.size, [f](catalogue_txn& txn) -> caf::error {
-                            txn.put_file(f);
-                            return {};
-                          });
-            dispatch(self);
+            dispatch_all(self);
           },
           failed);
       return;
     }
     case job_kind::change_root: {
-      auto old = find_file(res, req.src_root, jf.rel_path);
-      if (!old) {
-        --st.in_flight_;
-        complete_step(self, index, step_state::failed, "no record at " + req.src_root, 0);
-        return;
-      }
+      auto old = lookup(a, req.src_root, jf.rel_path);
+      if (!old)
+        return at_once(step_state::failed, "no record at " + req.src_root);
       hash_request hr;
       hr.root = req.dst_root;
       hr.rel_path = jf.rel_path;
@@ -590,159 +819,161 @@ void launch(self_ptr self, size_t index) {
       hr.has_expected = true;
       hr.expected_size = old->size;
       hr.expected_digest = old->digest;
-      self->request(next_hasher(), caf::infinite, hash_atom::value, hr)
+      self->request(hasher, caf::infinite, hash_atom::value, hr)
         .then(
-          [self, index, still](const hash_result& r) {
-            if (!still())
-              return;
-            --self->state.in_flight_;
-            bool ok = r.state == file_state::ok;
-            complete_step(self, index, ok ? step_state::done : step_state::failed,
-                          ok ? "" : std::string{to_string(r.state)} + ": " + r.detail,
-                          r.size);
-            dispatch(self);
+          [self, index, back](const hash_result& r) {
+            if (auto* a = back()) {
+              bool ok = r.state == file_state::ok;
+              complete_step(self, *a, index, ok ? step_state::done : step_state::failed,
+                            ok ? "" : std::string{to_string(r.state)} + ": " + r.detail,
+                            r.size);
+            }
+            dispatch_all(self);
           },
           failed);
       return;
     }
     case job_kind::copy:
-    case job_kind::move: {
-      auto src = find_file(res, req.src_root, jf.rel_path);
-      if (!src || src->digest.empty()) {
-        --st.in_flight_;
-        complete_step(self, index, step_state::failed,
-                      "no verified record of " + jf.rel_path + " at " + req.src_root, 0);
-        return;
-      }
-      copy_request cr;
-      cr.src_root = req.src_root;
-      cr.dst_root = req.dst_root;
-      cr.rel_path = jf.rel_path;
-      cr.algorithm = src->algorithm;
-      cr.expected_digest = src->digest;
-      cr.expected_size = src->size;
-      auto src_rec = *src;
-      auto uid = req.uid;
-      auto dst_root = req.dst_root;
-      self->request(next_copier(), caf::infinite, copy_atom::value, cr)
-        .then(
-          [self, index, src_rec, uid, dst_root, still](const copy_result& r) {
-            if (!still())
-              return;
-            --self->state.in_flight_;
-            file_record f = src_rec;
-            f.root = dst_root;
-            f.abs_path = join_path(dst_root, src_rec.rel_path);
-            f.file_uid = make_file_uid(uid, dst_root, src_rec.rel_path);
-            f.size = r.size;
-            f.digest = r.digest;
-            f.exists = true;
-            f.state = file_state::ok;
-            f.verified_at = now_ms();
-            complete_step(self, index, step_state::done, r.adopted ? "adopted" : "",
-                          r.size, [f](catalogue_txn& txn) -> caf::error {
-                            txn.put_file(f);
-                            return {};
-                          });
-            dispatch(self);
-          },
-          failed);
-      return;
-    }
+    case job_kind::move:
     case job_kind::remove:
-      break;  // handled above
+      // Copies go in batches (launch_batch); removals are handled above.
+      return at_once(step_state::failed, "internal: copy step outside a batch");
   }
 }
 
-size_t pool_size(self_ptr self) {
+// Sends job `id`'s pending files to free workers up to its share; ends the phase (or the
+// job, if cancelled) once nothing is pending or in flight.
+void dispatch(self_ptr self, uint64_t id) {
   auto& st = self->state;
-  auto& job = *st.active_;
-  bool copies = job.request.kind == job_kind::copy || job.request.kind == job_kind::move
-                || job.request.kind == job_kind::remove;
-  return copies ? st.cfg_.copiers.size() : st.cfg_.hashers.size();
-}
-
-void dispatch(self_ptr self) {
-  auto& st = self->state;
-  if (!st.active_)
+  auto* a = find_active(self, id);
+  if (!a || !a->started)
     return;
-  auto limit = pool_size(self);
-  while (!st.cancel_ && !st.stop_dispatch_ && st.in_flight_ < limit && st.active_) {
-    auto& files = st.active_->files;
-    while (st.cursor_ < files.size() && files[st.cursor_].state != step_state::pending)
-      ++st.cursor_;
-    if (st.cursor_ >= files.size())
+  auto limit = share(self, *a);
+  bool copies = on_copiers(*a);
+  while (!a->cancel && !a->stop_dispatch && a->in_flight < limit) {
+    auto& files = a->job.files;
+    while (a->cursor < files.size() && files[a->cursor].state != step_state::pending)
+      ++a->cursor;
+    if (a->cursor >= files.size())
       break;
-    auto index = st.cursor_++;
-    ++st.in_flight_;
-    launch(self, index);
+    int w = copies ? pick(st.copier_load_, st.cfg_.batches_per_copier)
+                   : pick(st.hasher_load_, 1);
+    if (w < 0)
+      break;  // the pool is busy (with other jobs too): their replies dispatch again
+    if (copying(*a))
+      launch_batch(self, *a, static_cast<size_t>(w));
+    else
+      launch(self, *a, a->cursor++, static_cast<size_t>(w));
   }
-  if (!st.active_ || st.in_flight_ > 0)
+  if (a->in_flight > 0)
     return;
-  if (st.cancel_)
-    return finish(self, job_state::cancelled, "cancelled by request");
-  auto& files = st.active_->files;
+  if (a->cancel)
+    return finish(self, id, job_state::cancelled, "cancelled by request");
+  auto& files = a->job.files;
   bool pending = std::any_of(files.begin(), files.end(), [](const job_file& f) {
     return f.state == step_state::pending;
   });
-  if (!pending || st.stop_dispatch_)
-    finish_phase(self);
+  if (!pending || a->stop_dispatch)
+    finish_phase(self, id);
 }
 
+// Dispatches every running job, starting with a different one each time (fair shares).
+void dispatch_all(self_ptr self) {
+  auto& st = self->state;
+  std::vector<uint64_t> ids;
+  for (auto& [id, a] : st.active_)
+    ids.push_back(id);
+  if (ids.empty())
+    return;
+  auto first = st.turn_++ % ids.size();
+  for (size_t k = 0; k < ids.size(); ++k)
+    dispatch(self, ids[(first + k) % ids.size()]);
+}
+
+// Starts running job `id` (already in active_): loads its resource, persists `running`,
+// dispatches.
+void begin(self_ptr self, uint64_t id) {
+  auto& st = self->state;
+  auto* a = find_active(self, id);
+  if (!a)
+    return;
+  auto& job = a->job;
+  a->in_flight = 0;
+  a->cursor = 0;
+  a->cancel = false;
+  a->stop_dispatch = false;
+  // Counters are recomputed from the checkpoint (a resumed job may have done some).
+  job.progress.files_total = job.files.size();
+  job.progress.files_done = 0;
+  job.progress.files_failed = 0;
+  for (auto& f : job.files) {
+    if (f.state != step_state::pending)
+      ++job.progress.files_done;
+    if (f.state == step_state::failed)
+      ++job.progress.files_failed;
+  }
+  a->run_start = std::chrono::steady_clock::now();
+  a->run_bytes_base = job.progress.bytes_done;
+  auto detail = st.cfg_.db->get_resource(job.request.uid);
+  if (!detail)
+    return finish(self, id, job_state::failed, describe(detail.error()));
+  a->res = std::move(*detail);
+  index_files(*a);
+  if (job.request.kind == job_kind::remove && !job.request.force_last
+      && !other_verified_copy(a->res, job.request.src_root, st.cfg_.prefs)
+      && job.progress.files_done == 0)
+    return finish(self, id, job_state::failed,
+                  describe(bad("refusing to remove the last verified copy (at "
+                               + job.request.src_root + "); use force_last")));
+  job.state = job_state::running;
+  if (job.started == 0)
+    job.started = now_ms();
+  auto err = st.cfg_.db->update([&](catalogue_txn& txn) -> caf::error {
+    txn.put_job_step(job, job.files.size());  // the header: the checkpoint is stored
+    return {};
+  });
+  if (err)
+    return finish(self, id, job_state::failed, describe(err));
+  a->started = true;
+  dispatch(self, id);
+}
+
+// Starts queued jobs, in order, while fewer than max_active_jobs run. A job waits while
+// it touches a resource or path of a running job or of an earlier waiting one, so jobs
+// on the same files keep their submission order.
 void start_next(self_ptr self) {
   auto& st = self->state;
-  while (!st.active_ && !st.queue_.empty()) {
+  std::deque<uint64_t> waiting;
+  std::set<std::string> blocked;
+  std::vector<uint64_t> starting;
+  while (!st.queue_.empty()) {
     auto id = st.queue_.front();
     st.queue_.pop_front();
+    if (st.active_.size() >= st.cfg_.max_active_jobs) {
+      waiting.push_back(id);
+      continue;
+    }
     auto job = st.cfg_.db->get_job(id);
     if (!job || terminal(job->state))
       continue;
-    st.active_ = std::move(*job);
-    st.in_flight_ = 0;
-    st.cursor_ = 0;
-    st.cancel_ = false;
-    st.stop_dispatch_ = false;
-    auto& a = *st.active_;
-    // Counters are recomputed from the checkpoint (a resumed job may have done some).
-    a.progress.files_total = a.files.size();
-    a.progress.files_done = 0;
-    a.progress.files_failed = 0;
-    for (auto& f : a.files) {
-      if (f.state != step_state::pending)
-        ++a.progress.files_done;
-      if (f.state == step_state::failed)
-        ++a.progress.files_failed;
+    auto fp = footprint_of(*job);
+    bool conflict = overlaps(fp, blocked);
+    for (auto& [other, x] : st.active_)
+      conflict = conflict || overlaps(fp, x.footprint);
+    if (conflict) {
+      blocked.insert(fp.begin(), fp.end());
+      waiting.push_back(id);
+      continue;
     }
-    st.run_start_ = std::chrono::steady_clock::now();
-    st.run_bytes_base_ = a.progress.bytes_done;
-    auto detail = st.cfg_.db->get_resource(a.request.uid);
-    if (!detail) {
-      finish(self, job_state::failed, describe(detail.error()));
-      return;
-    }
-    st.res_ = std::move(*detail);
-    if (a.request.kind == job_kind::remove && !a.request.force_last
-        && !other_verified_copy(st.res_, a.request.src_root, st.cfg_.prefs)
-        && a.progress.files_done == 0) {
-      finish(self, job_state::failed,
-             describe(bad("refusing to remove the last verified copy (at " + a.request.src_root
-                           + "); use force_last")));
-      return;
-    }
-    a.state = job_state::running;
-    if (a.started == 0)
-      a.started = now_ms();
-    auto err = st.cfg_.db->update([&](catalogue_txn& txn) -> caf::error {
-      txn.put_job(a);
-      return {};
-    });
-    if (err) {
-      finish(self, job_state::failed, describe(err));
-      return;
-    }
-    dispatch(self);
-    return;
+    auto& a = st.active_[id];
+    a.job = std::move(*job);
+    a.footprint = std::move(fp);
+    starting.push_back(id);
   }
+  st.queue_ = std::move(waiting);
+  // Only now (the queue is whole again): begin() may finish a job, which re-enters here.
+  for (auto id : starting)
+    begin(self, id);
 }
 
 // Persists a new job (and its journal entry) and queues it. Returns the ticket.
@@ -829,6 +1060,11 @@ caf::error validate(const job_manager_config& cfg) {
   if (cfg.copiers.empty() || cfg.hashers.empty())
     return make_error(ec::invalid_argument,
                       "job_manager needs at least one copy worker and one hash worker");
+  if (cfg.copy_batch_files < 1 || cfg.copy_batch_bytes < 1 || cfg.batches_per_copier < 1
+      || cfg.max_active_jobs < 1)
+    return make_error(ec::invalid_argument, "job_manager: copy_batch_files, copy_batch_bytes, "
+                                            "batches_per_copier and max_active_jobs must be "
+                                            "at least 1");
   return {};
 }
 
@@ -840,6 +1076,8 @@ job_manager(job_manager_actor::stateful_pointer<job_manager_state> self,
     return job_manager_actor::behavior_type::make_empty_behavior();
   }
   self->state.cfg_ = std::move(cfg);
+  self->state.copier_load_.assign(self->state.cfg_.copiers.size(), 0);
+  self->state.hasher_load_.assign(self->state.cfg_.hashers.size(), 0);
   // Resume what a previous run left unfinished, in submission order.
   if (auto jobs = self->state.cfg_.db->list_jobs()) {
     for (auto& j : *jobs)
@@ -865,17 +1103,16 @@ job_manager(job_manager_actor::stateful_pointer<job_manager_state> self,
       if (!jobs)
         return std::move(jobs.error());
       std::reverse(jobs->begin(), jobs->end());
-      if (auto& a = self->state.active_)
-        for (auto& j : *jobs)
-          if (j.id == a->id) {
-            j = *a;
-            j.files.clear();
-          }
+      for (auto& j : *jobs)
+        if (auto* a = find_active(self, j.id)) {
+          j = a->job;
+          j.files.clear();
+        }
       return std::move(*jobs);
     },
     [self](get_atom, job_atom, uint64_t id) -> caf::result<job_record> {
-      if (auto& a = self->state.active_; a && a->id == id)
-        return *a;
+      if (auto* a = find_active(self, id))
+        return a->job;
       auto j = self->state.cfg_.db->get_job(id);
       if (!j)
         return std::move(j.error());
@@ -883,11 +1120,11 @@ job_manager(job_manager_actor::stateful_pointer<job_manager_state> self,
     },
     [self](cancel_atom, uint64_t id) -> caf::result<job_record> {
       auto& st = self->state;
-      if (st.active_ && st.active_->id == id) {
-        st.cancel_ = true;
-        auto snapshot = *st.active_;
-        if (st.in_flight_ == 0)
-          finish(self, job_state::cancelled, "cancelled by request");
+      if (auto* a = find_active(self, id)) {
+        a->cancel = true;
+        auto snapshot = a->job;
+        if (a->in_flight == 0)
+          finish(self, id, job_state::cancelled, "cancelled by request");
         else
           return snapshot;  // ends once the files at workers are recorded
         auto j = st.cfg_.db->get_job(id);
@@ -917,7 +1154,7 @@ job_manager(job_manager_actor::stateful_pointer<job_manager_state> self,
     },
     [self](wait_atom, uint64_t id) -> caf::result<job_record> {
       auto& st = self->state;
-      if (!(st.active_ && st.active_->id == id)) {
+      if (!find_active(self, id)) {
         auto j = st.cfg_.db->get_job(id);
         if (!j)
           return std::move(j.error());

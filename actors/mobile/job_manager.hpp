@@ -1,6 +1,7 @@
 // The job manager: accepts register/copy/move/remove/change_root/verify, persists each
-// job with a per-file checkpoint, runs one job at a time with its files spread over the
-// copy and hash worker pools, and resumes unfinished jobs when it starts.
+// job with a per-file checkpoint, runs up to max_active_jobs jobs that touch disjoint
+// files at once, sharing the copy and hash worker pools (copies go in batches), and
+// resumes unfinished jobs when it starts.
 #pragma once
 
 #include "actors/mobile/catalogue_db.hpp"
@@ -13,6 +14,9 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace d1 {
@@ -22,26 +26,40 @@ struct job_manager_config {
   host_preferences prefs;
   std::vector<copy_worker_actor> copiers;  // at least one
   std::vector<hash_worker_actor> hashers;  // at least one
+  uint32_t copy_batch_files = 256;         // at most this many files per copy batch
+  uint64_t copy_batch_bytes = 256ull << 20;  // and this many bytes (a larger file: alone)
+  uint32_t batches_per_copier = 2;         // copy requests queued per worker (dispatch ahead)
+  uint32_t max_active_jobs = 2;            // jobs running at once (at least one)
 };
 
 /// Returns an empty error if `cfg` is usable; ec::invalid_argument says what is not.
 caf::error validate(const job_manager_config& cfg);
 
+/// One running job.
+struct active_job {
+  job_record job;
+  resource_detail res;                 // its resource, as loaded when (re)started
+  std::unordered_map<std::string, size_t> file_index;  // root + '\n' + rel → res.files
+  std::set<std::string> footprint;     // "uid:" + uid and every absolute path it touches
+  size_t in_flight = 0;                // requests of this job at workers (a batch is one)
+  size_t cursor = 0;                   // next file index to consider
+  bool cancel = false;                 // cancel requested
+  bool stop_dispatch = false;          // a failure that dooms the rest (disk full)
+  bool started = false;                // begun: its resource is loaded
+  std::vector<size_t> unsaved;         // files whose checkpoint commit failed
+  std::chrono::steady_clock::time_point run_start;
+  uint64_t run_bytes_base = 0;
+};
+
 struct job_manager_state {
   static constexpr const char* name = "job_manager";
 
   job_manager_config cfg_;
-  std::deque<uint64_t> queue_;         // queued job ids, in order
-  std::optional<job_record> active_;   // the running job
-  resource_detail res_;                // its resource, as loaded when (re)started
-  size_t in_flight_ = 0;               // files of the active job at workers
-  size_t cursor_ = 0;                  // next file index to consider
-  bool cancel_ = false;                // cancel requested for the active job
-  bool stop_dispatch_ = false;         // a failure that dooms the rest (disk full)
-  size_t next_copier_ = 0;
-  size_t next_hasher_ = 0;
-  std::chrono::steady_clock::time_point run_start_;
-  uint64_t run_bytes_base_ = 0;
+  std::deque<uint64_t> queue_;                // queued job ids, in order
+  std::map<uint64_t, active_job> active_;     // running jobs by id
+  std::vector<uint32_t> copier_load_;         // requests at each copy worker
+  std::vector<uint32_t> hasher_load_;         // requests at each hash worker
+  uint64_t turn_ = 0;                         // rotates which job dispatches first
   std::map<uint64_t, std::vector<caf::typed_response_promise<job_record>>> waiters_;
 };
 

@@ -45,6 +45,9 @@ caf::expected<mobile_actors> start_mobile(caf::actor_system& sys, const daemon_c
   jm.prefs = prefs;
   jm.copiers = a.copiers;
   jm.hashers = a.hashers;
+  jm.copy_batch_files = cfg.copy_batch_files;
+  jm.copy_batch_bytes = cfg.copy_batch_bytes;
+  jm.max_active_jobs = cfg.max_active_jobs;
   if (auto err = validate(jm)) {
     a.shutdown();
     return err;

@@ -8,11 +8,8 @@ namespace d1 {
 copy_worker_actor::behavior_type
 copy_worker(copy_worker_actor::stateful_pointer<copy_worker_state>) {
   return {
-    [](copy_atom, const copy_request& req) -> caf::result<copy_result> {
-      auto r = copy_file(req);
-      if (!r)
-        return std::move(r.error());
-      return *r;
+    [](copy_batch_atom, const copy_batch_request& req) -> copy_batch_result {
+      return copy_files(req);
     },
     [](remove_atom, const std::string& root,
        const std::string& rel) -> caf::result<remove_result> {

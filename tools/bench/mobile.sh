@@ -1,17 +1,22 @@
 #!/usr/bin/env bash
 # `make bench`, issue 4: verified copies with d1drive's mobile files (a real `d1drive serve`
 # daemon driven by the CLI) against rclone, rsync and cp + sha256sum, all in the same run.
-#  1. 2 GiB in 4 x 512 MiB random files: d1drive (4 RAW resources, and 1 AD_TIFF resource
-#     listing the same 4 files) vs `rclone copy --checksum` vs `cp -r && sha256sum` of the
-#     copies; plus `cp -r && sync` (disk rate) and `openssl speed -evp sha256` (16 KiB blocks).
+#  1. 2 GiB in 4 x 512 MiB random files: d1drive (4 RAW resources copied one after
+#     another, the same 4 submitted at once, and 1 AD_TIFF resource listing the 4 files)
+#     vs `rclone copy --checksum` vs `cp -r && sha256sum` of the copies; plus
+#     `cp -r && sync` (disk rate) and `openssl speed -evp sha256` (16 KiB blocks).
 #  2. 10k files of 4-64 KiB (seed 42): d1drive (1 AD_TIFF resource, 10k frames) vs
 #     `rsync -a` vs `rclone copy`.
 # Every timed run starts cold (sync + drop_caches when root); rounds are interleaved.
-# Usage: tools/bench/mobile.sh [BUILD_DIR]   (env: D1_BENCH_ROUNDS, default 3; D1_BENCH_DIR)
+# Usage: tools/bench/mobile.sh [BUILD_DIR]   (env: D1_BENCH_ROUNDS, default 3; D1_BENCH_DIR;
+#   D1_BENCH_PARTS: all (default), big (only the 2 GiB part) or small (only the 10k files))
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 build=$(cd "${1:-$repo/build}" && pwd)
 rounds=${D1_BENCH_ROUNDS:-3}
+parts=${D1_BENCH_PARTS:-all}
+case $parts in all|big|small) ;; *) echo "mobile.sh: D1_BENCH_PARTS must be all, big or small"; exit 2 ;; esac
+want() { [[ $parts == all || $parts == "$1" ]]; }
 for t in rclone rsync openssl sha256sum python3; do
   command -v "$t" >/dev/null || { echo "mobile.sh: $t is missing (scripts/install-deps.sh)"; exit 2; }
 done
@@ -45,10 +50,12 @@ timed() {
 
 echo "== generating data under $work"
 mkdir -p "$work/big/src/blob" "$work/small/src/scan"
-for i in 0 1 2 3; do
-  head -c $((512 << 20)) /dev/urandom >"$work/big/src/blob/big_$(printf %06d $i).bin"
-done
-python3 - "$work/small/src/scan" <<'EOF'
+if want big; then
+  for i in 0 1 2 3; do
+    head -c $((512 << 20)) /dev/urandom >"$work/big/src/blob/big_$(printf %06d $i).bin"
+  done
+fi
+want small && python3 - "$work/small/src/scan" <<'EOF'
 import random, sys
 rnd = random.Random(42)
 for n in range(10000):
@@ -64,14 +71,14 @@ echo "big: 4 files, $big_bytes bytes; small: 10000 files, $small_bytes bytes"
 "$d1" serve --daemon --state-dir "$state" >"$work/serve.out"
 daemon_pid=$(sed -n 's/.*(pid \([0-9]*\).*/\1/p' "$work/serve.out")
 dcli() { timeout 900 "$d1" "$@" --state-dir "$state"; }
-for i in 0 1 2 3; do
+want big && for i in 0 1 2 3; do
   dcli resource register --spec RAW --root "$work/big/src" --path "blob/big_00000$i.bin" \
     --uid "raw$i" --wait >>"$work/cmd.log"
 done
-dcli resource register --spec AD_TIFF --root "$work/big/src" --path blob --uid bigtiff --wait \
+want big && dcli resource register --spec AD_TIFF --root "$work/big/src" --path blob --uid bigtiff --wait \
   --kwargs '{"template": "%s%s_%6.6d.bin", "filename": "big", "frame_per_point": 1, "num_points": 4}' \
   >>"$work/cmd.log"
-dcli resource register --spec AD_TIFF --root "$work/small/src" --path scan --uid smalltiff --wait \
+want small && dcli resource register --spec AD_TIFF --root "$work/small/src" --path scan --uid smalltiff --wait \
   --kwargs '{"template": "%s%s_%6.6d.tiff", "filename": "img", "frame_per_point": 1, "num_points": 10000}' \
   >>"$work/cmd.log"
 
@@ -81,17 +88,29 @@ d1_raw() {
   local dst=$1
   for i in 0 1 2 3; do dcli resource copy "raw$i" --from "$work/big/src" --to "$dst" --wait; done
 }
+# The same 4 jobs submitted at once (they run side by side, up to mobile.max_active_jobs),
+# then waited for.
+d1_raw_parallel() {
+  local dst=$1 ids=() i id
+  for i in 0 1 2 3; do
+    id=$(dcli resource copy "raw$i" --from "$work/big/src" --to "$dst" | sed -n 's/^job \([0-9]*\) .*/\1/p')
+    [[ -n $id ]] || return 1
+    ids+=("$id")
+  done
+  for id in "${ids[@]}"; do dcli job "$id" --wait || return 1; done
+}
 d1_one() { dcli resource copy "$1" --from "$2" --to "$3" --wait; }
 cp_sha() { timeout 900 cp -r "$1" "$2" && (cd "$2" && find . -type f -print0 | timeout 900 xargs -0 sha256sum >/dev/null); }
 cp_sync() { timeout 900 cp -r "$1" "$2" && sync; }
 
 run_big() {
   local r=$1 dst
-  for label in d1drive_raw d1drive_adtiff rclone cp_sha256sum cp_sync; do
+  for label in d1drive_raw d1drive_raw_parallel d1drive_adtiff rclone cp_sha256sum cp_sync; do
     dst="$work/big/dst-$label-$r"
     mkdir -p "$dst"
     case $label in
       d1drive_raw) timed $label d1_raw "$dst" ;;
+      d1drive_raw_parallel) timed $label d1_raw_parallel "$dst" ;;
       d1drive_adtiff) timed $label d1_one bigtiff "$work/big/src" "$dst" ;;
       rclone) timed $label timeout 900 rclone copy --checksum "$work/big/src" "$dst" ;;
       cp_sha256sum) rmdir "$dst"; timed $label cp_sha "$work/big/src" "$dst" ;;
@@ -114,43 +133,49 @@ run_small() {
   done
 }
 
-echo "== openssl speed -evp sha256 (16384-byte blocks)"
-for r in $(seq "$rounds"); do
+want big && echo "== openssl speed -evp sha256 (16384-byte blocks)"
+want big && for r in $(seq "$rounds"); do
   openssl speed -evp sha256 -bytes 16384 -seconds 2 -mr 2>/dev/null |
     sed -n 's/^+F:[0-9]*:sha256:\([0-9.]*\).*/\1/p' >>"$work/sha_rate"
 done
 for r in $(seq "$rounds"); do
-  echo "== round $r/$rounds: 2 GiB"
-  run_big "$r"
-  echo "== round $r/$rounds: 10k small files"
-  run_small "$r"
+  if want big; then
+    echo "== round $r/$rounds: 2 GiB"
+    run_big "$r"
+  fi
+  if want small; then
+    echo "== round $r/$rounds: 10k small files"
+    run_small "$r"
+  fi
 done
 
-python3 - "$work" "$big_bytes" "$small_bytes" "$cold" "$rounds" <<'EOF'
+python3 - "$work" "$big_bytes" "$small_bytes" "$cold" "$rounds" "$parts" <<'EOF'
 import statistics as st, sys, os
-work, big, small, cold, rounds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
+work, big, small, cold, rounds, parts = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5], sys.argv[6]
 def times(label):
     with open(os.path.join(work, "t." + label)) as f:
         return [float(x) for x in f.read().split()]
 def med(label): return st.median(times(label))
-sha = st.median(float(x) for x in open(os.path.join(work, "sha_rate")).read().split())
-disk = big / med("cp_sync")
-slower = min(disk, sha)
 MB = 1e6
 print(f"\n== results: {rounds} interleaved rounds, medians, every run {cold} (caches dropped before it)")
-print(f"openssl sha256 (16 KiB blocks): {sha/MB:.0f} MB/s; disk (cp -r + sync of 2 GiB): {disk/MB:.0f} MB/s")
-print(f"\n2 GiB ({big} bytes) in 4 files\n| tool | runs (s) | median (s) | MB/s | rclone time / tool time | vs min(disk, sha256) |")
-print("|---|---|---|---|---|---|")
-for label in ["d1drive_raw", "d1drive_adtiff", "rclone", "cp_sha256sum", "cp_sync"]:
-    t = times(label); m = st.median(t)
-    print(f"| {label} | {' '.join(f'{x:.2f}' for x in t)} | {m:.2f} | {big/m/MB:.0f} | "
-          f"{med('rclone')/m:.2f}x | {big/m/slower*100:.0f} % |")
-print("targets: d1drive >= 1.5x rclone, >= 90 % of min(disk, sha256)")
-print(f"\n10k files ({small} bytes)\n| tool | runs (s) | median (s) | files/s | MB/s | rsync time / tool time | rclone time / tool time |")
-print("|---|---|---|---|---|---|---|")
-for label in ["small_d1drive", "small_rsync", "small_rclone"]:
-    t = times(label); m = st.median(t)
-    print(f"| {label[6:]} | {' '.join(f'{x:.2f}' for x in t)} | {m:.2f} | {10000/m:.0f} | {small/m/MB:.0f} | "
-          f"{med('small_rsync')/m:.2f}x | {med('small_rclone')/m:.2f}x |")
-print("target: d1drive >= 1.5x rsync")
+if parts in ("all", "big"):
+    sha = st.median(float(x) for x in open(os.path.join(work, "sha_rate")).read().split())
+    disk = big / med("cp_sync")
+    slower = min(disk, sha)
+    print(f"openssl sha256 (16 KiB blocks): {sha/MB:.0f} MB/s; disk (cp -r + sync of 2 GiB): {disk/MB:.0f} MB/s")
+    print(f"\n2 GiB ({big} bytes) in 4 files\n| tool | runs (s) | median (s) | MB/s | rclone time / tool time | vs min(disk, sha256) |")
+    print("|---|---|---|---|---|---|")
+    for label in ["d1drive_raw", "d1drive_raw_parallel", "d1drive_adtiff", "rclone", "cp_sha256sum", "cp_sync"]:
+        t = times(label); m = st.median(t)
+        print(f"| {label} | {' '.join(f'{x:.2f}' for x in t)} | {m:.2f} | {big/m/MB:.0f} | "
+              f"{med('rclone')/m:.2f}x | {big/m/slower*100:.0f} % |")
+    print("targets: d1drive >= 1.5x rclone, >= 90 % of min(disk, sha256)")
+if parts in ("all", "small"):
+    print(f"\n10k files ({small} bytes)\n| tool | runs (s) | median (s) | files/s | MB/s | rsync time / tool time | rclone time / tool time |")
+    print("|---|---|---|---|---|---|---|")
+    for label in ["small_d1drive", "small_rsync", "small_rclone"]:
+        t = times(label); m = st.median(t)
+        print(f"| {label[6:]} | {' '.join(f'{x:.2f}' for x in t)} | {m:.2f} | {10000/m:.0f} | {small/m/MB:.0f} | "
+              f"{med('small_rsync')/m:.2f}x | {med('small_rclone')/m:.2f}x |")
+    print("target: d1drive >= 1.5x rsync")
 EOF

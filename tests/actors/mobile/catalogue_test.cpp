@@ -242,7 +242,8 @@ TEST(mobile_types, every_type_round_trips) {
   roundtrip(resource_detail{r, {"p"}, {f}});
   roundtrip(hash_request{"/r", "p", "MD5", check_level::exists, 3, "ab", true});
   roundtrip(hash_result{file_state::missing, 1, "ab", "d"});
-  roundtrip(copy_request{"/a", "/b", "p", "MD5", "ab", 3});
+  roundtrip(copy_batch_request{"/a", "/b", "MD5", {copy_item{"p", "ab", 3}}});
+  roundtrip(copy_batch_result{{copy_outcome{copy_result{3, "ab", false}, {}}}});
   roundtrip(copy_result{3, "ab", true});
   roundtrip(remove_result{true});
 }

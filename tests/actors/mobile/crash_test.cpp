@@ -47,6 +47,9 @@ daemon_config config_for(const std::string& state) {
   cfg.state_dir = state;
   cfg.copy_workers = 2;
   cfg.hash_workers = 2;
+  // Several copy batches (12 files → 3), two per worker in flight: kills land between
+  // and inside batch commits.
+  cfg.copy_batch_files = 4;
   return cfg;
 }
 

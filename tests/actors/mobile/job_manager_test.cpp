@@ -1,6 +1,8 @@
 // job_manager on real directories (deterministic scheduler, real workers, real LMDB):
 // register+hash, copy, move, remove (last-copy refusal, shared files), change_root,
-// verify (flipped byte), dry run, cancel with a fake worker, resume, disk full (tmpfs).
+// verify (flipped byte), dry run, cancel with a fake worker, resume, disk full (tmpfs),
+// copy batches (by count, by bytes, one commit each, dispatch ahead, a mismatch inside a
+// batch, cancel between batches) and jobs running at once.
 #include "actors/mobile/job_manager.hpp"
 
 #include "actors/dataone/checksum.hpp"
@@ -9,36 +11,18 @@
 #include "messages/error.hpp"
 #include "tests/storage/temp_dir.hpp"
 #include "tests/support/actor_fixture.hpp"
+#include "tests/support/files.hpp"
 
 #include <sys/mount.h>
 
 #include <filesystem>
-#include <fstream>
 
 namespace d1 {
 namespace {
 
 namespace fs = std::filesystem;
-
-void write_file(const std::string& path, const std::string& bytes) {
-  fs::create_directories(fs::path(path).parent_path());
-  std::ofstream out(path, std::ios::binary);
-  out << bytes;
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
-
-int count_temp_files(const std::string& dir) {
-  int n = 0;
-  std::error_code ec;
-  for (auto& e : fs::recursive_directory_iterator(dir, ec))
-    if (e.path().filename().string().find(".d1part") != std::string::npos)
-      ++n;
-  return n;
-}
+using test::count_temp_files;
+using test::write_file;
 
 const char* tiff_kwargs
   = R"({"template":"%s%s_%3.3d.tif","filename":"img","frame_per_point":2,"num_points":2})";
@@ -74,6 +58,11 @@ protected:
     workers_ = cfg;
     if (fake_hasher_)
       cfg.hashers = {fake_hasher_};
+    if (fake_copier_)
+      cfg.copiers = {fake_copier_};
+    cfg.copy_batch_files = batch_files_;
+    cfg.copy_batch_bytes = batch_bytes_;
+    cfg.max_active_jobs = max_active_jobs_;
     jm_ = sys_.spawn(job_manager, cfg);
     run();
   }
@@ -127,6 +116,10 @@ protected:
   std::shared_ptr<catalogue_db> db_;
   job_manager_config workers_;
   hash_worker_actor fake_hasher_;
+  copy_worker_actor fake_copier_;
+  uint32_t batch_files_ = 256;
+  uint64_t batch_bytes_ = 256ull << 20;
+  uint32_t max_active_jobs_ = 2;
   job_manager_actor jm_;
 };
 
@@ -148,7 +141,7 @@ TEST_F(job_manager_test, register_hashes_then_copy_records_a_second_verified_cop
   EXPECT_EQ(j.progress.bytes_done, j.progress.bytes_total);
   for (int i = 0; i < 4; ++i) {
     auto rel = "/scan/img_00" + std::to_string(i) + ".tif";
-    EXPECT_EQ(read_file(b_ + rel), read_file(a_ + rel));
+    EXPECT_EQ(test::slurp(b_ + rel), test::slurp(a_ + rel));
   }
   EXPECT_EQ(count_temp_files(b_), 0);
   auto loc = db_->locate("t", host_preferences{"h", {b_}});
@@ -174,7 +167,7 @@ TEST_F(job_manager_test, register_hashes_then_copy_records_a_second_verified_cop
 TEST_F(job_manager_test, verify_reports_a_flipped_byte_and_repairs_nothing) {
   register_tiff();
   auto victim = a_ + "/scan/img_002.tif";
-  auto bytes = read_file(victim);
+  auto bytes = test::slurp(victim);
   bytes[100] ^= 1;
   write_file(victim, bytes);
   auto v = req(job_kind::verify, "t");
@@ -185,7 +178,7 @@ TEST_F(job_manager_test, verify_reports_a_flipped_byte_and_repairs_nothing) {
   ASSERT_EQ(j.state, job_state::failed);
   EXPECT_NE(j.error.find("1 of 4"), std::string::npos) << j.error;
   EXPECT_NE(j.files[2].detail.find("hash_mismatch"), std::string::npos) << j.files[2].detail;
-  EXPECT_EQ(read_file(victim), bytes);  // never repaired
+  EXPECT_EQ(test::slurp(victim), bytes);  // never repaired
   auto d = db_->get_resource("t");
   int mismatches = 0;
   for (auto& f : d->files)
@@ -287,7 +280,7 @@ TEST_F(job_manager_test, change_root_records_an_out_of_band_move_only_if_hashes_
   cr.dst_root = dir_ / "c";
   // First a corrupt file at the new place: nothing changes.
   auto victim = c + "/scan/img_001.tif";
-  auto good = read_file(victim);
+  auto good = test::slurp(victim);
   write_file(victim, good + "x");
   auto bad = submit_and_wait(cr);
   ASSERT_EQ(bad.state, job_state::failed);
@@ -414,16 +407,311 @@ TEST_F(job_manager_test, disk_full_fails_cleanly_and_a_retry_succeeds) {
   EXPECT_EQ(*hash_file(a_ + "/big/f2", "SHA-256"), before);
   // Every recorded file at the destination is complete.
   auto d = db_->get_resource("big");
-  for (auto& f : d->files)
-    if (f.root == small)
+  for (auto& f : d->files) {
+    if (f.root == small) {
       EXPECT_EQ(*hash_file(f.abs_path, "SHA-256"), f.digest);
+    }
+  }
   ASSERT_EQ(::mount("tmpfs", small.c_str(), "tmpfs", MS_REMOUNT, "size=4m"), 0)
     << std::strerror(errno);
   auto retry = submit_and_wait(copy);
   EXPECT_EQ(retry.state, job_state::done) << retry.error;
   for (int i = 0; i < 3; ++i)
-    EXPECT_EQ(read_file(small + "/big/f" + std::to_string(i)),
-              read_file(a_ + "/big/f" + std::to_string(i)));
+    EXPECT_EQ(test::slurp(small + "/big/f" + std::to_string(i)),
+              test::slurp(a_ + "/big/f" + std::to_string(i)));
+}
+
+// A copy worker that records the size of every batch and either answers at once (real
+// copy_files) or holds the batches until told to answer (done_atom).
+using fake_copier_actor = copy_worker_actor::extend<caf::reacts_to<done_atom>>;
+
+struct fake_copier_state {
+  static constexpr const char* name = "fake_copier";
+  bool hold = false;
+  std::vector<size_t> batches;  // items per batch, in arrival order
+  std::vector<std::pair<caf::typed_response_promise<copy_batch_result>, copy_batch_request>>
+    held;
+};
+
+fake_copier_actor::behavior_type
+fake_copier(fake_copier_actor::stateful_pointer<fake_copier_state> self, bool hold) {
+  self->state.hold = hold;
+  return {
+    [self](copy_batch_atom, const copy_batch_request& r) -> caf::result<copy_batch_result> {
+      self->state.batches.push_back(r.items.size());
+      if (!self->state.hold)
+        return copy_files(r);
+      auto rp = self->make_response_promise<copy_batch_result>();
+      self->state.held.emplace_back(rp, r);
+      return rp;
+    },
+    [](remove_atom, const std::string& root,
+       const std::string& rel) -> caf::result<remove_result> {
+      auto out = remove_file(root, rel);
+      if (!out)
+        return std::move(out.error());
+      return *out;
+    },
+    [self](done_atom) {
+      auto held = std::move(self->state.held);
+      self->state.held.clear();
+      for (auto& [rp, r] : held)
+        rp.deliver(copy_files(r));
+    },
+  };
+}
+
+class job_manager_batch_test : public job_manager_test {
+protected:
+  // Writes `sizes.size()` files many/f_<i>.bin under a_ and registers them as AD_TIFF
+  // resource `uid` (one frame each); waits for the hashes.
+  void register_many(const std::string& uid, const std::vector<size_t>& sizes) {
+    for (size_t i = 0; i < sizes.size(); ++i)
+      write_file(a_ + "/" + uid + "/f_" + std::to_string(i) + ".bin",
+                 std::string(sizes[i], static_cast<char>('A' + i % 26)));
+    job_request r;
+    r.uid = uid;
+    r.spec = "AD_TIFF";
+    r.root = a_;
+    r.path = uid;
+    r.kwargs = R"({"template":"%s%s_%d.bin","filename":"f","frame_per_point":)"
+               + std::to_string(sizes.size()) + R"(,"num_points":1})";
+    auto t = request<job_ticket>(jm_, register_atom::value, r);
+    ASSERT_TRUE(t) << sys_.render(t.error());
+    auto j = wait(t->job_id);
+    ASSERT_EQ(j.state, job_state::done) << j.error;
+  }
+
+  // Restarts the manager with one fake copy worker (holding its batches or not).
+  caf::actor use_fake_copier(bool hold) {
+    stop();
+    auto fake = sys_.spawn(fake_copier, hold);
+    fake_copier_ = caf::actor_cast<copy_worker_actor>(fake);
+    start();
+    return caf::actor_cast<caf::actor>(fake);
+  }
+
+  std::vector<size_t> batches_of(const caf::actor& fake) {
+    auto ptr = caf::actor_cast<caf::abstract_actor*>(fake);
+    auto typed = dynamic_cast<fake_copier_actor::stateful_base<fake_copier_state>*>(ptr);
+    return typed ? typed->state.batches : std::vector<size_t>{};
+  }
+
+  void TearDown() override {
+    stop();
+    if (fake_copier_)
+      caf::anon_send_exit(fake_copier_, caf::exit_reason::user_shutdown);
+    run();
+  }
+
+  job_state state_of(uint64_t id) {
+    auto j = request<job_record>(jm_, get_atom::value, job_atom::value, id);
+    return j ? j->state : job_state::failed;
+  }
+};
+
+TEST_F(job_manager_batch_test, copies_in_batches_by_count_with_one_commit_per_batch) {
+  batch_files_ = 3;
+  auto fake = use_fake_copier(false);
+  register_many("m", std::vector<size_t>(10, 2000));
+  auto copy = req(job_kind::copy, "m");
+  copy.dst_root = b_;
+  auto before = db_->commits();
+  auto j = submit_and_wait(copy);
+  ASSERT_EQ(j.state, job_state::done) << j.error;
+  EXPECT_EQ(batches_of(fake), (std::vector<size_t>{3, 3, 3, 1}));
+  // The journal entry and job at submit, "running", 4 batches, the end.
+  EXPECT_EQ(db_->commits() - before, 1u + 1u + 4u + 1u);
+  // Every file's checkpoint was committed with its batch.
+  auto stored = db_->get_job(j.id);
+  ASSERT_TRUE(stored);
+  ASSERT_EQ(stored->files.size(), 10u);
+  for (auto& f : stored->files)
+    EXPECT_EQ(f.state, step_state::done) << f.rel_path;
+  auto d = db_->get_resource("m");
+  int at_b = 0;
+  for (auto& f : d->files)
+    if (f.root == b_) {
+      ++at_b;
+      EXPECT_EQ(f.state, file_state::ok);
+      EXPECT_EQ(*hash_file(f.abs_path, "SHA-256"), f.digest);
+    }
+  EXPECT_EQ(at_b, 10);
+  EXPECT_EQ(count_temp_files(b_), 0);
+}
+
+TEST_F(job_manager_batch_test, copies_in_batches_by_bytes_and_a_large_file_goes_alone) {
+  batch_bytes_ = 12000;
+  auto fake = use_fake_copier(false);
+  // 1000 + 6000 fit; 11000 would overflow the batch; 16000 is larger than a batch.
+  register_many("m", {1000, 6000, 11000, 16000, 500});
+  auto copy = req(job_kind::copy, "m");
+  copy.dst_root = b_;
+  auto j = submit_and_wait(copy);
+  ASSERT_EQ(j.state, job_state::done) << j.error;
+  EXPECT_EQ(batches_of(fake), (std::vector<size_t>{2, 1, 1, 1}));
+  EXPECT_EQ(j.progress.bytes_done, 34500u);
+  for (int i = 0; i < 5; ++i) {
+    auto rel = "/m/f_" + std::to_string(i) + ".bin";
+    EXPECT_EQ(test::slurp(b_ + rel), test::slurp(a_ + rel));
+  }
+}
+
+TEST_F(job_manager_batch_test, dispatches_two_batches_ahead_and_cancel_stops_between_batches) {
+  batch_files_ = 2;
+  auto fake = use_fake_copier(true);
+  register_many("m", std::vector<size_t>(8, 3000));
+  auto copy = req(job_kind::copy, "m");
+  copy.dst_root = b_;
+  auto t = request<job_ticket>(jm_, submit_atom::value, copy);
+  ASSERT_TRUE(t);
+  // Two batches wait at the one worker before any reply (nothing committed yet).
+  EXPECT_EQ(batches_of(fake), (std::vector<size_t>{2, 2}));
+  auto running = request<job_record>(jm_, get_atom::value, job_atom::value, t->job_id);
+  ASSERT_TRUE(running);
+  EXPECT_EQ(running->progress.files_done, 0u);
+  auto c = request<job_record>(jm_, cancel_atom::value, t->job_id);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->state, job_state::running);  // its batches are at the worker
+  self_->send(fake, done_atom::value);
+  run();
+  auto ended = wait(t->job_id);
+  EXPECT_EQ(ended.state, job_state::cancelled);
+  EXPECT_EQ(batches_of(fake).size(), 2u);  // nothing sent after the cancel
+  ASSERT_EQ(ended.files.size(), 8u);
+  for (size_t i = 0; i < 8; ++i) {
+    auto rel = "/m/f_" + std::to_string(i) + ".bin";
+    if (i < 4) {
+      EXPECT_EQ(ended.files[i].state, step_state::done) << i;
+      EXPECT_EQ(test::slurp(b_ + rel), test::slurp(a_ + rel));
+    } else {
+      EXPECT_EQ(ended.files[i].state, step_state::pending) << i;
+      EXPECT_FALSE(fs::exists(b_ + rel));
+    }
+  }
+  // The catalogue records exactly the four copied files at b.
+  int at_b = 0;
+  auto d = db_->get_resource("m");
+  ASSERT_TRUE(d);
+  for (auto& f : d->files)
+    at_b += f.root == b_;
+  EXPECT_EQ(at_b, 4);
+}
+
+TEST_F(job_manager_batch_test, a_mismatch_inside_a_batch_fails_that_file_only) {
+  batch_files_ = 4;
+  register_many("m", std::vector<size_t>(10, 2500));
+  // The source changes after it was hashed: its copy cannot match the record.
+  auto victim = a_ + "/m/f_5.bin";
+  auto bytes = test::slurp(victim);
+  bytes[7] ^= 1;
+  write_file(victim, bytes);
+  auto copy = req(job_kind::copy, "m");
+  copy.dst_root = b_;
+  auto j = submit_and_wait(copy);
+  ASSERT_EQ(j.state, job_state::failed);
+  EXPECT_NE(j.error.find("1 of 10"), std::string::npos) << j.error;
+  ASSERT_EQ(j.files.size(), 10u);
+  for (size_t i = 0; i < 10; ++i) {
+    auto rel = "/m/f_" + std::to_string(i) + ".bin";
+    if (i == 5) {
+      EXPECT_EQ(j.files[i].state, step_state::failed);
+      EXPECT_NE(j.files[i].detail.find("checksum_mismatch"), std::string::npos)
+        << j.files[i].detail;
+      EXPECT_FALSE(fs::exists(b_ + rel));
+    } else {
+      EXPECT_EQ(j.files[i].state, step_state::done) << i << ": " << j.files[i].detail;
+      EXPECT_EQ(test::slurp(b_ + rel), test::slurp(a_ + rel));
+    }
+  }
+  EXPECT_EQ(count_temp_files(b_), 0);
+  int at_b = 0;
+  auto d = db_->get_resource("m");
+  ASSERT_TRUE(d);
+  for (auto& f : d->files)
+    if (f.root == b_) {
+      ++at_b;
+      EXPECT_NE(f.rel_path, "m/f_5.bin");
+    }
+  EXPECT_EQ(at_b, 9);
+}
+
+TEST_F(job_manager_batch_test, jobs_on_disjoint_files_run_at_once_and_a_job_on_busy_files_waits) {
+  auto fake = use_fake_copier(true);
+  register_many("p", {4000, 4000});
+  register_many("q", {5000, 5000});
+  auto c = dir_ / "c";
+  fs::create_directories(c);
+  auto copy_p = req(job_kind::copy, "p");
+  copy_p.dst_root = b_;
+  auto copy_q = req(job_kind::copy, "q");
+  copy_q.dst_root = b_;
+  auto copy_p_again = req(job_kind::copy, "p");
+  copy_p_again.src_root = a_;
+  copy_p_again.dst_root = c;
+  auto t1 = request<job_ticket>(jm_, submit_atom::value, copy_p);
+  auto t2 = request<job_ticket>(jm_, submit_atom::value, copy_q);
+  auto t3 = request<job_ticket>(jm_, submit_atom::value, copy_p_again);
+  ASSERT_TRUE(t1 && t2 && t3);
+  EXPECT_EQ(state_of(t1->job_id), job_state::running);
+  EXPECT_EQ(state_of(t2->job_id), job_state::running);
+  EXPECT_EQ(state_of(t3->job_id), job_state::queued);  // same resource as job 1
+  // Both running jobs have a batch at the shared worker (its two slots, one each).
+  EXPECT_EQ(batches_of(fake), (std::vector<size_t>{2, 2}));
+  for (int round = 0; round < 10 && state_of(t3->job_id) != job_state::done; ++round) {
+    self_->send(fake, done_atom::value);
+    run();
+  }
+  for (auto* t : {&t1, &t2, &t3}) {
+    auto j = wait((*t)->job_id);
+    EXPECT_EQ(j.state, job_state::done) << j.error;
+  }
+  EXPECT_EQ(test::slurp(c + "/p/f_1.bin"), test::slurp(a_ + "/p/f_1.bin"));
+  EXPECT_EQ(test::slurp(b_ + "/q/f_0.bin"), test::slurp(a_ + "/q/f_0.bin"));
+}
+
+TEST_F(job_manager_batch_test, max_active_jobs_one_runs_jobs_in_turn) {
+  max_active_jobs_ = 1;
+  auto fake = use_fake_copier(true);
+  register_many("p", {4000});
+  register_many("q", {5000});
+  auto copy_p = req(job_kind::copy, "p");
+  copy_p.dst_root = b_;
+  auto copy_q = req(job_kind::copy, "q");
+  copy_q.dst_root = b_;
+  auto t1 = request<job_ticket>(jm_, submit_atom::value, copy_p);
+  auto t2 = request<job_ticket>(jm_, submit_atom::value, copy_q);
+  ASSERT_TRUE(t1 && t2);
+  EXPECT_EQ(state_of(t1->job_id), job_state::running);
+  EXPECT_EQ(state_of(t2->job_id), job_state::queued);
+  for (int round = 0; round < 10 && state_of(t2->job_id) != job_state::done; ++round) {
+    self_->send(fake, done_atom::value);
+    run();
+  }
+  EXPECT_EQ(wait(t1->job_id).state, job_state::done);
+  EXPECT_EQ(wait(t2->job_id).state, job_state::done);
+}
+
+TEST_F(job_manager_batch_test, a_file_already_at_its_final_name_is_adopted_in_a_batch) {
+  batch_files_ = 8;
+  register_many("m", std::vector<size_t>(5, 1500));
+  // As after a kill -9 between a batch's renames and its commit.
+  write_file(b_ + "/m/f_2.bin", test::slurp(a_ + "/m/f_2.bin"));
+  auto copy = req(job_kind::copy, "m");
+  copy.dst_root = b_;
+  auto j = submit_and_wait(copy);
+  ASSERT_EQ(j.state, job_state::done) << j.error;
+  EXPECT_EQ(j.files[2].detail, "adopted");
+  EXPECT_EQ(j.files[1].detail, "");
+  // A different file at a final name is never overwritten: that file fails.
+  write_file(dir_ / "c/m/f_3.bin", "something else");
+  copy.src_root = a_;
+  copy.dst_root = dir_ / "c";
+  auto other = submit_and_wait(copy);
+  EXPECT_EQ(other.state, job_state::failed);
+  EXPECT_EQ(test::slurp(dir_ / "c/m/f_3.bin"), "something else");
+  EXPECT_EQ(other.files[3].state, step_state::failed);
+  EXPECT_EQ(other.files[4].state, step_state::done);
 }
 
 }  // namespace

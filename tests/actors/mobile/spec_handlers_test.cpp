@@ -45,8 +45,9 @@ TEST(spec_handlers, ad_template_formats_each_conversion_safely) {
                    "%s%s_%"}) {
     auto r = format_ad_template(bad, "p/", "n", 1);
     EXPECT_FALSE(r) << bad;
-    if (!r)
+    if (!r) {
       EXPECT_EQ(code_of(r.error()), ec::invalid_argument);
+    }
   }
 }
 

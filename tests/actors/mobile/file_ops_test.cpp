@@ -1,0 +1,203 @@
+// copy_files on real directories: a batch hashed while copying, one sync, renames; per-item
+// failures (wrong digest, other bytes at the final name, symlink escapes) leave nothing
+// behind and do not stop the others; a full destination (tmpfs) stops the rest.
+#include "actors/mobile/file_ops.hpp"
+
+#include "actors/dataone/checksum.hpp"
+#include "messages/error.hpp"
+#include "tests/storage/temp_dir.hpp"
+#include "tests/support/files.hpp"
+
+#include <gtest/gtest.h>
+
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <random>
+
+namespace d1 {
+namespace {
+
+namespace fs = std::filesystem;
+using test::count_temp_files;
+using test::write_file;
+
+std::string random_bytes(size_t n, unsigned seed) {
+  std::mt19937 gen(seed);
+  std::string out(n, '\0');
+  for (auto& c : out)
+    c = static_cast<char>(gen() & 0xff);
+  return out;
+}
+
+class copy_files_test : public ::testing::Test {
+protected:
+  // Writes `bytes` as src/rel and returns the batch item with its true SHA-256.
+  copy_item add(const std::string& rel, const std::string& bytes) {
+    write_file(src_ + "/" + rel, bytes);
+    auto digest = hash_file(src_ + "/" + rel, "SHA-256");
+    EXPECT_TRUE(digest);
+    return copy_item{rel, digest ? *digest : std::string{}, bytes.size()};
+  }
+
+  copy_batch_request batch(std::vector<copy_item> items) {
+    return copy_batch_request{src_, dst_, "SHA-256", std::move(items)};
+  }
+
+  test::temp_dir dir_;
+  std::string src_ = dir_ / "src";
+  std::string dst_ = dir_ / "dst";
+};
+
+TEST_F(copy_files_test, copies_a_batch_in_nested_directories_with_digests_and_modes) {
+  std::vector<copy_item> items;
+  for (int i = 0; i < 40; ++i)
+    items.push_back(add("scan/" + std::to_string(i % 3) + "/f" + std::to_string(i),
+                        random_bytes(100 + i * 997, i)));
+  ::chmod((src_ + "/" + items[5].rel_path).c_str(), 0600);
+  fs::create_directories(dst_);
+  auto result = copy_files(batch(items));
+  ASSERT_EQ(result.outcomes.size(), items.size());
+  for (size_t i = 0; i < items.size(); ++i) {
+    auto& o = result.outcomes[i];
+    ASSERT_FALSE(o.error) << describe(o.error);
+    EXPECT_FALSE(o.result.adopted);
+    EXPECT_EQ(o.result.digest, items[i].expected_digest);
+    EXPECT_EQ(o.result.size, items[i].expected_size);
+    EXPECT_EQ(test::slurp(dst_ + "/" + items[i].rel_path),
+              test::slurp(src_ + "/" + items[i].rel_path));
+  }
+  struct stat st {};
+  ASSERT_EQ(::stat((dst_ + "/" + items[5].rel_path).c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
+  EXPECT_EQ(count_temp_files(dst_), 0);
+}
+
+TEST_F(copy_files_test, a_large_file_hashes_to_what_the_destination_holds) {
+  // Several writeback steps (8 MiB) and copy pieces (1 MiB), with an odd tail.
+  auto item = add("big.bin", random_bytes((size_t{20} << 20) + 12345, 7));
+  auto result = copy_files(batch({item}));
+  ASSERT_FALSE(result.outcomes[0].error) << describe(result.outcomes[0].error);
+  auto dst_digest = hash_file(dst_ + "/big.bin", "SHA-256");
+  ASSERT_TRUE(dst_digest);
+  EXPECT_EQ(*dst_digest, item.expected_digest);
+  EXPECT_EQ(result.outcomes[0].result.digest, item.expected_digest);
+  EXPECT_EQ(result.outcomes[0].result.size, item.expected_size);
+}
+
+TEST_F(copy_files_test, a_wrong_recorded_digest_fails_only_that_item_and_leaves_nothing) {
+  auto good1 = add("a", "first");
+  auto bad = add("b", "second");
+  auto good2 = add("c", "third");
+  bad.expected_digest[0] = bad.expected_digest[0] == '0' ? '1' : '0';
+  auto result = copy_files(batch({good1, bad, good2}));
+  EXPECT_FALSE(result.outcomes[0].error);
+  ASSERT_TRUE(result.outcomes[1].error);
+  EXPECT_EQ(code_of(result.outcomes[1].error), ec::checksum_mismatch);
+  EXPECT_FALSE(result.outcomes[2].error);
+  EXPECT_TRUE(fs::exists(dst_ + "/a"));
+  EXPECT_FALSE(fs::exists(dst_ + "/b"));
+  EXPECT_TRUE(fs::exists(dst_ + "/c"));
+  EXPECT_EQ(count_temp_files(dst_), 0);
+}
+
+TEST_F(copy_files_test, adopts_identical_bytes_and_never_overwrites_other_bytes) {
+  auto same = add("same", "identical bytes");
+  auto other = add("other", "the source's bytes");
+  write_file(dst_ + "/same", "identical bytes");
+  write_file(dst_ + "/other", "somebody else's bytes");
+  auto result = copy_files(batch({same, other}));
+  ASSERT_FALSE(result.outcomes[0].error) << describe(result.outcomes[0].error);
+  EXPECT_TRUE(result.outcomes[0].result.adopted);
+  ASSERT_TRUE(result.outcomes[1].error);
+  EXPECT_EQ(code_of(result.outcomes[1].error), ec::checksum_mismatch);
+  EXPECT_EQ(test::slurp(dst_ + "/other"), "somebody else's bytes");
+  EXPECT_EQ(count_temp_files(dst_), 0);
+}
+
+TEST_F(copy_files_test, refuses_escapes_and_symlinked_directories_per_item) {
+  auto good = add("ok/file", "fine");
+  auto escape = copy_item{"../outside", good.expected_digest, good.expected_size};
+  fs::create_directories(dst_);
+  fs::create_directories(dir_ / "elsewhere");
+  fs::create_symlink(dir_ / "elsewhere", dst_ + "/linked");
+  auto through_link = add("linked/file", "must not land elsewhere");
+  auto result = copy_files(batch({escape, good, through_link}));
+  ASSERT_TRUE(result.outcomes[0].error);
+  EXPECT_EQ(code_of(result.outcomes[0].error), ec::invalid_path);
+  EXPECT_FALSE(result.outcomes[1].error) << describe(result.outcomes[1].error);
+  ASSERT_TRUE(result.outcomes[2].error);
+  EXPECT_EQ(code_of(result.outcomes[2].error), ec::invalid_path);
+  EXPECT_TRUE(fs::is_empty(dir_ / "elsewhere"));
+}
+
+TEST_F(copy_files_test, a_bad_root_or_algorithm_fails_every_item) {
+  auto item = add("a", "x");
+  auto req = batch({item, item});
+  req.algorithm = "CRC32";
+  auto result = copy_files(req);
+  for (auto& o : result.outcomes)
+    EXPECT_EQ(code_of(o.error), ec::invalid_argument);
+  req = batch({item});
+  req.dst_root = "relative/root";
+  EXPECT_EQ(code_of(copy_files(req).outcomes[0].error), ec::invalid_path);
+}
+
+// A tmpfs source and an ext4 (or whatever /tmp is) destination: across filesystems
+// copy_file_range may refuse (EXDEV) and the read/hash/write path runs; either way the
+// bytes and digests must be right.
+TEST_F(copy_files_test, copies_across_filesystems) {
+  if (::geteuid() != 0)
+    GTEST_SKIP() << "needs root to mount a tmpfs";
+  auto mnt = dir_ / "tmpfs-src";
+  fs::create_directories(mnt);
+  ASSERT_EQ(::mount("tmpfs", mnt.c_str(), "tmpfs", 0, "size=8m"), 0) << std::strerror(errno);
+  struct unmounter {
+    std::string dir;
+    ~unmounter() {
+      ::umount2(dir.c_str(), MNT_DETACH);
+    }
+  } unmount{mnt};
+  src_ = mnt;
+  auto item = add("d/f", random_bytes(3 << 20, 3));
+  auto result = copy_files(batch({item}));
+  ASSERT_FALSE(result.outcomes[0].error) << describe(result.outcomes[0].error);
+  EXPECT_EQ(test::slurp(dst_ + "/d/f"), test::slurp(mnt + "/d/f"));
+}
+
+// A 1 MiB tmpfs destination: the file that does not fit fails "no space left", the ones
+// after it are not tried (same error), the ones before it are complete; no temp remains.
+TEST_F(copy_files_test, a_full_destination_stops_the_rest_of_the_batch) {
+  if (::geteuid() != 0)
+    GTEST_SKIP() << "needs root to mount a tmpfs";
+  fs::create_directories(dst_);
+  ASSERT_EQ(::mount("tmpfs", dst_.c_str(), "tmpfs", 0, "size=1m"), 0) << std::strerror(errno);
+  struct unmounter {
+    std::string dir;
+    ~unmounter() {
+      ::umount2(dir.c_str(), MNT_DETACH);
+    }
+  } unmount{dst_};
+  auto small = add("small", random_bytes(100 << 10, 1));
+  auto huge = add("huge", random_bytes(2 << 20, 2));
+  auto after = add("after", random_bytes(10 << 10, 3));
+  auto result = copy_files(batch({small, huge, after}));
+  EXPECT_FALSE(result.outcomes[0].error) << describe(result.outcomes[0].error);
+  ASSERT_TRUE(result.outcomes[1].error);
+  EXPECT_EQ(code_of(result.outcomes[1].error), ec::io_error);
+  EXPECT_NE(context_of(result.outcomes[1].error).find("no space left"), std::string::npos)
+    << describe(result.outcomes[1].error);
+  ASSERT_TRUE(result.outcomes[2].error);
+  EXPECT_EQ(context_of(result.outcomes[2].error), context_of(result.outcomes[1].error));
+  EXPECT_EQ(test::slurp(dst_ + "/small"), test::slurp(src_ + "/small"));
+  EXPECT_FALSE(fs::exists(dst_ + "/huge"));
+  EXPECT_FALSE(fs::exists(dst_ + "/after"));
+  EXPECT_EQ(count_temp_files(dst_), 0);
+}
+
+}  // namespace
+}  // namespace d1
