@@ -33,6 +33,7 @@ using register_atom = caf::atom_constant<caf::atom("register")>;
 using submit_atom = caf::atom_constant<caf::atom("submit")>;
 using cancel_atom = caf::atom_constant<caf::atom("cancel")>;
 using wait_atom = caf::atom_constant<caf::atom("wait")>;
+using progress_atom = caf::atom_constant<caf::atom("progress")>;
 using list_atom = caf::atom_constant<caf::atom("list")>;
 using history_atom = caf::atom_constant<caf::atom("history")>;
 using journal_atom = caf::atom_constant<caf::atom("journal")>;

@@ -184,6 +184,9 @@ using job_manager_actor = caf::typed_actor<
   caf::replies_to<list_atom, job_atom>::with<std::vector<job_record>>,
   // One job with its progress and per-file states; ec::not_found.
   caf::replies_to<get_atom, job_atom, uint64_t>::with<job_record>,
+  // The same without the per-file states (files empty): cheap for a job of many files,
+  // what a progress display polls. ec::not_found.
+  caf::replies_to<progress_atom, uint64_t>::with<job_record>,
   // Cancels a queued or running job (files in flight finish and are recorded); replies
   // the job as it then is. A finished job is replied unchanged. ec::not_found.
   caf::replies_to<cancel_atom, uint64_t>::with<job_record>,

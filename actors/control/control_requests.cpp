@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <thread>
 #include <unistd.h>
 
@@ -428,14 +429,22 @@ private:
               const std::string& resource_uid = {}) {
     nlohmann::json last_sent;
     auto last_time = std::chrono::steady_clock::now() - std::chrono::hours(1);
+    // The end arrives as the reply to one wait message, at once rather than at the next
+    // poll; progress is polled without the per-file states. Polling alone still ends the
+    // loop should the wait reply never come.
+    self->send(jobs_, wait_atom::value, id);
     for (;;) {
-      auto job = ask<job_record>(self, jobs_, get_atom::value, job_atom::value, id);
+      auto job = ask<job_record>(self, jobs_, progress_atom::value, id);
       if (!job)
         return void(ctx.write(error_line(job.error())));
+      if (is_final(job->state)) {
+        auto full = ask<job_record>(self, jobs_, get_atom::value, job_atom::value, id);
+        if (!full)
+          return void(ctx.write(error_line(full.error())));
+        return finish(ctx, std::move(*full), resource_uid);
+      }
       auto j = to_json(*job);
       j.erase("files");
-      if (is_final(job->state))
-        return finish(ctx, *job, resource_uid);
       auto now = std::chrono::steady_clock::now();
       if (j != last_sent || now - last_time >= std::chrono::seconds(1)) {
         if (!ctx.write({{"type", "progress"}, {"job", j}}))
@@ -445,11 +454,24 @@ private:
       }
       if (ctx.cancelled())
         return;  // the client went away (or the daemon stops): the job goes on
-      std::this_thread::sleep_for(cfg_.poll_interval);
+      std::optional<job_record> ended;
+      self->receive([&](job_record& r) {
+                      if (r.id == id && is_final(r.state))
+                        ended = std::move(r);
+                    },
+                    [](const caf::error&) {},  // polling goes on
+                    caf::after(cfg_.poll_interval) >> [] {});
+      if (ended)
+        return finish(ctx, std::move(*ended), resource_uid);
     }
   }
 
-  void finish(request_context& ctx, const job_record& job, const std::string& resource_uid) {
+  void finish(request_context& ctx, job_record job, const std::string& resource_uid) {
+    // Only the files that did not end done: the result of a job of many files stays short
+    // (`job ID` lists them all).
+    job.files.erase(std::remove_if(job.files.begin(), job.files.end(),
+                                   [](const job_file& f) { return f.state == step_state::done; }),
+                    job.files.end());
     nlohmann::json result{{"job", to_json(job)}};
     if (!resource_uid.empty())
       result["resource_uid"] = resource_uid;

@@ -1118,6 +1118,20 @@ job_manager(job_manager_actor::stateful_pointer<job_manager_state> self,
         return std::move(j.error());
       return std::move(*j);
     },
+    [self](progress_atom, uint64_t id) -> caf::result<job_record> {
+      if (auto* a = find_active(self, id)) {
+        // Copies everything but the files (moved out and back: no per-file copy).
+        auto files = std::move(a->job.files);
+        job_record summary = a->job;
+        a->job.files = std::move(files);
+        return summary;
+      }
+      auto j = self->state.cfg_.db->get_job(id);
+      if (!j)
+        return std::move(j.error());
+      j->files.clear();
+      return std::move(*j);
+    },
     [self](cancel_atom, uint64_t id) -> caf::result<job_record> {
       auto& st = self->state;
       if (auto* a = find_active(self, id)) {

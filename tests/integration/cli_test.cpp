@@ -137,6 +137,8 @@ TEST_F(cli_test, integration_register_copy_locate_history_journal) {
   ASSERT_TRUE(tiff.value("ok", false)) << tiff.dump(2);
   auto tiff_uid = tiff["result"].value("resource_uid", "");
   EXPECT_EQ(tiff["result"]["job"]["progress"].value("files_total", 0), 6);
+  // A followed job's result lists only the files that did not end done.
+  EXPECT_TRUE(tiff["result"]["job"]["files"].empty()) << tiff.dump(2);
 
   // Copy with --wait: no terminal here, so plain progress lines and a summary.
   auto copy = cli("resource copy " + raw + " --to " + quote(r2_) + " --wait");
@@ -203,6 +205,8 @@ TEST_F(cli_test, integration_verify_finds_a_flipped_byte) {
   EXPECT_FALSE(j.value("ok", true));
   EXPECT_EQ(j["error"].value("code", ""), "verification_mismatch");
   EXPECT_EQ(j["result"].value("mismatches", 0), 1) << j.dump(2);
+  ASSERT_EQ(j["result"]["job"]["files"].size(), 1u) << j.dump(2);
+  EXPECT_EQ(j["result"]["job"]["files"][0].value("state", ""), "failed");
   // Nothing was repaired: the byte is still flipped.
   auto again = cli("resource verify " + uid + " --wait");
   EXPECT_EQ(again.status, 5);

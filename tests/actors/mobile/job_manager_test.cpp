@@ -570,6 +570,17 @@ TEST_F(job_manager_batch_test, dispatches_two_batches_ahead_and_cancel_stops_bet
   auto running = request<job_record>(jm_, get_atom::value, job_atom::value, t->job_id);
   ASSERT_TRUE(running);
   EXPECT_EQ(running->progress.files_done, 0u);
+  EXPECT_EQ(running->files.size(), 8u);
+  // The progress view of the running job: the same counters, no per-file states, and the
+  // job keeps its files.
+  auto progress = request<job_record>(jm_, progress_atom::value, t->job_id);
+  ASSERT_TRUE(progress);
+  EXPECT_EQ(progress->state, job_state::running);
+  EXPECT_EQ(progress->progress.files_total, 8u);
+  EXPECT_TRUE(progress->files.empty());
+  auto again = request<job_record>(jm_, get_atom::value, job_atom::value, t->job_id);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->files.size(), 8u);
   auto c = request<job_record>(jm_, cancel_atom::value, t->job_id);
   ASSERT_TRUE(c);
   EXPECT_EQ(c->state, job_state::running);  // its batches are at the worker
@@ -596,6 +607,12 @@ TEST_F(job_manager_batch_test, dispatches_two_batches_ahead_and_cancel_stops_bet
   for (auto& f : d->files)
     at_b += f.root == b_;
   EXPECT_EQ(at_b, 4);
+  // A finished job's progress view comes from the catalogue, without files too.
+  auto done = request<job_record>(jm_, progress_atom::value, t->job_id);
+  ASSERT_TRUE(done);
+  EXPECT_EQ(done->state, job_state::cancelled);
+  EXPECT_TRUE(done->files.empty());
+  EXPECT_FALSE(request<job_record>(jm_, progress_atom::value, uint64_t{999}));
 }
 
 TEST_F(job_manager_batch_test, a_mismatch_inside_a_batch_fails_that_file_only) {
