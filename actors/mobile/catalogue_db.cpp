@@ -13,7 +13,8 @@
 #include <chrono>
 #include <cstdio>
 #include <random>
-#include <set>
+#include <string_view>
+#include <unordered_set>
 
 namespace d1 {
 
@@ -128,9 +129,11 @@ int32_t host_preferences::rank(const std::string& root) const {
 
 std::vector<copy_location> copies_of(const resource_detail& detail,
                                      const host_preferences& prefs) {
+  // Hashed views: a resource of many files on several roots is one pass, no string copies.
   std::map<std::string, copy_location> by_root;
-  std::map<std::string, std::set<std::string>> ok_paths;
-  std::set<std::string> expected(detail.rel_paths.begin(), detail.rel_paths.end());
+  std::map<std::string, std::unordered_set<std::string_view>> ok_paths;
+  std::unordered_set<std::string_view> expected(detail.rel_paths.begin(),
+                                                detail.rel_paths.end());
   for (auto& f : detail.files) {
     auto& c = by_root[f.root];
     c.root = f.root;
