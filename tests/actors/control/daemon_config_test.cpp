@@ -67,6 +67,35 @@ level = "debug"
   EXPECT_FALSE(validate(*cfg));
 }
 
+TEST_F(daemon_config_test, reads_mobile_settings_and_host_roots_and_checks_their_range) {
+  auto cfg = load(R"(
+[mobile]
+copy_workers = 4
+hash_workers = 3
+copy_batch_files = 1024
+copy_batch_bytes = 1048576
+max_active_jobs = 1
+[hosts."dtn1"]
+roots = ["/fast", "/archive"]
+)");
+  ASSERT_TRUE(cfg) << describe(cfg.error());
+  EXPECT_EQ(cfg->copy_workers, 4u);
+  EXPECT_EQ(cfg->hash_workers, 3u);
+  EXPECT_EQ(cfg->copy_batch_files, 1024u);
+  EXPECT_EQ(cfg->copy_batch_bytes, 1048576u);
+  EXPECT_EQ(cfg->max_active_jobs, 1u);
+  ASSERT_EQ(cfg->host_roots.count("dtn1"), 1u);
+  EXPECT_EQ(cfg->host_roots["dtn1"], (std::vector<std::string>{"/fast", "/archive"}));
+  cfg->state_dir = "/tmp/x";
+  EXPECT_FALSE(validate(*cfg));
+  for (auto bad : {"copy_workers = 0", "hash_workers = 65", "copy_batch_files = 0",
+                   "copy_batch_bytes = 0", "max_active_jobs = 0", "max_active_jobs = 65"}) {
+    auto loaded = load(std::string{"state_dir = \"/tmp/x\"\n[mobile]\n"} + bad + "\n");
+    auto err = loaded ? validate(*loaded) : loaded.error();
+    EXPECT_TRUE(err) << bad;
+  }
+}
+
 TEST_F(daemon_config_test, the_shipped_example_is_valid) {
   auto cfg = load_config(std::string{D1_SOURCE_DIR} + "/config/d1drive.toml", true);
   ASSERT_TRUE(cfg) << describe(cfg.error());
