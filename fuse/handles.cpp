@@ -6,7 +6,7 @@
 namespace d1 {
 
 file_handle::file_handle(const node_info& info)
-  : content(info.content), cache(info.cache), text(info.text), object(info.object) {
+  : content(info.content), cache(info.cache), text(info.text()), object(info.object()) {
 }
 
 file_handle::~file_handle() {

@@ -80,7 +80,7 @@ static node_info error_file_attr(const problem& p) {
   info.kind = entry_kind::file;
   info.cache = p.transient ? cache_class::transient : cache_class::error;
   info.content = content_kind::inline_text;
-  info.text = p.details;
+  info.set_text(p.details);
   info.size = p.details.size();
   return info;
 }

@@ -3,7 +3,10 @@
 #pragma once
 
 #include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/error.hpp>
+#include <caf/meta/load_callback.hpp>
 #include <caf/meta/type_name.hpp>
+#include <caf/none.hpp>
 
 #include <cstdint>
 #include <memory>
@@ -26,7 +29,7 @@ enum class cache_class : uint8_t {
 
 enum class content_kind : uint8_t {
   none = 0,          // directories
-  inline_text = 1,   // small generated files: bytes are in node_info::text
+  inline_text = 1,   // small generated files: bytes are in node_info::text()
   object_bytes = 2,  // a DataONE object: fetched and verified by content_cache
 };
 
@@ -49,30 +52,90 @@ inline bool operator==(const object_ref& a, const object_ref& b) {
          && a.checksum == b.checksum;
 }
 
-/// The attributes and content source of one path in the mount.
+/// The bytes a file with content serves: its generated text or the object to fetch.
+struct content_source {
+  std::string text;   // content_kind::inline_text
+  object_ref object;  // content_kind::object_bytes
+};
+
+/// The attributes and content source of one path in the mount. The source is held out of
+/// line and shared by copies: most entries of a large listing are folders, which carry
+/// none (40 bytes instead of 168 with the strings inline).
 struct node_info {
   entry_kind kind = entry_kind::directory;
   cache_class cache = cache_class::search;
+  content_kind content = content_kind::none;
   uint64_t size = 0;
   int64_t mtime = 0;  // seconds since the epoch
-  content_kind content = content_kind::none;
-  std::string text;   // content_kind::inline_text
-  object_ref object;  // content_kind::object_bytes
+  /// Null when there is neither text nor an object (folders). Never modified in place:
+  /// set_text() and set_object() replace it.
+  std::shared_ptr<const content_source> source;
 
   bool is_dir() const {
     return kind == entry_kind::directory;
+  }
+
+  /// Returns the inline text, or an empty string without a source.
+  const std::string& text() const {
+    return source ? source->text : empty_source().text;
+  }
+
+  /// Returns the object, or an empty object_ref without a source.
+  const object_ref& object() const {
+    return source ? source->object : empty_source().object;
+  }
+
+  /// Sets the inline text (the object, if any, stays); `content` is set by the caller.
+  void set_text(std::string text) {
+    auto next = source ? *source : content_source{};
+    next.text = std::move(text);
+    set_source(std::move(next));
+  }
+
+  /// Sets the object (the text, if any, stays); `content` is set by the caller.
+  void set_object(object_ref object) {
+    auto next = source ? *source : content_source{};
+    next.object = std::move(object);
+    set_source(std::move(next));
+  }
+
+  /// Holds `x` as the source, or none if it has neither text nor an object.
+  void set_source(content_source x) {
+    if (x.text.empty() && x.object == object_ref{})
+      source = nullptr;
+    else
+      source = std::make_shared<const content_source>(std::move(x));
+  }
+
+  static const content_source& empty_source() {
+    static const content_source empty;
+    return empty;
   }
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, node_info& x) {
-  return f(caf::meta::type_name("node_info"), x.kind, x.cache, x.size, x.mtime, x.content,
-           x.text, x.object);
+  // The fields and order of when text and object were members: messages and persisted
+  // records keep their bytes, so storage::schema_version stays.
+  if constexpr (Inspector::reads_state) {
+    // Only read: the shared source is never written through this reference.
+    auto& src = const_cast<content_source&>(x.source ? *x.source : node_info::empty_source());
+    return f(caf::meta::type_name("node_info"), x.kind, x.cache, x.size, x.mtime, x.content,
+             src.text, src.object);
+  } else {
+    content_source loaded;
+    return f(caf::meta::type_name("node_info"), x.kind, x.cache, x.size, x.mtime, x.content,
+             loaded.text, loaded.object, caf::meta::load_callback([&]() -> caf::error {
+               x.set_source(std::move(loaded));
+               return caf::none;
+             }));
+  }
 }
 
 inline bool operator==(const node_info& a, const node_info& b) {
   return a.kind == b.kind && a.cache == b.cache && a.size == b.size && a.mtime == b.mtime
-         && a.content == b.content && a.text == b.text && a.object == b.object;
+         && a.content == b.content
+         && (a.source == b.source || (a.text() == b.text() && a.object() == b.object()));
 }
 
 /// One name in a directory listing with its attributes (readdirplus needs both).

@@ -45,8 +45,12 @@ std::optional<int64_t> expiry_for(cache_class cls, int64_t now, const path_cache
 }
 
 size_t estimate_size(const node_info& x) {
-  return sizeof(node_info) + x.text.size() + x.object.pid.size()
-         + x.object.checksum_algorithm.size() + x.object.checksum.size();
+  if (!x.source)
+    return sizeof(node_info);
+  // The shared block (with make_shared's control block) and the strings it holds.
+  return sizeof(node_info) + sizeof(content_source) + 16 + x.text().size()
+         + x.object().pid.size() + x.object().checksum_algorithm.size()
+         + x.object().checksum.size();
 }
 
 size_t estimate_size(const listing& x) {

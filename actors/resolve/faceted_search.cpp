@@ -39,7 +39,7 @@ node_info text_attr(std::string text) {
   info.cache = cache_class::search;
   info.content = content_kind::inline_text;
   info.size = text.size();
-  info.text = std::move(text);
+  info.set_text(std::move(text));
   return info;
 }
 

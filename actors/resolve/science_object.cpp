@@ -33,10 +33,8 @@ node_info bytes_attr(const object_descriptor& desc) {
   info.size = desc.sysmeta.size;
   info.mtime = object_mtime(desc);
   info.content = content_kind::object_bytes;
-  info.object.pid = desc.pid;
-  info.object.size = desc.sysmeta.size;
-  info.object.checksum_algorithm = desc.sysmeta.checksum.algorithm;
-  info.object.checksum = desc.sysmeta.checksum.value;
+  info.set_object(object_ref{desc.pid, desc.sysmeta.size, desc.sysmeta.checksum.algorithm,
+                             desc.sysmeta.checksum.value});
   return info;
 }
 
@@ -47,7 +45,7 @@ node_info text_attr(std::string text, int64_t mtime) {
   info.size = text.size();
   info.mtime = mtime;
   info.content = content_kind::inline_text;
-  info.text = std::move(text);
+  info.set_text(std::move(text));
   return info;
 }
 

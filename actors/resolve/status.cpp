@@ -38,7 +38,7 @@ node_info live_text(std::string text) {
   info.cache = cache_class::live;
   info.content = content_kind::inline_text;
   info.size = text.size();
-  info.text = std::move(text);
+  info.set_text(std::move(text));
   return info;
 }
 

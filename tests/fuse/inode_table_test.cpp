@@ -141,10 +141,10 @@ TEST(fuse_inode_table, files_keep_what_open_needs_folders_only_attributes) {
   auto until = inode_table::clock::now() + 10s;
   auto obj = file_of_size(7, d1::cache_class::immutable);
   obj.content = d1::content_kind::object_bytes;
-  obj.object = {"doi:10.1/x", 7, "MD5", std::string(32, 'a')};
+  obj.set_object({"doi:10.1/x", 7, "MD5", std::string(32, 'a')});
   auto text = file_of_size(5);
   text.content = d1::content_kind::inline_text;
-  text.text = "hello";
+  text.set_text("hello");
   d1::node_info folder;
   folder.kind = d1::entry_kind::directory;
   folder.size = 42;
@@ -158,7 +158,7 @@ TEST(fuse_inode_table, files_keep_what_open_needs_folders_only_attributes) {
   table.update(o, folder, until);
   EXPECT_EQ(table.find(o)->info, folder);
   table.update(o, text, until);
-  EXPECT_EQ(table.find(o)->info.text, "hello");
+  EXPECT_EQ(table.find(o)->info.text(), "hello");
 }
 
 TEST(fuse_inode_table, paths_survive_growth_and_forgets) {

@@ -138,7 +138,7 @@ d1::node_info text_info(const std::string& text, d1::cache_class cache) {
   info.size = text.size();
   info.mtime = 1700000000;
   info.content = d1::content_kind::inline_text;
-  info.text = text;
+  info.set_text(text);
   return info;
 }
 
@@ -220,7 +220,7 @@ protected:
     object.size = object_bytes_.size();
     object.mtime = 1600000000;
     object.content = d1::content_kind::object_bytes;
-    object.object = d1::object_ref{"obj.1", object.size, "SHA-1", "unused-by-the-fake"};
+    object.set_object(d1::object_ref{"obj.1", object.size, "SHA-1", "unused-by-the-fake"});
     tree_->add("/object.bin", object);
     tree_->add("/ErrorFolder", dir_info(d1::cache_class::error));
     tree_->add("/ErrorFolder/Unknown identifier nope",

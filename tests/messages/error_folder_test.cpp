@@ -21,9 +21,9 @@ TEST(error_folder, not_found_is_a_permanent_one_file_folder) {
   ASSERT_EQ(l.entries.size(), 1u);
   EXPECT_EQ(l.entries[0].name, "Not found - object 'x'");
   EXPECT_EQ(l.entries[0].info.content, content_kind::inline_text);
-  EXPECT_NE(l.entries[0].info.text.find("/FlatSpace/x"), std::string::npos);
-  EXPECT_NE(l.entries[0].info.text.find("no such PID"), std::string::npos);
-  EXPECT_EQ(l.entries[0].info.size, l.entries[0].info.text.size());
+  EXPECT_NE(l.entries[0].info.text().find("/FlatSpace/x"), std::string::npos);
+  EXPECT_NE(l.entries[0].info.text().find("no such PID"), std::string::npos);
+  EXPECT_EQ(l.entries[0].info.size, l.entries[0].info.text().size());
   auto child = error_folder_child(p, l.entries[0].name);
   ASSERT_TRUE(child);
   EXPECT_EQ(*child, l.entries[0].info);

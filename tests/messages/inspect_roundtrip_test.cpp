@@ -36,8 +36,8 @@ node_info sample_info() {
   x.size = 7;
   x.mtime = 1234567890;
   x.content = content_kind::object_bytes;
-  x.text = "text";
-  x.object = sample_ref();
+  x.set_text("text");
+  x.set_object(sample_ref());
   return x;
 }
 

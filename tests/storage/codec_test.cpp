@@ -17,8 +17,8 @@ node_info sample_file() {
   x.size = 1234567890123;
   x.mtime = -5;
   x.content = content_kind::object_bytes;
-  x.text = std::string{"line one\nzwei: ünïcødé\0tail", 31};
-  x.object = {"doi:10.5063/F1/ä b", 1234567890123, "SHA-256", std::string(64, 'a')};
+  x.set_text(std::string{"line one\nzwei: ünïcødé\0tail", 31});
+  x.set_object({"doi:10.5063/F1/ä b", 1234567890123, "SHA-256", std::string(64, 'a')});
   return x;
 }
 
@@ -30,6 +30,34 @@ TEST(codec_test, node_info_round_trips) {
   auto y = decode<node_info>(bytes);
   ASSERT_TRUE(y) << describe(y.error());
   EXPECT_EQ(*y, x);
+}
+
+// node_info holds its text and object out of line but persists them where they were:
+// records written before keep decoding (schema_version unchanged).
+TEST(codec_test, node_info_keeps_its_record_layout) {
+  auto x = sample_file();
+  EXPECT_EQ(encode(x), encode_fields(x.kind, x.cache, x.size, x.mtime, x.content, x.text(),
+                                     x.object()));
+  node_info folder;
+  EXPECT_EQ(encode(folder), encode_fields(folder.kind, folder.cache, folder.size,
+                                          folder.mtime, folder.content, std::string{},
+                                          object_ref{}));
+}
+
+// The bulk of a large listing is folders: each costs its name and 40 bytes, no content
+// block, also after a restart (decoded from LMDB).
+TEST(codec_test, folders_carry_no_content_block) {
+  static_assert(sizeof(node_info) <= 40, "node_info grew: a listing holds one per entry");
+  listing l;
+  node_info folder;
+  folder.cache = cache_class::immutable;
+  l.entries.push_back({"doi:10.5063/F1", folder});
+  l.entries.push_back({"a", sample_file()});
+  auto y = decode<listing>(encode(l));
+  ASSERT_TRUE(y) << describe(y.error());
+  EXPECT_EQ(y->entries[0].info.source, nullptr);
+  ASSERT_NE(y->entries[1].info.source, nullptr);
+  EXPECT_EQ(y->entries[1].info.object(), sample_file().object());
 }
 
 TEST(codec_test, listing_round_trips) {

@@ -30,8 +30,8 @@ d1::node_info file_info() {
   info.kind = d1::entry_kind::file;
   info.cache = d1::cache_class::immutable;
   info.content = d1::content_kind::inline_text;
-  info.text = "bench_fuse_layer_fs: one constant file\n";
-  info.size = info.text.size();
+  info.set_text("bench_fuse_layer_fs: one constant file\n");
+  info.size = info.text().size();
   info.mtime = 1700000000;
   return info;
 }

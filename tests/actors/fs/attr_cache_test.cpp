@@ -19,7 +19,7 @@ node_info attr(cache_class cls, uint64_t size = 1) {
   x.size = size;
   x.mtime = 1700000000;
   x.content = content_kind::inline_text;
-  x.text = "text of size " + std::to_string(size);
+  x.set_text("text of size " + std::to_string(size));
   return x;
 }
 
@@ -154,7 +154,7 @@ TEST_F(attr_cache_test, lru_eviction_keeps_entries_in_lmdb) {
   const int n = 20;
   for (int i = 0; i < n; ++i) {
     auto info = attr(cache_class::immutable, i);
-    info.text = std::string(2000, 'a' + i % 26);
+    info.set_text(std::string(2000, 'a' + i % 26));
     put(a, "/e/" + std::to_string(i), info);
   }
   flush(a);
@@ -167,7 +167,7 @@ TEST_F(attr_cache_test, lru_eviction_keeps_entries_in_lmdb) {
     auto r = get(a, "/e/" + std::to_string(i));
     ASSERT_TRUE(r.found) << i;
     EXPECT_EQ(r.info.size, static_cast<uint64_t>(i));
-    EXPECT_EQ(r.info.text, std::string(2000, 'a' + i % 26));
+    EXPECT_EQ(r.info.text(), std::string(2000, 'a' + i % 26));
   }
   auto after = stats(a);
   EXPECT_EQ(after.hits, static_cast<uint64_t>(n));

@@ -110,9 +110,9 @@ TEST_F(dir_cache_test, the_listing_class_decides_the_ttl) {
 
 TEST_F(dir_cache_test, big_listings_are_evicted_and_read_back_from_lmdb) {
   auto cfg = config("dir");
-  cfg.memory_budget = 1 << 20;
+  cfg.memory_budget = 256 << 10;
   auto a = spawn_cache(cfg);
-  // ~200 KB each (1000 entries): a few fit in 1 MiB.
+  // ~77 KB each (1000 folder entries of 72 bytes and a short name): a few fit in 256 KiB.
   for (int i = 0; i < 10; ++i)
     put(a, "/d/" + std::to_string(i),
         folder(cache_class::immutable, 1000, "n" + std::to_string(i) + "-"));
@@ -251,6 +251,14 @@ TEST_F(dir_cache_test, entries_are_looked_up_in_the_parent_listing) {
     EXPECT_TRUE(e.found) << i;
   }
   EXPECT_FALSE(get_entry(a, "/large", "pid5000").found);
+  // A name listed twice answers with its first entry, as a linear search would.
+  auto twice = folder(cache_class::search, 100);
+  twice.entries[70].name = "pid7";
+  twice.entries[70].info.size = 70;
+  put(a, "/twice", twice);
+  EXPECT_EQ(get_entry(a, "/twice", "pid7").info.size, 0u);
+  EXPECT_TRUE(get_entry(a, "/twice", "pid99").found);
+  EXPECT_FALSE(get_entry(a, "/twice", "pid70").found);
   // A replaced listing answers with its new entries.
   put(a, "/large", folder(cache_class::search, 5000, "other"));
   EXPECT_FALSE(get_entry(a, "/large", "pid1").found);

@@ -310,11 +310,11 @@ TEST_F(faceted_search_test, object_limit_pages_with_cursor_and_adds_one_info_fil
   EXPECT_EQ(idx_->queries[1].cursor_mark, "2");
   auto& info = l->entries.back().info;
   EXPECT_EQ(info.kind, entry_kind::file);
-  EXPECT_NE(info.text.find("first 3 of the 5 objects"), std::string::npos);
-  EXPECT_NE(info.text.find("2 more are not listed"), std::string::npos);
+  EXPECT_NE(info.text().find("first 3 of the 5 objects"), std::string::npos);
+  EXPECT_NE(info.text().find("2 more are not listed"), std::string::npos);
   auto a = attr({more_objects_name(3, 5)});
   ASSERT_TRUE(a);
-  EXPECT_EQ(a->text, info.text);
+  EXPECT_EQ(a->text(), info.text());
   EXPECT_FALSE(attr({"@ 1 of 2 objects shown"}));
 }
 
@@ -360,7 +360,7 @@ TEST_F(faceted_search_test, malformed_facet_paths_are_error_folders_naming_the_p
     ASSERT_EQ(l->entries.size(), 1u) << c.says;
     EXPECT_EQ(l->cache, cache_class::error) << c.says;
     EXPECT_NE(l->entries[0].name.find(c.says), std::string::npos) << l->entries[0].name;
-    EXPECT_NE(l->entries[0].info.text.find("What to try"), std::string::npos);
+    EXPECT_NE(l->entries[0].info.text().find("What to try"), std::string::npos);
   }
   // Below an error folder there is nothing but its file.
   auto below = dir({"@keywords", "#oak", "@keywords", "#acorn"});
@@ -379,7 +379,7 @@ TEST_F(faceted_search_test, malformed_facet_paths_are_error_folders_naming_the_p
   // Error folders further down name their own segment.
   auto deep = dir({"@keywords", "#oak", "@formatId", "#csv", "@nope"});
   ASSERT_TRUE(deep);
-  EXPECT_NE(deep->entries[0].info.text.find("/@keywords/#oak/@formatId/#csv/@nope"),
+  EXPECT_NE(deep->entries[0].info.text().find("/@keywords/#oak/@formatId/#csv/@nope"),
             std::string::npos);
   EXPECT_TRUE(idx_->queries.empty());
 }
@@ -416,13 +416,13 @@ TEST_F(faceted_search_test, solr_failure_and_timeout_become_transient_error_fold
   ASSERT_TRUE(l);
   ASSERT_EQ(l->entries.size(), 1u);
   EXPECT_EQ(l->cache, cache_class::transient);
-  EXPECT_NE(l->entries[0].info.text.find("HTTP 500"), std::string::npos);
+  EXPECT_NE(l->entries[0].info.text().find("HTTP 500"), std::string::npos);
   // Its error file is found by name (not taken for an object), with no new query.
   auto queries = idx_->queries.size();
   auto file = attr({"@keywords", l->entries[0].name});
   ASSERT_TRUE(file);
   EXPECT_EQ(file->kind, entry_kind::file);
-  EXPECT_EQ(file->text, l->entries[0].info.text);
+  EXPECT_EQ(file->text(), l->entries[0].info.text());
   EXPECT_EQ(idx_->queries.size(), queries);
   EXPECT_TRUE(idx_->object_requests.empty());
   idx_->fail = false;

@@ -257,7 +257,7 @@ TEST_F(package_test, knb_package_lists_members_and_its_own_files) {
   ASSERT_TRUE(map);
   EXPECT_EQ(map->content, content_kind::object_bytes);
   EXPECT_EQ(map->size, 2536u);
-  EXPECT_EQ(map->object.checksum, "a028755e2ba45acdcffd5549f5d15038");
+  EXPECT_EQ(map->object().checksum, "a028755e2ba45acdcffd5549f5d15038");
   // A member is an object folder; its own bytes are resolved through d1_object.
   auto member = dir("resourceMap_Blandy.76.2", {"Blandy.77.1"});
   ASSERT_TRUE(member) << sys_.render(member.error());
@@ -312,7 +312,7 @@ TEST_F(package_test, malformed_shared_maps_give_error_files_and_keep_known_membe
     auto err = error_file(*l);
     ASSERT_NE(err, nullptr) << ::testing::PrintToString(names(*l));
     EXPECT_EQ(err->name.rfind("Malformed resource map - ", 0), 0u) << err->name;
-    EXPECT_NE(err->info.text.find(c.says), std::string::npos) << err->info.text;
+    EXPECT_NE(err->info.text().find(c.says), std::string::npos) << err->info.text();
     EXPECT_EQ(l->cache, cache_class::error);
     size_t folders = 0;
     for (auto& e : l->entries)
@@ -321,7 +321,7 @@ TEST_F(package_test, malformed_shared_maps_give_error_files_and_keep_known_membe
     // The error file is readable by its name; resource_map.xml is still there.
     auto file = attr(pid, {err->name});
     ASSERT_TRUE(file) << sys_.render(file.error());
-    EXPECT_EQ(file->text, err->info.text);
+    EXPECT_EQ(file->text(), err->info.text());
     EXPECT_TRUE(attr(pid, {"resource_map.xml"}));
   }
 }
@@ -334,7 +334,7 @@ TEST_F(package_test, corrupted_map_bytes_are_never_parsed) {
   ASSERT_TRUE(l) << sys_.render(l.error());
   auto err = error_file(*l);
   ASSERT_NE(err, nullptr);
-  EXPECT_NE(err->info.text.find("checksum"), std::string::npos) << err->info.text;
+  EXPECT_NE(err->info.text().find("checksum"), std::string::npos) << err->info.text();
   for (auto& e : l->entries)
     EXPECT_FALSE(e.info.is_dir()) << e.name;  // no member came from unverified bytes
 }

@@ -155,10 +155,11 @@ TEST_F(resolvers_test, object_folder_has_bytes_system_xml_and_search_fields) {
   EXPECT_EQ(bytes.content, content_kind::object_bytes);
   EXPECT_EQ(bytes.size, 756u);
   EXPECT_EQ(bytes.cache, cache_class::immutable);
-  EXPECT_EQ(bytes.object.checksum_algorithm, "MD5");
+  EXPECT_EQ(bytes.object().checksum_algorithm, "MD5");
   EXPECT_EQ(bytes.mtime, 1354665600);  // 2012-12-05T00:00:00Z
-  EXPECT_EQ(l->entries[1].info.text, "<systemMetadata>cbfs.38.9</systemMetadata>");
-  EXPECT_EQ(l->entries[2].info.text, "id: cbfs.38.9\nformatType: DATA\nkeywords: a\nkeywords: b\n");
+  EXPECT_EQ(l->entries[1].info.text(), "<systemMetadata>cbfs.38.9</systemMetadata>");
+  EXPECT_EQ(l->entries[2].info.text(),
+            "id: cbfs.38.9\nformatType: DATA\nkeywords: a\nkeywords: b\n");
   auto file = attr({"FlatSpace", "cbfs.38.9", "system.xml"});
   ASSERT_TRUE(file);
   EXPECT_EQ(file->kind, entry_kind::file);
@@ -172,7 +173,7 @@ TEST_F(resolvers_test, file_name_comes_from_solr_then_pid_plus_extension) {
   auto unindexed = dir({"FlatSpace", "unindexed"});
   ASSERT_TRUE(unindexed);
   EXPECT_EQ(unindexed->entries[0].name, "unindexed.xml");
-  EXPECT_NE(unindexed->entries[2].info.text.find("no record"), std::string::npos);
+  EXPECT_NE(unindexed->entries[2].info.text().find("no record"), std::string::npos);
 }
 
 TEST_F(resolvers_test, descriptor_is_fetched_once_for_many_requests) {
@@ -203,7 +204,7 @@ TEST_F(resolvers_test, unknown_pid_is_a_permanent_error_folder) {
   auto f = attr({"FlatSpace", "missing", l->entries[0].name});
   ASSERT_TRUE(f);
   EXPECT_EQ(f->content, content_kind::inline_text);
-  EXPECT_NE(f->text.find("NotFound (404)"), std::string::npos) << f->text;
+  EXPECT_NE(f->text().find("NotFound (404)"), std::string::npos) << f->text();
   // The listing right after the lookup reused the failure: one meta request in all.
   EXPECT_EQ(cn_->meta_requests, 1);
 }

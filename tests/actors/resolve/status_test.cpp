@@ -112,7 +112,7 @@ TEST_F(status_test, status_folder_lists_daemon_files_and_nodes) {
   EXPECT_EQ(l->cache, cache_class::live);
   for (auto& e : l->entries)
     EXPECT_EQ(e.info.cache, cache_class::live) << e.name;
-  EXPECT_EQ(l->entries[0].info.size, l->entries[0].info.text.size());
+  EXPECT_EQ(l->entries[0].info.size, l->entries[0].info.text().size());
 }
 
 TEST_F(status_test, daemon_files_show_current_counters) {
@@ -135,14 +135,14 @@ TEST_F(status_test, daemon_files_show_current_counters) {
   auto txt = attr({"daemon.txt"});
   ASSERT_TRUE(txt) << sys_.render(txt.error());
   EXPECT_EQ(txt->cache, cache_class::live);
-  EXPECT_EQ(txt->size, txt->text.size());
-  EXPECT_NE(txt->text.find("base URL: " + base), std::string::npos) << txt->text;
-  EXPECT_NE(txt->text.find("requests sent: 2"), std::string::npos) << txt->text;
+  EXPECT_EQ(txt->size, txt->text().size());
+  EXPECT_NE(txt->text().find("base URL: " + base), std::string::npos) << txt->text();
+  EXPECT_NE(txt->text().find("requests sent: 2"), std::string::npos) << txt->text();
 
   auto js = attr({"daemon.json"});
   ASSERT_TRUE(js);
-  EXPECT_EQ(js->size, js->text.size());
-  auto j = nlohmann::json::parse(js->text);
+  EXPECT_EQ(js->size, js->text().size());
+  auto j = nlohmann::json::parse(js->text());
   EXPECT_GE(j["uptime_seconds"].get<double>(), 90.0);
   EXPECT_EQ(j["attr_cache"]["hits"], 1);
   EXPECT_EQ(j["attr_cache"]["misses"], 1);
@@ -168,16 +168,16 @@ TEST_F(status_test, node_files_come_from_the_cn_node_list_fetched_once) {
     EXPECT_EQ(e.info.kind, entry_kind::file);
     EXPECT_EQ(e.info.cache, cache_class::live);
     EXPECT_EQ(e.name.substr(e.name.size() - 4), ".txt");
-    if (e.info.text.find("type: coordinating node") != std::string::npos)
+    if (e.info.text().find("type: coordinating node") != std::string::npos)
       cn = &e;
   }
   ASSERT_NE(cn, nullptr);
-  EXPECT_NE(cn->info.text.find("base URL: https://"), std::string::npos) << cn->info.text;
-  EXPECT_NE(cn->info.text.find("state: "), std::string::npos);
-  EXPECT_NE(cn->info.text.find("services:\n  "), std::string::npos) << cn->info.text;
+  EXPECT_NE(cn->info.text().find("base URL: https://"), std::string::npos) << cn->info.text();
+  EXPECT_NE(cn->info.text().find("state: "), std::string::npos);
+  EXPECT_NE(cn->info.text().find("services:\n  "), std::string::npos) << cn->info.text();
   auto one = attr({"nodes", cn->name});
   ASSERT_TRUE(one);
-  EXPECT_EQ(one->text, cn->info.text);
+  EXPECT_EQ(one->text(), cn->info.text());
   EXPECT_FALSE(attr({"nodes", "urn:node:nope.txt"}));
   EXPECT_EQ(script_->count(node_url()), 1u);  // kept for node_list_ttl
   advance(std::chrono::seconds(61));
