@@ -320,6 +320,15 @@ bool overlaps(const std::set<std::string>& a, const std::set<std::string>& b) {
   return false;
 }
 
+// A copy of `job` without its per-file states, for views of many jobs or frequent polls.
+job_record summary_of(job_record& job) {
+  // Moved out and back: the files are never copied.
+  auto files = std::move(job.files);
+  job_record out = job;
+  job.files = std::move(files);
+  return out;
+}
+
 void reply_waiters(self_ptr self, const job_record& job) {
   auto& st = self->state;
   if (auto i = st.waiters_.find(job.id); i != st.waiters_.end()) {
@@ -1104,10 +1113,8 @@ job_manager(job_manager_actor::stateful_pointer<job_manager_state> self,
         return std::move(jobs.error());
       std::reverse(jobs->begin(), jobs->end());
       for (auto& j : *jobs)
-        if (auto* a = find_active(self, j.id)) {
-          j = a->job;
-          j.files.clear();
-        }
+        if (auto* a = find_active(self, j.id))
+          j = summary_of(a->job);
       return std::move(*jobs);
     },
     [self](get_atom, job_atom, uint64_t id) -> caf::result<job_record> {
@@ -1119,13 +1126,8 @@ job_manager(job_manager_actor::stateful_pointer<job_manager_state> self,
       return std::move(*j);
     },
     [self](progress_atom, uint64_t id) -> caf::result<job_record> {
-      if (auto* a = find_active(self, id)) {
-        // Copies everything but the files (moved out and back: no per-file copy).
-        auto files = std::move(a->job.files);
-        job_record summary = a->job;
-        a->job.files = std::move(files);
-        return summary;
-      }
+      if (auto* a = find_active(self, id))
+        return summary_of(a->job);
       auto j = self->state.cfg_.db->get_job(id);
       if (!j)
         return std::move(j.error());
