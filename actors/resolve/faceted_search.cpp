@@ -214,14 +214,15 @@ std::string key_of(const char* kind, const std::string& field,
   return key;
 }
 
-// One cursorMark walk over the objects of a search folder.
+// One cursorMark walk over the objects of a search folder. The listing is built page by
+// page while the next page is on its way, so little is left to do after the last one.
 struct object_walk {
   solr_query query;
-  std::vector<std::string> pids;
+  listing out;            // the unapplied @field folders, then one folder per object
+  uint64_t received = 0;  // object ids received (some may not be listable)
   uint64_t num_found = 0;
   caf::actor_clock::time_point deadline;
   listing_callback done;
-  std::vector<std::string> unapplied;
 };
 
 std::chrono::milliseconds remaining(self_ptr self, caf::actor_clock::time_point deadline) {
@@ -230,48 +231,51 @@ std::chrono::milliseconds remaining(self_ptr self, caf::actor_clock::time_point 
   return std::max(left, std::chrono::milliseconds(1));
 }
 
+// Adds one page's objects to the walk's listing.
+void add_page(faceted_search_state& st, object_walk& w, const solr_response& resp) {
+  w.num_found = resp.num_found;
+  auto& entries = w.out.entries;
+  if (w.received == 0) {
+    // Exact capacity once the total is known: this listing is what the caches keep
+    // (doubling would waste up to half).
+    entries.reserve(entries.size() + std::min<uint64_t>(w.num_found, st.config.object_limit)
+                    + 1);
+  }
+  for (auto& doc : resp.docs) {
+    auto& id = doc.first("id");
+    if (id.empty())
+      continue;
+    ++w.received;
+    auto full = escape_segment(id);
+    if (!full.empty())
+      entries.push_back(dir_entry{listed_name(st, full), folder_attr()});
+  }
+}
+
 void finish_walk(self_ptr self, const std::shared_ptr<object_walk>& w) {
   auto& st = self->state;
-  listing out;
-  out.cache = cache_class::search;
-  // Exact capacity: this listing is what the caches keep (doubling would waste up to half).
-  out.entries.reserve(w->unapplied.size() + w->pids.size() + 1);
-  for (auto& f : w->unapplied)
-    out.entries.push_back(dir_entry{facet_field_segment(f), folder_attr()});
-  for (auto& pid : w->pids) {
-    auto full = escape_segment(pid);
-    if (full.empty())
-      continue;
-    out.entries.push_back(dir_entry{listed_name(st, full), folder_attr()});
+  if (w->num_found > w->received) {
+    auto name = more_objects_name(w->received, w->num_found);
+    w->out.entries.push_back(
+      dir_entry{name, text_attr(*info_text(name, st.config.object_limit))});
   }
-  auto shown = static_cast<uint64_t>(w->pids.size());
-  std::vector<std::string>().swap(w->pids);  // freed before the listing travels on
-  if (w->num_found > shown) {
-    auto name = more_objects_name(shown, w->num_found);
-    out.entries.push_back(dir_entry{name, text_attr(*info_text(name, st.config.object_limit))});
-  }
-  w->done(std::move(out));
+  w->done(std::move(w->out));
 }
 
 void next_page(self_ptr self, std::shared_ptr<object_walk> w) {
   auto& st = self->state;
-  auto want = st.config.object_limit - w->pids.size();
+  auto want = st.config.object_limit - w->received;
   w->query.rows = std::min<uint64_t>(st.config.page_size, want);
   ++st.counters.selects_sent;
   self->request(st.solr, remaining(self, w->deadline), select_atom::value, w->query)
     .then(
       [self, w](solr_response& resp) {
         auto& st = self->state;
-        w->num_found = resp.num_found;
-        for (auto& doc : resp.docs) {
-          auto& id = doc.first("id");
-          if (!id.empty())
-            w->pids.push_back(id);
-        }
+        add_page(st, *w, resp);
         bool over = resp.docs.empty() || resp.next_cursor_mark.empty()
                     || resp.next_cursor_mark == w->query.cursor_mark
-                    || w->pids.size() >= st.config.object_limit
-                    || w->pids.size() >= w->num_found;
+                    || w->received >= st.config.object_limit
+                    || w->received >= w->num_found;
         if (over) {
           finish_walk(self, w);
           return;
@@ -296,11 +300,12 @@ void search_listing(self_ptr self, const std::vector<std::string>& base, const f
               w->deadline = self->clock().now()
                             + std::chrono::milliseconds(2ull * st.config.timeout_ms);
               w->done = std::move(finish);
+              w->out.cache = cache_class::search;
               for (auto& f : *st.fields) {
                 bool applied = std::any_of(path.applied.begin(), path.applied.end(),
                                            [&](auto& fv) { return fv.first == f; });
                 if (!applied)
-                  w->unapplied.push_back(f);
+                  w->out.entries.push_back(dir_entry{facet_field_segment(f), folder_attr()});
               }
               next_page(self, w);
             });
