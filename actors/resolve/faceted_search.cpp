@@ -220,6 +220,7 @@ struct object_walk {
   solr_query query;
   listing out;            // the unapplied @field folders, then one folder per object
   uint64_t received = 0;  // object ids received (some may not be listable)
+  bool reserved = false;  // entries sized for num_found
   uint64_t num_found = 0;
   caf::actor_clock::time_point deadline;
   listing_callback done;
@@ -233,9 +234,9 @@ std::chrono::milliseconds remaining(self_ptr self, caf::actor_clock::time_point 
 
 // Adds one page's objects to the walk's listing.
 void add_page(faceted_search_state& st, object_walk& w, const solr_response& resp) {
-  w.num_found = resp.num_found;
   auto& entries = w.out.entries;
-  if (w.received == 0) {
+  if (!w.reserved) {
+    w.reserved = true;
     // Exact capacity once the total is known: this listing is what the caches keep
     // (doubling would waste up to half).
     entries.reserve(entries.size() + std::min<uint64_t>(w.num_found, st.config.object_limit)
@@ -245,7 +246,6 @@ void add_page(faceted_search_state& st, object_walk& w, const solr_response& res
     auto& id = doc.first("id");
     if (id.empty())
       continue;
-    ++w.received;
     auto full = escape_segment(id);
     if (!full.empty())
       entries.push_back(dir_entry{listed_name(st, full), folder_attr()});
@@ -271,17 +271,22 @@ void next_page(self_ptr self, std::shared_ptr<object_walk> w) {
     .then(
       [self, w](solr_response& resp) {
         auto& st = self->state;
-        add_page(st, *w, resp);
+        w->num_found = resp.num_found;
+        for (auto& doc : resp.docs)
+          w->received += doc.first("id").empty() ? 0 : 1;
         bool over = resp.docs.empty() || resp.next_cursor_mark.empty()
                     || resp.next_cursor_mark == w->query.cursor_mark
                     || w->received >= st.config.object_limit
                     || w->received >= w->num_found;
-        if (over) {
-          finish_walk(self, w);
-          return;
+        if (!over) {
+          // The next page is asked for first: this page's entries are made while it is
+          // on its way.
+          w->query.cursor_mark = resp.next_cursor_mark;
+          next_page(self, w);
         }
-        w->query.cursor_mark = resp.next_cursor_mark;
-        next_page(self, w);
+        add_page(st, *w, resp);
+        if (over)
+          finish_walk(self, w);
       },
       [w](caf::error& err) { w->done(std::move(err)); });
 }
