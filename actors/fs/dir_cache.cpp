@@ -6,10 +6,6 @@
 
 #include <malloc.h>
 
-#include <cstdint>
-#include <functional>
-#include <string_view>
-
 namespace d1 {
 
 namespace {
@@ -23,36 +19,9 @@ constexpr size_t max_indexes = 2;
 // pages, messages, the encoding) were freed in several threads' malloc arenas.
 constexpr uint64_t trim_after_bytes = uint64_t{4} << 20;
 
-// The slot of `name` in `index`: where it is, or the free slot where the probe ended.
-size_t probe(const listing_name_index& index, std::string_view name) {
-  auto mask = index.slots.size() - 1;
-  auto& entries = index.of->entries;
-  for (auto s = std::hash<std::string_view>{}(name) & mask;; s = (s + 1) & mask) {
-    auto at = index.slots[s];
-    if (at == 0 || entries[at - 1].name == name)
-      return s;
-  }
-}
-
-listing_name_index build_index(const listing_ptr& dir) {
-  listing_name_index index;
-  index.of = dir;
-  auto& entries = dir->entries;
-  size_t size = 1;
-  while (size < 2 * entries.size())
-    size <<= 1;
-  index.slots.assign(size, 0);
-  for (size_t k = 0; k < entries.size(); ++k) {
-    auto& slot = index.slots[probe(index, entries[k].name)];
-    if (slot == 0)  // a repeated name keeps its first entry
-      slot = static_cast<uint32_t>(k + 1);
-  }
-  return index;
-}
-
 const dir_entry* find_entry(dir_cache_state& st, const listing_ptr& dir, const std::string& name) {
   auto& entries = dir->entries;
-  if (entries.size() < index_threshold || entries.size() >= UINT32_MAX) {
+  if (entries.size() < index_threshold) {
     for (auto& e : entries)
       if (e.name == name)
         return &e;
@@ -62,15 +31,20 @@ const dir_entry* find_entry(dir_cache_state& st, const listing_ptr& dir, const s
   while (i != st.indexes.end() && i->of != dir)
     ++i;
   if (i == st.indexes.end()) {
-    st.indexes.push_front(build_index(dir));
+    listing_name_index index;
+    index.of = dir;
+    index.position.reserve(entries.size());
+    for (size_t k = 0; k < entries.size(); ++k)
+      index.position.emplace(entries[k].name, k);
+    st.indexes.push_front(std::move(index));
     if (st.indexes.size() > max_indexes)
       st.indexes.pop_back();
   } else {
     st.indexes.splice(st.indexes.begin(), st.indexes, i);
   }
-  auto& index = st.indexes.front();
-  auto at = index.slots[probe(index, name)];
-  return at == 0 ? nullptr : &entries[at - 1];
+  auto& position = st.indexes.front().position;
+  auto p = position.find(name);
+  return p == position.end() ? nullptr : &entries[p->second];
 }
 
 void flush_and_trim(self_ptr self) {

@@ -7,19 +7,17 @@
 #include "messages/interfaces.hpp"
 
 #include <cstddef>
-#include <cstdint>
 #include <list>
 #include <memory>
-#include <vector>
+#include <string_view>
+#include <unordered_map>
 
 namespace d1 {
 
-/// Where each name of one large listing is (built on the first lookup in it): an open
-/// addressing table of entry positions + 1 (0: free), at most half full. About 10 bytes
-/// per entry, where a hash map node per name cost about 56.
+/// Where each name of one large listing is (built on the first lookup in it).
 struct listing_name_index {
-  listing_ptr of;  // keeps the listing alive while its positions are held
-  std::vector<uint32_t> slots;  // a power of two in size
+  listing_ptr of;  // keeps the listing (and the names the views point into) alive
+  std::unordered_map<std::string_view, size_t> position;
 };
 
 struct dir_cache_state {
