@@ -69,6 +69,14 @@ bool is_space_error(int err) {
   return err == ENOSPC || err == EDQUOT;
 }
 
+}  // namespace
+
+bool is_out_of_space(const caf::error& err) {
+  return code_of(err) == ec::io_error && context_of(err).rfind("no space left", 0) == 0;
+}
+
+namespace {
+
 // Opens the directory `rel_dir` (normalised, may be empty) beneath the root, refusing
 // symlinks at every step; with `create`, missing directories are made (mode 0755) and
 // their parents fsynced. Returns the fd, or the errno.
@@ -486,7 +494,7 @@ caf::error stage_copy(batch_context& ctx, size_t index, const copy_item& item,
   st.dst_abs = join_path(ctx.dst_root, *rel);
   std::string dir;
   split_leaf(*rel, dir, st.leaf);
-  st.tmp_leaf = "." + st.leaf + ".d1part";
+  st.tmp_leaf = temp_name_of(st.leaf);
   int sdir = ctx.src_dirs.get(dir);
   if (sdir < 0)
     return sys_error(-sdir == ELOOP ? ec::invalid_path : ec::io_error,
@@ -596,7 +604,7 @@ copy_batch_result copy_files(const copy_batch_request& req) {
     st.index = i;
     bool adopted = false;
     if (auto err = stage_copy(ctx, i, req.items[i], st, adopted)) {
-      if (code_of(err) == ec::io_error && context_of(err).rfind("no space left", 0) == 0)
+      if (is_out_of_space(err))
         space_error = err;
       out.outcomes[i].error = std::move(err);
     } else if (adopted) {

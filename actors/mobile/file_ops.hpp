@@ -21,6 +21,10 @@ caf::expected<std::string> normalize_root(const std::string& root);
 /// ec::invalid_path for an empty path, an absolute one, or one with a ".." component.
 caf::expected<std::string> normalize_rel_path(const std::string& rel);
 
+/// True for the error of a full destination (ENOSPC or EDQUOT): an ec::io_error whose
+/// message starts "no space left" (the message is what crosses actors).
+bool is_out_of_space(const caf::error& err);
+
 /// Joins a normalised root and relative path.
 std::string join_path(const std::string& root, const std::string& rel);
 

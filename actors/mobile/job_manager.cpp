@@ -421,10 +421,6 @@ bool complete_step(self_ptr self, active_job& a, size_t index, step_state state,
   return true;
 }
 
-bool no_space(const caf::error& err) {
-  return context_of(err).find("no space left") != std::string::npos;
-}
-
 // Records the outcomes of one copy batch (files `indices`, sources `srcs`): the new file
 // records and the checkpoints of all its files in ONE transaction. `r` is the worker's
 // reply, or null if the whole request failed with `err`.
@@ -449,7 +445,7 @@ void commit_batch(self_ptr self, active_job& a, const std::vector<size_t>& indic
       jf.state = step_state::failed;
       jf.detail = describe(e);
       ++job.progress.files_failed;
-      if (no_space(e))
+      if (is_out_of_space(e))
         a.stop_dispatch = true;
       continue;
     }
@@ -738,7 +734,7 @@ void launch(self_ptr self, active_job& a, size_t index, size_t w) {
   };
   auto failed = [self, index, back](const caf::error& err) {
     if (auto* a = back()) {
-      if (no_space(err))
+      if (is_out_of_space(err))
         a->stop_dispatch = true;
       complete_step(self, *a, index, step_state::failed, describe(err), 0);
     }
