@@ -57,8 +57,13 @@ void run_select(self_ptr self, const solr_query& query, solr_querier_state::wait
       return;
     auto waiting = std::move(i->second);
     st.in_flight_.erase(i);
-    for (auto& w : waiting)
-      w(result);
+    if (waiting.empty())
+      return;
+    // Copies for the joiners only: the last waiter (usually the only one) takes the
+    // response itself.
+    for (size_t k = 0; k + 1 < waiting.size(); ++k)
+      waiting[k](caf::expected<solr_response>{result});
+    waiting.back()(std::move(result));
   });
 }
 
@@ -91,9 +96,9 @@ solr_querier_actor::behavior_type solr_querier(self_ptr self, solr_querier_confi
   return {
     [self](select_atom, const solr_query& query) -> caf::result<solr_response> {
       auto rp = self->make_response_promise<solr_response>();
-      run_select(self, query, [rp](const caf::expected<solr_response>& result) mutable {
+      run_select(self, query, [rp](caf::expected<solr_response>&& result) mutable {
         if (result)
-          rp.deliver(*result);
+          rp.deliver(std::move(*result));
         else
           rp.deliver(result.error());
       });
@@ -107,13 +112,13 @@ solr_querier_actor::behavior_type solr_querier(self_ptr self, solr_querier_confi
       query.rows = 1;
       auto rp = self->make_response_promise<solr_record>();
       run_select(self, query,
-                 [rp, pid](const caf::expected<solr_response>& result) mutable {
+                 [rp, pid](caf::expected<solr_response>&& result) mutable {
                    if (!result)
                      rp.deliver(result.error());
                    else if (result->num_found == 0 || result->docs.empty())
                      rp.deliver(make_error(ec::not_found, "no index record for " + pid));
                    else
-                     rp.deliver(result->docs.front());
+                     rp.deliver(std::move(result->docs.front()));
                  });
       return rp;
     },

@@ -51,7 +51,7 @@ struct solr_querier_state {
   solr_querier_config config_;
   retrying_http http_;
   // Callers waiting per select URL; the first one's request answers them all.
-  using waiter = std::function<void(const caf::expected<solr_response>&)>;
+  using waiter = std::function<void(caf::expected<solr_response>&&)>;
   std::unordered_map<std::string, std::vector<waiter>> in_flight_;
   solr_querier_counters counters_;  // requests_sent and retries: see counters()
 };
