@@ -104,16 +104,15 @@ bool is_unlistable_name(const std::string& name) {
 }
 
 // Offsets: 0 is ".", 1 is "..", 2 + i is entries[i]; an entry's offset is the next index.
-void fill_directory(fuse_req_t req, size_t size, off_t off, fuse_file_info* fi, bool plus) {
-  auto& ctx = *ctx_of(req).replies;
-  const auto& dir = *from_fh<dir_handle>(fi->fh);
-  const auto& entries = dir.entries->entries;
+// Replies one readdir(plus) buffer from entries [0, count) of the directory `path` (inode
+// `ino`): as many as fit from `off` on; none past the end means the end of the directory.
+void reply_entries(fuse_req_t req, reply_context& ctx, const std::string& path, uint64_t ino,
+                   const dir_entry* entries, size_t count, size_t size, off_t off, bool plus) {
   std::vector<char> buf(size);
   size_t used = 0;
   std::vector<uint64_t> counted;  // lookups readdirplus added, undone if the reply fails
   auto now = clock::now();
-  for (size_t index = off < 0 ? 0 : static_cast<size_t>(off); index < entries.size() + 2;
-       ++index) {
+  for (size_t index = off < 0 ? 0 : static_cast<size_t>(off); index < count + 2; ++index) {
     const char* name = index == 0 ? "." : index == 1 ? ".." : entries[index - 2].name.c_str();
     auto next = static_cast<off_t>(index + 1);
     auto room = size - used;
@@ -122,12 +121,12 @@ void fill_directory(fuse_req_t req, size_t size, off_t off, fuse_file_info* fi, 
     if (!plus) {
       struct stat st {};
       if (index < 2) {
-        st.st_ino = index == 0 ? dir.ino : unknown_inode;
+        st.st_ino = index == 0 ? ino : unknown_inode;
         st.st_mode = S_IFDIR;
       } else {
         const auto& entry = entries[index - 2];
-        auto ino = ctx.inodes.inode_of(child_path(dir.path, entry.name));
-        st.st_ino = ino != 0 ? ino : unknown_inode;
+        auto child = ctx.inodes.inode_of(child_path(path, entry.name));
+        st.st_ino = child != 0 ? child : unknown_inode;
         st.st_mode = entry.info.is_dir() ? S_IFDIR : S_IFREG;
       }
       auto need = fuse_add_direntry(req, buf.data() + used, room, name, &st, next);
@@ -142,21 +141,51 @@ void fill_directory(fuse_req_t req, size_t size, off_t off, fuse_file_info* fi, 
     fuse_entry_param e{};
     if (index < 2) {
       // "." and ".." carry no lookup (ino 0): the kernel does not link them.
-      e.attr.st_ino = index == 0 ? dir.ino : unknown_inode;
+      e.attr.st_ino = index == 0 ? ino : unknown_inode;
       e.attr.st_mode = S_IFDIR;
     } else {
       const auto& entry = entries[index - 2];
-      auto ino = ctx.inodes.remember(child_path(dir.path, entry.name), entry.info,
-                                     ctx.fresh_until(entry.info.cache, now));
-      counted.push_back(ino);
-      e = make_entry(ctx, ino, entry.info);
+      auto child = ctx.inodes.remember(child_path(path, entry.name), entry.info,
+                                       ctx.fresh_until(entry.info.cache, now));
+      counted.push_back(child);
+      e = make_entry(ctx, child, entry.info);
     }
     used += fuse_add_direntry_plus(req, buf.data() + used, room, name, &e, next);
   }
   if (fuse_reply_buf(req, buf.data(), used) != 0) {
-    for (auto ino : counted)
-      ctx.inodes.forget(ino, 1);
+    for (auto child : counted)
+      ctx.inodes.forget(child, 1);
   }
+}
+
+// Serves a readdir from a listing still being resolved: what has arrived, else (past it)
+// waits for the next page, answering from the thread that appends it. Past the entries of
+// a failed listing: EIO.
+void serve_stream(fuse_req_t req, reply_context_ptr ctx, listing_stream_ptr stream,
+                  std::string path, uint64_t ino, size_t size, off_t off, bool plus) {
+  size_t from = off < 2 ? 0 : static_cast<size_t>(off) - 2;
+  auto read = [&](const listing_stream::view& v) {
+    if (from >= v.count && v.error) {
+      fuse_reply_err(req, EIO);
+      return;
+    }
+    reply_entries(req, *ctx, path, ino, v.entries, v.count, size, off, plus);
+  };
+  auto wake = [=] {
+    ctx->with_session([&] { serve_stream(req, ctx, stream, path, ino, size, off, plus); });
+  };
+  stream->read(from, read, wake);
+}
+
+void fill_directory(fuse_req_t req, size_t size, off_t off, fuse_file_info* fi, bool plus) {
+  const auto& dir = *from_fh<dir_handle>(fi->fh);
+  if (dir.stream) {
+    serve_stream(req, ctx_of(req).replies, dir.stream, dir.path, dir.ino, size, off, plus);
+    return;
+  }
+  const auto& entries = dir.entries->entries;
+  reply_entries(req, *ctx_of(req).replies, dir.path, dir.ino, entries.data(), entries.size(),
+                size, off, plus);
 }
 
 void on_readdir(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* fi) {
@@ -174,7 +203,7 @@ void on_releasedir(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
   // Only when this handle held the last reference (no cache keeps the listing): its
   // entries were allocated in other threads' arenas, which glibc does not shrink itself.
   const auto& dir = from_fh<dir_handle>(fi->fh);
-  bool trim = dir.use_count() == 1 && dir->entries.use_count() == 1
+  bool trim = dir.use_count() == 1 && dir->entries && dir->entries.use_count() == 1
               && dir->entries->entries.size() >= trim_after_entries;
   release_fh<dir_handle>(fi->fh);
   fuse_reply_err(req, 0);

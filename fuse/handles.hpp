@@ -4,6 +4,7 @@
 #pragma once
 
 #include "messages/fs_types.hpp"
+#include "messages/listing_stream.hpp"
 
 #include <atomic>
 #include <cstdint>
@@ -37,12 +38,13 @@ private:
   std::atomic<int> fd_{-1};
 };
 
-/// An open directory: the listing fs_gateway gave at opendir (shared with the caches),
-/// served until releasedir.
+/// An open directory: the listing fs_gateway gave at opendir (shared with the caches), or
+/// the stream of a listing still being resolved, served until releasedir.
 struct dir_handle {
   std::string path;
   uint64_t ino = 0;
-  listing_ptr entries;  // never null
+  listing_ptr entries;              // null only if `stream` is set
+  std::shared_ptr<listing_stream> stream;
 };
 
 // fi->fh holds a heap-allocated shared_ptr: a reply still running keeps the handle alive

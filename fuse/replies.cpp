@@ -133,6 +133,9 @@ public:
   void directory(listing_ptr) override {
     mismatch();
   }
+  void directory_stream(std::shared_ptr<listing_stream>) override {
+    mismatch();
+  }
   void local_file(const std::string&) override {
     mismatch();
   }
@@ -233,9 +236,21 @@ public:
       entries = std::make_shared<const listing>();
     bool immutable = entries->cache == cache_class::immutable;
     auto fi = fi_;
-    fi.fh = to_fh(std::make_shared<dir_handle>(dir_handle{path_, ino_, std::move(entries)}));
+    fi.fh = to_fh(std::make_shared<dir_handle>(dir_handle{path_, ino_, std::move(entries), nullptr}));
     fi.cache_readdir = immutable;
     fi.keep_cache = immutable;
+    bool sent = false;
+    ctx_->with_session([&] { sent = fuse_reply_open(req_, &fi) == 0; });
+    if (!sent)
+      release_fh<dir_handle>(fi.fh);
+  }
+
+  void directory_stream(std::shared_ptr<listing_stream> stream) override {
+    if (!claim())
+      return;
+    // Still being resolved: a search listing, never kept by the kernel's readdir cache.
+    auto fi = fi_;
+    fi.fh = to_fh(std::make_shared<dir_handle>(dir_handle{path_, ino_, nullptr, std::move(stream)}));
     bool sent = false;
     ctx_->with_session([&] { sent = fuse_reply_open(req_, &fi) == 0; });
     if (!sent)

@@ -31,6 +31,10 @@ public:
     directory(std::make_shared<const listing>(std::move(entries)));
   }
 
+  /// opendir: serve this listing while it is being resolved (entries so far, the rest to
+  /// come; see listing_stream).
+  virtual void directory_stream(std::shared_ptr<listing_stream> stream) = 0;
+
   /// read: serve the requested range from this verified local copy of the object.
   virtual void local_file(const std::string& path) = 0;
 

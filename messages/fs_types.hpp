@@ -172,12 +172,17 @@ inline bool operator==(const listing& a, const listing& b) {
 /// folder is held once, and handing it on copies no entry. Local only (never serialized).
 using listing_ptr = std::shared_ptr<const listing>;
 
+class listing_stream;  // messages/listing_stream.hpp
+
 /// A path handed down the resolver chain: the raw (escaped) segments as the user typed
 /// them, and the index of the first segment the receiving resolver owns.
 struct resolve_request {
   std::vector<std::string> segments;
   uint32_t depth = 0;
   int32_t caller_pid = 0;  // the process that asked (fuse_req_ctx), 0 if unknown
+  /// get_dir only, local only (not inspected): where a resolver that lists page by page
+  /// may append the entries of each page as they arrive. Null: answer at the end only.
+  std::shared_ptr<listing_stream> stream = nullptr;
 
   /// The segments from `depth` on.
   size_t remaining() const {

@@ -178,67 +178,81 @@ void forget_old_listings(self_ptr self) {
           : std::next(i);
 }
 
-// Resolves `path` at the root unless the same listing is being resolved (join it) or was
-// resolved within recent_listing_window (reuse it); stores what it learns in the caches.
+// Answers an opendir from `stream` once it has something to open: its first entries (the
+// stream itself), the complete listing, or the error it failed with before either.
+listing_stream::opener open_when_ready(fs_reply_ptr reply, listing_stream_ptr stream) {
+  return [reply, stream](caf::expected<listing_ptr> opened) {
+    if (!opened)
+      reply->error(opened.error());
+    else if (*opened)
+      reply->directory(std::move(*opened));
+    else
+      reply->directory_stream(stream);
+  };
+}
+
+// Resolves `path` at the root unless the same listing is being resolved (open its stream)
+// or was resolved within recent_listing_window (reuse it); stores what it learns in the
+// caches. The resolver may append entries to the request's stream as they arrive (search
+// listings, page by page): the opendir is answered at the first of them.
 void resolve_listing_once(self_ptr self, const std::string& path, int32_t pid,
-                          fs_gateway_state::listing_callback done) {
+                          fs_reply_ptr reply) {
   auto& st = self->state;
   auto now = self->clock().now();
   if (auto i = st.recent_listings.find(path); i != st.recent_listings.end()) {
     if (now - i->second.second < recent_listing_window) {
       if (auto held = i->second.first.lock()) {
-        done(std::move(held));
+        reply->directory(std::move(held));
         return;
       }
     }
     st.recent_listings.erase(i);
   }
-  auto& waiters = st.listing_waiters[path];
-  waiters.push_back(std::move(done));
-  if (waiters.size() > 1)
-    return;  // joined the listing in flight
+  if (auto i = st.listing_streams.find(path); i != st.listing_streams.end()) {
+    i->second->when_ready(open_when_ready(reply, i->second));  // joined the one in flight
+    return;
+  }
+  auto stream = std::make_shared<listing_stream>();
+  st.listing_streams.emplace(path, stream);
+  stream->when_ready(open_when_ready(reply, stream));
   ++st.counters.resolved;
   resolve_request req{split_path(path), 0, pid};
-  auto finish = [=](caf::expected<listing_ptr> result) {
-    auto& st = self->state;
-    auto waiting = std::move(st.listing_waiters[path]);
-    st.listing_waiters.erase(path);
-    for (auto& callback : waiting)
-      callback(result);
-  };
+  req.stream = stream;
   self->request(st.root, resolve_timeout(st), get_dir_atom::value, req)
     .then(
       [=](listing& result) {
+        auto& st = self->state;
+        st.listing_streams.erase(path);
         // Held once from here on: the replies, dir_cache and open handles share it.
         auto shared = std::make_shared<const listing>(std::move(result));
-        // The kernel first; caching follows in this same handler, so any later request
-        // of this actor to dir_cache sees the put. A lookup right after the listing is
-        // answered from it (no attr_cache record per child).
-        finish(shared);
-        if (shared->cache == cache_class::live)
-          return;
-        auto& st = self->state;
-        self->send(st.dirs, put_atom::value, path, shared);
-        forget_old_listings(self);
-        st.recent_listings[path] = {shared, self->clock().now()};
+        // Cached before the stream ends: a lookup after the end of the directory (sent to
+        // this actor, then by it to dir_cache) finds the child in the listing, with no
+        // attr_cache record per child.
+        if (shared->cache != cache_class::live) {
+          self->send(st.dirs, put_atom::value, path, shared);
+          forget_old_listings(self);
+          st.recent_listings[path] = {shared, self->clock().now()};
+        }
+        stream->finish(std::move(shared));
       },
       [=](caf::error& err) {
         ++self->state.counters.errors;
+        self->state.listing_streams.erase(path);
         spdlog::warn("fs_gateway: listing of {}: {}", path, describe(err));
-        finish(std::move(err));
+        stream->fail(std::move(err));
       });
 }
 
-void resolve_listing(self_ptr self, const std::string& path, int32_t pid,
-                     std::function<void(caf::expected<listing_ptr>)> done) {
+// Answers an opendir of `path`: from dir_cache, else resolved (see resolve_listing_once).
+void resolve_listing(self_ptr self, const std::string& path, int32_t pid, fs_reply_ptr reply) {
   self->request(self->state.dirs, cache_timeout, get_atom::value, path)
     .then(
       [=](listing_ptr& hit) {
         if (hit) {
-          done(std::move(hit));
+          reply->directory(std::move(hit));
           return;
         }
-        auto go = [=] { resolve_listing_once(self, path, pid, done); };
+        auto go = [=] { resolve_listing_once(self, path, pid, reply); };
         // A refused listing is the paused folder, never cached, never EIO.
         // While the guard answered, a concurrent caller may have stored this listing:
         // look again (same sender, same receiver: its put is seen first), so concurrent
@@ -248,7 +262,7 @@ void resolve_listing(self_ptr self, const std::string& path, int32_t pid,
             .then(
               [=](listing_ptr& again) {
                 if (again)
-                  done(std::move(again));
+                  reply->directory(std::move(again));
                 else
                   go();
               },
@@ -257,14 +271,14 @@ void resolve_listing(self_ptr self, const std::string& path, int32_t pid,
         with_guard(
           self, path, pid, true, go,
           [=](const std::string& reason) {
-            done(std::make_shared<const listing>(
+            reply->directory(std::make_shared<const listing>(
               error_folder_listing(paused_problem(path, reason))));
           },
           recheck);
       },
       [=](caf::error& err) {
         spdlog::error("fs_gateway: dir_cache failed for {}: {}", path, describe(err));
-        done(std::move(err));
+        reply->error(err);
       });
 }
 
@@ -308,12 +322,7 @@ fs_gateway(fs_gateway_actor::stateful_pointer<fs_gateway_state> self, fs_gateway
     [=](opendir_atom, fs_reply_ptr reply, const std::string& path, int32_t pid) {
       ++self->state.counters.opendirs;
       forget_old_listings(self);
-      resolve_listing(self, path, pid, [reply](caf::expected<listing_ptr> r) {
-        if (r)
-          reply->directory(std::move(*r));
-        else
-          reply->error(r.error());
-      });
+      resolve_listing(self, path, pid, std::move(reply));
     },
     [=](read_atom, fs_reply_ptr reply, const object_ref& obj, int32_t pid) {
       ++self->state.counters.reads;

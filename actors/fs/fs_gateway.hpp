@@ -4,6 +4,7 @@
 #pragma once
 
 #include "messages/interfaces.hpp"
+#include "messages/listing_stream.hpp"
 
 #include <caf/actor_clock.hpp>
 
@@ -43,13 +44,12 @@ struct fs_gateway_state {
   resolver_actor root;
   content_cache_actor content;
   fs_gateway_counters counters;
-  // Concurrent cold listings of one folder join the one being resolved, and a listing
-  // resolved a moment ago is reused: its dir_cache put may still be behind a caller's
-  // cache check, and without this a second query would go out (single-flight per path).
-  // Weak: reused while dir_cache, a pending write or an open handle still holds it, never
-  // kept alive for this alone (a 100k-entry listing is tens of MB).
-  using listing_callback = std::function<void(caf::expected<listing_ptr>)>;
-  std::unordered_map<std::string, std::vector<listing_callback>> listing_waiters;
+  // Concurrent cold listings of one folder open the stream of the one being resolved, and
+  // a listing resolved a moment ago is reused: its dir_cache put may still be behind a
+  // caller's cache check, and without this a second query would go out (single-flight per
+  // path). Weak: reused while dir_cache, a pending write or an open handle still holds
+  // it, never kept alive for this alone (a 100k-entry listing is tens of MB).
+  std::unordered_map<std::string, listing_stream_ptr> listing_streams;
   std::unordered_map<std::string,
                      std::pair<std::weak_ptr<const listing>, caf::actor_clock::time_point>>
     recent_listings;

@@ -4,6 +4,7 @@
 
 #include "actors/dataone/dataone_xml.hpp"
 #include "messages/error.hpp"
+#include "messages/listing_stream.hpp"
 #include "messages/path_codec.hpp"
 #include "messages/solr_query.hpp"
 
@@ -224,7 +225,20 @@ struct object_walk {
   uint64_t num_found = 0;
   caf::actor_clock::time_point deadline;
   listing_callback done;
+  listing_stream_ptr stream;  // null: nobody reads the listing before it is complete
+  size_t published = 0;       // entries of `out` handed to `stream`
 };
+
+// Hands the entries added since the last call to the walk's stream, so an open directory
+// serves them while the next page is on its way (a copy: `out` is what the caches keep).
+void publish(object_walk& w) {
+  auto& entries = w.out.entries;
+  if (!w.stream || w.published >= entries.size())
+    return;
+  w.stream->append(std::vector<dir_entry>(entries.begin() + static_cast<ptrdiff_t>(w.published),
+                                          entries.end()));
+  w.published = entries.size();
+}
 
 std::chrono::milliseconds remaining(self_ptr self, caf::actor_clock::time_point deadline) {
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline
@@ -250,6 +264,7 @@ void add_page(faceted_search_state& st, object_walk& w, const solr_response& res
     if (!full.empty())
       entries.push_back(dir_entry{listed_name(st, full), folder_attr()});
   }
+  publish(w);
 }
 
 void finish_walk(self_ptr self, const std::shared_ptr<object_walk>& w) {
@@ -258,6 +273,7 @@ void finish_walk(self_ptr self, const std::shared_ptr<object_walk>& w) {
     auto name = more_objects_name(w->received, w->num_found);
     w->out.entries.push_back(
       dir_entry{name, text_attr(*info_text(name, st.config.object_limit))});
+    publish(*w);
   }
   w->done(std::move(w->out));
 }
@@ -292,10 +308,10 @@ void next_page(self_ptr self, std::shared_ptr<object_walk> w) {
 }
 
 void search_listing(self_ptr self, const std::vector<std::string>& base, const facet_path& path,
-                    listing_callback done) {
+                    listing_stream_ptr stream, listing_callback done) {
   auto fq = filter_queries(base, path);
   coalesced(self, key_of("objects", "", fq), std::move(done),
-            [self, fq, path](listing_callback finish) {
+            [self, fq, path, stream](listing_callback finish) {
               auto& st = self->state;
               auto w = std::make_shared<object_walk>();
               w->query.fq = fq;
@@ -305,6 +321,7 @@ void search_listing(self_ptr self, const std::vector<std::string>& base, const f
               w->deadline = self->clock().now()
                             + std::chrono::milliseconds(2ull * st.config.timeout_ms);
               w->done = std::move(finish);
+              w->stream = stream;
               w->out.cache = cache_class::search;
               for (auto& f : *st.fields) {
                 bool applied = std::any_of(path.applied.begin(), path.applied.end(),
@@ -509,7 +526,7 @@ caf::result<listing> dir_of(self_ptr self, const std::vector<std::string>& base,
     if (path.open_field)
       value_listing(self, base, path, std::move(as_folder));
     else
-      search_listing(self, base, path, std::move(as_folder));
+      search_listing(self, base, path, req.stream, std::move(as_folder));
   });
   return rp;
 }

@@ -5,8 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include <dirent.h>
+
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <map>
 #include <set>
 
@@ -390,6 +393,75 @@ TEST_F(search_synthetic_test, integration_large_folder_shows_an_informational_fi
   EXPECT_NE(text.find(std::to_string(found - 20000) + " more are not listed"),
             std::string::npos)
     << text;
+}
+
+TEST_F(search_synthetic_test, integration_cold_listing_is_read_while_its_pages_arrive) {
+  // 15027 objects from KNB: 8 cursor pages of 2000. Every page after the first is delayed
+  // 400 ms, so the whole listing takes ≥ 2.8 s; its first entries must be readable after
+  // the first page, and the rest exactly once, in the order a second (cached) read shows.
+  auto found = num_found(*node_, {phrase_fq("datasource", "urn:node:KNB")});
+  ASSERT_GT(found, 4000u);
+  auto pages = (std::min<uint64_t>(found, 20000) + 1999) / 2000;
+  node_->add_fault(R"j({"match": "KNB.*cursorMark=(?!%2A)", "kind": "delay", "delay_ms": 400,)j"
+                   R"j( "count": )j" + std::to_string(pages - 1) + "}");
+  auto path = fs() + "/@datasource/#urn:node:KNB";
+  auto before = node_->select_count();
+  auto start = std::chrono::steady_clock::now();
+  DIR* dir = ::opendir(path.c_str());
+  ASSERT_NE(dir, nullptr) << std::strerror(errno);
+  std::vector<std::string> names;
+  dirent* e = nullptr;
+  while (names.size() < 3 && (e = ::readdir(dir)) != nullptr)
+    names.push_back(e->d_name);
+  auto first = std::chrono::steady_clock::now() - start;
+  auto selects_at_first = node_->select_count() - before;
+  while ((e = ::readdir(dir)) != nullptr)
+    names.push_back(e->d_name);
+  auto all = std::chrono::steady_clock::now() - start;
+  ::closedir(dir);
+  node_->clear_faults();
+  EXPECT_LT(selects_at_first, pages) << "the first entries waited for the last page";
+  EXPECT_LT(first, all);
+  EXPECT_EQ(node_->select_count() - before, pages);
+  size_t objects = std::count_if(names.begin(), names.end(), [](const std::string& n) {
+    return n != "." && n != ".." && n[0] != '@';
+  });
+  EXPECT_EQ(objects, std::min<uint64_t>(found, 20000));
+  std::vector<std::string> again;
+  dir = ::opendir(path.c_str());
+  ASSERT_NE(dir, nullptr) << std::strerror(errno);
+  while ((e = ::readdir(dir)) != nullptr)
+    again.push_back(e->d_name);
+  ::closedir(dir);
+  EXPECT_EQ(again, names) << "the cached listing differs from the streamed one";
+  EXPECT_EQ(node_->select_count() - before, pages) << "the second listing was not cached";
+}
+
+TEST_F(search_synthetic_test, integration_a_page_failing_mid_listing_keeps_the_entries_shown) {
+  // 10025 objects from LTER: 6 pages of 2000; every page after the first answers 500.
+  auto found = num_found(*node_, {phrase_fq("datasource", "urn:node:LTER")});
+  ASSERT_GT(found, 2000u);
+  node_->add_fault(R"j({"match": "LTER.*cursorMark=(?!%2A)", "kind": "status", "status": 500})j");
+  auto path = fs() + "/@datasource/#urn:node:LTER";
+  auto r = sh("ls -f1 " + quote(path), 60);
+  node_->clear_faults();
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto names = lines(r.out);
+  size_t objects = 0;
+  std::vector<std::string> errors;
+  for (auto& n : names) {
+    if (n.find("Node error") != std::string::npos)
+      errors.push_back(n);
+    else if (n != "." && n != ".." && n[0] != '@')
+      ++objects;
+  }
+  EXPECT_EQ(objects, 2000u) << "the first page's objects were not kept";
+  ASSERT_EQ(errors.size(), 1u) << r.out.substr(0, 2000);
+  EXPECT_EQ(names.back(), errors[0]) << "the error folder follows the entries shown";
+  // Not cached as if complete: the folder is now the error folder alone (until it expires).
+  auto again = ls(path);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0], errors[0]);
 }
 
 TEST_F(search_synthetic_test, integration_concurrent_cold_listings_at_scale_send_one_select) {

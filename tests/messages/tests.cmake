@@ -5,4 +5,5 @@ list(APPEND D1_TEST_SOURCES
   messages/error_folder_test.cpp
   messages/path_codec_test.cpp
   messages/solr_query_test.cpp
+  messages/listing_stream_test.cpp
 )

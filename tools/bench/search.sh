@@ -9,6 +9,7 @@
 #  4. daemon RSS per cached entry after listing 100k distinct objects (object_limit 100000).
 # Usage: tools/bench/search.sh [BUILD_DIR]   (default: build)
 # D1_BENCH_RUNS (default 11) timed runs for part 1; D1_BENCH_COLD (default 5) for part 2.
+# D1_BENCH_PARTS (default "1 2 3 4") the parts to run.
 # D1_BENCH_SETTLE (default 0.5) seconds to wait after a listing before reading RSS in part 4
 # (releasedir reaches the daemon after `ls` exits; dir_cache writes 50 ms after a put).
 # D1_BENCH_CPUS (default: none) pins everything (node, daemons, ls, curl) to these CPUs
@@ -25,6 +26,9 @@ d1drive="$build/d1drive"
 runs=${D1_BENCH_RUNS:-11}
 cold_runs=${D1_BENCH_COLD:-5}
 settle=${D1_BENCH_SETTLE:-0.5}
+parts=" ${D1_BENCH_PARTS:-1 2 3 4} "
+want() { [[ $parts == *" $1 "* ]]; }
+nsel=0
 work=$(mktemp -d /tmp/d1-search-bench.XXXXXX)
 node_pid=""
 cleanup() {
@@ -66,6 +70,7 @@ unmount() { "$d1drive" unmount "$work/mnt-$1" >/dev/null; rm -rf "$work/state-$1
 # with a tiny listing (a field's values) so cold runs time the folder's selects only.
 warm_description() { ls "$work/mnt-$1/FacetedSearch/@isPublic" >/dev/null; }
 
+if want 1; then
 echo "== 1. ls -l of a cached 10k-entry folder vs ext4 (medians of $runs, interleaved)"
 mount_fresh warm "$work/10k.toml"
 folder="$work/mnt-warm/FacetedSearch"
@@ -93,7 +98,9 @@ echo "find -printf %s (stat only): mount $sf ms, ext4 $se ms, ratio $(python3 -c
 echo "ls -f of the cached mount folder (readdir only): $(median "${r_fuse[@]}") ms"
 unmount warm
 
+fi
 echo
+if want 2; then
 echo "== 2. cold listing of FacetedSearch/ (object_limit 10000) vs curl of the same selects ($cold_runs runs)"
 c_mount=() c_curl=() nsel=0 g_mount=() g_curl=() d_mount=() d_curl=() b_mount=() a_mount=() b_curl=() a_curl=()
 # gaps FROM TO: over the selects logged in lines (FROM, TO]: the total time the node spent
@@ -151,7 +158,9 @@ echo "cold ls -f mount (ms): ${c_mount[*]}"
 echo "curl replay      (ms): ${c_curl[*]}"
 echo "cold listing: mount $cm ms, curl $cc ms, ratio $(python3 -c "print(round($cm/$cc, 3))"), +$(python3 -c "print(round($cm-$cc, 1))") ms (target <= 1.10x or +5 ms)"
 
+fi
 echo
+if want 3; then
 echo "== 3. 20 concurrent cold listings of one folder (object_limit 10000)"
 mount_fresh conc "$work/10k.toml"
 warm_description conc
@@ -169,7 +178,9 @@ wait "${pids[@]}"
 echo "FacetedSearch/@formatId/$value ($(ls -f "$work/mnt-conc/FacetedSearch/@formatId/$value" | grep -vc -e '^\.\.\?$' -e '^@') objects): select requests: $(selects_after "$mark") (target 1)"
 unmount conc
 
+fi
 echo
+if want 4; then
 echo "== 4. daemon RSS per cached entry, FacetedSearch/ with object_limit 100000"
 rss() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
 printf '[faceted_search]\nobject_limit = 100000\n[cache]\nattr_memory_mb = 1\ndir_memory_mb = 1\n' \
@@ -194,3 +205,4 @@ memory() {
 }
 memory "$work/100k.toml" "default cache budgets (attr 64 MB, dir 128 MB)"
 memory "$work/100k-small.toml" "cache budgets 1 MB (attr_memory_mb = dir_memory_mb = 1)"
+fi

@@ -1,6 +1,7 @@
 // fs_gateway: caches first, the resolvers on a miss, what it learns stored, exactly one
 // reply per request, probe names answered without a query.
 #include "actors/fs/fs_gateway.hpp"
+#include "messages/listing_stream.hpp"
 #include "messages/error.hpp"
 #include "tests/support/actor_fixture.hpp"
 
@@ -16,11 +17,17 @@ struct recorded_reply : fs_reply {
   node_info info;
   listing entries;
   std::string local;
+  std::shared_ptr<listing_stream> stream;
   caf::error err;
   int calls = 0;
   void entry(const node_info& x) override { ++calls; kind = "entry"; info = x; }
   void attr(const node_info& x) override { ++calls; kind = "attr"; info = x; }
   void directory(listing_ptr x) override { ++calls; kind = "directory"; entries = *x; }
+  void directory_stream(std::shared_ptr<listing_stream> x) override {
+    ++calls;
+    kind = "stream";
+    stream = std::move(x);
+  }
   void local_file(const std::string& p) override { ++calls; kind = "local"; local = p; }
   void error(const caf::error& e) override { ++calls; kind = "error"; err = e; }
 };
@@ -91,6 +98,18 @@ resolver_actor::behavior_type fake_root(resolver_actor::pointer, std::shared_ptr
     },
     [=](get_dir_atom, const resolve_request& r) -> caf::result<listing> {
       ++w->root_dir_calls;
+      // A resolver that lists page by page: two entries streamed, then the whole listing
+      // (or, for "streamfail", an error after them).
+      if (r.stream && r.segments.size() == 1
+          && (r.segments[0] == "streamed" || r.segments[0] == "streamfail")) {
+        node_info d;
+        r.stream->append({dir_entry{"s1", d}, dir_entry{"s2", d}});
+        if (r.segments[0] == "streamfail")
+          return make_error(ec::timeout, "page 2 did not come");
+        listing l;
+        l.entries = {dir_entry{"s1", d}, dir_entry{"s2", d}, dir_entry{"s3", d}};
+        return l;
+      }
       listing l;
       l.cache = cache_class::search;
       node_info f;
@@ -239,6 +258,59 @@ TEST_F(fs_gateway_test, concurrent_cold_listings_of_one_folder_resolve_once) {
   for (auto& r : replies)
     EXPECT_EQ(r->kind, "directory");
   EXPECT_EQ(w_->root_dir_calls, 1);
+}
+
+TEST_F(fs_gateway_test, a_streamed_listing_is_opened_at_its_first_entries_and_shared) {
+  std::vector<std::shared_ptr<recorded_reply>> replies;
+  for (int i = 0; i < 3; ++i) {
+    replies.push_back(std::make_shared<recorded_reply>());
+    caf::anon_send(gw_, opendir_atom::value, fs_reply_ptr{replies.back()},
+                   std::string{"/streamed"}, int32_t{100 + i});
+  }
+  run();
+  EXPECT_EQ(w_->root_dir_calls, 1);
+  for (auto& r : replies) {
+    ASSERT_EQ(r->kind, "stream");
+    EXPECT_EQ(r->stream, replies.front()->stream);
+  }
+  auto& stream = *replies.front()->stream;
+  EXPECT_TRUE(stream.done());
+  stream.read(0,
+              [](const listing_stream::view& v) {
+                ASSERT_EQ(v.count, 3u);
+                EXPECT_EQ(v.entries[2].name, "s3");
+                EXPECT_FALSE(v.error);
+              },
+              [] {});
+  // The complete listing was cached: a child is answered from it, and so is a new open.
+  auto child = std::make_shared<recorded_reply>();
+  caf::anon_send(gw_, lookup_atom::value, fs_reply_ptr{child}, std::string{"/streamed"},
+                 std::string{"s3"}, int32_t{0});
+  auto again = std::make_shared<recorded_reply>();
+  caf::anon_send(gw_, opendir_atom::value, fs_reply_ptr{again}, std::string{"/streamed"},
+                 int32_t{0});
+  run();
+  EXPECT_EQ(child->kind, "entry");
+  EXPECT_EQ(again->kind, "directory");
+  EXPECT_EQ(again->entries.entries.size(), 3u);
+  EXPECT_EQ(w_->root_dir_calls, 1);
+  EXPECT_EQ(w_->root_attr_calls, 0);
+}
+
+TEST_F(fs_gateway_test, a_stream_that_fails_keeps_what_it_showed_and_is_not_cached) {
+  auto r = std::make_shared<recorded_reply>();
+  caf::anon_send(gw_, opendir_atom::value, fs_reply_ptr{r}, std::string{"/streamfail"},
+                 int32_t{0});
+  run();
+  ASSERT_EQ(r->kind, "stream");
+  r->stream->read(1,
+                  [](const listing_stream::view& v) {
+                    EXPECT_EQ(v.count, 2u);
+                    EXPECT_TRUE(v.done);
+                    EXPECT_EQ(code_of(v.error), ec::timeout);
+                  },
+                  [] { ADD_FAILURE() << "a failed stream has nothing to wait for"; });
+  EXPECT_FALSE(w_->dirs.count("/streamfail"));
 }
 
 TEST_F(fs_gateway_test, unknown_path_is_enoent) {
