@@ -199,13 +199,17 @@ struct solr_query {
   uint64_t facet_mincount = 1;
   std::string facet_sort;  // "count" or "index"; empty: Solr's default
   uint64_t facet_offset = 0;
+  /// Cursor walks: the caller will ask for the next page with this many rows, so
+  /// solr_querier asks for it as soon as this page's cursor is known (not part of the
+  /// URL; the caller's own request then joins it). 0: no page ahead.
+  uint64_t prefetch_rows = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, solr_query& x) {
   return f(caf::meta::type_name("solr_query"), x.q, x.fq, x.fl, x.rows, x.start, x.sort,
            x.cursor_mark, x.facet_fields, x.facet_limit, x.facet_mincount, x.facet_sort,
-           x.facet_offset);
+           x.facet_offset, x.prefetch_rows);
 }
 
 }  // namespace d1

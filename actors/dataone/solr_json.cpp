@@ -153,7 +153,7 @@ caf::expected<facet_field_counts> parse_facet_field(std::string_view name,
 // Larger ones get their own, so no thread keeps a large buffer.
 constexpr size_t reused_parser_limit = size_t{1} << 20;
 
-caf::expected<solr_response> parse(std::string_view json) {
+caf::expected<solr_response> parse(std::string_view json, const solr_cursor_callback& on_cursor) {
   if (json.find_first_not_of(" \t\r\n") == std::string_view::npos)
     return malformed("empty document");
   thread_local simdjson::dom::parser reused_parser;
@@ -195,6 +195,11 @@ caf::expected<solr_response> parse(std::string_view json) {
   simdjson::dom::array docs;
   if (response["docs"].get(docs) != simdjson::SUCCESS)
     return malformed("response.docs is missing or not a list");
+  std::string_view cursor;
+  if (top["nextCursorMark"].get(cursor) == simdjson::SUCCESS)
+    out.next_cursor_mark = std::string{cursor};
+  if (on_cursor)
+    on_cursor(out.next_cursor_mark, docs.size(), out.num_found);
   out.docs.reserve(docs.size());
   size_t index = 0;
   for (auto doc : docs) {
@@ -203,9 +208,6 @@ caf::expected<solr_response> parse(std::string_view json) {
       return rec.error();
     out.docs.push_back(std::move(*rec));
   }
-  std::string_view cursor;
-  if (top["nextCursorMark"].get(cursor) == simdjson::SUCCESS)
-    out.next_cursor_mark = std::string{cursor};
   simdjson::dom::object facet_fields;
   if (top.at_pointer("/facet_counts/facet_fields").get(facet_fields) == simdjson::SUCCESS) {
     for (auto kv : facet_fields) {
@@ -221,8 +223,13 @@ caf::expected<solr_response> parse(std::string_view json) {
 }  // namespace
 
 caf::expected<solr_response> parse_solr_response(std::string_view json) {
+  return parse_solr_response(json, solr_cursor_callback{});
+}
+
+caf::expected<solr_response> parse_solr_response(std::string_view json,
+                                                 const solr_cursor_callback& on_cursor) {
   try {
-    return parse(json);
+    return parse(json, on_cursor);
   } catch (const std::exception& e) {
     return malformed(std::string{"internal failure: "} + e.what());
   }

@@ -14,13 +14,16 @@ namespace {
 using self_ptr = solr_querier_actor::stateful_pointer<solr_querier_state>;
 
 /// The outcome of a select transfer: the parsed response or an error naming the URL.
+/// `on_cursor` hears a good response's cursor before its documents are copied out.
 caf::expected<solr_response> interpret(const http_request& req,
-                                       const caf::expected<http_response>& resp) {
+                                       const caf::expected<http_response>& resp,
+                                       const solr_cursor_callback& on_cursor) {
   if (!resp)
     return resp.error();
   auto where = " (" + req.method + " " + req.url + " → HTTP "
                + std::to_string(resp->status) + ")";
-  auto parsed = parse_solr_response(resp->body);
+  auto parsed = parse_solr_response(resp->body, resp->status == 200 ? on_cursor
+                                                                    : solr_cursor_callback{});
   if (resp->status == 200) {
     if (!parsed)
       return make_error(code_of(parsed.error()), context_of(parsed.error()) + where);
@@ -32,39 +35,104 @@ caf::expected<solr_response> interpret(const http_request& req,
   return status_error(req, *resp);
 }
 
-/// Runs `query`, joining an identical request in flight if there is one; `done` gets the
-/// outcome.
-void run_select(self_ptr self, const solr_query& query, solr_querier_state::waiter done) {
-  auto& st = self->state;
-  ++st.counters_.selects;
-  auto url = select_url(st.config_.base_url, query);
-  auto& waiting = st.in_flight_[url];
-  waiting.push_back(std::move(done));
-  if (waiting.size() > 1) {
-    ++st.counters_.coalesced;
+void send_select(self_ptr self, const std::string& url, const solr_query& query);
+
+/// Asks for the page after `query`'s as its caller announced (query.prefetch_rows), once
+/// this page says where it starts: only after a full page, and after a first page only if
+/// more match than it held, so a walk's last page never costs an empty one.
+void prefetch_after(self_ptr self, const solr_query& query, const std::string& next_cursor,
+                    size_t docs, uint64_t num_found) {
+  if (query.prefetch_rows == 0 || query.cursor_mark.empty() || next_cursor.empty()
+      || next_cursor == query.cursor_mark || docs < query.rows
+      || (query.cursor_mark == "*" && num_found <= docs))
     return;
-  }
+  auto next = query;
+  next.cursor_mark = next_cursor;
+  next.rows = query.prefetch_rows;
+  next.prefetch_rows = 0;  // the caller's request for it says whether to go on
+  auto url = select_url(self->state.config_.base_url, next);
+  auto& st = self->state;
+  if (st.in_flight_.count(url) || st.prefetched_.count(url))
+    return;
+  ++st.counters_.prefetched;
+  st.in_flight_[url].query = next;
+  send_select(self, url, next);
+}
+
+/// Keeps a page fetched ahead that nobody asked for yet, for prefetch_ttl; older ones go.
+void keep_prefetched(self_ptr self, const std::string& url,
+                     caf::expected<solr_response>&& result) {
+  auto& st = self->state;
+  auto now = self->clock().now();
+  for (auto i = st.prefetched_.begin(); i != st.prefetched_.end();)
+    i = now - i->second.second > solr_querier_state::prefetch_ttl ? st.prefetched_.erase(i)
+                                                                 : std::next(i);
+  if (st.prefetched_.size() < solr_querier_state::max_prefetched)
+    st.prefetched_.emplace(url, std::make_pair(std::move(result), now));
+}
+
+/// Sends the request of the flight at `url` and answers its waiters.
+void send_select(self_ptr self, const std::string& url, const solr_query& query) {
+  auto& st = self->state;
   http_request req;
   req.url = url;
   req.timeout_ms = st.config_.timeout_ms;
   st.http_.send(self, req, [self, req](caf::expected<http_response> resp) {
-    auto result = interpret(req, resp);
+    auto on_cursor = [&](const std::string& next, size_t docs, uint64_t num_found) {
+      auto i = self->state.in_flight_.find(req.url);
+      if (i != self->state.in_flight_.end())
+        prefetch_after(self, i->second.query, next, docs, num_found);
+    };
+    auto result = interpret(req, resp, on_cursor);
     auto& st = self->state;
     if (!result)
       ++st.counters_.failures;
     auto i = st.in_flight_.find(req.url);
     if (i == st.in_flight_.end())
       return;
-    auto waiting = std::move(i->second);
+    auto waiting = std::move(i->second.waiters);
     st.in_flight_.erase(i);
-    if (waiting.empty())
+    if (waiting.empty()) {
+      keep_prefetched(self, req.url, std::move(result));  // fetched ahead, not asked yet
       return;
+    }
     // Copies for the joiners only: the last waiter (usually the only one) takes the
     // response itself.
     for (size_t k = 0; k + 1 < waiting.size(); ++k)
       waiting[k](caf::expected<solr_response>{result});
     waiting.back()(std::move(result));
   });
+}
+
+/// Runs `query`: from a page fetched ahead for it, else joining an identical request in
+/// flight (or one fetched ahead), else as a new request; `done` gets the outcome.
+void run_select(self_ptr self, const solr_query& query, solr_querier_state::waiter done) {
+  auto& st = self->state;
+  ++st.counters_.selects;
+  auto url = select_url(st.config_.base_url, query);
+  if (auto p = st.prefetched_.find(url); p != st.prefetched_.end()) {
+    auto result = std::move(p->second.first);
+    st.prefetched_.erase(p);
+    if (result)
+      prefetch_after(self, query, result->next_cursor_mark, result->docs.size(),
+                     result->num_found);
+    done(std::move(result));
+    return;
+  }
+  auto [i, fresh] = st.in_flight_.try_emplace(url);
+  auto& flight = i->second;
+  bool joined_prefetch = !fresh && flight.waiters.empty();
+  flight.waiters.push_back(std::move(done));
+  if (!fresh) {
+    // The caller of a page fetched ahead says whether the walk goes on after it.
+    if (joined_prefetch)
+      flight.query.prefetch_rows = query.prefetch_rows;
+    else
+      ++st.counters_.coalesced;
+    return;
+  }
+  flight.query = query;
+  send_select(self, url, query);
 }
 
 }  // namespace

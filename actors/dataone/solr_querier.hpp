@@ -6,7 +6,10 @@
 #include "actors/dataone/http_retry.hpp"
 #include "messages/interfaces.hpp"
 
+#include <caf/actor_clock.hpp>
 #include <caf/error.hpp>
+
+#include <chrono>
 
 #include <cstdint>
 #include <functional>
@@ -34,6 +37,7 @@ struct solr_querier_counters {
   uint64_t requests_sent = 0;  // HTTP transfers, retries included
   uint64_t retries = 0;        // of those, repeats after a transient failure
   uint64_t coalesced = 0;      // selects that joined an identical one in flight
+  uint64_t prefetched = 0;     // cursor pages asked for ahead of their caller
   uint64_t failures = 0;       // queries (not callers) that ended in an error
 };
 
@@ -50,9 +54,20 @@ struct solr_querier_state {
 
   solr_querier_config config_;
   retrying_http http_;
-  // Callers waiting per select URL; the first one's request answers them all.
+  // Callers waiting per select URL; the first one's request answers them all. A page
+  // fetched ahead is in flight with no waiter until its caller asks.
   using waiter = std::function<void(caf::expected<solr_response>&&)>;
-  std::unordered_map<std::string, std::vector<waiter>> in_flight_;
+  struct flight {
+    solr_query query;  // as sent (its prefetch_rows: the caller's, for the page after)
+    std::vector<waiter> waiters;
+  };
+  std::unordered_map<std::string, flight> in_flight_;
+  // Pages fetched ahead that arrived before their caller asked, with when they arrived.
+  static constexpr std::chrono::seconds prefetch_ttl{30};
+  static constexpr size_t max_prefetched = 16;
+  std::unordered_map<std::string,
+                     std::pair<caf::expected<solr_response>, caf::actor_clock::time_point>>
+    prefetched_;
   solr_querier_counters counters_;  // requests_sent and retries: see counters()
 };
 

@@ -282,6 +282,15 @@ void next_page(self_ptr self, std::shared_ptr<object_walk> w) {
   auto& st = self->state;
   auto want = st.config.object_limit - w->received;
   w->query.rows = std::min<uint64_t>(st.config.page_size, want);
+  // The page after this one, if the walk will want it, is fetched ahead by solr_querier
+  // as soon as this one's cursor is known. Before numFound is known (the first page) a
+  // guess: the querier asks ahead only if more match than the first page held.
+  auto after = want - w->query.rows;
+  if (w->num_found > 0) {
+    auto listed = w->received + w->query.rows;
+    after = std::min<uint64_t>(after, w->num_found > listed ? w->num_found - listed : 0);
+  }
+  w->query.prefetch_rows = std::min<uint64_t>(st.config.page_size, after);
   ++st.counters.selects_sent;
   self->request(st.solr, remaining(self, w->deadline), select_atom::value, w->query)
     .then(

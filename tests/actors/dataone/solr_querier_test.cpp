@@ -116,6 +116,70 @@ TEST_F(solr_querier_test, different_queries_are_not_coalesced) {
   EXPECT_EQ(script_->seen.size(), 2u);
 }
 
+// One cursor page of ids: numFound 5, the given ids, the given nextCursorMark.
+std::string cursor_page(std::initializer_list<const char*> ids, const std::string& next) {
+  std::string docs;
+  for (auto id : ids)
+    docs += std::string{docs.empty() ? "" : ","} + R"({"id":")" + id + R"("})";
+  return R"({"responseHeader":{"status":0},"response":{"numFound":5,"start":0,"docs":[)" + docs
+         + R"(]},"nextCursorMark":")" + next + R"("})";
+}
+
+TEST_F(solr_querier_test, cursor_pages_the_caller_announces_are_fetched_ahead) {
+  auto page = [&](const std::string& mark, uint64_t rows, uint64_t ahead) {
+    auto q = query_;
+    q.fl = {"id"};
+    q.cursor_mark = mark;
+    q.rows = rows;
+    q.prefetch_rows = ahead;
+    return q;
+  };
+  script_->respond(select_url(base, page("*", 2, 0)), 200, cursor_page({"a", "b"}, "M1"), 10ms);
+  script_->respond(select_url(base, page("M1", 2, 0)), 200, cursor_page({"c", "d"}, "M2"), 10ms);
+  script_->respond(select_url(base, page("M2", 1, 0)), 200, cursor_page({"e"}, "M3"), 10ms);
+  start();
+  send(select_atom::value, page("*", 2, 2));  // the caller will want 2 more
+  advance(10ms);
+  auto first = reply<solr_response>();
+  ASSERT_TRUE(first) << describe(first.error());
+  EXPECT_EQ(first->docs.size(), 2u);
+  // Page 2 went out as soon as page 1's cursor was known, before its caller asked.
+  EXPECT_EQ(script_->count(select_url(base, page("M1", 2, 0))), 1u);
+  send(select_atom::value, page("M1", 2, 1));  // joins it; then 1 more
+  advance(10ms);
+  auto second = reply<solr_response>();
+  ASSERT_TRUE(second) << describe(second.error());
+  EXPECT_EQ(second->docs[0].first("id"), "c");
+  advance(10ms);  // page 3 (asked ahead with the caller's 1 row) arrives before its caller
+  send(select_atom::value, page("M2", 1, 0));
+  auto third = reply<solr_response>();
+  ASSERT_TRUE(third) << describe(third.error());
+  EXPECT_EQ(third->docs[0].first("id"), "e");
+  advance(10ms);
+  // Each page once, nothing past the last one the caller announced.
+  EXPECT_EQ(script_->seen.size(), 3u);
+  auto c = counters();
+  EXPECT_EQ(c.selects, 3u);
+  EXPECT_EQ(c.requests_sent, 3u);
+  EXPECT_EQ(c.prefetched, 2u);
+  EXPECT_EQ(c.coalesced, 0u);
+}
+
+TEST_F(solr_querier_test, no_page_is_fetched_ahead_after_a_last_page) {
+  auto q = query_;
+  q.fl = {"id"};
+  q.cursor_mark = "*";
+  q.rows = 5;
+  q.prefetch_rows = 5;  // a guess: the caller does not know numFound yet
+  script_->respond(select_url(base, q), 200, cursor_page({"a", "b", "c", "d", "e"}, "M1"));
+  start();
+  auto r = request<solr_response>(querier_, select_atom::value, q);
+  ASSERT_TRUE(r) << describe(r.error());
+  advance(10ms);
+  EXPECT_EQ(script_->seen.size(), 1u);  // numFound 5: all were on the first page
+  EXPECT_EQ(counters().prefetched, 0u);
+}
+
 TEST_F(solr_querier_test, solr_syntax_error_is_http_status_and_not_retried) {
   script_->respond(url(), 400, syntax_error_body, 10ms);
   start();
