@@ -20,9 +20,9 @@ void listing_stream::append(std::vector<dir_entry> more) {
   std::vector<waiter> waiters;
   {
     std::lock_guard<std::mutex> lock{mutex_};
-    if (done_)
+    if (done_ || sealed_)
       return;
-    if (streamed_.empty())
+    if (streamed_.empty() && streamed_.capacity() < more.size())
       streamed_ = std::move(more);
     else
       streamed_.insert(streamed_.end(), std::make_move_iterator(more.begin()),
@@ -31,6 +31,34 @@ void listing_stream::append(std::vector<dir_entry> more) {
     waiters.swap(waiters_);
   }
   notify(std::move(openers), std::move(waiters), listing_ptr{});
+}
+
+bool listing_stream::showing() const {
+  return !streamed_.empty() || (sealed_ && !complete_->entries.empty());
+}
+
+void listing_stream::reserve(size_t n) {
+  std::lock_guard<std::mutex> lock{mutex_};
+  if (!done_ && !sealed_)
+    streamed_.reserve(n);
+}
+
+listing_ptr listing_stream::seal(cache_class c) {
+  std::lock_guard<std::mutex> lock{mutex_};
+  if (done_ || sealed_)
+    return complete_;
+  listing whole;
+  whole.entries = std::move(streamed_);
+  whole.cache = c;
+  streamed_ = {};
+  complete_ = std::make_shared<const listing>(std::move(whole));
+  sealed_ = true;
+  return complete_;
+}
+
+listing_ptr listing_stream::sealed() const {
+  std::lock_guard<std::mutex> lock{mutex_};
+  return sealed_ ? complete_ : nullptr;
 }
 
 void listing_stream::end(const std::function<void(caf::expected<listing_ptr>&)>& settle) {
@@ -54,7 +82,10 @@ void listing_stream::finish(listing_ptr complete) {
     complete = std::make_shared<const listing>();
   end([&](caf::expected<listing_ptr>& opened) {
     const auto& all = complete->entries;
-    if (streamed_.empty()) {
+    if (sealed_) {
+      if (complete_->entries.empty())
+        opened = complete_;  // nothing was streamed
+    } else if (streamed_.empty()) {
       complete_ = complete;
       opened = complete;  // nothing streamed: open the listing itself
     } else if (all.size() >= streamed_.size()
@@ -71,7 +102,7 @@ void listing_stream::finish(listing_ptr complete) {
 void listing_stream::fail(caf::error err) {
   end([&](caf::expected<listing_ptr>& opened) {
     error_ = err;
-    if (streamed_.empty())
+    if (!showing())
       opened = std::move(err);
   });
 }
@@ -80,11 +111,11 @@ void listing_stream::when_ready(opener ready) {
   caf::expected<listing_ptr> opened{listing_ptr{}};
   {
     std::lock_guard<std::mutex> lock{mutex_};
-    if (!done_ && streamed_.empty()) {
-      openers_.push_back(std::move(ready));
-      return;
-    }
-    if (done_ && streamed_.empty()) {
+    if (!showing()) {
+      if (!done_) {
+        openers_.push_back(std::move(ready));
+        return;
+      }
       if (complete_)
         opened = complete_;
       else

@@ -40,13 +40,26 @@ public:
 
   // -- producer (resolver, fs_gateway) --
 
-  /// Adds entries after those streamed so far. Ignored once the stream has ended.
+  /// Adds entries after those streamed so far. Ignored once the stream has ended or was
+  /// sealed.
   void append(std::vector<dir_entry> more);
 
-  /// Ends the stream with the complete listing. When it begins with the entries streamed
-  /// so far (the usual case), readers go on in it and the streamed copies are dropped;
-  /// otherwise (a failure after some pages becomes an error folder listing) its entries
-  /// follow the streamed ones, so offsets handed out stay valid.
+  /// Makes room for `n` entries in all (the resolver knows the total after one page), so
+  /// the sealed listing is sized exactly.
+  void reserve(size_t n);
+
+  /// The resolver streamed the whole listing: its entries become the complete listing
+  /// (moved, not copied; readers go on in it) of class `c`, returned and kept for the
+  /// caches. The stream still ends with finish(), whose argument is then ignored.
+  listing_ptr seal(cache_class c);
+
+  /// The listing seal() made, or null.
+  listing_ptr sealed() const;
+
+  /// Ends the stream with the complete listing, unless seal() made it. When it begins
+  /// with the entries streamed so far, readers go on in it and the streamed copies are
+  /// dropped; otherwise (a failure after some pages becomes an error folder listing) its
+  /// entries follow the streamed ones, so offsets handed out stay valid.
   void finish(listing_ptr complete);
 
   /// Ends the stream with an error: what was streamed stays readable.
@@ -69,6 +82,9 @@ public:
   cache_class cache() const;
 
 private:
+  // True if entries were streamed (readers open the stream itself). Under the lock.
+  bool showing() const;
+
   // Ends the stream once: `settle` runs under the lock (and may say what openers get),
   // then the openers and waiters are told.
   void end(const std::function<void(caf::expected<listing_ptr>&)>& settle);
@@ -79,7 +95,8 @@ private:
 
   mutable std::mutex mutex_;
   std::vector<dir_entry> streamed_;  // until finish() adopts a complete listing
-  listing_ptr complete_;             // after finish(): served instead of streamed_
+  listing_ptr complete_;             // after seal() or finish(): served instead of streamed_
+  bool sealed_ = false;
   bool done_ = false;
   caf::error error_;
   std::vector<opener> openers_;

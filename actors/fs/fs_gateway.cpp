@@ -223,8 +223,12 @@ void resolve_listing_once(self_ptr self, const std::string& path, int32_t pid,
       [=](listing& result) {
         auto& st = self->state;
         st.listing_streams.erase(path);
-        // Held once from here on: the replies, dir_cache and open handles share it.
-        auto shared = std::make_shared<const listing>(std::move(result));
+        // Held once from here on: the replies, dir_cache and open handles share it. A
+        // resolver that streamed every entry sealed them into the listing (its answer is
+        // then empty).
+        auto shared = stream->sealed();
+        if (!shared)
+          shared = std::make_shared<const listing>(std::move(result));
         // Cached before the stream ends: a lookup after the end of the directory (sent to
         // this actor, then by it to dir_cache) finds the child in the listing, with no
         // attr_cache record per child.

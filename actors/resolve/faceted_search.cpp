@@ -225,19 +225,20 @@ struct object_walk {
   uint64_t num_found = 0;
   caf::actor_clock::time_point deadline;
   listing_callback done;
-  listing_stream_ptr stream;  // null: nobody reads the listing before it is complete
-  size_t published = 0;       // entries of `out` handed to `stream`
+  // Null: nobody reads the listing before it is complete. Else the entries go there page
+  // by page (moved out of `out`) and the stream is sealed into the listing at the end.
+  listing_stream_ptr stream;
+  std::string key;  // of the coalesced listing
 };
 
-// Hands the entries added since the last call to the walk's stream, so an open directory
-// serves them while the next page is on its way (a copy: `out` is what the caches keep).
+// Moves the entries added to the walk's listing into its stream, so an open directory
+// serves them while the next page is on its way.
 void publish(object_walk& w) {
   auto& entries = w.out.entries;
-  if (!w.stream || w.published >= entries.size())
+  if (!w.stream || entries.empty())
     return;
-  w.stream->append(std::vector<dir_entry>(entries.begin() + static_cast<ptrdiff_t>(w.published),
-                                          entries.end()));
-  w.published = entries.size();
+  w.stream->append(std::move(entries));
+  entries.clear();
 }
 
 std::chrono::milliseconds remaining(self_ptr self, caf::actor_clock::time_point deadline) {
@@ -253,8 +254,11 @@ void add_page(faceted_search_state& st, object_walk& w, const solr_response& res
     w.reserved = true;
     // Exact capacity once the total is known: this listing is what the caches keep
     // (doubling would waste up to half).
-    entries.reserve(entries.size() + std::min<uint64_t>(w.num_found, st.config.object_limit)
-                    + 1);
+    auto total = entries.size() + std::min<uint64_t>(w.num_found, st.config.object_limit) + 1;
+    if (w.stream)
+      w.stream->reserve(total);
+    else
+      entries.reserve(total);
   }
   for (auto& doc : resp.docs) {
     auto& id = doc.first("id");
@@ -275,7 +279,16 @@ void finish_walk(self_ptr self, const std::shared_ptr<object_walk>& w) {
       dir_entry{name, text_attr(*info_text(name, st.config.object_limit))});
     publish(*w);
   }
-  w->done(std::move(w->out));
+  if (!w->stream) {
+    w->done(std::move(w->out));
+    return;
+  }
+  // The stream holds every entry: it becomes the listing. Callers that joined this walk
+  // for another folder (same filters) get a copy; the stream's own caller takes it there.
+  auto whole = w->stream->seal(cache_class::search);
+  auto i = st.in_flight.find(w->key);
+  bool joined = i != st.in_flight.end() && i->second.size() > 1;
+  w->done(joined ? listing{*whole} : listing{{}, cache_class::search});
 }
 
 void next_page(self_ptr self, std::shared_ptr<object_walk> w) {
@@ -283,13 +296,12 @@ void next_page(self_ptr self, std::shared_ptr<object_walk> w) {
   auto want = st.config.object_limit - w->received;
   w->query.rows = std::min<uint64_t>(st.config.page_size, want);
   // The page after this one, if the walk will want it, is fetched ahead by solr_querier
-  // as soon as this one's cursor is known. Before numFound is known (the first page) a
-  // guess: the querier asks ahead only if more match than the first page held.
+  // as soon as this one's cursor is known, with the rows this function will ask for then
+  // (else the URLs differ and the page is fetched twice). Before numFound is known (the
+  // first page) a guess: the querier asks ahead only if more match than the page held.
   auto after = want - w->query.rows;
-  if (w->num_found > 0) {
-    auto listed = w->received + w->query.rows;
-    after = std::min<uint64_t>(after, w->num_found > listed ? w->num_found - listed : 0);
-  }
+  if (w->num_found > 0 && w->num_found <= w->received + w->query.rows)
+    after = 0;
   w->query.prefetch_rows = std::min<uint64_t>(st.config.page_size, after);
   ++st.counters.selects_sent;
   self->request(st.solr, remaining(self, w->deadline), select_atom::value, w->query)
@@ -319,8 +331,17 @@ void next_page(self_ptr self, std::shared_ptr<object_walk> w) {
 void search_listing(self_ptr self, const std::vector<std::string>& base, const facet_path& path,
                     listing_stream_ptr stream, listing_callback done) {
   auto fq = filter_queries(base, path);
-  coalesced(self, key_of("objects", "", fq), std::move(done),
-            [self, fq, path, stream](listing_callback finish) {
+  auto key = key_of("objects", "", fq);
+  // The caller whose stream holds the entries finds them there (its gateway takes the
+  // sealed listing): no copy for it.
+  auto take = [done = std::move(done), stream](caf::expected<listing> result) mutable {
+    if (result && stream && stream->sealed())
+      done(listing{{}, cache_class::search});
+    else
+      done(std::move(result));
+  };
+  coalesced(self, key, std::move(take),
+            [self, fq, path, stream, key](listing_callback finish) {
               auto& st = self->state;
               auto w = std::make_shared<object_walk>();
               w->query.fq = fq;
@@ -331,6 +352,7 @@ void search_listing(self_ptr self, const std::vector<std::string>& base, const f
                             + std::chrono::milliseconds(2ull * st.config.timeout_ms);
               w->done = std::move(finish);
               w->stream = stream;
+              w->key = key;
               w->out.cache = cache_class::search;
               for (auto& f : *st.fields) {
                 bool applied = std::any_of(path.applied.begin(), path.applied.end(),

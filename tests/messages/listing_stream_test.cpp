@@ -84,6 +84,29 @@ TEST(listing_stream, a_complete_listing_that_extends_the_stream_replaces_it) {
   });
 }
 
+TEST(listing_stream, a_sealed_stream_becomes_the_listing_without_a_copy) {
+  listing_stream s;
+  s.reserve(3);
+  s.append(named({"a", "b"}));
+  s.append(named({"c"}));
+  const dir_entry* first = nullptr;
+  s.read(0, [&](const listing_stream::view& v) { first = v.entries; }, [] {});
+  auto whole = s.seal(cache_class::search);
+  ASSERT_NE(whole, nullptr);
+  EXPECT_EQ(s.sealed(), whole);
+  EXPECT_EQ(whole->entries.data(), first);  // the streamed entries themselves, moved
+  EXPECT_EQ(whole->entries.size(), 3u);
+  s.append(named({"late"}));  // ignored once sealed
+  // Readers go on in it, and wait at its end until the stream is finished.
+  int woken = 0;
+  EXPECT_EQ(names_from(s, 1), (std::vector<std::string>{"b", "c"}));
+  EXPECT_EQ(names_from(s, 3, &woken), std::vector<std::string>{"waiting"});
+  s.finish(complete_of({}));  // the resolver's answer is then ignored
+  EXPECT_EQ(woken, 1);
+  EXPECT_EQ(names_from(s, 3), std::vector<std::string>{"<end>"});
+  EXPECT_EQ(names_from(s, 0), (std::vector<std::string>{"a", "b", "c", "<end>"}));
+}
+
 TEST(listing_stream, a_listing_that_streamed_nothing_is_opened_whole) {
   listing_stream s;
   listing_ptr got;

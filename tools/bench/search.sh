@@ -15,6 +15,10 @@
 # D1_BENCH_CPUS (default: none) pins everything (node, daemons, ls, curl) to these CPUs
 # (taskset -c), as getattr.sh does: on an idle 2-vCPU VM each FUSE round trip may wait for
 # the other vCPU to wake, which makes `ls -l` (three getxattr round trips per entry) bimodal.
+# D1_BENCH_NODE_CPUS (default: none) pins the stand-in node alone to these CPUs, e.g.
+# D1_BENCH_NODE_CPUS=0 D1_BENCH_CPUS=1: the node then stands in for a remote Coordinating
+# Node with a CPU of its own, and does not compete with the client (mount or curl) it
+# answers; without it, work the client does while a page is being served slows the node.
 set -euo pipefail
 cpus=${D1_BENCH_CPUS:-}
 if [[ -n $cpus && -z ${D1_BENCH_PINNED:-} ]]; then
@@ -47,7 +51,9 @@ log_lines() { wc -l <"$work/node.log"; }
 # Solr select requests (not the engine description) logged after line $1.
 selects_after() { tail -n +"$(($1 + 1))" "$work/node.log" | grep -c '"endpoint":"query/solr/"' || true; }
 
-python3 "$repo/tools/d1-test-node/d1-test-node" --port 0 --port-file "$work/port" \
+node_pin=()
+[[ -n ${D1_BENCH_NODE_CPUS:-} ]] && node_pin=(taskset -c "$D1_BENCH_NODE_CPUS")
+"${node_pin[@]}" python3 "$repo/tools/d1-test-node/d1-test-node" --port 0 --port-file "$work/port" \
   --log "$work/node.log" --synthetic 100000 --no-fixtures >"$work/node.out" 2>&1 &
 node_pid=$!
 for _ in $(seq 600); do [[ -s $work/port ]] && break; sleep 0.1; done
