@@ -1,6 +1,5 @@
 #include "messages/listing_stream.hpp"
 
-#include <algorithm>
 #include <utility>
 
 namespace d1 {
@@ -88,11 +87,6 @@ void listing_stream::finish(listing_ptr complete) {
     } else if (streamed_.empty()) {
       complete_ = complete;
       opened = complete;  // nothing streamed: open the listing itself
-    } else if (all.size() >= streamed_.size()
-               && std::equal(streamed_.begin(), streamed_.end(), all.begin(),
-                             [](auto& a, auto& b) { return a.name == b.name; })) {
-      complete_ = complete;
-      std::vector<dir_entry>{}.swap(streamed_);
     } else {
       streamed_.insert(streamed_.end(), all.begin(), all.end());
     }

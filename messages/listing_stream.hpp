@@ -56,10 +56,10 @@ public:
   /// The listing seal() made, or null.
   listing_ptr sealed() const;
 
-  /// Ends the stream with the complete listing, unless seal() made it. When it begins
-  /// with the entries streamed so far, readers go on in it and the streamed copies are
-  /// dropped; otherwise (a failure after some pages becomes an error folder listing) its
-  /// entries follow the streamed ones, so offsets handed out stay valid.
+  /// Ends the stream with the resolver's listing, unless seal() made it: the whole listing
+  /// if nothing was streamed (a resolver that does not stream); else what followed the
+  /// streamed entries (a failure after some pages becomes an error folder listing), so
+  /// offsets handed out stay valid.
   void finish(listing_ptr complete);
 
   /// Ends the stream with an error: what was streamed stays readable.
@@ -94,7 +94,7 @@ private:
                      const caf::expected<listing_ptr>& opened);
 
   mutable std::mutex mutex_;
-  std::vector<dir_entry> streamed_;  // until finish() adopts a complete listing
+  std::vector<dir_entry> streamed_;  // until seal() moves them into complete_
   listing_ptr complete_;             // after seal() or finish(): served instead of streamed_
   bool sealed_ = false;
   bool done_ = false;

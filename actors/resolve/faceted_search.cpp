@@ -284,7 +284,8 @@ void finish_walk(self_ptr self, const std::shared_ptr<object_walk>& w) {
     return;
   }
   // The stream holds every entry: it becomes the listing. Callers that joined this walk
-  // for another folder (same filters) get a copy; the stream's own caller takes it there.
+  // for another folder (same filters) get a copy; the stream's own caller (fs_gateway)
+  // takes the sealed listing and ignores this answer.
   auto whole = w->stream->seal(cache_class::search);
   auto i = st.in_flight.find(w->key);
   bool joined = i != st.in_flight.end() && i->second.size() > 1;
@@ -332,15 +333,7 @@ void search_listing(self_ptr self, const std::vector<std::string>& base, const f
                     listing_stream_ptr stream, listing_callback done) {
   auto fq = filter_queries(base, path);
   auto key = key_of("objects", "", fq);
-  // The caller whose stream holds the entries finds them there (its gateway takes the
-  // sealed listing): no copy for it.
-  auto take = [done = std::move(done), stream](caf::expected<listing> result) mutable {
-    if (result && stream && stream->sealed())
-      done(listing{{}, cache_class::search});
-    else
-      done(std::move(result));
-  };
-  coalesced(self, key, std::move(take),
+  coalesced(self, key, std::move(done),
             [self, fq, path, stream, key](listing_callback finish) {
               auto& st = self->state;
               auto w = std::make_shared<object_walk>();
