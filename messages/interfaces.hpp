@@ -207,12 +207,25 @@ using copy_worker_actor = caf::typed_actor<
   caf::replies_to<copy_batch_atom, copy_batch_request>::with<copy_batch_result>,
   // Deletes root/rel_path (a regular file, not followed through symlinks) and fsyncs its
   // directory; an absent file is removed=false. ec::invalid_path, ec::io_error.
-  caf::replies_to<remove_atom, std::string, std::string>::with<remove_result>>;
+  caf::replies_to<remove_atom, std::string, std::string>::with<remove_result>,
+  // Deletes root/<each path> the same way, then fsyncs each directory once. One outcome
+  // per path, in order.
+  caf::replies_to<remove_atom, std::string, std::vector<std::string>>::with<
+    std::vector<remove_outcome>>>;
+
+/// A copy worker's second thread: syncs, checks and renames the batch the worker has just
+/// written, while the worker writes the next one. The worker delegates each copy_batch
+/// request here, so this reply is the reply to the job manager.
+using copy_finisher_actor = caf::typed_actor<
+  caf::replies_to<copy_batch_atom, staged_copy_batch_ptr>::with<copy_batch_result>>;
 
 /// Checks and hashes single files beneath roots (values only, like copy_worker).
 using hash_worker_actor = caf::typed_actor<
   // Checks root/rel_path to request.level; a missing or mismatching file is a result.
   // ec::invalid_path for escapes, ec::invalid_argument for an unknown algorithm.
-  caf::replies_to<hash_atom, hash_request>::with<hash_result>>;
+  caf::replies_to<hash_atom, hash_request>::with<hash_result>,
+  // Checks each request in turn; one result per request, in order. A request the single
+  // form would refuse (bad path, unknown algorithm) is a result with state error.
+  caf::replies_to<hash_atom, std::vector<hash_request>>::with<std::vector<hash_result>>>;
 
 }  // namespace d1

@@ -7,7 +7,10 @@
 #include <caf/error.hpp>
 #include <caf/meta/type_name.hpp>
 
+#include <caf/allowed_unsafe_message_type.hpp>
+
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -411,6 +414,23 @@ typename Inspector::result_type inspect(Inspector& f, remove_result& x) {
   return f(caf::meta::type_name("remove_result"), x.removed);
 }
 
+/// The outcome of one file of a batch removal: `error` empty means `result` holds.
+struct remove_outcome {
+  remove_result result;
+  caf::error error;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, remove_outcome& x) {
+  return f(caf::meta::type_name("remove_outcome"), x.result, x.error);
+}
+
+/// A copy batch whose files are written under their temporary names but not yet synced
+/// or renamed (actors/mobile/file_ops.hpp). It holds open descriptors, so it only passes
+/// from a copy worker to its own finisher in the same process.
+struct staged_copy_batch;
+using staged_copy_batch_ptr = std::shared_ptr<staged_copy_batch>;
+
 /// Returns the lowercase name ("hash", "queued", "hash_mismatch", "register_hash", …).
 inline const char* to_string(check_level x) {
   switch (x) {
@@ -467,3 +487,5 @@ inline const char* to_string(step_state x) {
 }
 
 }  // namespace d1
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(d1::staged_copy_batch_ptr)

@@ -181,16 +181,22 @@ int pread_full(int fd, char* buf, size_t size, off_t off) {
   return 0;
 }
 
-// Copies every byte of `in` (from offset 0) to `out` (opened read-write) and hashes the
-// bytes the destination holds, piece by piece while they are still in the page cache:
-// copy_file_range (in-kernel copy, or a reflink/server-side copy where the filesystem
-// offers one) then a read-back of that piece; where copy_file_range does not work, read,
-// hash and write the same buffer. Returns 0 or the errno.
-int copy_and_hash(int in, int out, streaming_hasher& hasher, std::vector<char>& buf,
-                  file_digest& digest) {
-  ::posix_fadvise(in, 0, 0, POSIX_FADV_SEQUENTIAL);
-  ::posix_fadvise(in, 0, readahead_bytes, POSIX_FADV_WILLNEED);
-  bool use_cfr = true;
+// Copies every byte of `in` (from offset 0, `in_size` bytes at its fstat) to `out`
+// (opened read-write) and hashes the bytes copied. A file larger than the buffer goes
+// piece by piece through copy_file_range (in-kernel copy, or a reflink/server-side copy
+// where the filesystem offers one), each piece read back from the destination and hashed
+// while still in the page cache; a smaller file, or where copy_file_range does not work,
+// is read, hashed and written from the same buffer. `read_ahead`: the source was already
+// asked for (POSIX_FADV_WILLNEED). Returns 0 or the errno.
+int copy_and_hash(int in, int out, uint64_t in_size, bool read_ahead, streaming_hasher& hasher,
+                  std::vector<char>& buf, file_digest& digest) {
+  if (!read_ahead) {
+    ::posix_fadvise(in, 0, 0, POSIX_FADV_SEQUENTIAL);
+    ::posix_fadvise(in, 0, readahead_bytes, POSIX_FADV_WILLNEED);
+  }
+  // A file that fits the buffer is read, hashed and written in one piece: as many bytes
+  // copied as copy_file_range plus its read-back, in a third of the system calls.
+  bool use_cfr = in_size > buf.size();
   off_t off = 0;
   off_t flushed = 0;
   for (;;) {
@@ -500,6 +506,7 @@ caf::error stage_copy(batch_context& ctx, size_t index, const copy_item& item,
     return sys_error(-sdir == ELOOP ? ec::invalid_path : ec::io_error,
                      "opening the directory of " + src_abs, -sdir);
   fd_owner in = ctx.readahead.take(index);
+  bool read_ahead = in.fd >= 0;
   ctx.readahead.advance(index, ctx.src_dirs);
   if (in.fd < 0)
     in = fd_owner{::openat(sdir, st.leaf.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC)};
@@ -545,7 +552,9 @@ caf::error stage_copy(batch_context& ctx, size_t index, const copy_item& item,
     return err;
   };
   file_digest digest;
-  if (auto err = copy_and_hash(in.fd, out.fd, ctx.hasher, ctx.buf, digest); err != 0) {
+  if (auto err = copy_and_hash(in.fd, out.fd, static_cast<uint64_t>(sst.st_size), read_ahead,
+                               ctx.hasher, ctx.buf, digest);
+      err != 0) {
     ctx.hasher.hex_digest();  // starts the next file's digest afresh
     return fail(sys_error(ec::io_error,
                           is_space_error(err) ? "writing " + st.dst_abs
@@ -566,13 +575,26 @@ caf::error stage_copy(batch_context& ctx, size_t index, const copy_item& item,
 
 }  // namespace
 
-copy_batch_result copy_files(const copy_batch_request& req) {
+// A batch between its two halves: outcomes of the items that already failed or were
+// adopted, and the copies waiting under their temporary names, with the destination's
+// directory descriptors they need for the renames.
+struct staged_copy_batch {
   copy_batch_result out;
+  std::string dst_root;
+  std::vector<staged_copy> staged;
+  std::vector<int> synced_dirs;  // directories holding adopted files
+  dir_cache dst_dirs{{}, false};
+  fd_owner last_out;  // a batch of one file is made durable by its own fsync
+};
+
+staged_copy_batch_ptr stage_copy_batch(const copy_batch_request& req) {
+  auto batch = std::make_shared<staged_copy_batch>();
+  auto& out = batch->out;
   out.outcomes.resize(req.items.size());
   auto fail_all = [&](const caf::error& err) {
     for (auto& outcome : out.outcomes)
       outcome.error = err;
-    return out;
+    return batch;
   };
   auto src_root = normalize_root(req.src_root);
   if (!src_root)
@@ -583,6 +605,7 @@ copy_batch_result copy_files(const copy_batch_request& req) {
   auto hasher = streaming_hasher::make(req.algorithm);
   if (!hasher)
     return fail_all(hasher.error());
+  batch->dst_root = *dst_root;
   batch_context ctx{*src_root,
                     *dst_root,
                     req.algorithm,
@@ -592,9 +615,7 @@ copy_batch_result copy_files(const copy_batch_request& req) {
                     std::vector<char>(buffer_size),
                     fd_owner{},
                     source_readahead{req.items}};
-  std::vector<staged_copy> staged;
-  std::vector<int> synced_dirs;  // directories holding adopted files
-  caf::error space_error;        // once the destination is full, the rest is not tried
+  caf::error space_error;  // once the destination is full, the rest is not tried
   for (size_t i = 0; i < req.items.size(); ++i) {
     if (space_error) {
       out.outcomes[i].error = space_error;
@@ -609,17 +630,25 @@ copy_batch_result copy_files(const copy_batch_request& req) {
       out.outcomes[i].error = std::move(err);
     } else if (adopted) {
       out.outcomes[i].result = std::move(st.result);
-      synced_dirs.push_back(st.dir_fd);
+      batch->synced_dirs.push_back(st.dir_fd);
     } else {
-      staged.push_back(std::move(st));
+      batch->staged.push_back(std::move(st));
     }
   }
+  batch->dst_dirs = std::move(ctx.dst_dirs);
+  batch->last_out = std::move(ctx.last_out);
+  return batch;
+}
+
+copy_batch_result finish_copy_batch(staged_copy_batch& batch) {
+  auto& out = batch.out;
+  auto& staged = batch.staged;
   // One sync for the whole batch (one fsync when it is a single file), before any rename,
   // so a final name never holds bytes that a crash could lose.
   if (!staged.empty()) {
-    int rc = staged.size() == 1 ? ::fsync(ctx.last_out.fd) : ::syncfs(staged.front().dir_fd);
+    int rc = staged.size() == 1 ? ::fsync(batch.last_out.fd) : ::syncfs(staged.front().dir_fd);
     if (rc != 0) {
-      auto err = sys_error(ec::io_error, "syncing the copies under " + *dst_root, errno);
+      auto err = sys_error(ec::io_error, "syncing the copies under " + batch.dst_root, errno);
       for (auto& st : staged) {
         ::unlinkat(st.dir_fd, st.tmp_leaf.c_str(), 0);
         out.outcomes[st.index].error = err;
@@ -627,7 +656,7 @@ copy_batch_result copy_files(const copy_batch_request& req) {
       staged.clear();
     }
   }
-  ctx.last_out = fd_owner{};
+  batch.last_out = fd_owner{};
   std::vector<int> renamed_dirs;
   for (auto& st : staged) {
     if (auto err = rename_no_replace(st.dir_fd, st.tmp_leaf.c_str(), st.leaf.c_str());
@@ -643,18 +672,23 @@ copy_batch_result copy_files(const copy_batch_request& req) {
     renamed_dirs.push_back(st.dir_fd);
   }
   // Each directory once: its new names (and adopted files' entries) on disk.
-  renamed_dirs.insert(renamed_dirs.end(), synced_dirs.begin(), synced_dirs.end());
+  renamed_dirs.insert(renamed_dirs.end(), batch.synced_dirs.begin(), batch.synced_dirs.end());
   std::sort(renamed_dirs.begin(), renamed_dirs.end());
   renamed_dirs.erase(std::unique(renamed_dirs.begin(), renamed_dirs.end()), renamed_dirs.end());
   for (int dir_fd : renamed_dirs) {
     if (::fsync(dir_fd) == 0)
       continue;
-    auto err = sys_error(ec::io_error, "fsync of a directory under " + *dst_root, errno);
+    auto err = sys_error(ec::io_error, "fsync of a directory under " + batch.dst_root, errno);
     for (auto& st : staged)
       if (st.dir_fd == dir_fd && !out.outcomes[st.index].error)
         out.outcomes[st.index].error = err;
   }
-  return out;
+  staged.clear();
+  return std::move(out);
+}
+
+copy_batch_result copy_files(const copy_batch_request& req) {
+  return finish_copy_batch(*stage_copy_batch(req));
 }
 
 caf::expected<remove_result> remove_file(const std::string& root_in,
@@ -687,6 +721,66 @@ caf::expected<remove_result> remove_file(const std::string& root_in,
     return sys_error(ec::io_error, "removing " + abs, errno);
   ::fsync(dfd.fd);
   return remove_result{true};
+}
+
+std::vector<remove_outcome> remove_files(const std::string& root_in,
+                                         const std::vector<std::string>& rels) {
+  std::vector<remove_outcome> out(rels.size());
+  auto root = normalize_root(root_in);
+  if (!root) {
+    for (auto& o : out)
+      o.error = root.error();
+    return out;
+  }
+  dir_cache dirs{*root, false};
+  std::vector<int> touched;
+  std::vector<int> dir_of(rels.size(), -1);
+  for (size_t i = 0; i < rels.size(); ++i) {
+    auto rel = normalize_rel_path(rels[i]);
+    if (!rel) {
+      out[i].error = std::move(rel.error());
+      continue;
+    }
+    auto abs = join_path(*root, *rel);
+    std::string dir, leaf;
+    split_leaf(*rel, dir, leaf);
+    int dfd = dirs.get(dir);
+    if (dfd < 0) {
+      if (-dfd != ENOENT)
+        out[i].error = sys_error(-dfd == ELOOP ? ec::invalid_path : ec::io_error,
+                                 "opening the directory of " + abs, -dfd);
+      continue;  // no directory: the file is already gone
+    }
+    struct stat st;
+    if (::fstatat(dfd, leaf.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      if (errno != ENOENT)
+        out[i].error = sys_error(ec::io_error, "stat of " + abs, errno);
+      continue;
+    }
+    if (!S_ISREG(st.st_mode)) {
+      out[i].error = make_error(ec::invalid_path, abs + " is not a regular file; not removed");
+      continue;
+    }
+    if (::unlinkat(dfd, leaf.c_str(), 0) != 0) {
+      out[i].error = sys_error(ec::io_error, "removing " + abs, errno);
+      continue;
+    }
+    out[i].result.removed = true;
+    dir_of[i] = dfd;
+    touched.push_back(dfd);
+  }
+  // Each directory once: the removals are on disk before they are recorded.
+  std::sort(touched.begin(), touched.end());
+  touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
+  for (int dfd : touched) {
+    if (::fsync(dfd) == 0)
+      continue;
+    auto err = sys_error(ec::io_error, "fsync of a directory under " + *root, errno);
+    for (size_t i = 0; i < rels.size(); ++i)
+      if (dir_of[i] == dfd)
+        out[i].error = err;
+  }
+  return out;
 }
 
 caf::error remove_temp_file(const std::string& root_in, const std::string& rel_in) {

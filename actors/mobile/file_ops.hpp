@@ -42,11 +42,25 @@ caf::expected<hash_result> check_file(const hash_request& req);
 /// fsync per destination directory. Returns one outcome per item, in order; a failed item
 /// leaves no temporary file. After a "no space left" error the remaining items are not
 /// attempted and fail with the same error. Never fails as a whole.
+/// Same as finish_copy_batch(*stage_copy_batch(req)).
 copy_batch_result copy_files(const copy_batch_request& req);
+
+/// The first half of copy_files: every item written under its temporary name and hashed
+/// (or adopted, or failed). The batch holds the descriptors the second half needs.
+staged_copy_batch_ptr stage_copy_batch(const copy_batch_request& req);
+
+/// The second half: one sync, the renames, one fsync per directory; the outcomes. Call
+/// once per staged batch (any thread; a batch is not shared).
+copy_batch_result finish_copy_batch(staged_copy_batch& batch);
 
 /// Deletes root/rel_path (a regular file; never through a symlink) and fsyncs its
 /// directory. Returns removed=false if it was not there; ec::invalid_path, ec::io_error.
 caf::expected<remove_result> remove_file(const std::string& root, const std::string& rel_path);
+
+/// Deletes root/rel for each of `rels` like remove_file, then fsyncs each directory once.
+/// One outcome per path, in order.
+std::vector<remove_outcome> remove_files(const std::string& root,
+                                         const std::vector<std::string>& rels);
 
 /// Deletes root/<temp name of rel_path> if it exists (an interrupted copy). Returns an
 /// empty error, or ec::io_error / ec::invalid_path.

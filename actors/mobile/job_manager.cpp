@@ -387,12 +387,37 @@ void finish(self_ptr self, uint64_t id, job_state state, std::string error,
   dispatch_all(self);
 }
 
-// Records the outcome of file `index` with `change` (may be empty) and the checkpoint in
-// one transaction. Returns false if the commit failed (the job then stops dispatching).
-bool complete_step(self_ptr self, active_job& a, size_t index, step_state state,
-                   std::string detail, uint64_t bytes,
-                   const std::function<caf::error(catalogue_txn&)>& change = {}) {
-  auto& st = self->state;
+// Records the outcomes of files `indices` (set by set_step) and their catalogue changes in
+// ONE transaction with their checkpoints. `changes` may be empty. If the commit fails, the
+// files count as failed and the job stops dispatching.
+void commit_steps(self_ptr self, active_job& a, const std::vector<size_t>& indices,
+                  const std::vector<std::function<caf::error(catalogue_txn&)>>& changes) {
+  auto& job = a.job;
+  update_rate(a);
+  auto err = self->state.cfg_.db->update([&](catalogue_txn& txn) -> caf::error {
+    for (auto& change : changes)
+      if (change)
+        if (auto e = change(txn))
+          return e;
+    txn.put_job_steps(job, indices);
+    return {};
+  });
+  if (!err)
+    return;
+  for (auto index : indices) {
+    auto& jf = job.files[index];
+    if (jf.state != step_state::failed)
+      ++job.progress.files_failed;
+    jf.state = step_state::failed;
+    jf.detail = "catalogue: " + describe(err);
+    a.unsaved.push_back(index);
+  }
+  a.stop_dispatch = true;
+}
+
+// Sets the outcome of file `index` in the job's memory (committed by commit_steps).
+void set_step(active_job& a, size_t index, step_state state, std::string detail,
+              uint64_t bytes) {
   auto& job = a.job;
   auto& file = job.files[index];
   file.state = state;
@@ -401,24 +426,6 @@ bool complete_step(self_ptr self, active_job& a, size_t index, step_state state,
   if (state == step_state::failed)
     ++job.progress.files_failed;
   job.progress.bytes_done += bytes;
-  update_rate(a);
-  auto err = st.cfg_.db->update([&](catalogue_txn& txn) -> caf::error {
-    if (change)
-      if (auto e = change(txn))
-        return e;
-    txn.put_job_step(job, index);
-    return {};
-  });
-  if (err) {
-    if (state != step_state::failed)
-      ++job.progress.files_failed;
-    file.state = step_state::failed;
-    file.detail = "catalogue: " + describe(err);
-    a.unsaved.push_back(index);
-    a.stop_dispatch = true;
-    return false;
-  }
-  return true;
 }
 
 // Records the outcomes of one copy batch (files `indices`, sources `srcs`): the new file
@@ -627,8 +634,8 @@ bool copying(const active_job& a) {
 size_t share(self_ptr self, const active_job& a) {
   auto& st = self->state;
   bool copies = on_copiers(a);
-  size_t capacity = copies ? st.cfg_.copiers.size() * st.cfg_.batches_per_copier
-                           : st.cfg_.hashers.size();
+  size_t capacity = (copies ? st.cfg_.copiers.size() : st.cfg_.hashers.size())
+                    * st.cfg_.batches_per_copier;
   size_t jobs = 0;
   for (auto& [id, x] : st.active_)
     if (x.started && on_copiers(x) == copies && !x.cancel && !x.stop_dispatch
@@ -670,8 +677,9 @@ void launch_batch(self_ptr self, active_job& a, size_t w) {
     auto src = lookup(a, req.src_root, files[i].rel_path);
     if (!src || src->digest.empty()) {
       ++a.cursor;
-      complete_step(self, a, i, step_state::failed,
-                    "no verified record of " + files[i].rel_path + " at " + req.src_root, 0);
+      set_step(a, i, step_state::failed,
+               "no verified record of " + files[i].rel_path + " at " + req.src_root, 0);
+      commit_steps(self, a, {i}, {});
       continue;
     }
     if (!indices.empty()
@@ -703,147 +711,207 @@ void launch_batch(self_ptr self, active_job& a, size_t w) {
           [done](const caf::error& err) { done(nullptr, err); });
 }
 
-// Sends file `index` of job `a` to worker `w` of its pool (or completes it at once).
-void launch(self_ptr self, active_job& a, size_t index, size_t w) {
+// Is this job's current phase a removal (remove, or the second phase of move)?
+bool removing(const active_job& a) {
+  auto k = a.job.request.kind;
+  return k == job_kind::remove || (k == job_kind::move && a.job.phase == 1);
+}
+
+// How many files each batch of a hash or remove phase takes: up to copy_batch_files, but
+// the phase spread over every request the pool can hold, so a few large files still hash
+// in parallel.
+size_t batch_limit(self_ptr self, const active_job& a, size_t pool) {
+  auto& cfg = self->state.cfg_;
+  size_t slots = pool * cfg.batches_per_copier;
+  size_t spread = (a.job.files.size() + slots - 1) / slots;
+  return std::max<size_t>(1, std::min<size_t>(cfg.copy_batch_files, spread));
+}
+
+// Sends the next files of a register_hash, verify or change_root job to hash worker `w`
+// as one batch; their results are committed together.
+void launch_hash_batch(self_ptr self, active_job& a, size_t w) {
   auto& st = self->state;
   auto& job = a.job;
   auto& req = job.request;
-  auto jf = job.files[index];
-  auto id = job.id;
-  bool copies = on_copiers(a);
-  if (copies)
-    ++st.copier_load_[w];
-  else
-    ++st.hasher_load_[w];
+  auto limit = batch_limit(self, a, st.cfg_.hashers.size());
+  bool registering = req.kind == job_kind::register_hash;
+  bool moving_root = req.kind == job_kind::change_root;
+  std::vector<hash_request> reqs;
+  std::vector<size_t> indices;
+  std::vector<file_record> recs;
+  std::vector<size_t> unknown;  // no record to check: failed at once
+  while (a.cursor < job.files.size() && reqs.size() < limit) {
+    auto i = a.cursor++;
+    auto& jf = job.files[i];
+    if (jf.state != step_state::pending)
+      continue;
+    auto f = moving_root ? lookup(a, req.src_root, jf.rel_path) : lookup(a, jf.root, jf.rel_path);
+    if (!f) {
+      set_step(a, i, step_state::failed,
+               "no record of " + jf.rel_path + " at " + (moving_root ? req.src_root : jf.root),
+               0);
+      unknown.push_back(i);
+      continue;
+    }
+    hash_request hr;
+    hr.algorithm = f->algorithm;
+    if (moving_root) {
+      hr.root = req.dst_root;
+      hr.rel_path = jf.rel_path;
+      hr.level = check_level::hash;
+      hr.has_expected = true;
+      hr.expected_size = f->size;
+      hr.expected_digest = f->digest;
+    } else {
+      hr.root = f->root;
+      hr.rel_path = f->rel_path;
+      hr.level = registering ? check_level::hash : req.level;
+      hr.has_expected = !registering && !f->digest.empty();
+      hr.expected_size = f->size;
+      hr.expected_digest = registering ? f->expected_digest : f->digest;
+    }
+    reqs.push_back(std::move(hr));
+    indices.push_back(i);
+    recs.push_back(*f);
+  }
+  if (!unknown.empty())
+    commit_steps(self, a, unknown, {});
+  if (reqs.empty())
+    return;
+  ++st.hasher_load_[w];
   ++a.in_flight;
-  // Called with every reply: frees the worker, returns the job if it still runs.
-  auto back = [self, id, w, copies]() -> active_job* {
-    auto& st = self->state;
-    --(copies ? st.copier_load_ : st.hasher_load_)[w];
+  auto id = job.id;
+  auto done = [self, id, w, indices, recs, registering,
+               moving_root](const std::vector<hash_result>* rs, const caf::error& err) {
+    --self->state.hasher_load_[w];
     auto* a = find_active(self, id);
-    if (a)
+    if (a) {
       --a->in_flight;
-    return a;
-  };
-  // Completes the file without a worker.
-  auto at_once = [&](step_state state, std::string detail,
-                     const std::function<caf::error(catalogue_txn&)>& change = {}) {
-    --(copies ? st.copier_load_ : st.hasher_load_)[w];
-    --a.in_flight;
-    complete_step(self, a, index, state, std::move(detail), 0, change);
-  };
-  auto failed = [self, index, back](const caf::error& err) {
-    if (auto* a = back()) {
-      if (is_out_of_space(err))
-        a->stop_dispatch = true;
-      complete_step(self, *a, index, step_state::failed, describe(err), 0);
+      std::vector<std::function<caf::error(catalogue_txn&)>> changes;
+      auto now = now_ms();
+      for (size_t k = 0; k < indices.size(); ++k) {
+        if (!rs || k >= rs->size()) {
+          set_step(*a, indices[k], step_state::failed,
+                   err ? describe(err) : std::string{"the hash worker gave no result"}, 0);
+          continue;
+        }
+        auto& r = (*rs)[k];
+        bool ok = r.state == file_state::ok;
+        set_step(*a, indices[k], ok ? step_state::done : step_state::failed,
+                 ok ? "" : std::string{to_string(r.state)} + ": " + r.detail, r.size);
+        if (moving_root)
+          continue;  // change_root records the new location when every file matched
+        auto f = recs[k];
+        f.exists = r.state != file_state::missing;
+        f.state = r.state;
+        f.verified_at = now;
+        if (registering) {
+          f.size = r.size;
+          f.digest = r.digest;
+        }
+        changes.push_back([f](catalogue_txn& txn) -> caf::error {
+          txn.put_file(f);
+          return {};
+        });
+      }
+      commit_steps(self, *a, indices, changes);
     }
     dispatch_all(self);
   };
-  auto copier = st.cfg_.copiers[copies ? w : 0];
-  auto hasher = st.cfg_.hashers[copies ? 0 : w];
-  bool removing = req.kind == job_kind::remove
-                  || (req.kind == job_kind::move && job.phase == 1);
-  if (removing) {
-    auto f = lookup(a, jf.root, jf.rel_path);
-    if (!f)
-      return at_once(step_state::skipped, "no record at " + jf.root);
-    auto rec = *f;
-    auto refs = st.cfg_.db->refs(rec.abs_path);
-    if (!refs)
-      return at_once(step_state::failed, describe(refs.error()));
-    auto drop = [rec](catalogue_txn& txn) -> caf::error {
+  self->request(st.cfg_.hashers[w], caf::infinite, hash_atom::value, std::move(reqs))
+    .then([done](const std::vector<hash_result>& rs) { done(&rs, caf::error{}); },
+          [done](const caf::error& err) { done(nullptr, err); });
+}
+
+// Sends the next files of a removal to copy worker `w` as one batch (all at one root).
+// A file another resource's live copy names is kept (only its record is dropped); the
+// records of removed files are dropped with the checkpoints in one transaction.
+void launch_remove_batch(self_ptr self, active_job& a, size_t w) {
+  auto& st = self->state;
+  auto& job = a.job;
+  auto limit = batch_limit(self, a, st.cfg_.copiers.size());
+  std::string root;
+  std::vector<std::string> rels;
+  std::vector<size_t> indices;   // files sent to the worker
+  std::vector<file_record> recs;
+  std::vector<size_t> settled;   // files completed here (kept, skipped, failed)
+  std::vector<std::function<caf::error(catalogue_txn&)>> settled_changes;
+  auto drop_of = [](const file_record& rec) {
+    return [rec](catalogue_txn& txn) -> caf::error {
       auto left = txn.drop_file(rec);
       return left ? caf::error{} : std::move(left.error());
     };
-    auto others = others_on_path(*refs, rec);
-    if (!others.empty())  // another resource's copy names this file: keep the bytes
-      return at_once(step_state::done,
-                     "kept: shared with resource " + others.front().resource_uid, drop);
-    self->request(copier, caf::infinite, remove_atom::value, rec.root, rec.rel_path)
-      .then(
-        [self, index, rec, back, drop](const remove_result& r) {
-          if (auto* a = back())
-            complete_step(self, *a, index, step_state::done, r.removed ? "" : "already gone",
-                          rec.size, drop);
-          dispatch_all(self);
-        },
-        failed);
+  };
+  while (a.cursor < job.files.size() && rels.size() + settled.size() < limit) {
+    auto i = a.cursor;
+    auto& jf = job.files[i];
+    if (jf.state != step_state::pending) {
+      ++a.cursor;
+      continue;
+    }
+    if (!rels.empty() && jf.root != root)
+      break;
+    ++a.cursor;
+    auto f = lookup(a, jf.root, jf.rel_path);
+    if (!f) {
+      set_step(a, i, step_state::skipped, "no record at " + jf.root, 0);
+      settled.push_back(i);
+      continue;
+    }
+    auto refs = st.cfg_.db->refs(f->abs_path);
+    if (!refs) {
+      set_step(a, i, step_state::failed, describe(refs.error()), 0);
+      settled.push_back(i);
+      continue;
+    }
+    auto others = others_on_path(*refs, *f);
+    if (!others.empty()) {  // another resource's copy names this file: keep the bytes
+      set_step(a, i, step_state::done, "kept: shared with resource " + others.front().resource_uid,
+               0);
+      settled.push_back(i);
+      settled_changes.push_back(drop_of(*f));
+      continue;
+    }
+    root = jf.root;
+    rels.push_back(f->rel_path);
+    indices.push_back(i);
+    recs.push_back(*f);
+  }
+  if (!settled.empty())
+    commit_steps(self, a, settled, settled_changes);
+  if (rels.empty())
     return;
-  }
-  switch (req.kind) {
-    case job_kind::register_hash:
-    case job_kind::verify: {
-      auto f = lookup(a, jf.root, jf.rel_path);
-      if (!f)
-        return at_once(step_state::failed, "no record of " + jf.rel_path + " at " + jf.root);
-      auto rec = *f;
-      hash_request hr;
-      hr.root = rec.root;
-      hr.rel_path = rec.rel_path;
-      hr.algorithm = rec.algorithm;
-      bool registering = req.kind == job_kind::register_hash;
-      hr.level = registering ? check_level::hash : req.level;
-      hr.has_expected = !registering && !rec.digest.empty();
-      hr.expected_size = rec.size;
-      hr.expected_digest = registering ? rec.expected_digest : rec.digest;
-      self->request(hasher, caf::infinite, hash_atom::value, hr)
-        .then(
-          [self, index, rec, registering, back](const hash_result& r) {
-            if (auto* a = back()) {
-              auto f = rec;
-              f.exists = r.state != file_state::missing;
-              f.state = r.state;
-              f.verified_at = now_ms();
-              if (registering) {
-                f.size = r.size;
-                f.digest = r.digest;
-              }
-              bool ok = r.state == file_state::ok;
-              complete_step(self, *a, index, ok ? step_state::done : step_state::failed,
-                            ok ? "" : std::string{to_string(r.state)} + ": " + r.detail,
-                            r.size, [f](catalogue_txn& txn) -> caf::error {
-                              txn.put_file(f);
-                              return {};
-                            });
-            }
-            dispatch_all(self);
-          },
-          failed);
-      return;
+  ++st.copier_load_[w];
+  ++a.in_flight;
+  auto id = job.id;
+  auto done = [self, id, w, indices, recs, drop_of](const std::vector<remove_outcome>* rs,
+                                                   const caf::error& err) {
+    --self->state.copier_load_[w];
+    auto* a = find_active(self, id);
+    if (a) {
+      --a->in_flight;
+      std::vector<std::function<caf::error(catalogue_txn&)>> changes;
+      for (size_t k = 0; k < indices.size(); ++k) {
+        const remove_outcome* o = rs && k < rs->size() ? &(*rs)[k] : nullptr;
+        auto e = o ? o->error
+                   : (err ? err : make_error(ec::io_error, "the copy worker gave no outcome"));
+        if (e) {
+          if (is_out_of_space(e))
+            a->stop_dispatch = true;
+          set_step(*a, indices[k], step_state::failed, describe(e), 0);
+          continue;
+        }
+        set_step(*a, indices[k], step_state::done, o->result.removed ? "" : "already gone",
+                 recs[k].size);
+        changes.push_back(drop_of(recs[k]));
+      }
+      commit_steps(self, *a, indices, changes);
     }
-    case job_kind::change_root: {
-      auto old = lookup(a, req.src_root, jf.rel_path);
-      if (!old)
-        return at_once(step_state::failed, "no record at " + req.src_root);
-      hash_request hr;
-      hr.root = req.dst_root;
-      hr.rel_path = jf.rel_path;
-      hr.algorithm = old->algorithm;
-      hr.level = check_level::hash;
-      hr.has_expected = true;
-      hr.expected_size = old->size;
-      hr.expected_digest = old->digest;
-      self->request(hasher, caf::infinite, hash_atom::value, hr)
-        .then(
-          [self, index, back](const hash_result& r) {
-            if (auto* a = back()) {
-              bool ok = r.state == file_state::ok;
-              complete_step(self, *a, index, ok ? step_state::done : step_state::failed,
-                            ok ? "" : std::string{to_string(r.state)} + ": " + r.detail,
-                            r.size);
-            }
-            dispatch_all(self);
-          },
-          failed);
-      return;
-    }
-    case job_kind::copy:
-    case job_kind::move:
-    case job_kind::remove:
-      // Copies go in batches (launch_batch); removals are handled above.
-      return at_once(step_state::failed, "internal: copy step outside a batch");
-  }
+    dispatch_all(self);
+  };
+  self->request(st.cfg_.copiers[w], caf::infinite, remove_atom::value, root, std::move(rels))
+    .then([done](const std::vector<remove_outcome>& rs) { done(&rs, caf::error{}); },
+          [done](const caf::error& err) { done(nullptr, err); });
 }
 
 // Sends job `id`'s pending files to free workers up to its share; ends the phase (or the
@@ -862,13 +930,15 @@ void dispatch(self_ptr self, uint64_t id) {
     if (a->cursor >= files.size())
       break;
     int w = copies ? pick(st.copier_load_, st.cfg_.batches_per_copier)
-                   : pick(st.hasher_load_, 1);
+                   : pick(st.hasher_load_, st.cfg_.batches_per_copier);
     if (w < 0)
       break;  // the pool is busy (with other jobs too): their replies dispatch again
     if (copying(*a))
       launch_batch(self, *a, static_cast<size_t>(w));
+    else if (removing(*a))
+      launch_remove_batch(self, *a, static_cast<size_t>(w));
     else
-      launch(self, *a, a->cursor++, static_cast<size_t>(w));
+      launch_hash_batch(self, *a, static_cast<size_t>(w));
   }
   if (a->in_flight > 0)
     return;
@@ -919,7 +989,10 @@ void begin(self_ptr self, uint64_t id) {
   }
   a->run_start = std::chrono::steady_clock::now();
   a->run_bytes_base = job.progress.bytes_done;
-  auto detail = st.cfg_.db->get_resource(job.request.uid);
+  auto detail = st.fresh_detail_ && st.fresh_detail_->first == id
+                  ? caf::expected<resource_detail>{std::move(st.fresh_detail_->second)}
+                  : st.cfg_.db->get_resource(job.request.uid);
+  st.fresh_detail_.reset();
   if (!detail)
     return finish(self, id, job_state::failed, describe(detail.error()));
   a->res = std::move(*detail);
@@ -958,7 +1031,13 @@ void start_next(self_ptr self) {
       waiting.push_back(id);
       continue;
     }
-    auto job = st.cfg_.db->get_job(id);
+    caf::expected<job_record> job{job_record{}};
+    if (id == st.fresh_id_) {
+      job = std::move(st.fresh_job_);
+      st.fresh_id_ = 0;
+    } else {
+      job = st.cfg_.db->get_job(id);
+    }
     if (!job || terminal(job->state))
       continue;
     auto fp = footprint_of(*job);
@@ -1053,7 +1132,17 @@ caf::expected<job_ticket> submit(self_ptr self, job_request req, bool registerin
     return ticket;
   ticket.job_id = job.id;
   st.queue_.push_back(job.id);
+  // The job and (unless it registers: begin() reads the new records) the resource as
+  // checked: nothing else can change them before start_next() returns.
+  auto id = job.id;
+  st.fresh_id_ = id;
+  st.fresh_job_ = std::move(job);
+  if (!registering)
+    st.fresh_detail_.emplace(id, std::move(detail));
   start_next(self);
+  st.fresh_id_ = 0;
+  st.fresh_job_ = job_record{};
+  st.fresh_detail_.reset();
   return ticket;
 }
 

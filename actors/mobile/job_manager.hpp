@@ -17,6 +17,7 @@
 #include <set>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace d1 {
@@ -61,6 +62,12 @@ struct job_manager_state {
   std::vector<uint32_t> hasher_load_;         // requests at each hash worker
   uint64_t turn_ = 0;                         // rotates which job dispatches first
   std::map<uint64_t, std::vector<caf::typed_response_promise<job_record>>> waiters_;
+  // The job submit() has just stored (id 0: none, or taken), and the resource it was
+  // checked against, while submit() starts it: start_next() and begin() need not read
+  // back what is in memory. Nothing else runs in between to change them.
+  uint64_t fresh_id_ = 0;
+  job_record fresh_job_;
+  std::optional<std::pair<uint64_t, resource_detail>> fresh_detail_;
 };
 
 /// Spawn with `sys.spawn<caf::detached>(job_manager, cfg)` (it commits to LMDB). Resumes

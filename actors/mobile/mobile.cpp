@@ -35,8 +35,10 @@ caf::expected<mobile_actors> start_mobile(caf::actor_system& sys, const daemon_c
   a.system = &sys;
   a.db = *db;
   auto prefs = host_preferences_of(cfg);
-  for (uint32_t i = 0; i < cfg.copy_workers; ++i)
-    a.copiers.push_back(sys.spawn<caf::detached>(copy_worker));
+  for (uint32_t i = 0; i < cfg.copy_workers; ++i) {
+    a.finishers.push_back(sys.spawn<caf::detached>(copy_finisher));
+    a.copiers.push_back(sys.spawn<caf::detached>(pipelined_copy_worker, a.finishers.back()));
+  }
   for (uint32_t i = 0; i < cfg.hash_workers; ++i)
     a.hashers.push_back(sys.spawn<caf::detached>(hash_worker));
   a.catalogue = sys.spawn<caf::detached>(catalogue, a.db, prefs);
@@ -64,6 +66,8 @@ void mobile_actors::shutdown() {
                                 caf::actor_cast<caf::actor>(catalogue)};
   for (auto& c : copiers)
     order.push_back(caf::actor_cast<caf::actor>(c));
+  for (auto& f : finishers)
+    order.push_back(caf::actor_cast<caf::actor>(f));
   for (auto& h : hashers)
     order.push_back(caf::actor_cast<caf::actor>(h));
   for (auto& h : order) {
@@ -76,6 +80,7 @@ void mobile_actors::shutdown() {
   jobs = nullptr;
   catalogue = nullptr;
   copiers.clear();
+  finishers.clear();
   hashers.clear();
   db.reset();
   system = nullptr;

@@ -21,6 +21,7 @@ struct mobile_actors {
   catalogue_actor catalogue;
   job_manager_actor jobs;
   std::vector<copy_worker_actor> copiers;
+  std::vector<copy_finisher_actor> finishers;  // one per copier
   std::vector<hash_worker_actor> hashers;
 
   /// Stops the job manager (jobs in flight stay resumable), the catalogue and the

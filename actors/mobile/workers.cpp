@@ -1,15 +1,23 @@
-// The two worker actors: thin wrappers over file_ops, errors passed through as replies.
+// The worker actors: thin wrappers over file_ops, errors passed through as replies.
 #include "actors/mobile/workers.hpp"
 
 #include "actors/mobile/file_ops.hpp"
+#include "messages/error.hpp"
 
 namespace d1 {
 
 copy_worker_actor::behavior_type
-copy_worker(copy_worker_actor::stateful_pointer<copy_worker_state>) {
+pipelined_copy_worker(copy_worker_actor::stateful_pointer<copy_worker_state> self,
+                      copy_finisher_actor finisher) {
+  self->state.finisher = std::move(finisher);
   return {
-    [](copy_batch_atom, const copy_batch_request& req) -> copy_batch_result {
-      return copy_files(req);
+    [self](copy_batch_atom,
+           const copy_batch_request& req) -> caf::result<copy_batch_result> {
+      auto staged = stage_copy_batch(req);
+      if (!self->state.finisher)
+        return finish_copy_batch(*staged);
+      // The finisher syncs and renames this batch while this worker writes the next.
+      return self->delegate(self->state.finisher, copy_batch_atom::value, std::move(staged));
     },
     [](remove_atom, const std::string& root,
        const std::string& rel) -> caf::result<remove_result> {
@@ -18,7 +26,41 @@ copy_worker(copy_worker_actor::stateful_pointer<copy_worker_state>) {
         return std::move(r.error());
       return *r;
     },
+    [](remove_atom, const std::string& root,
+       const std::vector<std::string>& rels) -> std::vector<remove_outcome> {
+      return remove_files(root, rels);
+    },
   };
+}
+
+copy_worker_actor::behavior_type
+copy_worker(copy_worker_actor::stateful_pointer<copy_worker_state> self) {
+  return pipelined_copy_worker(self, copy_finisher_actor{});
+}
+
+copy_finisher_actor::behavior_type copy_finisher(copy_finisher_actor::pointer) {
+  return {
+    [](copy_batch_atom, const staged_copy_batch_ptr& batch) -> copy_batch_result {
+      return finish_copy_batch(*batch);
+    },
+  };
+}
+
+std::vector<hash_result> check_files(const std::vector<hash_request>& reqs) {
+  std::vector<hash_result> out;
+  out.reserve(reqs.size());
+  for (auto& req : reqs) {
+    auto r = check_file(req);
+    if (r) {
+      out.push_back(std::move(*r));
+      continue;
+    }
+    hash_result failed;
+    failed.state = file_state::error;
+    failed.detail = describe(r.error());
+    out.push_back(std::move(failed));
+  }
+  return out;
 }
 
 hash_worker_actor::behavior_type
@@ -29,6 +71,9 @@ hash_worker(hash_worker_actor::stateful_pointer<hash_worker_state>) {
       if (!r)
         return std::move(r.error());
       return std::move(*r);
+    },
+    [](hash_atom, const std::vector<hash_request>& reqs) -> std::vector<hash_result> {
+      return check_files(reqs);
     },
   };
 }

@@ -1,23 +1,39 @@
-// copy_worker and hash_worker: one blocking file operation per message (file_ops.hpp).
-// They take values only, so they can later run on another node.
+// copy_worker, its copy_finisher, and hash_worker: blocking file operations (file_ops.hpp)
+// behind messages. The workers take values only, so they can later run on another node.
 #pragma once
 
 #include "messages/interfaces.hpp"
+
+#include <vector>
 
 namespace d1 {
 
 struct copy_worker_state {
   static constexpr const char* name = "copy_worker";
+  copy_finisher_actor finisher;  // none: each batch is finished before the reply
 };
 
 /// Spawn detached (`sys.spawn<caf::detached>(copy_worker)`): each request blocks for the
-/// whole copy.
+/// whole batch, sync and renames included.
 copy_worker_actor::behavior_type
 copy_worker(copy_worker_actor::stateful_pointer<copy_worker_state> self);
+
+/// A copy worker that delegates the sync and renames of each batch it has written to
+/// `finisher` (spawned detached too, one per worker) and goes on with the next batch, so
+/// the disk flush of one batch overlaps the writing of the next.
+copy_worker_actor::behavior_type
+pipelined_copy_worker(copy_worker_actor::stateful_pointer<copy_worker_state> self,
+                      copy_finisher_actor finisher);
+
+/// Spawn detached, one per copy worker.
+copy_finisher_actor::behavior_type copy_finisher(copy_finisher_actor::pointer self);
 
 struct hash_worker_state {
   static constexpr const char* name = "hash_worker";
 };
+
+/// check_file for each request; a request it refuses is a result with state error.
+std::vector<hash_result> check_files(const std::vector<hash_request>& reqs);
 
 /// Spawn detached, like copy_worker.
 hash_worker_actor::behavior_type

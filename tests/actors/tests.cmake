@@ -22,6 +22,7 @@ list(APPEND D1_TEST_SOURCES
   actors/mobile/spec_handlers_test.cpp
   actors/mobile/catalogue_test.cpp
   actors/mobile/file_ops_test.cpp
+  actors/mobile/workers_test.cpp
   actors/mobile/job_manager_test.cpp
   actors/mobile/crash_test.cpp
 )

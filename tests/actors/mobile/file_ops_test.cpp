@@ -5,6 +5,7 @@
 
 #include "actors/dataone/checksum.hpp"
 #include "messages/error.hpp"
+#include "tests/actors/mobile/copy_items.hpp"
 #include "tests/storage/temp_dir.hpp"
 #include "tests/support/files.hpp"
 
@@ -38,10 +39,7 @@ class copy_files_test : public ::testing::Test {
 protected:
   // Writes `bytes` as src/rel and returns the batch item with its true SHA-256.
   copy_item add(const std::string& rel, const std::string& bytes) {
-    write_file(src_ + "/" + rel, bytes);
-    auto digest = hash_file(src_ + "/" + rel, "SHA-256");
-    EXPECT_TRUE(digest);
-    return copy_item{rel, digest ? *digest : std::string{}, bytes.size()};
+    return test::write_item(src_, rel, bytes);
   }
 
   copy_batch_request batch(std::vector<copy_item> items) {
@@ -87,6 +85,29 @@ TEST_F(copy_files_test, a_large_file_hashes_to_what_the_destination_holds) {
   EXPECT_EQ(*dst_digest, item.expected_digest);
   EXPECT_EQ(result.outcomes[0].result.digest, item.expected_digest);
   EXPECT_EQ(result.outcomes[0].result.size, item.expected_size);
+}
+
+TEST_F(copy_files_test, a_staged_batch_is_only_under_temporary_names_until_finished) {
+  auto small = add("scan/a", random_bytes(5000, 11));
+  auto piecewise = add("scan/b", random_bytes((size_t{3} << 20) + 7, 12));  // copy_file_range
+  auto bad = add("scan/c", "not what was recorded");
+  bad.expected_digest[0] = bad.expected_digest[0] == '0' ? '1' : '0';
+  auto staged = stage_copy_batch(batch({small, piecewise, bad}));
+  ASSERT_TRUE(staged);
+  // Written and hashed, not yet synced: no final name exists, the bad item is gone.
+  EXPECT_FALSE(fs::exists(dst_ + "/scan/a"));
+  EXPECT_FALSE(fs::exists(dst_ + "/scan/b"));
+  EXPECT_EQ(count_temp_files(dst_), 2);
+  auto result = finish_copy_batch(*staged);
+  ASSERT_EQ(result.outcomes.size(), 3u);
+  EXPECT_FALSE(result.outcomes[0].error) << describe(result.outcomes[0].error);
+  EXPECT_FALSE(result.outcomes[1].error) << describe(result.outcomes[1].error);
+  EXPECT_EQ(code_of(result.outcomes[2].error), ec::checksum_mismatch);
+  EXPECT_EQ(result.outcomes[1].result.digest, piecewise.expected_digest);
+  EXPECT_EQ(test::slurp(dst_ + "/scan/a"), test::slurp(src_ + "/scan/a"));
+  EXPECT_EQ(test::slurp(dst_ + "/scan/b"), test::slurp(src_ + "/scan/b"));
+  EXPECT_FALSE(fs::exists(dst_ + "/scan/c"));
+  EXPECT_EQ(count_temp_files(dst_), 0);
 }
 
 TEST_F(copy_files_test, a_wrong_recorded_digest_fails_only_that_item_and_leaves_nothing) {
@@ -197,6 +218,38 @@ TEST_F(copy_files_test, a_full_destination_stops_the_rest_of_the_batch) {
   EXPECT_FALSE(fs::exists(dst_ + "/huge"));
   EXPECT_FALSE(fs::exists(dst_ + "/after"));
   EXPECT_EQ(count_temp_files(dst_), 0);
+}
+
+TEST(remove_files_test, removes_regular_files_and_refuses_the_rest_per_path) {
+  test::temp_dir dir;
+  std::string root = dir / "root";
+  std::string outside = dir / "outside";
+  write_file(root + "/a", "a");
+  write_file(root + "/d/b", "b");
+  write_file(outside + "/keep", "keep");
+  fs::create_directories(root + "/sub");
+  fs::create_symlink(outside + "/keep", root + "/link");
+  fs::create_directory_symlink(outside, root + "/via");
+  auto out = remove_files(root, {"a", "d/b", "missing", "gone/x", "link", "sub", "../outside/keep",
+                                 "via/keep"});
+  ASSERT_EQ(out.size(), 8u);
+  EXPECT_FALSE(out[0].error);
+  EXPECT_TRUE(out[0].result.removed);
+  EXPECT_FALSE(out[1].error);
+  EXPECT_TRUE(out[1].result.removed);
+  EXPECT_FALSE(out[2].error);  // already gone: not an error
+  EXPECT_FALSE(out[2].result.removed);
+  EXPECT_FALSE(out[3].error);
+  EXPECT_FALSE(out[3].result.removed);
+  EXPECT_EQ(code_of(out[4].error), ec::invalid_path);  // a symlink is not removed
+  EXPECT_EQ(code_of(out[5].error), ec::invalid_path);  // nor a directory
+  EXPECT_EQ(code_of(out[6].error), ec::invalid_path);  // nor anything through ".."
+  EXPECT_EQ(code_of(out[7].error), ec::invalid_path);  // nor through a symlinked directory
+  EXPECT_FALSE(fs::exists(root + "/a"));
+  EXPECT_FALSE(fs::exists(root + "/d/b"));
+  EXPECT_TRUE(fs::is_symlink(root + "/link"));
+  EXPECT_TRUE(fs::is_directory(root + "/sub"));
+  EXPECT_EQ(test::slurp(outside + "/keep"), "keep");
 }
 
 }  // namespace

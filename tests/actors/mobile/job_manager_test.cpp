@@ -321,6 +321,9 @@ using fake_hasher_actor = hash_worker_actor::extend<caf::reacts_to<done_atom>>;
 struct fake_hasher_state {
   static constexpr const char* name = "fake_hasher";
   std::vector<std::pair<caf::typed_response_promise<hash_result>, hash_request>> held;
+  std::vector<std::pair<caf::typed_response_promise<std::vector<hash_result>>,
+                        std::vector<hash_request>>>
+    held_batches;
 };
 
 fake_hasher_actor::behavior_type
@@ -331,10 +334,19 @@ fake_hasher(fake_hasher_actor::stateful_pointer<fake_hasher_state> self) {
       self->state.held.emplace_back(rp, r);
       return rp;
     },
+    [self](hash_atom, const std::vector<hash_request>& rs)
+      -> caf::result<std::vector<hash_result>> {
+      auto rp = self->make_response_promise<std::vector<hash_result>>();
+      self->state.held_batches.emplace_back(rp, rs);
+      return rp;
+    },
     [self](done_atom) {
       for (auto& [rp, r] : self->state.held)
         rp.deliver(*check_file(r));
       self->state.held.clear();
+      for (auto& [rp, rs] : self->state.held_batches)
+        rp.deliver(check_files(rs));
+      self->state.held_batches.clear();
     },
   };
 }
@@ -452,6 +464,10 @@ fake_copier(fake_copier_actor::stateful_pointer<fake_copier_state> self, bool ho
         return std::move(out.error());
       return *out;
     },
+    [](remove_atom, const std::string& root,
+       const std::vector<std::string>& rels) -> std::vector<remove_outcome> {
+      return remove_files(root, rels);
+    },
     [self](done_atom) {
       auto held = std::move(self->state.held);
       self->state.held.clear();
@@ -538,6 +554,52 @@ TEST_F(job_manager_batch_test, copies_in_batches_by_count_with_one_commit_per_ba
     }
   EXPECT_EQ(at_b, 10);
   EXPECT_EQ(count_temp_files(b_), 0);
+}
+
+TEST_F(job_manager_batch_test, hashes_verifies_and_removes_in_batches_with_one_commit_each) {
+  batch_files_ = 3;
+  auto before = db_->commits();
+  register_many("h", std::vector<size_t>(10, 1500));
+  // Journal + job at submit, "running", 2 hashers x 2 batches each of ceil(10/4) = 3, 3,
+  // 3, 1 files, the end.
+  EXPECT_EQ(db_->commits() - before, 1u + 1u + 4u + 1u);
+  auto d = db_->get_resource("h");
+  ASSERT_TRUE(d);
+  for (auto& f : d->files)
+    EXPECT_EQ(f.digest, *hash_file(f.abs_path, "SHA-256")) << f.rel_path;
+  // A flipped byte in one file of a batch fails that file only.
+  auto victim = a_ + "/h/f_4.bin";
+  auto bytes = test::slurp(victim);
+  bytes[7] ^= 1;
+  write_file(victim, bytes);
+  auto j = submit_and_wait(req(job_kind::verify, "h"));
+  EXPECT_EQ(j.state, job_state::failed);
+  EXPECT_EQ(j.progress.files_failed, 1u);
+  for (auto& f : j.files)
+    EXPECT_EQ(f.state, f.rel_path == "h/f_4.bin" ? step_state::failed : step_state::done)
+      << f.rel_path;
+  // Nothing was repaired: the copy at a_ is not verified until it checks out again.
+  auto copy = req(job_kind::copy, "h");
+  copy.dst_root = b_;
+  EXPECT_FALSE(request<job_ticket>(jm_, submit_atom::value, copy));
+  bytes[7] ^= 1;
+  write_file(victim, bytes);
+  ASSERT_EQ(submit_and_wait(req(job_kind::verify, "h")).state, job_state::done);
+  ASSERT_EQ(submit_and_wait(copy).state, job_state::done);
+  // Removing the copy at a_: 10 files in batches of 3 at the 2 copy workers.
+  before = db_->commits();
+  auto rm = req(job_kind::remove, "h");
+  rm.src_root = a_;
+  auto r = submit_and_wait(rm);
+  ASSERT_EQ(r.state, job_state::done) << r.error;
+  EXPECT_EQ(db_->commits() - before, 1u + 1u + 4u + 1u);
+  EXPECT_FALSE(fs::exists(a_ + "/h/f_0.bin"));
+  EXPECT_TRUE(fs::exists(b_ + "/h/f_0.bin"));
+  auto after = db_->get_resource("h");
+  ASSERT_TRUE(after);
+  for (auto& f : after->files)
+    EXPECT_EQ(f.root, b_);
+  EXPECT_EQ(after->files.size(), 10u);
 }
 
 TEST_F(job_manager_batch_test, copies_in_batches_by_bytes_and_a_large_file_goes_alone) {
