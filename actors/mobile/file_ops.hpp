@@ -37,6 +37,10 @@ std::string temp_name_of(const std::string& rel_path);
 /// ec::invalid_path for a bad path, ec::invalid_argument for an unknown algorithm.
 caf::expected<hash_result> check_file(const hash_request& req);
 
+/// check_file for each request, the next files read ahead; a request check_file refuses
+/// (bad path, unknown algorithm) is a result with state error and the refusal as detail.
+std::vector<hash_result> check_files(const std::vector<hash_request>& reqs);
+
 /// Copies the items of `req` (see copy_batch_request): each through its temporary name,
 /// hashed while copying, then one syncfs of the destination filesystem, the renames, one
 /// fsync per destination directory. Returns one outcome per item, in order; a failed item

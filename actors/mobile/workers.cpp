@@ -2,7 +2,6 @@
 #include "actors/mobile/workers.hpp"
 
 #include "actors/mobile/file_ops.hpp"
-#include "messages/error.hpp"
 
 namespace d1 {
 
@@ -44,23 +43,6 @@ copy_finisher_actor::behavior_type copy_finisher(copy_finisher_actor::pointer) {
       return finish_copy_batch(*batch);
     },
   };
-}
-
-std::vector<hash_result> check_files(const std::vector<hash_request>& reqs) {
-  std::vector<hash_result> out;
-  out.reserve(reqs.size());
-  for (auto& req : reqs) {
-    auto r = check_file(req);
-    if (r) {
-      out.push_back(std::move(*r));
-      continue;
-    }
-    hash_result failed;
-    failed.state = file_state::error;
-    failed.detail = describe(r.error());
-    out.push_back(std::move(failed));
-  }
-  return out;
 }
 
 hash_worker_actor::behavior_type

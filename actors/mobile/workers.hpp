@@ -4,8 +4,6 @@
 
 #include "messages/interfaces.hpp"
 
-#include <vector>
-
 namespace d1 {
 
 struct copy_worker_state {
@@ -31,9 +29,6 @@ copy_finisher_actor::behavior_type copy_finisher(copy_finisher_actor::pointer se
 struct hash_worker_state {
   static constexpr const char* name = "hash_worker";
 };
-
-/// check_file for each request; a request it refuses is a result with state error.
-std::vector<hash_result> check_files(const std::vector<hash_request>& reqs);
 
 /// Spawn detached, like copy_worker.
 hash_worker_actor::behavior_type

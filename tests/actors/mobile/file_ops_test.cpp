@@ -220,6 +220,32 @@ TEST_F(copy_files_test, a_full_destination_stops_the_rest_of_the_batch) {
   EXPECT_EQ(count_temp_files(dst_), 0);
 }
 
+TEST(check_files_test, hashes_many_files_read_ahead_in_order_with_per_file_results) {
+  test::temp_dir dir;
+  std::string root = dir / "root";
+  std::vector<hash_request> reqs;
+  std::vector<std::string> bytes;
+  // More files than the read-ahead window, one larger than it reads ahead, one missing.
+  for (int i = 0; i < 150; ++i) {
+    auto rel = "scan/f" + std::to_string(i);
+    bytes.push_back(random_bytes(i == 70 ? (size_t{5} << 20) : 3000 + i * 37, 100 + i));
+    if (i != 90)
+      write_file(root + "/" + rel, bytes.back());
+    reqs.push_back(hash_request{root, rel, "SHA-256", check_level::hash, 0, {}, false});
+  }
+  auto out = check_files(reqs);
+  ASSERT_EQ(out.size(), reqs.size());
+  for (int i = 0; i < 150; ++i) {
+    if (i == 90) {
+      EXPECT_EQ(out[90].state, file_state::missing);
+      continue;
+    }
+    EXPECT_EQ(out[i].state, file_state::ok) << i << ": " << out[i].detail;
+    EXPECT_EQ(out[i].size, bytes[i].size()) << i;
+    EXPECT_EQ(out[i].digest, *hash_file(root + "/" + reqs[i].rel_path, "SHA-256")) << i;
+  }
+}
+
 TEST(remove_files_test, removes_regular_files_and_refuses_the_rest_per_path) {
   test::temp_dir dir;
   std::string root = dir / "root";
