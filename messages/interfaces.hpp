@@ -224,8 +224,11 @@ using hash_worker_actor = caf::typed_actor<
   // Checks root/rel_path to request.level; a missing or mismatching file is a result.
   // ec::invalid_path for escapes, ec::invalid_argument for an unknown algorithm.
   caf::replies_to<hash_atom, hash_request>::with<hash_result>,
-  // Checks each request in turn; one result per request, in order. A request the single
-  // form would refuse (bad path, unknown algorithm) is a result with state error.
-  caf::replies_to<hash_atom, std::vector<hash_request>>::with<std::vector<hash_result>>>;
+  // Checks the requests in turn, one result per request, in order, and stops early once
+  // more than max_bytes were read: fewer results than requests means the rest were not
+  // attempted. A request the single form would refuse (bad path, unknown algorithm) is a
+  // result with state error.
+  caf::replies_to<hash_atom, std::vector<hash_request>, uint64_t>::with<
+    std::vector<hash_result>>>;
 
 }  // namespace d1

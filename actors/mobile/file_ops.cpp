@@ -784,14 +784,18 @@ private:
 
 }  // namespace
 
-std::vector<hash_result> check_files(const std::vector<hash_request>& reqs) {
+std::vector<hash_result> check_files(const std::vector<hash_request>& reqs,
+                                     uint64_t max_bytes) {
   std::vector<hash_result> out;
   out.reserve(reqs.size());
   hash_readahead readahead{reqs};
-  for (size_t i = 0; i < reqs.size(); ++i) {
+  uint64_t bytes = 0;
+  for (size_t i = 0; i < reqs.size() && bytes <= max_bytes; ++i) {
     readahead.advance(i);
     auto r = check_file(reqs[i]);
     if (r) {
+      if (reqs[i].level == check_level::hash)
+        bytes += r->size;
       out.push_back(std::move(*r));
       continue;
     }

@@ -39,7 +39,10 @@ caf::expected<hash_result> check_file(const hash_request& req);
 
 /// check_file for each request, the next files read ahead; a request check_file refuses
 /// (bad path, unknown algorithm) is a result with state error and the refusal as detail.
-std::vector<hash_result> check_files(const std::vector<hash_request>& reqs);
+/// Stops after the request that brings the bytes read past `max_bytes` (at least one
+/// request is checked): the results are then fewer than the requests.
+std::vector<hash_result> check_files(const std::vector<hash_request>& reqs,
+                                     uint64_t max_bytes = UINT64_MAX);
 
 /// Copies the items of `req` (see copy_batch_request): each through its temporary name,
 /// hashed while copying, then one syncfs of the destination filesystem, the renames, one

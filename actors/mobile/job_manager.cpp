@@ -728,7 +728,9 @@ size_t batch_limit(self_ptr self, const active_job& a, size_t pool) {
 }
 
 // Sends the next files of a register_hash, verify or change_root job to hash worker `w`
-// as one batch; their results are committed together.
+// as one batch (copy_batch_bytes of recorded sizes at most, a larger file alone); their
+// results are committed together. The files a worker did not get to (it stops at the
+// batch's bytes, which registration cannot know beforehand) are pending again.
 void launch_hash_batch(self_ptr self, active_job& a, size_t w) {
   auto& st = self->state;
   auto& job = a.job;
@@ -740,12 +742,18 @@ void launch_hash_batch(self_ptr self, active_job& a, size_t w) {
   std::vector<size_t> indices;
   std::vector<file_record> recs;
   std::vector<size_t> unknown;  // no record to check: failed at once
+  uint64_t bytes = 0;            // recorded sizes (0 before registration hashes them)
   while (a.cursor < job.files.size() && reqs.size() < limit) {
-    auto i = a.cursor++;
+    auto i = a.cursor;
     auto& jf = job.files[i];
-    if (jf.state != step_state::pending)
+    if (jf.state != step_state::pending) {
+      ++a.cursor;
       continue;
+    }
     auto f = moving_root ? lookup(a, req.src_root, jf.rel_path) : lookup(a, jf.root, jf.rel_path);
+    if (f && !reqs.empty() && bytes + f->size > st.cfg_.copy_batch_bytes)
+      break;
+    ++a.cursor;
     if (!f) {
       set_step(a, i, step_state::failed,
                "no record of " + jf.rel_path + " at " + (moving_root ? req.src_root : jf.root),
@@ -773,6 +781,7 @@ void launch_hash_batch(self_ptr self, active_job& a, size_t w) {
     reqs.push_back(std::move(hr));
     indices.push_back(i);
     recs.push_back(*f);
+    bytes += f->size;
   }
   if (!unknown.empty())
     commit_steps(self, a, unknown, {});
@@ -788,11 +797,17 @@ void launch_hash_batch(self_ptr self, active_job& a, size_t w) {
     if (a) {
       --a->in_flight;
       std::vector<std::function<caf::error(catalogue_txn&)>> changes;
+      std::vector<size_t> attempted;
       auto now = now_ms();
       for (size_t k = 0; k < indices.size(); ++k) {
-        if (!rs || k >= rs->size()) {
-          set_step(*a, indices[k], step_state::failed,
-                   err ? describe(err) : std::string{"the hash worker gave no result"}, 0);
+        if (rs && k >= rs->size()) {
+          // The worker stopped at its byte budget: the rest is pending again.
+          a->cursor = std::min(a->cursor, indices[k]);
+          break;
+        }
+        attempted.push_back(indices[k]);
+        if (!rs) {
+          set_step(*a, indices[k], step_state::failed, describe(err), 0);
           continue;
         }
         auto& r = (*rs)[k];
@@ -814,11 +829,13 @@ void launch_hash_batch(self_ptr self, active_job& a, size_t w) {
           return {};
         });
       }
-      commit_steps(self, *a, indices, changes);
+      commit_steps(self, *a, attempted, changes);
     }
     dispatch_all(self);
   };
-  self->request(st.cfg_.hashers[w], caf::infinite, hash_atom::value, std::move(reqs))
+  // Registration does not know the sizes yet: the worker keeps to the batch's bytes.
+  self->request(st.cfg_.hashers[w], caf::infinite, hash_atom::value, std::move(reqs),
+                st.cfg_.copy_batch_bytes)
     .then([done](const std::vector<hash_result>& rs) { done(&rs, caf::error{}); },
           [done](const caf::error& err) { done(nullptr, err); });
 }

@@ -54,8 +54,9 @@ hash_worker(hash_worker_actor::stateful_pointer<hash_worker_state>) {
         return std::move(r.error());
       return std::move(*r);
     },
-    [](hash_atom, const std::vector<hash_request>& reqs) -> std::vector<hash_result> {
-      return check_files(reqs);
+    [](hash_atom, const std::vector<hash_request>& reqs,
+       uint64_t max_bytes) -> std::vector<hash_result> {
+      return check_files(reqs, max_bytes);
     },
   };
 }

@@ -246,6 +246,21 @@ TEST(check_files_test, hashes_many_files_read_ahead_in_order_with_per_file_resul
   }
 }
 
+TEST(check_files_test, stops_after_the_file_that_passes_the_byte_budget) {
+  test::temp_dir dir;
+  std::string root = dir / "root";
+  std::vector<hash_request> reqs;
+  for (int i = 0; i < 5; ++i) {
+    write_file(root + "/f" + std::to_string(i), std::string(1500, 'x'));
+    reqs.push_back(hash_request{root, "f" + std::to_string(i), "SHA-256", check_level::hash, 0,
+                                {}, false});
+  }
+  EXPECT_EQ(check_files(reqs, 2000).size(), 2u);  // 1500, then 3000 > 2000: stop
+  EXPECT_EQ(check_files(reqs, 3000).size(), 3u);
+  EXPECT_EQ(check_files(reqs, 0).size(), 1u);  // at least one
+  EXPECT_EQ(check_files(reqs).size(), 5u);
+}
+
 TEST(remove_files_test, removes_regular_files_and_refuses_the_rest_per_path) {
   test::temp_dir dir;
   std::string root = dir / "root";

@@ -334,8 +334,8 @@ fake_hasher(fake_hasher_actor::stateful_pointer<fake_hasher_state> self) {
       self->state.held.emplace_back(rp, r);
       return rp;
     },
-    [self](hash_atom, const std::vector<hash_request>& rs)
-      -> caf::result<std::vector<hash_result>> {
+    [self](hash_atom, const std::vector<hash_request>& rs,
+           uint64_t) -> caf::result<std::vector<hash_result>> {
       auto rp = self->make_response_promise<std::vector<hash_result>>();
       self->state.held_batches.emplace_back(rp, rs);
       return rp;
@@ -600,6 +600,28 @@ TEST_F(job_manager_batch_test, hashes_verifies_and_removes_in_batches_with_one_c
   for (auto& f : after->files)
     EXPECT_EQ(f.root, b_);
   EXPECT_EQ(after->files.size(), 10u);
+}
+
+TEST_F(job_manager_batch_test, a_hash_worker_stopping_at_the_batch_bytes_leaves_the_rest_pending) {
+  // Registration cannot know the sizes: batches of 3 files (10 / 4 slots), but a worker
+  // stops after 2000 bytes, i.e. after 2 files of 1500; the third goes in a later batch.
+  batch_bytes_ = 2000;
+  stop();
+  start();
+  auto before = db_->commits();
+  register_many("p", std::vector<size_t>(10, 1500));
+  EXPECT_GT(db_->commits() - before, 1u + 1u + 4u + 1u);
+  auto d = db_->get_resource("p");
+  ASSERT_TRUE(d);
+  ASSERT_EQ(d->files.size(), 10u);
+  for (auto& f : d->files) {
+    EXPECT_EQ(f.state, file_state::ok) << f.rel_path;
+    EXPECT_EQ(f.digest, *hash_file(f.abs_path, "SHA-256")) << f.rel_path;
+  }
+  // verify knows the sizes: batches of one file (1500 + 1500 > 2000), all checked.
+  auto j = submit_and_wait(req(job_kind::verify, "p"));
+  EXPECT_EQ(j.state, job_state::done) << j.error;
+  EXPECT_EQ(j.progress.files_done, 10u);
 }
 
 TEST_F(job_manager_batch_test, copies_in_batches_by_bytes_and_a_large_file_goes_alone) {

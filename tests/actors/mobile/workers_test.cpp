@@ -63,7 +63,8 @@ TEST_F(workers_test, batch_hashing_answers_every_request_and_names_refusals) {
   hash_request unknown{src_, "a", "CRC-7", check_level::hash, 0, {}, false};
   auto r = request<std::vector<hash_result>>(hasher, hash_atom::value,
                                              std::vector<hash_request>{ok, missing, escape,
-                                                                       unknown});
+                                                                       unknown},
+                                             uint64_t{1} << 20);
   ASSERT_TRUE(r) << sys_.render(r.error());
   ASSERT_EQ(r->size(), 4u);
   EXPECT_EQ((*r)[0].state, file_state::ok);
