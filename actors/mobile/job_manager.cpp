@@ -406,10 +406,11 @@ void commit_steps(self_ptr self, active_job& a, const std::vector<size_t>& indic
     return;
   for (auto index : indices) {
     auto& jf = job.files[index];
-    if (jf.state != step_state::failed)
+    if (jf.state != step_state::failed) {  // a file that failed keeps its own reason
+      jf.state = step_state::failed;
+      jf.detail = "catalogue: " + describe(err);
       ++job.progress.files_failed;
-    jf.state = step_state::failed;
-    jf.detail = "catalogue: " + describe(err);
+    }
     a.unsaved.push_back(index);
   }
   a.stop_dispatch = true;
@@ -434,7 +435,6 @@ void set_step(active_job& a, size_t index, step_state state, std::string detail,
 void commit_batch(self_ptr self, active_job& a, const std::vector<size_t>& indices,
                   const std::vector<file_record>& srcs, const copy_batch_result* r,
                   const caf::error& err) {
-  auto& st = self->state;
   auto& job = a.job;
   auto& req = job.request;
   std::vector<file_record> records;
@@ -447,11 +447,8 @@ void commit_batch(self_ptr self, active_job& a, const std::vector<size_t>& indic
                      : (err ? err
                             : make_error(ec::io_error, "the copy worker gave no outcome for "
                                                          + jf.rel_path));
-    ++job.progress.files_done;
     if (e) {
-      jf.state = step_state::failed;
-      jf.detail = describe(e);
-      ++job.progress.files_failed;
+      set_step(a, indices[k], step_state::failed, describe(e), 0);
       if (is_out_of_space(e))
         a.stop_dispatch = true;
       continue;
@@ -466,29 +463,14 @@ void commit_batch(self_ptr self, active_job& a, const std::vector<size_t>& indic
     f.state = file_state::ok;
     f.verified_at = now;
     records.push_back(std::move(f));
-    jf.state = step_state::done;
-    jf.detail = o->result.adopted ? "adopted" : "";
-    job.progress.bytes_done += o->result.size;
+    set_step(a, indices[k], step_state::done, o->result.adopted ? "adopted" : "",
+             o->result.size);
   }
-  update_rate(a);
-  auto cerr = st.cfg_.db->update([&](catalogue_txn& txn) -> caf::error {
-    for (auto& f : records)
-      txn.put_file(f);
-    txn.put_job_steps(job, indices);
-    return {};
-  });
-  if (cerr) {
-    for (auto index : indices) {
-      auto& jf = job.files[index];
-      if (jf.state == step_state::done) {
-        jf.state = step_state::failed;
-        jf.detail = "catalogue: " + describe(cerr);
-        ++job.progress.files_failed;
-      }
-      a.unsaved.push_back(index);
-    }
-    a.stop_dispatch = true;
-  }
+  commit_steps(self, a, indices, {[&records](catalogue_txn& txn) -> caf::error {
+                 for (auto& f : records)
+                   txn.put_file(f);
+                 return {};
+               }});
 }
 
 std::string first_failure(const job_record& job, size_t& failed) {
