@@ -205,11 +205,9 @@ using copy_worker_actor = caf::typed_actor<
   // failed item leaves nothing behind and does not stop the others unless the
   // destination is full (then the rest fail with the same ec::io_error).
   caf::replies_to<copy_batch_atom, copy_batch_request>::with<copy_batch_result>,
-  // Deletes root/rel_path (a regular file, not followed through symlinks) and fsyncs its
-  // directory; an absent file is removed=false. ec::invalid_path, ec::io_error.
-  caf::replies_to<remove_atom, std::string, std::string>::with<remove_result>,
-  // Deletes root/<each path> the same way, then fsyncs each directory once. One outcome
-  // per path, in order.
+  // Deletes root/<each path> (a regular file, not followed through symlinks), then fsyncs
+  // each directory once. One outcome per path, in order: an absent file is removed=false;
+  // ec::invalid_path, ec::io_error.
   caf::replies_to<remove_atom, std::string, std::vector<std::string>>::with<
     std::vector<remove_outcome>>>;
 
@@ -221,13 +219,10 @@ using copy_finisher_actor = caf::typed_actor<
 
 /// Checks and hashes single files beneath roots (values only, like copy_worker).
 using hash_worker_actor = caf::typed_actor<
-  // Checks root/rel_path to request.level; a missing or mismatching file is a result.
-  // ec::invalid_path for escapes, ec::invalid_argument for an unknown algorithm.
-  caf::replies_to<hash_atom, hash_request>::with<hash_result>,
-  // Checks the requests in turn, one result per request, in order, and stops early once
-  // more than max_bytes were read: fewer results than requests means the rest were not
-  // attempted. A request the single form would refuse (bad path, unknown algorithm) is a
-  // result with state error.
+  // Checks each root/rel_path to its request's level, in turn, one result per request, in
+  // order; a missing or mismatching file is a result. Stops early once more than
+  // max_bytes were read: fewer results than requests means the rest were not attempted.
+  // A bad path (escape, symlink) or unknown algorithm is a result with state error.
   caf::replies_to<hash_atom, std::vector<hash_request>, uint64_t>::with<
     std::vector<hash_result>>>;
 

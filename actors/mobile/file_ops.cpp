@@ -691,38 +691,6 @@ copy_batch_result copy_files(const copy_batch_request& req) {
   return finish_copy_batch(*stage_copy_batch(req));
 }
 
-caf::expected<remove_result> remove_file(const std::string& root_in,
-                                         const std::string& rel_in) {
-  auto root = normalize_root(root_in);
-  if (!root)
-    return std::move(root.error());
-  auto rel = normalize_rel_path(rel_in);
-  if (!rel)
-    return std::move(rel.error());
-  auto abs = join_path(*root, *rel);
-  std::string dir, leaf;
-  split_leaf(*rel, dir, leaf);
-  fd_owner dfd;
-  if (auto err = open_dir_beneath(*root, dir, false, dfd); err != 0) {
-    if (err == ENOENT)
-      return remove_result{false};
-    return sys_error(err == ELOOP ? ec::invalid_path : ec::io_error,
-                     "opening the directory of " + abs, err);
-  }
-  struct stat st;
-  if (::fstatat(dfd.fd, leaf.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
-    if (errno == ENOENT)
-      return remove_result{false};
-    return sys_error(ec::io_error, "stat of " + abs, errno);
-  }
-  if (!S_ISREG(st.st_mode))
-    return make_error(ec::invalid_path, abs + " is not a regular file; not removed");
-  if (::unlinkat(dfd.fd, leaf.c_str(), 0) != 0)
-    return sys_error(ec::io_error, "removing " + abs, errno);
-  ::fsync(dfd.fd);
-  return remove_result{true};
-}
-
 namespace {
 
 // Asks the kernel to read the files of the next hash requests (POSIX_FADV_WILLNEED) so

@@ -60,12 +60,9 @@ staged_copy_batch_ptr stage_copy_batch(const copy_batch_request& req);
 /// once per staged batch (any thread; a batch is not shared).
 copy_batch_result finish_copy_batch(staged_copy_batch& batch);
 
-/// Deletes root/rel_path (a regular file; never through a symlink) and fsyncs its
-/// directory. Returns removed=false if it was not there; ec::invalid_path, ec::io_error.
-caf::expected<remove_result> remove_file(const std::string& root, const std::string& rel_path);
-
-/// Deletes root/rel for each of `rels` like remove_file, then fsyncs each directory once.
-/// One outcome per path, in order.
+/// Deletes root/rel for each of `rels` (a regular file; never through a symlink), then
+/// fsyncs each directory once. One outcome per path, in order: removed=false if it was not
+/// there; ec::invalid_path, ec::io_error.
 std::vector<remove_outcome> remove_files(const std::string& root,
                                          const std::vector<std::string>& rels);
 

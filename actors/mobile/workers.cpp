@@ -19,13 +19,6 @@ pipelined_copy_worker(copy_worker_actor::stateful_pointer<copy_worker_state> sel
       return self->delegate(self->state.finisher, copy_batch_atom::value, std::move(staged));
     },
     [](remove_atom, const std::string& root,
-       const std::string& rel) -> caf::result<remove_result> {
-      auto r = remove_file(root, rel);
-      if (!r)
-        return std::move(r.error());
-      return *r;
-    },
-    [](remove_atom, const std::string& root,
        const std::vector<std::string>& rels) -> std::vector<remove_outcome> {
       return remove_files(root, rels);
     },
@@ -48,12 +41,6 @@ copy_finisher_actor::behavior_type copy_finisher(copy_finisher_actor::pointer) {
 hash_worker_actor::behavior_type
 hash_worker(hash_worker_actor::stateful_pointer<hash_worker_state>) {
   return {
-    [](hash_atom, const hash_request& req) -> caf::result<hash_result> {
-      auto r = check_file(req);
-      if (!r)
-        return std::move(r.error());
-      return std::move(*r);
-    },
     [](hash_atom, const std::vector<hash_request>& reqs,
        uint64_t max_bytes) -> std::vector<hash_result> {
       return check_files(reqs, max_bytes);

@@ -320,7 +320,6 @@ using fake_hasher_actor = hash_worker_actor::extend<caf::reacts_to<done_atom>>;
 
 struct fake_hasher_state {
   static constexpr const char* name = "fake_hasher";
-  std::vector<std::pair<caf::typed_response_promise<hash_result>, hash_request>> held;
   std::vector<std::pair<caf::typed_response_promise<std::vector<hash_result>>,
                         std::vector<hash_request>>>
     held_batches;
@@ -329,11 +328,6 @@ struct fake_hasher_state {
 fake_hasher_actor::behavior_type
 fake_hasher(fake_hasher_actor::stateful_pointer<fake_hasher_state> self) {
   return {
-    [self](hash_atom, const hash_request& r) -> caf::result<hash_result> {
-      auto rp = self->make_response_promise<hash_result>();
-      self->state.held.emplace_back(rp, r);
-      return rp;
-    },
     [self](hash_atom, const std::vector<hash_request>& rs,
            uint64_t) -> caf::result<std::vector<hash_result>> {
       auto rp = self->make_response_promise<std::vector<hash_result>>();
@@ -341,9 +335,6 @@ fake_hasher(fake_hasher_actor::stateful_pointer<fake_hasher_state> self) {
       return rp;
     },
     [self](done_atom) {
-      for (auto& [rp, r] : self->state.held)
-        rp.deliver(*check_file(r));
-      self->state.held.clear();
       for (auto& [rp, rs] : self->state.held_batches)
         rp.deliver(check_files(rs));
       self->state.held_batches.clear();
@@ -456,13 +447,6 @@ fake_copier(fake_copier_actor::stateful_pointer<fake_copier_state> self, bool ho
       auto rp = self->make_response_promise<copy_batch_result>();
       self->state.held.emplace_back(rp, r);
       return rp;
-    },
-    [](remove_atom, const std::string& root,
-       const std::string& rel) -> caf::result<remove_result> {
-      auto out = remove_file(root, rel);
-      if (!out)
-        return std::move(out.error());
-      return *out;
     },
     [](remove_atom, const std::string& root,
        const std::vector<std::string>& rels) -> std::vector<remove_outcome> {
