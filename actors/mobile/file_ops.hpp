@@ -4,6 +4,7 @@
 // once fsynced and matched against the expected digest.
 #pragma once
 
+#include "actors/dataone/checksum.hpp"
 #include "messages/mobile_types.hpp"
 
 #include <caf/error.hpp>
@@ -66,8 +67,20 @@ copy_batch_result finish_copy_batch(staged_copy_batch& batch);
 std::vector<remove_outcome> remove_files(const std::string& root,
                                          const std::vector<std::string>& rels);
 
-/// Deletes root/<temp name of rel_path> if it exists (an interrupted copy). Returns an
-/// empty error, or ec::io_error / ec::invalid_path.
-caf::error remove_temp_file(const std::string& root, const std::string& rel_path);
+/// How a file larger than one buffer is copied. Copies use automatic; the others exist so
+/// tests can reach every path.
+enum class copy_method {
+  automatic,        ///< direct_read, or copy_file_range where the filesystem offloads copies
+  direct_read,      ///< O_DIRECT reads (for files over 4 MiB), hashed, written
+  copy_file_range,  ///< copy_file_range piece by piece, each piece read back and hashed
+  read_write,       ///< reads through the page cache, hashed, written
+};
+
+/// Copies the open file `in` (from offset 0) to `out` (opened read-write, empty) by
+/// `method`, hashing with `algorithm`: the digest and size of the bytes copied, or
+/// ec::io_error, ec::invalid_argument for an unknown algorithm. A method that cannot work
+/// on these files falls back (O_DIRECT to copy_file_range to reads and writes).
+caf::expected<file_digest> copy_fd(int in, int out, const std::string& algorithm,
+                                   copy_method method);
 
 }  // namespace d1

@@ -11,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -204,7 +205,7 @@ TEST_F(copy_files_test, a_full_destination_stops_the_rest_of_the_batch) {
     }
   } unmount{dst_};
   auto small = add("small", random_bytes(100 << 10, 1));
-  auto huge = add("huge", random_bytes(2 << 20, 2));
+  auto huge = add("huge", random_bytes(6 << 20, 2));  // over 4 MiB: read with O_DIRECT
   auto after = add("after", random_bytes(10 << 10, 3));
   auto result = copy_files(batch({small, huge, after}));
   EXPECT_FALSE(result.outcomes[0].error) << describe(result.outcomes[0].error);
@@ -218,6 +219,60 @@ TEST_F(copy_files_test, a_full_destination_stops_the_rest_of_the_batch) {
   EXPECT_FALSE(fs::exists(dst_ + "/huge"));
   EXPECT_FALSE(fs::exists(dst_ + "/after"));
   EXPECT_EQ(count_temp_files(dst_), 0);
+}
+
+// Every copy method, on a file of several 8 MiB O_DIRECT pieces with an odd tail, written
+// just before (its pages still dirty: an O_DIRECT read must see them).
+TEST(copy_fd_test, every_method_copies_and_hashes_the_same_bytes) {
+  test::temp_dir dir;
+  auto bytes = random_bytes((size_t{17} << 20) + 4321, 21);
+  write_file(dir / "src", bytes);
+  auto expected = hash_file(dir / "src", "SHA-256");
+  ASSERT_TRUE(expected);
+  // Whether this filesystem takes O_DIRECT at all (tmpfs before Linux 6.6 does not).
+  int probe = ::open((dir / "src").c_str(), O_RDONLY | O_DIRECT);
+  bool direct_possible = probe >= 0;
+  if (probe >= 0)
+    ::close(probe);
+  for (auto method : {copy_method::automatic, copy_method::direct_read,
+                      copy_method::copy_file_range, copy_method::read_write}) {
+    SCOPED_TRACE(static_cast<int>(method));
+    std::string dst = dir / ("dst" + std::to_string(static_cast<int>(method)));
+    int in = ::open((dir / "src").c_str(), O_RDONLY | O_CLOEXEC);
+    int out = ::open(dst.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    ASSERT_GE(in, 0);
+    ASSERT_GE(out, 0);
+    auto digest = copy_fd(in, out, "SHA-256", method);
+    bool read_direct = (::fcntl(in, F_GETFL) & O_DIRECT) != 0;
+    ::close(in);
+    ::close(out);
+    ASSERT_TRUE(digest) << describe(digest.error());
+    EXPECT_EQ(digest->hex, *expected);
+    EXPECT_EQ(digest->size, bytes.size());
+    EXPECT_TRUE(test::slurp(dst) == bytes);
+    bool wants_direct = method == copy_method::direct_read || method == copy_method::automatic;
+    EXPECT_EQ(read_direct, wants_direct && direct_possible);
+  }
+}
+
+TEST(copy_fd_test, small_files_and_unknown_algorithms_do_not_read_direct) {
+  test::temp_dir dir;
+  auto bytes = random_bytes((size_t{3} << 20) + 5, 22);  // under 4 MiB: through the page cache
+  write_file(dir / "src", bytes);
+  int in = ::open((dir / "src").c_str(), O_RDONLY | O_CLOEXEC);
+  int out = ::open((dir / "dst").c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  ASSERT_GE(in, 0);
+  ASSERT_GE(out, 0);
+  auto bad = copy_fd(in, out, "CRC-7", copy_method::direct_read);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(code_of(bad.error()), ec::invalid_argument);
+  auto digest = copy_fd(in, out, "MD5", copy_method::direct_read);
+  EXPECT_EQ(::fcntl(in, F_GETFL) & O_DIRECT, 0);
+  ::close(in);
+  ::close(out);
+  ASSERT_TRUE(digest) << describe(digest.error());
+  EXPECT_EQ(digest->hex, *hash_file(dir / "src", "MD5"));
+  EXPECT_TRUE(test::slurp(dir / "dst") == bytes);
 }
 
 TEST(check_files_test, hashes_many_files_read_ahead_in_order_with_per_file_results) {
