@@ -6,7 +6,8 @@
 #     vs `rclone copy --checksum` vs `cp -r && sha256sum` of the copies; plus
 #     `cp -r && sync` (disk rate) and `openssl speed -evp sha256` (16 KiB blocks).
 #  2. 10k files of 4-64 KiB (seed 42): d1drive (1 AD_TIFF resource, 10k frames) vs
-#     `rsync -a` vs `rclone copy`; plus `rsync -a && sync` and `cp -r` for reference.
+#     `rsync -a` vs `rclone copy`; plus `rsync -a && sync`, `cp -r`, and `cp -r && sync`
+#     from a copy of the files in tmpfs (the cost of the writes alone) for reference.
 # Every timed run starts cold (sync + drop_caches when root); rounds are interleaved.
 # Usage: tools/bench/mobile.sh [BUILD_DIR]   (env: D1_BENCH_ROUNDS, default 3; D1_BENCH_DIR;
 #   D1_BENCH_PARTS: all (default), big (only the 2 GiB part) or small (only the 10k files);
@@ -27,9 +28,12 @@ d1="$work/d1drive"
 cp "$build/d1drive" "$d1"
 state="$work/state"
 daemon_pid=""
+shm_src=""
 cleanup() {
   [[ -n $daemon_pid ]] && kill "$daemon_pid" 2>/dev/null && sleep 0.5
   rm -rf "$work"
+  [[ -n $shm_src ]] && rm -rf "$shm_src"
+  return 0
 }
 trap cleanup EXIT
 
@@ -144,7 +148,7 @@ run_big() {
 # charge it for them.
 run_small() {
   local r=$1 dst
-  for label in small_d1drive small_rsync small_rsync_sync small_rclone small_cp; do
+  for label in small_d1drive small_rsync small_rsync_sync small_rclone small_cp small_writes_only; do
     dst="$work/small/dst-$label-$r"
     mkdir -p "$dst"
     case $label in
@@ -153,10 +157,16 @@ run_small() {
       small_rsync_sync) timed $label rsync_sync "$work/small/src/" "$dst/" ;;
       small_rclone) timed $label timeout 900 rclone copy "$work/small/src" "$dst" ;;
       small_cp) rmdir "$dst"; timed $label timeout 900 cp -r "$work/small/src" "$dst" ;;
+      small_writes_only) rmdir "$dst"; timed $label cp_sync "$shm_src" "$dst" ;;
     esac
   done
 }
 
+# The small files once more in tmpfs: copying them from there costs only the writes.
+if want small; then
+  shm_src=$(mktemp -d /dev/shm/d1-bench-mobile.XXXXXX)
+  cp -r "$work/small/src/." "$shm_src/"
+fi
 want big && echo "== openssl speed -evp sha256 (16384-byte blocks)"
 want big && for r in $(seq "$rounds"); do
   openssl speed -evp sha256 -bytes 16384 -seconds 2 -mr 2>/dev/null |
@@ -197,10 +207,11 @@ if parts in ("all", "big"):
 if parts in ("all", "small"):
     print(f"\n10k files ({small} bytes)\n| tool | runs (s) | median (s) | files/s | MB/s | rsync time / tool time | rclone time / tool time |")
     print("|---|---|---|---|---|---|---|")
-    for label in ["small_d1drive", "small_rsync", "small_rsync_sync", "small_rclone", "small_cp"]:
+    for label in ["small_d1drive", "small_rsync", "small_rsync_sync", "small_rclone", "small_cp", "small_writes_only"]:
         t = times(label); m = st.median(t)
         print(f"| {label[6:]} | {' '.join(f'{x:.2f}' for x in t)} | {m:.2f} | {10000/m:.0f} | {small/m/MB:.0f} | "
               f"{med('small_rsync')/m:.2f}x | {med('small_rclone')/m:.2f}x |")
     print("target: d1drive >= 1.5x rsync. rsync_sync: rsync -a then sync (the durability d1drive gives);")
-    print("cp: cp -r with neither verification nor sync (what the disk allows a copy at all)")
+    print("cp: cp -r with neither verification nor sync; writes_only: cp -r && sync from a copy in")
+    print("tmpfs (no disk reads: a floor for any durable copy of these files to this disk)")
 EOF
