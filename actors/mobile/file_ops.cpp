@@ -22,6 +22,8 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -293,8 +295,8 @@ char* start_direct_reads(int fd, uint64_t size) {
   return buffers;
 }
 
-// Back to reads through the page cache, after a first O_DIRECT read was refused (EINVAL:
-// an alignment the device does not take).
+// Back to reads through the page cache: the first O_DIRECT read was refused (EINVAL, an
+// alignment the device does not take), or there was no thread for the reader.
 void stop_direct_reads(int fd) {
   int flags = ::fcntl(fd, F_GETFL);
   if (flags >= 0)
@@ -311,7 +313,14 @@ bool use_direct_pieces(int fd, uint64_t size, int& err, Use&& use) {
   auto* buffers = start_direct_reads(fd, size);
   if (buffers == nullptr)
     return false;
-  direct_reader reader{fd, buffers};
+  std::optional<direct_reader> started;
+  try {
+    started.emplace(fd, buffers);
+  } catch (const std::system_error&) {  // no thread to be had: read through the page cache
+    stop_direct_reads(fd);
+    return false;
+  }
+  auto& reader = *started;
   bool first = true;
   for (;;) {
     const char* data = nullptr;
