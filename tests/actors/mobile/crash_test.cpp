@@ -110,8 +110,10 @@ TEST(mobile_crash_child, helper_mode_runs_only_inside_the_crash_test) {
 }
 
 std::string content_of(int i) {
-  // Distinct, non-trivial bytes per file: 64 KiB to ~400 KiB.
-  std::string s(65536 + i * 30000, '\0');
+  // Distinct, non-trivial bytes per file: 64 KiB to ~400 KiB, and two files over 4 MiB
+  // (read with O_DIRECT by a helper thread: kills land inside that copy too).
+  size_t size = i == 3 || i == 8 ? (size_t{5} << 20) + size_t(i) * 4099 : 65536 + i * 30000;
+  std::string s(size, '\0');
   for (size_t k = 0; k < s.size(); ++k)
     s[k] = static_cast<char>((k * 131 + i * 7) % 251);
   return s;
