@@ -338,9 +338,16 @@ bool use_direct_pieces(int fd, uint64_t size, int& err, Use&& use) {
   }
 }
 
-// Hashes an open file (`size` bytes at its fstat) from offset 0; returns digest and size.
+// A read buffer of buffer_size bytes, not zeroed: hashing a 30 KiB file must not cost a
+// 1 MiB memset (it was 11 % of a verify of 10k small files).
+std::unique_ptr<char[]> make_read_buffer() {
+  return std::unique_ptr<char[]>(new char[buffer_size]);
+}
+
+// Hashes an open file (`size` bytes at its fstat) from offset 0 through `buf` (buffer_size
+// bytes, or none: then O_DIRECT pieces or a buffer of its own); returns digest and size.
 caf::expected<file_digest> hash_fd(int fd, uint64_t size, const std::string& algorithm,
-                                   const std::string& what) {
+                                   const std::string& what, char* buf) {
   auto hasher = streaming_hasher::make(algorithm);
   if (!hasher)
     return std::move(hasher.error());
@@ -357,10 +364,14 @@ caf::expected<file_digest> hash_fd(int fd, uint64_t size, const std::string& alg
     out.hex = hasher->hex_digest();
     return out;
   }
-  std::vector<char> buf(buffer_size);
+  std::unique_ptr<char[]> own;
+  if (buf == nullptr) {
+    own = make_read_buffer();
+    buf = own.get();
+  }
   off_t off = 0;
   for (;;) {
-    auto n = ::pread(fd, buf.data(), buf.size(), off);
+    auto n = ::pread(fd, buf, buffer_size, off);
     if (n < 0) {
       if (errno == EINTR)
         continue;
@@ -368,7 +379,7 @@ caf::expected<file_digest> hash_fd(int fd, uint64_t size, const std::string& alg
     }
     if (n == 0)
       break;
-    hash_piece(buf.data(), static_cast<size_t>(n));
+    hash_piece(buf, static_cast<size_t>(n));
     off += n;
   }
   out.hex = hasher->hex_digest();
@@ -589,7 +600,10 @@ std::string temp_name_of(const std::string& rel_path) {
   return dir.empty() ? tmp : dir + "/" + tmp;
 }
 
-caf::expected<hash_result> check_file(const hash_request& req) {
+namespace {
+
+// check_file, reading through `buf` (buffer_size bytes).
+caf::expected<hash_result> check_file_using(const hash_request& req, char* buf) {
   auto root = normalize_root(req.root);
   if (!root)
     return std::move(root.error());
@@ -634,7 +648,7 @@ caf::expected<hash_result> check_file(const hash_request& req) {
   }
   if (req.level == check_level::size)
     return out;
-  auto digest = hash_fd(fd.fd, out.size, req.algorithm, abs);
+  auto digest = hash_fd(fd.fd, out.size, req.algorithm, abs, buf);
   if (!digest) {
     if (code_of(digest.error()) == ec::invalid_argument)
       return std::move(digest.error());
@@ -650,6 +664,13 @@ caf::expected<hash_result> check_file(const hash_request& req) {
                  + req.expected_digest;
   }
   return out;
+}
+
+}  // namespace
+
+caf::expected<hash_result> check_file(const hash_request& req) {
+  auto buf = make_read_buffer();
+  return check_file_using(req, buf.get());
 }
 
 namespace {
@@ -780,7 +801,7 @@ caf::error stage_copy(batch_context& ctx, size_t index, const copy_item& item,
     if (existing.fd < 0)
       return sys_error(ec::io_error, "opening " + st.dst_abs, errno);
     auto digest = hash_fd(existing.fd, static_cast<uint64_t>(dst_st.st_size), ctx.algorithm,
-                          st.dst_abs);
+                          st.dst_abs, ctx.buf.data());
     if (!digest)
       return std::move(digest.error());
     if (digest->hex != item.expected_digest)
@@ -1025,10 +1046,11 @@ std::vector<hash_result> check_files(const std::vector<hash_request>& reqs,
   std::vector<hash_result> out;
   out.reserve(reqs.size());
   hash_readahead readahead{reqs};
+  auto buf = make_read_buffer();
   uint64_t bytes = 0;
   for (size_t i = 0; i < reqs.size() && bytes <= max_bytes; ++i) {
     readahead.advance(i);
-    auto r = check_file(reqs[i]);
+    auto r = check_file_using(reqs[i], buf.get());
     if (r) {
       if (reqs[i].level == check_level::hash)
         bytes += r->size;
