@@ -263,6 +263,10 @@ std::vector<plan_step> make_plan(self_ptr self, const job_request& req,
 void start_next(self_ptr self);
 void dispatch(self_ptr self, uint64_t id);
 void dispatch_all(self_ptr self);
+// Sends job `a`'s pending files to free workers up to its share of its pool, in batches.
+// Never ends a phase or the job (dispatch does): a batch's reply calls it before its
+// commit, so the workers have the next batches while the catalogue syncs.
+void launch_batches(self_ptr self, active_job& a);
 
 active_job* find_active(self_ptr self, uint64_t id) {
   auto& active = self->state.active_;
@@ -429,12 +433,13 @@ void set_step(active_job& a, size_t index, step_state state, std::string detail,
   job.progress.bytes_done += bytes;
 }
 
-// Records the outcomes of one copy batch (files `indices`, sources `srcs`): the new file
-// records and the checkpoints of all its files in ONE transaction. `r` is the worker's
-// reply, or null if the whole request failed with `err`.
-void commit_batch(self_ptr self, active_job& a, const std::vector<size_t>& indices,
-                  const std::vector<file_record>& srcs, const copy_batch_result* r,
-                  const caf::error& err) {
+// Applies the outcomes of one copy batch (files `indices`, sources `srcs`) to the job in
+// memory (set_step; a full disk stops dispatching) and returns the new file records that
+// commit_steps must store with the batch's checkpoints. `r` is the worker's reply, or
+// null if the whole request failed with `err`.
+std::vector<file_record> apply_batch(active_job& a, const std::vector<size_t>& indices,
+                                     const std::vector<file_record>& srcs,
+                                     const copy_batch_result* r, const caf::error& err) {
   auto& job = a.job;
   auto& req = job.request;
   std::vector<file_record> records;
@@ -466,6 +471,13 @@ void commit_batch(self_ptr self, active_job& a, const std::vector<size_t>& indic
     set_step(a, indices[k], step_state::done, o->result.adopted ? "adopted" : "",
              o->result.size);
   }
+  return records;
+}
+
+// Stores the records apply_batch returned and the checkpoints of all the batch's files
+// in ONE transaction.
+void commit_batch(self_ptr self, active_job& a, const std::vector<size_t>& indices,
+                  const std::vector<file_record>& records) {
   commit_steps(self, a, indices, {[&records](catalogue_txn& txn) -> caf::error {
                  for (auto& f : records)
                    txn.put_file(f);
@@ -684,7 +696,12 @@ void launch_batch(self_ptr self, active_job& a, size_t w) {
     --self->state.copier_load_[w];
     if (auto* a = find_active(self, id)) {
       --a->in_flight;
-      commit_batch(self, *a, indices, srcs, r, err);
+      auto records = apply_batch(*a, indices, srcs, r, err);
+      // The next batches go out before this one's commit (two syncs of the catalogue):
+      // the workers copy while it syncs. Its files are on disk already; a crash before
+      // the commit leaves them pending, and the resumed job adopts them.
+      launch_batches(self, *a);
+      commit_batch(self, *a, indices, records);
     }
     dispatch_all(self);
   };
@@ -811,6 +828,7 @@ void launch_hash_batch(self_ptr self, active_job& a, size_t w) {
           return {};
         });
       }
+      launch_batches(self, *a);  // the workers hash while the catalogue syncs
       commit_steps(self, *a, attempted, changes);
     }
     dispatch_all(self);
@@ -904,6 +922,7 @@ void launch_remove_batch(self_ptr self, active_job& a, size_t w) {
                  recs[k].size);
         changes.push_back(drop_of(recs[k]));
       }
+      launch_batches(self, *a);  // the workers remove while the catalogue syncs
       commit_steps(self, *a, indices, changes);
     }
     dispatch_all(self);
@@ -913,32 +932,38 @@ void launch_remove_batch(self_ptr self, active_job& a, size_t w) {
           [done](const caf::error& err) { done(nullptr, err); });
 }
 
-// Sends job `id`'s pending files to free workers up to its share; ends the phase (or the
-// job, if cancelled) once nothing is pending or in flight.
-void dispatch(self_ptr self, uint64_t id) {
+void launch_batches(self_ptr self, active_job& a) {
   auto& st = self->state;
-  auto* a = find_active(self, id);
-  if (!a || !a->started)
+  if (!a.started)
     return;
-  auto limit = share(self, *a);
-  bool copies = on_copiers(*a);
-  while (!a->cancel && !a->stop_dispatch && a->in_flight < limit) {
-    auto& files = a->job.files;
-    while (a->cursor < files.size() && files[a->cursor].state != step_state::pending)
-      ++a->cursor;
-    if (a->cursor >= files.size())
+  auto limit = share(self, a);
+  bool copies = on_copiers(a);
+  while (!a.cancel && !a.stop_dispatch && a.in_flight < limit) {
+    auto& files = a.job.files;
+    while (a.cursor < files.size() && files[a.cursor].state != step_state::pending)
+      ++a.cursor;
+    if (a.cursor >= files.size())
       break;
     int w = copies ? pick(st.copier_load_, st.cfg_.batches_per_copier)
                    : pick(st.hasher_load_, st.cfg_.batches_per_copier);
     if (w < 0)
       break;  // the pool is busy (with other jobs too): their replies dispatch again
-    if (copying(*a))
-      launch_batch(self, *a, static_cast<size_t>(w));
-    else if (removing(*a))
-      launch_remove_batch(self, *a, static_cast<size_t>(w));
+    if (copying(a))
+      launch_batch(self, a, static_cast<size_t>(w));
+    else if (removing(a))
+      launch_remove_batch(self, a, static_cast<size_t>(w));
     else
-      launch_hash_batch(self, *a, static_cast<size_t>(w));
+      launch_hash_batch(self, a, static_cast<size_t>(w));
   }
+}
+
+// Sends job `id`'s pending files to free workers up to its share; ends the phase (or the
+// job, if cancelled) once nothing is pending or in flight.
+void dispatch(self_ptr self, uint64_t id) {
+  auto* a = find_active(self, id);
+  if (!a || !a->started)
+    return;
+  launch_batches(self, *a);
   if (a->in_flight > 0)
     return;
   if (a->cancel)
