@@ -50,7 +50,8 @@ public:
     using value_type = std::conditional_t<std::is_same_v<T, std::string>, std::string,
                        std::conditional_t<std::is_floating_point_v<T>, double, int64_t>>;
     if constexpr (std::is_same_v<T, bool>) {
-      if (auto v = node->value<bool>()) {
+      // value_exact: value<bool>() would take the integer 1 as true.
+      if (auto v = node->value_exact<bool>()) {
         out = *v;
         return;
       }
@@ -293,6 +294,7 @@ caf::expected<daemon_config> load_config(const std::string& path, bool required,
     r.read("copy_batch_files", cfg.copy_batch_files);
     r.read("copy_batch_bytes", cfg.copy_batch_bytes);
     r.read("max_active_jobs", cfg.max_active_jobs);
+    r.read("direct_reads", cfg.direct_reads);
     collect(r);
   }
   collect(top);

@@ -88,13 +88,15 @@ struct daemon_config {
 
   // mobile files: [hosts."NAME"] roots = [...] (preferred roots, best first) and
   // [mobile] copy_workers / hash_workers (pool sizes, 1 to 64), copy_batch_files (1 to
-  // 100000) / copy_batch_bytes (≥ 1) per copy batch, max_active_jobs (1 to 64)
+  // 100000) / copy_batch_bytes (≥ 1) per copy batch, max_active_jobs (1 to 64),
+  // direct_reads (files over 4 MiB read with O_DIRECT when copied or hashed)
   std::map<std::string, std::vector<std::string>> host_roots;
   uint32_t copy_workers = 2;
   uint32_t hash_workers = 2;
   uint32_t copy_batch_files = 256;
   uint64_t copy_batch_bytes = 256ull << 20;
   uint32_t max_active_jobs = 2;
+  bool direct_reads = true;
 
   // logging
   std::string log_level = "info";  // trace, debug, info, warn, error, off

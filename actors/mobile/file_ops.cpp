@@ -345,9 +345,10 @@ std::unique_ptr<char[]> make_read_buffer() {
 }
 
 // Hashes an open file (`size` bytes at its fstat) from offset 0 through `buf` (buffer_size
-// bytes, or none: then O_DIRECT pieces or a buffer of its own); returns digest and size.
+// bytes, or none: a buffer of its own), or in O_DIRECT pieces if `direct` and the file is
+// large; returns digest and size.
 caf::expected<file_digest> hash_fd(int fd, uint64_t size, const std::string& algorithm,
-                                   const std::string& what, char* buf) {
+                                   const std::string& what, char* buf, bool direct) {
   auto hasher = streaming_hasher::make(algorithm);
   if (!hasher)
     return std::move(hasher.error());
@@ -358,7 +359,7 @@ caf::expected<file_digest> hash_fd(int fd, uint64_t size, const std::string& alg
     return 0;
   };
   int err = 0;
-  if (use_direct_pieces(fd, size, err, hash_piece)) {
+  if (direct && use_direct_pieces(fd, size, err, hash_piece)) {
     if (err != 0)
       return sys_error(ec::io_error, "reading " + what, err);
     out.hex = hasher->hex_digest();
@@ -603,7 +604,8 @@ std::string temp_name_of(const std::string& rel_path) {
 namespace {
 
 // check_file, reading through `buf` (buffer_size bytes).
-caf::expected<hash_result> check_file_using(const hash_request& req, char* buf) {
+caf::expected<hash_result> check_file_using(const hash_request& req, char* buf,
+                                            const read_options& reads) {
   auto root = normalize_root(req.root);
   if (!root)
     return std::move(root.error());
@@ -648,7 +650,7 @@ caf::expected<hash_result> check_file_using(const hash_request& req, char* buf) 
   }
   if (req.level == check_level::size)
     return out;
-  auto digest = hash_fd(fd.fd, out.size, req.algorithm, abs, buf);
+  auto digest = hash_fd(fd.fd, out.size, req.algorithm, abs, buf, reads.direct);
   if (!digest) {
     if (code_of(digest.error()) == ec::invalid_argument)
       return std::move(digest.error());
@@ -668,9 +670,9 @@ caf::expected<hash_result> check_file_using(const hash_request& req, char* buf) 
 
 }  // namespace
 
-caf::expected<hash_result> check_file(const hash_request& req) {
+caf::expected<hash_result> check_file(const hash_request& req, const read_options& reads) {
   auto buf = make_read_buffer();
-  return check_file_using(req, buf.get());
+  return check_file_using(req, buf.get(), reads);
 }
 
 namespace {
@@ -754,6 +756,7 @@ struct batch_context {
   std::vector<char> buf = std::vector<char>(buffer_size);
   fd_owner last_out;  // kept open: a batch of one file is made durable by its own fsync
   source_readahead readahead;
+  read_options reads;
 };
 
 // Copies one item to its temporary name (or adopts an identical file already at the final
@@ -801,7 +804,7 @@ caf::error stage_copy(batch_context& ctx, size_t index, const copy_item& item,
     if (existing.fd < 0)
       return sys_error(ec::io_error, "opening " + st.dst_abs, errno);
     auto digest = hash_fd(existing.fd, static_cast<uint64_t>(dst_st.st_size), ctx.algorithm,
-                          st.dst_abs, ctx.buf.data());
+                          st.dst_abs, ctx.buf.data(), ctx.reads.direct);
     if (!digest)
       return std::move(digest.error());
     if (digest->hex != item.expected_digest)
@@ -825,7 +828,9 @@ caf::error stage_copy(batch_context& ctx, size_t index, const copy_item& item,
   };
   file_digest digest;
   if (auto err = copy_and_hash(in.fd, out.fd, static_cast<uint64_t>(sst.st_size), read_ahead,
-                               copy_method::automatic, ctx.hasher, ctx.buf, digest);
+                               ctx.reads.direct ? copy_method::automatic
+                                                : copy_method::copy_file_range,
+                               ctx.hasher, ctx.buf, digest);
       err != 0) {
     ctx.hasher.hex_digest();  // starts the next file's digest afresh
     return fail(sys_error(ec::io_error,
@@ -859,7 +864,8 @@ struct staged_copy_batch {
   fd_owner last_out;  // a batch of one file is made durable by its own fsync
 };
 
-staged_copy_batch_ptr stage_copy_batch(const copy_batch_request& req) {
+staged_copy_batch_ptr stage_copy_batch(const copy_batch_request& req,
+                                       const read_options& reads) {
   auto batch = std::make_shared<staged_copy_batch>();
   auto& out = batch->out;
   out.outcomes.resize(req.items.size());
@@ -886,7 +892,8 @@ staged_copy_batch_ptr stage_copy_batch(const copy_batch_request& req) {
                     dir_cache{*dst_root, true},
                     std::vector<char>(buffer_size),
                     fd_owner{},
-                    source_readahead{req.items}};
+                    source_readahead{req.items},
+                    reads};
   caf::error space_error;  // once the destination is full, the rest is not tried
   for (size_t i = 0; i < req.items.size(); ++i) {
     if (space_error) {
@@ -976,8 +983,8 @@ caf::expected<file_digest> copy_fd(int in, int out, const std::string& algorithm
   return digest;
 }
 
-copy_batch_result copy_files(const copy_batch_request& req) {
-  return finish_copy_batch(*stage_copy_batch(req));
+copy_batch_result copy_files(const copy_batch_request& req, const read_options& reads) {
+  return finish_copy_batch(*stage_copy_batch(req, reads));
 }
 
 namespace {
@@ -1042,7 +1049,7 @@ private:
 }  // namespace
 
 std::vector<hash_result> check_files(const std::vector<hash_request>& reqs,
-                                     uint64_t max_bytes) {
+                                     uint64_t max_bytes, const read_options& reads) {
   std::vector<hash_result> out;
   out.reserve(reqs.size());
   hash_readahead readahead{reqs};
@@ -1050,7 +1057,7 @@ std::vector<hash_result> check_files(const std::vector<hash_request>& reqs,
   uint64_t bytes = 0;
   for (size_t i = 0; i < reqs.size() && bytes <= max_bytes; ++i) {
     readahead.advance(i);
-    auto r = check_file_using(reqs[i], buf.get());
+    auto r = check_file_using(reqs[i], buf.get(), reads);
     if (r) {
       if (reqs[i].level == check_level::hash)
         bytes += r->size;

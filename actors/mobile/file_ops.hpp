@@ -14,6 +14,13 @@
 
 namespace d1 {
 
+/// How files are read ([mobile] direct_reads in the config).
+struct read_options {
+  /// Files over 4 MiB are read with O_DIRECT (where the filesystem takes it) when copied
+  /// or hashed; false: through the page cache (copy_file_range for copies).
+  bool direct = true;
+};
+
 /// Returns `root` as an absolute normalised path (no trailing '/', no empty, "." or ".."
 /// components); ec::invalid_path otherwise. "/" stays "/".
 caf::expected<std::string> normalize_root(const std::string& root);
@@ -36,14 +43,15 @@ std::string temp_name_of(const std::string& rel_path);
 /// Checks root/rel_path to `req.level` (exists, size, hash). A missing file, a symlink
 /// or a mismatch is a result (state missing/error/…_mismatch), not an error. Returns
 /// ec::invalid_path for a bad path, ec::invalid_argument for an unknown algorithm.
-caf::expected<hash_result> check_file(const hash_request& req);
+caf::expected<hash_result> check_file(const hash_request& req, const read_options& reads = {});
 
 /// check_file for each request, the next files read ahead; a request check_file refuses
 /// (bad path, unknown algorithm) is a result with state error and the refusal as detail.
 /// Stops after the request that brings the bytes read past `max_bytes` (at least one
 /// request is checked): the results are then fewer than the requests.
 std::vector<hash_result> check_files(const std::vector<hash_request>& reqs,
-                                     uint64_t max_bytes = UINT64_MAX);
+                                     uint64_t max_bytes = UINT64_MAX,
+                                     const read_options& reads = {});
 
 /// Copies the items of `req` (see copy_batch_request): each through its temporary name,
 /// hashed while copying, then one syncfs of the destination filesystem, the renames, one
@@ -51,11 +59,12 @@ std::vector<hash_result> check_files(const std::vector<hash_request>& reqs,
 /// leaves no temporary file. After a "no space left" error the remaining items are not
 /// attempted and fail with the same error. Never fails as a whole.
 /// Same as finish_copy_batch(*stage_copy_batch(req)).
-copy_batch_result copy_files(const copy_batch_request& req);
+copy_batch_result copy_files(const copy_batch_request& req, const read_options& reads = {});
 
 /// The first half of copy_files: every item written under its temporary name and hashed
 /// (or adopted, or failed). The batch holds the descriptors the second half needs.
-staged_copy_batch_ptr stage_copy_batch(const copy_batch_request& req);
+staged_copy_batch_ptr stage_copy_batch(const copy_batch_request& req,
+                                       const read_options& reads = {});
 
 /// The second half: one sync, the renames, one fsync per directory; the outcomes. Call
 /// once per staged batch (any thread; a batch is not shared).

@@ -37,10 +37,11 @@ caf::expected<mobile_actors> start_mobile(caf::actor_system& sys, const daemon_c
   auto prefs = host_preferences_of(cfg);
   for (uint32_t i = 0; i < cfg.copy_workers; ++i) {
     a.finishers.push_back(sys.spawn<caf::detached>(copy_finisher));
-    a.copiers.push_back(sys.spawn<caf::detached>(pipelined_copy_worker, a.finishers.back()));
+    a.copiers.push_back(
+      sys.spawn<caf::detached>(pipelined_copy_worker, a.finishers.back(), cfg.direct_reads));
   }
   for (uint32_t i = 0; i < cfg.hash_workers; ++i)
-    a.hashers.push_back(sys.spawn<caf::detached>(hash_worker));
+    a.hashers.push_back(sys.spawn<caf::detached>(hash_worker, cfg.direct_reads));
   a.catalogue = sys.spawn<caf::detached>(catalogue, a.db, prefs);
   job_manager_config jm;
   jm.db = a.db;

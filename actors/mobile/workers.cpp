@@ -7,12 +7,13 @@ namespace d1 {
 
 copy_worker_actor::behavior_type
 pipelined_copy_worker(copy_worker_actor::stateful_pointer<copy_worker_state> self,
-                      copy_finisher_actor finisher) {
+                      copy_finisher_actor finisher, bool direct_reads) {
   self->state.finisher = std::move(finisher);
+  self->state.direct_reads = direct_reads;
   return {
     [self](copy_batch_atom,
            const copy_batch_request& req) -> caf::result<copy_batch_result> {
-      auto staged = stage_copy_batch(req);
+      auto staged = stage_copy_batch(req, read_options{self->state.direct_reads});
       if (!self->state.finisher)
         return finish_copy_batch(*staged);
       // The finisher syncs and renames this batch while this worker writes the next.
@@ -27,7 +28,7 @@ pipelined_copy_worker(copy_worker_actor::stateful_pointer<copy_worker_state> sel
 
 copy_worker_actor::behavior_type
 copy_worker(copy_worker_actor::stateful_pointer<copy_worker_state> self) {
-  return pipelined_copy_worker(self, copy_finisher_actor{});
+  return pipelined_copy_worker(self, copy_finisher_actor{}, true);
 }
 
 copy_finisher_actor::behavior_type copy_finisher(copy_finisher_actor::pointer) {
@@ -39,11 +40,12 @@ copy_finisher_actor::behavior_type copy_finisher(copy_finisher_actor::pointer) {
 }
 
 hash_worker_actor::behavior_type
-hash_worker(hash_worker_actor::stateful_pointer<hash_worker_state>) {
+hash_worker(hash_worker_actor::stateful_pointer<hash_worker_state> self, bool direct_reads) {
+  self->state.direct_reads = direct_reads;
   return {
-    [](hash_atom, const std::vector<hash_request>& reqs,
-       uint64_t max_bytes) -> std::vector<hash_result> {
-      return check_files(reqs, max_bytes);
+    [self](hash_atom, const std::vector<hash_request>& reqs,
+           uint64_t max_bytes) -> std::vector<hash_result> {
+      return check_files(reqs, max_bytes, read_options{self->state.direct_reads});
     },
   };
 }

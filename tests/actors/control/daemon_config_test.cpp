@@ -75,6 +75,7 @@ hash_workers = 3
 copy_batch_files = 1024
 copy_batch_bytes = 1048576
 max_active_jobs = 1
+direct_reads = false
 [hosts."dtn1"]
 roots = ["/fast", "/archive"]
 )");
@@ -84,12 +85,15 @@ roots = ["/fast", "/archive"]
   EXPECT_EQ(cfg->copy_batch_files, 1024u);
   EXPECT_EQ(cfg->copy_batch_bytes, 1048576u);
   EXPECT_EQ(cfg->max_active_jobs, 1u);
+  EXPECT_FALSE(cfg->direct_reads);
+  EXPECT_TRUE(daemon_config{}.direct_reads);
   ASSERT_EQ(cfg->host_roots.count("dtn1"), 1u);
   EXPECT_EQ(cfg->host_roots["dtn1"], (std::vector<std::string>{"/fast", "/archive"}));
   cfg->state_dir = "/tmp/x";
   EXPECT_FALSE(validate(*cfg));
   for (auto bad : {"copy_workers = 0", "hash_workers = 65", "copy_batch_files = 0",
-                   "copy_batch_bytes = 0", "max_active_jobs = 0", "max_active_jobs = 65"}) {
+                   "copy_batch_bytes = 0", "max_active_jobs = 0", "max_active_jobs = 65",
+                   "direct_reads = 1"}) {
     auto loaded = load(std::string{"state_dir = \"/tmp/x\"\n[mobile]\n"} + bad + "\n");
     auto err = loaded ? validate(*loaded) : loaded.error();
     EXPECT_TRUE(err) << bad;

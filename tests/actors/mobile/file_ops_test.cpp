@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -273,6 +274,71 @@ TEST(copy_fd_test, small_files_and_unknown_algorithms_do_not_read_direct) {
   ASSERT_TRUE(digest) << describe(digest.error());
   EXPECT_EQ(digest->hex, *hash_file(dir / "src", "MD5"));
   EXPECT_TRUE(test::slurp(dir / "dst") == bytes);
+}
+
+// How much of `path` is in the page cache (0 to 1).
+double cached_fraction(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  struct stat st;
+  if (fd < 0 || ::fstat(fd, &st) != 0 || st.st_size == 0)
+    return -1;
+  void* map = ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_SHARED, fd, 0);
+  ::close(fd);
+  if (map == MAP_FAILED)
+    return -1;
+  auto page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  size_t pages = (static_cast<size_t>(st.st_size) + page - 1) / page;
+  std::vector<unsigned char> resident(pages);
+  ::mincore(map, static_cast<size_t>(st.st_size), resident.data());
+  ::munmap(map, static_cast<size_t>(st.st_size));
+  size_t in = 0;
+  for (auto r : resident)
+    in += r & 1;
+  return static_cast<double>(in) / static_cast<double>(pages);
+}
+
+// Drops `path` from the page cache (written back first).
+void evict(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  ::fdatasync(fd);
+  ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+  ::close(fd);
+}
+
+// read_options::direct (the config's [mobile] direct_reads) decides whether a large file
+// is read past the page cache (O_DIRECT) or through it, for copies and for hashing: seen
+// in how much of the source the page cache holds afterwards.
+TEST_F(copy_files_test, direct_reads_leave_the_page_cache_alone_and_can_be_turned_off) {
+  auto item = add("big.bin", random_bytes((size_t{9} << 20) + 77, 31));
+  auto src = src_ + "/big.bin";
+  evict(src);
+  if (cached_fraction(src) > 0.1)
+    GTEST_SKIP() << "this filesystem keeps the pages cached after POSIX_FADV_DONTNEED";
+  int probe = ::open(src.c_str(), O_RDONLY | O_DIRECT);
+  if (probe < 0)
+    GTEST_SKIP() << "this filesystem does not take O_DIRECT";
+  ::close(probe);
+  auto direct = copy_files(batch({item}), read_options{true});
+  ASSERT_FALSE(direct.outcomes[0].error) << describe(direct.outcomes[0].error);
+  EXPECT_LT(cached_fraction(src), 0.1);
+  hash_request check{src_,          "big.bin",          "SHA-256", check_level::hash,
+                     item.expected_size, item.expected_digest, true};
+  auto checked = check_files({check}, UINT64_MAX, read_options{true});
+  ASSERT_EQ(checked.size(), 1u);
+  EXPECT_EQ(checked[0].state, file_state::ok) << checked[0].detail;
+  EXPECT_LT(cached_fraction(src), 0.1);
+
+  dst_ = dir_ / "dst2";
+  auto buffered = copy_files(batch({item}), read_options{false});
+  ASSERT_FALSE(buffered.outcomes[0].error) << describe(buffered.outcomes[0].error);
+  EXPECT_EQ(test::slurp(dst_ + "/big.bin"), test::slurp(src));
+  EXPECT_GT(cached_fraction(src), 0.9);
+  evict(src);
+  checked = check_files({check}, UINT64_MAX, read_options{false});
+  ASSERT_EQ(checked.size(), 1u);
+  EXPECT_EQ(checked[0].state, file_state::ok) << checked[0].detail;
+  EXPECT_GT(cached_fraction(src), 0.9);
 }
 
 TEST(check_files_test, hashes_many_files_read_ahead_in_order_with_per_file_results) {

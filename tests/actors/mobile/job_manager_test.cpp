@@ -53,7 +53,7 @@ protected:
     cfg.prefs = host_preferences{"test-host", {b_}};
     for (int i = 0; i < 2; ++i) {
       cfg.copiers.push_back(sys_.spawn(copy_worker));
-      cfg.hashers.push_back(sys_.spawn(hash_worker));
+      cfg.hashers.push_back(sys_.spawn(hash_worker, true));
     }
     workers_ = cfg;
     if (fake_hasher_)

@@ -32,7 +32,7 @@ protected:
 
 TEST_F(workers_test, a_pipelined_copy_worker_answers_through_its_finisher) {
   auto finisher = sys_.spawn(copy_finisher);
-  auto worker = sys_.spawn(pipelined_copy_worker, finisher);
+  auto worker = sys_.spawn(pipelined_copy_worker, finisher, true);
   std::vector<copy_batch_result> results;
   for (int b = 0; b < 2; ++b) {
     copy_batch_request req{src_, dst_, "SHA-256",
@@ -56,7 +56,7 @@ TEST_F(workers_test, a_pipelined_copy_worker_answers_through_its_finisher) {
 
 TEST_F(workers_test, batch_hashing_answers_every_request_and_names_refusals) {
   write_file(src_ + "/a", "alpha");
-  auto hasher = sys_.spawn(hash_worker);
+  auto hasher = sys_.spawn(hash_worker, true);
   hash_request ok{src_, "a", "SHA-256", check_level::hash, 0, {}, false};
   hash_request missing{src_, "nope", "SHA-256", check_level::hash, 0, {}, false};
   hash_request escape{src_, "../a", "SHA-256", check_level::hash, 0, {}, false};
