@@ -345,8 +345,7 @@ std::unique_ptr<char[]> make_read_buffer() {
 }
 
 // Hashes an open file (`size` bytes at its fstat) from offset 0 through `buf` (buffer_size
-// bytes, or none: a buffer of its own), or in O_DIRECT pieces if `direct` and the file is
-// large; returns digest and size.
+// bytes), or in O_DIRECT pieces if `direct` and the file is large; returns digest and size.
 caf::expected<file_digest> hash_fd(int fd, uint64_t size, const std::string& algorithm,
                                    const std::string& what, char* buf, bool direct) {
   auto hasher = streaming_hasher::make(algorithm);
@@ -364,11 +363,6 @@ caf::expected<file_digest> hash_fd(int fd, uint64_t size, const std::string& alg
       return sys_error(ec::io_error, "reading " + what, err);
     out.hex = hasher->hex_digest();
     return out;
-  }
-  std::unique_ptr<char[]> own;
-  if (buf == nullptr) {
-    own = make_read_buffer();
-    buf = own.get();
   }
   off_t off = 0;
   for (;;) {
