@@ -267,6 +267,7 @@ void dispatch_all(self_ptr self);
 // Never ends a phase or the job (dispatch does): a batch's reply calls it before its
 // commit, so the workers have the next batches while the catalogue syncs.
 void launch_batches(self_ptr self, active_job& a);
+void commit_uncommitted(self_ptr self, active_job& a);
 
 active_job* find_active(self_ptr self, uint64_t id) {
   auto& active = self->state.active_;
@@ -358,12 +359,22 @@ void finish(self_ptr self, uint64_t id, job_state state, std::string error,
   if (!a)
     return;
   auto& job = a->job;
+  // Normally nothing is left uncommitted here (record_steps commits once nothing is at
+  // the workers); if something is and it cannot be stored, the job did not succeed.
+  auto unsaved_before = a->unsaved.size();
+  commit_uncommitted(self, *a);
+  bool lost = a->unsaved.size() > unsaved_before && state == job_state::done;
+  if (lost) {
+    state = job_state::failed;
+    error = "could not record the outcomes of " + std::to_string(a->unsaved.size() - unsaved_before)
+            + " files: " + job.files[a->unsaved.back()].detail;
+  }
   job.state = state;
   job.error = std::move(error);
   job.finished = now_ms();
   update_rate(*a);
   auto err = st.cfg_.db->update([&](catalogue_txn& txn) -> caf::error {
-    if (extra)
+    if (extra && !lost)
       if (auto e = extra(txn))
         return e;
     // Every file's checkpoint is stored already, but for those whose commit failed.
@@ -391,11 +402,17 @@ void finish(self_ptr self, uint64_t id, job_state state, std::string error,
   dispatch_all(self);
 }
 
-// Records the outcomes of files `indices` (set by set_step) and their catalogue changes in
-// ONE transaction with their checkpoints. `changes` may be empty. If the commit fails, the
-// files count as failed and the job stops dispatching.
-void commit_steps(self_ptr self, active_job& a, const std::vector<size_t>& indices,
-                  const std::vector<std::function<caf::error(catalogue_txn&)>>& changes) {
+// Commits the job's uncommitted outcomes (set by set_step) and their catalogue changes in
+// ONE transaction with their checkpoints. If the commit fails, those files count as
+// failed and the job stops dispatching. Nothing to commit: nothing happens.
+void commit_uncommitted(self_ptr self, active_job& a) {
+  if (a.uncommitted.empty() && a.uncommitted_changes.empty())
+    return;
+  auto indices = std::move(a.uncommitted);
+  auto changes = std::move(a.uncommitted_changes);
+  a.uncommitted.clear();
+  a.uncommitted_changes.clear();
+  a.uncommitted_bytes = 0;
   auto& job = a.job;
   update_rate(a);
   auto err = self->state.cfg_.db->update([&](catalogue_txn& txn) -> caf::error {
@@ -420,7 +437,29 @@ void commit_steps(self_ptr self, active_job& a, const std::vector<size_t>& indic
   a.stop_dispatch = true;
 }
 
-// Sets the outcome of file `index` in the job's memory (committed by commit_steps).
+// Adds the outcomes of files `indices` (set by set_step) and their catalogue changes
+// (`changes` may be empty) to the job's uncommitted ones, and commits them all when due:
+// enough files or bytes, the oldest old enough, or nothing of the job left at the
+// workers (so a phase never ends with outcomes uncommitted).
+void record_steps(self_ptr self, active_job& a, const std::vector<size_t>& indices,
+                  std::vector<std::function<caf::error(catalogue_txn&)>> changes) {
+  auto& cfg = self->state.cfg_;
+  auto now = std::chrono::steady_clock::now();
+  if (a.uncommitted.empty() && a.uncommitted_changes.empty())
+    a.uncommitted_since = now;
+  for (auto index : indices) {
+    a.uncommitted.push_back(index);
+    a.uncommitted_bytes += a.job.files[index].size;
+  }
+  for (auto& change : changes)
+    a.uncommitted_changes.push_back(std::move(change));
+  if (a.in_flight == 0 || a.cancel || a.stop_dispatch || a.uncommitted.size() >= cfg.commit_files
+      || a.uncommitted_bytes >= cfg.commit_bytes
+      || now - a.uncommitted_since >= cfg.commit_interval)
+    commit_uncommitted(self, a);
+}
+
+// Sets the outcome of file `index` in the job's memory (committed by record_steps).
 void set_step(active_job& a, size_t index, step_state state, std::string detail,
               uint64_t bytes) {
   auto& job = a.job;
@@ -435,7 +474,7 @@ void set_step(active_job& a, size_t index, step_state state, std::string detail,
 
 // Applies the outcomes of one copy batch (files `indices`, sources `srcs`) to the job in
 // memory (set_step; a full disk stops dispatching) and returns the new file records that
-// commit_steps must store with the batch's checkpoints. `r` is the worker's reply, or
+// record_batch must store with the batch's checkpoints. `r` is the worker's reply, or
 // null if the whole request failed with `err`.
 std::vector<file_record> apply_batch(active_job& a, const std::vector<size_t>& indices,
                                      const std::vector<file_record>& srcs,
@@ -474,15 +513,17 @@ std::vector<file_record> apply_batch(active_job& a, const std::vector<size_t>& i
   return records;
 }
 
-// Stores the records apply_batch returned and the checkpoints of all the batch's files
-// in ONE transaction.
-void commit_batch(self_ptr self, active_job& a, const std::vector<size_t>& indices,
-                  const std::vector<file_record>& records) {
-  commit_steps(self, a, indices, {[&records](catalogue_txn& txn) -> caf::error {
-                 for (auto& f : records)
-                   txn.put_file(f);
-                 return {};
-               }});
+// Records (record_steps) the checkpoints of all the batch's files with the file records
+// apply_batch returned.
+void record_batch(self_ptr self, active_job& a, const std::vector<size_t>& indices,
+                  std::vector<file_record> records) {
+  std::vector<std::function<caf::error(catalogue_txn&)>> changes;
+  changes.push_back([records = std::move(records)](catalogue_txn& txn) -> caf::error {
+    for (auto& f : records)
+      txn.put_file(f);
+    return {};
+  });
+  record_steps(self, a, indices, std::move(changes));
 }
 
 std::string first_failure(const job_record& job, size_t& failed) {
@@ -515,6 +556,7 @@ void finish_phase(self_ptr self, uint64_t id) {
   auto* a = find_active(self, id);
   if (!a)
     return;
+  commit_uncommitted(self, *a);  // a no-op but after a fault: see finish()
   auto& job = a->job;
   auto& req = job.request;
   size_t failed = 0;
@@ -673,7 +715,7 @@ void launch_batch(self_ptr self, active_job& a, size_t w) {
       ++a.cursor;
       set_step(a, i, step_state::failed,
                "no verified record of " + files[i].rel_path + " at " + req.src_root, 0);
-      commit_steps(self, a, {i}, {});
+      record_steps(self, a, {i}, {});
       continue;
     }
     if (!indices.empty()
@@ -701,7 +743,7 @@ void launch_batch(self_ptr self, active_job& a, size_t w) {
       // the workers copy while it syncs. Its files are on disk already; a crash before
       // the commit leaves them pending, and the resumed job adopts them.
       launch_batches(self, *a);
-      commit_batch(self, *a, indices, records);
+      record_batch(self, *a, indices, std::move(records));
     }
     dispatch_all(self);
   };
@@ -783,7 +825,7 @@ void launch_hash_batch(self_ptr self, active_job& a, size_t w) {
     bytes += f->size;
   }
   if (!unknown.empty())
-    commit_steps(self, a, unknown, {});
+    record_steps(self, a, unknown, {});
   if (reqs.empty())
     return;
   ++st.hasher_load_[w];
@@ -829,7 +871,7 @@ void launch_hash_batch(self_ptr self, active_job& a, size_t w) {
         });
       }
       launch_batches(self, *a);  // the workers hash while the catalogue syncs
-      commit_steps(self, *a, attempted, changes);
+      record_steps(self, *a, attempted, std::move(changes));
     }
     dispatch_all(self);
   };
@@ -895,7 +937,7 @@ void launch_remove_batch(self_ptr self, active_job& a, size_t w) {
     recs.push_back(*f);
   }
   if (!settled.empty())
-    commit_steps(self, a, settled, settled_changes);
+    record_steps(self, a, settled, std::move(settled_changes));
   if (rels.empty())
     return;
   ++st.copier_load_[w];
@@ -923,7 +965,7 @@ void launch_remove_batch(self_ptr self, active_job& a, size_t w) {
         changes.push_back(drop_of(recs[k]));
       }
       launch_batches(self, *a);  // the workers remove while the catalogue syncs
-      commit_steps(self, *a, indices, changes);
+      record_steps(self, *a, indices, std::move(changes));
     }
     dispatch_all(self);
   };
@@ -1179,10 +1221,10 @@ caf::error validate(const job_manager_config& cfg) {
     return make_error(ec::invalid_argument,
                       "job_manager needs at least one copy worker and one hash worker");
   if (cfg.copy_batch_files < 1 || cfg.copy_batch_bytes < 1 || cfg.batches_per_copier < 1
-      || cfg.max_active_jobs < 1)
+      || cfg.max_active_jobs < 1 || cfg.commit_files < 1 || cfg.commit_bytes < 1)
     return make_error(ec::invalid_argument, "job_manager: copy_batch_files, copy_batch_bytes, "
-                                            "batches_per_copier and max_active_jobs must be "
-                                            "at least 1");
+                                            "batches_per_copier, max_active_jobs, commit_files "
+                                            "and commit_bytes must be at least 1");
   return {};
 }
 
@@ -1203,6 +1245,13 @@ job_manager(job_manager_actor::stateful_pointer<job_manager_state> self,
         self->state.queue_.push_back(j.id);
   }
   start_next(self);
+  // Asked to stop (the daemon's shutdown): commit what is done before quitting, so a
+  // restart need not adopt it again.
+  self->set_exit_handler([self](caf::exit_msg& msg) {
+    for (auto& [id, a] : self->state.active_)
+      commit_uncommitted(self, a);
+    self->quit(msg.reason);
+  });
   return {
     [self](register_atom, job_request req) -> caf::result<job_ticket> {
       auto r = submit(self, std::move(req), true);

@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -31,6 +32,14 @@ struct job_manager_config {
   uint64_t copy_batch_bytes = 256ull << 20;  // and this many bytes (a larger file: alone)
   uint32_t batches_per_copier = 2;         // copy requests queued per worker (dispatch ahead)
   uint32_t max_active_jobs = 2;            // jobs running at once (at least one)
+  // Finished batches' checkpoints are committed together (each commit syncs the catalogue
+  // twice) once they reach this many files or bytes, or the oldest waits this long, or
+  // the job has nothing left at the workers. Files done but not yet committed are on disk
+  // under their final names: a resumed job adopts them (copies) or finds them gone
+  // (removals), so a crash loses only work, never files.
+  uint32_t commit_files = 1024;
+  uint64_t commit_bytes = 1ull << 30;
+  std::chrono::milliseconds commit_interval{1000};
 };
 
 /// Returns an empty error if `cfg` is usable; ec::invalid_argument says what is not.
@@ -48,6 +57,11 @@ struct active_job {
   bool stop_dispatch = false;          // a failure that dooms the rest (disk full)
   bool started = false;                // begun: its resource is loaded
   std::vector<size_t> unsaved;         // files whose checkpoint commit failed
+  // Outcomes set in memory, not yet committed (see job_manager_config::commit_files).
+  std::vector<size_t> uncommitted;
+  std::vector<std::function<caf::error(catalogue_txn&)>> uncommitted_changes;
+  uint64_t uncommitted_bytes = 0;
+  std::chrono::steady_clock::time_point uncommitted_since;
   std::chrono::steady_clock::time_point run_start;
   uint64_t run_bytes_base = 0;
 };

@@ -47,8 +47,10 @@ daemon_config config_for(const std::string& state) {
   cfg.state_dir = state;
   cfg.copy_workers = 2;
   cfg.hash_workers = 2;
-  // Several copy batches (12 files → 3), two per worker in flight: kills land between
-  // and inside batch commits.
+  // Several copy batches (12 files → 3), two per worker in flight. Their checkpoints
+  // commit together once none is left at the workers (job_manager_config::commit_files),
+  // so kills land with files copied but not committed (the resumed job adopts them) and
+  // inside that commit.
   cfg.copy_batch_files = 4;
   return cfg;
 }

@@ -63,6 +63,8 @@ protected:
     cfg.copy_batch_files = batch_files_;
     cfg.copy_batch_bytes = batch_bytes_;
     cfg.max_active_jobs = max_active_jobs_;
+    cfg.commit_files = commit_files_;
+    cfg.commit_interval = commit_interval_;
     jm_ = sys_.spawn(job_manager, cfg);
     run();
   }
@@ -120,6 +122,9 @@ protected:
   uint32_t batch_files_ = 256;
   uint64_t batch_bytes_ = 256ull << 20;
   uint32_t max_active_jobs_ = 2;
+  uint32_t commit_files_ = 1024;
+  // Not the default: a slow machine must not turn the counts of commits below into timing.
+  std::chrono::milliseconds commit_interval_ = std::chrono::hours(1);
   job_manager_actor jm_;
 };
 
@@ -491,6 +496,29 @@ protected:
     return caf::actor_cast<caf::actor>(fake);
   }
 
+  // Copies 10 files of a new resource "m" to b_ in batches of 3 through the fake copier;
+  // checks the batches and that every checkpoint was stored. Returns the copy's commits.
+  size_t commits_of_copying_ten_in_batches_of_three() {
+    batch_files_ = 3;
+    auto fake = use_fake_copier(false);
+    register_many("m", std::vector<size_t>(10, 2000));
+    auto copy = req(job_kind::copy, "m");
+    copy.dst_root = b_;
+    auto before = db_->commits();
+    auto j = submit_and_wait(copy);
+    auto commits = db_->commits() - before;
+    EXPECT_EQ(j.state, job_state::done) << j.error;
+    EXPECT_EQ(batches_of(fake), (std::vector<size_t>{3, 3, 3, 1}));
+    auto stored = db_->get_job(j.id);
+    EXPECT_TRUE(stored);
+    if (stored) {
+      EXPECT_EQ(stored->files.size(), 10u);
+      for (auto& f : stored->files)
+        EXPECT_EQ(f.state, step_state::done) << f.rel_path;
+    }
+    return commits;
+  }
+
   std::vector<size_t> batches_of(const caf::actor& fake) {
     auto ptr = caf::actor_cast<caf::abstract_actor*>(fake);
     auto typed = dynamic_cast<fake_copier_actor::stateful_base<fake_copier_state>*>(ptr);
@@ -511,23 +539,9 @@ protected:
 };
 
 TEST_F(job_manager_batch_test, copies_in_batches_by_count_with_one_commit_per_batch) {
-  batch_files_ = 3;
-  auto fake = use_fake_copier(false);
-  register_many("m", std::vector<size_t>(10, 2000));
-  auto copy = req(job_kind::copy, "m");
-  copy.dst_root = b_;
-  auto before = db_->commits();
-  auto j = submit_and_wait(copy);
-  ASSERT_EQ(j.state, job_state::done) << j.error;
-  EXPECT_EQ(batches_of(fake), (std::vector<size_t>{3, 3, 3, 1}));
+  commit_files_ = 1;  // every batch commits on its own
   // The journal entry and job at submit, "running", 4 batches, the end.
-  EXPECT_EQ(db_->commits() - before, 1u + 1u + 4u + 1u);
-  // Every file's checkpoint was committed with its batch.
-  auto stored = db_->get_job(j.id);
-  ASSERT_TRUE(stored);
-  ASSERT_EQ(stored->files.size(), 10u);
-  for (auto& f : stored->files)
-    EXPECT_EQ(f.state, step_state::done) << f.rel_path;
+  EXPECT_EQ(commits_of_copying_ten_in_batches_of_three(), 1u + 1u + 4u + 1u);
   auto d = db_->get_resource("m");
   int at_b = 0;
   for (auto& f : d->files)
@@ -542,6 +556,9 @@ TEST_F(job_manager_batch_test, copies_in_batches_by_count_with_one_commit_per_ba
 
 TEST_F(job_manager_batch_test, hashes_verifies_and_removes_in_batches_with_one_commit_each) {
   batch_files_ = 3;
+  commit_files_ = 1;  // every batch commits on its own
+  stop();
+  start();
   auto before = db_->commits();
   register_many("h", std::vector<size_t>(10, 1500));
   // Journal + job at submit, "running", 2 hashers x 2 batches each of ceil(10/4) = 3, 3,
@@ -590,6 +607,7 @@ TEST_F(job_manager_batch_test, a_hash_worker_stopping_at_the_batch_bytes_leaves_
   // Registration cannot know the sizes: batches of 3 files (10 / 4 slots), but a worker
   // stops after 2000 bytes, i.e. after 2 files of 1500; the third goes in a later batch.
   batch_bytes_ = 2000;
+  commit_files_ = 1;  // one commit per batch: the commits count the batches
   stop();
   start();
   auto before = db_->commits();
@@ -606,6 +624,131 @@ TEST_F(job_manager_batch_test, a_hash_worker_stopping_at_the_batch_bytes_leaves_
   auto j = submit_and_wait(req(job_kind::verify, "p"));
   EXPECT_EQ(j.state, job_state::done) << j.error;
   EXPECT_EQ(j.progress.files_done, 10u);
+}
+
+TEST_F(job_manager_batch_test, batches_commit_together_up_to_commit_files_or_when_none_is_left) {
+  commit_files_ = 6;
+  // Submit, "running"; batches 1+2 (6 files), then 3+4 (nothing left at the worker); the end.
+  EXPECT_EQ(commits_of_copying_ten_in_batches_of_three(), 1u + 1u + 2u + 1u);
+  auto d = db_->get_resource("m");  // the grouped commits stored every batch's records
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->files.size(), 20u);
+}
+
+TEST_F(job_manager_batch_test, by_default_a_small_job_commits_its_batches_once) {
+  batch_files_ = 3;
+  auto before = db_->commits();
+  // 2 hashers x 2 batches: all four batches at once, committed when the last replies.
+  register_many("h", std::vector<size_t>(10, 1500));
+  EXPECT_EQ(db_->commits() - before, 1u + 1u + 1u + 1u);
+  ASSERT_EQ(submit_and_wait(req(job_kind::verify, "h")).state, job_state::done);
+  auto copy = req(job_kind::copy, "h");
+  copy.dst_root = b_;
+  ASSERT_EQ(submit_and_wait(copy).state, job_state::done);
+  before = db_->commits();
+  auto rm = req(job_kind::remove, "h");
+  rm.src_root = a_;
+  ASSERT_EQ(submit_and_wait(rm).state, job_state::done);
+  EXPECT_EQ(db_->commits() - before, 1u + 1u + 1u + 1u);
+  auto d = db_->get_resource("h");
+  ASSERT_TRUE(d);
+  ASSERT_EQ(d->files.size(), 10u);
+  for (auto& f : d->files) {
+    EXPECT_EQ(f.root, b_);
+    EXPECT_FALSE(fs::exists(a_ + "/" + f.rel_path));
+  }
+}
+
+TEST_F(job_manager_batch_test, commit_interval_zero_commits_every_batch) {
+  commit_interval_ = std::chrono::milliseconds(0);
+  EXPECT_EQ(commits_of_copying_ten_in_batches_of_three(), 1u + 1u + 4u + 1u);
+}
+
+// Copies four of eight files (two batches released, two held at the worker) with their
+// checkpoints not yet committed.
+class job_manager_uncommitted_test : public job_manager_batch_test {
+protected:
+  uint64_t copy_half_uncommitted() {
+    batch_files_ = 2;
+    fake_ = use_fake_copier(true);
+    register_many("m", std::vector<size_t>(8, 3000));
+    auto copy = req(job_kind::copy, "m");
+    copy.dst_root = b_;
+    auto t = request<job_ticket>(jm_, submit_atom::value, copy);
+    EXPECT_TRUE(t);
+    self_->send(fake_, done_atom::value);
+    run();
+    EXPECT_EQ(batches_of(fake_), (std::vector<size_t>{2, 2, 2, 2}));
+    auto running = request<job_record>(jm_, get_atom::value, job_atom::value, t->job_id);
+    EXPECT_TRUE(running);
+    if (running)
+      EXPECT_EQ(running->progress.files_done, 4u);
+    return t ? t->job_id : 0;
+  }
+
+  // Restarts the manager with the real workers: it resumes the job.
+  job_record resume(uint64_t id) {
+    stop();
+    caf::anon_send_exit(fake_, caf::exit_reason::user_shutdown);
+    run();
+    fake_copier_ = nullptr;
+    start();
+    return wait(id);
+  }
+
+  size_t stored_done(uint64_t id) {
+    auto stored = db_->get_job(id);
+    EXPECT_TRUE(stored);
+    return stored ? std::count_if(stored->files.begin(), stored->files.end(),
+                                  [](const job_file& f) { return f.state == step_state::done; })
+                  : 0;
+  }
+
+  void expect_all_eight_at_b(const job_record& j) {
+    ASSERT_EQ(j.state, job_state::done) << j.error;
+    auto d = db_->get_resource("m");
+    ASSERT_TRUE(d);
+    int at_b = 0;
+    for (auto& f : d->files)
+      if (f.root == b_) {
+        ++at_b;
+        EXPECT_EQ(*hash_file(f.abs_path, "SHA-256"), f.digest) << f.rel_path;
+      }
+    EXPECT_EQ(at_b, 8);
+    EXPECT_EQ(count_temp_files(b_), 0);
+  }
+
+  caf::actor fake_;
+};
+
+TEST_F(job_manager_uncommitted_test, a_crash_before_the_commit_loses_work_not_files) {
+  auto id = copy_half_uncommitted();
+  // Files 0-3 are at b under their final names; neither their checkpoints nor their
+  // records are committed.
+  EXPECT_EQ(stored_done(id), 0u);
+  for (int i = 0; i < 4; ++i)
+    EXPECT_TRUE(fs::exists(b_ + "/m/f_" + std::to_string(i) + ".bin")) << i;
+  auto d = db_->get_resource("m");
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->files.size(), 8u);
+  // The manager dies without its exit handler (as under kill -9).
+  caf::anon_send_exit(jm_, caf::exit_reason::kill);
+  run();
+  auto j = resume(id);
+  expect_all_eight_at_b(j);
+  for (size_t i = 0; i < 8; ++i)
+    EXPECT_EQ(j.files[i].detail, i < 4 ? "adopted" : "") << i;
+}
+
+TEST_F(job_manager_uncommitted_test, a_graceful_stop_commits_what_is_done) {
+  auto id = copy_half_uncommitted();
+  EXPECT_EQ(stored_done(id), 0u);
+  stop();  // the manager's exit handler commits
+  EXPECT_EQ(stored_done(id), 4u);
+  auto j = resume(id);
+  expect_all_eight_at_b(j);
+  for (size_t i = 0; i < 8; ++i)
+    EXPECT_EQ(j.files[i].detail, "") << i;  // nothing adopted: nothing copied twice
 }
 
 TEST_F(job_manager_batch_test, copies_in_batches_by_bytes_and_a_large_file_goes_alone) {
