@@ -679,7 +679,34 @@ struct staged_copy {
   std::string tmp_leaf;
   std::string dst_abs;
   copy_result result;
+  bool checked_final = false;  // the final name was looked up before the copy
 };
+
+// Adopts the file already at `st`'s final name if it holds `expected_digest` (hashed
+// through `buf`, buffer_size bytes), made durable first since someone else may have
+// written it: the copy_result (adopted). Otherwise ec::checksum_mismatch (other bytes:
+// never overwritten), ec::invalid_path (not a regular file) or ec::io_error.
+caf::expected<copy_result> adopt_final(const staged_copy& st, const std::string& expected_digest,
+                                       const std::string& algorithm, char* buf, bool direct) {
+  fd_owner existing{::openat(st.dir_fd, st.leaf.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC)};
+  struct stat dst_st;
+  if (existing.fd < 0 && errno == ELOOP)
+    return make_error(ec::invalid_path, st.dst_abs + " exists and is not a regular file");
+  if (existing.fd < 0)
+    return sys_error(ec::io_error, "opening " + st.dst_abs, errno);
+  if (::fstat(existing.fd, &dst_st) != 0 || !S_ISREG(dst_st.st_mode))
+    return make_error(ec::invalid_path, st.dst_abs + " exists and is not a regular file");
+  auto digest = hash_fd(existing.fd, static_cast<uint64_t>(dst_st.st_size), algorithm,
+                        st.dst_abs, buf, direct);
+  if (!digest)
+    return std::move(digest.error());
+  if (digest->hex != expected_digest)
+    return make_error(ec::checksum_mismatch,
+                      st.dst_abs + " already exists with other content; not overwritten");
+  if (::fsync(existing.fd) != 0)
+    return sys_error(ec::io_error, "fsync of " + st.dst_abs, errno);
+  return copy_result{digest->size, digest->hex, true};
+}
 
 // Opens the sources of the next items of a batch ahead of the copy and asks the kernel to
 // read them (POSIX_FADV_WILLNEED): cold small files are then read with many requests in
@@ -790,24 +817,18 @@ caf::error stage_copy(batch_context& ctx, size_t index, const copy_item& item,
     return sys_error(-st.dir_fd == ELOOP ? ec::invalid_path : ec::io_error,
                      "creating the directory of " + st.dst_abs, -st.dir_fd);
   // A final name that already exists is adopted if it holds the bytes, never overwritten.
+  // Checked here for files larger than one buffer (adopting one saves its copy); a
+  // smaller file is copied at once and an existing final name shows up at its rename
+  // (finish_copy_batch), which saves a directory lookup per file.
+  st.checked_final = sst.st_size > static_cast<off_t>(buffer_size);
   struct stat dst_st;
-  if (::fstatat(st.dir_fd, st.leaf.c_str(), &dst_st, AT_SYMLINK_NOFOLLOW) == 0) {
-    if (!S_ISREG(dst_st.st_mode))
-      return make_error(ec::invalid_path, st.dst_abs + " exists and is not a regular file");
-    fd_owner existing{::openat(st.dir_fd, st.leaf.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC)};
-    if (existing.fd < 0)
-      return sys_error(ec::io_error, "opening " + st.dst_abs, errno);
-    auto digest = hash_fd(existing.fd, static_cast<uint64_t>(dst_st.st_size), ctx.algorithm,
-                          st.dst_abs, ctx.buf.data(), ctx.reads.direct);
-    if (!digest)
-      return std::move(digest.error());
-    if (digest->hex != item.expected_digest)
-      return make_error(ec::checksum_mismatch,
-                        st.dst_abs + " already exists with other content; not overwritten");
-    // Someone else may have written it: make it durable before it is recorded.
-    if (::fsync(existing.fd) != 0)
-      return sys_error(ec::io_error, "fsync of " + st.dst_abs, errno);
-    st.result = copy_result{digest->size, digest->hex, true};
+  if (st.checked_final
+      && ::fstatat(st.dir_fd, st.leaf.c_str(), &dst_st, AT_SYMLINK_NOFOLLOW) == 0) {
+    auto result = adopt_final(st, item.expected_digest, ctx.algorithm, ctx.buf.data(),
+                              ctx.reads.direct);
+    if (!result)
+      return std::move(result.error());
+    st.result = std::move(*result);
     adopted = true;
     return {};
   }
@@ -856,6 +877,8 @@ struct staged_copy_batch {
   std::vector<int> synced_dirs;  // directories holding adopted files
   dir_cache dst_dirs{{}, false};
   fd_owner last_out;  // a batch of one file is made durable by its own fsync
+  std::string algorithm;  // for a final name found at the rename (adopt_final)
+  bool direct = true;
 };
 
 staged_copy_batch_ptr stage_copy_batch(const copy_batch_request& req,
@@ -878,6 +901,8 @@ staged_copy_batch_ptr stage_copy_batch(const copy_batch_request& req,
   if (!hasher)
     return fail_all(hasher.error());
   batch->dst_root = *dst_root;
+  batch->algorithm = req.algorithm;
+  batch->direct = reads.direct;
   batch_context ctx{*src_root,
                     *dst_root,
                     req.algorithm,
@@ -931,10 +956,25 @@ copy_batch_result finish_copy_batch(staged_copy_batch& batch) {
   }
   batch.last_out = fd_owner{};
   std::vector<int> renamed_dirs;
+  std::unique_ptr<char[]> adopt_buf;  // only if a final name turns up
   for (auto& st : staged) {
     if (auto err = rename_no_replace(st.dir_fd, st.tmp_leaf.c_str(), st.leaf.c_str());
         err != 0) {
       ::unlinkat(st.dir_fd, st.tmp_leaf.c_str(), 0);
+      if (err == EEXIST && !st.checked_final) {
+        // Not looked up before the copy (a small file): adopted if it holds the bytes.
+        if (!adopt_buf)
+          adopt_buf = make_read_buffer();
+        auto adopted = adopt_final(st, st.result.digest, batch.algorithm, adopt_buf.get(),
+                                   batch.direct);
+        if (adopted) {
+          out.outcomes[st.index].result = std::move(*adopted);
+          renamed_dirs.push_back(st.dir_fd);
+        } else {
+          out.outcomes[st.index].error = std::move(adopted.error());
+        }
+        continue;
+      }
       out.outcomes[st.index].error =
         err == EEXIST ? make_error(ec::checksum_mismatch,
                                    st.dst_abs + " appeared during the copy; not overwritten")

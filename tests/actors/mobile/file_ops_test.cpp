@@ -142,6 +142,41 @@ TEST_F(copy_files_test, adopts_identical_bytes_and_never_overwrites_other_bytes)
   EXPECT_EQ(count_temp_files(dst_), 0);
 }
 
+// Files over one buffer (1 MiB) are looked up at their final name before the copy; smaller
+// ones are found at the rename. Both paths adopt identical bytes and keep other bytes.
+TEST_F(copy_files_test, adopts_or_keeps_an_existing_final_name_before_or_at_the_rename) {
+  std::string big(3 << 20, 'b');
+  big[12345] = 'x';
+  std::string big_other = big;
+  big_other[777] = 'y';
+  auto big_same = add("big_same", big);
+  auto big_diff = add("big_diff", big);
+  auto small_dir = add("small_dir", "a directory holds its name");
+  auto small_link = add("small_link", "a symlink holds its name");
+  write_file(dst_ + "/big_same", big);
+  write_file(dst_ + "/big_diff", big_other);
+  fs::create_directories(dst_ + "/small_dir");
+  fs::create_directories(dir_ / "elsewhere");
+  fs::create_symlink(dir_ / "elsewhere/target", dst_ + "/small_link");
+  auto result = copy_files(batch({big_same, big_diff, small_dir, small_link}));
+  ASSERT_FALSE(result.outcomes[0].error) << describe(result.outcomes[0].error);
+  EXPECT_TRUE(result.outcomes[0].result.adopted);
+  EXPECT_EQ(result.outcomes[0].result.size, big.size());
+  ASSERT_TRUE(result.outcomes[1].error);
+  EXPECT_EQ(code_of(result.outcomes[1].error), ec::checksum_mismatch);
+  EXPECT_EQ(test::slurp(dst_ + "/big_diff"), big_other);
+  ASSERT_TRUE(result.outcomes[2].error);
+  EXPECT_EQ(code_of(result.outcomes[2].error), ec::invalid_path)
+    << describe(result.outcomes[2].error);
+  EXPECT_TRUE(fs::is_directory(dst_ + "/small_dir"));
+  ASSERT_TRUE(result.outcomes[3].error);
+  EXPECT_EQ(code_of(result.outcomes[3].error), ec::invalid_path)
+    << describe(result.outcomes[3].error);
+  EXPECT_TRUE(fs::is_symlink(dst_ + "/small_link"));
+  EXPECT_FALSE(fs::exists(dir_ / "elsewhere/target"));
+  EXPECT_EQ(count_temp_files(dst_), 0);
+}
+
 TEST_F(copy_files_test, refuses_escapes_and_symlinked_directories_per_item) {
   auto good = add("ok/file", "fine");
   auto escape = copy_item{"../outside", good.expected_digest, good.expected_size};
