@@ -8,10 +8,12 @@
 #  2. 10k files of 4-64 KiB (seed 42): d1drive (1 AD_TIFF resource, 10k frames) vs
 #     `rsync -a` vs `rclone copy`; plus `rsync -a && sync`, `cp -r`, and `cp -r && sync`
 #     from a copy of the files in tmpfs (the cost of the writes alone) for reference.
-# Every timed run starts cold (sync + drop_caches when root); rounds are interleaved.
+# Every timed run starts cold (sync + drop_caches when root); rounds are interleaved, and
+# each round starts the list of tools one further on (round 2 starts with the second).
 # Usage: tools/bench/mobile.sh [BUILD_DIR]   (env: D1_BENCH_ROUNDS, default 3; D1_BENCH_DIR;
 #   D1_BENCH_PARTS: all (default), big (only the 2 GiB part) or small (only the 10k files);
-#   D1_BENCH_CONFIG: a TOML file for the daemon, e.g. to try other [mobile] settings)
+#   D1_BENCH_CONFIG: a TOML file for the daemon, e.g. to try other [mobile] settings;
+#   D1_BENCH_SETTLE: seconds to wait after a round's 2 GiB deletes, default 30)
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 build=$(cd "${1:-$repo/build}" && pwd)
@@ -121,9 +123,20 @@ d1_forget() {
   for uid in "$@"; do dcli resource remove "$uid" --from "$dst" --wait >>"$work/cmd.log"; done
 }
 
+# The tools of a part in round `r`: the list rotated by r - 1, so no tool always runs
+# first (after the previous round's deletes) or always right after the same other tool.
+rotated() {
+  local r=$1; shift
+  local list=("$@") n=$# i
+  for i in $(seq 0 $((n - 1))); do echo "${list[$(( (i + r - 1) % n ))]}"; done
+}
+# A round's 2 GiB destinations are deleted after the round (d1drive's through the daemon,
+# so its catalogue does not keep copies deleted behind its back), then the disk is given
+# time to finish the discards before the next round: a delete just before a tool's run
+# would charge that tool for it.
 run_big() {
-  local r=$1 dst
-  for label in d1drive_raw d1drive_raw_parallel d1drive_adtiff rclone cp_sha256sum cp_sync; do
+  local r=$1 dst label
+  for label in $(rotated "$r" d1drive_raw d1drive_raw_parallel d1drive_adtiff rclone cp_sha256sum cp_sync); do
     dst="$work/big/dst-$label-$r"
     mkdir -p "$dst"
     case $label in
@@ -134,12 +147,13 @@ run_big() {
       cp_sha256sum) rmdir "$dst"; timed $label cp_sha "$work/big/src" "$dst" ;;
       cp_sync) rmdir "$dst"; timed $label cp_sync "$work/big/src" "$dst" ;;
     esac
-    case $label in
-      d1drive_raw|d1drive_raw_parallel) d1_forget "$dst" raw0 raw1 raw2 raw3 ;;
-      d1drive_adtiff) d1_forget "$dst" bigtiff ;;
-    esac
-    rm -rf "$dst"
   done
+  d1_forget "$work/big/dst-d1drive_raw-$r" raw0 raw1 raw2 raw3
+  d1_forget "$work/big/dst-d1drive_raw_parallel-$r" raw0 raw1 raw2 raw3
+  d1_forget "$work/big/dst-d1drive_adtiff-$r" bigtiff
+  rm -rf "$work/big/dst-"*"-$r"
+  sync
+  sleep "${D1_BENCH_SETTLE:-30}"
 }
 # The small part's destinations are kept until the end: on ext4 without a journal (as
 # here) creating files soon after deleting thousands costs extra (the allocator skips
@@ -147,8 +161,8 @@ run_big() {
 # disk busy, so deleting one tool's 10k files just before the next tool's run would
 # charge it for them.
 run_small() {
-  local r=$1 dst
-  for label in small_d1drive small_rsync small_rsync_sync small_rclone small_cp small_writes_only; do
+  local r=$1 dst label
+  for label in $(rotated "$r" small_d1drive small_rsync small_rsync_sync small_rclone small_cp small_writes_only); do
     dst="$work/small/dst-$label-$r"
     mkdir -p "$dst"
     case $label in
