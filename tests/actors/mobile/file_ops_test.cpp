@@ -77,6 +77,41 @@ TEST_F(copy_files_test, copies_a_batch_in_nested_directories_with_digests_and_mo
   EXPECT_EQ(count_temp_files(dst_), 0);
 }
 
+// The sources of a batch are opened ahead (64 files, 32 MiB): many more files than the
+// window, some missing or replaced by a symlink or a directory, all in one batch. Each
+// outcome is the item's own; no descriptor outlives the batch.
+TEST_F(copy_files_test, sources_opened_ahead_match_their_items_and_none_is_left_open) {
+  auto open_fds = [] {
+    return std::distance(fs::directory_iterator("/proc/self/fd"), fs::directory_iterator{});
+  };
+  std::vector<copy_item> items;
+  for (int i = 0; i < 160; ++i)
+    items.push_back(add("many/f" + std::to_string(i), random_bytes(1 + (i * 7919) % 70000, i)));
+  fs::remove(src_ + "/many/f17");
+  fs::remove(src_ + "/many/f100");
+  fs::create_directories(src_ + "/many/f100");
+  fs::remove(src_ + "/many/f131");
+  fs::create_symlink(src_ + "/many/f0", src_ + "/many/f131");
+  auto before = open_fds();
+  for (int round = 0; round < 2; ++round) {
+    auto result = copy_files(batch(items));
+    ASSERT_EQ(result.outcomes.size(), items.size());
+    for (size_t i = 0; i < items.size(); ++i) {
+      auto& o = result.outcomes[i];
+      if (i == 17 || i == 100 || i == 131) {
+        EXPECT_TRUE(o.error) << i;
+        continue;
+      }
+      ASSERT_FALSE(o.error) << i << ": " << describe(o.error);
+      EXPECT_EQ(o.result.digest, items[i].expected_digest) << i;
+      EXPECT_EQ(o.result.adopted, round > 0) << i;  // later rounds find the copies there
+    }
+  }
+  EXPECT_EQ(code_of(copy_files(batch({items[131]})).outcomes[0].error), ec::invalid_path);
+  EXPECT_EQ(open_fds(), before);
+  EXPECT_EQ(count_temp_files(dst_), 0);
+}
+
 TEST_F(copy_files_test, a_large_file_hashes_to_what_the_destination_holds) {
   // Several writeback steps (8 MiB) and copy pieces (1 MiB), with an odd tail.
   auto item = add("big.bin", random_bytes((size_t{20} << 20) + 12345, 7));
