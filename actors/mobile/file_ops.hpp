@@ -62,12 +62,15 @@ std::vector<hash_result> check_files(const std::vector<hash_request>& reqs,
 copy_batch_result copy_files(const copy_batch_request& req, const read_options& reads = {});
 
 /// The first half of copy_files: every item written under its temporary name and hashed
-/// (or adopted, or failed). The batch holds the descriptors the second half needs.
+/// (or adopted, or failed). Only files over 1 MiB are looked up at their final name here;
+/// a smaller file's existing final name is found, and adopted or kept, by the second half.
+/// The batch holds the descriptors the second half needs.
 staged_copy_batch_ptr stage_copy_batch(const copy_batch_request& req,
                                        const read_options& reads = {});
 
-/// The second half: one sync, the renames, one fsync per directory; the outcomes. Call
-/// once per staged batch (any thread; a batch is not shared).
+/// The second half: one sync, the renames (never over an existing name: an identical file
+/// there is adopted, another is kept and the item fails), one fsync per directory; the
+/// outcomes. Call once per staged batch (any thread; a batch is not shared).
 copy_batch_result finish_copy_batch(staged_copy_batch& batch);
 
 /// Deletes root/rel for each of `rels` (a regular file; never through a symlink), then
