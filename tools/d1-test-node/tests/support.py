@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 import unittest
 from urllib.parse import urlencode, urlsplit
 
@@ -102,3 +103,18 @@ class NodeCase(unittest.TestCase):
     def log_lines(self):
         with open(self.log_path, encoding="utf-8") as f:
             return [json.loads(line) for line in f if line.strip()]
+
+    def logged(self, paths, after=0, timeout=5.0):
+        """The log records of `paths` (one each, in that order) among the lines after the
+        first `after`. The server logs a request once its response is sent, so a client
+        can see the response first: wait (bounded) until every one is there."""
+        deadline = time.monotonic() + timeout
+        while True:
+            lines = self.log_lines()[after:]
+            found = {}
+            for line in lines:
+                if line["path"] in paths and line["path"] not in found:
+                    found[line["path"]] = line
+            if len(found) == len(paths) or time.monotonic() > deadline:
+                return lines, [found.get(p) for p in paths]
+            time.sleep(0.02)
