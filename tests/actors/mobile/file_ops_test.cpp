@@ -411,6 +411,31 @@ TEST_F(copy_files_test, direct_reads_leave_the_page_cache_alone_and_can_be_turne
   EXPECT_GT(cached_fraction(src), 0.9);
 }
 
+// A source whose size changed since it was recorded: with direct reads on or off, the
+// copy fails with what it found (the true size), and the others are copied.
+TEST_F(copy_files_test, a_source_that_changed_size_since_it_was_recorded_fails_alone) {
+  auto grew = add("grew", random_bytes(5000, 1));
+  auto shrank = add("shrank", random_bytes(9000, 2));
+  auto same = add("same", random_bytes(7000, 3));
+  test::write_file(src_ + "/grew", random_bytes(30000, 4));
+  test::write_file(src_ + "/shrank", random_bytes(100, 5));
+  for (bool direct : {true, false}) {
+    dst_ = dir_ / (direct ? "direct" : "buffered");
+    auto result = copy_files(batch({grew, shrank, same}), read_options{direct});
+    ASSERT_EQ(code_of(result.outcomes[0].error), ec::checksum_mismatch) << direct;
+    EXPECT_NE(context_of(result.outcomes[0].error).find("(30000 bytes)"), std::string::npos)
+      << describe(result.outcomes[0].error);
+    ASSERT_EQ(code_of(result.outcomes[1].error), ec::checksum_mismatch) << direct;
+    EXPECT_NE(context_of(result.outcomes[1].error).find("(100 bytes)"), std::string::npos)
+      << describe(result.outcomes[1].error);
+    ASSERT_FALSE(result.outcomes[2].error) << describe(result.outcomes[2].error);
+    EXPECT_FALSE(fs::exists(dst_ + "/grew"));
+    EXPECT_FALSE(fs::exists(dst_ + "/shrank"));
+    EXPECT_EQ(test::slurp(dst_ + "/same"), test::slurp(src_ + "/same"));
+    EXPECT_EQ(count_temp_files(dst_), 0);
+  }
+}
+
 TEST(check_files_test, hashes_many_files_read_ahead_in_order_with_per_file_results) {
   test::temp_dir dir;
   std::string root = dir / "root";
