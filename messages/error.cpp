@@ -24,6 +24,7 @@ const char* to_string(ec code) {
     case ec::unavailable: return "unavailable";
     case ec::cancelled: return "cancelled";
     case ec::throttled: return "throttled";
+    case ec::refused: return "refused";
   }
   return "unknown";
 }
@@ -88,6 +89,7 @@ int to_errno(const caf::error& err) {
     case ec::read_only: return EROFS;
     case ec::cancelled: return EINTR;
     case ec::throttled: return EAGAIN;
+    case ec::refused: return EPERM;
     case ec::checksum_mismatch:
     case ec::network:
     case ec::http_status:

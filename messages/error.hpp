@@ -28,6 +28,7 @@ enum class ec : uint8_t {
   unavailable,        // a service or actor is not (yet) there
   cancelled,          // the caller or the operator gave up
   throttled,          // crawl guard refused a cold query
+  refused,            // a safety rule forbids it: removing the last verified copy
 };
 
 /// The category atom of all d1drive errors.

@@ -371,37 +371,13 @@ private:
     follow(self, ctx, ticket->job_id, ticket->resource_uid);
   }
 
-  // True if `r` removes the last verified copy without force_last: what the catalogue's
-  // rules forbid.
-  bool is_last_copy(caf::scoped_actor& self, const job_request& r) {
-    if (r.kind != job_kind::remove || r.force_last)
-      return false;
-    auto where = ask<location_report>(self, catalogue_, locate_atom::value, r.uid);
-    if (!where)
-      return false;
-    bool removing_verified = false;
-    size_t others_verified = 0;
-    for (auto& c : where->copies) {
-      if (c.root == r.src_root)
-        removing_verified = c.verified;
-      else if (c.verified)
-        ++others_verified;
-    }
-    return removing_verified && others_verified == 0;
-  }
-
   void submit(caf::scoped_actor& self, request_context& ctx, args_reader& a, job_request r,
               bool wait) {
     if (!a.problem().empty())
       return void(ctx.write(error_line("invalid_argument", a.problem())));
     auto ticket = ask<job_ticket>(self, jobs_, submit_atom::value, r);
-    if (!ticket) {
-      // The job manager refuses (and journals) a last-copy removal as invalid_argument;
-      // the client shows it as "refused" (exit 4), distinct from a usage error.
-      if (code_of(ticket.error()) == ec::invalid_argument && is_last_copy(self, r))
-        return void(ctx.write(error_line(refused_code, context_of(ticket.error()))));
+    if (!ticket)  // a last-copy removal is ec::refused: the client exits 4 for it
       return void(ctx.write(error_line(ticket.error())));
-    }
     if (ticket->dry_run || !wait)
       return void(ctx.write(ok_line(ticket_json(*ticket))));
     follow(self, ctx, ticket->job_id);
@@ -519,7 +495,8 @@ std::string error_code_of(const std::string& described) {
                                 "timeout",        "network",        "http_status",
                                 "parse_error",    "checksum_mismatch", "io_error",
                                 "read_only",      "storage_error",  "unavailable",
-                                "cancelled",      "throttled",      "unspecified"};
+                                "cancelled",      "throttled",      "refused",
+                                "unspecified"};
   auto colon = described.find(':');
   auto head = described.substr(0, colon);
   for (auto* c : codes)

@@ -37,10 +37,9 @@ struct control_handler_config {
   std::chrono::milliseconds poll_interval{200};      // job progress while waiting
 };
 
-/// The error codes a client sees beyond d1::ec's names: "refused" (an operation the
-/// catalogue's rules forbid, e.g. removing the last verified copy without force_last) and
-/// "permission_denied" (control_server: a peer of another user).
-constexpr const char* refused_code = "refused";
+// Error codes a client sees are d1::ec's names ("refused": removing the last verified
+// copy without force_last) plus "permission_denied" (control_server: a peer of another
+// user) and "verification_mismatch" (a verify that found differences).
 
 /// Where start_daemon registers the mount's crawl_guard in the actor registry, so that
 /// `crawl.list|allow|forget` reach it (args: {"who": PID_OR_NAME}; result {"text": ...}).

@@ -151,8 +151,9 @@ caf::expected<resource_detail> check_request(self_ptr self, job_request& req) {
         return make_error(ec::not_found,
                           "resource '" + req.uid + "' has no copy at " + req.src_root);
       if (!req.force_last && !other_verified_copy(*detail, req.src_root, st.cfg_.prefs))
-        return bad("refusing to remove the last verified copy of '" + req.uid + "' (at "
-                   + req.src_root + "); use force_last");
+        return make_error(ec::refused, "refusing to remove the last verified copy of '"
+                                         + req.uid + "' (at " + req.src_root
+                                         + "); use force_last");
       break;
     }
     case job_kind::change_root: {
@@ -1067,8 +1068,9 @@ void begin(self_ptr self, uint64_t id) {
       && !other_verified_copy(a->res, job.request.src_root, st.cfg_.prefs)
       && job.progress.files_done == 0)
     return finish(self, id, job_state::failed,
-                  describe(bad("refusing to remove the last verified copy (at "
-                               + job.request.src_root + "); use force_last")));
+                  describe(make_error(ec::refused,
+                                      "refusing to remove the last verified copy (at "
+                                        + job.request.src_root + "); use force_last")));
   job.state = job_state::running;
   if (job.started == 0)
     job.started = now_ms();

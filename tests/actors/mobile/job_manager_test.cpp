@@ -113,6 +113,11 @@ protected:
     return wait(t->job_id);
   }
 
+  job_state state_of(uint64_t id) {
+    auto j = request<job_record>(jm_, get_atom::value, job_atom::value, id);
+    return j ? j->state : job_state::failed;
+  }
+
   test::temp_dir dir_;
   std::string a_, b_;
   std::shared_ptr<catalogue_db> db_;
@@ -217,7 +222,7 @@ TEST_F(job_manager_test, remove_refuses_the_last_copy_and_keeps_shared_files) {
   rm.src_root = a_;
   auto refused = request<job_ticket>(jm_, submit_atom::value, rm);
   ASSERT_FALSE(refused);
-  EXPECT_EQ(code_of(refused.error()), ec::invalid_argument);
+  EXPECT_EQ(code_of(refused.error()), ec::refused);
   EXPECT_NE(context_of(refused.error()).find("last verified copy"), std::string::npos);
   auto copy = req(job_kind::copy, "t");
   copy.dst_root = b_;
@@ -246,7 +251,9 @@ TEST_F(job_manager_test, remove_refuses_the_last_copy_and_keeps_shared_files) {
   // b is now the last verified copy.
   auto rm_b = req(job_kind::remove, "t");
   rm_b.src_root = b_;
-  EXPECT_FALSE(request<job_ticket>(jm_, submit_atom::value, rm_b));
+  auto refused_b = request<job_ticket>(jm_, submit_atom::value, rm_b);
+  ASSERT_FALSE(refused_b);
+  EXPECT_EQ(code_of(refused_b.error()), ec::refused);
   rm_b.force_last = true;
   EXPECT_EQ(submit_and_wait(rm_b).state, job_state::done);
   EXPECT_FALSE(fs::exists(b_ + "/scan/img_001.tif"));
@@ -345,6 +352,45 @@ fake_hasher(fake_hasher_actor::stateful_pointer<fake_hasher_state> self) {
       self->state.held_batches.clear();
     },
   };
+}
+
+// Two removals accepted while each saw another verified copy: they wait behind a verify
+// of the same resource (held at a fake hasher), the first removes a's copy, and the second
+// then finds b's copy the last one and fails as refused, removing nothing.
+TEST_F(job_manager_test, a_queued_removal_of_what_became_the_last_copy_is_refused) {
+  register_tiff();
+  auto copy = req(job_kind::copy, "t");
+  copy.dst_root = b_;
+  ASSERT_EQ(submit_and_wait(copy).state, job_state::done);
+  stop();
+  auto fake = sys_.spawn(fake_hasher);
+  fake_hasher_ = caf::actor_cast<hash_worker_actor>(fake);
+  start();
+  auto verify = request<job_ticket>(jm_, submit_atom::value, req(job_kind::verify, "t"));
+  ASSERT_TRUE(verify);
+  auto rm_a = req(job_kind::remove, "t");
+  rm_a.src_root = a_;
+  auto rm_b = req(job_kind::remove, "t");
+  rm_b.src_root = b_;
+  auto first = request<job_ticket>(jm_, submit_atom::value, rm_a);
+  auto second = request<job_ticket>(jm_, submit_atom::value, rm_b);
+  ASSERT_TRUE(first);
+  ASSERT_TRUE(second) << "accepted: a's copy was still there when it was submitted";
+  EXPECT_EQ(state_of(first->job_id), job_state::queued);
+  EXPECT_EQ(state_of(second->job_id), job_state::queued);
+  for (int round = 0; round < 10 && state_of(verify->job_id) != job_state::done; ++round) {
+    self_->send(fake, done_atom::value);
+    run();
+  }
+  EXPECT_EQ(wait(verify->job_id).state, job_state::done);
+  EXPECT_EQ(wait(first->job_id).state, job_state::done);
+  auto j = wait(second->job_id);
+  EXPECT_EQ(j.state, job_state::failed);
+  EXPECT_EQ(j.error.rfind("refused:", 0), 0u) << j.error;
+  EXPECT_NE(j.error.find("last verified copy"), std::string::npos) << j.error;
+  EXPECT_TRUE(fs::exists(b_ + "/scan/img_001.tif"));
+  EXPECT_FALSE(fs::exists(a_ + "/scan/img_001.tif"));
+  caf::anon_send_exit(fake, caf::exit_reason::user_shutdown);
 }
 
 TEST_F(job_manager_test, cancel_waits_for_files_in_flight_and_queued_jobs_resume) {
@@ -532,10 +578,6 @@ protected:
     run();
   }
 
-  job_state state_of(uint64_t id) {
-    auto j = request<job_record>(jm_, get_atom::value, job_atom::value, id);
-    return j ? j->state : job_state::failed;
-  }
 };
 
 TEST_F(job_manager_batch_test, copies_in_batches_by_count_with_one_commit_per_batch) {
@@ -681,8 +723,9 @@ protected:
     EXPECT_EQ(batches_of(fake_), (std::vector<size_t>{2, 2, 2, 2}));
     auto running = request<job_record>(jm_, get_atom::value, job_atom::value, t->job_id);
     EXPECT_TRUE(running);
-    if (running)
+    if (running) {
       EXPECT_EQ(running->progress.files_done, 4u);
+    }
     return t ? t->job_id : 0;
   }
 
