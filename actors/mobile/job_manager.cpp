@@ -276,6 +276,14 @@ active_job* find_active(self_ptr self, uint64_t id) {
   return i == active.end() ? nullptr : &i->second;
 }
 
+// The job as stored, or as it ended if the catalogue could not store that.
+caf::expected<job_record> get_stored(self_ptr self, uint64_t id) {
+  auto& st = self->state;
+  if (auto i = st.unrecorded_.find(id); i != st.unrecorded_.end())
+    return i->second;
+  return st.cfg_.db->get_job(id);
+}
+
 std::string index_key(const std::string& root, const std::string& rel) {
   return root + '\n' + rel;
 }
@@ -388,12 +396,14 @@ void finish(self_ptr self, uint64_t id, job_state state, std::string error,
     // The completing change did not commit: record the failure without it.
     job.state = job_state::failed;
     job.error = "could not record the end of the job: " + describe(err);
-    st.cfg_.db->update([&](catalogue_txn& txn) -> caf::error {
+    auto again = st.cfg_.db->update([&](catalogue_txn& txn) -> caf::error {
       txn.put_job(job);
       if (job.journal_seq != 0)
         return txn.end_journal(job.journal_seq, false, job.error, job.id);
       return {};
     });
+    if (again)
+      st.unrecorded_[id] = job;
   }
   auto done = std::move(job);
   st.active_.erase(id);
@@ -1272,15 +1282,18 @@ job_manager(job_manager_actor::stateful_pointer<job_manager_state> self,
       if (!jobs)
         return std::move(jobs.error());
       std::reverse(jobs->begin(), jobs->end());
-      for (auto& j : *jobs)
+      for (auto& j : *jobs) {
         if (auto* a = find_active(self, j.id))
           j = summary_of(a->job);
+        else if (auto i = self->state.unrecorded_.find(j.id); i != self->state.unrecorded_.end())
+          j = summary_of(i->second);
+      }
       return std::move(*jobs);
     },
     [self](get_atom, job_atom, uint64_t id) -> caf::result<job_record> {
       if (auto* a = find_active(self, id))
         return a->job;
-      auto j = self->state.cfg_.db->get_job(id);
+      auto j = get_stored(self, id);
       if (!j)
         return std::move(j.error());
       return std::move(*j);
@@ -1288,7 +1301,7 @@ job_manager(job_manager_actor::stateful_pointer<job_manager_state> self,
     [self](progress_atom, uint64_t id) -> caf::result<job_record> {
       if (auto* a = find_active(self, id))
         return summary_of(a->job);
-      auto j = self->state.cfg_.db->get_job(id);
+      auto j = get_stored(self, id);
       if (!j)
         return std::move(j.error());
       j->files.clear();
@@ -1303,12 +1316,12 @@ job_manager(job_manager_actor::stateful_pointer<job_manager_state> self,
           finish(self, id, job_state::cancelled, "cancelled by request");
         else
           return snapshot;  // ends once the files at workers are recorded
-        auto j = st.cfg_.db->get_job(id);
+        auto j = get_stored(self, id);
         if (!j)
           return std::move(j.error());
         return std::move(*j);
       }
-      auto j = st.cfg_.db->get_job(id);
+      auto j = get_stored(self, id);
       if (!j)
         return std::move(j.error());
       if (terminal(j->state))
@@ -1331,7 +1344,7 @@ job_manager(job_manager_actor::stateful_pointer<job_manager_state> self,
     [self](wait_atom, uint64_t id) -> caf::result<job_record> {
       auto& st = self->state;
       if (!find_active(self, id)) {
-        auto j = st.cfg_.db->get_job(id);
+        auto j = get_stored(self, id);
         if (!j)
           return std::move(j.error());
         if (terminal(j->state))

@@ -76,6 +76,10 @@ struct job_manager_state {
   std::vector<uint32_t> hasher_load_;         // requests at each hash worker
   uint64_t turn_ = 0;                         // rotates which job dispatches first
   std::map<uint64_t, std::vector<caf::typed_response_promise<job_record>>> waiters_;
+  // Jobs that ended while the catalogue refused every write, even of their failure: the
+  // store still says they run (a restart resumes them), so get, wait and list answer
+  // from here until then.
+  std::map<uint64_t, job_record> unrecorded_;
   // The job submit() has just stored (id 0: none, or taken), and the resource it was
   // checked against, while submit() starts it: start_next() and begin() need not read
   // back what is in memory. Nothing else runs in between to change them.

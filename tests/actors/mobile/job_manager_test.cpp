@@ -2,13 +2,15 @@
 // register+hash, copy, move, remove (last-copy refusal, shared files), change_root,
 // verify (flipped byte), dry run, cancel with a fake worker, resume, disk full (tmpfs),
 // copy batches (by count, by bytes, one commit each, dispatch ahead, a mismatch inside a
-// batch, cancel between batches) and jobs running at once.
+// batch, cancel between batches), jobs running at once, and a catalogue store that
+// refuses writes mid-copy.
 #include "actors/mobile/job_manager.hpp"
 
 #include "actors/dataone/checksum.hpp"
 #include "actors/mobile/file_ops.hpp"
 #include "actors/mobile/workers.hpp"
 #include "messages/error.hpp"
+#include "storage/memory_store.hpp"
 #include "tests/storage/temp_dir.hpp"
 #include "tests/support/actor_fixture.hpp"
 #include "tests/support/files.hpp"
@@ -792,6 +794,59 @@ TEST_F(job_manager_uncommitted_test, a_graceful_stop_commits_what_is_done) {
   expect_all_eight_at_b(j);
   for (size_t i = 0; i < 8; ++i)
     EXPECT_EQ(j.files[i].detail, "") << i;  // nothing adopted: nothing copied twice
+}
+
+// The same copy over an in-memory catalogue store whose writes can be made to fail (as
+// LMDB does with MDB_MAP_FULL or a full disk under the state dir).
+class job_manager_store_fault_test : public job_manager_uncommitted_test {
+protected:
+  void SetUp() override {
+    job_manager_uncommitted_test::SetUp();
+    stop();
+    store_ = std::make_shared<storage::memory_store>();
+    db_ = std::make_shared<catalogue_db>(store_);
+    start();
+  }
+
+  void fail_writes(bool on) {
+    storage::memory_store::faults f;
+    f.fail_writes = on;
+    store_->set_faults(f);
+  }
+
+  std::shared_ptr<storage::memory_store> store_;
+};
+
+// The catalogue stops taking writes while half the files are copied and uncommitted:
+// the job fails with a clear error and records nothing it could not store; once the
+// store takes writes again, a restarted manager resumes the job from what was stored and
+// ends with all eight files at b, each recorded with its hash, nothing temporary left.
+TEST_F(job_manager_store_fault_test, a_catalogue_that_refuses_writes_fails_the_job_and_a_restart_completes_it) {
+  auto id = copy_half_uncommitted();
+  fail_writes(true);
+  self_->send(fake_, done_atom::value);  // the last two batches come back: nothing commits
+  run();
+  // Its end is answered from memory: the store refused even the failure.
+  auto failed = wait(id);
+  EXPECT_EQ(failed.state, job_state::failed);
+  auto listed = request<std::vector<job_record>>(jm_, list_atom::value, job_atom::value);
+  ASSERT_TRUE(listed);
+  EXPECT_EQ(listed->front().state, job_state::failed);
+  EXPECT_NE(failed.error.find("could not record"), std::string::npos) << failed.error;
+  EXPECT_NE(failed.error.find("MDB_MAP_FULL"), std::string::npos) << failed.error;
+  EXPECT_EQ(count_temp_files(b_), 0);
+  // Nothing of the copy reached the store: no file record at b, no done checkpoint.
+  fail_writes(false);
+  auto d = db_->get_resource("m");
+  ASSERT_TRUE(d);
+  for (auto& f : d->files)
+    EXPECT_NE(f.root, b_) << f.rel_path;
+  EXPECT_EQ(stored_done(id), 0u);
+  auto stored = db_->get_job(id);
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->state, job_state::running) << "the failure itself could not be stored";
+  auto j = resume(id);
+  expect_all_eight_at_b(j);
 }
 
 TEST_F(job_manager_batch_test, copies_in_batches_by_bytes_and_a_large_file_goes_alone) {
