@@ -10,14 +10,17 @@
 #     from a copy of the files in tmpfs (the cost of the writes alone) for reference.
 # Every timed run starts cold (sync + drop_caches when root); rounds are interleaved, and
 # each round starts the list of tools one further on (round 2 starts with the second).
-# Usage: tools/bench/mobile.sh [BUILD_DIR]   (env: D1_BENCH_ROUNDS, default 3; D1_BENCH_DIR;
+# Usage: tools/bench/mobile.sh [BUILD_DIR]   (env: D1_BENCH_ROUNDS, default 6, so each of
+#   a part's 6 tools runs once in each position of a round; D1_BENCH_DIR;
 #   D1_BENCH_PARTS: all (default), big (only the 2 GiB part) or small (only the 10k files);
 #   D1_BENCH_CONFIG: a TOML file for the daemon, e.g. to try other [mobile] settings;
-#   D1_BENCH_SETTLE: seconds to wait after a round's 2 GiB deletes, default 30)
+#   D1_BENCH_SETTLE: seconds to wait after a round's 2 GiB deletes, default 30;
+#   D1_BENCH_WARMUP: 1 (default) starts each 2 GiB round with an untimed-for-the-targets
+#   `cp -r && sync`, reported as "warmup": the first copy after the deletes runs slow)
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 build=$(cd "${1:-$repo/build}" && pwd)
-rounds=${D1_BENCH_ROUNDS:-3}
+rounds=${D1_BENCH_ROUNDS:-6}
 parts=${D1_BENCH_PARTS:-all}
 case $parts in all|big|small) ;; *) echo "mobile.sh: D1_BENCH_PARTS must be all, big or small"; exit 2 ;; esac
 want() { [[ $parts == all || $parts == "$1" ]]; }
@@ -136,6 +139,11 @@ rotated() {
 # would charge that tool for it.
 run_big() {
   local r=$1 dst label
+  # The disk is slow for a while after the previous round's deletes (discard); whichever
+  # tool ran first took it (1.5-2x its other runs), so a throwaway copy goes first.
+  if [[ ${D1_BENCH_WARMUP:-1} == 1 ]]; then
+    timed warmup cp_sync "$work/big/src" "$work/big/dst-warmup-$r"
+  fi
   for label in $(rotated "$r" d1drive_raw d1drive_raw_parallel d1drive_adtiff rclone cp_sha256sum cp_sync); do
     dst="$work/big/dst-$label-$r"
     mkdir -p "$dst"
@@ -218,6 +226,15 @@ if parts in ("all", "big"):
         print(f"| {label} | {' '.join(f'{x:.2f}' for x in t)} | {m:.2f} | {big/m/MB:.0f} | "
               f"{med('rclone')/m:.2f}x | {big/m/slower*100:.0f} % |")
     print("targets: d1drive >= 1.5x rclone, >= 90 % of min(disk, sha256)")
+    # Round by round against that round's cp + sync (the disk drifts between rounds).
+    cps = times("cp_sync")
+    for label in ["d1drive_raw", "d1drive_raw_parallel", "d1drive_adtiff"]:
+        ratios = [c / t * 100 for c, t in zip(cps, times(label))]
+        print(f"{label} vs the same round's cp_sync: {' '.join(f'{x:.0f}' for x in ratios)} % "
+              f"(median {st.median(ratios):.0f} %)")
+    if os.path.exists(os.path.join(work, "t.warmup")):
+        print(f"warmup (cp -r + sync first in each round, not in the targets): "
+              f"{' '.join(f'{x:.2f}' for x in times('warmup'))} s")
 if parts in ("all", "small"):
     print(f"\n10k files ({small} bytes)\n| tool | runs (s) | median (s) | files/s | MB/s | rsync time / tool time | rclone time / tool time |")
     print("|---|---|---|---|---|---|---|")
