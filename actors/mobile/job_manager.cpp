@@ -65,6 +65,12 @@ caf::error bad(const std::string& what) {
   return make_error(ec::invalid_argument, what);
 }
 
+// Removing the copy at r.src_root would leave no verified copy and r.force_last is unset.
+caf::error last_copy_refusal(const job_request& r) {
+  return make_error(ec::refused, "refusing to remove the last verified copy of '" + r.uid
+                                   + "' (at " + r.src_root + "); use force_last");
+}
+
 std::string command_of(job_kind k) {
   return k == job_kind::register_hash ? "register" : to_string(k);
 }
@@ -151,9 +157,7 @@ caf::expected<resource_detail> check_request(self_ptr self, job_request& req) {
         return make_error(ec::not_found,
                           "resource '" + req.uid + "' has no copy at " + req.src_root);
       if (!req.force_last && !other_verified_copy(*detail, req.src_root, st.cfg_.prefs))
-        return make_error(ec::refused, "refusing to remove the last verified copy of '"
-                                         + req.uid + "' (at " + req.src_root
-                                         + "); use force_last");
+        return last_copy_refusal(req);
       break;
     }
     case job_kind::change_root: {
@@ -1078,9 +1082,7 @@ void begin(self_ptr self, uint64_t id) {
       && !other_verified_copy(a->res, job.request.src_root, st.cfg_.prefs)
       && job.progress.files_done == 0)
     return finish(self, id, job_state::failed,
-                  describe(make_error(ec::refused,
-                                      "refusing to remove the last verified copy (at "
-                                        + job.request.src_root + "); use force_last")));
+                  describe(last_copy_refusal(job.request)));
   job.state = job_state::running;
   if (job.started == 0)
     job.started = now_ms();

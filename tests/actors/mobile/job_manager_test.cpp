@@ -579,7 +579,6 @@ protected:
       caf::anon_send_exit(fake_copier_, caf::exit_reason::user_shutdown);
     run();
   }
-
 };
 
 TEST_F(job_manager_batch_test, copies_in_batches_by_count_with_one_commit_per_batch) {
