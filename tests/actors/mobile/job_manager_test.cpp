@@ -7,10 +7,13 @@
 #include "actors/mobile/job_manager.hpp"
 
 #include "actors/dataone/checksum.hpp"
-#include "actors/mobile/file_ops.hpp"
+#include "actors/mobile/copy_batch.hpp"
+#include "actors/mobile/file_checks.hpp"
+#include "actors/mobile/remove_batch.hpp"
 #include "actors/mobile/workers.hpp"
 #include "messages/error.hpp"
 #include "storage/memory_store.hpp"
+#include "tests/actors/mobile/copy_items.hpp"
 #include "tests/storage/temp_dir.hpp"
 #include "tests/support/actor_fixture.hpp"
 #include "tests/support/files.hpp"
@@ -18,6 +21,7 @@
 #include <sys/mount.h>
 
 #include <filesystem>
+#include <map>
 
 namespace d1 {
 namespace {
@@ -54,8 +58,8 @@ protected:
     cfg.db = db_;
     cfg.prefs = host_preferences{"test-host", {b_}};
     for (int i = 0; i < 2; ++i) {
-      cfg.copiers.push_back(sys_.spawn(copy_worker));
-      cfg.hashers.push_back(sys_.spawn(hash_worker, true));
+      cfg.copiers.push_back(sys_.spawn(copy_worker, copy_finisher_actor{}, setup_));
+      cfg.hashers.push_back(sys_.spawn(hash_worker, setup_));
     }
     workers_ = cfg;
     if (fake_hasher_)
@@ -124,6 +128,7 @@ protected:
   std::string a_, b_;
   std::shared_ptr<catalogue_db> db_;
   job_manager_config workers_;
+  worker_setup setup_{make_posix_file_system(), true, std::make_shared<job_interrupts>()};
   hash_worker_actor fake_hasher_;
   copy_worker_actor fake_copier_;
   uint32_t batch_files_ = 256;
@@ -350,7 +355,7 @@ fake_hasher(fake_hasher_actor::stateful_pointer<fake_hasher_state> self) {
     },
     [self](done_atom) {
       for (auto& [rp, rs] : self->state.held_batches)
-        rp.deliver(check_files(rs));
+        rp.deliver(check_files(test::io(), rs));
       self->state.held_batches.clear();
     },
   };
@@ -395,7 +400,9 @@ TEST_F(job_manager_test, a_queued_removal_of_what_became_the_last_copy_is_refuse
   caf::anon_send_exit(fake, caf::exit_reason::user_shutdown);
 }
 
-TEST_F(job_manager_test, cancel_waits_for_files_in_flight_and_queued_jobs_resume) {
+// A cancelled job ends at once; the batch at the worker is still recorded when it answers,
+// and a queued job on the same files waits for that answer.
+TEST_F(job_manager_test, cancel_ends_at_once_records_files_in_flight_and_queued_jobs_resume) {
   register_tiff();
   stop();
   auto fake = sys_.spawn(fake_hasher);
@@ -410,12 +417,27 @@ TEST_F(job_manager_test, cancel_waits_for_files_in_flight_and_queued_jobs_resume
   EXPECT_EQ(running->state, job_state::running);
   auto c = request<job_record>(jm_, cancel_atom::value, t1->job_id);
   ASSERT_TRUE(c);
-  EXPECT_EQ(c->state, job_state::running);  // one file is at the worker
+  EXPECT_EQ(c->state, job_state::cancelled);  // at once, though a batch is at the worker
+  EXPECT_EQ(wait(t1->job_id).state, job_state::cancelled);
+  EXPECT_EQ(state_of(t2->job_id), job_state::queued);  // its files are still at the worker
+  // The files change before the held batch answers: what it then finds is recorded.
+  std::map<std::string, std::string> original;
+  for (auto& e : fs::recursive_directory_iterator(a_)) {
+    if (!e.is_regular_file())
+      continue;
+    original[e.path()] = test::slurp(e.path());
+    write_file(e.path(), original[e.path()] + "!");
+  }
   self_->send(fake, done_atom::value);
   run();
-  auto ended = request<job_record>(jm_, get_atom::value, job_atom::value, t1->job_id);
-  EXPECT_EQ(ended->state, job_state::cancelled);
-  EXPECT_EQ(ended->files[0].state, step_state::done);  // the file in flight was recorded
+  auto after = db_->get_resource("t");
+  ASSERT_TRUE(after);
+  size_t found = 0;
+  for (auto& f : after->files)
+    found += f.state == file_state::size_mismatch ? 1 : 0;
+  EXPECT_GT(found, 0u);
+  for (auto& [path, bytes] : original)
+    write_file(path, bytes);
   // Job 2 is running now; stop the manager with it unfinished and start a new one.
   stop();
   caf::anon_send_exit(fake, caf::exit_reason::user_shutdown);
@@ -496,20 +518,19 @@ fake_copier(fake_copier_actor::stateful_pointer<fake_copier_state> self, bool ho
     [self](copy_batch_atom, const copy_batch_request& r) -> caf::result<copy_batch_result> {
       self->state.batches.push_back(r.items.size());
       if (!self->state.hold)
-        return copy_files(r);
+        return copy_files(test::io(), r);
       auto rp = self->make_response_promise<copy_batch_result>();
       self->state.held.emplace_back(rp, r);
       return rp;
     },
-    [](remove_atom, const std::string& root,
-       const std::vector<std::string>& rels) -> std::vector<remove_outcome> {
-      return remove_files(root, rels);
+    [](remove_atom, const remove_batch_request& r) -> std::vector<remove_outcome> {
+      return remove_files(test::io(), r);
     },
     [self](done_atom) {
       auto held = std::move(self->state.held);
       self->state.held.clear();
       for (auto& [rp, r] : held)
-        rp.deliver(copy_files(r));
+        rp.deliver(copy_files(test::io(), r));
     },
   };
 }
