@@ -110,6 +110,11 @@ void launch_copy_batch(job_self self, active_job& a, size_t w) {
       }
       if (!a)
         continue;
+      if (code_of(e) == ec::cancelled) {
+        // Not attempted (the daemon stops): pending again, nothing recorded.
+        a->cursor = std::min(a->cursor, indices[k]);
+        continue;
+      }
       if (is_out_of_space(e))
         a->stop_dispatch = true;
       // A worker that did not answer may have been stuck on this batch: worth a retry.

@@ -188,7 +188,12 @@ void launch_remove_batch(job_self self, active_job& a, size_t w) {
         }
         continue;
       }
-      if (a && fail_step(self, *a, indices[k], describe(e), o ? o->transient : is_worker_timeout(err)))
+      if (a && code_of(e) == ec::cancelled) {
+        a->cursor = std::min(a->cursor, indices[k]);  // not attempted: pending again
+        continue;
+      }
+      if (a && fail_step(self, *a, indices[k], describe(e),
+                         o ? o->transient : is_worker_timeout(err)))
         finished.push_back(indices[k]);
     }
     if (!a) {

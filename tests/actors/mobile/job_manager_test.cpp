@@ -7,16 +7,8 @@
 #include "actors/mobile/job_manager.hpp"
 
 #include "actors/dataone/checksum.hpp"
-#include "actors/mobile/copy_batch.hpp"
-#include "actors/mobile/file_checks.hpp"
-#include "actors/mobile/remove_batch.hpp"
-#include "actors/mobile/workers.hpp"
-#include "messages/error.hpp"
 #include "storage/memory_store.hpp"
-#include "tests/actors/mobile/copy_items.hpp"
-#include "tests/storage/temp_dir.hpp"
-#include "tests/support/actor_fixture.hpp"
-#include "tests/support/files.hpp"
+#include "tests/actors/mobile/job_fixture.hpp"
 
 #include <sys/mount.h>
 
@@ -30,115 +22,8 @@ namespace fs = std::filesystem;
 using test::count_temp_files;
 using test::write_file;
 
-const char* tiff_kwargs
-  = R"({"template":"%s%s_%3.3d.tif","filename":"img","frame_per_point":2,"num_points":2})";
-
-class job_manager_test : public test::actor_fixture {
-protected:
-  void SetUp() override {
-    a_ = dir_ / "a";
-    b_ = dir_ / "b";
-    fs::create_directories(a_);
-    fs::create_directories(b_);
-    for (int i = 0; i < 4; ++i)
-      write_file(a_ + "/scan/img_00" + std::to_string(i) + ".tif",
-                 std::string(1000 + i * 5000, static_cast<char>('a' + i)));
-    auto db = catalogue_db::open(dir_ / "cat");
-    ASSERT_TRUE(db) << describe(db.error());
-    db_ = *db;
-    start();
-  }
-
-  void TearDown() override {
-    stop();
-  }
-
-  void start() {
-    job_manager_config cfg;
-    cfg.db = db_;
-    cfg.prefs = host_preferences{"test-host", {b_}};
-    for (int i = 0; i < 2; ++i) {
-      cfg.copiers.push_back(sys_.spawn(copy_worker, copy_finisher_actor{}, setup_));
-      cfg.hashers.push_back(sys_.spawn(hash_worker, setup_));
-    }
-    workers_ = cfg;
-    if (fake_hasher_)
-      cfg.hashers = {fake_hasher_};
-    if (fake_copier_)
-      cfg.copiers = {fake_copier_};
-    cfg.copy_batch_files = batch_files_;
-    cfg.copy_batch_bytes = batch_bytes_;
-    cfg.max_active_jobs = max_active_jobs_;
-    cfg.commit_files = commit_files_;
-    cfg.commit_interval = commit_interval_;
-    jm_ = sys_.spawn(job_manager, cfg);
-    run();
-  }
-
-  void stop() {
-    caf::anon_send_exit(jm_, caf::exit_reason::user_shutdown);
-    for (auto& c : workers_.copiers)
-      caf::anon_send_exit(c, caf::exit_reason::user_shutdown);
-    for (auto& h : workers_.hashers)
-      caf::anon_send_exit(h, caf::exit_reason::user_shutdown);
-    run();
-  }
-
-  job_request req(job_kind kind, const std::string& uid) {
-    job_request r;
-    r.kind = kind;
-    r.uid = uid;
-    return r;
-  }
-
-  job_record wait(uint64_t id) {
-    auto r = request<job_record>(jm_, wait_atom::value, id);
-    EXPECT_TRUE(r) << sys_.render(r.error());
-    return r ? *r : job_record{};
-  }
-
-  // Registers the 4-frame AD_TIFF resource "t" at a_ and waits for its hashes.
-  void register_tiff() {
-    job_request r;
-    r.uid = "t";
-    r.spec = "AD_TIFF";
-    r.root = a_;
-    r.path = "scan";
-    r.kwargs = tiff_kwargs;
-    auto t = request<job_ticket>(jm_, register_atom::value, r);
-    ASSERT_TRUE(t) << sys_.render(t.error());
-    auto j = wait(t->job_id);
-    ASSERT_EQ(j.state, job_state::done) << j.error;
-  }
-
-  job_record submit_and_wait(const job_request& r) {
-    auto t = request<job_ticket>(jm_, submit_atom::value, r);
-    EXPECT_TRUE(t) << sys_.render(t.error());
-    if (!t)
-      return {};
-    return wait(t->job_id);
-  }
-
-  job_state state_of(uint64_t id) {
-    auto j = request<job_record>(jm_, get_atom::value, job_atom::value, id);
-    return j ? j->state : job_state::failed;
-  }
-
-  test::temp_dir dir_;
-  std::string a_, b_;
-  std::shared_ptr<catalogue_db> db_;
-  job_manager_config workers_;
-  worker_setup setup_{make_posix_file_system(), true, std::make_shared<job_interrupts>()};
-  hash_worker_actor fake_hasher_;
-  copy_worker_actor fake_copier_;
-  uint32_t batch_files_ = 256;
-  uint64_t batch_bytes_ = 256ull << 20;
-  uint32_t max_active_jobs_ = 2;
-  uint32_t commit_files_ = 1024;
-  // Not the default: a slow machine must not turn the counts of commits below into timing.
-  std::chrono::milliseconds commit_interval_ = std::chrono::hours(1);
-  job_manager_actor jm_;
-};
+using test::tiff_kwargs;
+using job_manager_test = test::job_fixture;
 
 TEST_F(job_manager_test, register_hashes_then_copy_records_a_second_verified_copy) {
   register_tiff();
