@@ -592,7 +592,8 @@ typename Inspector::result_type inspect(Inspector& f, remove_batch_request& x) {
            x.force_last, x.items);
 }
 
-/// A witness that did not check out, and why (the catalogue records it).
+/// A witness that did not check out, and why (the catalogue records it, unless the state
+/// is `unknown`: it could not be looked at, e.g. EIO, which says nothing of that copy).
 struct witness_finding {
   uint32_t witness = 0;  // index in remove_item::witnesses
   file_state state = file_state::unknown;

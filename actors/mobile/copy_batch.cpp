@@ -569,7 +569,11 @@ copy_batch_result finish_copy_batch(const worker_io& io, staged_copy_batch& batc
     // The temporary must still be the file written: a name swapped in meanwhile is
     // neither renamed nor deleted.
     file_stat now;
-    if (int rc = fs.stat_at(dfd, st.tmp_leaf, now); rc < 0 || !same_file(now, st.temp)) {
+    if (int rc = fs.stat_at(dfd, st.tmp_leaf, now); rc < 0 && rc != -ENOENT) {
+      // Cannot tell (EIO…): the name is the one this batch drew, so it goes.
+      fail(st, io_failure("stat of the temporary file of " + dst_abs(st), -rc), true);
+      continue;
+    } else if (rc < 0 || !same_file(now, st.temp)) {
       fail(st,
            {make_error(ec::io_error, "the temporary file of " + dst_abs(st)
                                        + " vanished or was replaced before its rename"),

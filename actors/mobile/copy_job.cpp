@@ -105,6 +105,8 @@ caf::error check_copy_request(job_request& req, const resource_detail& d, const 
   for (auto& f : d.files)
     roots.insert(f.root);
   for (auto& root : roots) {
+    if (root == req.dst_root)
+      continue;  // the copy already there, by its own name: copying again adopts it
     auto id = root_identity(env.fs, root);
     if (same_file(id, dst))
       return make_error(ec::refused,

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <map>
 
 namespace d1 {
@@ -24,10 +25,12 @@ struct remover {
     return dirs.try_emplace(root, io.fs, root).first->second;
   }
 
-  // Hashes the open file `fd` and compares with `digest`: empty if it matches, else why.
+  // Hashes the open file `fd` and compares with `digest`: empty if it matches, else why
+  // (`os_error`: the errno when it could not be read).
   std::string hash_differs(int fd, const file_stat& st, const std::string& algorithm,
-                           const std::string& digest, const std::string& abs) {
-    auto got = hash_fd(io, fd, st.size, algorithm, abs, buf.get());
+                           const std::string& digest, const std::string& abs,
+                           int* os_error = nullptr) {
+    auto got = hash_fd(io, fd, st.size, algorithm, abs, buf.get(), os_error);
     if (!got)
       return describe(got.error());
     if (got->hex != digest)
@@ -52,8 +55,12 @@ struct remover {
     file_stat now;
     int rc = fd.ok() ? io.fs.stat_fd(fd.get(), now) : fd.get();
     if (rc < 0) {
-      out.state = rc == -ENOENT ? file_state::missing : file_state::error;
-      out.detail = abs + (rc == -ENOENT ? " is missing" : " cannot be opened");
+      // Missing is a finding; a failure to look (EIO…) says nothing about the copy.
+      out.state = rc == -ENOENT ? file_state::missing
+                  : transient_errno(-rc) ? file_state::unknown
+                                         : file_state::error;
+      out.detail = abs + (rc == -ENOENT ? " is missing"
+                                        : " cannot be opened: " + std::string{std::strerror(-rc)});
       return false;
     }
     if (!S_ISREG(now.mode)) {
@@ -73,8 +80,10 @@ struct remover {
       return false;
     }
     if (w.stat.ino == 0 || req.recheck == recheck_mode::hash) {
-      if (auto why = hash_differs(fd.get(), now, w.algorithm, w.digest, abs); !why.empty()) {
-        out.state = file_state::hash_mismatch;
+      int os_error = 0;
+      auto why = hash_differs(fd.get(), now, w.algorithm, w.digest, abs, &os_error);
+      if (!why.empty()) {
+        out.state = os_error != 0 ? file_state::unknown : file_state::hash_mismatch;
         out.detail = abs + ": " + why;
         return false;
       }
@@ -143,9 +152,14 @@ struct remover {
       }
       if (!held) {
         std::string why = item.witnesses.empty() ? "no other copy is recorded" : "";
-        for (auto& f : out.findings)
+        bool unsure = !out.findings.empty();
+        for (auto& f : out.findings) {
           why += (why.empty() ? "" : "; ") + f.detail;
-        return refuse("is kept: no other copy checks out on disk (" + why + ")");
+          unsure = unsure && f.state == file_state::unknown;
+        }
+        refuse("is kept: no other copy checks out on disk (" + why + ")");
+        out.transient = unsure;  // only failures to look: worth a retry
+        return out;
       }
     }
     // The name must still name the file checked: a file swapped in meanwhile stays.
@@ -184,20 +198,14 @@ std::vector<remove_outcome> remove_files(const worker_io& io, const remove_batch
     if (dir_of[i] >= 0)
       touched.push_back(dir_of[i]);
   }
-  // Each directory once: the removals are on disk before they are recorded.
+  // Each directory once: the removals are on disk before they are recorded. Should that
+  // fail, the files are gone all the same and are reported removed: a record kept for a
+  // deleted file would claim a copy that is not there, while a deletion a crash undoes
+  // only leaves an unrecorded file behind.
   std::sort(touched.begin(), touched.end());
   touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
-  for (int dfd : touched) {
-    int rc = io.fs.fsync(dfd);
-    if (rc == 0)
-      continue;
-    auto err = sys_error(ec::io_error, "fsync of a directory under " + req.root, -rc);
-    for (size_t i = 0; i < req.items.size(); ++i)
-      if (dir_of[i] == dfd) {
-        out[i].error = err;
-        out[i].transient = transient_errno(-rc);
-      }
-  }
+  for (int dfd : touched)
+    io.fs.fsync(dfd);
   return out;
 }
 

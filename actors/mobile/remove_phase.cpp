@@ -73,7 +73,8 @@ catalogue_change witness_findings(const active_job& a, const remove_item& item,
                                   const std::vector<witness_finding>& findings, int64_t now) {
   std::vector<file_record> changed;
   for (auto& f : findings) {
-    if (f.witness >= item.witnesses.size())
+    // A failure to look (state unknown: EIO…) says nothing about that copy.
+    if (f.witness >= item.witnesses.size() || f.state == file_state::unknown)
       continue;
     auto& w = item.witnesses[f.witness];
     auto rec = a.lookup(w.root, w.rel_path);

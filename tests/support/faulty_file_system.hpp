@@ -119,7 +119,7 @@ public:
   int open_file_at(int dir, const std::string& name) override {
     auto path = path_of(dir, name);
     if (auto f = hit(fs_op::open_file, path)) {
-      if (f->kind != fault_kind::vanish)
+      if (f->f.kind != fault_kind::vanish)
         return f->err_result();
       ::unlink(path.c_str());
     }
@@ -154,11 +154,11 @@ public:
   ssize_t pread(int fd, void* buf, size_t n, off_t off) override {
     auto path = path_of(fd);
     if (auto f = hit(fs_op::pread, path)) {
-      if (f->kind == fault_kind::fail)
+      if (f->f.kind == fault_kind::fail)
         return f->err_result();
-      if (f->kind == fault_kind::vanish)
+      if (f->f.kind == fault_kind::vanish)
         ::unlink(path.c_str());
-      if (f->kind == fault_kind::short_io)
+      if (f->f.kind == fault_kind::short_io)
         n = std::max<size_t>(1, n / 2);
     }
     return real_->pread(fd, buf, n, off);
@@ -166,11 +166,11 @@ public:
   ssize_t pwrite(int fd, const void* buf, size_t n, off_t off) override {
     auto path = path_of(fd);
     if (auto f = hit(fs_op::pwrite, path)) {
-      if (f->kind == fault_kind::fail)
+      if (f->f.kind == fault_kind::fail)
         return f->err_result();
-      if (f->kind == fault_kind::vanish)
+      if (f->f.kind == fault_kind::vanish)
         ::unlink(path.c_str());
-      if (f->kind == fault_kind::short_io)
+      if (f->f.kind == fault_kind::short_io)
         n = std::max<size_t>(1, n / 2);
     }
     return real_->pwrite(fd, buf, n, off);
@@ -211,7 +211,7 @@ public:
   int rename_noreplace_at(int dir, const std::string& from, const std::string& to) override {
     auto path = path_of(dir, from);
     if (auto f = hit(fs_op::rename, path)) {
-      if (f->kind != fault_kind::vanish)
+      if (f->f.kind != fault_kind::vanish)
         return f->err_result();
       ::unlink(path.c_str());
     }

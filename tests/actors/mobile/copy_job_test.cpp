@@ -11,6 +11,8 @@
 namespace d1 {
 namespace {
 
+namespace fs = std::filesystem;
+
 class copy_job_test : public test::job_fixture {
 protected:
   caf::expected<job_ticket> copy_to(const std::string& dst) {
@@ -68,8 +70,17 @@ TEST_F(copy_job_test, another_copy_under_another_name_is_refused_too) {
   auto again = copy_to(alias);
   ASSERT_FALSE(again);
   EXPECT_EQ(code_of(again.error()), ec::refused);
-  EXPECT_NE(context_of(again.error()).find("the copy at " + b_), std::string::npos)
+  // b is this host's preferred copy, so it is the source here: named either way.
+  EXPECT_NE(context_of(again.error()).find("same directory as the source " + b_),
+            std::string::npos)
     << context_of(again.error());
+  auto from_a = req(job_kind::copy, "t");
+  from_a.src_root = a_;
+  from_a.dst_root = alias;
+  auto refused = request<job_ticket>(jm_, submit_atom::value, from_a);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(context_of(refused.error()).find("the copy at " + b_), std::string::npos)
+    << context_of(refused.error());
   EXPECT_EQ(copies(), 2u);
 }
 

@@ -8,6 +8,8 @@
 namespace d1 {
 namespace {
 
+namespace fs = std::filesystem;
+
 using test::write_file;
 
 class remove_job_test : public test::job_fixture {
@@ -49,9 +51,11 @@ TEST_F(remove_job_test, the_other_copy_deleted_by_hand_keeps_this_one) {
   auto rec = record(*d, b_, "scan/img_002.tif");
   ASSERT_NE(rec, nullptr);
   EXPECT_EQ(rec->state, file_state::missing);
-  for (auto& c : copies_of(*d, host_preferences{}))
-    if (c.root == b_)
+  for (auto& c : copies_of(*d, host_preferences{})) {
+    if (c.root == b_) {
       EXPECT_FALSE(c.verified);
+    }
+  }
 }
 
 TEST_F(remove_job_test, the_other_copy_overwritten_or_truncated_keeps_this_one) {

@@ -9,6 +9,8 @@
 namespace d1 {
 namespace {
 
+namespace fs = std::filesystem;
+
 using test::write_file;
 
 class verify_job_test : public test::job_fixture {
@@ -49,9 +51,11 @@ TEST_F(verify_job_test, a_corrupted_copy_checked_for_existence_is_not_verified) 
   EXPECT_EQ(hash.state, job_state::failed);
   auto d = db_->get_resource("t");
   ASSERT_TRUE(d);
-  for (auto& f : d->files)
-    if (f.root == b_ && f.rel_path == "scan/img_003.tif")
+  for (auto& f : d->files) {
+    if (f.root == b_ && f.rel_path == "scan/img_003.tif") {
       EXPECT_EQ(f.state, file_state::hash_mismatch);
+    }
+  }
   // Put right, a lighter check still does not upgrade it; a hash does.
   write_file(b_ + "/scan/img_003.tif", test::slurp(a_ + "/scan/img_003.tif"));
   verify(b_, check_level::exists);
