@@ -67,6 +67,7 @@ int run_mount_helper_form(int argc, char** argv) {
   mount.base_url = d1::base_url_of_source(source);
   mount.source = source;
   mount.daemonize = true;
+  mount.quiet = true;
   return d1::run_mount_command(mount);
 }
 

@@ -267,7 +267,8 @@ int run_detached(const std::function<int(readiness&)>& body,
       message.append(buf, static_cast<size_t>(n));
     ::close(fds[0]);
     if (message == "ok") {
-      std::cout << "d1drive: " << ready_line(pid) << std::endl;
+      if (auto line = ready_line(pid); !line.empty())
+        std::cout << "d1drive: " << line << std::endl;
       return exit_ok;
     }
     int status = 0;

@@ -102,8 +102,8 @@ private:
 
 /// Forks. The child detaches (setsid, stdio on /dev/null) and exits with what `body`
 /// returns; `body` calls report("ok") once it is ready. The parent waits for that report
-/// and returns exit_ok after printing `ready_line(child pid)`, or prints the failure
-/// (naming `log` if the child died silently) and returns exit_failure.
+/// and returns exit_ok after printing `ready_line(child pid)` (unless empty), or prints
+/// the failure (naming `log` if the child died silently) and returns exit_failure.
 int run_detached(const std::function<int(readiness&)>& body,
                  const std::function<std::string(pid_t)>& ready_line, const std::string& log);
 

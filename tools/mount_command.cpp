@@ -212,17 +212,22 @@ int run_mount_command(const mount_options& opts) {
     return fail(exit_usage, "mount point " + opts.mountpoint
                               + ": d1drive cannot take a mount made for it (mount.fuse3's "
                                 "drop_privileges): it needs root, see docs/install.md");
+  // A dead d1drive mount fails realpath or stat with ENOTCONN: detach it, then look again.
+  auto absolute_mountpoint = absolute(opts.mountpoint);
+  struct stat st;
+  if (::stat(absolute_mountpoint.c_str(), &st) != 0 && errno == ENOTCONN)
+    remove_stale_mount(absolute_mountpoint);
   char resolved[PATH_MAX];
-  bool found = ::realpath(opts.mountpoint.c_str(), resolved) != nullptr;
-  if (!found && errno == ENOTCONN && remove_stale_mount(absolute(opts.mountpoint)))
-    found = ::realpath(opts.mountpoint.c_str(), resolved) != nullptr;
-  if (!found)
+  if (!::realpath(opts.mountpoint.c_str(), resolved))
     return fail(exit_usage, "mount point " + opts.mountpoint + ": " + std::strerror(errno));
   std::string mountpoint = resolved;
-  struct stat st;
-  if (::stat(mountpoint.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+  if (::stat(mountpoint.c_str(), &st) != 0 && errno == ENOTCONN)
+    remove_stale_mount(mountpoint);
+  if (::stat(mountpoint.c_str(), &st) != 0)
+    return fail(exit_usage, "mount point " + mountpoint + ": " + std::strerror(errno));
+  if (!S_ISDIR(st.st_mode))
     return fail(exit_usage, "mount point " + mountpoint + " is not a directory");
-  if (is_mounted(mountpoint) && !remove_stale_mount(mountpoint))
+  if (is_mounted(mountpoint))
     return fail(exit_failure, mountpoint + " is already a mount point; `d1drive unmount "
                                 + mountpoint + "` first");
   if (!opts.daemonize) {
@@ -237,6 +242,8 @@ int run_mount_command(const mount_options& opts) {
       return serve_mount(cfg, mountpoint, fuse_options, ready, true);
     },
     [&](pid_t pid) {
+      if (opts.quiet)
+        return std::string{};
       return cfg.base_url + " mounted at " + mountpoint + " (pid " + std::to_string(pid)
              + ", log " + log + ")";
     },

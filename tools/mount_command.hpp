@@ -15,6 +15,7 @@ struct mount_options {
   std::vector<std::string> fuse_options;  // also d1drive's own state_dir=, config=, log_level=
   std::string source;       // the mount helper form's SOURCE (shown as the mount's source)
   bool daemonize = false;
+  bool quiet = false;       // with daemonize: print nothing once live (mount(8) helpers are silent)
   std::string log_level;    // empty: from the config
 };
 

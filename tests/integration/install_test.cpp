@@ -96,8 +96,11 @@ TEST_F(install_test, package_depends_on_the_packages_of_every_linked_library) {
                    + " | sed -n 's/.*(NEEDED).*\\[\\(.*\\)\\]/\\1/p'");
   ASSERT_FALSE(lines(needed.out).empty()) << needed.err;
   for (auto& lib : lines(needed.out)) {
-    auto owner = sh("dpkg -S \"$(readlink -f \"$(ldconfig -p | grep -m1 -F " + quote(lib + " (")
-                    + " | sed 's/.*=> //')\")\" | cut -d: -f1");
+    // The 64-bit library the loader would use; dpkg may know it as /lib/… where usrmerge
+    // resolves it to /usr/lib/….
+    auto owner = sh("p=$(readlink -f \"$(ldconfig -p | grep -m1 -F " + quote(lib + " (libc6,x86-64")
+                    + " | sed 's/.*=> //')\"); { dpkg -S \"$p\" || dpkg -S \"${p#/usr}\"; } "
+                    "2>/dev/null | cut -d: -f1");
     auto package = lines(owner.out).empty() ? "" : lines(owner.out)[0];
     ASSERT_FALSE(package.empty()) << lib << ": " << owner.err;
     EXPECT_NE(depends.find(package), std::string::npos) << lib << " is in " << package

@@ -47,11 +47,12 @@ protected:
               timeout_seconds);
   }
 
-  // Shell lines that wait (bounded) for the daemon that serves the mount to exit after
-  // `umount`, then print "daemon exited" or "daemon still running".
-  std::string wait_for_daemon_exit() const {
+  // Shell lines that `umount` the mount and wait (bounded) for the daemon that served it to
+  // exit, then print "daemon exited" or "daemon still running".
+  std::string umount_and_wait() const {
     auto pid_file = "/run/d1drive/" + underscored(mnt_) + ".pid";
-    return "pid=$(cat " + quote(pid_file) + ")\n"
+    return "echo '== umount'; pid=$(cat " + quote(pid_file) + ")\n"
+           "umount " + quote(mnt_) + "\n"
            "for i in $(seq 100); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done\n"
            "if kill -0 $pid 2>/dev/null; then echo 'daemon still running'; "
            "else echo 'daemon exited'; fi\n";
@@ -105,7 +106,8 @@ protected:
     EXPECT_NE(mounts.find("allow_other"), std::string::npos) << out;
     EXPECT_NE(out.find("FlatSpace"), std::string::npos) << out;
     EXPECT_NE(out.find("FacetedSearch"), std::string::npos) << out;
-    auto bytes = lines(out.substr(out.find("== bytes")));
+    auto from = out.find("== bytes");
+    auto bytes = lines(out.substr(from, out.find("== umount") - from));
     ASSERT_EQ(bytes.size(), 3u) << out;
     EXPECT_EQ(first_word(bytes[1]), first_word(bytes[2])) << out;
     EXPECT_EQ(first_word(bytes[1]).size(), 40u) << out;
@@ -120,8 +122,7 @@ TEST_F(mount_helper_test, mount_t_fuse_d1drive_with_own_options_then_umount) {
   auto r = in_namespace("mount -t fuse.d1drive " + quote(node_->cn_url()) + " " + quote(mnt_)
                         + " -o " + quote("state_dir=" + state_ + ",config=" + config_
                                          + ",allow_other")
-                        + "\n" + probe_script() + "umount " + quote(mnt_) + "\n"
-                        + wait_for_daemon_exit() + "echo '== after'; grep -c ' " + mnt_
+                        + "\n" + probe_script() + umount_and_wait() + "echo '== after'; grep -c ' " + mnt_
                         + " ' /proc/self/mounts || true\n");
   ASSERT_EQ(r.status, 0) << r.out << r.err;
   expect_probe_passed(r.out);
@@ -140,7 +141,7 @@ TEST_F(mount_helper_test, fstab_line_then_mount_and_umount_by_mount_point) {
                         + state_ + ",config=" + config_ + " 0 0")
                         + " >> " + quote(fstab) + "\n" + "mount --bind " + quote(fstab)
                         + " /etc/fstab\n" + "mount " + quote(mnt_) + "\n" + probe_script()
-                        + "umount " + quote(mnt_) + "\n" + wait_for_daemon_exit());
+                        + umount_and_wait());
   ASSERT_EQ(r.status, 0) << r.out << r.err;
   expect_probe_passed(r.out);
   EXPECT_NE(r.out.find("daemon exited"), std::string::npos) << r.out;
