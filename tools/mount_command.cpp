@@ -182,6 +182,7 @@ int serve_mount(const daemon_config& cfg, const std::string& mountpoint,
     actors->shutdown();
     ::unlink(pid_file.c_str());
   }
+  hangup.reset();  // no reopen may run once the logger is gone
   spdlog::info("d1drive stopped");
   spdlog::shutdown();
   return rc;

@@ -9,7 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <set>
+#include <unistd.h>
 
 namespace d1::integration {
 namespace {
@@ -106,6 +106,32 @@ TEST_F(install_test, package_depends_on_the_packages_of_every_linked_library) {
     EXPECT_NE(depends.find(package), std::string::npos) << lib << " is in " << package
                                                           << ", not in " << depends;
   }
+}
+
+TEST_F(install_test, cmake_install_into_destdir_keeps_an_edited_config) {
+  auto root = dir_->path() + "/destdir";
+  // What `make install PREFIX=/usr/local DESTDIR=…` runs (without --strip, to be quick).
+  auto install = "DESTDIR=" + quote(root) + " cmake --install " + quote(binary_dir())
+                 + " --prefix /usr/local";
+  auto first = sh("rm -rf " + quote(root) + " && " + install, 120);
+  ASSERT_EQ(first.status, 0) << first.out << first.err;
+  for (auto file : {"/usr/local/bin/d1drive", "/usr/local/share/man/man1/d1drive.1.gz",
+                    "/usr/local/share/doc/d1drive/install.md", "/etc/d1drive/d1drive.toml",
+                    "/etc/logrotate.d/d1drive"})
+    EXPECT_EQ(::access((root + file).c_str(), F_OK), 0) << file;
+  auto unit = read_file(root + "/usr/local/lib/systemd/system/d1drive.service");
+  EXPECT_NE(unit.find("\nExecStart=/usr/local/bin/d1drive mount "), std::string::npos) << unit;
+  // An operator's edit survives the next install; the new default goes beside it.
+  auto config = root + "/etc/d1drive/d1drive.toml";
+  ASSERT_EQ(sh("echo 'base_url = \"http://127.0.0.1:1/cn\"' > " + quote(config)).status, 0);
+  auto second = sh(install, 120);
+  ASSERT_EQ(second.status, 0) << second.out << second.err;
+  EXPECT_NE(second.out.find("Kept the edited /etc/d1drive/d1drive.toml"), std::string::npos)
+    << second.out;
+  EXPECT_EQ(read_file(config), "base_url = \"http://127.0.0.1:1/cn\"\n");
+  EXPECT_EQ(read_file(config + ".new"), read_file(source_dir() + "/config/d1drive.toml"));
+  // An unedited one is simply replaced.
+  EXPECT_EQ(::access((root + "/etc/logrotate.d/d1drive.new").c_str(), F_OK), -1);
 }
 
 TEST_F(install_test, control_has_conffiles_and_executable_maintainer_scripts) {
