@@ -82,7 +82,7 @@ protected:
   static inline std::string cpack_output_;
 };
 
-TEST_F(install_test, package_depends_on_the_packages_of_every_linked_library) {
+TEST_F(install_test, integration_package_depends_on_the_packages_of_every_linked_library) {
   auto fields = sh("dpkg-deb -f " + quote(deb_) + " Package Version Architecture Depends");
   ASSERT_EQ(fields.status, 0) << fields.err;
   EXPECT_NE(fields.out.find("Package: d1drive\n"), std::string::npos) << fields.out;
@@ -108,7 +108,7 @@ TEST_F(install_test, package_depends_on_the_packages_of_every_linked_library) {
   }
 }
 
-TEST_F(install_test, cmake_install_into_destdir_keeps_an_edited_config) {
+TEST_F(install_test, integration_cmake_install_into_destdir_keeps_an_edited_config) {
   auto root = dir_->path() + "/destdir";
   // What `make install PREFIX=/usr/local DESTDIR=…` runs (without --strip, to be quick).
   auto install = "DESTDIR=" + quote(root) + " cmake --install " + quote(binary_dir())
@@ -134,7 +134,7 @@ TEST_F(install_test, cmake_install_into_destdir_keeps_an_edited_config) {
   EXPECT_EQ(::access((root + "/etc/logrotate.d/d1drive.new").c_str(), F_OK), -1);
 }
 
-TEST_F(install_test, control_has_conffiles_and_executable_maintainer_scripts) {
+TEST_F(install_test, integration_control_has_conffiles_and_executable_maintainer_scripts) {
   auto control = dir_->path() + "/control";
   ASSERT_EQ(sh("rm -rf " + quote(control) + " && dpkg-deb -e " + quote(deb_) + " "
                + quote(control))
@@ -147,7 +147,7 @@ TEST_F(install_test, control_has_conffiles_and_executable_maintainer_scripts) {
     << modes.err;
 }
 
-TEST_F(install_test, dpkg_x_puts_every_file_where_the_system_looks_for_it) {
+TEST_F(install_test, integration_dpkg_x_puts_every_file_where_the_system_looks_for_it) {
   auto root = dir_->path() + "/scratch";
   ASSERT_EQ(sh("rm -rf " + quote(root) + " && dpkg -x " + quote(deb_) + " " + quote(root))
               .status,
@@ -198,7 +198,7 @@ TEST_F(install_test, dpkg_x_puts_every_file_where_the_system_looks_for_it) {
     EXPECT_NE(man.find(text), std::string::npos) << text;
 }
 
-TEST_F(install_test, installed_units_pass_systemd_analyze_verify) {
+TEST_F(install_test, integration_installed_units_pass_systemd_analyze_verify) {
   auto r = in_installed_root(
     "echo '== verify'\n"
     "systemd-analyze verify /usr/lib/systemd/system/d1drive.service "
@@ -209,7 +209,7 @@ TEST_F(install_test, installed_units_pass_systemd_analyze_verify) {
   EXPECT_EQ(section(r.out, "verify"), std::vector<std::string>{}) << r.out;
 }
 
-TEST_F(install_test, dpkg_i_then_version_man_and_the_fstab_line_mount_with_the_package) {
+TEST_F(install_test, integration_dpkg_i_then_version_man_and_the_fstab_line_mount_with_the_package) {
   test_node node{dir_->path(), {"--no-fixtures", "--synthetic", "20"}};
   ASSERT_TRUE(node.running());
   // The fstab line of the README with the stand-in node's URL; the state dir is the
@@ -250,7 +250,7 @@ TEST_F(install_test, dpkg_i_then_version_man_and_the_fstab_line_mount_with_the_p
   EXPECT_NE(log_text.find("d1drive stopped"), std::string::npos) << log_text;
 }
 
-TEST_F(install_test, dpkg_r_leaves_conffiles_and_state_only_and_purge_leaves_nothing) {
+TEST_F(install_test, integration_dpkg_r_leaves_conffiles_and_state_only_and_purge_leaves_nothing) {
   // Used like an operator would: the mount unit enabled (offline, no systemd runs here),
   // a `d1drive serve --daemon` run that leaves state and a log, then removed and purged.
   auto r = in_installed_root(

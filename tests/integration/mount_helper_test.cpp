@@ -118,7 +118,7 @@ protected:
   std::string work_, mnt_, state_, config_;
 };
 
-TEST_F(mount_helper_test, mount_t_fuse_d1drive_with_own_options_then_umount) {
+TEST_F(mount_helper_test, integration_mount_t_fuse_d1drive_with_own_options_then_umount) {
   auto r = in_namespace("mount -t fuse.d1drive " + quote(node_->cn_url()) + " " + quote(mnt_)
                         + " -o " + quote("state_dir=" + state_ + ",config=" + config_
                                          + ",allow_other")
@@ -134,7 +134,7 @@ TEST_F(mount_helper_test, mount_t_fuse_d1drive_with_own_options_then_umount) {
   EXPECT_NE(log.find("d1drive stopped"), std::string::npos) << log;
 }
 
-TEST_F(mount_helper_test, fstab_line_then_mount_and_umount_by_mount_point) {
+TEST_F(mount_helper_test, integration_fstab_line_then_mount_and_umount_by_mount_point) {
   auto fstab = work_ + "/fstab";
   auto r = in_namespace("cp /etc/fstab " + quote(fstab) + "\n" + "echo " + quote(node_->cn_url()
                         + " " + mnt_ + " fuse.d1drive defaults,_netdev,allow_other,state_dir="
@@ -147,7 +147,7 @@ TEST_F(mount_helper_test, fstab_line_then_mount_and_umount_by_mount_point) {
   EXPECT_NE(r.out.find("daemon exited"), std::string::npos) << r.out;
 }
 
-TEST_F(mount_helper_test, bad_own_option_fails_clearly_and_mounts_nothing) {
+TEST_F(mount_helper_test, integration_bad_own_option_fails_clearly_and_mounts_nothing) {
   auto r = in_namespace("if mount -t fuse.d1drive " + quote(node_->cn_url()) + " "
                         + quote(mnt_) + " -o state_dir=,allow_other; then echo mounted; fi\n"
                         + "grep -c ' " + mnt_ + " ' /proc/self/mounts || true\n");
@@ -155,7 +155,7 @@ TEST_F(mount_helper_test, bad_own_option_fails_clearly_and_mounts_nothing) {
   EXPECT_NE(r.err.find("mount option state_dir needs a value"), std::string::npos) << r.err;
 }
 
-TEST_F(mount_helper_test, plain_http_to_a_remote_host_is_refused) {
+TEST_F(mount_helper_test, integration_plain_http_to_a_remote_host_is_refused) {
   auto r = in_namespace("if mount -t fuse.d1drive http://example.org/cn " + quote(mnt_)
                         + " -o state_dir=" + quote(state_) + "; then echo mounted; fi\n");
   EXPECT_EQ(r.out, "") << r.out << r.err;

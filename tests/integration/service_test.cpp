@@ -133,7 +133,7 @@ protected:
   std::string state_, mnt_, config_;
 };
 
-TEST_F(service_test, serve_notifies_ready_once_its_socket_is_live_and_stopping_on_sigterm) {
+TEST_F(service_test, integration_serve_notifies_ready_once_its_socket_is_live_and_stopping_on_sigterm) {
   notify_socket notify{dir_.path() + "/notify"};
   ASSERT_TRUE(notify.bound());
   auto pid = start_background("NOTIFY_SOCKET=" + quote(notify.path()),
@@ -152,7 +152,7 @@ TEST_F(service_test, serve_notifies_ready_once_its_socket_is_live_and_stopping_o
   EXPECT_NE(read_file(dir_.path() + "/out").find("d1drive stopped"), std::string::npos);
 }
 
-TEST_F(service_test, mount_notifies_ready_once_the_mount_is_live) {
+TEST_F(service_test, integration_mount_notifies_ready_once_the_mount_is_live) {
   notify_socket notify{dir_.path() + "/notify"};
   ASSERT_TRUE(notify.bound());
   auto pid = start_background("NOTIFY_SOCKET=" + quote(notify.path()),
@@ -172,7 +172,7 @@ TEST_F(service_test, mount_notifies_ready_once_the_mount_is_live) {
   EXPECT_FALSE(is_mounted(mnt_));
 }
 
-TEST_F(service_test, sighup_reopens_the_log_of_a_detached_serve_and_loses_no_line) {
+TEST_F(service_test, integration_sighup_reopens_the_log_of_a_detached_serve_and_loses_no_line) {
   auto r = sh(d1drive() + " serve --daemon --state-dir " + quote(state_) + " --config "
                 + quote(config_),
               30);
@@ -196,7 +196,7 @@ TEST_F(service_test, sighup_reopens_the_log_of_a_detached_serve_and_loses_no_lin
   EXPECT_NE(new_log.find("d1drive stopped"), std::string::npos) << new_log;
 }
 
-TEST_F(service_test, shipped_logrotate_file_rotates_a_detached_mount_log_and_the_mount_stays) {
+TEST_F(service_test, integration_shipped_logrotate_file_rotates_a_detached_mount_log_and_the_mount_stays) {
   auto r = sh(d1drive() + " mount --daemon " + quote(mnt_) + " --base-url "
                 + quote(node_->cn_url()) + " --state-dir " + quote(state_) + " --config "
                 + quote(config_),
@@ -226,7 +226,7 @@ TEST_F(service_test, shipped_logrotate_file_rotates_a_detached_mount_log_and_the
   EXPECT_TRUE(file_holds(log, "d1drive stopped"));
 }
 
-TEST_F(service_test, under_systemd_the_log_goes_to_the_journal) {
+TEST_F(service_test, integration_under_systemd_the_log_goes_to_the_journal) {
   // In a private mount namespace, /run/systemd/journal/socket is this test's receiver;
   // the daemon's stderr is a file whose device and inode are in $JOURNAL_STREAM, as
   // systemd sets them for a unit whose output goes to the journal.
@@ -265,7 +265,7 @@ TEST_F(service_test, under_systemd_the_log_goes_to_the_journal) {
   EXPECT_EQ(read_file(err), "") << "logged to stderr instead of the journal";
 }
 
-TEST_F(service_test, mount_over_the_stale_mount_of_a_killed_daemon) {
+TEST_F(service_test, integration_mount_over_the_stale_mount_of_a_killed_daemon) {
   auto mount = d1drive() + " mount --daemon " + quote(mnt_) + " --base-url "
                + quote(node_->cn_url()) + " --state-dir " + quote(state_) + " --config "
                + quote(config_);
@@ -286,7 +286,7 @@ TEST_F(service_test, mount_over_the_stale_mount_of_a_killed_daemon) {
   EXPECT_FALSE(is_mounted(mnt_));
 }
 
-TEST_F(service_test, mount_refuses_a_mount_point_that_holds_another_filesystem) {
+TEST_F(service_test, integration_mount_refuses_a_mount_point_that_holds_another_filesystem) {
   ASSERT_EQ(sh("mount -t tmpfs -o size=1m d1drive-test " + quote(mnt_)).status, 0);
   auto r = sh(d1drive() + " mount --daemon " + quote(mnt_) + " --base-url "
                 + quote(node_->cn_url()) + " --state-dir " + quote(state_) + " --config "
