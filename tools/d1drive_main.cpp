@@ -87,7 +87,6 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", d1::version_line());
   app.set_help_all_flag("--help-all", "Print this help and that of every subcommand");
-  app.footer(help_footer);
 
   d1::mount_options mount;
   auto* mount_cmd = app.add_subcommand("mount", "Mount the DataONE federation at MOUNTPOINT");
@@ -126,6 +125,7 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--log-level", serve.log_level,
                         "trace, debug, info, warn, error or off (overrides the config)");
   d1::client_commands clients{app};
+  app.footer(help_footer);  // after the subcommands, which would inherit it
 
   if (is_mount_helper_form(app, argc, argv))
     return run_mount_helper_form(argc, argv);

@@ -28,7 +28,7 @@ protected:
 
   void SetUp() override {
     ASSERT_TRUE(node_->running()) << read_file(dir_->path() + "/node.out");
-    work_ = dir_->path() + "/" + ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    work_ = work_dir_.path();  // short: the control socket's path must fit 107 bytes
     mnt_ = work_ + "/mnt";
     state_ = work_ + "/state";
     config_ = work_ + "/d1drive.toml";
@@ -115,6 +115,7 @@ protected:
 
   static inline temp_dir* dir_ = nullptr;
   static inline test_node* node_ = nullptr;
+  temp_dir work_dir_;
   std::string work_, mnt_, state_, config_;
 };
 
