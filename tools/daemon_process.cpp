@@ -126,7 +126,7 @@ protected:
   }
 
 private:
-  // Appends (a logrotate copy never interleaves with our writes), close-on-exec, 0600.
+  // Appends; close-on-exec; 0600 when created, as the state dir it usually lives in is 0700.
   static FILE* open_log(const std::string& path) {
     int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (fd < 0)
