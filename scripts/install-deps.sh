@@ -21,6 +21,8 @@ packages=(
   python3
   attr procps psmisc
   plocate
+  # installing like a system tool: sd_notify, the man page, `make deb` and its tests
+  libsystemd-dev systemd help2man dpkg-dev file logrotate man-db
   # only for `make bench` (tools/bench/mobile.sh): the baselines of the issue-4 copies
   rclone rsync
 )
