@@ -147,7 +147,19 @@ int beneath_dirs::stat_root(file_stat& out) {
   int fd = open("");
   if (fd < 0)
     return fd;
-  return fs_.stat_fd(fd, out);
+  if (int rc = fs_.stat_fd(fd, out); rc < 0)
+    return rc;
+  out.fs_id = fs_id("");
+  return 0;
+}
+
+uint64_t beneath_dirs::fs_id(const std::string& rel_dir) {
+  if (auto i = fs_ids_.find(rel_dir); i != fs_ids_.end())
+    return i->second;
+  int fd = open(rel_dir);
+  uint64_t id = fd >= 0 ? fs_.fs_id(fd) : 0;
+  fs_ids_[rel_dir] = id;
+  return id;
 }
 
 int beneath_dirs::open_root(bool create, beneath_dirs* model) {

@@ -68,8 +68,12 @@ public:
   /// of the same directory there; otherwise mode 0755. Parents are fsynced.
   int open_or_create(const std::string& rel_dir, beneath_dirs* model);
 
-  /// The file_stat of the root directory (its identity), or -errno.
+  /// The file_stat of the root directory (its identity, fs_id included), or -errno.
   int stat_root(file_stat& out);
+
+  /// The fs_id of the directory `rel_dir` (opened already), which its files share; 0 if
+  /// unknown. Asked of the filesystem once per directory.
+  uint64_t fs_id(const std::string& rel_dir);
 
   const std::string& root() const {
     return root_;
@@ -83,6 +87,7 @@ private:
   file_system& fs_;
   std::string root_;
   std::map<std::string, fs_fd> fds_;  // by rel_dir ("" = root)
+  std::map<std::string, uint64_t> fs_ids_;
 };
 
 }  // namespace d1

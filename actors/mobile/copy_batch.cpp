@@ -175,13 +175,13 @@ int copy_and_hash(const worker_io& io, int in, int out, uint64_t in_size, bool r
   return finish();
 }
 
-// Gives the copy at `fd` the source's owner, mode and modification time, as `cp -a` and
-// `rsync -a` do as root. Set-user-ID and set-group-ID bits survive only together with the
-// original owner: a daemon that may not chown never makes a setuid file of its own.
-// Returns 0 or the errno.
-int apply_source_metadata(file_system& fs, int fd, const file_stat& src) {
+// Gives the copy at `fd` (owned as `made`) the source's owner, mode and modification
+// time, as `cp -a` and `rsync -a` do as root. Set-user-ID and set-group-ID bits survive
+// only together with the original owner: a daemon that may not chown never makes a
+// setuid file of its own. Returns 0 or the errno.
+int apply_source_metadata(file_system& fs, int fd, const file_stat& made, const file_stat& src) {
   mode_t mode = src.mode & 07777;
-  int rc = fs.set_owner(fd, src.uid, src.gid);
+  int rc = made.uid == src.uid && made.gid == src.gid ? 0 : fs.set_owner(fd, src.uid, src.gid);
   if (rc == -EPERM)
     mode &= ~static_cast<mode_t>(S_ISUID | S_ISGID);
   else if (rc < 0)
@@ -232,6 +232,7 @@ caf::expected<copy_result> adopt_final(const worker_io& io, int dir_fd, const st
   copy_result out;
   if (int rc = io.fs.stat_fd(existing.get(), out.stat); rc < 0)
     return sys_error(ec::io_error, "stat of " + dst_abs, -rc);
+  out.stat.fs_id = io.fs.fs_id(dir_fd);
   if (!S_ISREG(out.stat.mode))
     return make_error(ec::invalid_path, dst_abs + " exists and is not a regular file");
   if (same_file(out.stat, source))
@@ -411,6 +412,11 @@ item_failure stage_copy(batch_context& ctx, size_t index, const copy_item& item,
     fs.unlink_at(dst_dir_fd, st.tmp_leaf);
     return f;
   };
+  // Its inode (checked again before the rename) and owner (a chown saved when it is
+  // already the source's).
+  if (int rc = fs.stat_fd(out.get(), st.temp); rc < 0)
+    return fail(io_failure("stat of the temporary file of " + dst_abs, -rc));
+  st.temp.fs_id = ctx.dst_dirs.fs_id(st.rel_dir);
   file_digest digest;
   if (int err = copy_and_hash(ctx.io, in.get(), out.get(), st.source.size, read_ahead,
                               ctx.io.direct_reads ? copy_method::automatic
@@ -429,10 +435,8 @@ item_failure stage_copy(batch_context& ctx, size_t index, const copy_item& item,
                               + " (" + std::to_string(digest.size) + " bytes), recorded "
                               + item.expected_digest + " ("
                               + std::to_string(item.expected_size) + " bytes)")});
-  if (int err = apply_source_metadata(fs, out.get(), st.source); err != 0)
+  if (int err = apply_source_metadata(fs, out.get(), st.temp, st.source); err != 0)
     return fail(io_failure("setting the owner, mode and times of " + dst_abs, err));
-  if (int rc = fs.stat_fd(out.get(), st.temp); rc < 0)
-    return fail(io_failure("stat of the temporary file of " + dst_abs, -rc));
   st.result = copy_result{digest.size, digest.hex, false, {}};
   return {};
 }
@@ -609,11 +613,10 @@ copy_batch_result finish_copy_batch(const worker_io& io, staged_copy_batch& batc
     // compare.
     auto& result = out.outcomes[st.index].result;
     result = std::move(st.result);
-    if (fs.stat_at(dfd, st.leaf, result.stat) != 0 || !same_file(result.stat, st.temp)) {
-      result.stat = st.temp;
-      result.stat.ctime_ns = 0;  // unknown: the next re-check hashes it
-    }
-    result.stat.fs_id = st.temp.fs_id;
+    if (fs.stat_at(dfd, st.leaf, result.stat) != 0 || !same_file(result.stat, st.temp))
+      result.stat = file_stat{};  // unknown: the next re-check hashes it
+    else
+      result.stat.fs_id = st.temp.fs_id;
     renamed_dirs.push_back(st.rel_dir);
   }
   // Each directory once: its new names (and adopted files' entries) on disk.

@@ -74,6 +74,7 @@ caf::expected<hash_result> check_one(const worker_io& io, const hash_request& re
     return unopenable(-fd.get());
   if (int rc = io.fs.stat_fd(fd.get(), out.stat); rc < 0)
     return unopenable(-rc);
+  out.stat.fs_id = dirs.fs_id(dir);
   if (!S_ISREG(out.stat.mode)) {
     out.state = file_state::error;
     out.detail = abs + " is " + kind_of(out.stat.mode) + "; only regular files are read";
@@ -113,7 +114,9 @@ caf::expected<hash_result> check_one(const worker_io& io, const hash_request& re
   // The bytes hashed belong to the stat recorded with them only if nothing wrote to the
   // file meanwhile.
   file_stat after;
-  if (io.fs.stat_fd(fd.get(), after) == 0 && !unchanged_since(out.stat, after)) {
+  bool looked = io.fs.stat_fd(fd.get(), after) == 0;
+  after.fs_id = out.stat.fs_id;
+  if (looked && !unchanged_since(out.stat, after)) {
     out.state = file_state::error;
     out.detail = abs + " changed while it was read; not recorded";
     out.transient = true;

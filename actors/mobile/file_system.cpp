@@ -72,9 +72,13 @@ public:
     if (::fstat(fd, &st) != 0)
       return -errno;
     to_file_stat(st, out);
-    struct statfs fs;
-    out.fs_id = ::fstatfs(fd, &fs) == 0 ? fsid_of(fs) : 0;
+    out.fs_id = 0;
     return 0;
+  }
+
+  uint64_t fs_id(int fd) override {
+    struct statfs fs;
+    return ::fstatfs(fd, &fs) == 0 ? fsid_of(fs) : 0;
   }
 
   int stat_at(int dir, const std::string& name, file_stat& out) override {

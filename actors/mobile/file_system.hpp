@@ -44,10 +44,14 @@ public:
   virtual int create_exclusive_at(int dir, const std::string& name) = 0;
   virtual int close(int fd) = 0;
 
-  /// fstat(2) and fstatfs(2) of `fd` into `out`.
+  /// fstat(2) of `fd` into `out` (fs_id left 0: see fs_id).
   virtual int stat_fd(int fd, file_stat& out) = 0;
   /// fstatat(2) of `name` in `dir` without following a symlink (fs_id left 0).
   virtual int stat_at(int dir, const std::string& name, file_stat& out) = 0;
+  /// The filesystem's identity (statfs f_fsid) of `fd`, 0 if unknown. Separate from the
+  /// stats because a directory's answer holds for the files in it: asked once per
+  /// directory, not once per file.
+  virtual uint64_t fs_id(int fd) = 0;
   /// The filesystem's magic number (statfs f_type) of `fd`, 0 if unknown.
   virtual uint64_t fs_type(int fd) = 0;
 

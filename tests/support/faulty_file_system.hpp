@@ -148,6 +148,9 @@ public:
       return f->err_result();
     return real_->stat_at(dir, name, out);
   }
+  uint64_t fs_id(int fd) override {
+    return real_->fs_id(fd);
+  }
   uint64_t fs_type(int fd) override {
     return real_->fs_type(fd);
   }
