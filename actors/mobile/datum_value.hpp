@@ -1,0 +1,111 @@
+// A datum's values as the readers deliver them (element type, shape, then the values in C
+// order) and what is made of them in one pass: the canonical datum hash and the statistics
+// (docs/datums.md). Pure library code: no actors, no files.
+#pragma once
+
+#include "actors/dataone/checksum.hpp"
+#include "messages/datum_types.hpp"
+
+#include <caf/error.hpp>
+#include <caf/expected.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace d1 {
+
+/// The element types a datum may have: 8/16/32/64-bit integers, 32/64-bit floats.
+struct datum_dtype {
+  char kind = 'u';   // 'u' unsigned, 'i' signed, 'f' IEEE float
+  uint8_t size = 1;  // bytes: 1, 2, 4, 8 (floats: 4, 8)
+
+  /// numpy's dtype.str of the little-endian form: "|u1", "|i1", "<u2", "<f8", …
+  std::string str() const;
+
+  friend bool operator==(const datum_dtype& a, const datum_dtype& b) {
+    return a.kind == b.kind && a.size == b.size;
+  }
+  friend bool operator!=(const datum_dtype& a, const datum_dtype& b) {
+    return !(a == b);
+  }
+};
+
+/// Returns the dtype for `kind` and `size`, or ec::invalid_argument naming what is not
+/// supported (e.g. a 16-bit float, a 128-bit integer).
+caf::expected<datum_dtype> make_dtype(char kind, size_t size);
+
+/// The number of elements of `shape` (1 for a scalar); false if it overflows 64 bits.
+bool element_count(const std::vector<uint64_t>& shape, uint64_t& out);
+
+/// "2,512,512" (empty for a scalar).
+std::string shape_text(const std::vector<uint64_t>& shape);
+
+/// The hashed prefix: dtype.str, '\n', shape_text, '\n'.
+std::string canonical_header(const datum_dtype& dtype, const std::vector<uint64_t>& shape);
+
+/// Where a reader delivers one datum. begin once, then values until the shape is full.
+class value_sink {
+public:
+  virtual ~value_sink() = default;
+
+  /// The element type and shape, before any value. An error stops the reader.
+  virtual caf::error begin(const datum_dtype& dtype, const std::vector<uint64_t>& shape) = 0;
+
+  /// The next `bytes` bytes of values in C order, in little-endian byte order (the host's:
+  /// readers convert), `bytes` a multiple of the element size.
+  virtual void values(const void* data, size_t bytes) = 0;
+};
+
+/// What a datum is: its canonical hash, dtype, shape and statistics.
+struct datum_summary {
+  std::string algorithm;  // "SHA-1" or "SHA-256"
+  std::string hash;       // lowercase hex
+  datum_dtype dtype;
+  std::vector<uint64_t> shape;
+  datum_stats stats;
+};
+
+/// The sink that hashes values canonically and computes their statistics in the same pass.
+/// Statistics of 8- and 16-bit integers come from a table of value counts (exact, no second
+/// look at the values). For wider types the values are also kept, up to `keep_bytes`, so
+/// the histogram can be drawn once min and max are known; a larger datum needs
+/// histogram_pass (a second read of its values) before finish.
+class datum_digest final : public value_sink {
+public:
+  /// Keeps values of wide types for the histogram up to this many bytes by default.
+  static constexpr uint64_t default_keep_bytes = uint64_t{256} << 20;
+
+  /// Returns a digest for `algorithm` ("SHA-1" when empty; any spelling
+  /// normalize_algorithm takes, MD5 excepted); ec::invalid_argument otherwise.
+  static caf::expected<datum_digest> make(const std::string& algorithm,
+                                          uint64_t keep_bytes = default_keep_bytes);
+
+  datum_digest(datum_digest&&) noexcept;
+  datum_digest& operator=(datum_digest&&) noexcept;
+  ~datum_digest() override;
+
+  caf::error begin(const datum_dtype& dtype, const std::vector<uint64_t>& shape) override;
+  void values(const void* data, size_t bytes) override;
+
+  /// True when finish needs the values once more through the sink histogram_pass returns.
+  bool needs_histogram_pass() const;
+
+  /// A sink that draws the histogram from a second delivery of the same values (same
+  /// dtype and shape); valid while this digest lives.
+  value_sink& histogram_pass();
+
+  /// Returns the summary once every value arrived (and the histogram pass, if needed);
+  /// ec::parse_error if the reader delivered fewer or more bytes than the shape holds,
+  /// ec::unspecified if begin was never called.
+  caf::expected<datum_summary> finish();
+
+private:
+  struct impl;
+  explicit datum_digest(std::unique_ptr<impl> self);
+  std::unique_ptr<impl> self_;
+};
+
+}  // namespace d1
