@@ -485,6 +485,10 @@ caf::expected<datum_summary> datum_digest::finish() {
                       "the values are " + std::to_string(s.received_bytes) + " bytes, shape "
                         + shape_text(s.shape) + " of " + s.dtype.str() + " needs "
                         + std::to_string(s.expected_bytes));
+  if (!s.counts && !s.keeping && s.wide.m.n > 0
+      && (!s.second_pass_armed || s.second_pass.bytes() != s.expected_bytes))
+    return make_error(ec::unspecified,
+                      "datum_digest: the histogram pass did not see every value");
   datum_summary out;
   out.algorithm = s.hasher.algorithm();
   out.hash = s.hasher.hex_digest();
@@ -515,9 +519,6 @@ caf::expected<datum_summary> datum_digest::finish() {
     s.kept = {};
     return out;
   }
-  if (!s.second_pass_armed || s.second_pass.bytes() != s.expected_bytes)
-    return make_error(ec::unspecified,
-                      "datum_digest: the histogram pass did not see every value");
   out.stats.histogram = std::move(s.second_pass.histogram());
   return out;
 }

@@ -26,3 +26,4 @@ list(APPEND D1_TEST_SOURCES
   actors/mobile/job_manager_test.cpp
   actors/mobile/crash_test.cpp
 )
+include(actors/mobile/tests.cmake)
