@@ -225,7 +225,7 @@ caf::error read_hdf5_rows(const std::string& root, const std::string& rel,
   if (!dset.ok())
     return fail(ec::parse_error, dataset + " cannot be opened");
   uint64_t max_piece = block[0] * (split > 1 ? row_bytes / dims[1] * block[1] : row_bytes);
-  std::unique_ptr<unsigned char[]> buf{new unsigned char[max_piece]};
+  reusable_buffer buf{max_piece};
   std::vector<hsize_t> start(dims.size(), 0), count(block);
   for (uint64_t row = first_row; row < first_row + rows;) {
     count[0] = std::min<uint64_t>(block[0], first_row + rows - row);
@@ -242,11 +242,11 @@ caf::error read_hdf5_rows(const std::string& root, const std::string& rel,
       if (H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, start.data(), nullptr,
                               count.data(), nullptr) < 0
           || H5Dread(dset.get(), mem_type, memspace.get(), space.get(), H5P_DEFAULT,
-                     buf.get()) < 0)
+                     buf.data()) < 0)
         return fail(ec::parse_error, dataset + ": rows " + std::to_string(row) + "…"
                                        + std::to_string(row + count[0] - 1)
                                        + " cannot be read");
-      sink.values(buf.get(), static_cast<size_t>(elements * dtype.size));
+      sink.values(buf.data(), static_cast<size_t>(elements * dtype.size));
     }
     row += count[0];
   }

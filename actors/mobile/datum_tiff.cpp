@@ -74,25 +74,10 @@ struct tiff_image {
   }
 };
 
-// Buffers reused from one frame file to the next (a fresh 2 MiB buffer per frame would
-// be fresh pages, each faulted in).
-struct scratch {
-  std::unique_ptr<unsigned char[]> data;
-  uint64_t size = 0;
-
-  unsigned char* get(uint64_t bytes) {
-    if (size < bytes) {
-      data.reset(new unsigned char[bytes]);
-      size = bytes;
-    }
-    return data.get();
-  }
-};
-
 // One open TIFF file and its messages.
 class tiff_file {
 public:
-  tiff_file(scratch& strips, scratch& tiles) : strips_(strips), tiles_(tiles) {
+  tiff_file(reusable_buffer& strips, reusable_buffer& tiles) : strips_(strips), tiles_(tiles) {
   }
 
   caf::error open(const std::string& root, const std::string& rel) {
@@ -181,7 +166,8 @@ public:
     if (strip_bytes > static_cast<uint64_t>(max_single_alloc))
       return failure(ec::invalid_argument, "strips of " + std::to_string(strip_bytes)
                                              + " bytes are too large to read");
-    auto buf = strips_.get(strip_bytes);
+    strips_.reserve(strip_bytes);
+    auto buf = strips_.data();
     for (uint32_t s = 0; s < strips; ++s) {
       uint64_t rows = std::min<uint64_t>(rows_per_strip, img.height - uint64_t{s} * rows_per_strip);
       auto want = static_cast<tmsize_t>(rows * row_bytes);
@@ -218,8 +204,10 @@ private:
     if (tile_bytes > static_cast<uint64_t>(max_single_alloc)
         || band_bytes > static_cast<uint64_t>(max_single_alloc))
       return failure(ec::invalid_argument, "tiles too large to read");
-    auto tile = tiles_.get(tile_bytes);
-    auto band = strips_.get(band_bytes);
+    tiles_.reserve(tile_bytes);
+    strips_.reserve(band_bytes);
+    auto tile = tiles_.data();
+    auto band = strips_.data();
     for (uint32_t y = 0; y < img.height; y += tile_h) {
       uint32_t rows = std::min(tile_h, img.height - y);
       for (uint32_t x = 0; x < img.width; x += tile_w) {
@@ -241,8 +229,8 @@ private:
   std::string path_;
   tiff_messages messages_;
   std::unique_ptr<TIFF, tiff_closer> tif_;
-  scratch& strips_;  // a strip, or a band of one row of tiles
-  scratch& tiles_;
+  reusable_buffer& strips_;  // a strip, or a band of one row of tiles
+  reusable_buffer& tiles_;
 };
 
 }  // namespace
@@ -250,7 +238,8 @@ private:
 caf::error read_tiff_stack(const std::string& root, const std::vector<std::string>& rels,
                            value_sink& sink) {
   tiff_image first;
-  scratch strips, tiles;
+  // Reused from one frame file to the next.
+  reusable_buffer strips{0}, tiles{0};
   for (size_t i = 0; i < rels.size(); ++i) {
     tiff_file file{strips, tiles};
     if (auto err = file.open(root, rels[i]))
