@@ -29,8 +29,9 @@ caf::error read_datum(const std::string& spec, const std::string& root,
 }
 
 caf::expected<datum_summary> summarize_datum(const datum_hash_request& req,
-                                             const datum_selection& selection) {
-  auto digest = datum_digest::make(req.algorithm);
+                                             const datum_selection& selection,
+                                             const digest_options& options) {
+  auto digest = datum_digest::make(req.algorithm, options);
   if (!digest)
     return std::move(digest.error());
   if (auto err = read_datum(req.spec, req.root, selection, *digest))
@@ -41,7 +42,7 @@ caf::expected<datum_summary> summarize_datum(const datum_hash_request& req,
   return digest->finish();
 }
 
-datum_hash_result hash_datum(const datum_hash_request& req) {
+datum_hash_result hash_datum(const datum_hash_request& req, const digest_options& options) {
   datum_hash_result out;
   out.datum_id = req.datum_id;
   auto fail = [&](const caf::error& err) {
@@ -54,7 +55,7 @@ datum_hash_result hash_datum(const datum_hash_request& req) {
   if (!selection)
     return fail(selection.error());
   out.files = selection->files;
-  auto summary = summarize_datum(req, *selection);
+  auto summary = summarize_datum(req, *selection, options);
   if (!summary)
     return fail(summary.error());
   out.algorithm = summary->algorithm;

@@ -23,11 +23,12 @@ caf::error read_datum(const std::string& spec, const std::string& root,
 /// Returns ec::invalid_argument for a bad request (spec, kwargs, algorithm), else the
 /// reader's error.
 caf::expected<datum_summary> summarize_datum(const datum_hash_request& req,
-                                             const datum_selection& selection);
+                                             const datum_selection& selection,
+                                             const digest_options& options = {});
 
 /// The worker's answer to `req`: state ok (hash, dtype, shape, stats, files), hash_mismatch
 /// (the same, and a detail naming the datum, both hashes and the files), or error (a detail
 /// naming the datum, the file and the reason). Never fails as a whole.
-datum_hash_result hash_datum(const datum_hash_request& req);
+datum_hash_result hash_datum(const datum_hash_request& req, const digest_options& options = {});
 
 }  // namespace d1

@@ -8,7 +8,11 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <condition_variable>
 #include <cstring>
+#include <functional>
+#include <mutex>
+#include <thread>
 #include <limits>
 #include <optional>
 #include <type_traits>
@@ -423,9 +427,65 @@ private:
 
 }  // namespace
 
+// A second thread that runs one job at a time for its owner, who waits for each: the
+// statistics of one delivery while the owner hashes it.
+class side_thread {
+public:
+  side_thread() : thread_([this] { loop(); }) {
+  }
+
+  ~side_thread() {
+    {
+      std::lock_guard<std::mutex> guard{mutex_};
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
+  }
+
+  void start(std::function<void()> job) {
+    {
+      std::lock_guard<std::mutex> guard{mutex_};
+      job_ = std::move(job);
+      busy_ = true;
+    }
+    wake_.notify_all();
+  }
+
+  void wait() {
+    std::unique_lock<std::mutex> lock{mutex_};
+    done_.wait(lock, [this] { return !busy_; });
+  }
+
+private:
+  void loop() {
+    std::unique_lock<std::mutex> lock{mutex_};
+    for (;;) {
+      wake_.wait(lock, [this] { return stopping_ || (busy_ && job_); });
+      if (stopping_)
+        return;
+      auto job = std::move(job_);
+      job_ = nullptr;
+      lock.unlock();
+      job();
+      lock.lock();
+      busy_ = false;
+      done_.notify_all();
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::condition_variable done_;
+  std::function<void()> job_;
+  bool busy_ = false;
+  bool stopping_ = false;
+  std::thread thread_;  // last: starts once the members above exist
+};
+
 struct datum_digest::impl {
   streaming_hasher hasher;
-  uint64_t keep_bytes;
+  digest_options options;
   bool begun = false;
   datum_dtype dtype;
   std::vector<uint64_t> shape;
@@ -437,12 +497,12 @@ struct datum_digest::impl {
   std::vector<unsigned char> kept;
   histogram_sink second_pass;
   bool second_pass_armed = false;
+  std::unique_ptr<side_thread> side;  // large datums: statistics beside the hash
 
-  impl(streaming_hasher h, uint64_t keep) : hasher(std::move(h)), keep_bytes(keep) {
+  impl(streaming_hasher h, const digest_options& o) : hasher(std::move(h)), options(o) {
   }
 
-  void consume(const unsigned char* data, size_t bytes) {
-    hasher.update(data, bytes);
+  void add_stats(const unsigned char* data, size_t bytes) {
     with_type(dtype, [&](auto t) {
       using T = decltype(t);
       if constexpr (sizeof(T) <= 2)
@@ -462,7 +522,7 @@ datum_digest& datum_digest::operator=(datum_digest&&) noexcept = default;
 datum_digest::~datum_digest() = default;
 
 caf::expected<datum_digest> datum_digest::make(const std::string& algorithm,
-                                               uint64_t keep_bytes) {
+                                               const digest_options& options) {
   auto name = algorithm.empty() ? std::string{"SHA-1"} : algorithm;
   auto canonical = normalize_algorithm(name);
   if (!canonical)
@@ -472,7 +532,7 @@ caf::expected<datum_digest> datum_digest::make(const std::string& algorithm,
   auto hasher = streaming_hasher::make(*canonical);
   if (!hasher)
     return std::move(hasher.error());
-  return datum_digest{std::make_unique<impl>(std::move(*hasher), keep_bytes)};
+  return datum_digest{std::make_unique<impl>(std::move(*hasher), options)};
 }
 
 caf::error datum_digest::begin(const datum_dtype& dtype, const std::vector<uint64_t>& shape) {
@@ -489,10 +549,12 @@ caf::error datum_digest::begin(const datum_dtype& dtype, const std::vector<uint6
   s.hasher.update(header.data(), header.size());
   if (dtype.size <= 2) {
     s.counts.emplace(size_t{1} << (8 * dtype.size));
-  } else if (s.expected_bytes <= s.keep_bytes) {
+  } else if (s.expected_bytes <= s.options.keep_bytes) {
     s.keeping = true;
     s.kept.reserve(s.expected_bytes);
   }
+  if (s.options.stats_thread_bytes > 0 && s.expected_bytes >= s.options.stats_thread_bytes)
+    s.side = std::make_unique<side_thread>();
   return caf::none;
 }
 
@@ -500,9 +562,17 @@ void datum_digest::values(const void* data, size_t bytes) {
   auto& s = *self_;
   s.received_bytes += bytes;
   auto p = static_cast<const unsigned char*>(data);
+  if (s.side) {
+    s.side->start([&s, p, bytes] { s.add_stats(p, bytes); });
+    s.hasher.update(p, bytes);
+    s.side->wait();
+    return;
+  }
+  // One thread: slices hashed, then counted while still in the cache.
   while (bytes > 0) {
     size_t take = std::min(bytes, slice_bytes);
-    s.consume(p, take);
+    s.hasher.update(p, take);
+    s.add_stats(p, take);
     p += take;
     bytes -= take;
   }

@@ -92,20 +92,29 @@ struct datum_summary {
   datum_stats stats;
 };
 
+/// How datum_digest works.
+struct digest_options {
+  /// Values of types wider than 16 bits are kept in memory for the histogram up to this
+  /// many bytes; a larger datum needs a second read (histogram_pass).
+  uint64_t keep_bytes = uint64_t{256} << 20;
+  /// A datum of at least this many bytes has its statistics computed on a second thread
+  /// while the calling thread hashes (each delivery is counted and hashed at once, and
+  /// values() returns when both are done). 0: never.
+  uint64_t stats_thread_bytes = uint64_t{8} << 20;
+};
+
 /// The sink that hashes values canonically and computes their statistics in the same pass.
 /// Statistics of 8- and 16-bit integers come from a table of value counts (exact, no second
-/// look at the values). For wider types the values are also kept, up to `keep_bytes`, so
-/// the histogram can be drawn once min and max are known; a larger datum needs
-/// histogram_pass (a second read of its values) before finish.
+/// look at the values). For wider types the values are also kept (digest_options) so the
+/// histogram can be drawn once min and max are known; a larger datum needs histogram_pass
+/// (a second read of its values) before finish. Hashing and statistics run side by side
+/// on two threads for large datums (digest_options::stats_thread_bytes).
 class datum_digest final : public value_sink {
 public:
-  /// Keeps values of wide types for the histogram up to this many bytes by default.
-  static constexpr uint64_t default_keep_bytes = uint64_t{256} << 20;
-
   /// Returns a digest for `algorithm` ("SHA-1" when empty; any spelling
   /// normalize_algorithm takes, MD5 excepted); ec::invalid_argument otherwise.
   static caf::expected<datum_digest> make(const std::string& algorithm,
-                                          uint64_t keep_bytes = default_keep_bytes);
+                                          const digest_options& options = {});
 
   datum_digest(datum_digest&&) noexcept;
   datum_digest& operator=(datum_digest&&) noexcept;

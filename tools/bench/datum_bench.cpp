@@ -3,14 +3,16 @@
 // and times hash_datum over every point of a resource.
 //   bench_datum write-tiff DIR FRAMES HEIGHT WIDTH     one uncompressed TIFF per frame
 //   bench_datum write-hdf5 FILE FRAMES HEIGHT WIDTH    contiguous /entry/data/data
-//   bench_datum hash SPEC ROOT PATH KWARGS POINTS [ALGORITHM]
-// `hash` prints one JSON line: seconds, bytes (values hashed), MB/s, and the SHA-1 of the
-// datum hashes in point order (so two tools can be checked to have done the same work).
+//   bench_datum hash SPEC ROOT PATH KWARGS POINTS [ALGORITHM] [one-thread]
+// `hash` prints one JSON line: seconds (wall), cpu_seconds (user + system), bytes (values
+// hashed), MB/s, and the SHA-1 of the datum hashes in point order (so two tools can be
+// checked to have done the same work). `one-thread`: statistics on the hashing thread.
 #include "actors/dataone/checksum.hpp"
 #include "actors/mobile/datum_hash.hpp"
 #include "actors/mobile/datum_hdf5.hpp"
 
 #include <hdf5.h>
+#include <sys/resource.h>
 #include <tiffio.h>
 
 #include <chrono>
@@ -97,13 +99,16 @@ int hash(int argc, char** argv) {
   req.resource_kwargs = argv[5];
   auto points = std::stoull(argv[6]);
   req.algorithm = argc > 7 ? argv[7] : "SHA-1";
+  d1::digest_options options;
+  if (argc > 8 && std::string{argv[8]} == "one-thread")
+    options.stats_thread_bytes = 0;
   auto all = d1::streaming_hasher::make("SHA-1");
   uint64_t bytes = 0;
   auto start = std::chrono::steady_clock::now();
   for (uint64_t p = 0; p < points; ++p) {
     req.datum_id = std::to_string(p);
     req.datum_kwargs = "{\"point_number\": " + std::to_string(p) + "}";
-    auto r = d1::hash_datum(req);
+    auto r = d1::hash_datum(req, options);
     if (r.state != d1::datum_state::ok) {
       std::fprintf(stderr, "%s\n", r.detail.c_str());
       return 1;
@@ -116,8 +121,13 @@ int hash(int argc, char** argv) {
   }
   double seconds =
     std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::printf("{\"seconds\": %.4f, \"bytes\": %llu, \"mb_per_s\": %.1f, \"hashes\": \"%s\"}\n",
-              seconds, static_cast<unsigned long long>(bytes), bytes / seconds / 1e6,
+  struct rusage usage;
+  ::getrusage(RUSAGE_SELF, &usage);
+  double cpu = usage.ru_utime.tv_sec + usage.ru_utime.tv_usec * 1e-6 + usage.ru_stime.tv_sec
+               + usage.ru_stime.tv_usec * 1e-6;
+  std::printf("{\"seconds\": %.4f, \"cpu_seconds\": %.4f, \"bytes\": %llu, "
+              "\"mb_per_s\": %.1f, \"hashes\": \"%s\"}\n",
+              seconds, cpu, static_cast<unsigned long long>(bytes), bytes / seconds / 1e6,
               all->hex_digest().c_str());
   return 0;
 }

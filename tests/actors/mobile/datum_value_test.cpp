@@ -16,9 +16,9 @@ namespace {
 
 template <class T>
 datum_summary summarize(const std::vector<T>& values, datum_dtype dtype,
-                        std::vector<uint64_t> shape, uint64_t keep = datum_digest::default_keep_bytes,
+                        std::vector<uint64_t> shape, const digest_options& options = {},
                         const std::string& algorithm = "SHA-1") {
-  auto d = datum_digest::make(algorithm, keep);
+  auto d = datum_digest::make(algorithm, options);
   EXPECT_TRUE(d);
   EXPECT_FALSE(d->begin(dtype, shape));
   // Delivered in uneven pieces, as readers do.
@@ -68,7 +68,7 @@ TEST(datum_value, hashes_the_header_then_little_endian_values) {
   }
   EXPECT_EQ(s.hash, sha1_of(bytes));
   EXPECT_EQ(s.algorithm, "SHA-1");
-  auto s256 = summarize(v, {'u', 2}, {2, 3}, datum_digest::default_keep_bytes, "sha256");
+  auto s256 = summarize(v, {'u', 2}, {2, 3}, {}, "sha256");
   EXPECT_EQ(s256.algorithm, "SHA-256");
   EXPECT_EQ(s256.hash.size(), 64u);
   // Same values, another shape: another datum.
@@ -148,7 +148,9 @@ TEST(datum_value, a_wide_datum_over_the_keep_limit_takes_a_second_pass_for_its_h
   for (uint32_t i = 0; i < 50000; ++i)
     v.push_back(i * 2654435761u);
   auto kept = summarize(v, {'u', 4}, {v.size()});
-  auto d = datum_digest::make("SHA-1", 1000);
+  digest_options keep_little;
+  keep_little.keep_bytes = 1000;
+  auto d = datum_digest::make("SHA-1", keep_little);
   ASSERT_TRUE(d);
   ASSERT_FALSE(d->begin({'u', 4}, {v.size()}));
   d->values(v.data(), v.size() * 4);
@@ -162,6 +164,31 @@ TEST(datum_value, a_wide_datum_over_the_keep_limit_takes_a_second_pass_for_its_h
   EXPECT_EQ(two->hash, kept.hash);
   EXPECT_EQ(two->stats.histogram, kept.stats.histogram);
   EXPECT_EQ(two->stats.mean, kept.stats.mean);
+}
+
+TEST(datum_value, statistics_on_a_second_thread_are_the_same) {
+  digest_options threaded, single;
+  threaded.stats_thread_bytes = 1;
+  single.stats_thread_bytes = 0;
+  std::vector<uint16_t> narrow;
+  std::vector<float> wide;
+  for (int i = 0; i < 100000; ++i) {
+    narrow.push_back(static_cast<uint16_t>(i * 40503u));
+    wide.push_back(static_cast<float>(std::cos(i * 0.01) * i));
+  }
+  for (auto* opts : {&threaded, &single}) {
+    auto a = summarize(narrow, {'u', 2}, {narrow.size()}, *opts);
+    auto b = summarize(narrow, {'u', 2}, {narrow.size()});
+    EXPECT_EQ(a.hash, b.hash);
+    EXPECT_EQ(a.stats.histogram, b.stats.histogram);
+    EXPECT_EQ(a.stats.mean, b.stats.mean);
+    auto c = summarize(wide, {'f', 4}, {wide.size()}, *opts);
+    auto d = summarize(wide, {'f', 4}, {wide.size()}, single);
+    EXPECT_EQ(c.hash, d.hash);
+    EXPECT_EQ(c.stats.histogram, d.stats.histogram);
+    EXPECT_EQ(c.stats.std, d.stats.std);
+    EXPECT_EQ(c.stats.min, d.stats.min);
+  }
 }
 
 TEST(datum_value, finish_refuses_a_datum_with_too_few_or_too_many_bytes) {
