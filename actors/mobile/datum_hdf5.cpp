@@ -195,11 +195,13 @@ caf::error read_hdf5_rows(const std::string& root, const std::string& rel,
                       file->path() + ": " + dataset + ": " + context_of(type.error()));
   auto [dtype, mem_type] = *type;
   std::vector<uint64_t> shape{rows};
-  uint64_t row_elements = 1;
-  for (int i = 1; i < rank; ++i) {
+  for (int i = 1; i < rank; ++i)
     shape.push_back(dims[i]);
-    row_elements *= dims[i];
-  }
+  uint64_t row_elements = 0, total = 0;
+  if (!element_count({shape.begin() + 1, shape.end()}, row_elements)
+      || !element_count(shape, total) || __builtin_mul_overflow(total, dtype.size, &total))
+    return make_error(ec::parse_error, file->path() + ": " + dataset + ": shape "
+                                         + shape_text(shape) + " overflows 64 bits");
   if (auto err = sink.begin(dtype, shape))
     return make_error(code_of(err), file->path() + ": " + context_of(err));
   if (rows == 0 || row_elements == 0)

@@ -156,14 +156,15 @@ public:
     TIFFGetFieldDefaulted(tif_.get(), TIFFTAG_ROWSPERSTRIP, &rows_per_strip);
     rows_per_strip = std::clamp<uint32_t>(rows_per_strip, 1, img.height);
     auto strips = TIFFNumberOfStrips(tif_.get());
-    uint64_t strip_bytes = row_bytes * rows_per_strip;
+    uint64_t strip_bytes = 0;
+    bool strip_overflows = __builtin_mul_overflow(row_bytes, rows_per_strip, &strip_bytes);
     if (strips != (img.height + rows_per_strip - 1) / rows_per_strip)
       return failure(ec::parse_error, std::to_string(strips) + " strips where "
                                         + std::to_string(img.height) + " rows of "
                                         + std::to_string(rows_per_strip) + " need "
                                         + std::to_string((img.height + rows_per_strip - 1)
                                                          / rows_per_strip));
-    if (strip_bytes > static_cast<uint64_t>(max_single_alloc))
+    if (strip_overflows || strip_bytes > static_cast<uint64_t>(max_single_alloc))
       return failure(ec::invalid_argument, "strips of " + std::to_string(strip_bytes)
                                              + " bytes are too large to read");
     strips_.reserve(strip_bytes);
@@ -199,9 +200,10 @@ private:
     if (tile_w == 0 || tile_h == 0)
       return failure(ec::parse_error, "a tiled image without tile width or length");
     const uint64_t pixel_bytes = uint64_t{img.samples} * img.dtype.size;
-    const uint64_t tile_bytes = uint64_t{tile_w} * tile_h * pixel_bytes;
-    const uint64_t band_bytes = row_bytes * tile_h;
-    if (tile_bytes > static_cast<uint64_t>(max_single_alloc)
+    uint64_t tile_bytes = 0, band_bytes = 0;
+    bool overflows = __builtin_mul_overflow(uint64_t{tile_w} * tile_h, pixel_bytes, &tile_bytes)
+                     || __builtin_mul_overflow(row_bytes, tile_h, &band_bytes);
+    if (overflows || tile_bytes > static_cast<uint64_t>(max_single_alloc)
         || band_bytes > static_cast<uint64_t>(max_single_alloc))
       return failure(ec::invalid_argument, "tiles too large to read");
     tiles_.reserve(tile_bytes);
