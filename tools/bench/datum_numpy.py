@@ -18,7 +18,7 @@ import numpy as np
 
 
 def canonical_hash(a):
-    a = np.ascontiguousarray(a, dtype=a.dtype.newbyteorder('<'))
+    a = np.asarray(a, dtype=a.dtype.newbyteorder('<'))  # tobytes() is C order; asarray keeps 0-d shapes
     head = f"{a.dtype.str}\n{','.join(map(str, a.shape))}\n".encode()
     h = hashlib.sha1(head)
     h.update(memoryview(a).cast('B'))

@@ -197,6 +197,17 @@ TEST(datum_hash, integer_types_of_every_width_match_the_reference) {
     ref);
 }
 
+TEST(datum_hash, a_scalar_has_an_empty_shape) {
+  test::temp_dir dir;
+  test::stack<double> one{1, 1, 1, {2.75}};
+  ASSERT_TRUE(test::write_npy_stack(dir / "stack.npy", one, "<f8"));
+  test::run_reference({"write-scalar", dir / "scalar.npy", "2.75"});
+  auto r = hash_datum(request("NPY", dir.path, "scalar.npy", "", ""));
+  expect_same_as_reference(r, reference({"npy", dir / "scalar.npy"}));
+  EXPECT_TRUE(r.shape.empty());
+  EXPECT_NE(r.hash, hash_datum(request("NPY", dir.path, "stack.npy", "", "")).hash);
+}
+
 TEST(datum_hash, raw_is_the_bytes) {
   test::temp_dir dir;
   std::string bytes;

@@ -8,6 +8,7 @@ Shares no code with d1drive.
   datum_reference.py npy FILE [FRAME_NO]        the array, or array[FRAME_NO]
   datum_reference.py raw FILE                   the bytes as uint8
   datum_reference.py write-npy OUT RAW FROM TO SHAPE   RAW (dtype FROM) saved as dtype TO
+  datum_reference.py write-scalar OUT VALUE     a 0-d float64 array
 
 Several commands separated by ';' arguments run in one process (numpy starts once), each
 description printed on its own line.
@@ -20,7 +21,7 @@ import numpy as np
 
 
 def canonical(a):
-    a = np.ascontiguousarray(a, dtype=a.dtype.newbyteorder('<'))
+    a = np.asarray(a, dtype=a.dtype.newbyteorder('<'))  # tobytes() is C order; asarray keeps 0-d shapes
     head = f"{a.dtype.str}\n{','.join(map(str, a.shape))}\n".encode()
     return {name: hashlib.new(name, head + a.tobytes()).hexdigest()
             for name in ('sha1', 'sha256')}
@@ -59,6 +60,9 @@ def run(argv):
             a = a[int(argv[3])]
     elif kind == 'raw':
         a = np.fromfile(argv[2], dtype=np.uint8)
+    elif kind == 'write-scalar':
+        np.save(argv[2], np.float64(float(argv[3])))
+        return
     elif kind == 'write-npy':
         out, raw, src, dst, shape = argv[2:7]
         a = np.fromfile(raw, dtype=src).reshape([int(x) for x in shape.split(',')])
