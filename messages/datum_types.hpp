@@ -35,7 +35,7 @@ typename Inspector::result_type inspect(Inspector& f, datum_stats& x) {
 /// describe them. The worker derives the datum's files from spec, path and kwargs.
 struct datum_hash_request {
   std::string datum_id;
-  std::string resource_uid;     // named in messages only
+  std::string resource_uid;     // named in the result's detail only
   std::string spec;             // AD_TIFF, AD_HDF5, NPY_FRAMEWISE, NPY, RAW
   std::string root;             // the copy to read (absolute, as mounted on this host)
   std::string resource_path;    // relative to root

@@ -45,9 +45,12 @@ caf::expected<datum_summary> summarize_datum(const datum_hash_request& req,
 datum_hash_result hash_datum(const datum_hash_request& req, const digest_options& options) {
   datum_hash_result out;
   out.datum_id = req.datum_id;
+  const auto who = "datum " + req.datum_id
+                   + (req.resource_uid.empty() ? std::string{}
+                                               : " of resource " + req.resource_uid);
   auto fail = [&](const caf::error& err) {
     out.state = datum_state::error;
-    out.detail = "datum " + req.datum_id + ": " + context_of(err);
+    out.detail = who + ": " + context_of(err);
     return out;
   };
   auto selection = select_datum(req.spec, req.resource_path, req.resource_kwargs,
@@ -69,7 +72,7 @@ datum_hash_result hash_datum(const datum_hash_request& req, const digest_options
     std::string files;
     for (auto& f : out.files)
       files += (files.empty() ? "" : ", ") + f;
-    out.detail = "datum " + req.datum_id + ": values hash " + out.algorithm + " " + out.hash
+    out.detail = who + ": values hash " + out.algorithm + " " + out.hash
                  + ", recorded " + req.expected_hash + " (under " + req.root + ": " + files
                  + ")";
   }
