@@ -227,7 +227,6 @@ caf::error read_hdf5_rows(const std::string& root, const std::string& rel,
   if (!dset.ok())
     return fail(ec::parse_error, dataset + " cannot be opened");
   uint64_t max_piece = block[0] * (split > 1 ? row_bytes / dims[1] * block[1] : row_bytes);
-  reusable_buffer buf{max_piece};
   std::vector<hsize_t> start(dims.size(), 0), count(block);
   for (uint64_t row = first_row; row < first_row + rows;) {
     count[0] = std::min<uint64_t>(block[0], first_row + rows - row);
@@ -240,15 +239,16 @@ caf::error read_hdf5_rows(const std::string& root, const std::string& rel,
       uint64_t elements = 1;
       for (auto c : count)
         elements *= c;
+      auto buf = sink.buffer(static_cast<size_t>(max_piece));
       hid_owner memspace{H5Screate_simple(rank, count.data(), nullptr), H5Sclose};
       if (H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, start.data(), nullptr,
                               count.data(), nullptr) < 0
           || H5Dread(dset.get(), mem_type, memspace.get(), space.get(), H5P_DEFAULT,
-                     buf.data()) < 0)
+                     buf) < 0)
         return fail(ec::parse_error, dataset + ": rows " + std::to_string(row) + "…"
                                        + std::to_string(row + count[0] - 1)
                                        + " cannot be read");
-      sink.values(buf.data(), static_cast<size_t>(elements * dtype.size));
+      sink.values(buf, static_cast<size_t>(elements * dtype.size));
     }
     row += count[0];
   }

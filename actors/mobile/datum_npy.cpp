@@ -314,16 +314,16 @@ caf::error read_npy(const std::string& root, const std::string& rel,
   }
   if (auto err = sink.begin(h.dtype, shape))
     return named(err);
-  reusable_buffer buf{read_bytes};
   // A whole number of elements per read, so each read swaps on its own.
   const size_t chunk = read_bytes - read_bytes % h.dtype.size;
   while (bytes > 0) {
     auto take = static_cast<size_t>(std::min<uint64_t>(bytes, chunk));
-    if (auto err = file->read_at(buf.data(), take, offset))
+    auto buf = sink.buffer(take);
+    if (auto err = file->read_at(buf, take, offset))
       return err;
     if (h.big_endian)
-      swap_elements(buf.data(), take, h.dtype.size);
-    sink.values(buf.data(), take);
+      swap_elements(buf, take, h.dtype.size);
+    sink.values(buf, take);
     offset += take;
     bytes -= take;
   }

@@ -5,7 +5,6 @@
 #include "messages/error.hpp"
 
 #include <algorithm>
-#include <memory>
 
 namespace d1 {
 
@@ -16,12 +15,12 @@ caf::error read_raw(const std::string& root, const std::string& rel, value_sink&
     return std::move(file.error());
   if (auto err = sink.begin(datum_dtype{'u', 1}, {file->size()}))
     return make_error(code_of(err), file->path() + ": " + context_of(err));
-  reusable_buffer buf{read_bytes};
   for (uint64_t offset = 0; offset < file->size();) {
     auto take = static_cast<size_t>(std::min<uint64_t>(read_bytes, file->size() - offset));
-    if (auto err = file->read_at(buf.data(), take, offset))
+    auto buf = sink.buffer(take);
+    if (auto err = file->read_at(buf, take, offset))
       return err;
-    sink.values(buf.data(), take);
+    sink.values(buf, take);
     offset += take;
   }
   return caf::none;

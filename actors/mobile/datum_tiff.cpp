@@ -77,7 +77,7 @@ struct tiff_image {
 // One open TIFF file and its messages.
 class tiff_file {
 public:
-  tiff_file(reusable_buffer& strips, reusable_buffer& tiles) : strips_(strips), tiles_(tiles) {
+  explicit tiff_file(reusable_buffer& tiles) : tiles_(tiles) {
   }
 
   caf::error open(const std::string& root, const std::string& rel) {
@@ -167,11 +167,10 @@ public:
     if (strip_overflows || strip_bytes > static_cast<uint64_t>(max_single_alloc))
       return failure(ec::invalid_argument, "strips of " + std::to_string(strip_bytes)
                                              + " bytes are too large to read");
-    strips_.reserve(strip_bytes);
-    auto buf = strips_.data();
     for (uint32_t s = 0; s < strips; ++s) {
       uint64_t rows = std::min<uint64_t>(rows_per_strip, img.height - uint64_t{s} * rows_per_strip);
       auto want = static_cast<tmsize_t>(rows * row_bytes);
+      auto buf = sink.buffer(static_cast<size_t>(strip_bytes));
       auto got = TIFFReadEncodedStrip(tif_.get(), s, buf, want);
       if (got != want)
         return failure(ec::parse_error,
@@ -207,10 +206,9 @@ private:
         || band_bytes > static_cast<uint64_t>(max_single_alloc))
       return failure(ec::invalid_argument, "tiles too large to read");
     tiles_.reserve(tile_bytes);
-    strips_.reserve(band_bytes);
     auto tile = tiles_.data();
-    auto band = strips_.data();
     for (uint32_t y = 0; y < img.height; y += tile_h) {
+      auto band = sink.buffer(static_cast<size_t>(band_bytes));
       uint32_t rows = std::min(tile_h, img.height - y);
       for (uint32_t x = 0; x < img.width; x += tile_w) {
         auto index = TIFFComputeTile(tif_.get(), x, y, 0, 0);
@@ -231,8 +229,7 @@ private:
   std::string path_;
   tiff_messages messages_;
   std::unique_ptr<TIFF, tiff_closer> tif_;
-  reusable_buffer& strips_;  // a strip, or a band of one row of tiles
-  reusable_buffer& tiles_;
+  reusable_buffer& tiles_;  // one tile (strips and rows of tiles go to the sink's buffers)
 };
 
 }  // namespace
@@ -240,10 +237,9 @@ private:
 caf::error read_tiff_stack(const std::string& root, const std::vector<std::string>& rels,
                            value_sink& sink) {
   tiff_image first;
-  // Reused from one frame file to the next.
-  reusable_buffer strips{0}, tiles{0};
+  reusable_buffer tiles{0};  // reused from one frame file to the next
   for (size_t i = 0; i < rels.size(); ++i) {
-    tiff_file file{strips, tiles};
+    tiff_file file{tiles};
     if (auto err = file.open(root, rels[i]))
       return err;
     auto img = file.layout();

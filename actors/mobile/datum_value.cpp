@@ -427,8 +427,8 @@ private:
 
 }  // namespace
 
-// A second thread that runs one job at a time for its owner, who waits for each: the
-// statistics of one delivery while the owner hashes it.
+// A second thread that runs one job at a time for its owner: the hash of one delivery
+// while the owner counts it and reads the next.
 class side_thread {
 public:
   side_thread() : thread_([this] { loop(); }) {
@@ -497,7 +497,7 @@ struct datum_digest::impl {
   std::vector<unsigned char> kept;
   histogram_sink second_pass;
   bool second_pass_armed = false;
-  std::unique_ptr<side_thread> side;  // large datums: statistics beside the hash
+  std::unique_ptr<side_thread> side;  // large datums: the hash beside statistics and reads
 
   impl(streaming_hasher h, const digest_options& o) : hasher(std::move(h)), options(o) {
   }
@@ -563,9 +563,11 @@ void datum_digest::values(const void* data, size_t bytes) {
   s.received_bytes += bytes;
   auto p = static_cast<const unsigned char*>(data);
   if (s.side) {
-    s.side->start([&s, p, bytes] { s.add_stats(p, bytes); });
-    s.hasher.update(p, bytes);
+    // The previous delivery is hashed by now (the reader may reuse its buffer next), this
+    // one is hashed beside its counting and the next read.
     s.side->wait();
+    s.side->start([&s, p, bytes] { s.hasher.update(p, bytes); });
+    s.add_stats(p, bytes);
     return;
   }
   // One thread: slices hashed, then counted while still in the cache.
@@ -594,6 +596,8 @@ caf::expected<datum_summary> datum_digest::finish() {
   auto& s = *self_;
   if (!s.begun)
     return make_error(ec::unspecified, "datum_digest: finish before begin");
+  if (s.side)
+    s.side->wait();
   if (s.received_bytes != s.expected_bytes)
     return make_error(ec::parse_error,
                       "the values are " + std::to_string(s.received_bytes) + " bytes, shape "

@@ -20,10 +20,12 @@ namespace d1 {
 /// A buffer for one datum's reads or counts, taken from the calling thread's spare buffers
 /// and given back when it goes: fresh pages for every datum would each be faulted in again,
 /// a measurable share of hashing a datum from the page cache. At most four spare buffers
-/// of up to 16 MiB each are kept per thread. Not copyable.
+/// of up to 16 MiB each are kept per thread. Movable, not copyable.
 class reusable_buffer {
 public:
   explicit reusable_buffer(size_t bytes);
+  reusable_buffer(reusable_buffer&&) noexcept = default;
+  reusable_buffer& operator=(reusable_buffer&&) noexcept = default;
   reusable_buffer(const reusable_buffer&) = delete;
   reusable_buffer& operator=(const reusable_buffer&) = delete;
   ~reusable_buffer();
@@ -71,16 +73,37 @@ std::string shape_text(const std::vector<uint64_t>& shape);
 std::string canonical_header(const datum_dtype& dtype, const std::vector<uint64_t>& shape);
 
 /// Where a reader delivers one datum. begin once, then values until the shape is full.
+/// A reader reads into buffer() and hands that memory to values(): the sink may go on
+/// reading a delivery after values() returned (hashing it on another thread while the
+/// reader reads the next), until the next values() call, finish, or its destruction.
 class value_sink {
 public:
+  value_sink() = default;
+  value_sink(value_sink&&) noexcept = default;
+  value_sink& operator=(value_sink&&) noexcept = default;
   virtual ~value_sink() = default;
 
   /// The element type and shape, before any value. An error stops the reader.
   virtual caf::error begin(const datum_dtype& dtype, const std::vector<uint64_t>& shape) = 0;
 
   /// The next `bytes` bytes of values in C order, in little-endian byte order (the host's:
-  /// readers convert), `bytes` a multiple of the element size.
+  /// readers convert), `bytes` a multiple of the element size. `data` must stay unchanged
+  /// until the next values() call (buffer() gives such memory).
   virtual void values(const void* data, size_t bytes) = 0;
+
+  /// Memory for the next delivery, at least `bytes` long, owned by the sink: two buffers
+  /// used in turn, so the one filled now is not the one the sink may still be reading.
+  unsigned char* buffer(size_t bytes) {
+    auto& b = turn_ ? second_ : first_;
+    turn_ = !turn_;
+    b.reserve(bytes);
+    return b.data();
+  }
+
+private:
+  reusable_buffer first_{0};
+  reusable_buffer second_{0};
+  bool turn_ = false;
 };
 
 /// What a datum is: its canonical hash, dtype, shape and statistics.
@@ -97,9 +120,9 @@ struct digest_options {
   /// Values of types wider than 16 bits are kept in memory for the histogram up to this
   /// many bytes; a larger datum needs a second read (histogram_pass).
   uint64_t keep_bytes = uint64_t{256} << 20;
-  /// A datum of at least this many bytes has its statistics computed on a second thread
-  /// while the calling thread hashes (each delivery is counted and hashed at once, and
-  /// values() returns when both are done). 0: never.
+  /// A datum of at least this many bytes is hashed on a second thread while the calling
+  /// thread computes the statistics and reads the next delivery (values() returns once the
+  /// previous delivery is hashed and this one counted). 0: never.
   uint64_t stats_thread_bytes = uint64_t{8} << 20;
 };
 
@@ -107,8 +130,8 @@ struct digest_options {
 /// Statistics of 8- and 16-bit integers come from a table of value counts (exact, no second
 /// look at the values). For wider types the values are also kept (digest_options) so the
 /// histogram can be drawn once min and max are known; a larger datum needs histogram_pass
-/// (a second read of its values) before finish. Hashing and statistics run side by side
-/// on two threads for large datums (digest_options::stats_thread_bytes).
+/// (a second read of its values) before finish. Large datums are hashed on a second thread
+/// beside the statistics and the reads (digest_options::stats_thread_bytes).
 class datum_digest final : public value_sink {
 public:
   /// Returns a digest for `algorithm` ("SHA-1" when empty; any spelling

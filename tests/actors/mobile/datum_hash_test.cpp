@@ -74,12 +74,19 @@ TEST(datum_hash, one_uint16_stack_hashes_alike_in_every_container) {
     reqs.push_back(request("NPY", dir.path, npy, "", ""));
 
   auto ref = reference({"npy", dir / "le.npy"});
+  // Hashed beside the reads on a second thread (as datums of 8 MiB and more are), and not.
+  digest_options threaded, single;
+  threaded.stats_thread_bytes = 1;
+  single.stats_thread_bytes = 0;
   for (auto& req : reqs) {
-    SCOPED_TRACE(req.spec + " " + req.resource_path);
-    auto r = hash_datum(req);
-    expect_same_as_reference(r, ref);
-    EXPECT_EQ(r.dtype, "<u2");
-    EXPECT_EQ(r.shape, (std::vector<uint64_t>{4, 37, 53}));
+    for (auto* options : {&threaded, &single}) {
+      SCOPED_TRACE(req.spec + " " + req.resource_path
+                   + (options == &threaded ? " threaded" : " one thread"));
+      auto r = hash_datum(req, *options);
+      expect_same_as_reference(r, ref);
+      EXPECT_EQ(r.dtype, "<u2");
+      EXPECT_EQ(r.shape, (std::vector<uint64_t>{4, 37, 53}));
+    }
   }
   // The containers read by their own readers (tifffile, h5py) agree too.
   expect_same_as_reference(hash_datum(reqs[0]),
