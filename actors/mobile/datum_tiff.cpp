@@ -20,6 +20,9 @@ namespace d1 {
 
 namespace {
 
+// Strips are handed to the sink in deliveries of at least this many bytes.
+constexpr uint64_t delivery_bytes = uint64_t{1} << 20;
+
 // A header that asks libtiff for more than this in one buffer is refused (a frame's strip
 // or row of tiles is far smaller in any real detector image).
 constexpr tmsize_t max_single_alloc = tmsize_t{1} << 30;
@@ -89,9 +92,10 @@ public:
     TIFFOpenOptionsSetMaxSingleMemAlloc(opts.get(), max_single_alloc);
     TIFFOpenOptionsSetErrorHandlerExtR(opts.get(), collect_error, &messages_);
     TIFFOpenOptionsSetWarningHandlerExtR(opts.get(), ignore_warning, nullptr);
-    // "r": read, "m": no memory mapping. On failure libtiff leaves the descriptor open, so
-    // datum_file keeps it until it is handed over.
-    tif_.reset(TIFFFdOpenExt(file->fd(), path_.c_str(), "rm", opts.get()));
+    // "r": read, "m": no memory mapping, "c": no strip chopping (libtiff would otherwise
+    // cut an uncompressed one-strip frame into 8 KiB strips: a read call each). On failure
+    // libtiff leaves the descriptor open, so datum_file keeps it until it is handed over.
+    tif_.reset(TIFFFdOpenExt(file->fd(), path_.c_str(), "rmc", opts.get()));
     if (!tif_)
       return failure(ec::parse_error, "not a readable TIFF");
     file->release();
@@ -167,18 +171,28 @@ public:
     if (strip_overflows || strip_bytes > static_cast<uint64_t>(max_single_alloc))
       return failure(ec::invalid_argument, "strips of " + std::to_string(strip_bytes)
                                              + " bytes are too large to read");
-    for (uint32_t s = 0; s < strips; ++s) {
-      uint64_t rows = std::min<uint64_t>(rows_per_strip, img.height - uint64_t{s} * rows_per_strip);
-      auto want = static_cast<tmsize_t>(rows * row_bytes);
-      auto buf = sink.buffer(static_cast<size_t>(strip_bytes));
-      auto got = TIFFReadEncodedStrip(tif_.get(), s, buf, want);
-      if (got != want)
-        return failure(ec::parse_error,
-                       "strip " + std::to_string(s) + " of " + std::to_string(strips)
-                         + (got < 0 ? std::string{" cannot be read"}
-                                    : " holds " + std::to_string(got) + " bytes, not "
-                                        + std::to_string(want)));
-      sink.values(buf, static_cast<size_t>(want));
+    // Consecutive strips are consecutive rows: several go to the sink as one delivery of
+    // at least delivery_bytes (a sink that hashes on another thread pays per delivery).
+    const uint64_t per_delivery = std::max<uint64_t>(1, delivery_bytes / strip_bytes);
+    for (uint32_t first = 0; first < strips;) {
+      uint32_t last = static_cast<uint32_t>(std::min<uint64_t>(strips, first + per_delivery));
+      auto buf = sink.buffer(static_cast<size_t>(strip_bytes * (last - first)));
+      uint64_t filled = 0;
+      for (uint32_t s = first; s < last; ++s) {
+        uint64_t rows =
+          std::min<uint64_t>(rows_per_strip, img.height - uint64_t{s} * rows_per_strip);
+        auto want = static_cast<tmsize_t>(rows * row_bytes);
+        auto got = TIFFReadEncodedStrip(tif_.get(), s, buf + filled, want);
+        if (got != want)
+          return failure(ec::parse_error,
+                         "strip " + std::to_string(s) + " of " + std::to_string(strips)
+                           + (got < 0 ? std::string{" cannot be read"}
+                                      : " holds " + std::to_string(got) + " bytes, not "
+                                          + std::to_string(want)));
+        filled += static_cast<uint64_t>(want);
+      }
+      sink.values(buf, static_cast<size_t>(filled));
+      first = last;
     }
     return caf::none;
   }

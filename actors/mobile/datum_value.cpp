@@ -286,7 +286,7 @@ datum_stats stats_from_counts(const uint64_t* counts, size_t entries, int64_t of
 
 namespace {
 
-constexpr size_t spare_buffers = 4;
+constexpr size_t spare_buffers = 8;
 constexpr size_t spare_buffer_bytes = size_t{16} << 20;
 
 struct spare {
@@ -303,7 +303,9 @@ reusable_buffer::reusable_buffer(size_t bytes) {
 }
 
 void reusable_buffer::reserve(size_t bytes) {
-  if (size_ >= bytes && data_)
+  // Nothing is taken for an empty buffer: a spare taken and left unused would make the
+  // next buffer that needs one allocate (and fault in) fresh memory.
+  if (bytes == 0 || (size_ >= bytes && data_))
     return;
   for (auto it = spares.begin(); it != spares.end(); ++it)
     if (it->size >= bytes) {

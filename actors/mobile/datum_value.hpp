@@ -19,7 +19,7 @@ namespace d1 {
 
 /// A buffer for one datum's reads or counts, taken from the calling thread's spare buffers
 /// and given back when it goes: fresh pages for every datum would each be faulted in again,
-/// a measurable share of hashing a datum from the page cache. At most four spare buffers
+/// a measurable share of hashing a datum from the page cache. At most eight spare buffers
 /// of up to 16 MiB each are kept per thread. Movable, not copyable.
 class reusable_buffer {
 public:
