@@ -3,6 +3,7 @@
 
 #include "messages/cache_types.hpp"
 #include "messages/dataone_types.hpp"
+#include "messages/datum_types.hpp"
 #include "messages/error.hpp"
 #include "messages/fs_types.hpp"
 #include "messages/http_types.hpp"
@@ -77,6 +78,11 @@ void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<std::vector<hash_request>>("d1.hash_requests");
   cfg.add_message_type<std::vector<hash_result>>("d1.hash_results");
   cfg.add_message_type<catalogue_report>("d1.catalogue_report");
+  cfg.add_message_type<datum_stats>("d1.datum_stats");
+  cfg.add_message_type<datum_hash_request>("d1.datum_hash_request");
+  cfg.add_message_type<std::vector<datum_hash_request>>("d1.datum_hash_requests");
+  cfg.add_message_type<datum_hash_result>("d1.datum_hash_result");
+  cfg.add_message_type<std::vector<datum_hash_result>>("d1.datum_hash_results");
   cfg.add_error_category(error_category,
                          [](uint8_t code, caf::atom_value, const caf::message& ctx) {
                            std::string out = to_string(static_cast<ec>(code));

@@ -7,6 +7,14 @@ list(APPEND D1_ACTOR_SOURCES
   mobile/copy_batch.cpp
   mobile/remove_batch.cpp
   mobile/spec_handlers.cpp
+  mobile/datum_value.cpp
+  mobile/datum_source.cpp
+  mobile/datum_raw.cpp
+  mobile/datum_npy.cpp
+  mobile/datum_tiff.cpp
+  mobile/datum_hdf5.cpp
+  mobile/datum_files.cpp
+  mobile/datum_hash.cpp
   mobile/catalogue_db.cpp
   mobile/catalogue_migrate.cpp
   mobile/catalogue_check.cpp

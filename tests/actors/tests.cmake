@@ -34,3 +34,4 @@ list(APPEND D1_TEST_SOURCES
   actors/mobile/job_dispatch_test.cpp
   actors/mobile/crash_test.cpp
 )
+include(actors/mobile/tests.cmake)
