@@ -570,21 +570,6 @@ copy_batch_result finish_copy_batch(const worker_io& io, staged_copy_batch& batc
       fail(st, io_failure("opening the directory of " + dst_abs(st), -dfd), false);
       continue;
     }
-    // The temporary must still be the file written: a name swapped in meanwhile is
-    // neither renamed nor deleted.
-    file_stat now;
-    if (int rc = fs.stat_at(dfd, st.tmp_leaf, now); rc < 0 && rc != -ENOENT) {
-      // Cannot tell (EIO…): the name is the one this batch drew, so it goes.
-      fail(st, io_failure("stat of the temporary file of " + dst_abs(st), -rc), true);
-      continue;
-    } else if (rc < 0 || !same_file(now, st.temp)) {
-      fail(st,
-           {make_error(ec::io_error, "the temporary file of " + dst_abs(st)
-                                       + " vanished or was replaced before its rename"),
-            true},
-           false);
-      continue;
-    }
     if (int rc = fs.rename_noreplace_at(dfd, st.tmp_leaf, st.leaf); rc < 0) {
       fs.unlink_at(dfd, st.tmp_leaf);
       if (rc == -EEXIST && !st.checked_final) {
@@ -601,22 +586,39 @@ copy_batch_result finish_copy_batch(const worker_io& io, staged_copy_batch& batc
         }
         continue;
       }
+      if (rc == -ENOENT)  // someone removed the temporary: worth a retry
+        fail(st,
+             {make_error(ec::io_error,
+                         "the temporary file of " + dst_abs(st) + " vanished before its rename"),
+              true},
+             false);
+      else
+        fail(st,
+             rc == -EEXIST
+               ? item_failure{make_error(ec::checksum_mismatch,
+                                         dst_abs(st) + " appeared during the copy; not overwritten")}
+               : io_failure("renaming into " + dst_abs(st), static_cast<int>(-rc)),
+             false);
+      continue;
+    }
+    // The final file as it now is (a rename changes its ctime, which later re-checks
+    // compare), and the proof that it is the file written: a temporary swapped for
+    // another file before the rename is never recorded as the copy (the other file stays
+    // where the rename put it, unrecorded: whoever could swap it could put it there).
+    auto& result = out.outcomes[st.index].result;
+    int rc = fs.stat_at(dfd, st.leaf, result.stat);
+    if (rc == 0 && !same_file(result.stat, st.temp)) {
       fail(st,
-           rc == -EEXIST ? item_failure{make_error(ec::checksum_mismatch,
-                                                   dst_abs(st) + " appeared during the copy; "
-                                                                 "not overwritten")}
-                         : io_failure("renaming into " + dst_abs(st), static_cast<int>(-rc)),
+           {make_error(ec::io_error, "the temporary file of " + dst_abs(st)
+                                       + " was replaced before its rename; not recorded"),
+            true},
            false);
       continue;
     }
-    // The final file as it now is: a rename changes its ctime, which later re-checks
-    // compare.
-    auto& result = out.outcomes[st.index].result;
+    auto stat = rc == 0 ? result.stat : file_stat{};  // unknown: the next re-check hashes it
+    stat.fs_id = rc == 0 ? st.temp.fs_id : 0;
     result = std::move(st.result);
-    if (fs.stat_at(dfd, st.leaf, result.stat) != 0 || !same_file(result.stat, st.temp))
-      result.stat = file_stat{};  // unknown: the next re-check hashes it
-    else
-      result.stat.fs_id = st.temp.fs_id;
+    result.stat = stat;
     renamed_dirs.push_back(st.rel_dir);
   }
   // Each directory once: its new names (and adopted files' entries) on disk.
