@@ -16,7 +16,7 @@ struct recorded_reply : fs_reply {
   std::string kind;
   node_info info;
   listing entries;
-  std::string local;
+  object_bytes_ptr bytes;
   std::shared_ptr<listing_stream> stream;
   caf::error err;
   int calls = 0;
@@ -28,7 +28,7 @@ struct recorded_reply : fs_reply {
     kind = "stream";
     stream = std::move(x);
   }
-  void local_file(const std::string& p) override { ++calls; kind = "local"; local = p; }
+  void object(object_bytes_ptr x) override { ++calls; kind = "object"; bytes = std::move(x); }
   void error(const caf::error& e) override { ++calls; kind = "error"; err = e; }
 };
 
@@ -38,7 +38,19 @@ struct world {
   int root_attr_calls = 0;
   int root_dir_calls = 0;
   int entry_gets = 0;
-  int fetches = 0;
+  int opens = 0;
+  std::vector<std::string> admitted;  // what the fake guard was asked about
+};
+
+// Bytes that verified, or not yet.
+struct fake_bytes : object_bytes {
+  bool done = false;
+  explicit fake_bytes(bool verified) : done(verified) {}
+  uint64_t size() const override { return 1; }
+  bool verified() const override { return done; }
+  void read(uint64_t, uint64_t, read_callback cb) override { cb(-1); }
+  void opened() override {}
+  void closed() override {}
 };
 
 attr_cache_actor::behavior_type fake_attrs(attr_cache_actor::pointer, std::shared_ptr<world> w) {
@@ -124,13 +136,17 @@ resolver_actor::behavior_type fake_root(resolver_actor::pointer, std::shared_ptr
 content_cache_actor::behavior_type fake_content(content_cache_actor::pointer,
                                                 std::shared_ptr<world> w) {
   return {
-    [=](fetch_atom, const object_ref& obj) -> caf::result<std::string> {
-      ++w->fetches;
+    [=](open_atom, const object_ref& obj) -> caf::result<object_bytes_ptr> {
+      ++w->opens;
       if (obj.pid == "bad")
-        return make_error(ec::checksum_mismatch, "bad bytes");
+        return make_error(ec::invalid_argument, "no checksum");
+      return object_bytes_ptr{std::make_shared<fake_bytes>(obj.pid == "cached")};
+    },
+    [=](fetch_atom, const object_ref& obj) -> caf::result<std::string> {
       return "/cache/" + obj.pid;
     },
     [=](stats_atom) -> caf::result<cache_stats> { return cache_stats{}; },
+    [=](list_atom) -> std::string { return {}; },
   };
 }
 
@@ -232,19 +248,20 @@ TEST_F(fs_gateway_test, opendir_stores_the_listing_and_lookups_are_answered_from
   EXPECT_EQ(w_->root_attr_calls, 1);
 }
 
-TEST_F(fs_gateway_test, reads_get_a_verified_path_or_the_error) {
+TEST_F(fs_gateway_test, opens_get_the_object_bytes_or_the_error) {
   auto ok = std::make_shared<recorded_reply>();
-  caf::anon_send(gw_, read_atom::value, fs_reply_ptr{ok}, object_ref{"p", 1, "MD5", "x"},
+  caf::anon_send(gw_, open_atom::value, fs_reply_ptr{ok}, object_ref{"p", 1, "MD5", "x"},
                  int32_t{0});
   auto bad = std::make_shared<recorded_reply>();
-  caf::anon_send(gw_, read_atom::value, fs_reply_ptr{bad}, object_ref{"bad", 1, "MD5", "x"},
+  caf::anon_send(gw_, open_atom::value, fs_reply_ptr{bad}, object_ref{"bad", 1, "MD5", "x"},
                  int32_t{0});
   run();
-  EXPECT_EQ(ok->kind, "local");
-  EXPECT_EQ(ok->local, "/cache/p");
+  EXPECT_EQ(ok->kind, "object");
+  ASSERT_TRUE(ok->bytes);
   EXPECT_EQ(bad->kind, "error");
-  EXPECT_EQ(to_errno(bad->err), EIO);
+  EXPECT_EQ(to_errno(bad->err), EINVAL);
   EXPECT_EQ(ok->calls + bad->calls, 2);
+  EXPECT_EQ(w_->opens, 2);
 }
 
 TEST_F(fs_gateway_test, concurrent_cold_listings_of_one_folder_resolve_once) {
