@@ -150,6 +150,21 @@ content_cache_actor::behavior_type fake_content(content_cache_actor::pointer,
   };
 }
 
+// A guard that refuses uncached objects to pid 99 and records what it was asked.
+crawl_guard_actor::behavior_type fake_guard(crawl_guard_actor::pointer, std::shared_ptr<world> w) {
+  return {
+    [=](admit_atom, int32_t, const std::string&, bool) -> std::string { return {}; },
+    [=](admit_atom, int32_t pid, const std::string& object, uint64_t) -> std::string {
+      w->admitted.push_back(object);
+      return pid == 99 ? "over its budget" : "";
+    },
+    [=](read_atom, int32_t) {},
+    [=](list_atom) -> std::string { return {}; },
+    [=](allow_atom, const std::string&) -> std::string { return {}; },
+    [=](forget_atom, const std::string&) -> std::string { return {}; },
+  };
+}
+
 class fs_gateway_test : public actor_fixture {
 protected:
   fs_gateway_test() : w_(std::make_shared<world>()) {
@@ -340,6 +355,53 @@ TEST_F(fs_gateway_test, unknown_path_is_enoent) {
   run();
   EXPECT_EQ(r->kind, "error");
   EXPECT_EQ(to_errno(r->err), ENOENT);
+}
+
+
+class fs_gateway_guard_test : public actor_fixture {
+protected:
+  fs_gateway_guard_test() : w_(std::make_shared<world>()) {
+    fs_gateway_config cfg;
+    cfg.guard = sys_.spawn(fake_guard, w_);
+    auto attrs = sys_.spawn(fake_attrs, w_);
+    auto dirs = sys_.spawn(fake_dirs, w_);
+    auto root = sys_.spawn(fake_root, w_);
+    auto content = sys_.spawn(fake_content, w_);
+    gw_ = sys_.spawn(fs_gateway, cfg, attrs, dirs, root, content);
+    all_ = {caf::actor_cast<caf::actor>(gw_), caf::actor_cast<caf::actor>(attrs),
+            caf::actor_cast<caf::actor>(dirs), caf::actor_cast<caf::actor>(root),
+            caf::actor_cast<caf::actor>(content), caf::actor_cast<caf::actor>(cfg.guard)};
+    run();
+  }
+
+  ~fs_gateway_guard_test() override {
+    for (auto& a : all_)
+      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+    run();
+  }
+
+  std::shared_ptr<recorded_reply> open(const std::string& pid, int32_t caller) {
+    auto r = std::make_shared<recorded_reply>();
+    caf::anon_send(gw_, open_atom::value, fs_reply_ptr{r}, object_ref{pid, 10, "MD5", "x"},
+                   caller);
+    run();
+    return r;
+  }
+
+  std::vector<caf::actor> all_;
+  std::shared_ptr<world> w_;
+  fs_gateway_actor gw_;
+};
+
+TEST_F(fs_gateway_guard_test, uncached_objects_need_the_guard_cached_ones_do_not) {
+  auto refused = open("cold", 99);
+  EXPECT_EQ(refused->kind, "error");
+  EXPECT_EQ(code_of(refused->err), ec::throttled);
+  EXPECT_EQ(to_errno(refused->err), EAGAIN);
+  EXPECT_NE(context_of(refused->err).find("budget"), std::string::npos);
+  EXPECT_EQ(open("cold", 7)->kind, "object");
+  EXPECT_EQ(open("cached", 99)->kind, "object");  // verified bytes: no question asked
+  EXPECT_EQ(w_->admitted, (std::vector<std::string>{"cold", "cold"}));
 }
 
 }  // namespace
