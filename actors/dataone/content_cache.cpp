@@ -939,8 +939,11 @@ content_cache(content_cache_engine_actor::stateful_pointer<content_cache_state> 
       auto stream = ensure_stream(self, name, *e);
       if (!stream)
         return std::move(stream.error());
+      // An empty object is verified, or not, as it opens.
       if (!e->verified && (*stream)->verified())
-        publish(self, name);  // an empty object: verified as it opened
+        publish(self, name);
+      else if (!e->verified && code_of((*stream)->failure()) == ec::checksum_mismatch)
+        on_mismatch(self, name);
       schedule_tick(self);    // closes the file once nobody uses it
       return object_bytes_ptr{*stream};
     },
@@ -961,6 +964,10 @@ content_cache(content_cache_engine_actor::stateful_pointer<content_cache_state> 
       if ((*stream)->verified()) {
         publish(self, name);
         return final_path(st, name);
+      }
+      if (auto err = (*stream)->failure()) {
+        on_mismatch(self, name);  // an empty object whose checksum says otherwise
+        return err;
       }
       auto rp = self->make_response_promise<std::string>();
       e->fetchers.push_back(rp);

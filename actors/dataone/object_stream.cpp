@@ -146,7 +146,13 @@ void object_stream::deliver(std::vector<waiter>& ready, std::vector<waiter>& fai
 
 void object_stream::read(uint64_t offset, uint64_t length, read_callback done) {
   if (offset >= ref_.size || length == 0) {
-    done(fd_);  // at or past the end: the read finds no bytes
+    // At or past the end the read finds no bytes, unless the bytes it ends are bad (an
+    // object that the system metadata says is empty, whose checksum says otherwise).
+    auto err = failure();
+    if (err)
+      done(err);
+    else
+      done(fd_);
     return;
   }
   auto end = std::min(ref_.size, offset + std::min(length, ref_.size));

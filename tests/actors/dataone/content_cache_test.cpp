@@ -835,6 +835,18 @@ TEST_F(content_cache_test, an_empty_object_verifies_without_a_request) {
   EXPECT_TRUE(net_->requests.empty());
 }
 
+TEST_F(content_cache_test, an_empty_object_whose_checksum_says_otherwise_is_an_error) {
+  object_ref ref{"not-empty", 0, "MD5", "00000000000000000000000000000000"};
+  auto cache = spawn_cache();
+  auto bytes = open(cache, ref);
+  auto r = read(bytes, 0, 10);
+  ASSERT_TRUE(r.err);
+  EXPECT_EQ(code_of(r.err), ec::checksum_mismatch);
+  auto path = request<std::string>(cache, fetch_atom::value, ref);
+  ASSERT_FALSE(path);
+  EXPECT_EQ(code_of(path.error()), ec::checksum_mismatch);
+}
+
 TEST_F(content_cache_test, bad_refs_and_configs_are_refused) {
   auto cache = spawn_cache();
   auto no_sum = request<object_bytes_ptr>(cache, open_atom::value, object_ref{"x", 1, "MD5", ""});
