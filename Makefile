@@ -3,8 +3,12 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 MOUNT ?= $(CURDIR)/mnt
 BASE_URL ?=
+# `make install PREFIX=/usr DESTDIR=/tmp/root`: where the binary, units, docs and man page go
+# (the configuration always goes to $(DESTDIR)/etc/d1drive, where the daemon reads it).
+PREFIX ?= /usr/local
+DESTDIR ?=
 
-.PHONY: deps build test test-fast run bench clean
+.PHONY: deps build test test-fast run bench clean install deb
 
 deps:
 	@bash scripts/install-deps.sh
@@ -26,6 +30,13 @@ run: build
 bench: build
 	@bash tools/bench/run.sh
 	@bash tools/bench/mobile.sh
+
+install: build
+	DESTDIR="$(DESTDIR)" cmake --install $(BUILD) --prefix "$(PREFIX)" --strip
+
+# The Debian package, built with CPack from the same build dir: $(BUILD)/d1drive_*.deb.
+deb: build
+	cd $(BUILD) && cpack -G DEB
 
 clean:
 	rm -rf $(BUILD)

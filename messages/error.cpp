@@ -25,7 +25,7 @@ const char* to_string(ec code) {
     case ec::cancelled: return "cancelled";
     case ec::throttled: return "throttled";
     case ec::refused: return "refused";
-    case ec::disk_full: return "disk_full";
+    case ec::no_space: return "no_space";
   }
   return "unknown";
 }
@@ -91,7 +91,7 @@ int to_errno(const caf::error& err) {
     case ec::cancelled: return EINTR;
     case ec::throttled: return EAGAIN;
     case ec::refused: return EPERM;
-    case ec::disk_full: return ENOSPC;
+    case ec::no_space: return ENOSPC;
     case ec::checksum_mismatch:
     case ec::network:
     case ec::http_status:

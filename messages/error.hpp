@@ -29,7 +29,7 @@ enum class ec : uint8_t {
   cancelled,          // the caller or the operator gave up
   throttled,          // crawl guard refused a cold query
   refused,            // a safety rule forbids it: removing the last verified copy
-  disk_full,          // the local disk refused a write for want of space (ENOSPC, EDQUOT)
+  no_space,           // a local disk is full (ENOSPC) or over quota (EDQUOT)
 };
 
 /// The category atom of all d1drive errors.

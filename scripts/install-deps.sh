@@ -19,8 +19,13 @@ packages=(
   libtiff-dev libhdf5-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3
+  # for /usr/bin/python3 (python3 on PATH may be another build): the datum tests' and
+  # benchmark's independent reference reads .npy, HDF5 and TIFF with these
+  python3-numpy python3-h5py python3-tifffile
   attr procps psmisc
   plocate
+  # installing like a system tool: sd_notify, the man page, `make deb` and its tests
+  libsystemd-dev systemd help2man dpkg-dev file logrotate man-db
   # only for `make bench` (tools/bench/mobile.sh): the baselines of the issue-4 copies
   rclone rsync
 )

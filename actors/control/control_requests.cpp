@@ -250,6 +250,31 @@ public:
                      return nlohmann::json{{"jobs", out}};
                    });
     }
+    if (command == "job.retry") {
+      auto id = a.number("id", true);
+      if (!a.problem().empty())
+        return void(ctx.write(error_line("invalid_argument", a.problem())));
+      auto ticket = ask<job_ticket>(self, jobs_, retry_atom::value, uint64_t{id});
+      if (!ticket || !wait)
+        return reply(ctx, std::move(ticket), [](const job_ticket& t) { return ticket_json(t); });
+      return follow(self, ctx, ticket->job_id);
+    }
+    if (command == "catalogue.check") {
+      auto report = ask<catalogue_report>(self, catalogue_, check_atom::value);
+      if (!report)
+        return void(ctx.write(error_line(report.error())));
+      nlohmann::json out{{"resources", report->resources},
+                         {"files", report->files},
+                         {"references", report->paths},
+                         {"jobs", report->jobs},
+                         {"problems", report->problems}};
+      if (report->problems.empty())
+        return void(ctx.write(ok_line(std::move(out))));
+      return void(ctx.write(error_line("catalogue_inconsistent",
+                                       std::to_string(report->problems.size())
+                                         + " problems; first: " + report->problems.front(),
+                                       std::move(out))));
+    }
     if (command == "job.get" || command == "job.wait" || command == "job.cancel") {
       auto id = a.number("id", true);
       if (!a.problem().empty())
@@ -345,6 +370,18 @@ private:
       for (auto& j : *jobs)
         ++by_state[to_string(j.state)];
       out["jobs"] = by_state;
+      // The newest scrub (jobs are newest first): when, and what it found.
+      for (auto& j : *jobs)
+        if (j.request.kind == job_kind::scrub) {
+          out["last_scrub"] = {{"job", j.id},
+                               {"resource", j.request.uid},
+                               {"root", j.request.src_root},
+                               {"state", to_string(j.state)},
+                               {"finished", j.finished},
+                               {"files_failed", j.progress.files_failed},
+                               {"error", j.error}};
+          break;
+        }
     }
     if (!resources || !jobs)
       out["mobile_error"] = describe(!resources ? resources.error() : jobs.error());
@@ -451,7 +488,7 @@ private:
     nlohmann::json result{{"job", to_json(job)}};
     if (!resource_uid.empty())
       result["resource_uid"] = resource_uid;
-    if (job.request.kind == job_kind::verify) {
+    if (job.request.kind == job_kind::verify || job.request.kind == job_kind::scrub) {
       auto mismatches = nlohmann::json::array();
       for (auto& f : job.files)
         if (f.state == step_state::failed)
@@ -496,6 +533,7 @@ std::string error_code_of(const std::string& described) {
                                 "parse_error",    "checksum_mismatch", "io_error",
                                 "read_only",      "storage_error",  "unavailable",
                                 "cancelled",      "throttled",      "refused",
+                                "no_space",
                                 "unspecified"};
   auto colon = described.find(':');
   auto head = described.substr(0, colon);
@@ -585,7 +623,10 @@ nlohmann::json to_json(const location_report& x) {
                       {"files_ok", c.files_ok},
                       {"verified", c.verified},
                       {"preference", c.preference},
-                      {"verified_at", c.verified_at}});
+                      {"verified_at", c.verified_at},
+                      {"hashed_at", c.hashed_at},
+                      {"files_bad", c.files_bad},
+                      {"problem", c.problem}});
   return {{"resource_uid", x.resource_uid},
           {"host", x.host},
           {"preferred_root", x.preferred_root},

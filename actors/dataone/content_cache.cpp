@@ -554,14 +554,14 @@ void transfer_done(self_ptr self, const std::string& name, uint64_t stream_id, u
   if (code == ec::cancelled)
     return;
   e.last_error = err;
-  if (code == ec::disk_full || code == ec::io_error) {
-    if (code == ec::disk_full)
+  if (code == ec::no_space || code == ec::io_error) {
+    if (code == ec::no_space)
       ++st.stats_.disk_full;
     // Room may be made by dropping objects nobody holds; then try once more.
     uint64_t want = 0;
     for (auto& [b, en] : left)
       want += en - b;
-    if (code == ec::disk_full && t.attempt == 0
+    if (code == ec::no_space && t.attempt == 0
         && evict(st, name, st.total_bytes_ > want ? st.total_bytes_ - want : 0) > 0) {
       spdlog::warn("content_cache: the state disk is full; dropped cached objects to go on "
                    "with {}", e.ref.pid);

@@ -31,7 +31,7 @@ caf::error write_error(int err, const object_ref& ref) {
   auto what = "cannot write the bytes of " + ref.pid + " to the state disk: "
               + std::strerror(err);
   if (err == ENOSPC || err == EDQUOT)
-    return make_error(ec::disk_full, what);
+    return make_error(ec::no_space, what);
   return make_error(ec::io_error, what);
 }
 

@@ -133,7 +133,7 @@ public:
 
   /// Writes `size` bytes of the object at `at`, which the caller's transfer was given
   /// (begin_transfer or claim). Hashes them at once when they continue the hashed prefix.
-  /// Returns ec::cancelled once the stream failed or verified, ec::disk_full or
+  /// Returns ec::cancelled once the stream failed or verified, ec::no_space or
   /// ec::io_error when the file refuses them.
   caf::error write(uint64_t at, const char* data, size_t size);
 
