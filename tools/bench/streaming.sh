@@ -6,7 +6,7 @@
 #   - to its first byte: d1drive (open + read 1 byte, attributes already looked up) vs curl's
 #     time_starttransfer (and rclone's);
 #   - 1000 random 4 KiB reads of a cold object vs 1000 curl Range requests on one connection;
-#   - again, once cached (the kernel's page cache).
+#   - again, once cached (the kernel's page cache), beside the source file read the same way.
 # Every round starts d1drive and rclone with empty caches. Prints one line per measurement
 # and per round, then medians and spreads. Run it alone: `flock -x LOCK bash streaming.sh`.
 # Usage: tools/bench/streaming.sh [BUILD_DIR]   (ROUNDS=5 SIZE_MB=1024 by default)
@@ -120,7 +120,8 @@ for i, o in enumerate(offs):
     args += ["-s", "-o", "/dev/null", "-w", "%{time_total}\n", "-r", "%d-%d" % (o, o + 4095), url]
 out = subprocess.run(args, capture_output=True, text=True, check=True).stdout.split()
 lat = sorted(float(x) for x in out)
-print('{"median": %f, "p90": %f, "n": %d}' % (statistics.median(lat), lat[int(0.9 * len(lat))], len(lat)))
+print('{"median": %f, "p90": %f, "n": %d, "total": %f}'
+      % (statistics.median(lat), lat[int(0.9 * len(lat))], len(lat), sum(lat)))
 EOF
 }
 
@@ -134,25 +135,27 @@ for r in $(seq "$rounds"); do
   d1_mount; s=$(python3 "$probe" seq "$f"); d1_mbs=$(field "$s" mb_per_s)
   re1=$(field "$(python3 "$probe" seq "$f")" mb_per_s)
   re2=$(field "$(python3 "$probe" seq "$f")" mb_per_s)
+  plain=$(field "$(python3 "$probe" seq "$object")" mb_per_s)  # the page cache without FUSE
   cmp -s "$f" "$object" || { echo "d1drive served other bytes" >&2; exit 1; }
   d1_mount; rnd=$(python3 "$probe" random "$f" "$work/offsets")
-  d1_rand=$(field "$rnd" median); d1_rand90=$(field "$rnd" p90)
+  d1_rand=$(field "$rnd" median); d1_rand90=$(field "$rnd" p90); d1_randsum=$(field "$rnd" total)
   "$build/d1drive" unmount "$work/mnt-d1" >/dev/null
-  cr=$(curl_random); curl_rand=$(field "$cr" median); curl_rand90=$(field "$cr" p90)
+  cr=$(curl_random); curl_rand=$(field "$cr" median); curl_rand90=$(field "$cr" p90); curl_randsum=$(field "$cr" total)
   rclone_mount; t=$(python3 "$probe" ttfb "$f"); rc_ttfb=$(field "$t" seconds)
   rclone_mount; s=$(python3 "$probe" seq "$f"); rc_mbs=$(field "$s" mb_per_s)
   rclone_unmount
   line=$(python3 -c "
 import sys
-cm, ct, dt, dm, r1, r2, dr, dr9, cr, cr9, rt, rm = map(float, sys.argv[1:])
+cm, ct, dt, dm, r1, r2, dr, dr9, cr, cr9, rt, rm, pl, ds, cs = map(float, sys.argv[1:])
 print(f'round $r: seq MB/s curl {cm:.0f} d1drive {dm:.0f} ({dm/cm:.2f}x curl) rclone {rm:.0f} '
       f'(d1drive {dm/rm:.2f}x rclone); first byte ms curl {ct*1e3:.1f} d1drive {dt*1e3:.1f} '
       f'(+{(dt-ct)*1e3:.1f}) rclone {rt*1e3:.1f}; random 4 KiB median ms curl {cr*1e3:.2f} '
-      f'd1drive {dr*1e3:.2f} ({dr/cr:.2f}x), p90 curl {cr9*1e3:.2f} d1drive {dr9*1e3:.2f}; '
-      f'cached re-read MB/s {r1:.0f}, {r2:.0f}')
-print(f'{cm} {dm} {rm} {ct} {dt} {rt} {cr} {dr} {r1} {r2}', file=open('$results', 'a'))
+      f'd1drive {dr*1e3:.2f} ({dr/cr:.2f}x), p90 curl {cr9*1e3:.2f} d1drive {dr9*1e3:.2f}, '
+      f'all 1000 s curl {cs:.3f} d1drive {ds:.3f}; '
+      f'cached re-read MB/s {r1:.0f}, {r2:.0f} (the plain file from the page cache {pl:.0f})')
+print(f'{cm} {dm} {rm} {ct} {dt} {rt} {cr} {dr} {r1} {r2} {pl} {cs} {ds}', file=open('$results', 'a'))
 " "$curl_mbs" "$curl_ttfb" "$d1_ttfb" "$d1_mbs" "$re1" "$re2" "$d1_rand" "$d1_rand90" \
-    "$curl_rand" "$curl_rand90" "$rc_ttfb" "$rc_mbs")
+    "$curl_rand" "$curl_rand90" "$rc_ttfb" "$rc_mbs" "$plain" "$d1_randsum" "$curl_randsum")
   echo "$line"
 done
 python3 - "$results" <<'EOF'
@@ -163,7 +166,7 @@ def show(name, xs, unit, scale=1.0, fmt="{:.2f}"):
     xs = [x * scale for x in xs]
     print(f"{name}: median " + fmt.format(statistics.median(xs)) + f" {unit} (min "
           + fmt.format(min(xs)) + ", max " + fmt.format(max(xs)) + ")")
-cm, dm, rm, ct, dt, rt, cr, dr, r1, r2 = cols
+cm, dm, rm, ct, dt, rt, cr, dr, r1, r2, pl, cs, ds = cols
 show("curl cold sequential", cm, "MB/s", fmt="{:.0f}")
 show("d1drive cold sequential", dm, "MB/s", fmt="{:.0f}")
 show("rclone cold sequential", rm, "MB/s", fmt="{:.0f}")
@@ -176,5 +179,7 @@ show("d1drive first byte - curl (per round)", [d - c for d, c in zip(dt, ct)], "
 show("curl random 4 KiB median", cr, "ms", 1e3, "{:.3f}")
 show("d1drive random 4 KiB median", dr, "ms", 1e3, "{:.3f}")
 show("d1drive / curl random (per round)", [d / c for d, c in zip(dr, cr)], "x (target <= 2)")
+show("d1drive / curl, all 1000 random reads (per round)", [d / c for d, c in zip(ds, cs)], "x")
 show("d1drive cached re-read", r1 + r2, "MB/s (target >= 5000)", fmt="{:.0f}")
+show("plain file re-read (page cache, no FUSE)", pl, "MB/s", fmt="{:.0f}")
 EOF
