@@ -121,11 +121,14 @@ bool range_sink::write(const char* data, size_t size) {
       continue;
     }
     auto n = std::min<uint64_t>(size, claimed - pos_);
+    // Counted before the write: the last bytes verify the object inside it, and content_cache
+    // may settle the transfer's account (publish) before this thread returns.
+    written_.fetch_add(n, std::memory_order_acq_rel);
     if (auto err = stream_->write(pos_, data, n)) {
+      written_.fetch_sub(n, std::memory_order_acq_rel);
       failure_ = std::move(err);
       return false;
     }
-    written_.fetch_add(n, std::memory_order_acq_rel);
     pos_ += n;
     data += n;
     size -= n;

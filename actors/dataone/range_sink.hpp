@@ -51,7 +51,7 @@ public:
   /// one write already under way, which the stream refuses once it failed or verified.
   void cancel();
 
-  /// Bytes written into the object so far.
+  /// Bytes written into the object so far (a write under way already counts).
   uint64_t written() const {
     return written_.load(std::memory_order_acquire);
   }

@@ -5,6 +5,7 @@
 #include "actors/dataone/content_cache.hpp"
 
 #include "messages/error.hpp"
+#include "tests/actors/dataone/object_read.hpp"
 #include "storage/codec.hpp"
 #include "storage/memory_store.hpp"
 #include "tests/support/actor_fixture.hpp"
@@ -200,12 +201,6 @@ object_location location(const std::string& node, const std::string& pid) {
 }
 
 // The outcome of one read through object_bytes.
-struct read_result {
-  bool done = false;
-  caf::error err;
-  std::string bytes;
-};
-
 class content_cache_test : public actor_fixture {
 protected:
   content_cache_test()
@@ -299,18 +294,7 @@ protected:
   // Starts a read; the result fills in when the bytes are served (run() to get there).
   std::shared_ptr<read_result> start_read(const object_bytes_ptr& bytes, uint64_t off,
                                           uint64_t len) {
-    auto out = std::make_shared<read_result>();
-    bytes->read(off, len, [out, off, len](caf::expected<int> fd) {
-      out->done = true;
-      if (!fd) {
-        out->err = fd.error();
-        return;
-      }
-      out->bytes.resize(len);
-      auto n = ::pread(*fd, out->bytes.data(), len, static_cast<off_t>(off));
-      out->bytes.resize(n < 0 ? 0 : static_cast<size_t>(n));
-    });
-    return out;
+    return start_object_read(*bytes, off, len);
   }
 
   read_result read(const object_bytes_ptr& bytes, uint64_t off, uint64_t len) {

@@ -5,6 +5,7 @@
 
 #include "actors/dataone/checksum.hpp"
 #include "messages/error.hpp"
+#include "tests/actors/dataone/object_read.hpp"
 
 #include <gtest/gtest.h>
 
@@ -22,12 +23,6 @@ namespace d1::test {
 namespace {
 
 namespace fs = std::filesystem;
-
-struct read_outcome {
-  bool done = false;
-  caf::error err;
-  std::string bytes;
-};
 
 class object_stream_test : public ::testing::Test {
 protected:
@@ -58,19 +53,8 @@ protected:
     return s ? *s : nullptr;
   }
 
-  std::shared_ptr<read_outcome> read(object_stream& s, uint64_t off, uint64_t len) {
-    auto out = std::make_shared<read_outcome>();
-    s.read(off, len, [out, off, len](caf::expected<int> fd) {
-      out->done = true;
-      if (!fd) {
-        out->err = fd.error();
-        return;
-      }
-      out->bytes.resize(len);
-      auto n = ::pread(*fd, out->bytes.data(), len, static_cast<off_t>(off));
-      out->bytes.resize(n < 0 ? 0 : static_cast<size_t>(n));
-    });
-    return out;
+  std::shared_ptr<read_result> read(object_stream& s, uint64_t off, uint64_t len) {
+    return start_object_read(s, off, len);
   }
 
   void write(object_stream& s, uint64_t at, uint64_t len) {

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -156,6 +157,25 @@ TEST_F(range_sink_test, a_cancelled_sink_writes_no_more_and_wakes_the_client) {
   EXPECT_FALSE(s->write(bytes_.data(), 10));
   EXPECT_EQ(code_of(s->failure()), ec::cancelled);
   EXPECT_EQ(stream_->landed_bytes(), 0u);
+}
+
+TEST_F(range_sink_test, the_bytes_that_verify_the_object_are_counted_when_it_says_so) {
+  // content_cache settles a transfer's account when the object verified, which the write of
+  // its last bytes reports from inside that write.
+  std::shared_ptr<range_sink> s;
+  int64_t written_at_verified = -1;
+  auto whole = object_stream::open(stream_->ref(), "SHA-256", dir_ + "/whole", 256, {}, false,
+                                   [&](stream_event ev, uint64_t, uint64_t) {
+                                     if (ev == stream_event::verified)
+                                       written_at_verified = static_cast<int64_t>(s->written());
+                                   });
+  ASSERT_TRUE(whole);
+  (*whole)->begin_transfer(0, 1000);
+  s = std::make_shared<range_sink>(*whole, 0, 1000);
+  ASSERT_EQ(s->headers_done(206, content_range("bytes 0-999/1000")), body_sink::decision::accept);
+  EXPECT_TRUE(s->write(bytes_.data(), 1000));
+  EXPECT_TRUE((*whole)->verified());
+  EXPECT_EQ(written_at_verified, 1000);
 }
 
 }  // namespace
