@@ -30,6 +30,7 @@ run: build
 bench: build
 	@bash tools/bench/run.sh
 	@bash tools/bench/mobile.sh
+	@bash tools/bench/streaming.sh $(BUILD)
 
 install: build
 	DESTDIR="$(DESTDIR)" cmake --install $(BUILD) --prefix "$(PREFIX)" --strip

@@ -226,13 +226,21 @@ void on_open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   bool stale = !rec->has_info
                || (rec->info.content == content_kind::inline_text
                    && rec->fresh_until <= clock::now());
+  auto pid = pid_of(req);
+  auto open_object = [gateway = ctx.gateway, pid](fs_reply_ptr reply, const object_ref& obj) {
+    caf::anon_send(gateway, open_atom::value, std::move(reply), obj, pid);
+  };
   if (!stale) {
+    if (rec->info.content == content_kind::object_bytes) {
+      open_object(make_object_open_reply(ctx.replies, req, *fi, rec->info), rec->info.object());
+      return;
+    }
     reply_open_file(req, *fi, rec->info);
     return;
   }
   caf::anon_send(ctx.gateway, get_attr_atom::value,
-                 make_open_reply(ctx.replies, req, ino, *fi), std::move(rec->path),
-                 pid_of(req));
+                 make_open_reply(ctx.replies, req, ino, *fi, open_object),
+                 std::move(rec->path), pid);
 }
 
 void on_read(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* fi) {
@@ -242,14 +250,16 @@ void on_read(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info*
       reply_text(req, handle->text, size, off);
       return;
     case content_kind::object_bytes: {
-      if (int fd = handle->local_fd(); fd >= 0) {
-        reply_fd(req, fd, size, off);
+      if (!handle->bytes) {
+        fuse_reply_err(req, EIO);
         return;
       }
-      auto& ctx = ctx_of(req);
-      caf::anon_send(ctx.gateway, read_atom::value,
-                     make_read_reply(ctx.replies, req, handle, size, off), handle->object,
-                     pid_of(req));
+      // At once when the range may be served, else from whichever thread makes it so.
+      auto ctx = ctx_of(req).replies;
+      handle->bytes->read(static_cast<uint64_t>(off < 0 ? 0 : off), size,
+                          [ctx, req, size, off](caf::expected<int> fd) {
+                            reply_object_read(ctx, req, size, off, fd);
+                          });
       return;
     }
     case content_kind::none:

@@ -1,10 +1,11 @@
 // What an open file or directory handle (fi->fh) holds: a file's content source (inline
-// text, or an object and, once known, the fd of its verified local copy) and a directory's
-// listing snapshot, so read and readdir are answered in the callback without a message.
+// text, or an object's bytes as content_cache streams them) and a directory's listing
+// snapshot, so read and readdir are answered in the callback without a message.
 #pragma once
 
 #include "messages/fs_types.hpp"
 #include "messages/listing_stream.hpp"
+#include "messages/object_bytes.hpp"
 
 #include <atomic>
 #include <cstdint>
@@ -13,10 +14,11 @@
 
 namespace d1 {
 
-/// An open regular file. Read by the FUSE loop thread; the fd is set by a reply thread.
+/// An open regular file. An object's bytes stay pinned in content_cache while it is open.
 class file_handle {
 public:
-  explicit file_handle(const node_info& info);
+  /// `bytes`: the object's bytes (content_kind::object_bytes), null otherwise.
+  explicit file_handle(const node_info& info, object_bytes_ptr bytes = nullptr);
   ~file_handle();
 
   file_handle(const file_handle&) = delete;
@@ -26,16 +28,7 @@ public:
   const cache_class cache;
   const std::string text;    // content_kind::inline_text
   const object_ref object;   // content_kind::object_bytes
-
-  /// Returns the fd of the verified local copy, or -1 while it is not known.
-  int local_fd() const;
-
-  /// Takes ownership of `fd` as the verified local copy unless another reply set one
-  /// first (then `fd` is closed). Returns the fd to read from.
-  int adopt_local_fd(int fd);
-
-private:
-  std::atomic<int> fd_{-1};
+  const object_bytes_ptr bytes;  // content_kind::object_bytes
 };
 
 /// An open directory: the listing fs_gateway gave at opendir (shared with the caches), or

@@ -94,13 +94,17 @@ void reply_fd(fuse_req_t req, int fd, size_t size, off_t off) {
   fuse_reply_data(req, &buf, FUSE_BUF_SPLICE_MOVE);
 }
 
-void reply_open_file(fuse_req_t req, fuse_file_info fi, const node_info& info) {
+void reply_open_file(fuse_req_t req, fuse_file_info fi, const node_info& info,
+                     object_bytes_ptr bytes) {
   if (info.is_dir()) {
     fuse_reply_err(req, EISDIR);
     return;
   }
-  fi.fh = to_fh(std::make_shared<file_handle>(info));
-  fi.keep_cache = info.cache == cache_class::immutable;
+  // Pages of bytes not verified yet must not outlive this open: were they bad, the next
+  // open would otherwise still see them.
+  bool verified = !bytes || bytes->verified();
+  fi.fh = to_fh(std::make_shared<file_handle>(info, std::move(bytes)));
+  fi.keep_cache = info.cache == cache_class::immutable && verified;
   // Live files (Status/) are generated per open: the size the kernel saw at getattr may
   // differ from the text read now, so bypass the page cache and serve what the handle has.
   fi.direct_io = info.cache == cache_class::live;
@@ -136,7 +140,7 @@ public:
   void directory_stream(std::shared_ptr<listing_stream>) override {
     mismatch();
   }
-  void local_file(const std::string&) override {
+  void object(object_bytes_ptr) override {
     mismatch();
   }
   void error(const caf::error& err) override {
@@ -263,15 +267,40 @@ private:
   fuse_file_info fi_;
 };
 
+class object_open_reply final : public reply_base {
+public:
+  object_open_reply(reply_context_ptr ctx, fuse_req_t req, fuse_file_info fi, node_info info)
+    : reply_base(std::move(ctx), req), fi_(fi), info_(std::move(info)) {
+  }
+
+  void object(object_bytes_ptr bytes) override {
+    if (!claim())
+      return;
+    bool sent = ctx_->with_session([&] { reply_open_file(req_, fi_, info_, std::move(bytes)); });
+    static_cast<void>(sent);  // a closed session: the handle was never made
+  }
+
+private:
+  fuse_file_info fi_;
+  node_info info_;
+};
+
 class open_reply final : public reply_base {
 public:
-  open_reply(reply_context_ptr ctx, fuse_req_t req, uint64_t ino, fuse_file_info fi)
-    : reply_base(std::move(ctx), req), ino_(ino), fi_(fi) {
+  open_reply(reply_context_ptr ctx, fuse_req_t req, uint64_t ino, fuse_file_info fi,
+             object_opener open_object)
+    : reply_base(std::move(ctx), req), ino_(ino), fi_(fi), open_object_(std::move(open_object)) {
   }
 
   void attr(const node_info& info) override {
     if (!claim())
       return;
+    if (info.content == content_kind::object_bytes && !info.is_dir()) {
+      // The request is handed on: the object's reply answers it.
+      ctx_->inodes.update(ino_, info, ctx_->fresh_until(info.cache, clock::now()));
+      open_object_(make_object_open_reply(ctx_, req_, fi_, info), info.object());
+      return;
+    }
     ctx_->with_session([&] {
       ctx_->inodes.update(ino_, info, ctx_->fresh_until(info.cache, clock::now()));
       reply_open_file(req_, fi_, info);
@@ -281,31 +310,7 @@ public:
 private:
   uint64_t ino_;
   fuse_file_info fi_;
-};
-
-class read_reply final : public reply_base {
-public:
-  read_reply(reply_context_ptr ctx, fuse_req_t req, std::shared_ptr<file_handle> handle,
-             size_t size, off_t off)
-    : reply_base(std::move(ctx), req), handle_(std::move(handle)), size_(size), off_(off) {
-  }
-
-  void local_file(const std::string& path) override {
-    if (!claim())
-      return;
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-      send_errno(EIO);  // the verified copy vanished: a local fault, not ENOENT
-      return;
-    }
-    fd = handle_->adopt_local_fd(fd);
-    ctx_->with_session([&] { reply_fd(req_, fd, size_, off_); });
-  }
-
-private:
-  std::shared_ptr<file_handle> handle_;
-  size_t size_;
-  off_t off_;
+  object_opener open_object_;
 };
 
 }  // namespace
@@ -324,13 +329,25 @@ fs_reply_ptr make_opendir_reply(reply_context_ptr ctx, fuse_req_t req, uint64_t 
 }
 
 fs_reply_ptr make_open_reply(reply_context_ptr ctx, fuse_req_t req, uint64_t ino,
-                             fuse_file_info fi) {
-  return std::make_shared<open_reply>(std::move(ctx), req, ino, fi);
+                             fuse_file_info fi, object_opener open_object) {
+  return std::make_shared<open_reply>(std::move(ctx), req, ino, fi, std::move(open_object));
 }
 
-fs_reply_ptr make_read_reply(reply_context_ptr ctx, fuse_req_t req,
-                             std::shared_ptr<file_handle> handle, size_t size, off_t off) {
-  return std::make_shared<read_reply>(std::move(ctx), req, std::move(handle), size, off);
+fs_reply_ptr make_object_open_reply(reply_context_ptr ctx, fuse_req_t req, fuse_file_info fi,
+                                    node_info info) {
+  return std::make_shared<object_open_reply>(std::move(ctx), req, fi, std::move(info));
+}
+
+void reply_object_read(const reply_context_ptr& ctx, fuse_req_t req, size_t size, off_t off,
+                       const caf::expected<int>& fd) {
+  ctx->with_session([&] {
+    if (fd) {
+      reply_fd(req, *fd, size, off);
+      return;
+    }
+    int e = to_errno(fd.error());
+    fuse_reply_err(req, e != 0 ? e : EIO);
+  });
 }
 
 }  // namespace d1

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include <functional>
 #include <memory>
 #include <shared_mutex>
 #include <string>
@@ -75,9 +76,14 @@ void reply_text(fuse_req_t req, const std::string& text, size_t size, off_t off)
 /// at its end); a failed read answers its errno.
 void reply_fd(fuse_req_t req, int fd, size_t size, off_t off);
 
-/// Answers an open of the regular file `info` with a new file_handle in fi.fh (keep_cache
-/// for cache_class::immutable, never direct_io); EISDIR for a directory.
-void reply_open_file(fuse_req_t req, fuse_file_info fi, const node_info& info);
+/// Answers an open of the regular file `info` with a new file_handle in fi.fh reading
+/// `bytes` for an object (keep_cache for cache_class::immutable, for an object only once its
+/// bytes verified; never direct_io); EISDIR for a directory.
+void reply_open_file(fuse_req_t req, fuse_file_info fi, const node_info& info,
+                     object_bytes_ptr bytes = nullptr);
+
+/// Sends the open of an object's bytes to the actors; the reply gets them with object().
+using object_opener = std::function<void(fs_reply_ptr reply, const object_ref& object)>;
 
 /// Answers a lookup: entry() registers `child_path` in the inode table (one more lookup)
 /// and replies its entry; error() replies to_errno(err) (ENOENT as reply_no_entry).
@@ -92,13 +98,18 @@ fs_reply_ptr make_opendir_reply(reply_context_ptr ctx, fuse_req_t req, uint64_t 
                                 std::string path, fuse_file_info fi);
 
 /// Answers an open of `ino` whose attributes were not fresh: attr() refreshes the inode
-/// table and opens the file as reply_open_file does.
+/// table and opens the file as reply_open_file does; an object's bytes are first asked for
+/// through `open_object`, with a reply made by make_object_open_reply.
 fs_reply_ptr make_open_reply(reply_context_ptr ctx, fuse_req_t req, uint64_t ino,
-                             fuse_file_info fi);
+                             fuse_file_info fi, object_opener open_object);
 
-/// Answers a read of an object: local_file() opens the verified copy, remembers its fd in
-/// `handle` (later reads of the handle need no message) and replies the range.
-fs_reply_ptr make_read_reply(reply_context_ptr ctx, fuse_req_t req,
-                             std::shared_ptr<file_handle> handle, size_t size, off_t off);
+/// Answers an open of the object file `info`: object() opens it as reply_open_file does.
+fs_reply_ptr make_object_open_reply(reply_context_ptr ctx, fuse_req_t req, fuse_file_info fi,
+                                    node_info info);
+
+/// Answers a read of [off, off + size) of an object from the descriptor object_bytes::read
+/// gives, or its error; from any thread.
+void reply_object_read(const reply_context_ptr& ctx, fuse_req_t req, size_t size, off_t off,
+                       const caf::expected<int>& fd);
 
 }  // namespace d1

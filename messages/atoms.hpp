@@ -27,6 +27,8 @@ using visited_atom = caf::atom_constant<caf::atom("visited")>;
 using flush_atom = caf::atom_constant<caf::atom("flush")>;
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using verified_atom = caf::atom_constant<caf::atom("verified")>;
+// content_cache: what an object's bytes asked for or reached (object_stream → its cache).
+using stream_atom = caf::atom_constant<caf::atom("stream")>;
 
 // mobile files (catalogue, job_manager, workers)
 using register_atom = caf::atom_constant<caf::atom("register")>;

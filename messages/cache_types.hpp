@@ -6,6 +6,7 @@
 #include <caf/meta/type_name.hpp>
 
 #include <cstdint>
+#include <vector>
 
 namespace d1 {
 
@@ -43,13 +44,30 @@ struct cache_stats {
   uint64_t writes = 0;         // records written to LMDB
   uint64_t fetched_bytes = 0;  // content_cache: bytes downloaded from nodes (verified or not)
   uint64_t errors = 0;         // LMDB reads or write batches that failed (served on anyway)
+  // content_cache only:
+  uint64_t checksum_failures = 0;  // objects whose bytes did not match (discarded)
+  uint64_t partial_bytes = 0;      // bytes of objects not complete yet (included in memory_bytes)
+  uint64_t active_downloads = 0;   // objects with a transfer in flight
+  uint64_t disk_full = 0;          // writes the state disk refused (ENOSPC, EDQUOT)
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, cache_stats& x) {
   return f(caf::meta::type_name("cache_stats"), x.entries, x.memory_bytes, x.hits,
-           x.disk_hits, x.misses, x.expired, x.evictions, x.writes, x.fetched_bytes, x.errors);
+           x.disk_hits, x.misses, x.expired, x.evictions, x.writes, x.fetched_bytes, x.errors,
+           x.checksum_failures, x.partial_bytes, x.active_downloads, x.disk_full);
 }
 
+/// An object whose bytes are partly in the content cache (LMDB table "partial"): enough for
+/// a restarted daemon to fetch only the ranges that are missing.
+struct partial_object {
+  object_ref ref;
+  std::vector<uint64_t> ranges;  // begin, end, begin, end, …: the bytes present, in order
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, partial_object& x) {
+  return f(caf::meta::type_name("partial_object"), x.ref, x.ranges);
+}
 
 }  // namespace d1

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "messages/fs_types.hpp"
+#include "messages/object_bytes.hpp"
 
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/error.hpp>
@@ -35,8 +36,8 @@ public:
   /// come; see listing_stream).
   virtual void directory_stream(std::shared_ptr<listing_stream> stream) = 0;
 
-  /// read: serve the requested range from this verified local copy of the object.
-  virtual void local_file(const std::string& path) = 0;
+  /// open of an object's bytes: read them through `bytes` until the file is released.
+  virtual void object(object_bytes_ptr bytes) = 0;
 
   /// Any request: fail with the errno `to_errno(err)` gives.
   virtual void error(const caf::error& err) = 0;

@@ -9,6 +9,7 @@
 #include "messages/fs_types.hpp"
 #include "messages/http_types.hpp"
 #include "messages/mobile_types.hpp"
+#include "messages/object_bytes.hpp"
 
 #include <caf/replies_to.hpp>
 #include <caf/stateful_actor.hpp>
@@ -49,15 +50,27 @@ using node_client_actor = caf::typed_actor<
   caf::replies_to<formats_atom>::with<std::vector<object_format>>,
   // CN node: the node list.
   caf::replies_to<nodes_atom>::with<std::vector<node_description>>,
-  // Downloads the bytes at `location` into the file at the given path; replies the size.
-  caf::replies_to<fetch_atom, object_location, std::string>::with<uint64_t>>;
+  // Streams the bytes [begin, end) at `location` (HTTP Range, no retries: the caller
+  // resumes) into the sink, which checks the response headers before any byte; replies
+  // the body bytes the sink took. A connection that stalls for network.stall_ms is
+  // ec::timeout, a reset or short body ec::network, a 5xx ec::http_status, a 416
+  // ec::invalid_argument; the sink's own failures come back as it made them.
+  caf::replies_to<fetch_atom, object_location, uint64_t, uint64_t, body_sink_ptr>::with<
+    uint64_t>>;
 
-/// Object bytes on local disk, verified against their system-metadata checksum.
+/// Object bytes on local disk, fetched in ranges as readers need them, verified against
+/// their system-metadata checksum before the last chunk is served. See docs/streaming.md.
 using content_cache_actor = caf::typed_actor<
+  // The bytes of an object for reading (nothing is fetched before a read asks); pinned
+  // against eviction while a reader has it open. ec::invalid_argument for a ref without
+  // a known checksum.
+  caf::replies_to<open_atom, object_ref>::with<object_bytes_ptr>,
   // Returns the path of a verified local copy, downloading it first if needed;
-  // ec::checksum_mismatch if the bytes do not match (they are then never served).
+  // ec::checksum_mismatch if no location has matching bytes (they are never served).
   caf::replies_to<fetch_atom, object_ref>::with<std::string>,
-  caf::replies_to<stats_atom>::with<cache_stats>>;
+  caf::replies_to<stats_atom>::with<cache_stats>,
+  // Status/downloads: objects being fetched, partial ones, recent failures, as text.
+  caf::replies_to<list_atom>::with<std::string>>;
 
 // -- resolvers -------------------------------------------------------------------------
 
@@ -127,8 +140,8 @@ using fs_gateway_actor = caf::typed_actor<
   caf::reacts_to<get_attr_atom, fs_reply_ptr, std::string, int32_t>,
   // The listing of a directory being opened.
   caf::reacts_to<opendir_atom, fs_reply_ptr, std::string, int32_t>,
-  // A verified local copy of an object whose bytes are being read.
-  caf::reacts_to<read_atom, fs_reply_ptr, object_ref, int32_t>>;
+  // An open of an object's bytes (the reply gets them through fs_reply::object).
+  caf::reacts_to<open_atom, fs_reply_ptr, object_ref, int32_t>>;
 
 /// Decides which processes may spend cold (uncached) queries: known crawlers never,
 /// everyone else from a per-process token bucket, depth-first listers are flagged.
@@ -136,6 +149,9 @@ using crawl_guard_actor = caf::typed_actor<
   // May process `pid` spend a cold query on the mount path? The bool is true for a
   // listing (opendir), false for a lookup. Replies "" to go ahead, else why not.
   caf::replies_to<admit_atom, int32_t, std::string, bool>::with<std::string>,
+  // May process `pid` start reading the uncached object whose PID is given, of the
+  // given size in bytes (charged to its byte budget)? Replies "" or why not.
+  caf::replies_to<admit_atom, int32_t, std::string, uint64_t>::with<std::string>,
   // Process `pid` read a file's bytes: it is not a pure crawl.
   caf::reacts_to<read_atom, int32_t>,
   // The state as text (Status/crawl, `d1drive crawl list`).

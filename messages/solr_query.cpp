@@ -111,6 +111,11 @@ std::string url_encode_component(std::string_view value) {
 }
 
 std::string url_encode_path_segment(std::string_view pid) {
+  // A segment of only dots is a path step to HTTP clients and servers, not a name.
+  if (pid == ".")
+    return "%2E";
+  if (pid == "..")
+    return "%2E%2E";
   return percent_encode(pid, [](unsigned char c) {
     switch (c) {
       case ':': case '@': case '$': case '!': case '*': case '(': case ')': case '\'':

@@ -32,7 +32,8 @@ std::string url_encode_component(std::string_view value);
 /// Returns `pid` percent-encoded as one REST path element (`/v2/object/{pid}`), DataONE's
 /// rule (d1_common.url.encodePathElement): unreserved characters and `: @ $ ! * ( ) ' , & =`
 /// are kept, every other byte becomes %XX (uppercase): `/`→%2F, `?`→%3F, `#`→%23,
-/// `%`→%25, space→%20, `+`→%2B, `;`→%3B.
+/// `%`→%25, space→%20, `+`→%2B, `;`→%3B. The PIDs "." and ".." become %2E and %2E%2E (as
+/// dot segments HTTP would resolve them as path steps).
 std::string url_encode_path_segment(std::string_view pid);
 
 /// Returns the query string of `query` (no leading '?'), parameters in this fixed order,

@@ -26,8 +26,9 @@ packages=(
   plocate
   # installing like a system tool: sd_notify, the man page, `make deb` and its tests
   libsystemd-dev systemd help2man dpkg-dev file logrotate man-db
-  # only for `make bench` (tools/bench/mobile.sh): the baselines of the issue-4 copies
-  rclone rsync
+  # only for `make bench`: the baselines of the copy (mobile.sh) and streaming benchmarks
+  # (streaming.sh: nginx serves the object bytes, curl and rclone mount read them too)
+  rclone rsync nginx-light curl
 )
 
 missing=()

@@ -82,7 +82,7 @@ caf::expected<daemon_actors> start_daemon(caf::actor_system& sys, const daemon_c
   node_client_config node_cfg;
   node_cfg.base_url = cfg.base_url;
   node_cfg.timeout_ms = cfg.timeout_ms;
-  node_cfg.download_timeout_ms = cfg.download_timeout_ms;
+  node_cfg.stall_ms = cfg.stall_ms;
   node_cfg.max_retries = cfg.max_retries;
   node_cfg.retry_base_delay_ms = cfg.retry_base_delay_ms;
   if (auto err = validate(node_cfg))
@@ -101,7 +101,13 @@ caf::expected<daemon_actors> start_daemon(caf::actor_system& sys, const daemon_c
   content_cache_config content_cfg;
   content_cfg.directory = cfg.content_dir();
   content_cfg.max_bytes = cfg.content_cache_bytes;
-  content_cfg.request_timeout = std::chrono::milliseconds(cfg.download_timeout_ms);
+  content_cfg.chunk_bytes = cfg.chunk_bytes;
+  content_cfg.readahead_bytes = cfg.readahead_bytes;
+  content_cfg.retries_per_location = cfg.max_retries;
+  // node_client retries resolve itself: each try within timeout_ms, then a backoff.
+  content_cfg.resolve_timeout
+    = std::chrono::milliseconds(2ull * cfg.timeout_ms * (cfg.max_retries + 1) + 60000);
+  content_cfg.store = a.cache_store;  // partial objects resume after a restart
   if (auto err = validate(content_cfg))
     return err;
   a.content = sys.spawn(content_cache, content_cfg, a.nodes);
@@ -133,6 +139,8 @@ caf::expected<daemon_actors> start_daemon(caf::actor_system& sys, const daemon_c
   crawl_cfg.depth_first_threshold = cfg.crawl.depth_first_threshold;
   crawl_cfg.window_s = cfg.crawl.window_s;
   crawl_cfg.cooldown_s = cfg.crawl.cooldown_s;
+  crawl_cfg.cold_bytes_burst = cfg.crawl.cold_burst_mb * (1 << 20);
+  crawl_cfg.cold_bytes_per_s = cfg.crawl.cold_mb_per_s * (1 << 20);
   if (auto err = validate(crawl_cfg))
     return err;
   a.crawl = sys.spawn(crawl_guard, crawl_cfg);
@@ -173,7 +181,6 @@ caf::expected<daemon_actors> start_daemon(caf::actor_system& sys, const daemon_c
 
   fs_gateway_config gw_cfg;
   gw_cfg.timeout_ms = cfg.timeout_ms;
-  gw_cfg.download_timeout_ms = cfg.download_timeout_ms;
   gw_cfg.guard = a.crawl;
   a.gateway = sys.spawn(fs_gateway, gw_cfg, a.attrs, a.dirs, a.root, a.content);
 

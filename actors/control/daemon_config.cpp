@@ -213,6 +213,7 @@ caf::expected<daemon_config> load_config(const std::string& path, bool required,
     reader r{*net, "network.", path};
     r.read("timeout_ms", cfg.timeout_ms);
     r.read("download_timeout_ms", cfg.download_timeout_ms);
+    r.read("stall_ms", cfg.stall_ms);
     r.read("connect_timeout_ms", cfg.connect_timeout_ms);
     r.read("max_retries", cfg.max_retries);
     r.read("retry_base_delay_ms", cfg.retry_base_delay_ms);
@@ -230,12 +231,18 @@ caf::expected<daemon_config> load_config(const std::string& path, bool required,
     uint64_t attr_mb = cfg.attr_cache_memory_bytes >> 20;
     uint64_t dir_mb = cfg.dir_cache_memory_bytes >> 20;
     uint64_t content_mb = cfg.content_cache_bytes >> 20;
+    uint64_t chunk_mb = cfg.chunk_bytes >> 20;
+    uint64_t readahead_mb = cfg.readahead_bytes >> 20;
     r.read("attr_memory_mb", attr_mb);
     r.read("dir_memory_mb", dir_mb);
     r.read("content_mb", content_mb);
+    r.read("chunk_mb", chunk_mb);
+    r.read("readahead_mb", readahead_mb);
     cfg.attr_cache_memory_bytes = attr_mb << 20;
     cfg.dir_cache_memory_bytes = dir_mb << 20;
     cfg.content_cache_bytes = content_mb << 20;
+    cfg.chunk_bytes = chunk_mb << 20;
+    cfg.readahead_bytes = readahead_mb << 20;
     if (auto ttl = r.sub("ttl")) {
       reader t{*ttl, "cache.ttl.", path};
       t.read("metadata", cfg.ttl.metadata);
@@ -280,6 +287,8 @@ caf::expected<daemon_config> load_config(const std::string& path, bool required,
     r.read("depth_first_threshold", cfg.crawl.depth_first_threshold);
     r.read("window_s", cfg.crawl.window_s);
     r.read("cooldown_s", cfg.crawl.cooldown_s);
+    r.read("cold_burst_mb", cfg.crawl.cold_burst_mb);
+    r.read("cold_mb_per_s", cfg.crawl.cold_mb_per_s);
     collect(r);
   }
   if (auto searches = top.tables("search")) {
@@ -378,8 +387,12 @@ caf::error validate(const daemon_config& cfg) {
   }
   if (cfg.state_dir.empty())
     return make_error(ec::invalid_argument, "state_dir is empty");
-  if (cfg.timeout_ms == 0 || cfg.download_timeout_ms == 0 || cfg.connect_timeout_ms == 0)
+  if (cfg.timeout_ms == 0 || cfg.download_timeout_ms == 0 || cfg.connect_timeout_ms == 0
+      || cfg.stall_ms == 0)
     return make_error(ec::invalid_argument, "network timeouts must be positive");
+  if (cfg.chunk_bytes == 0 || cfg.readahead_bytes < cfg.chunk_bytes)
+    return make_error(ec::invalid_argument,
+                      "cache.chunk_mb must be ≥ 1 and cache.readahead_mb ≥ cache.chunk_mb");
   if (cfg.ttl.metadata < 0 || cfg.ttl.search < 0 || cfg.ttl.error < 0 || cfg.ttl.transient < 0)
     return make_error(ec::invalid_argument, "cache TTLs must not be negative");
   static const std::set<std::string> levels{"trace", "debug", "info", "warn", "error", "off"};

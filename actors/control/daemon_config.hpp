@@ -51,6 +51,8 @@ struct crawl_settings {
   uint32_t depth_first_threshold = 10;   // uncached listings in one subtree that flag
   uint32_t window_s = 10;                // ... within this many seconds
   uint32_t cooldown_s = 600;             // how long a flagged process stays flagged
+  double cold_burst_mb = 8192;           // uncached object bytes a process may start at once
+  double cold_mb_per_s = 64;             // ... and regains per second
 };
 
 /// One [[search]] of the config: PreconfiguredSearch/<name>/ with these filter queries.
@@ -65,7 +67,8 @@ struct daemon_config {
 
   // network
   uint32_t timeout_ms = 15000;             // one metadata/Solr request
-  uint32_t download_timeout_ms = 600000;   // one object download
+  uint32_t download_timeout_ms = 600000;   // no longer used (object bytes: stall_ms)
+  uint32_t stall_ms = 30000;               // object bytes: no byte for this long → resume
   uint32_t connect_timeout_ms = 10000;
   uint32_t max_retries = 2;                // transient failures (5xx, reset, timeout)
   uint32_t retry_base_delay_ms = 200;
@@ -77,6 +80,8 @@ struct daemon_config {
   uint64_t attr_cache_memory_bytes = 64ull << 20;
   uint64_t dir_cache_memory_bytes = 128ull << 20;
   uint64_t content_cache_bytes = 10ull << 30;
+  uint64_t chunk_bytes = 4ull << 20;       // object bytes: the tail served once verified
+  uint64_t readahead_bytes = 32ull << 20;  // object bytes fetched ahead of a sequential reader
   ttl_config ttl;
   kernel_ttl_config kernel_ttl;
 

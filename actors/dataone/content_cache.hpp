@@ -1,8 +1,13 @@
-// Object bytes on local disk, served only after they matched their system-metadata
-// checksum. A file's final name is its verification record, so it survives restarts.
+// Object bytes on local disk: fetched with HTTP Range as readers need them into a sparse file
+// per object, served as they arrive, verified against the system-metadata checksum before the
+// last chunk is served, resumed after a restart, bounded in bytes. docs/streaming.md.
 #pragma once
 
+#include "actors/dataone/byte_ranges.hpp"
+#include "actors/dataone/object_stream.hpp"
+#include "actors/dataone/range_sink.hpp"
 #include "messages/interfaces.hpp"
+#include "storage/kv_store.hpp"
 
 #include <caf/error.hpp>
 #include <caf/timespan.hpp>
@@ -13,6 +18,8 @@
 #include <cstdint>
 #include <deque>
 #include <list>
+#include <map>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -20,12 +27,18 @@
 namespace d1 {
 
 struct content_cache_config {
-  std::string directory;  // created if missing; holds <sha256(pid)> and <sha256(pid)>.part
-  uint64_t max_bytes = 0;  // verified bytes kept on disk before LRU eviction
-  // How long one resolve, one download or one hash may take before that location counts
-  // as failed.
-  caf::timespan request_timeout = std::chrono::hours(1);
-  // Hash in a detached one-shot actor (a thread of its own). Tests set false: the hasher
+  std::string directory;  // created if missing: <sha256(pid)> verified, <…>.part partial
+  uint64_t max_bytes = 0;  // bytes on disk, partial objects included, before LRU eviction
+  uint64_t chunk_bytes = 4ull << 20;       // the tail served only after verification
+  uint64_t readahead_bytes = 32ull << 20;  // fetched ahead of a sequential reader
+  uint64_t random_read_bytes = 256ull << 10;  // the least fetched for a read out of sequence
+  uint32_t retries_per_location = 2;  // resumes on one replica before the next one
+  caf::timespan resolve_timeout = std::chrono::minutes(2);  // the CN's resolve answer
+  // Partial objects' present ranges (null: partial files are deleted at startup).
+  std::shared_ptr<storage::kv_store> store;
+  std::string table = "partial_objects";
+  caf::timespan persist_interval = std::chrono::seconds(1);
+  // Hash catch-up in a detached actor (a thread of its own). Tests set false: the worker
   // then runs as an ordinary scheduled actor that the test coordinator drives.
   bool detach_hashing = true;
 };
@@ -37,47 +50,72 @@ caf::error validate(const content_cache_config& cfg);
 /// SHA-256 of its PID.
 std::string content_cache_file_name(const std::string& pid);
 
+/// content_cache_actor plus the messages its object streams and timer send it.
+using content_cache_engine_actor = content_cache_actor::extend<
+  // Internal: stream `id` reports a stream_event with its two numbers.
+  caf::reacts_to<stream_atom, uint64_t, uint8_t, uint64_t, uint64_t>,
+  // Internal: persist partial objects, drop idle streams.
+  caf::reacts_to<tick_atom>>;
+
 struct content_cache_state {
   static constexpr const char* name = "content_cache";
 
-  /// A verified file on disk.
-  struct entry {
-    uint64_t size = 0;
-    std::list<std::string>::iterator lru_pos;
+  /// One transfer of a range of an object.
+  struct transfer {
+    uint64_t begin = 0;
+    uint64_t end = 0;
+    size_t location = 0;
+    std::shared_ptr<range_sink> sink;
+    uint32_t attempt = 0;  // how many transfers of this range came before
+    bool fill = false;     // fetches the whole object for verification, not for a reader
   };
 
-  /// One download in progress; every fetch of its PID waits for it.
-  struct download {
+  /// One object: verified on disk, or partly present, or being fetched.
+  struct entry {
     object_ref ref;
     std::string algorithm;  // canonical DataONE spelling
-    std::vector<caf::typed_response_promise<std::string>> waiters;
-    std::vector<object_location> locations;
-    size_t next = 0;                    // index of the location being tried
-    std::vector<std::string> failures;  // one line per failed location
-    bool mismatch = false;              // some location served wrong bytes
+    bool verified = false;
+    uint64_t disk_bytes = 0;  // counted against max_bytes
+    std::list<std::string>::iterator lru_pos;
+    byte_ranges recorded;  // a partial object without a stream: the bytes on disk
+    std::shared_ptr<object_stream> stream;  // while read or fetched
+    uint64_t stream_id = 0;
+    std::vector<object_location> locations;  // from resolve, once asked
+    bool resolving = false;
+    std::vector<byte_ranges::range> queued;  // demands waiting for the locations
+    size_t preferred = 0;                    // the location tried next
+    std::vector<uint32_t> failures;          // per location, since its last bytes
+    std::vector<bool> bad;                   // per location: unusable for this object
+    std::vector<bool> served;                // per location: sent bytes of this stream
+    std::map<uint64_t, transfer> transfers;
+    bool whole = false;  // a tail read or a fetch waits: fetch everything, verify
+    std::vector<caf::typed_response_promise<std::string>> fetchers;
     caf::error last_error;
+    bool dirty = false;  // its ranges changed since they were persisted
   };
 
-  /// Delivers ec::cancelled to every fetch still waiting.
+  /// Fails what still waits (ec::cancelled), cancels transfers, persists partial objects.
   ~content_cache_state();
 
   content_cache_config cfg_;
   node_client_actor node_client_;
-  std::unordered_map<std::string, entry> files_;  // by file name
-  std::list<std::string> lru_;                    // front: least recently fetched
+  std::unordered_map<std::string, entry> entries_;  // by file name
+  std::list<std::string> lru_;                      // front: least recently used
   uint64_t total_bytes_ = 0;
-  std::unordered_map<std::string, download> downloads_;  // by file name
-  // The last failure per PID, for Status (bounded; oldest forgotten first).
-  std::unordered_map<std::string, std::string> last_errors_;
-  std::deque<std::string> last_error_order_;
+  std::unordered_map<uint64_t, std::string> streams_;  // stream id → file name
+  uint64_t next_id_ = 1;
+  bool tick_pending_ = false;
+  // Recent failures for Status/downloads, oldest first (bounded).
+  std::deque<std::string> failures_;
   cache_stats stats_;
 };
 
-/// Spawn with `sys.spawn(content_cache, cfg, node_client)`. Scans `cfg.directory` first
-/// (deletes stale .part files, counts verified ones). An invalid config or an unusable
-/// directory makes the actor quit at once with that error.
-content_cache_actor::behavior_type
-content_cache(content_cache_actor::stateful_pointer<content_cache_state> self,
+/// Spawn with `sys.spawn(content_cache, cfg, node_client)` and keep the result as a
+/// content_cache_actor. Scans `cfg.directory` first (verified files; partial ones that
+/// `cfg.store` has a record of; other .part files are deleted). An invalid config or an
+/// unusable directory makes the actor quit at once with that error.
+content_cache_engine_actor::behavior_type
+content_cache(content_cache_engine_actor::stateful_pointer<content_cache_state> self,
               content_cache_config cfg, node_client_actor node_client);
 
 }  // namespace d1

@@ -17,6 +17,7 @@
 
 #include <cctype>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <functional>
 #include <mutex>
@@ -75,8 +76,19 @@ void global_init_once() {
   std::call_once(flag, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
+// What a transfer with a body_sink did with the body.
+enum class sink_state : uint8_t {
+  waiting,     // headers not complete yet
+  accepting,   // body bytes go to the sink
+  in_memory,   // the body is kept in http_response::body
+  failed,      // the sink ended the transfer with its failure()
+  satisfied,   // the sink ended the transfer early: it has what it wanted
+};
+
 // One transfer from setup to completion; touched only by the engine thread.
 struct transfer {
+  using clock = std::chrono::steady_clock;
+
   uint64_t id = 0;
   http_request req;
   http_response resp;
@@ -85,6 +97,9 @@ struct transfer {
   int fd = -1;
   bool too_large = false;
   int write_errno = 0;
+  sink_state sink = sink_state::waiting;
+  bool stalled = false;
+  clock::time_point last_byte = clock::now();
   char errbuf[CURL_ERROR_SIZE] = {0};
 
   ~transfer() {
@@ -120,6 +135,25 @@ size_t on_header(char* buf, size_t size, size_t count, void* user) {
     t.resp.headers.clear();
     return n;
   }
+  if (line.empty() && t.req.sink) {
+    long status = 0;
+    curl_easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &status);
+    if (status < 200)
+      return n;  // an interim response: the final one follows
+    t.resp.status = static_cast<uint16_t>(status);
+    switch (t.req.sink->headers_done(t.resp.status, t.resp.headers)) {
+      case body_sink::decision::accept:
+        t.sink = sink_state::accepting;
+        break;
+      case body_sink::decision::keep_in_memory:
+        t.sink = sink_state::in_memory;
+        break;
+      case body_sink::decision::abort:
+        t.sink = sink_state::failed;
+        return 0;  // curl fails the transfer; outcome() reports the sink's failure
+    }
+    return n;
+  }
   auto colon = line.find(':');
   if (colon == std::string_view::npos || colon == 0)
     return n;
@@ -136,6 +170,15 @@ size_t on_header(char* buf, size_t size, size_t count, void* user) {
 size_t on_body(char* buf, size_t size, size_t count, void* user) {
   auto& t = *static_cast<transfer*>(user);
   auto n = size * count;
+  t.last_byte = transfer::clock::now();
+  if (t.sink == sink_state::accepting) {
+    if (!t.req.sink->write(buf, n)) {
+      t.sink = t.req.sink->failure() ? sink_state::failed : sink_state::satisfied;
+      return 0;
+    }
+    t.resp.body_bytes += n;
+    return n;
+  }
   if (t.fd >= 0) {
     size_t done = 0;
     while (done < n) {
@@ -157,6 +200,20 @@ size_t on_body(char* buf, size_t size, size_t count, void* user) {
   }
   t.resp.body_bytes += n;
   return n;
+}
+
+// Called by curl often while a transfer runs (and while it waits for bytes): ends sink
+// transfers that were cancelled or have stalled.
+int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  auto& t = *static_cast<transfer*>(user);
+  if (t.req.sink && t.req.sink->cancelled())
+    return 1;
+  if (t.req.stall_ms > 0
+      && transfer::clock::now() - t.last_byte > std::chrono::milliseconds(t.req.stall_ms)) {
+    t.stalled = true;
+    return 1;
+  }
+  return 0;
 }
 
 }  // namespace
@@ -204,6 +261,7 @@ struct engine_core {
   std::vector<std::pair<uint64_t, http_request>> queue;  // guarded by mtx
   bool stopping = false;                                 // guarded by mtx
   std::unordered_map<CURL*, std::unique_ptr<transfer>> active;  // engine thread only
+  std::weak_ptr<engine_core> self;  // for the wakers handed to body sinks
 
   ~engine_core() {
     if (multi != nullptr)
@@ -231,6 +289,9 @@ struct engine_core {
     check(curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t.errbuf));
     check(curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L));
     check(curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https"));
+    // Our URLs are percent-encoded already, and a node's URLs must reach it unchanged:
+    // curl would otherwise resolve a PID "." or ".." as a path step.
+    check(curl_easy_setopt(e, CURLOPT_PATH_AS_IS, 1L));
     // DataONE resolve answers 303 and we want its body, not the target.
     check(curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L));
     check(curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(t.req.timeout_ms)));
@@ -267,7 +328,26 @@ struct engine_core {
     check(curl_easy_setopt(e, CURLOPT_HEADERDATA, &t));
     check(curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body));
     check(curl_easy_setopt(e, CURLOPT_WRITEDATA, &t));
-    if (t.req.output_path.empty()) {
+    if (t.req.sink || t.req.stall_ms > 0) {
+      check(curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L));
+      check(curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, on_progress));
+      check(curl_easy_setopt(e, CURLOPT_XFERINFODATA, &t));
+    }
+    if (t.req.stall_ms > 0) {
+      // curl's own check (whole seconds) in case the progress callback is not called.
+      check(curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L));
+      check(curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME,
+                             static_cast<long>((t.req.stall_ms + 999) / 1000 + 1)));
+    }
+    if (t.req.sink) {
+      // Fewer, larger writes: each costs the sink a lock and a hash update.
+      check(curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 512L * 1024));
+      std::weak_ptr<engine_core> weak = self;
+      t.req.sink->set_waker([weak] {
+        if (auto core = weak.lock())
+          curl_multi_wakeup(core->multi);
+      });
+    } else if (t.req.output_path.empty()) {
       // Fails early when Content-Length already announces too much.
       check(curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE,
                              static_cast<curl_off_t>(t.req.max_body_bytes)));
@@ -303,6 +383,15 @@ struct engine_core {
 
   caf::expected<http_response> outcome(transfer& t, CURLcode rc) {
     auto where = t.req.method + " " + t.req.url;
+    if (t.sink == sink_state::failed)
+      return t.req.sink->failure();
+    if (t.sink == sink_state::satisfied)
+      rc = CURLE_OK;
+    if (t.req.sink && t.req.sink->cancelled())
+      return make_error(ec::cancelled, where + ": cancelled");
+    if (t.stalled)
+      return make_error(ec::timeout, where + ": no byte for "
+                                       + std::to_string(t.req.stall_ms) + " ms");
     if (rc == CURLE_OK && t.write_errno == 0) {
       long status = 0;
       curl_easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &status);
@@ -338,6 +427,17 @@ struct engine_core {
       done(t->id, std::move(result));
   }
 
+  // Removes transfers whose sink was cancelled at once, without waiting for curl to call
+  // back (a stalled connection may not).
+  void drop_cancelled() {
+    std::vector<CURL*> gone;
+    for (auto& [easy, t] : active)
+      if (t->req.sink && t->req.sink->cancelled())
+        gone.push_back(easy);
+    for (auto* easy : gone)
+      finish(easy, CURLE_ABORTED_BY_CALLBACK);
+  }
+
   void run() {
     for (;;) {
       std::vector<std::pair<uint64_t, http_request>> incoming;
@@ -349,6 +449,7 @@ struct engine_core {
       }
       for (auto& [id, req] : incoming)
         start(id, std::move(req));
+      drop_cancelled();
       int running = 0;
       curl_multi_perform(multi, &running);
       int left = 0;
@@ -370,6 +471,7 @@ public:
                                                            engine_core::completion done) {
     global_init_once();
     auto core = std::make_shared<engine_core>();
+    core->self = core;
     core->cfg = std::move(cfg);
     core->done = std::move(done);
     core->multi = curl_multi_init();

@@ -97,6 +97,11 @@ public:
     return counters_;
   }
 
+  /// The client itself, for requests that must not be retried.
+  const http_client_actor& client() const {
+    return http_;
+  }
+
   /// Returns the number of retries waiting for their backoff to pass.
   size_t retries_waiting() const {
     return timers_.pending();

@@ -59,8 +59,8 @@ caf::error validate(const node_client_config& config) {
     return make_error(ec::invalid_argument, "node_client base_url: " + context_of(err));
   if (config.timeout_ms == 0)
     return make_error(ec::invalid_argument, "node_client timeout_ms must be > 0");
-  if (config.download_timeout_ms == 0)
-    return make_error(ec::invalid_argument, "node_client download_timeout_ms must be > 0");
+  if (config.stall_ms == 0)
+    return make_error(ec::invalid_argument, "node_client stall_ms must be > 0");
   if (config.max_retries > 10)
     return make_error(ec::invalid_argument, "node_client max_retries must be ≤ 10, not "
                                               + std::to_string(config.max_retries));
@@ -146,26 +146,41 @@ node_client_actor::behavior_type node_client(self_ptr self, node_client_config c
            [](const std::string& body) { return parse_node_list(body); }, rp);
       return rp;
     },
-    [self](fetch_atom, const object_location& location,
-           const std::string& dest_path) -> caf::result<uint64_t> {
+    [self](fetch_atom, const object_location& location, uint64_t begin, uint64_t end,
+           const body_sink_ptr& sink) -> caf::result<uint64_t> {
       if (location.url.empty())
         return make_error(ec::invalid_argument, "fetch: the location has no URL");
-      if (dest_path.empty())
-        return make_error(ec::invalid_argument, "fetch: no destination file for "
+      if (!sink || begin >= end)
+        return make_error(ec::invalid_argument, "fetch: no sink or an empty range for "
                                                   + location.url);
       auto rp = self->make_response_promise<uint64_t>();
       http_request req;
       req.url = location.url;
-      req.output_path = dest_path;
-      req.timeout_ms = self->state.config_.download_timeout_ms;
-      self->state.http_.send(self, req, [req, rp](caf::expected<http_response> resp) mutable {
-        if (!resp)
-          rp.deliver(resp.error());
-        else if (resp->status != 200)
-          rp.deliver(status_error(req, *resp));
-        else
-          rp.deliver(resp->body_bytes);
-      });
+      req.headers.push_back(
+        http_header{"Range", "bytes=" + std::to_string(begin) + "-" + std::to_string(end - 1)});
+      // A large object takes as long as it takes: only a silent connection is cut.
+      req.timeout_ms = 0;
+      req.stall_ms = self->state.config_.stall_ms;
+      req.sink = sink;
+      // One attempt: the caller resumes from the next missing byte, here or elsewhere.
+      self->request(self->state.http_.client(), caf::infinite, req)
+        .then(
+          [req, rp, sink](http_response& resp) mutable {
+            if (auto err = sink->failure()) {
+              // The sink's verdict on the headers, with the node's own words if it sent an
+              // error document.
+              auto detail = context_of(err);
+              if (auto d1err = parse_dataone_error(resp.body))
+                detail += " (" + context_of(to_error(*d1err)) + ")";
+              rp.deliver(make_error(code_of(err), detail + ": GET " + req.url));
+              return;
+            }
+            rp.deliver(resp.body_bytes);
+          },
+          [req, rp](caf::error& err) mutable {
+            auto e = transport_error(err, req);
+            rp.deliver(code_of(e) == ec::unspecified ? make_error(ec::network, describe(e)) : e);
+          });
       return rp;
     },
   };

@@ -1,6 +1,6 @@
-// node_client: reads the Coordinating Node's REST API (meta, resolve, formats, node list)
-// and downloads object bytes from member nodes, all through http_client_actor, retrying
-// transient failures with exponential backoff.
+// node_client: reads the Coordinating Node's REST API (meta, resolve, formats, node list),
+// retrying transient failures with exponential backoff, and streams ranges of object bytes
+// from member nodes (one attempt each: content_cache resumes), all through http_client_actor.
 #pragma once
 
 #include "actors/dataone/http_retry.hpp"
@@ -19,7 +19,7 @@ namespace d1 {
 struct node_client_config {
   std::string base_url = "https://cn.dataone.org/cn";  // the CN base, without /v2
   uint32_t timeout_ms = 30'000;                // per REST call (whole transfer)
-  uint32_t download_timeout_ms = 3'600'000;    // per fetch of object bytes
+  uint32_t stall_ms = 30'000;                  // object bytes: no byte for this long fails
   uint32_t max_retries = 2;                    // repeats after a transient failure
   uint32_t retry_base_delay_ms = 500;          // first backoff; doubles per retry
 };

@@ -7,6 +7,9 @@ list(APPEND D1_ACTOR_SOURCES
   dataone/solr_querier.cpp
   dataone/checksum.cpp
   dataone/http_client.cpp
+  dataone/byte_ranges.cpp
+  dataone/object_stream.cpp
+  dataone/range_sink.cpp
   dataone/content_cache.cpp
   dataone/ore_parser.cpp
 )

@@ -7,7 +7,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <climits>
 #include <cstdio>
 #include <fstream>
 
@@ -60,6 +63,9 @@ caf::error validate(const crawl_config& cfg) {
   if (cfg.depth_first_threshold < 2 || cfg.window_s == 0)
     return make_error(ec::invalid_argument,
                       "crawl.depth_first_threshold must be >= 2 and crawl.window_s > 0");
+  if (!(cfg.cold_bytes_burst >= 0) || !(cfg.cold_bytes_per_s >= 0))
+    return make_error(ec::invalid_argument,
+                      "crawl.cold_burst_mb and crawl.cold_mb_per_s must be >= 0");
   return {};
 }
 
@@ -116,6 +122,10 @@ bool crawl_tracker::known_crawler(const std::string& comm) const {
   return false;
 }
 
+bool crawl_tracker::known_crawler(const process& p) const {
+  return known_crawler(p.comm) || (!p.exe.empty() && known_crawler(p.exe));
+}
+
 crawl_tracker::process& crawl_tracker::entry(int32_t pid, const std::string& comm,
                                              time_point now) {
   auto [it, fresh] = procs_.try_emplace(pid);
@@ -124,11 +134,13 @@ crawl_tracker::process& crawl_tracker::entry(int32_t pid, const std::string& com
     p = process{};  // a new process, or the pid was reused
     p.comm = comm;
     p.tokens = cfg_.burst;
+    p.byte_tokens = cfg_.cold_bytes_burst;
     p.refilled = now;
   }
   auto elapsed = duration<double>(now - p.refilled).count();
   if (elapsed > 0) {
     p.tokens = std::min(cfg_.burst, p.tokens + elapsed * cfg_.rate_per_s);
+    p.byte_tokens = std::min(cfg_.cold_bytes_burst, p.byte_tokens + elapsed * cfg_.cold_bytes_per_s);
     p.refilled = now;
   }
   p.last_seen = now;
@@ -146,7 +158,7 @@ void crawl_tracker::prune(time_point now) {
 }
 
 std::string crawl_tracker::admit(int32_t pid, const std::string& comm, const std::string& path,
-                                 bool listing, time_point now) {
+                                 bool listing, time_point now, const std::string& exe) {
   if (!cfg_.enabled || pid <= 0) {  // pid 0: the kernel itself (e.g. writeback)
     ++admitted_total_;
     return {};
@@ -157,12 +169,14 @@ std::string crawl_tracker::admit(int32_t pid, const std::string& comm, const std
     return {};
   }
   auto& p = entry(pid, comm, now);
+  if (!exe.empty())
+    p.exe = exe;
   auto refuse = [&](std::string why) {
     ++p.refused;
     ++refused_total_;
     return why;
   };
-  if (known_crawler(comm))
+  if (known_crawler(p))
     return refuse("'" + comm + "' (pid " + std::to_string(pid)
                   + ") is a known crawler: it sees only what is cached.");
   if (listing) {
@@ -198,6 +212,50 @@ std::string crawl_tracker::admit(int32_t pid, const std::string& comm, const std
   ++p.admitted;
   ++admitted_total_;
   return {};
+}
+
+std::string crawl_tracker::admit_bytes(int32_t pid, const std::string& comm,
+                                       const std::string& object, uint64_t bytes,
+                                       time_point now, const std::string& exe) {
+  if (!cfg_.enabled || pid <= 0)
+    return {};
+  prune(now);
+  if (allowed_pids_.count(pid) || allowed_names_.count(comm))
+    return {};
+  auto& p = entry(pid, comm, now);
+  if (!exe.empty())
+    p.exe = exe;
+  auto refuse = [&](std::string why) {
+    ++p.objects_refused;
+    ++refused_total_;
+    spdlog::info("crawl_guard: {}", why);
+    return why;
+  };
+  auto who = "'" + comm + "' (pid " + std::to_string(pid) + ")";
+  if (known_crawler(p))
+    return refuse(who + " is a known crawler: it reads only objects already cached, not "
+                  + object + ".");
+  if (p.flagged_until > now)
+    return refuse(p.flag_reason + " It reads only objects already cached, not " + object + ".");
+  if (std::find(p.objects.begin(), p.objects.end(), object) != p.objects.end())
+    return {};
+  if (p.byte_tokens <= 0)
+    return refuse(who + " used its budget of uncached object bytes ("
+                  + fmt_double(cfg_.cold_bytes_burst / (1 << 20)) + " MiB at once, "
+                  + fmt_double(cfg_.cold_bytes_per_s / (1 << 20))
+                  + " MiB per second after that), so it may not start reading " + object
+                  + " (" + std::to_string(bytes) + " bytes); objects already cached still read.");
+  p.byte_tokens -= static_cast<double>(bytes);
+  p.cold_bytes += bytes;
+  p.objects.push_back(object);
+  if (p.objects.size() > 64)
+    p.objects.pop_front();
+  return {};
+}
+
+double crawl_tracker::byte_tokens(int32_t pid) const {
+  auto it = procs_.find(pid);
+  return it == procs_.end() ? cfg_.cold_bytes_burst : it->second.byte_tokens;
 }
 
 void crawl_tracker::file_read(int32_t pid) {
@@ -257,6 +315,9 @@ std::string crawl_tracker::report(time_point now) const {
   out += "flagged as crawler after: " + std::to_string(cfg_.depth_first_threshold)
          + " uncached folder listings in one subtree within " + std::to_string(cfg_.window_s)
          + " s without a file read; cool-down " + std::to_string(cfg_.cooldown_s) + " s\n";
+  out += "uncached object bytes per process: " + fmt_double(cfg_.cold_bytes_burst / (1 << 20))
+         + " MiB at once, " + fmt_double(cfg_.cold_bytes_per_s / (1 << 20))
+         + " MiB per second after that (an object started is always finished)\n";
   out += "known crawler names:";
   for (auto& n : cfg_.crawler_names)
     out += " " + n;
@@ -278,9 +339,13 @@ std::string crawl_tracker::report(time_point now) const {
       out += "  pid " + std::to_string(pid) + " (" + p.comm + "): "
              + std::to_string(std::chrono::duration_cast<seconds>(p.flagged_until - now).count())
              + " s left, refused " + std::to_string(p.refused) + "\n";
-    else if (known_crawler(p.comm))
+    else if (known_crawler(p))
       out += "  pid " + std::to_string(pid) + " (" + p.comm + "): known crawler, refused "
-             + std::to_string(p.refused) + "\n";
+             + std::to_string(p.refused + p.objects_refused) + "\n";
+    else if (p.byte_tokens <= 0)
+      out += "  pid " + std::to_string(pid) + " (" + p.comm
+             + "): over its budget of uncached object bytes, " + std::to_string(p.objects_refused)
+             + " object(s) refused\n";
   }
   // Short-lived processes (each `ls`) would swamp the list: show the recent ones only.
   out += "processes seen in the last minute:\n";
@@ -294,7 +359,10 @@ std::string crawl_tracker::report(time_point now) const {
     ++shown;
     out += "  pid " + std::to_string(pid) + " (" + p.comm + "): tokens "
            + fmt_double(p.tokens) + ", admitted " + std::to_string(p.admitted) + ", refused "
-           + std::to_string(p.refused) + "\n";
+           + std::to_string(p.refused) + "; uncached object bytes started "
+           + std::to_string(p.cold_bytes) + ", budget left "
+           + fmt_double(p.byte_tokens / (1 << 20)) + " MiB, objects refused "
+           + std::to_string(p.objects_refused) + "\n";
   }
   if (recent > shown)
     out += "  … and " + std::to_string(recent - shown) + " more\n";
@@ -310,6 +378,34 @@ std::string read_process_name(int32_t pid) {
   return name;
 }
 
+process_identity read_process_identity(int32_t tid) {
+  process_identity id;
+  id.pid = tid;
+  if (tid <= 0) {
+    id.comm = "kernel";
+    return id;
+  }
+  std::ifstream status("/proc/" + std::to_string(tid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("Tgid:", 0) == 0) {
+      auto tgid = std::atol(line.c_str() + 5);
+      if (tgid > 0)
+        id.pid = static_cast<int32_t>(tgid);
+      break;
+    }
+  }
+  id.comm = read_process_name(id.pid);
+  char buf[PATH_MAX];
+  auto exe = "/proc/" + std::to_string(id.pid) + "/exe";
+  auto n = ::readlink(exe.c_str(), buf, sizeof buf - 1);
+  if (n > 0) {
+    std::string path{buf, static_cast<size_t>(n)};
+    id.exe = path.substr(path.rfind('/') + 1);
+  }
+  return id;
+}
+
 crawl_guard_actor::behavior_type
 crawl_guard(crawl_guard_actor::stateful_pointer<crawl_guard_state> self, crawl_config cfg) {
   if (auto err = validate(cfg)) {
@@ -317,31 +413,48 @@ crawl_guard(crawl_guard_actor::stateful_pointer<crawl_guard_state> self, crawl_c
     return crawl_guard_actor::behavior_type::make_empty_behavior();
   }
   self->state.tracker = crawl_tracker{std::move(cfg)};
-  auto comm_of = [self](int32_t pid) -> std::string {
+  // FUSE names the calling thread: everything is kept for its process.
+  auto identity_of = [self](int32_t tid) -> process_identity {
     auto now = self->clock().now();
-    auto& comms = self->state.comms;
-    auto it = comms.find(pid);
-    if (it != comms.end() && now - it->second.second < seconds(60))
+    auto& ids = self->state.identities;
+    auto it = ids.find(tid);
+    if (it != ids.end() && now - it->second.second < seconds(60))
       return it->second.first;
-    if (comms.size() >= max_processes)
-      comms.clear();
-    // A small read from procfs: memory, not disk.
-    auto name = read_process_name(pid);
-    comms[pid] = {name, now};
-    return name;
+    if (ids.size() >= max_processes)
+      ids.clear();
+    // Small reads from procfs: memory, not disk.
+    auto id = read_process_identity(tid);
+    ids[tid] = {id, now};
+    return id;
+  };
+  // A pid the operator names may be a thread of the process they mean.
+  auto process_of = [identity_of](const std::string& who) {
+    if (who.empty() || !std::all_of(who.begin(), who.end(), [](char c) { return c >= '0' && c <= '9'; })
+        || who.size() > 9)
+      return who;
+    auto id = identity_of(static_cast<int32_t>(std::stol(who)));
+    return std::to_string(id.pid);
   };
   return {
-    [=](admit_atom, int32_t pid, const std::string& path, bool listing) -> std::string {
-      return self->state.tracker.admit(pid, comm_of(pid), path, listing, self->clock().now());
+    [=](admit_atom, int32_t tid, const std::string& path, bool listing) -> std::string {
+      auto id = identity_of(tid);
+      return self->state.tracker.admit(id.pid, id.comm, path, listing, self->clock().now(),
+                                       id.exe);
     },
-    [=](read_atom, int32_t pid) { self->state.tracker.file_read(pid); },
+    [=](admit_atom, int32_t tid, const std::string& object, uint64_t bytes) -> std::string {
+      auto id = identity_of(tid);
+      return self->state.tracker.admit_bytes(id.pid, id.comm, object, bytes,
+                                             self->clock().now(), id.exe);
+    },
+    [=](read_atom, int32_t tid) { self->state.tracker.file_read(identity_of(tid).pid); },
     [=](list_atom) -> std::string { return self->state.tracker.report(self->clock().now()); },
     [=](allow_atom, const std::string& who) -> std::string {
-      return self->state.tracker.allow(who);
+      return self->state.tracker.allow(process_of(who));
     },
     [=](forget_atom, const std::string& who) -> std::string {
-      self->state.comms.clear();
-      return self->state.tracker.forget(who);
+      auto target = process_of(who);
+      self->state.identities.clear();
+      return self->state.tracker.forget(target);
     },
   };
 }

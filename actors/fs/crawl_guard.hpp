@@ -1,6 +1,8 @@
 // crawl_guard: keeps find, updatedb and desktop indexers from turning the infinite search
-// tree into endless Solr queries. fs_gateway asks it before every cold (uncached) query
-// with the calling pid; the answer is "go ahead" or why the listing is paused.
+// tree into endless Solr queries, and grep -r or a virus scanner from downloading the
+// federation. fs_gateway asks it before every cold (uncached) query and before a process
+// starts reading an uncached object; the answer is "go ahead" or why not. Everything is
+// kept per process (thread group), whichever of its threads asks.
 #pragma once
 
 #include "messages/error_folder.hpp"
@@ -28,6 +30,8 @@ struct crawl_config {
   uint32_t depth_first_threshold = 10; // cold listings in one run that flag a crawler
   uint32_t window_s = 10;              // ... within this many seconds
   uint32_t cooldown_s = 600;           // a flagged process stays flagged this long
+  double cold_bytes_burst = 8.0 * (1ull << 30);  // uncached object bytes a process may start
+  double cold_bytes_per_s = 64.0 * (1ull << 20);  // ... and regains per second
 };
 
 /// Returns an empty error if `cfg` is usable; ec::invalid_argument says what is not.
@@ -57,7 +61,15 @@ public:
   /// "" if process `pid` named `comm` may spend a cold query on `path` now, else the
   /// reason it may not. Every refused query is counted.
   std::string admit(int32_t pid, const std::string& comm, const std::string& path,
-                    bool listing, time_point now);
+                    bool listing, time_point now, const std::string& exe = {});
+
+  /// "" if process `pid` may start reading the uncached object `object` of `bytes` bytes
+  /// now (charging them to its byte budget), else why not. An object the process was
+  /// admitted to before is always admitted again (it is finished, not cut off); a new one
+  /// needs a budget above zero, which a large object may drive below. Known crawlers and
+  /// flagged processes get none. `exe` is the basename of the process's executable.
+  std::string admit_bytes(int32_t pid, const std::string& comm, const std::string& object,
+                          uint64_t bytes, time_point now, const std::string& exe = {});
 
   /// The process read file bytes: its current depth-first run ends.
   void file_read(int32_t pid);
@@ -73,6 +85,8 @@ public:
 
   bool flagged(int32_t pid, time_point now) const;
   double tokens(int32_t pid) const;
+  /// Uncached object bytes process `pid` may still start (the burst for an unknown one).
+  double byte_tokens(int32_t pid) const;
   uint64_t refused_total() const {
     return refused_total_;
   }
@@ -92,10 +106,16 @@ private:
     uint64_t admitted = 0;
     uint64_t refused = 0;
     time_point last_seen;
+    std::string exe;
+    double byte_tokens = 0;
+    std::deque<std::string> objects;  // uncached objects admitted lately, oldest first
+    uint64_t cold_bytes = 0;          // charged so far
+    uint64_t objects_refused = 0;
   };
 
   bool known_crawler(const std::string& comm) const;
   process& entry(int32_t pid, const std::string& comm, time_point now);
+  bool known_crawler(const process& p) const;
   void prune(time_point now);
 
   crawl_config cfg_;
@@ -106,15 +126,28 @@ private:
   uint64_t refused_total_ = 0;
 };
 
+/// Who a thread belongs to: its thread group (the process) and that process's names.
+struct process_identity {
+  int32_t pid = 0;   // the thread group id (the process id)
+  std::string comm;  // the process's /proc/PID/comm
+  std::string exe;   // the basename of its /proc/PID/exe ("" if unreadable)
+};
+
 struct crawl_guard_state {
   static constexpr const char* name = "crawl_guard";
   crawl_tracker tracker{crawl_config{}};
-  // /proc/PID/comm read once per pid (re-read after a minute: pids are reused).
-  std::unordered_map<int32_t, std::pair<std::string, caf::actor_clock::time_point>> comms;
+  // /proc read once per thread id (re-read after a minute: ids are reused).
+  std::unordered_map<int32_t, std::pair<process_identity, caf::actor_clock::time_point>>
+    identities;
 };
 
 /// The process name of `pid` from /proc/PID/comm; "" if it has gone (pid 0: "kernel").
 std::string read_process_name(int32_t pid);
+
+/// The process that thread `tid` belongs to (FUSE names the calling thread, not its
+/// process): Tgid from /proc/TID/status, then that process's comm and exe. A thread that
+/// has gone is its own process with empty names; tid ≤ 0 is the kernel.
+process_identity read_process_identity(int32_t tid);
 
 /// Spawn with `sys.spawn(crawl_guard, cfg)`. An invalid config makes the actor quit.
 crawl_guard_actor::behavior_type

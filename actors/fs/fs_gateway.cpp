@@ -328,18 +328,41 @@ fs_gateway(fs_gateway_actor::stateful_pointer<fs_gateway_state> self, fs_gateway
       forget_old_listings(self);
       resolve_listing(self, path, pid, std::move(reply));
     },
-    [=](read_atom, fs_reply_ptr reply, const object_ref& obj, int32_t pid) {
-      ++self->state.counters.reads;
-      if (self->state.config.guard)
-        self->send(self->state.config.guard, read_atom::value, pid);
-      self->request(self->state.content, milliseconds(self->state.config.download_timeout_ms),
-                    fetch_atom::value, obj)
-        .then([reply](std::string& local_path) { reply->local_file(local_path); },
-              [=](caf::error& err) {
-                ++self->state.counters.errors;
-                spdlog::error("read of '{}' refused: {}", obj.pid, describe(err));
-                reply->error(err);
-              });
+    [=](open_atom, fs_reply_ptr reply, const object_ref& obj, int32_t pid) {
+      ++self->state.counters.opens;
+      auto& guard = self->state.config.guard;
+      if (guard)
+        self->send(guard, read_atom::value, pid);  // reading files: not a pure crawl
+      self->request(self->state.content, cache_timeout, open_atom::value, obj)
+        .then(
+          [=](object_bytes_ptr& bytes) {
+            if (bytes->verified() || !guard || pid <= 0) {
+              reply->object(std::move(bytes));
+              return;
+            }
+            // An uncached object costs its size from the process's byte budget.
+            self->request(guard, guard_timeout, admit_atom::value, pid, obj.pid, obj.size)
+              .then(
+                [=](std::string& reason) mutable {
+                  if (reason.empty()) {
+                    reply->object(std::move(bytes));
+                    return;
+                  }
+                  ++self->state.counters.paused;
+                  spdlog::info("open of '{}' refused: {}", obj.pid, reason);
+                  reply->error(make_error(ec::throttled, reason));
+                },
+                [=](caf::error& err) mutable {
+                  spdlog::warn("fs_gateway: crawl_guard did not answer for {}: {}", obj.pid,
+                               describe(err));
+                  reply->object(std::move(bytes));
+                });
+          },
+          [=](caf::error& err) {
+            ++self->state.counters.errors;
+            spdlog::error("open of '{}' refused: {}", obj.pid, describe(err));
+            reply->error(err);
+          });
     },
   };
 }

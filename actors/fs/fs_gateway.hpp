@@ -19,8 +19,7 @@
 namespace d1 {
 
 struct fs_gateway_config {
-  uint32_t timeout_ms = 15000;            // resolvers answer (or give an error folder) by then
-  uint32_t download_timeout_ms = 600000;  // one object download and verification
+  uint32_t timeout_ms = 15000;  // resolvers answer (or give an error folder) by then
   // Asked before every cold query of a search or object folder (null: no limit).
   crawl_guard_actor guard;
 };
@@ -29,7 +28,7 @@ struct fs_gateway_counters {
   uint64_t lookups = 0;
   uint64_t getattrs = 0;
   uint64_t opendirs = 0;
-  uint64_t reads = 0;
+  uint64_t opens = 0;          // opens of objects' bytes
   uint64_t probe_names = 0;    // answered ENOENT without a query
   uint64_t resolved = 0;       // answered by the resolvers (cache misses)
   uint64_t errors = 0;

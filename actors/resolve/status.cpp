@@ -24,6 +24,7 @@ constexpr const char* daemon_txt_name = "daemon.txt";
 constexpr const char* daemon_json_name = "daemon.json";
 constexpr const char* nodes_name = "nodes";
 constexpr const char* crawl_name = "crawl";
+constexpr const char* downloads_name = "downloads";
 
 node_info live_dir() {
   node_info info;
@@ -48,9 +49,9 @@ std::string path_upto(const resolve_request& req, size_t n) {
   return join_path(head);
 }
 
-// Joins the four counter requests of one snapshot.
+// Joins the counter requests of one snapshot.
 struct snapshot_join {
-  int pending = 5;
+  int pending = 6;
   daemon_snapshot snap;
   std::function<void(const daemon_snapshot&)> done;
   void arrived() {
@@ -77,6 +78,9 @@ void with_snapshot(self_ptr self, std::function<void(const daemon_snapshot&)> do
           skip);
   self->request(st.content, timeout, stats_atom::value)
     .then([j](cache_stats& s) { j->snap.content = s; j->snap.content_ok = true; j->arrived(); },
+          skip);
+  self->request(st.content, timeout, list_atom::value)
+    .then([j](std::string& s) { j->snap.downloads = s; j->snap.downloads_ok = true; j->arrived(); },
           skip);
   self->request(st.solr, timeout, stats_atom::value)
     .then([j](solr_querier_stats& s) { j->snap.solr = s; j->snap.solr_ok = true; j->arrived(); },
@@ -129,6 +133,8 @@ listing status_listing(const daemon_snapshot& s) {
   out.entries.push_back(dir_entry{nodes_name, live_dir()});
   if (s.crawl_ok)
     out.entries.push_back(dir_entry{crawl_name, live_text(s.crawl)});
+  if (s.downloads_ok)
+    out.entries.push_back(dir_entry{downloads_name, live_text(s.downloads)});
   return out;
 }
 
@@ -166,7 +172,8 @@ nlohmann::json cache_json(bool ok, const cache_stats& c) {
 }
 
 uint64_t total_errors(const daemon_snapshot& s) {
-  return s.attrs.errors + s.dirs.errors + s.content.errors + s.solr.failures;
+  return s.attrs.errors + s.dirs.errors + s.content.errors + s.content.checksum_failures
+         + s.content.disk_full + s.solr.failures;
 }
 
 }  // namespace
@@ -184,11 +191,17 @@ std::string daemon_text(const daemon_snapshot& s) {
   out += "uptime seconds: " + std::string{uptime} + "\n";
   out += "base URL: " + s.base_url + "\n";
   out += "errors: " + std::to_string(total_errors(s))
-         + " (cache storage errors + failed Solr queries)\n";
+         + " (cache storage errors + checksum failures + full-disk writes + failed Solr "
+           "queries)\n";
   append_cache(out, "attribute cache", s.attrs_ok, s.attrs);
   append_cache(out, "directory cache", s.dirs_ok, s.dirs);
   // For the content cache, entries/bytes are verified objects on disk.
   append_cache(out, "content cache", s.content_ok, s.content);
+  if (s.content_ok)
+    out += "  partial bytes: " + std::to_string(s.content.partial_bytes)
+           + "\n  downloads in progress: " + std::to_string(s.content.active_downloads)
+           + "\n  checksum failures: " + std::to_string(s.content.checksum_failures)
+           + "\n  writes refused by a full disk: " + std::to_string(s.content.disk_full) + "\n";
   out += "solr:";
   if (!s.solr_ok) {
     out += " unavailable (did not answer)\n";
@@ -213,6 +226,12 @@ std::string daemon_json(const daemon_snapshot& s) {
   j["attr_cache"] = cache_json(s.attrs_ok, s.attrs);
   j["dir_cache"] = cache_json(s.dirs_ok, s.dirs);
   j["content_cache"] = cache_json(s.content_ok, s.content);
+  if (s.content_ok) {
+    j["content_cache"]["partial_bytes"] = s.content.partial_bytes;
+    j["content_cache"]["active_downloads"] = s.content.active_downloads;
+    j["content_cache"]["checksum_failures"] = s.content.checksum_failures;
+    j["content_cache"]["disk_full"] = s.content.disk_full;
+  }
   if (s.content_ok)
     j["bytes_fetched"] = s.content.fetched_bytes;
   if (s.solr_ok)
@@ -275,6 +294,16 @@ resolver_actor::behavior_type status(resolver_actor::stateful_pointer<status_sta
         bool text = name == daemon_txt_name;
         with_snapshot(self, [=](const daemon_snapshot& s) mutable {
           rp.deliver(live_text(text ? daemon_text(s) : daemon_json(s)));
+        });
+        return rp;
+      }
+      if (req.remaining() == 1 && name == downloads_name) {
+        auto rp = self->make_response_promise<node_info>();
+        with_snapshot(self, [=](const daemon_snapshot& s) mutable {
+          if (s.downloads_ok)
+            rp.deliver(live_text(s.downloads));
+          else
+            rp.deliver(make_error(ec::unavailable, "content_cache did not answer"));
         });
         return rp;
       }

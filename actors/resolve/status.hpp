@@ -1,6 +1,7 @@
 // Status/: what the daemon sees and does, as files generated on every read (cache class
-// live): daemon.txt and daemon.json (uptime, caches, Solr requests, errors) and nodes/, one
-// text file per coordinating or member node of the CN node list.
+// live): daemon.txt and daemon.json (uptime, caches, Solr requests, errors), crawl (the
+// crawl guard), downloads (object bytes being fetched, partial ones, checksum and disk
+// failures) and nodes/, one text file per coordinating or member node of the CN node list.
 #pragma once
 
 #include "messages/interfaces.hpp"
@@ -43,6 +44,8 @@ struct daemon_snapshot {
   uint64_t node_list_requests = 0;  // node lists fetched by Status itself
   bool crawl_ok = false;
   std::string crawl;  // Status/crawl: crawl_guard's report
+  bool downloads_ok = false;
+  std::string downloads;  // Status/downloads: content_cache's report
 };
 
 /// daemon.txt: one "name: value" a line, grouped by source.

@@ -12,6 +12,9 @@ list(APPEND D1_TEST_SOURCES
   actors/fs/dir_cache_test.cpp
   actors/dataone/checksum_test.cpp
   actors/dataone/http_client_test.cpp
+  actors/dataone/byte_ranges_test.cpp
+  actors/dataone/range_sink_test.cpp
+  actors/dataone/object_stream_test.cpp
   actors/dataone/content_cache_test.cpp
   actors/dataone/ore_parser_test.cpp
   actors/resolve/faceted_search_test.cpp

@@ -7,6 +7,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <fstream>
+#include <functional>
+#include <sstream>
 
 namespace d1::integration {
 namespace {
@@ -165,5 +168,161 @@ TEST_F(crawl_test, integration_user_ls_keeps_its_latency_beside_a_crawl) {
     sh("pkill -P " + pid[0] + "; kill " + pid[0] + " 2>/dev/null; true", 5);
 }
 
+
+// Threads and budgets of uncached object bytes: what a process is, and what it may read.
+class crawl_process_test : public mount_suite<crawl_process_test> {
+public:
+  static mount_options options() {
+    mount_options o{{"--no-fixtures", "--synthetic", "200"},
+                    "[network]\ntimeout_ms = 5000\n"
+                    "[crawl]\nrate_per_s = 0.01\nburst = 40.0\n"
+                    "depth_first_threshold = 1000\nwindow_s = 10\ncooldown_s = 600\n"
+                    "cold_burst_mb = 1\ncold_mb_per_s = 0\n"};
+    o.prepare = [](const std::string& work) {
+      std::vector<std::string> args;
+      for (auto name : {"a", "b", "c"}) {
+        auto path = work + "/object." + name;
+        sh("head -c 614400 /dev/urandom > " + quote(path));
+        args.insert(args.end(), {"--object-file", path, std::string{"budget."} + name});
+      }
+      return args;
+    };
+    return o;
+  }
+
+protected:
+  // Object folders of the synthetic records, as path segments.
+  static std::vector<std::string> folders() {
+    auto j = node_select(*node_, "q=*:*&fl=id&rows=200&sort=id%20asc");
+    std::vector<std::string> out;
+    for (auto& d : j["response"]["docs"])
+      if (d["id"].get<std::string>().rfind("budget.", 0) != 0)
+        out.push_back(segment_for(d["id"].get<std::string>()));
+    return out;
+  }
+
+  // A Python process whose worker threads (named like a pool) list folders: prints its pid,
+  // waits for `go` (bounded), then prints how many listings showed the paused file.
+  static std::string lister(const std::vector<std::vector<std::string>>& per_thread,
+                            const std::string& tag) {
+    auto script = dir_->path() + "/lister_" + tag + ".py";
+    std::string lists = "[";
+    for (auto& chunk : per_thread) {
+      lists += "[";
+      for (auto& f : chunk)
+        lists += "\"" + f + "\",";
+      lists += "],";
+    }
+    lists += "]";
+    std::ofstream{script}
+      << "import os,sys,threading,time\n"
+         "mnt,go,out=sys.argv[1],sys.argv[2],sys.argv[3]\n"
+         "open(out+'.pid','w').write(str(os.getpid()))\n"
+         "for _ in range(600):\n"
+         "    if os.path.exists(go): break\n"
+         "    time.sleep(0.05)\n"
+         "paused=[]\n"
+         "def work(chunk):\n"
+         "    for f in chunk:\n"
+         "        names=os.listdir(os.path.join(mnt,'FlatSpace',f))\n"
+         "        paused.append(any('paused' in n for n in names))\n"
+         "threads=[threading.Thread(target=work,args=(c,),name='pool-%d'%i) for i,c in enumerate("
+      << lists << ")]\n"
+         "for t in threads: t.start()\n"
+         "for t in threads: t.join()\n"
+         "open(out,'w').write('%d %d\\n'%(sum(paused),len(paused)))\n";
+    return script;
+  }
+
+  // Runs a lister; `before_go` runs once its pid is known. Returns "paused total".
+  static std::string run_lister(const std::string& script, const std::string& tag,
+                                const std::function<void(const std::string&)>& before_go) {
+    auto out = dir_->path() + "/lister_" + tag + ".out";
+    auto go = dir_->path() + "/lister_" + tag + ".go";
+    sh("(python3 " + quote(script) + " " + quote(mnt()) + " " + quote(go) + " " + quote(out)
+       + " > " + quote(out + ".log") + " 2>&1 &)");
+    auto ready = sh("for i in $(seq 200); do test -s " + quote(out + ".pid")
+                      + " && exit 0; sleep 0.05; done; exit 1", 30);
+    EXPECT_EQ(ready.status, 0);
+    before_go(read_file(out + ".pid"));
+    sh("touch " + quote(go));
+    auto done = sh("for i in $(seq 1200); do test -s " + quote(out)
+                     + " && exit 0; sleep 0.1; done; exit 1", 150);
+    EXPECT_EQ(done.status, 0) << read_file(out + ".log");
+    auto text = read_file(out);
+    return text.empty() ? text : text.substr(0, text.size() - 1);
+  }
+
+  static std::string cli(const std::string& args) {
+    auto r = sh(binary_dir() + "/d1drive " + args + " --state-dir "
+                  + quote(dir_->path() + "/state"), 30);
+    return r.out + r.err;
+  }
+};
+
+TEST_F(crawl_process_test, integration_threads_spend_one_bucket_for_their_process) {
+  auto all = folders();
+  ASSERT_GE(all.size(), 120u);
+  // Two threads, 15 cold folders each (a lookup and a listing apiece): 60 queries from one
+  // process with a bucket of 40 (a bucket per thread would pause none).
+  std::vector<std::vector<std::string>> chunks{{all.begin(), all.begin() + 15},
+                                               {all.begin() + 15, all.begin() + 30}};
+  std::string pid;
+  auto result = run_lister(lister(chunks, "shared"), "shared",
+                           [&](const std::string& p) { pid = p; });
+  std::istringstream in{result};
+  int paused = 0, total = 0;
+  in >> paused >> total;
+  EXPECT_EQ(total, 30);
+  EXPECT_GE(paused, 5) << "the threads had a bucket each";
+  auto list = cli("crawl list");
+  EXPECT_NE(list.find("pid " + pid + " ("), std::string::npos) << list;
+  // No thread of it shows as a process of its own.
+  EXPECT_EQ(list.find("(pool-"), std::string::npos) << list;
+}
+
+TEST_F(crawl_process_test, integration_trusting_a_process_trusts_its_threads) {
+  auto all = folders();
+  ASSERT_GE(all.size(), 120u);
+  std::vector<std::vector<std::string>> chunk{{all.begin() + 40, all.begin() + 97}};  // 57
+  auto result = run_lister(lister(chunk, "trusted"), "trusted", [&](const std::string& pid) {
+    auto allowed = cli("crawl allow " + pid);
+    EXPECT_NE(allowed.find("trusting pid " + pid), std::string::npos) << allowed;
+  });
+  EXPECT_EQ(result, "0 57") << "a thread of a trusted process was paused";
+}
+
+TEST_F(crawl_process_test, integration_a_process_over_its_byte_budget_reads_only_cached_objects) {
+  auto file = [](const std::string& name) {
+    auto dir = mnt() + "/FlatSpace/budget." + name;
+    for (auto& e : ls(dir))
+      if (e != "system.xml" && e != "search_fields.txt")
+        return dir + "/" + e;
+    return dir;
+  };
+  auto out = dir_->path() + "/budget.out";
+  auto pidfile = dir_->path() + "/budget.pid";
+  // One process: a and b fit (600 KiB each from 1 MiB: the second drives it below zero),
+  // c does not, a again is cached.
+  auto r = sh("sh -c 'echo $$ > " + pidfile + "; exec cat \"$@\"' cat " + quote(file("a")) + " "
+                + quote(file("b")) + " " + quote(file("c")) + " " + quote(file("a")) + " > "
+                + quote(out),
+              60);
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.err.find("Resource temporarily unavailable"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("budget.c"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("budget.a"), std::string::npos) << r.err;
+  EXPECT_EQ(read_file(out).size(), 3u * 614400);
+  auto pid = read_file(pidfile);
+  if (!pid.empty() && pid.back() == '\n')
+    pid.pop_back();
+  auto status = sh("cat " + quote(mnt() + "/Status/crawl")).out;
+  EXPECT_NE(status.find("pid " + pid + " (cat): over its budget of uncached object bytes"),
+            std::string::npos)
+    << status;
+  EXPECT_NE(cli("crawl list").find("over its budget"), std::string::npos);
+  // Another process has a budget of its own.
+  EXPECT_EQ(sh("cat " + quote(file("c")) + " > /dev/null").status, 0);
+}
 }  // namespace
 }  // namespace d1::integration

@@ -186,7 +186,7 @@ TEST_F(package_integration, integration_status_files_are_readable_with_plausible
   ls(object_dir("resourceMap_Blandy.76.2"));
   auto entries = ls(mnt() + "/Status");
   EXPECT_EQ(entries,
-            (std::vector<std::string>{"crawl", "daemon.json", "daemon.txt", "nodes"}));
+            (std::vector<std::string>{"crawl", "daemon.json", "daemon.txt", "downloads", "nodes"}));
   auto json_path = mnt() + "/Status/daemon.json";
   auto text = sh("cat " + quote(json_path));
   ASSERT_EQ(text.status, 0) << text.err;

@@ -65,7 +65,7 @@ TEST(inspect_roundtrip, cache_types) {
   auto c2 = roundtrip(c);
   EXPECT_TRUE(c2.found);
   EXPECT_EQ(c2.value, l);
-  cache_stats s{1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+  cache_stats s{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14};
   auto s2 = roundtrip(s);
   EXPECT_EQ(s2.entries, 1u);
   EXPECT_EQ(s2.memory_bytes, 2u);
@@ -77,6 +77,14 @@ TEST(inspect_roundtrip, cache_types) {
   EXPECT_EQ(s2.writes, 8u);
   EXPECT_EQ(s2.fetched_bytes, 9u);
   EXPECT_EQ(s2.errors, 10u);
+  EXPECT_EQ(s2.checksum_failures, 11u);
+  EXPECT_EQ(s2.partial_bytes, 12u);
+  EXPECT_EQ(s2.active_downloads, 13u);
+  EXPECT_EQ(s2.disk_full, 14u);
+  partial_object p{sample_ref(), {0, 10, 20, 30}};
+  auto p2 = roundtrip(p);
+  EXPECT_EQ(p2.ref, sample_ref());
+  EXPECT_EQ(p2.ranges, p.ranges);
 }
 
 system_metadata sample_meta() {
@@ -236,7 +244,9 @@ TEST(inspect_roundtrip, http_types) {
   req.timeout_ms = 77;
   req.output_path = "/tmp/out";
   req.max_body_bytes = 1234;
+  req.stall_ms = 4321;
   auto req2 = roundtrip(req);
+  EXPECT_EQ(req2.stall_ms, 4321u);
   EXPECT_EQ(req2.method, req.method);
   EXPECT_EQ(req2.url, req.url);
   ASSERT_EQ(req2.headers.size(), 1u);

@@ -239,7 +239,12 @@ TEST(solr_query, url_encode_path_segment_matches_dataone) {
   EXPECT_EQ(url_encode_path_segment("%"), "%25");
   EXPECT_EQ(url_encode_path_segment(" "), "%20");
   EXPECT_EQ(url_encode_path_segment("+"), "%2B");
-  EXPECT_EQ(url_encode_path_segment("."), ".");  // callers never build ./.. paths: PIDs are not
+  // Dot segments would be resolved as path steps by HTTP clients and servers.
+  EXPECT_EQ(url_encode_path_segment("."), "%2E");
+  EXPECT_EQ(url_encode_path_segment(".."), "%2E%2E");
+  EXPECT_EQ(url_encode_path_segment("..."), "...");
+  EXPECT_EQ(url_encode_path_segment("a.b"), "a.b");
+  EXPECT_EQ(percent_decode(url_encode_path_segment("..")), "..");
   EXPECT_EQ(url_encode_path_segment("doi:10.5063/F1Z899CZ"), "doi:10.5063%2FF1Z899CZ");
 }
 

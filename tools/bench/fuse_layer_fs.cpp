@@ -62,7 +62,7 @@ d1::fs_gateway_actor::behavior_type trivial_gateway(d1::fs_gateway_actor::pointe
       l.entries.push_back(d1::dir_entry{"file", file_info()});
       reply->directory(std::move(l));
     },
-    [=](d1::read_atom, const d1::fs_reply_ptr& reply, const d1::object_ref&, int32_t) {
+    [=](d1::open_atom, const d1::fs_reply_ptr& reply, const d1::object_ref&, int32_t) {
       reply->error(not_found());
     },
   };

@@ -67,6 +67,38 @@ level = "debug"
   EXPECT_FALSE(validate(*cfg));
 }
 
+TEST_F(daemon_config_test, reads_streaming_and_byte_budget_settings) {
+  auto cfg = load(R"(
+state_dir = "/srv/d1"
+[network]
+stall_ms = 2500
+[cache]
+chunk_mb = 8
+readahead_mb = 64
+[crawl]
+cold_burst_mb = 512
+cold_mb_per_s = 16.5
+)");
+  ASSERT_TRUE(cfg) << describe(cfg.error());
+  EXPECT_EQ(cfg->stall_ms, 2500u);
+  EXPECT_EQ(cfg->chunk_bytes, 8ull << 20);
+  EXPECT_EQ(cfg->readahead_bytes, 64ull << 20);
+  EXPECT_DOUBLE_EQ(cfg->crawl.cold_burst_mb, 512.0);
+  EXPECT_DOUBLE_EQ(cfg->crawl.cold_mb_per_s, 16.5);
+  EXPECT_FALSE(validate(*cfg));
+  auto defaults = load("");
+  ASSERT_TRUE(defaults);
+  EXPECT_EQ(defaults->stall_ms, 30000u);
+  EXPECT_EQ(defaults->chunk_bytes, 4ull << 20);
+  EXPECT_EQ(defaults->readahead_bytes, 32ull << 20);
+  auto bad = load("state_dir = \"/srv/d1\"\n[cache]\nchunk_mb = 8\nreadahead_mb = 4\n");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(code_of(validate(*bad)), ec::invalid_argument);
+  auto no_stall = load("state_dir = \"/srv/d1\"\n[network]\nstall_ms = 0\n");
+  ASSERT_TRUE(no_stall);
+  EXPECT_EQ(code_of(validate(*no_stall)), ec::invalid_argument);
+}
+
 TEST_F(daemon_config_test, reads_mobile_settings_and_host_roots_and_checks_their_range) {
   auto cfg = load(R"(
 [mobile]

@@ -1,6 +1,7 @@
 // A fake http_client for deterministic actor tests: answers from a script of URL → replies
 // (responses, ec::timeout / ec::network errors, delays in simulated time) and records every
-// request it saw. Bodies for requests with output_path go to that (real) file.
+// request it saw. Bodies for requests with output_path go to that (real) file, bodies of
+// requests with a body_sink through it, as the real client does.
 #pragma once
 
 #include "messages/atoms.hpp"
@@ -36,9 +37,11 @@ struct fake_http_script {
   std::vector<http_request> seen;
 
   void respond(const std::string& url, uint16_t status, std::string body,
-               std::chrono::milliseconds delay = std::chrono::milliseconds{0}) {
+               std::chrono::milliseconds delay = std::chrono::milliseconds{0},
+               std::vector<http_header> headers = {}) {
     http_response resp;
     resp.status = status;
+    resp.headers = std::move(headers);
     resp.body_bytes = body.size();
     resp.body = std::move(body);
     resp.effective_url = url;
@@ -84,6 +87,22 @@ struct fake_http_state {
 /// Writes the body to output_path if the request asks for that, as the real client does.
 inline caf::expected<http_response> finish(const http_request& req,
                                            caf::expected<http_response> outcome) {
+  if (outcome && req.sink) {
+    switch (req.sink->headers_done(outcome->status, outcome->headers)) {
+      case body_sink::decision::abort:
+        return req.sink->failure();
+      case body_sink::decision::keep_in_memory:
+        return outcome;
+      case body_sink::decision::accept:
+        break;
+    }
+    auto body = std::move(outcome->body);
+    outcome->body.clear();
+    if (!req.sink->write(body.data(), body.size()) && req.sink->failure())
+      return req.sink->failure();
+    outcome->body_bytes = body.size();
+    return outcome;
+  }
   if (outcome && !req.output_path.empty()) {
     std::ofstream out(req.output_path, std::ios::binary | std::ios::trunc);
     out << outcome->body;

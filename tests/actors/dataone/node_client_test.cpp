@@ -37,7 +37,7 @@ protected:
   node_client_test() {
     config_.base_url = base + "/";  // a trailing slash must not matter
     config_.timeout_ms = 1000;
-    config_.download_timeout_ms = 5000;
+    config_.stall_ms = 5000;
     config_.max_retries = 2;
     config_.retry_base_delay_ms = 100;
   }
@@ -302,43 +302,104 @@ TEST_F(node_client_test, nodes_parse_the_node_list) {
   EXPECT_EQ(nodes->front().identifier, "urn:node:CN");
 }
 
-TEST_F(node_client_test, fetch_writes_the_file_and_replies_its_size) {
-  temp_dir dir;
+// A body_sink that keeps what it is given, or refuses the headers.
+struct collecting_sink : body_sink {
+  bool refuse = false;
+  uint16_t status = 0;
+  std::string bytes;
+  decision headers_done(uint16_t s, const std::vector<http_header>&) override {
+    status = s;
+    return refuse ? decision::abort : decision::accept;
+  }
+  bool write(const char* data, size_t size) override {
+    bytes.append(data, size);
+    return true;
+  }
+  bool cancelled() const override { return false; }
+  void set_waker(std::function<void()>) override {}
+  caf::error failure() const override {
+    return refuse ? make_error(ec::http_status, "Content-Range disagrees") : caf::error{};
+  }
+};
+
+TEST_F(node_client_test, fetch_streams_one_range_into_the_sink) {
   auto bytes = slurp(fixtures + "/knb/data/cbfs.38.9");
   object_location loc{"urn:node:KNB", "https://knb.example.org/mn",
                       "https://knb.example.org/mn/v2/object/cbfs.38.9"};
-  script_->fail(loc.url, ec::network);
-  script_->respond(loc.url, 200, bytes);
+  script_->respond(loc.url, 206, bytes.substr(100, 100), 0ms,
+                   {{"content-range", "bytes 100-199/756"}});
   start();
-  auto dest = dir.path() + "/cbfs.38.9.part";
-  send(fetch_atom::value, loc, dest);
-  advance(100ms);
-  auto n = reply<uint64_t>();
+  auto sink = std::make_shared<collecting_sink>();
+  auto n = request<uint64_t>(client_, fetch_atom::value, loc, uint64_t{100}, uint64_t{200},
+                             body_sink_ptr{sink});
   ASSERT_TRUE(n) << describe(n.error());
-  EXPECT_EQ(*n, bytes.size());
-  EXPECT_EQ(*n, 756u);
-  EXPECT_EQ(slurp(dest), bytes);
-  ASSERT_EQ(script_->seen.size(), 2u);
-  EXPECT_EQ(script_->seen[1].output_path, dest);
-  EXPECT_EQ(script_->seen[1].timeout_ms, 5000u);
+  EXPECT_EQ(*n, 100u);
+  EXPECT_EQ(sink->status, 206);
+  EXPECT_EQ(sink->bytes, bytes.substr(100, 100));
+  ASSERT_EQ(script_->seen.size(), 1u);
+  auto& req = script_->seen[0];
+  ASSERT_EQ(req.headers.size(), 1u);
+  EXPECT_EQ(req.headers[0].name, "Range");
+  EXPECT_EQ(req.headers[0].value, "bytes=100-199");
+  // Bounded by stalls, never by the duration of the whole transfer.
+  EXPECT_EQ(req.timeout_ms, 0u);
+  EXPECT_EQ(req.stall_ms, 5000u);
+}
+
+TEST_F(node_client_test, fetch_is_tried_once_the_cache_resumes) {
+  object_location loc{"urn:node:KNB", "https://knb.example.org/mn",
+                      "https://knb.example.org/mn/v2/object/x"};
+  script_->fail(loc.url, ec::network);
+  script_->respond(loc.url, 206, "never asked");
+  start();
+  auto n = request<uint64_t>(client_, fetch_atom::value, loc, uint64_t{0}, uint64_t{10},
+                             body_sink_ptr{std::make_shared<collecting_sink>()});
+  ASSERT_FALSE(n);
+  EXPECT_EQ(code_of(n.error()), ec::network);
+  EXPECT_EQ(script_->seen.size(), 1u);
 }
 
 TEST_F(node_client_test, fetch_failures) {
-  temp_dir dir;
   object_location gone{"urn:node:KNB", "https://knb.example.org/mn",
                        "https://knb.example.org/mn/v2/object/gone"};
   start();
-  auto n = request<uint64_t>(client_, fetch_atom::value, gone, dir.path() + "/gone");
+  auto refusing = std::make_shared<collecting_sink>();
+  refusing->refuse = true;
+  script_->respond(gone.url, 206, "0123456789", 0ms, {{"content-range", "bytes 1-10/99"}});
+  auto n = request<uint64_t>(client_, fetch_atom::value, gone, uint64_t{0}, uint64_t{10},
+                             body_sink_ptr{refusing});
   ASSERT_FALSE(n);
-  EXPECT_EQ(code_of(n.error()), ec::not_found);
-  EXPECT_NE(context_of(n.error()).find(gone.url), std::string::npos);
-  auto no_url = request<uint64_t>(client_, fetch_atom::value, object_location{},
-                                  dir.path() + "/x");
+  EXPECT_EQ(code_of(n.error()), ec::http_status);
+  EXPECT_NE(context_of(n.error()).find(gone.url), std::string::npos) << describe(n.error());
+  auto sink = body_sink_ptr{std::make_shared<collecting_sink>()};
+  auto no_url = request<uint64_t>(client_, fetch_atom::value, object_location{}, uint64_t{0},
+                                  uint64_t{10}, sink);
   ASSERT_FALSE(no_url);
   EXPECT_EQ(code_of(no_url.error()), ec::invalid_argument);
-  auto no_dest = request<uint64_t>(client_, fetch_atom::value, gone, std::string{});
-  ASSERT_FALSE(no_dest);
-  EXPECT_EQ(code_of(no_dest.error()), ec::invalid_argument);
+  auto empty = request<uint64_t>(client_, fetch_atom::value, gone, uint64_t{5}, uint64_t{5},
+                                 sink);
+  ASSERT_FALSE(empty);
+  EXPECT_EQ(code_of(empty.error()), ec::invalid_argument);
+  auto no_sink = request<uint64_t>(client_, fetch_atom::value, gone, uint64_t{0}, uint64_t{5},
+                                   body_sink_ptr{});
+  ASSERT_FALSE(no_sink);
+  EXPECT_EQ(code_of(no_sink.error()), ec::invalid_argument);
+}
+
+TEST_F(node_client_test, dot_segment_pids_reach_the_node_percent_encoded) {
+  for (auto pid : {".", ".."}) {
+    auto url = base + (std::string{pid} == "." ? "/v2/meta/%2E" : "/v2/meta/%2E%2E");
+    script_->respond(url, 404, not_found_body);
+  }
+  start();
+  for (auto pid : {".", ".."}) {
+    auto meta = request<system_metadata>(client_, meta_atom::value, std::string{pid});
+    ASSERT_FALSE(meta);
+    EXPECT_EQ(code_of(meta.error()), ec::not_found);
+  }
+  ASSERT_EQ(script_->seen.size(), 2u);
+  EXPECT_EQ(script_->seen[0].url, base + "/v2/meta/%2E");
+  EXPECT_EQ(script_->seen[1].url, base + "/v2/meta/%2E%2E");
 }
 
 TEST_F(node_client_test, invalid_config_quits) {
@@ -377,8 +438,8 @@ TEST(node_client_config, validation) {
   c.timeout_ms = 0;
   bad(c, "timeout_ms");
   c = {};
-  c.download_timeout_ms = 0;
-  bad(c, "download_timeout_ms");
+  c.stall_ms = 0;
+  bad(c, "stall_ms");
   c = {};
   c.max_retries = 11;
   bad(c, "max_retries");

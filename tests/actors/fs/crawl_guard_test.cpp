@@ -6,7 +6,13 @@
 
 #include <gtest/gtest.h>
 
+#include <pthread.h>
 #include <unistd.h>
+
+#include <future>
+#include <mutex>
+#include <thread>
+#include <vector>
 
 using namespace d1;
 using namespace std::chrono_literals;
@@ -178,4 +184,116 @@ TEST_F(crawl_guard_test, actor_reads_the_process_name_and_uses_the_actor_clock) 
   request<std::string>(guard, allow_atom::value, name);
   for (int i = 0; i < 10; ++i)
     EXPECT_EQ(request<std::string>(guard, admit_atom::value, me, dir(i), true).value(), "");
+}
+
+TEST(crawl_guard_pure, uncached_objects_are_budgeted_per_process_and_finished_once_started) {
+  auto cfg = small_config();
+  cfg.cold_bytes_burst = 1000;
+  cfg.cold_bytes_per_s = 100;
+  crawl_tracker t{cfg};
+  tp now{};
+  EXPECT_EQ(t.admit_bytes(5, "grep", "a", 600, now), "");
+  EXPECT_EQ(t.admit_bytes(5, "grep", "b", 600, now), "");  // the budget may go below zero
+  EXPECT_DOUBLE_EQ(t.byte_tokens(5), -200.0);
+  auto why = t.admit_bytes(5, "grep", "c", 10, now);
+  EXPECT_NE(why.find("budget of uncached object bytes"), std::string::npos) << why;
+  EXPECT_NE(why.find("already cached still read"), std::string::npos) << why;
+  // An object it started is finished, whatever the budget says.
+  EXPECT_EQ(t.admit_bytes(5, "grep", "b", 600, now), "");
+  // Another process has its own budget.
+  EXPECT_EQ(t.admit_bytes(6, "cp", "c", 10, now), "");
+  // Three seconds later 300 bytes are back: above zero again.
+  now += 3s;
+  EXPECT_EQ(t.admit_bytes(5, "grep", "c", 10, now), "");
+  EXPECT_NE(t.report(now).find("objects refused 1"), std::string::npos) << t.report(now);
+}
+
+TEST(crawl_guard_pure, crawlers_by_process_name_or_executable_read_only_cached_objects) {
+  crawl_tracker t{small_config()};
+  tp now{};
+  EXPECT_NE(t.admit_bytes(7, "clamscan", "a", 1, now), "");
+  // A scanner whose process renamed itself is still known by its executable.
+  EXPECT_NE(t.admit_bytes(8, "worker-3", "a", 1, now, "clamscan"), "");
+  EXPECT_NE(t.admit(8, "worker-3", dir(0), true, now, "clamscan"), "");
+  EXPECT_EQ(t.admit_bytes(9, "python3", "a", 1, now, "python3.11"), "");
+  t.allow("clamscan");
+  EXPECT_EQ(t.admit_bytes(7, "clamscan", "a", 1, now), "");
+  crawl_config off;
+  off.enabled = false;
+  crawl_tracker none{off};
+  EXPECT_EQ(none.admit_bytes(7, "clamscan", "a", 1, now), "");
+}
+
+TEST(crawl_guard_pure, a_flagged_process_reads_only_cached_objects) {
+  auto cfg = small_config();
+  cfg.burst = 100;
+  crawl_tracker t{cfg};
+  tp now{};
+  for (int i = 0; i < 5; ++i)
+    t.admit(11, "find", "/FacetedSearch/a/v" + std::to_string(i), true, now);
+  ASSERT_TRUE(t.flagged(11, now));
+  EXPECT_NE(t.admit_bytes(11, "find", "x", 1, now), "");
+}
+
+// The threads of one process: FUSE names the thread, the guard keeps the process.
+TEST(crawl_guard_identity, a_thread_is_its_process) {
+  auto me = static_cast<int32_t>(::getpid());
+  std::promise<int32_t> tid;
+  std::promise<void> done;
+  auto finished = done.get_future();
+  std::thread worker([&] {
+    tid.set_value(static_cast<int32_t>(::gettid()));
+    finished.wait();
+  });
+  auto thread_id = tid.get_future().get();
+  // Worker threads often carry names of their own.
+  ::pthread_setname_np(worker.native_handle(), "pool-worker-1");
+  auto id = read_process_identity(thread_id);
+  done.set_value();
+  worker.join();
+  EXPECT_NE(thread_id, me);
+  EXPECT_EQ(id.pid, me);
+  EXPECT_EQ(id.comm, read_process_name(me));
+  EXPECT_NE(id.comm, "pool-worker-1");
+  EXPECT_FALSE(id.exe.empty());
+  EXPECT_EQ(read_process_identity(0).comm, "kernel");
+}
+
+TEST_F(crawl_guard_test, threads_of_one_process_share_its_budget_flags_and_trust) {
+  auto cfg = small_config();  // burst 3
+  auto guard = sys_.spawn(crawl_guard, cfg);
+  auto me = static_cast<int32_t>(::getpid());
+  std::vector<int32_t> tids;
+  std::promise<void> done;
+  auto finished = done.get_future().share();
+  std::vector<std::thread> threads;
+  std::mutex m;
+  std::vector<std::promise<void>> started(2);
+  for (int i = 0; i < 2; ++i)
+    threads.emplace_back([&, i] {
+      {
+        std::lock_guard<std::mutex> guard_ids{m};
+        tids.push_back(static_cast<int32_t>(::gettid()));
+      }
+      started[i].set_value();
+      finished.wait();
+    });
+  for (auto& s : started)
+    s.get_future().wait();
+  // Two cold queries from each thread: one bucket of 3 for the process.
+  int refused = 0;
+  for (auto tid : tids)
+    for (int i = 0; i < 2; ++i)
+      refused += !request<std::string>(guard, admit_atom::value, tid, dir(i), false).value().empty();
+  EXPECT_EQ(refused, 1);
+  auto text = request<std::string>(guard, list_atom::value).value();
+  EXPECT_NE(text.find("pid " + std::to_string(me) + " ("), std::string::npos) << text;
+  for (auto tid : tids)
+    EXPECT_EQ(text.find("pid " + std::to_string(tid) + " ("), std::string::npos) << text;
+  // Trusting the process (by the id of any of its threads) trusts all its threads.
+  request<std::string>(guard, allow_atom::value, std::to_string(tids[0]));
+  EXPECT_EQ(request<std::string>(guard, admit_atom::value, tids[1], dir(9), false).value(), "");
+  done.set_value();
+  for (auto& t : threads)
+    t.join();
 }

@@ -16,7 +16,7 @@ struct recorded_reply : fs_reply {
   std::string kind;
   node_info info;
   listing entries;
-  std::string local;
+  object_bytes_ptr bytes;
   std::shared_ptr<listing_stream> stream;
   caf::error err;
   int calls = 0;
@@ -28,7 +28,7 @@ struct recorded_reply : fs_reply {
     kind = "stream";
     stream = std::move(x);
   }
-  void local_file(const std::string& p) override { ++calls; kind = "local"; local = p; }
+  void object(object_bytes_ptr x) override { ++calls; kind = "object"; bytes = std::move(x); }
   void error(const caf::error& e) override { ++calls; kind = "error"; err = e; }
 };
 
@@ -38,7 +38,19 @@ struct world {
   int root_attr_calls = 0;
   int root_dir_calls = 0;
   int entry_gets = 0;
-  int fetches = 0;
+  int opens = 0;
+  std::vector<std::string> admitted;  // what the fake guard was asked about
+};
+
+// Bytes that verified, or not yet.
+struct fake_bytes : object_bytes {
+  bool done = false;
+  explicit fake_bytes(bool verified) : done(verified) {}
+  uint64_t size() const override { return 1; }
+  bool verified() const override { return done; }
+  void read(uint64_t, uint64_t, read_callback cb) override { cb(-1); }
+  void opened() override {}
+  void closed() override {}
 };
 
 attr_cache_actor::behavior_type fake_attrs(attr_cache_actor::pointer, std::shared_ptr<world> w) {
@@ -124,13 +136,32 @@ resolver_actor::behavior_type fake_root(resolver_actor::pointer, std::shared_ptr
 content_cache_actor::behavior_type fake_content(content_cache_actor::pointer,
                                                 std::shared_ptr<world> w) {
   return {
-    [=](fetch_atom, const object_ref& obj) -> caf::result<std::string> {
-      ++w->fetches;
+    [=](open_atom, const object_ref& obj) -> caf::result<object_bytes_ptr> {
+      ++w->opens;
       if (obj.pid == "bad")
-        return make_error(ec::checksum_mismatch, "bad bytes");
+        return make_error(ec::invalid_argument, "no checksum");
+      return object_bytes_ptr{std::make_shared<fake_bytes>(obj.pid == "cached")};
+    },
+    [=](fetch_atom, const object_ref& obj) -> caf::result<std::string> {
       return "/cache/" + obj.pid;
     },
     [=](stats_atom) -> caf::result<cache_stats> { return cache_stats{}; },
+    [=](list_atom) -> std::string { return {}; },
+  };
+}
+
+// A guard that refuses uncached objects to pid 99 and records what it was asked.
+crawl_guard_actor::behavior_type fake_guard(crawl_guard_actor::pointer, std::shared_ptr<world> w) {
+  return {
+    [=](admit_atom, int32_t, const std::string&, bool) -> std::string { return {}; },
+    [=](admit_atom, int32_t pid, const std::string& object, uint64_t) -> std::string {
+      w->admitted.push_back(object);
+      return pid == 99 ? "over its budget" : "";
+    },
+    [=](read_atom, int32_t) {},
+    [=](list_atom) -> std::string { return {}; },
+    [=](allow_atom, const std::string&) -> std::string { return {}; },
+    [=](forget_atom, const std::string&) -> std::string { return {}; },
   };
 }
 
@@ -232,19 +263,20 @@ TEST_F(fs_gateway_test, opendir_stores_the_listing_and_lookups_are_answered_from
   EXPECT_EQ(w_->root_attr_calls, 1);
 }
 
-TEST_F(fs_gateway_test, reads_get_a_verified_path_or_the_error) {
+TEST_F(fs_gateway_test, opens_get_the_object_bytes_or_the_error) {
   auto ok = std::make_shared<recorded_reply>();
-  caf::anon_send(gw_, read_atom::value, fs_reply_ptr{ok}, object_ref{"p", 1, "MD5", "x"},
+  caf::anon_send(gw_, open_atom::value, fs_reply_ptr{ok}, object_ref{"p", 1, "MD5", "x"},
                  int32_t{0});
   auto bad = std::make_shared<recorded_reply>();
-  caf::anon_send(gw_, read_atom::value, fs_reply_ptr{bad}, object_ref{"bad", 1, "MD5", "x"},
+  caf::anon_send(gw_, open_atom::value, fs_reply_ptr{bad}, object_ref{"bad", 1, "MD5", "x"},
                  int32_t{0});
   run();
-  EXPECT_EQ(ok->kind, "local");
-  EXPECT_EQ(ok->local, "/cache/p");
+  EXPECT_EQ(ok->kind, "object");
+  ASSERT_TRUE(ok->bytes);
   EXPECT_EQ(bad->kind, "error");
-  EXPECT_EQ(to_errno(bad->err), EIO);
+  EXPECT_EQ(to_errno(bad->err), EINVAL);
   EXPECT_EQ(ok->calls + bad->calls, 2);
+  EXPECT_EQ(w_->opens, 2);
 }
 
 TEST_F(fs_gateway_test, concurrent_cold_listings_of_one_folder_resolve_once) {
@@ -323,6 +355,53 @@ TEST_F(fs_gateway_test, unknown_path_is_enoent) {
   run();
   EXPECT_EQ(r->kind, "error");
   EXPECT_EQ(to_errno(r->err), ENOENT);
+}
+
+
+class fs_gateway_guard_test : public actor_fixture {
+protected:
+  fs_gateway_guard_test() : w_(std::make_shared<world>()) {
+    fs_gateway_config cfg;
+    cfg.guard = sys_.spawn(fake_guard, w_);
+    auto attrs = sys_.spawn(fake_attrs, w_);
+    auto dirs = sys_.spawn(fake_dirs, w_);
+    auto root = sys_.spawn(fake_root, w_);
+    auto content = sys_.spawn(fake_content, w_);
+    gw_ = sys_.spawn(fs_gateway, cfg, attrs, dirs, root, content);
+    all_ = {caf::actor_cast<caf::actor>(gw_), caf::actor_cast<caf::actor>(attrs),
+            caf::actor_cast<caf::actor>(dirs), caf::actor_cast<caf::actor>(root),
+            caf::actor_cast<caf::actor>(content), caf::actor_cast<caf::actor>(cfg.guard)};
+    run();
+  }
+
+  ~fs_gateway_guard_test() override {
+    for (auto& a : all_)
+      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+    run();
+  }
+
+  std::shared_ptr<recorded_reply> open(const std::string& pid, int32_t caller) {
+    auto r = std::make_shared<recorded_reply>();
+    caf::anon_send(gw_, open_atom::value, fs_reply_ptr{r}, object_ref{pid, 10, "MD5", "x"},
+                   caller);
+    run();
+    return r;
+  }
+
+  std::vector<caf::actor> all_;
+  std::shared_ptr<world> w_;
+  fs_gateway_actor gw_;
+};
+
+TEST_F(fs_gateway_guard_test, uncached_objects_need_the_guard_cached_ones_do_not) {
+  auto refused = open("cold", 99);
+  EXPECT_EQ(refused->kind, "error");
+  EXPECT_EQ(code_of(refused->err), ec::throttled);
+  EXPECT_EQ(to_errno(refused->err), EAGAIN);
+  EXPECT_NE(context_of(refused->err).find("budget"), std::string::npos);
+  EXPECT_EQ(open("cold", 7)->kind, "object");
+  EXPECT_EQ(open("cached", 99)->kind, "object");  // verified bytes: no question asked
+  EXPECT_EQ(w_->admitted, (std::vector<std::string>{"cold", "cold"}));
 }
 
 }  // namespace

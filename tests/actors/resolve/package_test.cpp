@@ -103,13 +103,23 @@ node_client_actor::behavior_type fake_node_client(node_client_actor::pointer, wo
     [=](nodes_atom) -> caf::result<std::vector<node_description>> {
       return std::vector<node_description>{};
     },
-    [=](fetch_atom, const object_location& loc, const std::string& path) -> caf::result<uint64_t> {
+    [=](fetch_atom, const object_location& loc, uint64_t begin, uint64_t end,
+        const body_sink_ptr& sink) -> caf::result<uint64_t> {
       ++w->fetches;
       auto i = w->bytes.find(loc.url.substr(5));
       if (i == w->bytes.end())
         return make_error(ec::network, "no bytes for " + loc.url);
-      std::ofstream{path, std::ios::binary} << i->second;
-      return uint64_t{i->second.size()};
+      auto& bytes = i->second;
+      if (begin >= bytes.size())
+        return make_error(ec::http_status, "416 for " + loc.url);
+      // A member node's 206 for the range, as node_client hands it to the sink.
+      auto last = std::min<uint64_t>(end, bytes.size()) - 1;
+      auto range = "bytes " + std::to_string(begin) + "-" + std::to_string(last) + "/"
+                   + std::to_string(bytes.size());
+      if (sink->headers_done(206, {{"content-range", range}}) != body_sink::decision::accept
+          || !sink->write(bytes.data() + begin, last + 1 - begin))
+        return sink->failure();
+      return last + 1 - begin;
     },
   };
 }

@@ -47,7 +47,8 @@ node_client_actor::behavior_type fake_node_client(node_client_actor::pointer sel
     [=](nodes_atom) -> caf::result<std::vector<node_description>> {
       return std::vector<node_description>{};
     },
-    [=](fetch_atom, const object_location&, const std::string&) -> caf::result<uint64_t> {
+    [=](fetch_atom, const object_location&, uint64_t, uint64_t,
+        const body_sink_ptr&) -> caf::result<uint64_t> {
       return make_error(ec::network, "not in this test");
     },
   };

@@ -105,10 +105,17 @@ protected:
 TEST_F(status_test, status_folder_lists_daemon_files_and_nodes) {
   auto l = dir({});
   ASSERT_TRUE(l) << sys_.render(l.error());
-  ASSERT_EQ(l->entries.size(), 3u);
+  ASSERT_EQ(l->entries.size(), 4u);
   EXPECT_EQ(l->entries[0].name, "daemon.txt");
   EXPECT_EQ(l->entries[1].name, "daemon.json");
   EXPECT_EQ(l->entries[2].name, "nodes");
+  EXPECT_EQ(l->entries[3].name, "downloads");
+  auto downloads = attr({"downloads"});
+  ASSERT_TRUE(downloads) << sys_.render(downloads.error());
+  EXPECT_NE(downloads->text().find("checksum failures: 0"), std::string::npos)
+    << downloads->text();
+  EXPECT_NE(downloads->text().find("downloading:\n  none"), std::string::npos)
+    << downloads->text();
   EXPECT_EQ(l->cache, cache_class::live);
   for (auto& e : l->entries)
     EXPECT_EQ(e.info.cache, cache_class::live) << e.name;
@@ -152,6 +159,7 @@ TEST_F(status_test, daemon_files_show_current_counters) {
   EXPECT_EQ(j["solr"]["failures"], 1);
   EXPECT_EQ(j["errors"], 1);
   EXPECT_EQ(j["content_cache"]["entries"], 0);
+  EXPECT_EQ(j["content_cache"]["checksum_failures"], 0);
   EXPECT_EQ(j["base_url"], base);
 }
 

@@ -41,6 +41,20 @@ def build_parser():
     p.add_argument("--fault", action="append", default=[], metavar="JSON",
                    help="install a fault at startup (same JSON as POST /_faults); repeatable")
     p.add_argument("--seed", type=int, default=1, help="seed of the synthetic records (default 1)")
+    p.add_argument("--object-file", nargs=2, action="append", default=[], metavar=("PATH", "PID"),
+                   help="serve the file PATH as the DATA object PID (streamed from disk, any "
+                        "size); repeatable")
+    p.add_argument("--object-file-algorithm", default="SHA-256",
+                   choices=["MD5", "SHA-1", "SHA-256"],
+                   help="checksum algorithm of --object-file system metadata (default SHA-256)")
+    p.add_argument("--dot-pids", action="store_true",
+                   help='also serve the objects "." and ".." (dot-segment identifiers)')
+    p.add_argument("--replicas", type=int, default=1, metavar="N",
+                   help="member nodes holding every object: /mn, /mn2 … /mnN, listed by "
+                        "resolve in that order (default 1)")
+    p.add_argument("--object-base-url", metavar="URL",
+                   help="list URL/v2/object/{pid} first in resolve answers (a server of the "
+                        "bytes alone, e.g. nginx; loopback only)")
     return p
 
 
@@ -59,11 +73,28 @@ def main(argv=None):
         print("d1-test-node: bad --fault: %s" % e, file=sys.stderr)
         return 2
     del specs
+    if not 1 <= args.replicas <= 9:
+        print("d1-test-node: --replicas must be 1 to 9", file=sys.stderr)
+        return 2
+    if args.object_base_url:
+        from urllib.parse import urlsplit
+        host = urlsplit(args.object_base_url).hostname or ""
+        if not args.object_base_url.startswith("http://") or not _loopback(host):
+            print("d1-test-node: --object-base-url must be an http:// URL on loopback",
+                  file=sys.stderr)
+            return 2
+    for path, _pid in args.object_file:
+        if not os.path.isfile(path):
+            print("d1-test-node: --object-file %s is not a file" % path, file=sys.stderr)
+            return 2
     fixtures = None if args.no_fixtures else (args.fixtures or default_fixtures_dir())
     t0 = time.monotonic()
-    corpus = Corpus(fixtures, args.synthetic, args.seed)
+    corpus = Corpus(fixtures, args.synthetic, args.seed,
+                    object_files=[tuple(x) for x in args.object_file], dot_pids=args.dot_pids,
+                    object_file_algorithm=args.object_file_algorithm)
     try:
-        server = NodeServer(corpus, args.host, args.port, args.log, args.seed)
+        server = NodeServer(corpus, args.host, args.port, args.log, args.seed,
+                            replicas=args.replicas, object_base_url=args.object_base_url)
     except OSError as e:
         print("d1-test-node: cannot listen on %s:%d: %s" % (args.host, args.port, e),
               file=sys.stderr)

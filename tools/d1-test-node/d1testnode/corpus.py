@@ -364,6 +364,21 @@ def _hash(algorithm, data):
     return hashlib.new(name, data).hexdigest()
 
 
+def _hash_file(algorithm, path):
+    """The digest of a file, read in pieces (object files may be gigabytes)."""
+    name = HASHES.get(algorithm.upper())
+    if name is None:
+        raise ValueError("unsupported checksum algorithm %s" % algorithm)
+    h = hashlib.new(name)
+    with open(path, "rb") as f:
+        while True:
+            piece = f.read(4 << 20)
+            if not piece:
+                break
+            h.update(piece)
+    return h.hexdigest()
+
+
 class Corpus:
     """Every object the node serves, its Solr index and its documents."""
 
@@ -373,7 +388,8 @@ class Corpus:
     PREWARM_POSTINGS = ("formatId", "formatType", "datasource", "authoritativeMN", "keywords",
                         "resourceMap", "documents", "isDocumentedBy", "obsoletedBy")
 
-    def __init__(self, fixtures_dir=None, synthetic_n=None, seed=1, warn=None):
+    def __init__(self, fixtures_dir=None, synthetic_n=None, seed=1, warn=None, object_files=(),
+                 dot_pids=False, object_file_algorithm="SHA-256"):
         self.warn_fn = warn or (lambda msg: print("d1-test-node: " + msg, file=sys.stderr))
         self.warnings = []
         self.seed = seed
@@ -398,6 +414,9 @@ class Corpus:
         self.generator = synthetic.Generator(seed, self.format_info)
         fixture_docs = self._fixture_docs() if self.have_fixtures else []
         for d in fixture_docs:
+            self.index.add(d)
+        for d in self._extra_docs(object_files, dot_pids, object_file_algorithm,
+                                  len(fixture_docs)):
             self.index.add(d)
         n = synthetic_n or 0
         syn = self.generator.records(n, id_taken=lambda p: p in self.index.by_id) if n else []
@@ -574,11 +593,39 @@ class Corpus:
         self._apply_relations(docs, parsed)
         return docs
 
-    def _generated_doc(self, pid, fmt, data, algorithm, n, fileName=None):
+    def _extra_docs(self, object_files, dot_pids, algorithm, first):
+        """Objects given on the command line: files served from disk as they are (for
+        large objects: never read into memory), and the identifiers "." and ".."."""
+        docs = []
+
+        def add(doc, source):
+            doc["_version_"] = 1700000000000000000 + len(docs)
+            doc["_src"] = source
+            docs.append(doc)
+            self.counts[source] = self.counts.get(source, 0) + 1
+
+        for path, pid in object_files:
+            size = os.path.getsize(path)
+            doc = self._generated_doc(pid, "application/octet-stream", b"", algorithm,
+                                      first + len(docs), checksum=_hash_file(algorithm, path),
+                                      size=size)
+            doc["_file"] = path
+            add(doc, "object_files")
+        if dot_pids:
+            for pid in (".", ".."):
+                data = ("dot-segment identifier %s\nA client must send it percent-encoded "
+                        "(%%2E), or HTTP clients resolve it as a path step.\n" % pid).encode()
+                doc = self._generated_doc(pid, "text/plain", data, "SHA-1", first + len(docs))
+                doc["_bytes"] = data
+                add(doc, "dot_pids")
+        return docs
+
+    def _generated_doc(self, pid, fmt, data, algorithm, n, fileName=None, checksum=None,
+                       size=None):
         ftype, media, _ = self.format_info(fmt)
         when = self.FIXTURE_EPOCH + n * 60000
-        doc = {"id": pid, "formatId": fmt, "size": len(data),
-               "checksum": _hash(algorithm, data), "checksumAlgorithm": algorithm,
+        doc = {"id": pid, "formatId": fmt, "size": len(data) if size is None else size,
+               "checksum": checksum or _hash(algorithm, data), "checksumAlgorithm": algorithm,
                "dateUploaded": when, "dateModified": when,
                "rightsHolder": "CN=d1-test-node,DC=dataone,DC=org",
                "submitter": "CN=d1-test-node,DC=dataone,DC=org",
@@ -635,6 +682,8 @@ class Corpus:
     def payload(self, doc):
         """The object's bytes."""
         src = doc["_src"]
+        if "_file" in doc:
+            raise ValueError("object %s is served from its file: use file_slice" % doc["id"])
         if "_bytes" in doc:
             return doc["_bytes"]
         if "_path" in doc:

@@ -113,17 +113,19 @@ def checksum_xml(algorithm, value):
 
 CN_ID = "urn:node:D1TESTCN"
 MN_ID = "urn:node:D1TESTMN"
+# A server of object bytes alone (--object-base-url, e.g. nginx in benchmarks).
+EXT_MN_ID = "urn:node:D1TESTEXT"
 
 
-def node_element(kind, base_url, indent="    "):
-    """The <node> element of the test CN (kind 'cn') or MN (kind 'mn')."""
+def node_element(kind, base_url, indent="    ", mn_id=MN_ID):
+    """The <node> element of the test CN (kind 'cn') or an MN (kind 'mn', id `mn_id`)."""
     if kind == "cn":
         ident, name = CN_ID, "d1-test-node CN"
         desc = "Stand-in Coordinating Node of d1-test-node (loopback test fixture)"
         services = ["CNCore", "CNRead"]
         attrs = 'replicate="false" synchronize="false" type="cn" state="up"'
     else:
-        ident, name = MN_ID, "d1-test-node MN"
+        ident, name = mn_id, "d1-test-node MN"
         desc = "Stand-in member node of d1-test-node (loopback test fixture)"
         services = ["MNCore", "MNRead"]
         attrs = 'replicate="false" synchronize="true" type="mn" state="up"'
@@ -148,8 +150,8 @@ def node_element(kind, base_url, indent="    "):
     return "\n".join(lines)
 
 
-def own_node_document(kind, base_url):
-    body = node_element(kind, base_url, indent="")
+def own_node_document(kind, base_url, mn_id=MN_ID):
+    body = node_element(kind, base_url, indent="", mn_id=mn_id)
     body = body.replace("<node ", '<ns3:node xmlns:ns2="%s" xmlns:ns3="%s" ' % (NS_V1, NS_V2), 1)
     body = body[: body.rfind("</node>")] + "</ns3:node>"
     return ('<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n").encode("utf-8")

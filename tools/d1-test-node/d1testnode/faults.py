@@ -9,8 +9,10 @@ import json
 import re
 import threading
 
-KINDS = ("delay", "status", "reset", "truncate", "garbage", "corrupt")
-_KEYS = {"match", "kind", "delay_ms", "status", "count", "retry_after", "keep_bytes", "method"}
+KINDS = ("delay", "status", "reset", "truncate", "garbage", "corrupt", "stall", "overlong",
+         "bad_range")
+_KEYS = {"match", "kind", "delay_ms", "status", "count", "retry_after", "keep_bytes", "method",
+         "offsets", "extra_bytes", "shift", "total_delta"}
 
 
 class FaultError(ValueError):
@@ -27,13 +29,17 @@ class Fault:
         except re.error as e:
             raise FaultError("bad regular expression in 'match': %s" % e)
         self.kind = spec["kind"]
-        self.delay_ms = spec.get("delay_ms", 1000 if self.kind == "delay" else 0)
+        self.delay_ms = spec.get("delay_ms", {"delay": 1000, "stall": 60000}.get(self.kind, 0))
         self.status = spec.get("status", 500 if self.kind == "status" else None)
         self.count = spec.get("count")
         self.remaining = self.count
         self.retry_after = spec.get("retry_after")
         self.keep_bytes = spec.get("keep_bytes")
         self.method = spec.get("method")
+        self.offsets = spec.get("offsets")
+        self.extra_bytes = spec.get("extra_bytes", 4096)
+        self.shift = spec.get("shift", 1 if self.kind == "bad_range" else 0)
+        self.total_delta = spec.get("total_delta", 0)
         self.applied = 0
 
     def active(self):
@@ -42,11 +48,16 @@ class Fault:
     def to_json(self):
         out = {"id": self.id, "match": self.match, "kind": self.kind, "count": self.count,
                "remaining": self.remaining, "applied": self.applied}
-        if self.kind == "delay":
+        if self.kind in ("delay", "stall"):
             out["delay_ms"] = self.delay_ms
+        if self.kind == "overlong":
+            out["extra_bytes"] = self.extra_bytes
+        if self.kind == "bad_range":
+            out["shift"] = self.shift
+            out["total_delta"] = self.total_delta
         if self.kind == "status":
             out["status"] = self.status
-        for k in ("retry_after", "keep_bytes", "method"):
+        for k in ("retry_after", "keep_bytes", "method", "offsets"):
             if getattr(self, k) is not None:
                 out[k] = getattr(self, k)
         return out
@@ -75,6 +86,13 @@ def validate(spec):
     int_field("count", 1, 1 << 31)
     int_field("retry_after", 0, 86400)
     int_field("keep_bytes", 0, 1 << 40)
+    int_field("extra_bytes", 1, 1 << 30)
+    int_field("shift", -(1 << 40), 1 << 40)
+    int_field("total_delta", -(1 << 40), 1 << 40)
+    offsets = spec.get("offsets")
+    if offsets is not None and (not isinstance(offsets, list) or not all(
+            isinstance(o, int) and not isinstance(o, bool) and o >= 0 for o in offsets)):
+        raise FaultError("'offsets' must be a list of non-negative integers (object offsets)")
     if "method" in spec and spec["method"] is not None and not isinstance(spec["method"], str):
         raise FaultError("'method' must be a string")
     return spec

@@ -25,18 +25,65 @@ from .faults import FaultError, FaultRegistry, parse_spec, validate
 XML = "text/xml; charset=UTF-8"
 JSON = "application/json; charset=utf-8"
 _BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_REPLICA_SIDE = re.compile(r"/mn(\d*)(?:/|$)")
+
+
+def _flip(piece, offset, flips):
+    """`piece` (object bytes from `offset`) with the bytes at the offsets in `flips` inverted."""
+    hit = [o - offset for o in flips if offset <= o < offset + len(piece)]
+    if not hit:
+        return piece
+    data = bytearray(piece)
+    for i in hit:
+        data[i] ^= 0xFF
+    return bytes(data)
+
+
+def _shifted_range(value, fault):
+    """A Content-Range that lies: start and end moved by `shift`, total by `total_delta`."""
+    m = re.fullmatch(r"bytes (\d+)-(\d+)/(\d+)", value)
+    if not m:
+        return value
+    a, b, total = (int(x) for x in m.groups())
+    return "bytes %d-%d/%d" % (a + fault.shift, b + fault.shift, total + fault.total_delta)
 
 
 class Response:
-    __slots__ = ("status", "headers", "body", "endpoint")
+    """An answer: a body in memory, or `file` = (path, start, length) streamed from disk.
+    `body_offset` is the object offset of the body's first byte (Range answers)."""
+    __slots__ = ("status", "headers", "body", "endpoint", "file", "body_offset")
 
-    def __init__(self, status, body=b"", ctype=None, headers=None, endpoint="unknown"):
+    PIECE = 1 << 20
+
+    def __init__(self, status, body=b"", ctype=None, headers=None, endpoint="unknown",
+                 file=None, body_offset=0):
         self.status = status
         self.body = body
         self.headers = list(headers or [])
         if ctype:
             self.headers.insert(0, ("Content-Type", ctype))
         self.endpoint = endpoint
+        self.file = file
+        self.body_offset = body_offset
+
+    def length(self):
+        return self.file[2] if self.file is not None else len(self.body)
+
+    def pieces(self):
+        """The body in pieces of at most PIECE bytes."""
+        if self.file is None:
+            for i in range(0, len(self.body), self.PIECE):
+                yield self.body[i:i + self.PIECE]
+            return
+        path, start, length = self.file
+        with open(path, "rb") as f:
+            f.seek(start)
+            while length > 0:
+                piece = f.read(min(self.PIECE, length))
+                if not piece:
+                    raise OSError("object file %s ended early" % path)
+                length -= len(piece)
+                yield piece
 
 
 def d1_error(status, description, detail_code="0", endpoint="unknown", name=None):
@@ -126,7 +173,8 @@ class NodeServer(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 64
 
-    def __init__(self, corpus, host="127.0.0.1", port=0, log_path=None, seed=1):
+    def __init__(self, corpus, host="127.0.0.1", port=0, log_path=None, seed=1, replicas=1,
+                 object_base_url=None):
         if ":" in host:
             self.address_family = socket.AF_INET6
         super().__init__((host, port), Handler)
@@ -137,6 +185,10 @@ class NodeServer(ThreadingHTTPServer):
         self.base_url = "http://%s:%d" % (hostpart, self.port)
         self.cn_base = self.base_url + "/cn"
         self.mn_base = self.base_url + "/mn"
+        # Member nodes that hold a replica of every object: /mn, /mn2, … /mnN; resolve
+        # lists them in that order, after object_base_url (a server of the bytes alone).
+        self.replicas = replicas
+        self.object_base_url = object_base_url.rstrip("/") if object_base_url else None
         self.faults = FaultRegistry()
         self.stats = Stats()
         self.log = RequestLog(log_path)
@@ -219,10 +271,12 @@ class Handler(BaseHTTPRequestHandler):
         srv = self.server
         raw = self.path
         path, _, query = raw.partition("?")
+        replica = _REPLICA_SIDE.match(path)
         if path == "/cn" or path.startswith("/cn/"):
             side = "cn"
-        elif path == "/mn" or path.startswith("/mn/"):
-            side = "mn"
+        elif replica and (replica.group(1) == "" or
+                          2 <= int(replica.group(1)) <= srv.replicas):
+            side = "mn" + replica.group(1)
         elif path.startswith("/_"):
             side = "control"
         else:
@@ -248,7 +302,7 @@ class Handler(BaseHTTPRequestHandler):
                         time.sleep(fault.delay_ms / 1000.0)
                     elif fault.kind == "status":
                         resp = self._fault_status(fault, self._endpoint_name(side, path))
-                    elif fault.kind == "reset":
+                    elif fault.kind == "reset" and fault.keep_bytes is None:
                         self._reset()
                         status_sent = 0
                 if status_sent is None and resp is None:
@@ -260,14 +314,8 @@ class Handler(BaseHTTPRequestHandler):
             resp = d1_error(500, "d1-test-node internal error: %s" % traceback.format_exc(
                 limit=1).strip().splitlines()[-1])
         if status_sent is None:
-            truncate_to = None
-            if fault is not None and fault.kind == "truncate" and method != "HEAD":
-                keep = fault.keep_bytes
-                if keep is None:
-                    keep = len(resp.body) // 2
-                truncate_to = min(keep, max(0, len(resp.body) - 1))
-            sent = self._send(resp, method == "HEAD", truncate_to)
-            status_sent = resp.status
+            sent, reset = self._send(resp, method == "HEAD", fault)
+            status_sent = 0 if reset else resp.status
         endpoint = resp.endpoint if resp is not None else self._endpoint_name(side, path)
         fault_kind = fault.kind if fault is not None else None
         srv.stats.add(side, endpoint, method, status_sent, fault_kind)
@@ -276,29 +324,76 @@ class Handler(BaseHTTPRequestHandler):
             "ts": now.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (now.microsecond // 1000),
             "method": method, "path": path, "query": query, "side": side,
             "endpoint": endpoint, "status": status_sent, "bytes": sent, "fault": fault_kind,
+            "range": self.headers.get("Range"),
             "fault_id": fault.id if fault is not None else None,
             "duration_ms": round((time.monotonic() - t0) * 1000.0, 3),
         })
 
-    def _send(self, resp, head_only, truncate_to):
+    def _send(self, resp, head_only, fault):
+        """Sends `resp`, applying the body faults of `fault`: returns (body bytes sent,
+        whether the connection was reset)."""
+        kind = fault.kind if fault is not None else None
+        length = resp.length()
+        headers = resp.headers
+        if kind == "bad_range":
+            headers = [(k, _shifted_range(v, fault) if k == "Content-Range" else v)
+                       for k, v in headers]
+        # Where the body stops (truncate, reset), pauses (stall) or overruns (overlong).
+        stop = pause = None
+        if kind in ("truncate", "reset", "stall") and not head_only:
+            keep = fault.keep_bytes if fault.keep_bytes is not None else length // 2
+            if kind == "truncate":
+                keep = min(keep, max(0, length - 1))
+            if kind == "stall":
+                pause = min(keep, length)
+            else:
+                stop = min(keep, length)
+        overlong = kind == "overlong" and not head_only
+        sent = 0
         try:
             self.send_response(resp.status)
-            for k, v in resp.headers:
+            for k, v in headers:
                 self.send_header(k, v)
-            self.send_header("Content-Length", str(len(resp.body)))
+            if overlong:
+                # No length: the body ends when the connection closes, so it can run long.
+                self.send_header("Connection", "close")
+                self.close_connection = True
+            else:
+                self.send_header("Content-Length", str(length))
             self.end_headers()
             if head_only:
                 self.wfile.flush()
-                return 0
-            body = resp.body if truncate_to is None else resp.body[:truncate_to]
-            self.wfile.write(body)
+                return 0, False
+            flips = set(fault.offsets or []) if kind == "corrupt" and fault.offsets else None
+            for piece in resp.pieces():
+                if flips:
+                    piece = _flip(piece, resp.body_offset + sent, flips)
+                if stop is not None and sent + len(piece) >= stop:
+                    piece = piece[:stop - sent]
+                if pause is not None and sent <= pause < sent + len(piece):
+                    head, piece = piece[:pause - sent], piece[pause - sent:]
+                    self.wfile.write(head)
+                    self.wfile.flush()
+                    sent += len(head)
+                    time.sleep(fault.delay_ms / 1000.0)
+                    pause = None
+                self.wfile.write(piece)
+                sent += len(piece)
+                if stop is not None and sent >= stop:
+                    break
+            if overlong:
+                self.wfile.write(b"\xa5" * fault.extra_bytes)
+                sent += fault.extra_bytes
             self.wfile.flush()
-            if truncate_to is not None:
+            if kind == "reset" and stop is not None:
+                self._reset()
+                return sent, True
+            if stop is not None:
                 self.close_connection = True
-            return len(body)
+            return sent, False
         except (ConnectionError, BrokenPipeError, socket.timeout):
             self.close_connection = True
-            return 0
+            return sent, False
 
     def _reset(self):
         """Drop the connection abruptly: RST, no response."""
@@ -337,7 +432,7 @@ class Handler(BaseHTTPRequestHandler):
                 data[0] = (data[0] + 1) % 256
             ctype = next((v for k, v in resp.headers if k == "Content-Type"), "text/xml")
             return Response(200, bytes(data), ctype, endpoint=resp.endpoint)
-        if fault.kind == "corrupt" and resp.body and method != "HEAD":
+        if fault.kind == "corrupt" and not fault.offsets and resp.body and method != "HEAD":
             data = bytearray(resp.body)
             n = len(data)
             for pos in {n // 2, n // 3, n - 1}:
@@ -373,6 +468,10 @@ class Handler(BaseHTTPRequestHandler):
             return d1_error(404, "No such endpoint: %s (d1-test-node serves /cn and /mn)" % path)
         rest = path[len("/" + side):].lstrip("/")
         corpus = self.server.corpus
+        if side.startswith("mn"):
+            side, replica = "mn", side[2:]
+        else:
+            replica = ""
         if method not in ("GET", "HEAD") and not (method == "POST" and rest == "v2/query/solr/"):
             return d1_error(501, "d1-test-node is read-only: %s %s is not implemented"
                             % (method, path), "0", endpoint="unsupported")
@@ -406,8 +505,9 @@ class Handler(BaseHTTPRequestHandler):
                 return self._format(rest[len("v2/formats/"):])
         else:
             if rest in ("v2", "v2/", "v2/node", "v2/node/"):
-                return Response(200, dataone.own_node_document("mn", self.server.mn_base), XML,
-                                endpoint="node")
+                return Response(200, dataone.own_node_document(
+                    "mn", self.server.mn_base + replica, dataone.MN_ID + replica), XML,
+                    endpoint="node")
         return d1_error(404, "No such endpoint on the %s side of d1-test-node: %s"
                         % ("CN" if side == "cn" else "MN", path))
 
@@ -432,7 +532,6 @@ class Handler(BaseHTTPRequestHandler):
             return d1_error(404, "The Coordinating Node holds no data bytes for PID %s (a DATA "
                             "object): use resolve (GET /cn/v2/resolve/{pid}) to find a member "
                             "node that serves it" % pid, "1020", "object")
-        data = corpus.payload(doc)
         algo, value = corpus.checksum(doc)
         headers = [("Content-Type", corpus.content_type(doc)),
                    ("Last-Modified", http_date(doc.get("dateModified", doc["dateUploaded"]))),
@@ -446,7 +545,15 @@ class Handler(BaseHTTPRequestHandler):
             from urllib.parse import quote
             headers.append(("Content-Disposition", "attachment; filename=\"%s\"; filename*=UTF-8''%s"
                             % (ascii_name, quote(name, safe=""))))
-        size = len(data)
+        size = doc["size"] if "_file" in doc else None
+        data = None if "_file" in doc else corpus.payload(doc)
+        size = len(data) if size is None else size
+
+        def body(start, end):
+            """Response arguments for the bytes [start, end) of the object."""
+            if data is not None:
+                return {"body": data[start:end]}
+            return {"file": (doc["_file"], start, end - start), "body_offset": start}
         rng = self.headers.get("Range")
         if rng:
             parsed = self._parse_range(rng, size)
@@ -458,8 +565,8 @@ class Handler(BaseHTTPRequestHandler):
             if parsed is not None:
                 start, end = parsed
                 headers.append(("Content-Range", "bytes %d-%d/%d" % (start, end, size)))
-                return Response(206, data[start:end + 1], None, headers, endpoint="object")
-        return Response(200, data, None, headers, endpoint="object")
+                return Response(206, headers=headers, endpoint="object", **body(start, end + 1))
+        return Response(200, headers=headers, endpoint="object", **body(0, size))
 
     @staticmethod
     def _parse_range(header, size):
@@ -503,11 +610,12 @@ class Handler(BaseHTTPRequestHandler):
         algo, value = corpus.checksum(doc)
         wanted = dict(parse_qsl(query)).get("checksumAlgorithm")
         if wanted and wanted.upper() != algo.upper():
-            from .corpus import HASHES, _hash
+            from .corpus import HASHES, _hash, _hash_file
             if wanted.upper() not in HASHES:
                 return d1_error(400, "Unsupported checksum algorithm: " + wanted, "1402",
                                 "checksum")
-            algo, value = wanted, _hash(wanted, corpus.payload(doc))
+            algo, value = wanted, (_hash_file(wanted, doc["_file"]) if "_file" in doc
+                                   else _hash(wanted, corpus.payload(doc)))
         return Response(200, dataone.checksum_xml(algo, value), XML, endpoint="checksum")
 
     def _resolve(self, raw):
@@ -518,9 +626,17 @@ class Handler(BaseHTTPRequestHandler):
         if doc is None:
             return d1_error(404, "No system metadata could be found for given PID: " + pid,
                             "4140", "resolve")
-        mn = self.server.mn_base
-        url = mn + "/v2/object/" + dataone.path_escape(pid)
-        body = dataone.object_location_list(pid, [(dataone.MN_ID, mn, url)])
+        escaped = dataone.path_escape(pid)
+        locations = []
+        if self.server.object_base_url:
+            ext = self.server.object_base_url
+            locations.append((dataone.EXT_MN_ID, ext, ext + "/v2/object/" + escaped))
+        for i in range(1, self.server.replicas + 1):
+            suffix = "" if i == 1 else str(i)
+            mn = self.server.mn_base + suffix
+            locations.append((dataone.MN_ID + suffix, mn, mn + "/v2/object/" + escaped))
+        url = locations[0][2]
+        body = dataone.object_location_list(pid, locations)
         return Response(303, body, XML, [("Location", url)], endpoint="resolve")
 
     def _format(self, raw):
