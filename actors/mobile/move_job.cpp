@@ -18,9 +18,9 @@ public:
     return check_copy_request(req, d, env);
   }
 
-  std::vector<job_file> first_phase(const job_request& req,
-                                    const resource_detail& d) const override {
-    return rules_for(job_kind::copy).first_phase(req, d);
+  std::vector<job_file> first_phase(const job_request& req, const resource_detail& d,
+                                    const job_env& env) const override {
+    return rules_for(job_kind::copy).first_phase(req, d, env);
   }
 
   caf::expected<std::vector<plan_step>> plan(const job_request& req, const resource_detail& d,

@@ -6,6 +6,7 @@
 // numpy/tifffile/h5py.
 #pragma once
 
+#include "actors/mobile/datum_source.hpp"
 #include "actors/mobile/datum_value.hpp"
 #include "messages/datum_types.hpp"
 #include "tests/support/files.hpp"
@@ -22,6 +23,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -45,6 +47,18 @@ struct temp_dir {
     return path + "/" + rel;
   }
 };
+
+/// The real disk, as a worker that is never interrupted reads it.
+inline worker_io& real_io() {
+  static auto fs = make_posix_file_system();
+  static worker_io io{*fs};
+  return io;
+}
+
+/// `root` on the real disk, as the datum readers take it (dereference it in the call).
+inline std::unique_ptr<datum_root> on_disk(const std::string& root) {
+  return std::make_unique<datum_root>(real_io(), root);
+}
 
 /// A stack of frames held in host order: frames × height × width values of T.
 template <class T>
