@@ -9,6 +9,7 @@
 #include "actors/mobile/datum_source.hpp"
 #include "actors/mobile/datum_value.hpp"
 #include "messages/datum_types.hpp"
+#include "tests/storage/temp_dir.hpp"
 #include "tests/support/files.hpp"
 
 #include <gtest/gtest.h>
@@ -31,22 +32,6 @@ namespace d1::test {
 
 /// The interpreter with Debian's numpy, h5py and tifffile (scripts/install-deps.sh).
 inline const char* reference_python = "/usr/bin/python3";
-
-/// A fresh directory under /tmp, removed with the object.
-struct temp_dir {
-  std::string path;
-  temp_dir() {
-    char tmpl[] = "/tmp/d1-datum-XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-  std::string operator/(const std::string& rel) const {
-    return path + "/" + rel;
-  }
-};
 
 /// The real disk, as a worker that is never interrupted reads it.
 inline worker_io& real_io() {

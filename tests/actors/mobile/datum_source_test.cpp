@@ -22,7 +22,7 @@ namespace {
 TEST(datum_source, opens_a_regular_file_beneath_the_root) {
   test::temp_dir dir;
   test::write_file(dir / "a/b/f.bin", "0123456789");
-  datum_root src{test::real_io(), dir.path + "/"};
+  datum_root src{test::real_io(), dir.path() + "/"};
   auto f = src.open("a//b/./f.bin");
   ASSERT_TRUE(f) << describe(f.error());
   EXPECT_EQ(f->size(), 10u);
@@ -43,7 +43,7 @@ TEST(datum_source, refuses_symlinks_fifos_directories_and_escapes) {
   ASSERT_EQ(::symlink((dir / "real/f.bin").c_str(), (dir / "link.bin").c_str()), 0);
   ASSERT_EQ(::symlink((dir / "real").c_str(), (dir / "linkdir").c_str()), 0);
   ASSERT_EQ(::mkfifo((dir / "fifo").c_str(), 0600), 0);
-  datum_root src{test::real_io(), dir.path};
+  datum_root src{test::real_io(), dir.path()};
   auto expect_refused = [&](const std::string& rel, ec code, const std::string& words) {
     auto f = src.open(rel);
     ASSERT_FALSE(f) << rel;
@@ -82,7 +82,7 @@ struct faulty_datum {
     datum_hash_request req;
     req.datum_id = "d0";
     req.spec = "AD_TIFF";
-    req.root = dir.path;
+    req.root = dir.path();
     req.resource_path = "scan";
     req.resource_kwargs = R"({"template": "%s%s_%4.4d.tif", "filename": "img",
                               "frame_per_point": 2})";
@@ -94,7 +94,7 @@ struct faulty_datum {
     datum_hash_request req;
     req.datum_id = "r";
     req.spec = "RAW";
-    req.root = dir.path;
+    req.root = dir.path();
     req.resource_path = "blob.bin";
     return hash_datum(io, req);
   }
