@@ -233,7 +233,8 @@ struct job_request {
                           // remove: the copy to remove; change_root: old root (empty:
                           // the only copy); verify: the copy to check (empty: all)
   std::string dst_root;   // copy/move/change_root: destination
-  check_level level = check_level::hash;  // verify
+  check_level level = check_level::hash;  // verify; copy/move: datum also checks the
+                                          // destination's datums (datum_check_phase)
   bool force_last = false;  // remove: allow removing the last verified copy
   bool dry_run = false;     // copy/move/remove: reply the plan, do nothing
   // Only these files (rel_paths) instead of all of the resource's: `job ID --retry`
@@ -248,13 +249,6 @@ struct job_request {
   std::string algorithm;  // register: of the files ("" = SHA-256); datum_hash: of the
                           // datums ("" = the resource's recorded one, else SHA-1)
 };
-
-/// Whether the job's steps are datums (their ids in job_file::rel_path), not files:
-/// datum_hash, and verify at level datum.
-inline bool works_on_datums(const job_request& r) {
-  return r.kind == job_kind::datum_hash
-         || (r.kind == job_kind::verify && r.level == check_level::datum);
-}
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, job_request& x) {
@@ -314,7 +308,8 @@ struct job_record {
   uint64_t id = 0;
   job_request request;       // with src_root filled in once chosen
   job_state state = job_state::queued;
-  uint8_t phase = 0;         // move: 0 copy, 1 remove old copy; others: 0
+  uint8_t phase = 0;         // move: 0 copy, 1 remove old copy; copy/move at level datum:
+                             // datum_check_phase between them; others: 0
   std::vector<job_file> files;  // checkpoint of the current phase
   job_progress progress;
   std::string error;         // describe() of why it failed (empty otherwise)
@@ -329,6 +324,21 @@ typename Inspector::result_type inspect(Inspector& f, job_record& x) {
   return f(caf::meta::type_name("job_record"), x.version, x.id, x.request, x.state,
            x.phase, x.files, x.progress, x.error, x.journal_seq, x.created, x.started,
            x.finished);
+}
+
+/// The phase of a copy or move at level datum that reads the destination's datums again
+/// and compares their values with the recorded datum hashes (after the copy, before a
+/// move removes its source).
+constexpr uint8_t datum_check_phase = 2;
+
+/// Whether the job's current steps are datums (their ids in job_file::rel_path), not
+/// files: datum_hash, verify at level datum, and a copy or move's datum check.
+inline bool works_on_datums(const job_record& j) {
+  auto& r = j.request;
+  return r.kind == job_kind::datum_hash
+         || (r.kind == job_kind::verify && r.level == check_level::datum)
+         || ((r.kind == job_kind::copy || r.kind == job_kind::move)
+             && j.phase == datum_check_phase);
 }
 
 // -- locate ----------------------------------------------------------------------------

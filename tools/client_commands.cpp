@@ -36,6 +36,7 @@ struct client_commands::state {
   bool dry_run = false;
   // Arguments.
   std::string uid, spec, root, path, kwargs, algorithm, from, to, level;
+  std::string verify;  // copy/move --verify datum
   std::string who;  // crawl allow|forget: a pid or a process name
   std::string datum_id;  // datum register --uid, datum show
   uint64_t points = 0;   // datum register --points
@@ -438,6 +439,13 @@ client_commands::client_commands(CLI::App& app) : state_(std::make_unique<state>
   copy->add_option("--to", s.to, "The new root")->required();
   copy->add_option("--from", s.from, "The copy to read (default: the preferred verified one)");
   copy->add_flag("--dry-run", s.dry_run, "Show the plan; change nothing");
+  auto verify_datums = [&s](CLI::App* cmd) {
+    cmd->add_option("--verify", s.verify,
+                    "datum: also read every datum at the new root and compare it with its "
+                    "recorded datum hash (files are always verified by hash)")
+      ->check(CLI::IsMember({"hash", "datum"}));
+  };
+  verify_datums(copy);
   common(copy, "resource.copy");
   waitable(copy);
 
@@ -446,6 +454,7 @@ client_commands::client_commands(CLI::App& app) : state_(std::make_unique<state>
   move->add_option("--from", s.from, "The root it leaves")->required();
   move->add_option("--to", s.to, "The new root")->required();
   move->add_flag("--dry-run", s.dry_run, "Show the plan; change nothing");
+  verify_datums(move);
   common(move, "resource.move");
   waitable(move);
 
@@ -640,6 +649,7 @@ int client_commands::run() {
     put("to", s.to);
     put("root", s.root);
     put("level", s.level);
+    put("verify", s.verify);
     put("who", s.who);
     put("algorithm", s.algorithm);
     if (s.force_last)

@@ -152,6 +152,12 @@ public:
       r.dst_root = a.str("to", true);
       r.src_root = a.str("from", r.kind == job_kind::move);
       r.dry_run = a.flag("dry_run");
+      auto verify = a.str("verify", false);
+      if (verify == "datum")
+        r.level = check_level::datum;
+      else if (!verify.empty() && verify != "hash")
+        return void(ctx.write(error_line("invalid_argument", "verify must be hash or datum, "
+                                                             "not \"" + verify + "\"")));
       return submit(self, ctx, a, std::move(r), wait);
     }
     if (command == "resource.remove") {
@@ -580,8 +586,11 @@ private:
       result.update(extra);
     if (!resource_uid.empty())
       result["resource_uid"] = resource_uid;
-    if (job.request.kind == job_kind::verify || job.request.kind == job_kind::scrub) {
-      bool datums = works_on_datums(job.request);
+    // Copies and moves that checked their destination's datums report like a verify.
+    bool datum_check = works_on_datums(job) && job.request.kind != job_kind::datum_hash;
+    if (job.request.kind == job_kind::verify || job.request.kind == job_kind::scrub
+        || datum_check) {
+      bool datums = works_on_datums(job);
       auto mismatches = nlohmann::json::array();
       for (auto& f : job.files)
         if (f.state == step_state::failed) {
@@ -658,12 +667,15 @@ nlohmann::json to_json(const job_record& x) {
     req["to"] = x.request.dst_root;
   if (x.request.kind == job_kind::verify)
     req["level"] = to_string(x.request.level);
+  if ((x.request.kind == job_kind::copy || x.request.kind == job_kind::move)
+      && x.request.level == check_level::datum)
+    req["verify"] = "datum";
   if (x.request.kind == job_kind::remove)
     req["force_last"] = x.request.force_last;
   if (x.request.kind == job_kind::datum_hash)
     req["algorithm"] = x.request.algorithm;
   // A job on datums has a step per datum and root: the datum id, where it was read.
-  bool datums = works_on_datums(x.request);
+  bool datums = works_on_datums(x);
   auto files = nlohmann::json::array();
   for (auto& f : x.files) {
     nlohmann::json fj{{"size", f.size}, {"state", to_string(f.state)}};

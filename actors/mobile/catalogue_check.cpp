@@ -201,11 +201,15 @@ caf::expected<catalogue_report> catalogue_db::check() {
                 + "', which is not registered");
       return;
     }
-    bool on_datums = works_on_datums(j.request);
+    bool on_datums = works_on_datums(j);
     auto* names = on_datums ? &datum_ids[j.request.uid] : c.files_of(j.request.uid);
     if (!names)
       return;
+    // Only the current phase's files: an earlier phase may have had more (get_job).
+    uint64_t seen = 0;
     auto err = store_->scan_prefix("job_files", key, [&](std::string_view, std::string_view v) {
+      if (seen++ >= j.progress.files_total)
+        return false;
       auto f = unpack<job_file>(v, "job_files");
       if (!f)
         c.problem("a file of job " + std::to_string(j.id) + " does not decode: "

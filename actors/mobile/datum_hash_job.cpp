@@ -65,11 +65,7 @@ public:
   }
 
   caf::error prepare(active_job& a, const job_env& env) const override {
-    auto datums = env.db.datum_details(a.job.request.uid);
-    if (!datums)
-      return std::move(datums.error());
-    a.set_datums(std::move(*datums));
-    return {};
+    return load_datums(a, env);
   }
 
   std::optional<datum_hash_request> datum_request_for(const active_job& a, const job_file& f,

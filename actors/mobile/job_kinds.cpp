@@ -229,6 +229,50 @@ datum_hash_request datum_request(const resource_detail& d, const datum_detail& x
   return out;
 }
 
+caf::error load_datums(active_job& a, const job_env& env) {
+  auto datums = env.db.datum_details(a.job.request.uid);
+  if (!datums)
+    return std::move(datums.error());
+  a.set_datums(std::move(*datums));
+  return {};
+}
+
+caf::error check_recorded_datums(const job_request& req, const job_env& env) {
+  auto datums = env.db.datum_details(req.uid);
+  if (!datums)
+    return std::move(datums.error());
+  for (auto& x : *datums)
+    if (!x.stats.hash.empty())
+      return {};
+  return make_error(ec::invalid_argument,
+                    "resource '" + req.uid + "' has no datum with a recorded hash to compare "
+                                             "with (run `d1drive datum hash " + req.uid + "`)");
+}
+
+std::optional<datum_hash_request> datum_check_request(const active_job& a, const job_file& f,
+                                                      std::string& why) {
+  auto x = a.datum(f.rel_path);
+  if (!x) {
+    why = "datum '" + f.rel_path + "' is not a datum of resource '" + a.job.request.uid + "'";
+    return std::nullopt;
+  }
+  if (x->stats.hash.empty()) {
+    why = "datum '" + f.rel_path + "' has no recorded hash (run `d1drive datum hash "
+          + a.job.request.uid + "`)";
+    return std::nullopt;
+  }
+  auto out = datum_request(a.res, *x, f.root);
+  out.algorithm = x->stats.algorithm;
+  out.expected_hash = x->stats.hash;
+  return out;
+}
+
+std::vector<job_file> datum_check_steps(const active_job& a) {
+  auto req = a.job.request;
+  req.only.clear();  // a retried copy's files are no datums: every datum is checked
+  return datum_steps(req, a.res, a.datums, {req.dst_root});
+}
+
 caf::expected<std::string> datum_algorithm(const std::string& asked,
                                            const std::vector<datum_detail>& datums) {
   std::string name = asked;

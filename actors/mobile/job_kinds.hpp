@@ -1,6 +1,6 @@
 // The rules of each kind of job (register, copy, move, remove, change_root, verify,
-// scrub, datum_hash, verify at level datum), one file each: what a submission must satisfy, which files each phase works
-// on, what a file's result writes to the catalogue and how a phase ends. The job manager
+// scrub, datum_hash, verify at level datum), one file each: what a submission must
+// satisfy, which files (or datums) each phase works on, what a file's result writes to the catalogue and how a phase ends. The job manager
 // runs every kind through this interface and never switches on the kind.
 #pragma once
 
@@ -199,7 +199,7 @@ void keep_only(const job_request& req, std::vector<job_file>& files);
 
 /// Checks a copy or move submission (destination given and usable, a verified source,
 /// and the destination neither the source nor another copy of the resource under another
-/// spelling: a symlink or bind mount of it).
+/// spelling: a symlink or bind mount of it; at level datum, recorded datum hashes).
 caf::error check_copy_request(job_request& req, const resource_detail& d, const job_env& env);
 
 /// The copy steps of a dry run of copy or move.
@@ -219,6 +219,23 @@ std::vector<job_file> datum_steps(const job_request& req, const resource_detail&
 /// The request that reads datum `x` of `d` at `root` (no expected hash, default algorithm).
 datum_hash_request datum_request(const resource_detail& d, const datum_detail& x,
                                  const std::string& root);
+
+/// Loads the resource's datums and their statistics into `a` (prepare() of the jobs that
+/// read datums). An empty error, or the catalogue's.
+caf::error load_datums(active_job& a, const job_env& env);
+
+/// Checks a job that compares datums with their recorded hashes (verify at level datum, a
+/// copy or move's datum check): ec::invalid_argument if no datum of the resource has one.
+caf::error check_recorded_datums(const job_request& req, const job_env& env);
+
+/// The request that reads datum step `f` again and compares it with its recorded hash
+/// (with that hash's algorithm); nullopt, and `why`, for a datum the resource does not have
+/// or one never hashed.
+std::optional<datum_hash_request> datum_check_request(const active_job& a, const job_file& f,
+                                                      std::string& why);
+
+/// The steps of a copy or move's datum check: each datum of `a` at the destination.
+std::vector<job_file> datum_check_steps(const active_job& a);
 
 /// The datum algorithm of a resource whose datums are `datums`: `asked` if given
 /// ("SHA-1", "SHA-256", any spelling normalize_algorithm takes; MD5 refused), else the one

@@ -32,6 +32,8 @@ std::string kwargs_of(const job_request& r) {
   j["dst_root"] = r.dst_root;
   if (r.kind == job_kind::verify || r.kind == job_kind::scrub)
     j["level"] = to_string(r.level);
+  if ((r.kind == job_kind::copy || r.kind == job_kind::move) && r.level == check_level::datum)
+    j["verify"] = "datum";
   if (r.kind == job_kind::remove)
     j["force_last"] = r.force_last;
   if (r.kind == job_kind::datum_hash)
@@ -59,7 +61,7 @@ std::set<std::string> footprint_of(const job_record& j) {
   std::set<std::string> out;
   out.insert("uid:" + j.request.uid);
   auto& r = j.request;
-  if (works_on_datums(r))
+  if (works_on_datums(j))
     return out;
   bool two_roots = r.kind == job_kind::copy || r.kind == job_kind::move
                    || r.kind == job_kind::change_root;
@@ -177,7 +179,7 @@ void finish(job_self self, uint64_t id, job_state state, std::string error,
 std::string first_failure(const job_record& job, size_t& failed) {
   failed = 0;
   std::string first;
-  bool datums = works_on_datums(job.request);
+  bool datums = works_on_datums(job);
   for (auto& f : job.files) {
     if (f.state == step_state::failed || f.state == step_state::pending) {
       if (failed++ == 0)
@@ -201,7 +203,7 @@ void finish_phase(job_self self, uint64_t id) {
   auto& job = a->job;
   size_t failed = 0;
   auto first = first_failure(job, failed);
-  const char* steps = works_on_datums(job.request) ? " datums " : " files ";
+  const char* steps = works_on_datums(job) ? " datums " : " files ";
   auto summary = [&](const std::string& what) {
     return std::to_string(failed) + " of " + std::to_string(job.files.size()) + steps + what
            + "; first: " + first;
@@ -481,6 +483,15 @@ caf::expected<job_ticket> retry(job_self self, uint64_t id) {
     req.kind = job_kind::verify;
     req.level = check_level::hash;
     req.src_root.clear();
+  }
+  if (works_on_datums(*job) && job->request.kind != job_kind::datum_hash
+      && job->request.kind != job_kind::verify) {
+    // A copy or move that failed its datum check: the copy is made, so the datums that
+    // did not match are read there again.
+    req.kind = job_kind::verify;
+    req.level = check_level::datum;
+    req.src_root = req.dst_root;
+    req.dst_root.clear();
   }
   return submit(self, std::move(req));
 }

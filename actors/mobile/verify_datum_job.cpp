@@ -27,15 +27,7 @@ public:
         return make_error(ec::not_found,
                           "resource '" + req.uid + "' has no copy at " + req.src_root);
     }
-    auto datums = env.db.datum_details(req.uid);
-    if (!datums)
-      return std::move(datums.error());
-    for (auto& x : *datums)
-      if (!x.stats.hash.empty())
-        return {};
-    return make_error(ec::invalid_argument,
-                      "resource '" + req.uid + "' has no datum with a recorded hash to verify "
-                                               "(run `d1drive datum hash " + req.uid + "`)");
+    return check_recorded_datums(req, env);
   }
 
   std::vector<job_file> first_phase(const job_request& req, const resource_detail& d,
@@ -58,29 +50,12 @@ public:
   }
 
   caf::error prepare(active_job& a, const job_env& env) const override {
-    auto datums = env.db.datum_details(a.job.request.uid);
-    if (!datums)
-      return std::move(datums.error());
-    a.set_datums(std::move(*datums));
-    return {};
+    return load_datums(a, env);
   }
 
   std::optional<datum_hash_request> datum_request_for(const active_job& a, const job_file& f,
                                                       std::string& why) const override {
-    auto x = a.datum(f.rel_path);
-    if (!x) {
-      why = "datum '" + f.rel_path + "' is not a datum of resource '" + a.job.request.uid + "'";
-      return std::nullopt;
-    }
-    if (x->stats.hash.empty()) {
-      why = "datum '" + f.rel_path + "' has no recorded hash (run `d1drive datum hash "
-            + a.job.request.uid + "`)";
-      return std::nullopt;
-    }
-    auto out = datum_request(a.res, *x, f.root);
-    out.algorithm = x->stats.algorithm;
-    out.expected_hash = x->stats.hash;
-    return out;
+    return datum_check_request(a, f, why);
   }
 
   phase_end end_phase(active_job&, const job_env&, size_t failed,

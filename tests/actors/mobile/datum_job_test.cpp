@@ -319,6 +319,56 @@ TEST_F(datum_job_test, verify_at_level_datum_finds_a_changed_value_and_ignores_a
   EXPECT_EQ(datums()[1].stats.root, a_);
 }
 
+TEST_F(datum_job_test, a_copy_or_move_at_level_datum_checks_the_destinations_values) {
+  register_two_points();
+  ASSERT_EQ(datum_hash().state, job_state::done);
+  auto copy = req(job_kind::copy, "s");
+  copy.dst_root = b_;
+  copy.level = check_level::datum;
+  auto c = submit_and_wait(copy);
+  EXPECT_EQ(c.state, job_state::done) << c.error;
+  EXPECT_EQ(c.phase, datum_check_phase);
+  ASSERT_EQ(c.files.size(), 2u);
+  EXPECT_EQ(c.files[0].rel_path, "s/0");
+  EXPECT_EQ(c.files[0].root, b_);
+  // Datum s/1's recorded hash no longer fits its values (as if hashed from other files).
+  auto s1 = datums()[1].stats;
+  s1.hash = std::string(40, '0');
+  ASSERT_FALSE(db_->update([&](catalogue_txn& txn) -> caf::error {
+    txn.put_datum_stats(s1);
+    return {};
+  }));
+  auto to = dir_ / "c";
+  auto move = req(job_kind::move, "s");
+  move.src_root = a_;
+  move.dst_root = to;
+  move.level = check_level::datum;
+  auto m = submit_and_wait(move);
+  EXPECT_EQ(m.state, job_state::failed);
+  EXPECT_NE(m.error.find("the source is kept"), std::string::npos) << m.error;
+  EXPECT_EQ(m.phase, datum_check_phase);
+  ASSERT_EQ(m.files.size(), 2u);
+  EXPECT_EQ(m.files[1].state, step_state::failed);
+  EXPECT_NE(m.files[1].detail.find("s/1"), std::string::npos) << m.files[1].detail;
+  for (uint32_t f = 0; f < 4; ++f) {
+    EXPECT_TRUE(fs::exists(a_ + "/" + frame(f))) << "the source is kept";
+    EXPECT_TRUE(fs::exists(to + "/" + frame(f))) << "the copy is made";
+  }
+  // A retry reads only the datum that failed, at the destination.
+  auto t = request<job_ticket>(jm_, retry_atom::value, m.id);
+  ASSERT_TRUE(t) << sys_.render(t.error());
+  auto r = wait(t->job_id);
+  EXPECT_EQ(r.request.kind, job_kind::verify);
+  EXPECT_EQ(r.request.level, check_level::datum);
+  ASSERT_EQ(r.files.size(), 1u);
+  EXPECT_EQ(r.files[0].rel_path, "s/1");
+  EXPECT_EQ(r.files[0].root, to);
+  EXPECT_EQ(r.state, job_state::failed);
+  auto check = db_->check();
+  ASSERT_TRUE(check);
+  EXPECT_TRUE(check->problems.empty()) << check->problems.front();
+}
+
 TEST_F(datum_job_test, verify_at_level_datum_needs_recorded_hashes) {
   register_two_points();
   auto r = req(job_kind::verify, "s");
