@@ -152,7 +152,7 @@ struct checker {
 
 caf::expected<catalogue_report> catalogue_db::check() {
   catalogue_report out;
-  checker c{*store_, out, {}, {}};
+  checker c{*store_, out, {}, {}, {}, {}, {}};
   c.each<resource_record>("resources", [&](const std::string& k, resource_record r) {
     ++out.resources;
     c.resources[k] = std::move(r);

@@ -156,6 +156,8 @@ void record_late(job_self self, uint64_t id, std::vector<catalogue_change> chang
     st.draining_.erase(i);
     if (st.cfg_.interrupts)
       st.cfg_.interrupts->forget(id);
+    // A job that waited for these files may start now.
+    start_queued(self);
   }
 }
 

@@ -403,6 +403,9 @@ caf::expected<job_ticket> submit(job_self self, job_request req,
   }
   job_record job;
   bool queue = true;
+  // A registration refused halfway has changed the transaction already (datums, counters):
+  // it is rolled back and the refusal journaled on its own.
+  bool rolled_back = false;
   auto err = st.cfg_.db->update([&](catalogue_txn& txn) -> caf::error {
     auto seq = txn.begin_journal(j);
     if (!seq)
@@ -411,6 +414,8 @@ caf::expected<job_ticket> submit(job_self self, job_request req,
       auto registered = reg->write(txn, req, queue);
       if (!registered) {
         refusal = std::move(registered.error());
+        rolled_back = true;
+        return refusal;
       } else {
         detail = std::move(*registered);
         req.kind = job_kind::register_hash;
@@ -436,6 +441,13 @@ caf::expected<job_ticket> submit(job_self self, job_request req,
     txn.put_job(job);
     return {};
   });
+  if (rolled_back)
+    err = st.cfg_.db->update([&](catalogue_txn& txn) -> caf::error {
+      auto seq = txn.begin_journal(j);
+      if (!seq)
+        return std::move(seq.error());
+      return txn.end_journal(*seq, false, describe(refusal), 0);
+    });
   if (err)
     return err;
   if (refusal)
@@ -589,6 +601,10 @@ caf::result<T> reply(caf::expected<T> x) {
 }
 
 }  // namespace
+
+void start_queued(job_self self) {
+  start_next(self);
+}
 
 void dispatch_all(job_self self) {
   auto& st = self->state;

@@ -44,6 +44,9 @@ void record_late(job_self self, uint64_t id, std::vector<catalogue_change> chang
 /// Never ends a phase or the job.
 void launch_batches(job_self self, active_job& a);
 
+/// Starts the queued jobs that may run now (their files free, a slot free).
+void start_queued(job_self self);
+
 /// Dispatches every running job, starting with a different one each time (fair shares).
 void dispatch_all(job_self self);
 

@@ -59,8 +59,13 @@ protected:
   void register_two_points() {
     auto t = register_scan();
     ASSERT_TRUE(t) << sys_.render(t.error());
-    if (t->job_id != 0)
+    if (t->job_id != 0) {
       ASSERT_EQ(wait(t->job_id).state, job_state::done);
+    }
+    add_two_points();
+  }
+
+  void add_two_points() {
     auto d = add_datums({R"({"point_number": 0})", R"({"point_number": 1})"});
     ASSERT_TRUE(d) << sys_.render(d.error());
     EXPECT_EQ(d->datum_ids, (std::vector<std::string>{"s/0", "s/1"}));
@@ -98,7 +103,7 @@ TEST_F(datum_job_test, a_resource_without_num_points_lists_the_files_of_its_datu
   auto before = db_->get_resource("s");
   ASSERT_TRUE(before);
   EXPECT_TRUE(before->rel_paths.empty()) << "no datum yet, so no file";
-  register_two_points();
+  add_two_points();
   auto d = db_->get_resource("s");
   ASSERT_TRUE(d);
   EXPECT_EQ(d->rel_paths, (std::vector<std::string>{frame(0), frame(1), frame(2), frame(3)}));
@@ -138,7 +143,7 @@ TEST_F(datum_job_test, num_points_stays_accepted_and_lists_its_files_itself) {
   // num_points bounds the points.
   auto beyond = add_datums({R"({"point_number": 3})"});
   ASSERT_FALSE(beyond);
-  EXPECT_EQ(beyond.error(), make_error(ec::invalid_argument).code()) << sys_.render(beyond.error());
+  EXPECT_EQ(code_of(beyond.error()), ec::invalid_argument) << sys_.render(beyond.error());
 }
 
 TEST_F(datum_job_test, bad_datums_are_refused_whole_and_nothing_is_written) {
@@ -167,7 +172,7 @@ TEST_F(datum_job_test, bad_datums_are_refused_whole_and_nothing_is_written) {
   unknown.datums.resize(1);
   auto r = request<datum_ticket>(jm_, register_atom::value, datum_atom::value, unknown);
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error(), make_error(ec::not_found).code());
+  EXPECT_EQ(code_of(r.error()), ec::not_found);
   // The journal has the refusals and the registrations.
   auto journal = db_->journal(0, 100);
   ASSERT_TRUE(journal);

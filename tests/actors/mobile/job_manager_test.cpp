@@ -299,7 +299,9 @@ TEST_F(job_manager_test, cancel_ends_at_once_records_files_in_flight_and_queued_
   EXPECT_GT(found, 0u);
   for (auto& [path, bytes] : original)
     write_file(path, bytes);
-  // Job 2 is running now; stop the manager with it unfinished and start a new one.
+  // Job 2 started once the cancelled job's batch answered; stop the manager with it
+  // unfinished and start a new one.
+  EXPECT_EQ(state_of(t2->job_id), job_state::running);
   stop();
   caf::anon_send_exit(fake, caf::exit_reason::user_shutdown);
   fake_hasher_ = nullptr;
