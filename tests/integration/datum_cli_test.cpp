@@ -86,8 +86,9 @@ TEST_F(datum_cli_test, integration_register_list_hash_show_copy_and_verify_datum
   auto list_text = cli("datum list " + uid);
   EXPECT_NE(list_text.out.find(ref.value("sha1", "?")), std::string::npos) << list_text.out;
 
-  // The copy takes only the datums' frames (frame 4 is no datum's).
-  auto copy = cli("resource copy " + uid + " --to " + quote(r2_) + " --wait");
+  // The copy takes only the datums' frames (frame 4 is no datum's), and checks their
+  // values at the destination.
+  auto copy = cli("resource copy " + uid + " --to " + quote(r2_) + " --verify datum --wait");
   ASSERT_EQ(copy.status, 0) << copy.out << copy.err;
   EXPECT_TRUE(same(frame(r1_, 3), frame(r2_, 3)));
   EXPECT_FALSE(exists(frame(r2_, 4)));
