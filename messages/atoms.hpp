@@ -49,6 +49,7 @@ using check_atom = caf::atom_constant<caf::atom("check")>;
 using scrub_atom = caf::atom_constant<caf::atom("scrub")>;
 using resource_atom = caf::atom_constant<caf::atom("resource")>;
 using done_atom = caf::atom_constant<caf::atom("done")>;
+using datum_atom = caf::atom_constant<caf::atom("datum")>;
 // crawl_guard: may a process spend a cold query; exempt a process; forget one.
 using admit_atom = caf::atom_constant<caf::atom("admit")>;
 using allow_atom = caf::atom_constant<caf::atom("allow")>;

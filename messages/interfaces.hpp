@@ -5,6 +5,7 @@
 #include "messages/atoms.hpp"
 #include "messages/cache_types.hpp"
 #include "messages/dataone_types.hpp"
+#include "messages/datum_types.hpp"
 #include "messages/fs_reply.hpp"
 #include "messages/fs_types.hpp"
 #include "messages/http_types.hpp"
@@ -185,7 +186,12 @@ using catalogue_actor = caf::typed_actor<
   // Reads every record and checks the catalogue's invariants (every resource has a
   // verified copy or a recorded forced removal, reference counts equal references, every
   // job's files belong to its resource); a record that does not decode is a problem too.
-  caf::replies_to<check_atom>::with<catalogue_report>>;
+  caf::replies_to<check_atom>::with<catalogue_report>,
+  // The datums of a resource in registration order, each with its recorded statistics;
+  // ec::not_found for an unknown resource.
+  caf::replies_to<list_atom, datum_atom, std::string>::with<std::vector<datum_detail>>,
+  // One datum (by datum id) with its recorded statistics; ec::not_found.
+  caf::replies_to<get_atom, datum_atom, std::string>::with<datum_detail>>;
 
 /// Runs the background jobs that change or check where files are: up to max_active_jobs at
 /// once when their files do not overlap, otherwise in submission order; files go to the
@@ -195,7 +201,13 @@ using job_manager_actor = caf::typed_actor<
   // Registers a resource (as catalogue's register) and queues the job that hashes its
   // files; replies the job id and the resource uid. Errors as catalogue's register.
   caf::replies_to<register_atom, job_request>::with<job_ticket>,
-  // Queues a copy, move, remove, change_root or verify job (request.kind); with dry_run
+  // Adds datums to a registered resource (one transaction, journaled). Files the datums
+  // add to the resource's list (AD_TIFF without num_points) get unhashed records on the
+  // resource's root and a register job that hashes only them. ec::not_found for an unknown
+  // resource; ec::invalid_argument for datum kwargs the spec refuses, a bad or taken
+  // datum id (nothing is written then).
+  caf::replies_to<register_atom, datum_atom, datum_registration>::with<datum_ticket>,
+  // Queues a copy, move, remove, change_root, verify or datum_hash job (request.kind); with dry_run
   // (copy/move/remove) replies the plan and does nothing. ec::not_found for an unknown
   // resource; ec::invalid_argument for a bad root, no verified source copy, or removing
   // the last verified copy without force_last.
@@ -256,6 +268,12 @@ using hash_worker_actor = caf::typed_actor<
   // max_bytes were read: fewer results than requests means the rest were not attempted.
   // A bad path (escape, symlink) or unknown algorithm is a result with state error.
   caf::replies_to<hash_atom, std::vector<hash_request>, uint64_t>::with<
-    std::vector<hash_result>>>;
+    std::vector<hash_result>>,
+  // Reads each datum's values from its root and hashes them canonically with their
+  // statistics (hash_datum), in turn, one result per request, in order; an unreadable or
+  // mismatching datum is a result. Fewer results than requests: the job was cancelled or
+  // the daemon stops, the rest were not attempted.
+  caf::replies_to<datum_atom, std::vector<datum_hash_request>>::with<
+    std::vector<datum_hash_result>>>;
 
 }  // namespace d1

@@ -16,8 +16,9 @@
 namespace d1 {
 
 /// How deep a check goes: the file is there, it has the recorded size, its bytes hash to
-/// the recorded digest.
-enum class check_level : uint8_t { exists = 0, size = 1, hash = 2 };
+/// the recorded digest; or, at level datum, every datum's values read again hash to the
+/// recorded datum hash (docs/datums.md).
+enum class check_level : uint8_t { exists = 0, size = 1, hash = 2, datum = 3 };
 
 /// What the last check of one file copy found. `unknown`: never checked (just registered).
 enum class file_state : uint8_t {
@@ -38,6 +39,7 @@ enum class job_kind : uint8_t {
   change_root,
   verify,
   scrub,  // a verify by hash that the job manager schedules itself ([mobile] scrub_every)
+  datum_hash,  // hash and describe the values of every datum of a resource
 };
 
 enum class job_state : uint8_t { queued = 0, running, done, failed, cancelled };
@@ -207,10 +209,10 @@ typename Inspector::result_type inspect(Inspector& f, journal_entry& x) {
 
 // -- jobs ------------------------------------------------------------------------------
 
-/// The per-file checkpoint of a job.
+/// The per-file checkpoint of a job (per datum for jobs that work on datums).
 struct job_file {
   std::string root;       // the root this step works on (verify: each checked copy)
-  std::string rel_path;
+  std::string rel_path;   // the file; the datum id when works_on_datums()
   uint64_t size = 0;      // expected bytes (0 if not yet known, e.g. register_hash)
   step_state state = step_state::pending;
   std::string detail;     // why it failed or was skipped; mismatch description for verify
@@ -231,7 +233,8 @@ struct job_request {
                           // remove: the copy to remove; change_root: old root (empty:
                           // the only copy); verify: the copy to check (empty: all)
   std::string dst_root;   // copy/move/change_root: destination
-  check_level level = check_level::hash;  // verify
+  check_level level = check_level::hash;  // verify; copy/move: datum also checks the
+                                          // destination's datums (datum_check_phase)
   bool force_last = false;  // remove: allow removing the last verified copy
   bool dry_run = false;     // copy/move/remove: reply the plan, do nothing
   // Only these files (rel_paths) instead of all of the resource's: `job ID --retry`
@@ -243,7 +246,8 @@ struct job_request {
   std::string root;
   std::string path;
   std::string kwargs;     // JSON object text ("" = {})
-  std::string algorithm;  // "" = SHA-256
+  std::string algorithm;  // register: of the files ("" = SHA-256); datum_hash: of the
+                          // datums ("" = the resource's recorded one, else SHA-1)
 };
 
 template <class Inspector>
@@ -304,7 +308,8 @@ struct job_record {
   uint64_t id = 0;
   job_request request;       // with src_root filled in once chosen
   job_state state = job_state::queued;
-  uint8_t phase = 0;         // move: 0 copy, 1 remove old copy; others: 0
+  uint8_t phase = 0;         // move: 0 copy, 1 remove old copy; copy/move at level datum:
+                             // datum_check_phase between them; others: 0
   std::vector<job_file> files;  // checkpoint of the current phase
   job_progress progress;
   std::string error;         // describe() of why it failed (empty otherwise)
@@ -319,6 +324,21 @@ typename Inspector::result_type inspect(Inspector& f, job_record& x) {
   return f(caf::meta::type_name("job_record"), x.version, x.id, x.request, x.state,
            x.phase, x.files, x.progress, x.error, x.journal_seq, x.created, x.started,
            x.finished);
+}
+
+/// The phase of a copy or move at level datum that reads the destination's datums again
+/// and compares their values with the recorded datum hashes (after the copy, before a
+/// move removes its source).
+constexpr uint8_t datum_check_phase = 2;
+
+/// Whether the job's current steps are datums (their ids in job_file::rel_path), not
+/// files: datum_hash, verify at level datum, and a copy or move's datum check.
+inline bool works_on_datums(const job_record& j) {
+  auto& r = j.request;
+  return r.kind == job_kind::datum_hash
+         || (r.kind == job_kind::verify && r.level == check_level::datum)
+         || ((r.kind == job_kind::copy || r.kind == job_kind::move)
+             && j.phase == datum_check_phase);
 }
 
 // -- locate ----------------------------------------------------------------------------
@@ -627,6 +647,7 @@ inline const char* to_string(check_level x) {
     case check_level::exists: return "exists";
     case check_level::size: return "size";
     case check_level::hash: return "hash";
+    case check_level::datum: return "datum";
   }
   return "?";
 }
@@ -653,6 +674,7 @@ inline const char* to_string(job_kind x) {
     case job_kind::change_root: return "change_root";
     case job_kind::verify: return "verify";
     case job_kind::scrub: return "scrub";
+    case job_kind::datum_hash: return "datum_hash";
   }
   return "?";
 }

@@ -83,6 +83,12 @@ void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<std::vector<datum_hash_request>>("d1.datum_hash_requests");
   cfg.add_message_type<datum_hash_result>("d1.datum_hash_result");
   cfg.add_message_type<std::vector<datum_hash_result>>("d1.datum_hash_results");
+  cfg.add_message_type<datum_record>("d1.datum_record");
+  cfg.add_message_type<datum_stats_record>("d1.datum_stats_record");
+  cfg.add_message_type<datum_detail>("d1.datum_detail");
+  cfg.add_message_type<std::vector<datum_detail>>("d1.datum_details");
+  cfg.add_message_type<datum_registration>("d1.datum_registration");
+  cfg.add_message_type<datum_ticket>("d1.datum_ticket");
   cfg.add_error_category(error_category,
                          [](uint8_t code, caf::atom_value, const caf::message& ctx) {
                            std::string out = to_string(static_cast<ec>(code));

@@ -36,7 +36,10 @@ struct client_commands::state {
   bool dry_run = false;
   // Arguments.
   std::string uid, spec, root, path, kwargs, algorithm, from, to, level;
+  std::string verify;  // copy/move --verify datum
   std::string who;  // crawl allow|forget: a pid or a process name
+  std::string datum_id;  // datum register --uid, datum show
+  uint64_t points = 0;   // datum register --points
   bool force_last = false;
   uint64_t job_id = 0;
   bool cancel = false;
@@ -125,6 +128,72 @@ void print_job(const json& job) {
     }
 }
 
+std::string shape_text(const json& shape) {
+  std::string out = "(";
+  for (size_t i = 0; i < shape.size(); ++i)
+    out += (i ? ", " : "") + std::to_string(shape[i].get<uint64_t>());
+  return out + (shape.size() == 1 ? ",)" : ")");
+}
+
+std::string figure(const json& stats, const char* key) {
+  if (!stats.contains(key) || !stats[key].is_number())
+    return "-";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.9g", stats[key].get<double>());
+  return buf;
+}
+
+// One datum on one line: id, kwargs, then its hash, dtype and shape (or "not hashed").
+void print_datum_line(const json& d) {
+  std::printf("%s  %s", str(d, "datum_id").c_str(), d.value("kwargs", json::object()).dump().c_str());
+  if (d.contains("hash") && d["hash"].is_string())
+    std::printf("  %s %s  %s %s\n", str(d, "algorithm").c_str(), str(d, "hash").c_str(),
+                str(d, "dtype").c_str(), shape_text(d["shape"]).c_str());
+  else
+    std::printf("  not hashed\n");
+}
+
+void print_datum(const json& r) {
+  auto& d = r["datum"];
+  std::printf("datum %s of resource %s", str(d, "datum_id").c_str(),
+              str(d, "resource_uid").c_str());
+  if (r.contains("resource")) {
+    auto& res = r["resource"];
+    std::printf(" (%s %s/%s)", str(res, "spec").c_str(), str(res, "root").c_str(),
+                str(res, "path").c_str());
+  }
+  std::printf("\n  kwargs     %s\n  created    %s\n",
+              d.value("kwargs", json::object()).dump().c_str(),
+              time_text(d.value("created", int64_t{0})).c_str());
+  if (!d.contains("hash") || !d["hash"].is_string()) {
+    std::printf("  not hashed yet (`d1drive datum hash %s`)\n", str(d, "resource_uid").c_str());
+    return;
+  }
+  std::printf("  hash       %s %s\n", str(d, "algorithm").c_str(), str(d, "hash").c_str());
+  std::printf("  dtype      %s  shape %s\n", str(d, "dtype").c_str(),
+              shape_text(d["shape"]).c_str());
+  std::string files;
+  for (auto& f : d["files"])
+    files += (files.empty() ? "" : ", ") + f.get<std::string>();
+  std::printf("  files      %s\n  read at    %s, %s (job %llu)\n", files.c_str(),
+              str(d, "root").c_str(), time_text(d.value("hashed_at", int64_t{0})).c_str(),
+              static_cast<unsigned long long>(num(d, "job_id")));
+  auto& st = d["stats"];
+  std::printf("  values     %llu finite, %llu NaN, %llu infinite\n",
+              static_cast<unsigned long long>(num(st, "count")),
+              static_cast<unsigned long long>(num(st, "nan_count")),
+              static_cast<unsigned long long>(num(st, "inf_count")));
+  std::printf("  min %s  max %s  mean %s  std %s\n", figure(st, "min").c_str(),
+              figure(st, "max").c_str(), figure(st, "mean").c_str(), figure(st, "std").c_str());
+  if (st.contains("histogram") && !st["histogram"].empty()) {
+    std::string bins;
+    for (auto& b : st["histogram"])
+      bins += (bins.empty() ? "" : " ") + std::to_string(b.get<uint64_t>());
+    std::printf("  histogram  %zu bins over [min, max]: %s\n", st["histogram"].size(),
+                bins.c_str());
+  }
+}
+
 void print_plan(const json& result) {
   std::printf("dry run: nothing was changed. The plan:\n");
   for (auto& step : result["plan"]) {
@@ -144,8 +213,23 @@ void print_plan(const json& result) {
 void print_result(const std::string& command, const json& r) {
   if (r.value("dry_run", false))
     return print_plan(r);
+  if (command == "datum.register") {
+    // The ids on stdout, one a line (for scripts); the job that hashes new files aside.
+    for (auto& id : r["datum_ids"])
+      std::printf("%s\n", id.get<std::string>().c_str());
+    if (r.contains("job"))
+      print_job_summary(r["job"]);
+    else if (r.contains("job_id"))
+      std::fprintf(stderr, "%llu new files; hashing them in job %llu (`d1drive job %llu --wait` "
+                           "to follow)\n",
+                   static_cast<unsigned long long>(num(r, "new_files")),
+                   static_cast<unsigned long long>(num(r, "job_id")),
+                   static_cast<unsigned long long>(num(r, "job_id")));
+    return;
+  }
   if (r.contains("job")
-      && (command.rfind("resource.", 0) == 0 || command == "job.wait" || command == "job.retry")) {
+      && (command.rfind("resource.", 0) == 0 || command.rfind("datum.", 0) == 0
+          || command == "job.wait" || command == "job.retry")) {
     // A job followed to its end (--wait).
     if (command == "resource.register")
       std::printf("registered %s\n", str(r, "resource_uid").c_str());
@@ -214,6 +298,13 @@ void print_result(const std::string& command, const json& r) {
                   str(f, "digest").c_str());
     return;
   }
+  if (command == "datum.list") {
+    for (auto& d : r["datums"])
+      print_datum_line(d);
+    return;
+  }
+  if (command == "datum.show")
+    return print_datum(r);
   if (command == "resource.list") {
     for (auto& res : r["resources"])
       std::printf("%s  %-13s %s/%s\n", str(res, "uid").c_str(), str(res, "spec").c_str(),
@@ -301,10 +392,13 @@ void print_result(const std::string& command, const json& r) {
 }
 
 void print_mismatches(const json& r) {
-  if (!r.contains("mismatched_files"))
-    return;
-  for (auto& m : r["mismatched_files"])
-    std::printf("  MISMATCH %s: %s\n", str(m, "rel_path").c_str(), str(m, "detail").c_str());
+  if (r.contains("mismatched_files"))
+    for (auto& m : r["mismatched_files"])
+      std::printf("  MISMATCH %s: %s\n", str(m, "rel_path").c_str(), str(m, "detail").c_str());
+  if (r.contains("mismatched_datums"))
+    for (auto& m : r["mismatched_datums"])
+      std::printf("  MISMATCH datum %s at %s: %s\n", str(m, "datum_id").c_str(),
+                  str(m, "root").c_str(), str(m, "detail").c_str());
 }
 
 }  // namespace
@@ -345,6 +439,13 @@ client_commands::client_commands(CLI::App& app) : state_(std::make_unique<state>
   copy->add_option("--to", s.to, "The new root")->required();
   copy->add_option("--from", s.from, "The copy to read (default: the preferred verified one)");
   copy->add_flag("--dry-run", s.dry_run, "Show the plan; change nothing");
+  auto verify_datums = [&s](CLI::App* cmd) {
+    cmd->add_option("--verify", s.verify,
+                    "datum: also read every datum at the new root and compare it with its "
+                    "recorded datum hash (files are always verified by hash)")
+      ->check(CLI::IsMember({"hash", "datum"}));
+  };
+  verify_datums(copy);
   common(copy, "resource.copy");
   waitable(copy);
 
@@ -353,6 +454,7 @@ client_commands::client_commands(CLI::App& app) : state_(std::make_unique<state>
   move->add_option("--from", s.from, "The root it leaves")->required();
   move->add_option("--to", s.to, "The new root")->required();
   move->add_flag("--dry-run", s.dry_run, "Show the plan; change nothing");
+  verify_datums(move);
   common(move, "resource.move");
   waitable(move);
 
@@ -375,8 +477,10 @@ client_commands::client_commands(CLI::App& app) : state_(std::make_unique<state>
   auto* verify = resource->add_subcommand("verify", "Check a resource's files; repair nothing");
   verify->add_option("uid", s.uid, "Resource uid")->required();
   verify->add_option("--root", s.root, "Check only the copy on this root (default: all)");
-  verify->add_option("--level", s.level, "exists, size or hash (default hash)")
-    ->check(CLI::IsMember({"exists", "size", "hash"}));
+  verify->add_option("--level", s.level,
+                     "exists, size, hash (default) or datum (every datum's values read "
+                     "again and compared with its recorded datum hash)")
+    ->check(CLI::IsMember({"exists", "size", "hash", "datum"}));
   common(verify, "resource.verify");
   waitable(verify);
 
@@ -394,6 +498,39 @@ client_commands::client_commands(CLI::App& app) : state_(std::make_unique<state>
 
   auto* list = resource->add_subcommand("list", "Every registered resource");
   common(list, "resource.list");
+
+  auto* datum = app.add_subcommand("datum", "Register a resource's datums, list and show "
+                                            "them, hash and describe their values");
+  datum->require_subcommand(1);
+  auto* dreg = datum->add_subcommand(
+    "register", "Register one datum of a resource (prints its uid), or points 0…N-1");
+  dreg->add_option("uid", s.uid, "Resource uid")->required();
+  auto* dkw = dreg->add_option("--kwargs", s.kwargs,
+                               "Datum kwargs, a JSON object (AD_TIFF, AD_HDF5: "
+                               "{\"point_number\": N}; NPY_FRAMEWISE: {\"frame_no\": N})");
+  auto* duid = dreg->add_option("--uid", s.datum_id, "The datum's uid (default: RESOURCE/n)");
+  dreg->add_option("--points", s.points, "Register point_number 0…N-1 (AD_TIFF, AD_HDF5)")
+    ->check(CLI::Range(uint64_t{1}, uint64_t{10'000'000}))
+    ->excludes(dkw)
+    ->excludes(duid);
+  common(dreg, "datum.register");
+  waitable(dreg);
+  auto* dlist = datum->add_subcommand("list", "A resource's datums, with their hashes");
+  dlist->add_option("uid", s.uid, "Resource uid")->required();
+  common(dlist, "datum.list");
+  auto* dshow = datum->add_subcommand(
+    "show", "One datum: its resource, kwargs, hash, dtype, shape and statistics");
+  dshow->add_option("datum_uid", s.datum_id, "Datum uid")->required();
+  common(dshow, "datum.show");
+  auto* dhash = datum->add_subcommand(
+    "hash", "Read every datum of a resource from a verified copy, hash and describe its "
+            "values (a background job)");
+  dhash->add_option("uid", s.uid, "Resource uid")->required();
+  dhash->add_option("--algorithm", s.algorithm,
+                    "SHA-1 or SHA-256 (default: the resource's recorded one, else SHA-1)");
+  dhash->add_option("--root", s.root, "The copy to read (default: the preferred verified one)");
+  common(dhash, "datum.hash");
+  waitable(dhash);
 
   auto* jobs = app.add_subcommand("jobs", "Every job, newest first");
   common(jobs, "jobs");
@@ -481,6 +618,18 @@ int client_commands::run() {
     args["id"] = s.job_id;
   } else if (command == "journal") {
     args["limit"] = s.limit;
+  } else if (command == "datum.register" || command == "datum.show") {
+    put("uid", s.uid);
+    put("datum_id", s.datum_id);
+    if (s.points > 0)
+      args["points"] = s.points;
+    if (!s.kwargs.empty()) {
+      auto kw = json::parse(s.kwargs, nullptr, false);
+      if (kw.is_discarded() || !kw.is_object())
+        return fail(exit_usage_error, "invalid_argument",
+                    "--kwargs must be a JSON object, e.g. '{\"point_number\": 3}'");
+      args["kwargs"] = kw;
+    }
   } else if (command == "resource.register") {
     put("spec", s.spec);
     put("root", s.root);
@@ -500,7 +649,9 @@ int client_commands::run() {
     put("to", s.to);
     put("root", s.root);
     put("level", s.level);
+    put("verify", s.verify);
     put("who", s.who);
+    put("algorithm", s.algorithm);
     if (s.force_last)
       args["force_last"] = true;
     if (s.dry_run)

@@ -108,6 +108,9 @@ public:
     fail(std::string{"argument \""} + key + "\" must be a JSON object");
     return {};
   }
+  bool has(const char* key) const {
+    return args_.is_object() && args_.contains(key) && !args_[key].is_null();
+  }
   const std::string& problem() const {
     return problem_;
   }
@@ -149,6 +152,12 @@ public:
       r.dst_root = a.str("to", true);
       r.src_root = a.str("from", r.kind == job_kind::move);
       r.dry_run = a.flag("dry_run");
+      auto verify = a.str("verify", false);
+      if (verify == "datum")
+        r.level = check_level::datum;
+      else if (!verify.empty() && verify != "hash")
+        return void(ctx.write(error_line("invalid_argument", "verify must be hash or datum, "
+                                                             "not \"" + verify + "\"")));
       return submit(self, ctx, a, std::move(r), wait);
     }
     if (command == "resource.remove") {
@@ -180,10 +189,51 @@ public:
         r.level = check_level::size;
       else if (level == "exists")
         r.level = check_level::exists;
+      else if (level == "datum")
+        r.level = check_level::datum;
       else
-        return void(ctx.write(error_line("invalid_argument", "level must be exists, size "
-                                                             "or hash, not \"" + level
+        return void(ctx.write(error_line("invalid_argument", "level must be exists, size, "
+                                                             "hash or datum, not \"" + level
                                                                + "\"")));
+      return submit(self, ctx, a, std::move(r), wait);
+    }
+    if (command == "datum.register")
+      return register_datums(self, ctx, a, wait);
+    if (command == "datum.list") {
+      auto uid = a.str("uid", true);
+      if (!a.problem().empty())
+        return void(ctx.write(error_line("invalid_argument", a.problem())));
+      return reply(ctx,
+                   ask<std::vector<datum_detail>>(self, catalogue_, list_atom::value,
+                                                  datum_atom::value, uid),
+                   [&uid](const std::vector<datum_detail>& xs) {
+                     auto out = nlohmann::json::array();
+                     for (auto& x : xs)
+                       out.push_back(to_json(x));
+                     return nlohmann::json{{"resource_uid", uid}, {"datums", out}};
+                   });
+    }
+    if (command == "datum.show") {
+      auto id = a.str("datum_id", true);
+      if (!a.problem().empty())
+        return void(ctx.write(error_line("invalid_argument", a.problem())));
+      auto datum = ask<datum_detail>(self, catalogue_, get_atom::value, datum_atom::value, id);
+      if (!datum)
+        return void(ctx.write(error_line(datum.error())));
+      // The datum names its resource: where and how it is stored, too.
+      auto res = ask<resource_detail>(self, catalogue_, get_atom::value, resource_atom::value,
+                                      datum->datum.resource_uid);
+      nlohmann::json out{{"datum", to_json(*datum)}};
+      if (res)
+        out["resource"] = to_json(*res)["resource"];
+      return void(ctx.write(ok_line(std::move(out))));
+    }
+    if (command == "datum.hash") {
+      job_request r;
+      r.kind = job_kind::datum_hash;
+      r.uid = a.str("uid", true);
+      r.src_root = a.str("root", false);
+      r.algorithm = a.str("algorithm", false);
       return submit(self, ctx, a, std::move(r), wait);
     }
     if (command == "resource.locate") {
@@ -408,6 +458,50 @@ private:
     follow(self, ctx, ticket->job_id, ticket->resource_uid);
   }
 
+  // datum.register: one datum (kwargs, datum_id) or points 0…N-1 of an AD spec.
+  void register_datums(caf::scoped_actor& self, request_context& ctx, args_reader& a,
+                       bool wait) {
+    // More than this is a mistake in the command line, not a scan.
+    constexpr uint64_t max_points = 10'000'000;
+    datum_registration reg;
+    reg.resource_uid = a.str("uid", true);
+    auto kwargs = a.json_object_text("kwargs");
+    auto datum_id = a.str("datum_id", false);
+    auto points = a.number("points", false, 0);
+    bool has_points = a.has("points");
+    if (!a.problem().empty())
+      return void(ctx.write(error_line("invalid_argument", a.problem())));
+    if (has_points) {
+      if (!kwargs.empty() || !datum_id.empty())
+        return void(ctx.write(error_line("invalid_argument", "give \"points\", or "
+                                                             "\"kwargs\" (and \"datum_id\"), "
+                                                             "not both")));
+      if (points < 1 || points > max_points)
+        return void(ctx.write(error_line("invalid_argument",
+                                         "\"points\" must be 1 to "
+                                           + std::to_string(max_points))));
+      reg.datums.resize(points);
+      for (uint64_t p = 0; p < points; ++p)
+        reg.datums[p].kwargs = nlohmann::json{{"point_number", p}}.dump();
+    } else {
+      datum_record d;
+      d.datum_id = datum_id;
+      d.kwargs = kwargs;
+      reg.datums.push_back(std::move(d));
+    }
+    auto ticket = ask<datum_ticket>(self, jobs_, register_atom::value, datum_atom::value, reg);
+    if (!ticket)
+      return void(ctx.write(error_line(ticket.error())));
+    nlohmann::json out{{"resource_uid", ticket->resource_uid},
+                       {"datum_ids", ticket->datum_ids},
+                       {"new_files", ticket->new_files}};
+    if (ticket->job_id != 0)
+      out["job_id"] = ticket->job_id;
+    if (!wait || ticket->job_id == 0)
+      return void(ctx.write(ok_line(std::move(out))));
+    follow(self, ctx, ticket->job_id, {}, std::move(out));
+  }
+
   void submit(caf::scoped_actor& self, request_context& ctx, args_reader& a, job_request r,
               bool wait) {
     if (!a.problem().empty())
@@ -438,8 +532,9 @@ private:
   // Streams progress lines of job `id` until it ends, then the result line. A verify that
   // found mismatches ends "failed": its result carries "mismatches" so the client can tell
   // a finding (exit 5) from a failure.
+  // `extra`: fields the result line carries besides the job (a datum registration's).
   void follow(caf::scoped_actor& self, request_context& ctx, uint64_t id,
-              const std::string& resource_uid = {}) {
+              const std::string& resource_uid = {}, nlohmann::json extra = nullptr) {
     nlohmann::json last_sent;
     auto last_time = std::chrono::steady_clock::now() - std::chrono::hours(1);
     // The end arrives as the reply to one wait message, at once rather than at the next
@@ -454,7 +549,7 @@ private:
         auto full = ask<job_record>(self, jobs_, get_atom::value, job_atom::value, id);
         if (!full)
           return void(ctx.write(error_line(full.error())));
-        return finish(ctx, std::move(*full), resource_uid);
+        return finish(ctx, std::move(*full), resource_uid, std::move(extra));
       }
       auto j = to_json(*job);
       j.erase("files");
@@ -475,31 +570,43 @@ private:
                     [](const caf::error&) {},  // polling goes on
                     caf::after(cfg_.poll_interval) >> [] {});
       if (ended)
-        return finish(ctx, std::move(*ended), resource_uid);
+        return finish(ctx, std::move(*ended), resource_uid, std::move(extra));
     }
   }
 
-  void finish(request_context& ctx, job_record job, const std::string& resource_uid) {
+  void finish(request_context& ctx, job_record job, const std::string& resource_uid,
+              const nlohmann::json& extra = nullptr) {
     // Only the files that did not end done: the result of a job of many files stays short
     // (`job ID` lists them all).
     job.files.erase(std::remove_if(job.files.begin(), job.files.end(),
                                    [](const job_file& f) { return f.state == step_state::done; }),
                     job.files.end());
     nlohmann::json result{{"job", to_json(job)}};
+    if (extra.is_object())
+      result.update(extra);
     if (!resource_uid.empty())
       result["resource_uid"] = resource_uid;
-    if (job.request.kind == job_kind::verify || job.request.kind == job_kind::scrub) {
+    // Copies and moves that checked their destination's datums report like a verify.
+    bool datum_check = works_on_datums(job) && job.request.kind != job_kind::datum_hash;
+    if (job.request.kind == job_kind::verify || job.request.kind == job_kind::scrub
+        || datum_check) {
+      bool datums = works_on_datums(job);
       auto mismatches = nlohmann::json::array();
       for (auto& f : job.files)
-        if (f.state == step_state::failed)
-          mismatches.push_back({{"rel_path", f.rel_path}, {"detail", f.detail}});
+        if (f.state == step_state::failed) {
+          if (datums)
+            mismatches.push_back({{"datum_id", f.rel_path}, {"root", f.root}, {"detail", f.detail}});
+          else
+            mismatches.push_back({{"rel_path", f.rel_path}, {"detail", f.detail}});
+        }
       result["mismatches"] = mismatches.size();
-      result["mismatched_files"] = mismatches;
+      result[datums ? "mismatched_datums" : "mismatched_files"] = mismatches;
       if (job.state == job_state::failed && !mismatches.empty()) {
         // A finding, not a malfunction: reported ok=false with its own code.
         ctx.write(error_line("verification_mismatch",
                              std::to_string(mismatches.size())
-                               + " file(s) do not match the catalogue",
+                               + (datums ? " datum(s) do not match the catalogue"
+                                         : " file(s) do not match the catalogue"),
                              result));
         return;
       }
@@ -560,11 +667,24 @@ nlohmann::json to_json(const job_record& x) {
     req["to"] = x.request.dst_root;
   if (x.request.kind == job_kind::verify)
     req["level"] = to_string(x.request.level);
+  if ((x.request.kind == job_kind::copy || x.request.kind == job_kind::move)
+      && x.request.level == check_level::datum)
+    req["verify"] = "datum";
   if (x.request.kind == job_kind::remove)
     req["force_last"] = x.request.force_last;
+  if (x.request.kind == job_kind::datum_hash)
+    req["algorithm"] = x.request.algorithm;
+  // A job on datums has a step per datum and root: the datum id, where it was read.
+  bool datums = works_on_datums(x);
   auto files = nlohmann::json::array();
   for (auto& f : x.files) {
-    nlohmann::json fj{{"rel_path", f.rel_path}, {"size", f.size}, {"state", to_string(f.state)}};
+    nlohmann::json fj{{"size", f.size}, {"state", to_string(f.state)}};
+    if (datums) {
+      fj["datum_id"] = f.rel_path;
+      fj["root"] = f.root;
+    } else {
+      fj["rel_path"] = f.rel_path;
+    }
     if (!f.detail.empty())
       fj["detail"] = f.detail;
     files.push_back(std::move(fj));
@@ -612,6 +732,34 @@ nlohmann::json to_json(const resource_detail& x) {
             {"created", r.created}}},
           {"rel_paths", x.rel_paths},
           {"files", files}};
+}
+
+nlohmann::json to_json(const datum_detail& x) {
+  nlohmann::json out{{"datum_id", x.datum.datum_id},
+                     {"resource_uid", x.datum.resource_uid},
+                     {"kwargs", json_text(x.datum.kwargs)},
+                     {"created", x.datum.created}};
+  auto& s = x.stats;
+  if (s.hash.empty()) {
+    out["hash"] = nullptr;  // never hashed
+    return out;
+  }
+  auto& v = s.stats;
+  // min … std describe finite values: with none, they are null rather than a made-up 0.
+  auto figure = [&v](double d) { return v.count > 0 ? nlohmann::json(d) : nlohmann::json(); };
+  out["algorithm"] = s.algorithm;
+  out["hash"] = s.hash;
+  out["dtype"] = s.dtype;
+  out["shape"] = s.shape;
+  out["stats"] = {{"count", v.count},         {"nan_count", v.nan_count},
+                  {"inf_count", v.inf_count}, {"min", figure(v.min)},
+                  {"max", figure(v.max)},     {"mean", figure(v.mean)},
+                  {"std", figure(v.std)},     {"histogram", v.histogram}};
+  out["files"] = s.files;
+  out["root"] = s.root;
+  out["hashed_at"] = s.hashed_at;
+  out["job_id"] = s.job_id;
+  return out;
 }
 
 nlohmann::json to_json(const location_report& x) {

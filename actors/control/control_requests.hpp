@@ -7,7 +7,8 @@
 //   result:   {"type": "result", "ok": true, "result": {...}}
 //         or  {"type": "result", "ok": false, "error": {"code": "not_found", "message": "..."}}
 // Commands: ping, status, resource.register|copy|move|remove|change-root|verify|locate|
-// history|show|list, jobs, job.get, job.wait, job.cancel, journal, crawl.list|allow|forget.
+// history|show|list, datum.register|list|show|hash, jobs, job.get, job.wait, job.cancel,
+// journal, crawl.list|allow|forget.
 #pragma once
 
 #include "actors/control/control_server.hpp"
@@ -58,6 +59,7 @@ nlohmann::json to_json(const location_report& x);
 nlohmann::json to_json(const history_entry& x);
 nlohmann::json to_json(const journal_entry& x);
 nlohmann::json to_json(const plan_step& x);
+nlohmann::json to_json(const datum_detail& x);
 
 /// The ec name at the front of a describe() text ("not_found: x" → "not_found"), or
 /// "unspecified".

@@ -79,6 +79,19 @@ catalogue(catalogue_actor::stateful_pointer<catalogue_state> self,
         return std::move(r.error());
       return std::move(*r);
     },
+    [self](list_atom, datum_atom,
+           const std::string& uid) -> caf::result<std::vector<datum_detail>> {
+      auto r = self->state.db_->datum_details(uid);
+      if (!r)
+        return std::move(r.error());
+      return std::move(*r);
+    },
+    [self](get_atom, datum_atom, const std::string& id) -> caf::result<datum_detail> {
+      auto r = self->state.db_->get_datum(id);
+      if (!r)
+        return std::move(r.error());
+      return std::move(*r);
+    },
   };
 }
 

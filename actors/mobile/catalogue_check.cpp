@@ -2,7 +2,7 @@
 // Reports; never repairs (a repair is a decision for an operator).
 #include "actors/mobile/catalogue_codec.hpp"
 #include "actors/mobile/catalogue_db.hpp"
-#include "actors/mobile/spec_handlers.hpp"
+#include "actors/mobile/datum_files.hpp"
 
 #include <map>
 #include <set>
@@ -19,6 +19,9 @@ struct checker {
   catalogue_report& out;
   std::map<std::string, resource_record> resources;
   std::map<std::string, file_record> files;  // by file_key
+  std::map<std::string, datum_record> datums;  // by datum id
+  std::map<std::string, std::vector<std::string>> datum_kwargs;  // by resource, in order
+  std::map<std::string, std::set<std::string>> listed;  // each resource's files
 
   void problem(std::string p) {
     if (out.problems.size() < max_problems)
@@ -49,6 +52,71 @@ struct checker {
     for (char c : k)
       out += (c == '\0') ? '/' : c;
     return out;
+  }
+
+  // The files resource `uid` lists (its datums' files where they name them); nullptr
+  // (and a problem, once) if it cannot list them.
+  const std::set<std::string>* files_of(const std::string& uid) {
+    if (auto i = listed.find(uid); i != listed.end())
+      return &i->second;
+    auto r = resources.find(uid);
+    if (r == resources.end())
+      return nullptr;
+    auto& x = r->second;
+    auto listing = list_resource_files(x.spec, x.path, x.kwargs, datum_kwargs[uid]);
+    if (!listing) {
+      problem("resource '" + uid + "' cannot list its files: " + describe(listing.error()));
+      listed[uid];
+      return nullptr;
+    }
+    return &(listed[uid] = {listing->rel_paths.begin(), listing->rel_paths.end()});
+  }
+
+  // Datums belong to registered resources, each is in its resource's index under its own
+  // place and the index names only such datums; statistics are of registered datums.
+  void check_datums() {
+    each<datum_record>("datums", [&](const std::string& key, datum_record d) {
+      if (d.datum_id != key)
+        problem("datum record '" + printable(key) + "' names itself '" + d.datum_id + "'");
+      if (!resources.count(d.resource_uid))
+        problem("datum '" + d.datum_id + "' belongs to resource '" + d.resource_uid
+                + "', which is not registered");
+      datums[key] = std::move(d);
+    });
+    std::set<std::string> indexed;
+    auto err = store.scan_prefix("datums_by_resource", "",
+                                 [&](std::string_view k, std::string_view v) {
+                                   std::string id{v};
+                                   auto d = datums.find(id);
+                                   if (d == datums.end())
+                                     problem("datums_by_resource '" + printable(k)
+                                             + "' names datum '" + id
+                                             + "', which is not recorded");
+                                   else if (datum_index_key(d->second.resource_uid,
+                                                            d->second.seq)
+                                            != k)
+                                     problem("datums_by_resource '" + printable(k)
+                                             + "' names datum '" + id
+                                             + "', which is not recorded under that key");
+                                   else if (indexed.insert(id).second)
+                                     datum_kwargs[d->second.resource_uid].push_back(
+                                       d->second.kwargs);
+                                   return true;
+                                 });
+    if (err)
+      problem(std::string{"reading datums_by_resource: "} + describe(err));
+    for (auto& [id, d] : datums)
+      if (!indexed.count(id))
+        problem("datum '" + id + "' is missing from datums_by_resource: resource '"
+                + d.resource_uid + "' does not list it");
+    each<datum_stats_record>("datum_stats", [&](const std::string& key, datum_stats_record s) {
+      auto d = datums.find(key);
+      if (d == datums.end())
+        problem("datum_stats '" + printable(key) + "' are of a datum that is not registered");
+      else if (s.resource_uid != d->second.resource_uid || s.datum_id != key)
+        problem("datum_stats '" + printable(key) + "' name resource '" + s.resource_uid
+                + "', the datum belongs to '" + d->second.resource_uid + "'");
+    });
   }
 
   // Each reference of an index (by path or identity) names a record that is there and
@@ -84,11 +152,12 @@ struct checker {
 
 caf::expected<catalogue_report> catalogue_db::check() {
   catalogue_report out;
-  checker c{*store_, out, {}, {}};
+  checker c{*store_, out, {}, {}, {}, {}, {}};
   c.each<resource_record>("resources", [&](const std::string& k, resource_record r) {
     ++out.resources;
     c.resources[k] = std::move(r);
   });
+  c.check_datums();
   c.each<file_record>("files", [&](const std::string& k, file_record f) {
     ++out.files;
     if (!c.resources.count(f.resource_uid))
@@ -111,12 +180,19 @@ caf::expected<catalogue_report> catalogue_db::check() {
     if (h.action == "remove_forced")
       forced.insert(h.resource_uid);
   });
-  for (auto& [uid, r] : c.resources)
-    if (!with_files.count(uid) && !forced.count(uid))
+  // (A resource whose datums name no file yet has nothing to copy.)
+  for (auto& [uid, r] : c.resources) {
+    if (with_files.count(uid) || forced.count(uid))
+      continue;
+    auto listed = c.files_of(uid);
+    if (listed && !listed->empty())
       c.problem("resource '" + uid + "' has no copy and no forced removal on record");
+  }
   c.each<journal_entry>("journal", [](const std::string&, journal_entry) {});
-  // Every job's files are files of its resource.
-  std::map<std::string, std::set<std::string>> rel_paths;
+  // Every job's files are files of its resource (datums of it, for jobs on datums).
+  std::map<std::string, std::set<std::string>> datum_ids;
+  for (auto& [id, d] : c.datums)
+    datum_ids[d.resource_uid].insert(id);
   c.each<job_record>("jobs", [&](const std::string& key, job_record j) {
     ++out.jobs;
     auto r = c.resources.find(j.request.uid);
@@ -125,24 +201,22 @@ caf::expected<catalogue_report> catalogue_db::check() {
                 + "', which is not registered");
       return;
     }
-    auto& rels = rel_paths[j.request.uid];
-    if (rels.empty()) {
-      auto listing = list_spec_files(r->second.spec, r->second.path, r->second.kwargs);
-      if (!listing) {
-        c.problem("resource '" + j.request.uid + "' cannot list its files: "
-                  + describe(listing.error()));
-        return;
-      }
-      rels.insert(listing->rel_paths.begin(), listing->rel_paths.end());
-    }
+    bool on_datums = works_on_datums(j);
+    auto* names = on_datums ? &datum_ids[j.request.uid] : c.files_of(j.request.uid);
+    if (!names)
+      return;
+    // Only the current phase's files: an earlier phase may have had more (get_job).
+    uint64_t seen = 0;
     auto err = store_->scan_prefix("job_files", key, [&](std::string_view, std::string_view v) {
+      if (seen++ >= j.progress.files_total)
+        return false;
       auto f = unpack<job_file>(v, "job_files");
       if (!f)
         c.problem("a file of job " + std::to_string(j.id) + " does not decode: "
                   + describe(f.error()));
-      else if (!rels.count(f->rel_path))
-        c.problem("job " + std::to_string(j.id) + " names " + f->rel_path
-                  + ", which is not a file of resource '" + j.request.uid + "'");
+      else if (!names->count(f->rel_path))
+        c.problem("job " + std::to_string(j.id) + " names " + f->rel_path + ", which is not a "
+                  + (on_datums ? "datum" : "file") + " of resource '" + j.request.uid + "'");
       return true;
     });
     if (err)

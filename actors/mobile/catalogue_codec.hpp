@@ -37,4 +37,12 @@ caf::expected<T> unpack(std::string_view bytes, const char* table) {
   return out;
 }
 
+/// An empty error if `uid` can name a resource or a datum (1 to 200 bytes, no control
+/// character); ec::invalid_argument naming `what` ("resource uid", "datum uid") otherwise.
+caf::error check_uid(const std::string& uid, const char* what);
+
+/// A file of resource `r` at its root, as registration records it: not hashed yet.
+file_record unhashed_record(const resource_record& r, const std::string& rel,
+                            const std::string& expected_digest);
+
 }  // namespace d1

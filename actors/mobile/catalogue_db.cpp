@@ -6,7 +6,7 @@
 
 #include "actors/dataone/checksum.hpp"
 #include "actors/mobile/beneath.hpp"
-#include "actors/mobile/spec_handlers.hpp"
+#include "actors/mobile/datum_files.hpp"
 #include "messages/error.hpp"
 #include "storage/codec.hpp"
 #include "storage/lmdb_store.hpp"
@@ -56,16 +56,30 @@ std::string random_uid() {
   return out;
 }
 
-caf::error check_uid(const std::string& uid) {
+}  // namespace
+
+caf::error check_uid(const std::string& uid, const char* what) {
   if (uid.empty() || uid.size() > 200)
-    return make_error(ec::invalid_argument, "resource uid must be 1 to 200 bytes");
+    return make_error(ec::invalid_argument, std::string{what} + " must be 1 to 200 bytes");
   for (unsigned char c : uid)
     if (c < 0x20 || c == 0x7f)
-      return make_error(ec::invalid_argument, "resource uid contains a control character");
+      return make_error(ec::invalid_argument,
+                        std::string{what} + " contains a control character");
   return {};
 }
 
-}  // namespace
+file_record unhashed_record(const resource_record& r, const std::string& rel,
+                            const std::string& expected_digest) {
+  file_record f;
+  f.file_uid = make_file_uid(r.uid, r.root, rel);
+  f.resource_uid = r.uid;
+  f.root = r.root;
+  f.rel_path = rel;
+  f.abs_path = join_path(r.root, rel);
+  f.algorithm = r.algorithm;
+  f.expected_digest = expected_digest;
+  return f;
+}
 
 int64_t now_ms() {
   using namespace std::chrono;
@@ -427,7 +441,7 @@ void catalogue_txn::put_job_steps(const job_record& j, const std::vector<size_t>
 caf::expected<resource_detail> catalogue_txn::register_resource(const job_request& req) {
   resource_record r;
   r.uid = req.uid.empty() ? random_uid() : req.uid;
-  if (auto err = check_uid(r.uid))
+  if (auto err = check_uid(r.uid, "resource uid"))
     return err;
   auto existing = db_.store_->get(t_resources, r.uid);
   if (!existing)
@@ -437,7 +451,8 @@ caf::expected<resource_detail> catalogue_txn::register_resource(const job_reques
   auto root = normalize_root(req.root);
   if (!root)
     return make_error(ec::invalid_argument, context_of(root.error()));
-  auto listing = list_spec_files(req.spec, req.path, req.kwargs);
+  // A new resource has no datums yet.
+  auto listing = list_resource_files(req.spec, req.path, req.kwargs, {});
   if (!listing)
     return std::move(listing.error());
   std::string algorithm = req.algorithm.empty() ? "SHA-256" : req.algorithm;
@@ -462,14 +477,7 @@ caf::expected<resource_detail> catalogue_txn::register_resource(const job_reques
   out.resource = r;
   out.rel_paths = listing->rel_paths;
   for (auto& rel : listing->rel_paths) {
-    file_record f;
-    f.file_uid = make_file_uid(r.uid, r.root, rel);
-    f.resource_uid = r.uid;
-    f.root = r.root;
-    f.rel_path = rel;
-    f.abs_path = join_path(r.root, rel);
-    f.algorithm = r.algorithm;
-    f.expected_digest = listing->expected_digest;
+    auto f = unhashed_record(r, rel, listing->expected_digest);
     put_file(f);
     out.files.push_back(std::move(f));
   }
@@ -528,7 +536,7 @@ caf::expected<resource_detail> catalogue_db::get_resource(const std::string& uid
     return std::move(r.error());
   resource_detail out;
   out.resource = std::move(*r);
-  auto listing = list_spec_files(out.resource.spec, out.resource.path, out.resource.kwargs);
+  auto listing = listing_of(out.resource);
   if (!listing)
     return std::move(listing.error());
   out.rel_paths = std::move(listing->rel_paths);

@@ -1,9 +1,11 @@
 // The catalogue's tables over a kv_store (LMDB in production): resources, files,
-// files_by_path (reference counts), history, journal, jobs and counters. No actors: the
-// catalogue and job_manager actors share one instance; every logical change is one
-// transaction built with update().
+// files_by_path (reference counts), history, journal, jobs, counters, datums (with their
+// index by resource) and datum_stats. No actors: the catalogue and job_manager actors share
+// one instance; every logical change is one transaction built with update().
 #pragma once
 
+#include "actors/mobile/spec_handlers.hpp"
+#include "messages/datum_types.hpp"
 #include "messages/mobile_types.hpp"
 #include "storage/kv_store.hpp"
 
@@ -53,6 +55,14 @@ std::string preferred_verified_root(const resource_detail& detail,
 
 class catalogue_db;
 
+/// What a datum registration wrote.
+struct datums_added {
+  resource_detail detail;              // the resource, its file list with the new datums,
+                                       // and the records of the files they added
+  std::vector<std::string> datum_ids;  // in the order given
+  std::vector<std::string> new_files;  // rel_paths the datums added to the list
+};
+
 /// The changes of one transaction. Reads see the store plus what this builder already
 /// changed (path reference counts compose within a transaction).
 class catalogue_txn {
@@ -81,9 +91,19 @@ public:
   /// Writes a job's header once and its files `indices`: one batch's checkpoint.
   void put_job_steps(const job_record& j, const std::vector<size_t>& indices);
   /// Registers a resource: the handler's files as unhashed records on its root, and a
-  /// history entry. Returns the detail; ec::invalid_argument as list_spec_files, for a
-  /// bad root or uid, or a uid already registered.
+  /// history entry. Returns the detail; ec::invalid_argument as list_resource_files, for a
+  /// bad root or uid, or a uid already registered. An AD_TIFF resource without num_points
+  /// has no files until datums name them.
   caf::expected<resource_detail> register_resource(const job_request& req);
+  /// Adds datums to a registered resource: each checked against its resource's spec
+  /// (select_datum), given its id (generated "<uid>/<n>" when empty) and its place in the
+  /// resource's order; the files they add to the resource's list (AD_TIFF without
+  /// num_points) get unhashed records on the resource's root. Returns what was written;
+  /// ec::not_found for an unknown resource, ec::invalid_argument naming the datum for bad
+  /// kwargs or an id that is malformed or taken.
+  caf::expected<datums_added> add_datums(const datum_registration& reg);
+  /// Records (replaces) what the last datum hash of a datum found.
+  void put_datum_stats(const datum_stats_record& s);
 
 private:
   friend class catalogue_db;
@@ -124,6 +144,16 @@ public:
 
   /// Returns the resource and all its file records (every root); ec::not_found.
   caf::expected<resource_detail> get_resource(const std::string& uid);
+  /// The files of `r`: its spec handler's list, or its datums' files where they name them
+  /// (list_resource_files). Errors as list_resource_files, or reading the datums.
+  caf::expected<spec_listing> listing_of(const resource_record& r);
+  /// The datums of resource `uid` in registration order (none for an unknown uid).
+  caf::expected<std::vector<datum_record>> list_datums(const std::string& uid);
+  /// The datums of resource `uid` in registration order with their recorded statistics;
+  /// ec::not_found for an unknown resource.
+  caf::expected<std::vector<datum_detail>> datum_details(const std::string& uid);
+  /// One datum with its recorded statistics; ec::not_found.
+  caf::expected<datum_detail> get_datum(const std::string& datum_id);
   caf::expected<std::vector<resource_record>> list_resources();
   /// Every file record (all resources), by key.
   caf::expected<std::vector<file_record>> list_files();
@@ -162,6 +192,8 @@ std::string file_key(const std::string& resource_uid, const std::string& file_ui
 std::string path_key(const std::string& abs_path);
 std::string identity_key(const file_stat& st);
 std::string job_key(uint64_t id);
+/// The key of a datum in datums_by_resource: its resource, then its place in that order.
+std::string datum_index_key(const std::string& resource_uid, uint64_t seq);
 
 /// Migrates a catalogue of schema version 1 (records without file identities) to the
 /// current one in one transaction; a no-op for a current or empty catalogue. Returns

@@ -47,8 +47,8 @@ public:
     return {};
   }
 
-  std::vector<job_file> first_phase(const job_request& req,
-                                    const resource_detail& d) const override {
+  std::vector<job_file> first_phase(const job_request& req, const resource_detail& d,
+                                    const job_env& env) const override {
     auto at_src = files_at(d, req.src_root);
     std::vector<job_file> out;
     for (auto& rel : d.rel_paths) {

@@ -1,5 +1,7 @@
 // copy: every file of a resource from a verified copy to the same layout under another
 // root, written, hashed, given its owner and mode, synced and renamed; one history entry.
+// At level datum, then every datum read at the destination and compared with its
+// recorded datum hash.
 #include "actors/mobile/beneath.hpp"
 #include "actors/mobile/job_kinds.hpp"
 #include "messages/error.hpp"
@@ -37,8 +39,8 @@ public:
     return check_copy_request(req, d, env);
   }
 
-  std::vector<job_file> first_phase(const job_request& req,
-                                    const resource_detail& d) const override {
+  std::vector<job_file> first_phase(const job_request& req, const resource_detail& d,
+                                    const job_env& env) const override {
     auto at_src = files_at(d, req.src_root);
     std::vector<job_file> out;
     for (auto& rel : d.rel_paths) {
@@ -55,21 +57,44 @@ public:
     return copy_plan(req, d);
   }
 
-  phase_work work(uint8_t) const override {
-    return phase_work::copy;
+  phase_work work(uint8_t phase) const override {
+    return phase == datum_check_phase ? phase_work::datum : phase_work::copy;
+  }
+
+  caf::error prepare(active_job& a, const job_env& env) const override {
+    return a.job.request.level == check_level::datum ? load_datums(a, env) : caf::error{};
+  }
+
+  std::optional<datum_hash_request> datum_request_for(const active_job& a, const job_file& f,
+                                                      std::string& why) const override {
+    return datum_check_request(a, f, why);
   }
 
   phase_end end_phase(active_job& a, const job_env&, size_t failed,
                       const std::function<std::string(const std::string&)>& summary)
     const override {
     phase_end out;
-    auto& req = a.job.request;
-    if (failed) {
+    auto& job = a.job;
+    auto& req = job.request;
+    if (failed && job.phase == 0) {
       out.state = job_state::failed;
       out.error = summary("not copied");
       return out;
     }
-    out.change = history_change(make_history(a.job, "copy", req.src_root, req.dst_root));
+    if (job.phase == 0 && req.level == check_level::datum) {
+      job.phase = datum_check_phase;
+      job.files = datum_check_steps(a);
+      out.next_phase = true;
+      return out;
+    }
+    // The files are copied and verified by hash (recorded): so is the history, whatever
+    // the datum check found.
+    out.change = history_change(make_history(job, "copy", req.src_root, req.dst_root));
+    if (failed) {
+      out.state = job_state::failed;
+      out.error = summary("do not match their recorded datum hash at the destination "
+                          "(the copied files are recorded)");
+    }
     return out;
   }
 };
@@ -115,7 +140,7 @@ caf::error check_copy_request(job_request& req, const resource_detail& d, const 
                           + " (a symlink or bind mount of it); a copy there would not be a "
                             "second copy");
   }
-  return {};
+  return req.level == check_level::datum ? check_recorded_datums(req, env) : caf::error{};
 }
 
 std::vector<plan_step> copy_plan(const job_request& req, const resource_detail& d) {

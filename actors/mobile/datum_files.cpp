@@ -175,6 +175,13 @@ caf::expected<datum_selection> select_datum(const std::string& spec, const std::
   return out;
 }
 
+bool files_from_datums(const std::string& spec, const std::string& kwargs) {
+  if (spec != "AD_TIFF")
+    return false;
+  auto kw = parse_object(spec, kwargs, "kwargs");
+  return kw && !kw->contains("num_points");
+}
+
 caf::expected<spec_listing> list_resource_files(const std::string& spec,
                                                 const std::string& path,
                                                 const std::string& kwargs,
@@ -190,11 +197,11 @@ caf::expected<spec_listing> list_resource_files(const std::string& spec,
   }
   if (spec != "AD_TIFF")
     return list_spec_files(spec, path, kwargs);
+  if (!files_from_datums(spec, kwargs))
+    return list_spec_files(spec, path, kwargs);
   auto kw = parse_object(spec, kwargs, "kwargs");
   if (!kw)
     return std::move(kw.error());
-  if (kw->contains("num_points"))
-    return list_spec_files(spec, path, kwargs);
   // The kwargs are checked even when no datum is there yet: point 0's listing.
   if (auto probe = ad_tiff_point_files(path, *kw, 0); !probe)
     return std::move(probe.error());

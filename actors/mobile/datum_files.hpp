@@ -37,9 +37,14 @@ caf::expected<datum_selection> select_datum(const std::string& spec, const std::
                                             const std::string& resource_kwargs,
                                             const std::string& datum_kwargs);
 
+/// Whether a resource's file list comes from its datums (list_resource_files needs their
+/// kwargs): AD_TIFF whose kwargs (a JSON object) lack num_points. Nothing is checked here.
+bool files_from_datums(const std::string& spec, const std::string& kwargs);
+
 /// Returns the files of a resource given its datums' kwargs: for AD_TIFF without
-/// num_points, the files of every datum, each once, in frame order (none without datums);
-/// NPY: `path`; otherwise list_spec_files (the datums are not needed). Errors as
+/// num_points (files_from_datums), the files of every datum, each once, in frame order
+/// (none without datums); NPY: `path`; otherwise list_spec_files (the datums are not
+/// needed). Errors as
 /// list_spec_files and select_datum give them.
 caf::expected<spec_listing> list_resource_files(const std::string& spec,
                                                 const std::string& path,

@@ -11,46 +11,49 @@
 
 namespace d1 {
 
-caf::error read_datum(const std::string& spec, const std::string& root,
+caf::error read_datum(datum_root& src, const std::string& spec,
                       const datum_selection& selection, value_sink& sink) {
   if (selection.files.empty())
     return make_error(ec::invalid_argument, spec + ": the datum names no file");
   const auto& file = selection.files.front();
   if (spec == "AD_TIFF")
-    return read_tiff_stack(root, selection.files, sink);
+    return read_tiff_stack(src, selection.files, sink);
   if (spec == "AD_HDF5")
-    return read_hdf5_rows(root, file, ad_hdf5_dataset, selection.first_row, selection.rows,
+    return read_hdf5_rows(src, file, ad_hdf5_dataset, selection.first_row, selection.rows,
                           sink);
   if (spec == "NPY_FRAMEWISE" || spec == "NPY")
-    return read_npy(root, file, selection.frame_no, sink);
+    return read_npy(src, file, selection.frame_no, sink);
   if (spec == "RAW")
-    return read_raw(root, file, sink);
+    return read_raw(src, file, sink);
   return make_error(ec::invalid_argument, "spec '" + spec + "' has no datum reader");
 }
 
-caf::expected<datum_summary> summarize_datum(const datum_hash_request& req,
+caf::expected<datum_summary> summarize_datum(datum_root& src, const datum_hash_request& req,
                                              const datum_selection& selection,
                                              const digest_options& options) {
   auto digest = datum_digest::make(req.algorithm, options);
   if (!digest)
     return std::move(digest.error());
-  if (auto err = read_datum(req.spec, req.root, selection, *digest))
+  if (auto err = read_datum(src, req.spec, selection, *digest))
     return err;
   if (digest->needs_histogram_pass())
-    if (auto err = read_datum(req.spec, req.root, selection, digest->histogram_pass()))
+    if (auto err = read_datum(src, req.spec, selection, digest->histogram_pass()))
       return err;
   return digest->finish();
 }
 
-datum_hash_result hash_datum(const datum_hash_request& req, const digest_options& options) {
+datum_hash_result hash_datum(worker_io& io, const datum_hash_request& req,
+                             const digest_options& options) {
   datum_hash_result out;
   out.datum_id = req.datum_id;
   const auto who = "datum " + req.datum_id
                    + (req.resource_uid.empty() ? std::string{}
                                                : " of resource " + req.resource_uid);
+  datum_root src{io, req.root};
   auto fail = [&](const caf::error& err) {
     out.state = datum_state::error;
     out.detail = who + ": " + context_of(err);
+    out.transient = src.saw_transient();
     return out;
   };
   auto selection = select_datum(req.spec, req.resource_path, req.resource_kwargs,
@@ -58,7 +61,7 @@ datum_hash_result hash_datum(const datum_hash_request& req, const digest_options
   if (!selection)
     return fail(selection.error());
   out.files = selection->files;
-  auto summary = summarize_datum(req, *selection, options);
+  auto summary = summarize_datum(src, req, *selection, options);
   if (!summary)
     return fail(summary.error());
   out.algorithm = summary->algorithm;

@@ -1,5 +1,5 @@
 // AD_HDF5 rows through libhdf5. libhdf5 opens files by name only (its sec2 driver calls
-// open(2) itself), so the file is first opened and checked by datum_file (no symlink,
+// open(2) itself), so the file is first opened and checked by datum_root (no symlink,
 // O_NONBLOCK, a regular file) and libhdf5 is then given /proc/self/fd/N: that name reopens
 // the very inode already checked, so a FIFO or symlink swapped in meanwhile can neither
 // block the worker nor be read. Where /proc is missing the path itself is opened, and the
@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <memory>
 #include <vector>
 
@@ -131,10 +132,10 @@ void size_chunk_cache(hid_t dcpl, hid_t dapl, const std::vector<hsize_t>& block,
 
 }  // namespace
 
-caf::error read_hdf5_rows(const std::string& root, const std::string& rel,
+caf::error read_hdf5_rows(datum_root& src, const std::string& rel,
                           const std::string& dataset, uint64_t first_row, uint64_t rows,
                           value_sink& sink) {
-  auto file = datum_file::open(root, rel);
+  auto file = src.open(rel);
   if (!file)
     return std::move(file.error());
   auto fail = [&](ec code, const std::string& what) {
@@ -146,9 +147,9 @@ caf::error read_hdf5_rows(const std::string& root, const std::string& rel,
   };
   // The error stack is per thread (this libhdf5 is thread-safe): no printing, collect.
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-  struct stat checked;
-  if (::fstat(file->fd(), &checked) != 0)
-    return make_error(ec::io_error, file->path() + ": fstat failed");
+  file_stat checked;
+  if (int rc = src.fs().stat_fd(file->fd(), checked); rc < 0)
+    return make_error(ec::io_error, file->path() + ": " + std::strerror(-rc));
   auto by_fd = "/proc/self/fd/" + std::to_string(file->fd());
   bool proc = ::access(by_fd.c_str(), F_OK) == 0;
   hid_owner fapl{H5Pcreate(H5P_FILE_ACCESS), H5Pclose};
@@ -166,7 +167,7 @@ caf::error read_hdf5_rows(const std::string& root, const std::string& rel,
     struct stat opened;
     if (H5Fget_vfd_handle(h5.get(), fapl.get(), &handle) < 0 || !handle
         || ::fstat(*static_cast<int*>(handle), &opened) != 0
-        || opened.st_dev != checked.st_dev || opened.st_ino != checked.st_ino)
+        || opened.st_dev != checked.dev || opened.st_ino != checked.ino)
       return fail(ec::io_error, "the file changed while it was opened");
   }
   if (H5Lexists(h5.get(), dataset.c_str(), H5P_DEFAULT) <= 0) {
@@ -232,6 +233,9 @@ caf::error read_hdf5_rows(const std::string& root, const std::string& rel,
     count[0] = std::min<uint64_t>(block[0], first_row + rows - row);
     start[0] = row;
     for (uint64_t piece = 0; piece < split; ++piece) {
+      // libhdf5 reads by itself: a cancelled job stops here, between pieces.
+      if (src.interrupted())
+        return make_error(ec::cancelled, file->path() + ": reading stopped (job cancelled)");
       if (split > 1) {
         start[1] = piece * block[1];
         count[1] = std::min<uint64_t>(block[1], dims[1] - start[1]);

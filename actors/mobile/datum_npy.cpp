@@ -245,9 +245,9 @@ caf::expected<npy_header> parse_npy_header(const std::string& bytes) {
   return out;
 }
 
-caf::error read_npy(const std::string& root, const std::string& rel,
-                    std::optional<uint64_t> frame_no, value_sink& sink) {
-  auto file = datum_file::open(root, rel);
+caf::error read_npy(datum_root& src, const std::string& rel, std::optional<uint64_t> frame_no,
+                    value_sink& sink) {
+  auto file = src.open(rel);
   if (!file)
     return std::move(file.error());
   auto named = [&](const caf::error& err) {

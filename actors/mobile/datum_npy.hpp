@@ -3,6 +3,7 @@
 // are streamed from the file, big-endian ones swapped on the way.
 #pragma once
 
+#include "actors/mobile/datum_source.hpp"
 #include "actors/mobile/datum_value.hpp"
 
 #include <caf/error.hpp>
@@ -30,12 +31,12 @@ struct npy_header {
 /// for an element type that is not supported (bool, complex, strings, records, …).
 caf::expected<npy_header> parse_npy_header(const std::string& bytes);
 
-/// Delivers the values of root/rel to `sink`: the whole array, or with `frame_no`
+/// Delivers the values of rel beneath `src` to `sink`: the whole array, or with `frame_no`
 /// array[frame_no] (shape without its first axis). Returns ec::parse_error naming the
 /// file for a corrupt header, a truncated file or bytes after the array, ec::invalid_argument
 /// for an unsupported type, Fortran order, or a frame_no past the stack; open errors as
-/// datum_file::open gives them.
-caf::error read_npy(const std::string& root, const std::string& rel,
-                    std::optional<uint64_t> frame_no, value_sink& sink);
+/// datum_root::open gives them, read errors as datum_file::read_at.
+caf::error read_npy(datum_root& src, const std::string& rel, std::optional<uint64_t> frame_no,
+                    value_sink& sink);
 
 }  // namespace d1

@@ -8,9 +8,9 @@
 
 namespace d1 {
 
-caf::error read_raw(const std::string& root, const std::string& rel, value_sink& sink) {
+caf::error read_raw(datum_root& src, const std::string& rel, value_sink& sink) {
   constexpr size_t read_bytes = size_t{1} << 20;
-  auto file = datum_file::open(root, rel);
+  auto file = src.open(rel);
   if (!file)
     return std::move(file.error());
   if (auto err = sink.begin(datum_dtype{'u', 1}, {file->size()}))

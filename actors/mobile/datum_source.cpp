@@ -1,14 +1,12 @@
-// Safe opens for the datum readers: a component-by-component walk with O_NOFOLLOW (so no
-// symlink leads out of a root), O_NONBLOCK on the file (opening a FIFO would otherwise
-// wait for a writer) and fstat before reading.
+// Safe opens for the datum readers through the workers' file_system: directories by
+// beneath_dirs (O_NOFOLLOW at every component, so no symlink leads out of a root), the
+// file with O_NONBLOCK (opening a FIFO would otherwise wait for a writer) and fstat
+// before reading.
 #include "actors/mobile/datum_source.hpp"
 
-#include "actors/mobile/beneath.hpp"
 #include "messages/error.hpp"
 
-#include <fcntl.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -18,15 +16,7 @@ namespace d1 {
 
 namespace {
 
-struct fd_closer {
-  int fd = -1;
-  ~fd_closer() {
-    if (fd >= 0)
-      ::close(fd);
-  }
-};
-
-const char* kind_of(mode_t mode) {
+const char* kind_of(uint32_t mode) {
   if (S_ISDIR(mode))
     return "a directory";
   if (S_ISFIFO(mode))
@@ -48,17 +38,28 @@ caf::error open_error(const std::string& path, int err, bool leaf) {
   return make_error(ec::io_error, path + ": " + std::strerror(err));
 }
 
+std::string normalized(const std::string& root, caf::error& bad) {
+  auto r = normalize_root(root);
+  if (!r) {
+    bad = std::move(r.error());
+    return {};
+  }
+  return *r;
+}
+
 }  // namespace
 
-datum_file::datum_file(int fd, uint64_t size, std::string path)
-  : fd_(fd), size_(size), path_(std::move(path)) {
+datum_file::datum_file(const datum_root& root, int fd, uint64_t size, std::string path)
+  : root_(&root), fd_(fd), size_(size), path_(std::move(path)) {
 }
 
 datum_file::datum_file(datum_file&& other) noexcept
-  : fd_(std::exchange(other.fd_, -1)), size_(other.size_), path_(std::move(other.path_)) {
+  : root_(other.root_), fd_(std::exchange(other.fd_, -1)), size_(other.size_),
+    path_(std::move(other.path_)) {
 }
 
 datum_file& datum_file::operator=(datum_file&& other) noexcept {
+  std::swap(root_, other.root_);
   std::swap(fd_, other.fd_);
   std::swap(size_, other.size_);
   std::swap(path_, other.path_);
@@ -67,50 +68,19 @@ datum_file& datum_file::operator=(datum_file&& other) noexcept {
 
 datum_file::~datum_file() {
   if (fd_ >= 0)
-    ::close(fd_);
+    root_->fs().close(fd_);
 }
 
-int datum_file::release() {
-  return std::exchange(fd_, -1);
-}
-
-caf::expected<datum_file> datum_file::open(const std::string& root_in,
-                                           const std::string& rel_in) {
-  auto root = normalize_root(root_in);
-  if (!root)
-    return std::move(root.error());
-  auto rel = normalize_rel_path(rel_in);
-  if (!rel)
-    return std::move(rel.error());
-  auto path = join_path(*root, *rel);
-  fd_closer dir{::open(root->c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
-  if (dir.fd < 0)
-    return open_error(*root, errno, false);
-  size_t start = 0;
+ssize_t datum_file::read_some(void* buf, size_t n, uint64_t offset) const {
   for (;;) {
-    auto slash = rel->find('/', start);
-    auto comp = rel->substr(start, slash == std::string::npos ? std::string::npos
-                                                                : slash - start);
-    if (slash == std::string::npos) {
-      int fd = ::openat(dir.fd, comp.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-      if (fd < 0)
-        return open_error(path, errno, true);
-      fd_closer file{fd};
-      struct stat st;
-      if (::fstat(fd, &st) != 0)
-        return make_error(ec::io_error, path + ": " + std::strerror(errno));
-      if (!S_ISREG(st.st_mode))
-        return make_error(ec::io_error, path + ": " + kind_of(st.st_mode)
-                                          + ", not read (only regular files are)");
-      file.fd = -1;
-      return datum_file{fd, static_cast<uint64_t>(st.st_size), path};
+    if (root_->interrupted())
+      return -ECANCELED;
+    auto got = root_->fs().pread(fd_, buf, n, static_cast<off_t>(offset));
+    if (got != -EINTR) {
+      if (got < 0)
+        root_->note_errno(static_cast<int>(-got));
+      return got;
     }
-    int next = ::openat(dir.fd, comp.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (next < 0)
-      return open_error(join_path(*root, rel->substr(0, slash)), errno, false);
-    ::close(dir.fd);
-    dir.fd = next;
-    start = slash + 1;
   }
 }
 
@@ -118,13 +88,12 @@ caf::error datum_file::read_at(void* buf, size_t n, uint64_t offset) const {
   auto out = static_cast<char*>(buf);
   size_t done = 0;
   while (done < n) {
-    auto got = ::pread(fd_, out + done, n - done, static_cast<off_t>(offset + done));
-    if (got < 0) {
-      if (errno == EINTR)
-        continue;
+    auto got = read_some(out + done, n - done, offset + done);
+    if (got == -ECANCELED)
+      return make_error(ec::cancelled, path_ + ": reading stopped (job cancelled)");
+    if (got < 0)
       return make_error(ec::io_error, path_ + ": read at " + std::to_string(offset + done)
-                                        + ": " + std::strerror(errno));
-    }
+                                        + ": " + std::strerror(static_cast<int>(-got)));
     if (got == 0)
       return make_error(ec::parse_error,
                         path_ + ": truncated: needs bytes " + std::to_string(offset) + "…"
@@ -133,6 +102,48 @@ caf::error datum_file::read_at(void* buf, size_t n, uint64_t offset) const {
     done += static_cast<size_t>(got);
   }
   return caf::none;
+}
+
+datum_root::datum_root(worker_io& io, const std::string& root)
+  : io_(io), dirs_(io.fs, normalized(root, bad_root_)) {
+}
+
+void datum_root::note_errno(int err) const {
+  if (transient_errno(err))
+    transient_ = true;
+}
+
+caf::expected<datum_file> datum_root::open(const std::string& rel_in) {
+  if (bad_root_)
+    return bad_root_;
+  auto rel = normalize_rel_path(rel_in);
+  if (!rel)
+    return std::move(rel.error());
+  auto path = join_path(root(), *rel);
+  std::string dir, leaf;
+  split_leaf(*rel, dir, leaf);
+  int dir_fd = dirs_.open(dir);
+  if (dir_fd < 0) {
+    note_errno(-dir_fd);
+    return open_error(dir.empty() ? root() : join_path(root(), dir), -dir_fd, false);
+  }
+  int fd = io_.fs.open_file_at(dir_fd, leaf);
+  if (fd < 0) {
+    note_errno(-fd);
+    return open_error(path, -fd, true);
+  }
+  // Owned by the datum_file from here: every way out closes it.
+  datum_file out{*this, fd, 0, std::move(path)};
+  file_stat st;
+  if (int rc = io_.fs.stat_fd(fd, st); rc < 0) {
+    note_errno(-rc);
+    return make_error(ec::io_error, out.path() + ": " + std::strerror(-rc));
+  }
+  if (!S_ISREG(st.mode))
+    return make_error(ec::io_error, out.path() + ": " + kind_of(st.mode)
+                                      + ", not read (only regular files are)");
+  out.size_ = st.size;
+  return out;
 }
 
 }  // namespace d1

@@ -1,8 +1,10 @@
-// AD_TIFF frames through libtiff. Each file is opened by datum_file (O_NOFOLLOW,
-// O_NONBLOCK, fstat) and handed to TIFFFdOpenExt, without memory mapping ("m"): a file
-// truncated under a mapping would be a SIGBUS, a short read is only an error. libtiff's
-// messages go to a handler per file (TIFFOpenOptions), so they name the file and no global
-// handler is touched from worker threads.
+// AD_TIFF frames through libtiff. Each file is opened by datum_root (O_NOFOLLOW,
+// O_NONBLOCK, fstat) and handed to libtiff as client callbacks (TIFFClientOpenExt) that
+// read through the workers' file_system, so an injected fault reaches these reads too and
+// a cancelled job stops them. No memory mapping: a file truncated under a mapping would be
+// a SIGBUS, a short read is only an error. libtiff's messages go to a handler per file
+// (TIFFOpenOptions), so they name the file and no global handler is touched from worker
+// threads.
 #include "actors/mobile/datum_tiff.hpp"
 
 #include "actors/mobile/datum_source.hpp"
@@ -54,6 +56,57 @@ struct tiff_closer {
   }
 };
 
+// libtiff's view of one datum_file: a position and the file's size at open.
+struct tiff_stream {
+  datum_file file;
+  uint64_t offset = 0;
+  int error = 0;  // the errno of a failed read (ECANCELED: the job was cancelled)
+};
+
+tmsize_t stream_read(thandle_t h, void* buf, tmsize_t n) {
+  auto& s = *static_cast<tiff_stream*>(h);
+  auto out = static_cast<char*>(buf);
+  tmsize_t done = 0;
+  while (done < n) {
+    auto got = s.file.read_some(out + done, static_cast<size_t>(n - done), s.offset);
+    if (got < 0) {
+      s.error = static_cast<int>(-got);
+      return -1;
+    }
+    if (got == 0)
+      break;
+    done += got;
+    s.offset += static_cast<uint64_t>(got);
+  }
+  return done;
+}
+
+tmsize_t stream_write(thandle_t, void*, tmsize_t) {
+  return -1;  // opened for reading only
+}
+
+toff_t stream_seek(thandle_t h, toff_t off, int whence) {
+  auto& s = *static_cast<tiff_stream*>(h);
+  uint64_t base = whence == SEEK_CUR ? s.offset : whence == SEEK_END ? s.file.size() : 0;
+  s.offset = base + off;
+  return s.offset;
+}
+
+int stream_close(thandle_t) {
+  return 0;  // the datum_file closes its descriptor
+}
+
+toff_t stream_size(thandle_t h) {
+  return static_cast<tiff_stream*>(h)->file.size();
+}
+
+int stream_no_map(thandle_t, void**, toff_t*) {
+  return 0;
+}
+
+void stream_no_unmap(thandle_t, void*, toff_t) {
+}
+
 struct options_deleter {
   void operator()(TIFFOpenOptions* o) const {
     TIFFOpenOptionsFree(o);
@@ -83,22 +136,23 @@ public:
   explicit tiff_file(reusable_buffer& tiles) : tiles_(tiles) {
   }
 
-  caf::error open(const std::string& root, const std::string& rel) {
-    auto file = datum_file::open(root, rel);
+  caf::error open(datum_root& src, const std::string& rel) {
+    auto file = src.open(rel);
     if (!file)
       return std::move(file.error());
     path_ = file->path();
+    stream_ = std::make_unique<tiff_stream>(tiff_stream{std::move(*file), 0});
     std::unique_ptr<TIFFOpenOptions, options_deleter> opts{TIFFOpenOptionsAlloc()};
     TIFFOpenOptionsSetMaxSingleMemAlloc(opts.get(), max_single_alloc);
     TIFFOpenOptionsSetErrorHandlerExtR(opts.get(), collect_error, &messages_);
     TIFFOpenOptionsSetWarningHandlerExtR(opts.get(), ignore_warning, nullptr);
     // "r": read, "m": no memory mapping, "c": no strip chopping (libtiff would otherwise
-    // cut an uncompressed one-strip frame into 8 KiB strips: a read call each). On failure
-    // libtiff leaves the descriptor open, so datum_file keeps it until it is handed over.
-    tif_.reset(TIFFFdOpenExt(file->fd(), path_.c_str(), "rmc", opts.get()));
+    // cut an uncompressed one-strip frame into 8 KiB strips: a read call each).
+    tif_.reset(TIFFClientOpenExt(path_.c_str(), "rmc", stream_.get(), stream_read,
+                                 stream_write, stream_seek, stream_close, stream_size,
+                                 stream_no_map, stream_no_unmap, opts.get()));
     if (!tif_)
       return failure(ec::parse_error, "not a readable TIFF");
-    file->release();
     return caf::none;
   }
 
@@ -109,6 +163,8 @@ public:
   // An error naming the file, with libtiff's own words when it said any.
   caf::error failure(ec code, const std::string& what) {
     auto text = path_ + ": " + what;
+    if (stream_ && stream_->error != 0)
+      text += std::string{": "} + std::strerror(stream_->error);
     if (!messages_.text.empty())
       text += " (" + messages_.text + ")";
     messages_.text.clear();
@@ -242,19 +298,20 @@ private:
 
   std::string path_;
   tiff_messages messages_;
+  std::unique_ptr<tiff_stream> stream_;  // outlives tif_ (declared before it)
   std::unique_ptr<TIFF, tiff_closer> tif_;
   reusable_buffer& tiles_;  // one tile (strips and rows of tiles go to the sink's buffers)
 };
 
 }  // namespace
 
-caf::error read_tiff_stack(const std::string& root, const std::vector<std::string>& rels,
+caf::error read_tiff_stack(datum_root& src, const std::vector<std::string>& rels,
                            value_sink& sink) {
   tiff_image first;
   reusable_buffer tiles{0};  // reused from one frame file to the next
   for (size_t i = 0; i < rels.size(); ++i) {
     tiff_file file{tiles};
-    if (auto err = file.open(root, rels[i]))
+    if (auto err = file.open(src, rels[i]))
       return err;
     auto img = file.layout();
     if (!img)

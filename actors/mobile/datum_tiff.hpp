@@ -3,6 +3,7 @@
 // either byte order) and stacked frame after frame.
 #pragma once
 
+#include "actors/mobile/datum_source.hpp"
 #include "actors/mobile/datum_value.hpp"
 
 #include <caf/error.hpp>
@@ -12,16 +13,16 @@
 
 namespace d1 {
 
-/// Delivers the images of root/rels[0], root/rels[1], … to `sink`, stacked in that order:
+/// Delivers the images of rels[0], rels[1], … beneath `src` to `sink`, stacked in that order:
 /// shape (n, height, width), or (n, height, width, samples) for more than one sample per
 /// pixel. Each file holds exactly one image; every image has the first one's size and
 /// element type. Streams strip by strip (a row of tiles for tiled images): never a whole
 /// frame more than the file's own strips hold. Returns, naming the file: the errors of
-/// datum_file::open; ec::parse_error for a file libtiff cannot read (not a TIFF, corrupt or
-/// truncated data, a second image in the file); ec::invalid_argument for an unsupported
+/// datum_root::open; ec::parse_error for a file libtiff cannot read (not a TIFF, corrupt or
+/// truncated data, a read error or a cancelled job, a second image in the file); ec::invalid_argument for an unsupported
 /// element type, compression, planar layout, or an image whose size or type differs from
 /// the first.
-caf::error read_tiff_stack(const std::string& root, const std::vector<std::string>& rels,
+caf::error read_tiff_stack(datum_root& src, const std::vector<std::string>& rels,
                            value_sink& sink);
 
 }  // namespace d1

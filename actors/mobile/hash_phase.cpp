@@ -28,7 +28,7 @@ size_t batch_limit(job_self self, const active_job& a) {
 void launch_hash_batch(job_self self, active_job& a, size_t w) {
   auto& st = self->state;
   auto& job = a.job;
-  auto& rules = rules_for(job.request.kind);
+  auto& rules = rules_for(job.request);
   auto limit = batch_limit(self, a);
   std::vector<hash_request> reqs;
   std::vector<size_t> indices;
@@ -84,7 +84,7 @@ void launch_hash_batch(job_self self, active_job& a, size_t w) {
     if (!rs)
       after_worker_error(self, false, w, err);
     auto* a = find_active(self, id);
-    auto& rules = rules_for(header.request.kind);
+    auto& rules = rules_for(header.request);
     std::vector<catalogue_change> changes;
     std::vector<size_t> finished;
     auto now = now_ms();

@@ -50,7 +50,7 @@ void commit_now(job_self self, active_job& a) {
 
 // Does this job's current phase use the copy workers (else the hash workers)?
 bool on_copiers(const active_job& a) {
-  return rules_for(a.job.request.kind).work(a.job.phase) != phase_work::hash;
+  return !on_hash_pool(rules_for(a.job.request).work(a.job.phase));
 }
 
 // How many requests job `a` may have at workers: its fair share of its pool among the
@@ -156,6 +156,8 @@ void record_late(job_self self, uint64_t id, std::vector<catalogue_change> chang
     st.draining_.erase(i);
     if (st.cfg_.interrupts)
       st.cfg_.interrupts->forget(id);
+    // A job that waited for these files may start now.
+    start_queued(self);
   }
 }
 
@@ -163,10 +165,10 @@ void launch_batches(job_self self, active_job& a) {
   auto& st = self->state;
   if (!a.started)
     return;
-  auto& rules = rules_for(a.job.request.kind);
+  auto& rules = rules_for(a.job.request);
   auto work = rules.work(a.job.phase);
   auto limit = share(self, a);
-  bool copies = work != phase_work::hash;
+  bool copies = !on_hash_pool(work);
   // A scrub keeps to its rate: no batch before its pacing time.
   auto now = self->clock().now();
   if (a.paced_until > now) {
@@ -189,6 +191,7 @@ void launch_batches(job_self self, active_job& a) {
       case phase_work::copy: launch_copy_batch(self, a, static_cast<size_t>(w)); break;
       case phase_work::remove: launch_remove_batch(self, a, static_cast<size_t>(w)); break;
       case phase_work::hash: launch_hash_batch(self, a, static_cast<size_t>(w)); break;
+      case phase_work::datum: launch_datum_batch(self, a, static_cast<size_t>(w)); break;
     }
     if (a.paced_until > self->clock().now())
       break;

@@ -1,10 +1,13 @@
 // What the kinds of job share: the default rules, the helpers, and the table of kinds.
 #include "actors/mobile/job_kinds.hpp"
 
+#include "actors/dataone/checksum.hpp"
 #include "actors/mobile/beneath.hpp"
+#include "actors/mobile/datum_files.hpp"
 #include "messages/error.hpp"
 
 #include <algorithm>
+#include <map>
 #include <tuple>
 
 namespace d1 {
@@ -17,6 +20,8 @@ const job_kind_rules& remove_job_rules();
 const job_kind_rules& change_root_job_rules();
 const job_kind_rules& verify_job_rules();
 const job_kind_rules& scrub_job_rules();
+const job_kind_rules& datum_hash_job_rules();
+const job_kind_rules& verify_datum_job_rules();
 
 const job_kind_rules& rules_for(job_kind kind) {
   switch (kind) {
@@ -27,8 +32,15 @@ const job_kind_rules& rules_for(job_kind kind) {
     case job_kind::change_root: return change_root_job_rules();
     case job_kind::verify: return verify_job_rules();
     case job_kind::scrub: return scrub_job_rules();
+    case job_kind::datum_hash: return datum_hash_job_rules();
   }
   return verify_job_rules();
+}
+
+const job_kind_rules& rules_for(const job_request& req) {
+  if (req.kind == job_kind::verify && req.level == check_level::datum)
+    return verify_datum_job_rules();
+  return rules_for(req.kind);
 }
 
 void active_job::index_files() {
@@ -40,6 +52,18 @@ void active_job::index_files() {
 const file_record* active_job::lookup(const std::string& root, const std::string& rel) const {
   auto i = file_index.find(root + '\n' + rel);
   return i == file_index.end() ? nullptr : &res.files[i->second];
+}
+
+void active_job::set_datums(std::vector<datum_detail> xs) {
+  datums = std::move(xs);
+  datum_index.clear();
+  for (size_t i = 0; i < datums.size(); ++i)
+    datum_index[datums[i].datum.datum_id] = i;
+}
+
+const datum_detail* active_job::datum(const std::string& id) const {
+  auto i = datum_index.find(id);
+  return i == datum_index.end() ? nullptr : &datums[i->second];
 }
 
 bool active_job::waits_for_retry(size_t index) const {
@@ -54,8 +78,25 @@ job_kind_rules::plan(const job_request&, const resource_detail&, const job_env&)
   return make_error(ec::invalid_argument, "dry run is for copy, move and remove");
 }
 
+caf::error job_kind_rules::prepare(active_job&, const job_env&) const {
+  return {};
+}
+
 caf::error job_kind_rules::check_at_start(const active_job&, const job_env&) const {
   return {};
+}
+
+std::optional<datum_hash_request> job_kind_rules::datum_request_for(const active_job&,
+                                                                    const job_file& f,
+                                                                    std::string& why) const {
+  why = "a " + command() + " job does not read datum " + f.rel_path;
+  return std::nullopt;
+}
+
+std::optional<datum_stats_record>
+job_kind_rules::record_datum(const job_record&, const job_file&, const datum_hash_result&,
+                             int64_t) const {
+  return std::nullopt;
 }
 
 std::optional<hash_request> job_kind_rules::hash_request_for(const active_job&,
@@ -134,6 +175,121 @@ void keep_only(const job_request& req, std::vector<job_file>& files) {
                                return !std::binary_search(only.begin(), only.end(), f.rel_path);
                              }),
               files.end());
+}
+
+std::vector<job_file> datum_steps(const job_request& req, const resource_detail& d,
+                                  const std::vector<datum_detail>& datums,
+                                  const std::vector<std::string>& roots) {
+  auto& r = d.resource;
+  // Each datum's files (none if it cannot be selected: its step will say why), and how
+  // many datums read each file, so a file shared by many datums (AD_HDF5) is split.
+  std::vector<std::vector<std::string>> files(datums.size());
+  std::map<std::string, size_t> readers;
+  for (size_t i = 0; i < datums.size(); ++i) {
+    auto sel = select_datum(r.spec, r.path, r.kwargs, datums[i].datum.kwargs);
+    if (!sel)
+      continue;
+    files[i] = std::move(sel->files);
+    for (auto& f : files[i])
+      ++readers[f];
+  }
+  std::vector<job_file> out;
+  for (auto& root : roots) {
+    auto at_root = files_at(d, root);
+    auto at_home = files_at(d, r.root);
+    for (size_t i = 0; i < datums.size(); ++i) {
+      uint64_t bytes = 0;
+      for (auto& f : files[i]) {
+        // The size recorded at this root, else at the resource's own (not hashed yet: 0).
+        const file_record* rec = nullptr;
+        if (auto x = at_root.find(f); x != at_root.end())
+          rec = x->second;
+        else if (auto y = at_home.find(f); y != at_home.end())
+          rec = y->second;
+        if (rec)
+          bytes += rec->size / readers[f];
+      }
+      out.push_back(job_file{root, datums[i].datum.datum_id, bytes, step_state::pending, {}, 0});
+    }
+  }
+  keep_only(req, out);
+  return out;
+}
+
+datum_hash_request datum_request(const resource_detail& d, const datum_detail& x,
+                                 const std::string& root) {
+  datum_hash_request out;
+  out.datum_id = x.datum.datum_id;
+  out.resource_uid = d.resource.uid;
+  out.spec = d.resource.spec;
+  out.root = root;
+  out.resource_path = d.resource.path;
+  out.resource_kwargs = d.resource.kwargs;
+  out.datum_kwargs = x.datum.kwargs;
+  return out;
+}
+
+caf::error load_datums(active_job& a, const job_env& env) {
+  auto datums = env.db.datum_details(a.job.request.uid);
+  if (!datums)
+    return std::move(datums.error());
+  a.set_datums(std::move(*datums));
+  return {};
+}
+
+caf::error check_recorded_datums(const job_request& req, const job_env& env) {
+  auto datums = env.db.datum_details(req.uid);
+  if (!datums)
+    return std::move(datums.error());
+  for (auto& x : *datums)
+    if (!x.stats.hash.empty())
+      return {};
+  return make_error(ec::invalid_argument,
+                    "resource '" + req.uid + "' has no datum with a recorded hash to compare "
+                                             "with (run `d1drive datum hash " + req.uid + "`)");
+}
+
+std::optional<datum_hash_request> datum_check_request(const active_job& a, const job_file& f,
+                                                      std::string& why) {
+  auto x = a.datum(f.rel_path);
+  if (!x) {
+    why = "datum '" + f.rel_path + "' is not a datum of resource '" + a.job.request.uid + "'";
+    return std::nullopt;
+  }
+  if (x->stats.hash.empty()) {
+    why = "datum '" + f.rel_path + "' has no recorded hash (run `d1drive datum hash "
+          + a.job.request.uid + "`)";
+    return std::nullopt;
+  }
+  auto out = datum_request(a.res, *x, f.root);
+  out.algorithm = x->stats.algorithm;
+  out.expected_hash = x->stats.hash;
+  return out;
+}
+
+std::vector<job_file> datum_check_steps(const active_job& a) {
+  auto req = a.job.request;
+  req.only.clear();  // a retried copy's files are no datums: every datum is checked
+  return datum_steps(req, a.res, a.datums, {req.dst_root});
+}
+
+caf::expected<std::string> datum_algorithm(const std::string& asked,
+                                           const std::vector<datum_detail>& datums) {
+  std::string name = asked;
+  if (name.empty()) {
+    for (auto& x : datums)
+      if (!x.stats.algorithm.empty()) {
+        name = x.stats.algorithm;
+        break;
+      }
+  }
+  if (name.empty())
+    return std::string{"SHA-1"};
+  auto canonical = normalize_algorithm(name);
+  if (!canonical || *canonical == "MD5")
+    return make_error(ec::invalid_argument,
+                      "datum hashes are SHA-1 or SHA-256, not '" + name + "'");
+  return canonical;
 }
 
 history_entry make_history(const job_record& job, const char* action, const std::string& from,

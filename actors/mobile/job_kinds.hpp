@@ -1,11 +1,12 @@
 // The rules of each kind of job (register, copy, move, remove, change_root, verify,
-// scrub), one file each: what a submission must satisfy, which files each phase works
-// on, what a file's result writes to the catalogue and how a phase ends. The job manager
+// scrub, datum_hash, verify at level datum), one file each: what a submission must
+// satisfy, which files (or datums) each phase works on, what a file's result writes to the catalogue and how a phase ends. The job manager
 // runs every kind through this interface and never switches on the kind.
 #pragma once
 
 #include "actors/mobile/catalogue_db.hpp"
 #include "actors/mobile/file_system.hpp"
+#include "messages/datum_types.hpp"
 #include "messages/mobile_types.hpp"
 
 #include <caf/error.hpp>
@@ -26,7 +27,13 @@ enum class phase_work : uint8_t {
   copy,    // copy batches (copy workers)
   hash,    // check or hash batches (hash workers)
   remove,  // removal batches, re-checked (copy workers)
+  datum,   // datum batches: values read, hashed and described (hash workers)
 };
+
+/// Whether a phase of `work` uses the hash workers (else the copy workers).
+inline bool on_hash_pool(phase_work work) {
+  return work == phase_work::hash || work == phase_work::datum;
+}
 
 /// What the rules of a kind may consult.
 struct job_env {
@@ -67,10 +74,18 @@ struct active_job {
   std::chrono::steady_clock::time_point paced_until;  // scrub: no batch before this
   uint64_t run_bytes_base = 0;
 
+  // Jobs on datums: the resource's datums with their recorded statistics (prepare()).
+  std::vector<datum_detail> datums;
+  std::unordered_map<std::string, size_t> datum_index;  // datum id → datums
+
   /// Rebuilds file_index from res.files.
   void index_files();
   /// The record of `rel` at `root` (nullptr if none), through file_index.
   const file_record* lookup(const std::string& root, const std::string& rel) const;
+  /// Sets datums and rebuilds datum_index.
+  void set_datums(std::vector<datum_detail> xs);
+  /// The datum `id` (nullptr if the resource has none such).
+  const datum_detail* datum(const std::string& id) const;
 };
 
 /// How a phase that has no file left to dispatch goes on.
@@ -93,9 +108,9 @@ public:
   virtual caf::error check(job_request& req, const resource_detail& d,
                            const job_env& env) const = 0;
 
-  /// The per-file checkpoint of phase 0.
-  virtual std::vector<job_file> first_phase(const job_request& req,
-                                            const resource_detail& d) const = 0;
+  /// The per-file checkpoint of phase 0 (per datum for jobs on datums).
+  virtual std::vector<job_file> first_phase(const job_request& req, const resource_detail& d,
+                                            const job_env& env) const = 0;
 
   /// The plan of a dry run; ec::invalid_argument for kinds that have none.
   virtual caf::expected<std::vector<plan_step>> plan(const job_request& req,
@@ -104,6 +119,10 @@ public:
 
   /// What phase `phase` of this kind does.
   virtual phase_work work(uint8_t phase) const = 0;
+
+  /// Loads what the job needs beyond its resource's records when it starts (jobs on
+  /// datums: the datums and their statistics). An empty error, or why it cannot run.
+  virtual caf::error prepare(active_job& a, const job_env& env) const;
 
   /// Checked again when the job starts (it may have waited behind others): an empty error
   /// or why it must not run.
@@ -122,6 +141,17 @@ public:
   /// Whether a hash result makes the file's step a success.
   virtual bool step_ok(const job_record& job, const hash_result& r) const;
 
+  /// Datum phases: the request that reads the datum of one step of the checkpoint, or
+  /// nullopt if it cannot be read (the step fails with `why`).
+  virtual std::optional<datum_hash_request>
+  datum_request_for(const active_job& a, const job_file& f, std::string& why) const;
+
+  /// Datum phases: the statistics a result records (nullopt: nothing is written). A step
+  /// succeeds when its result's state is ok.
+  virtual std::optional<datum_stats_record>
+  record_datum(const job_record& job, const job_file& f, const datum_hash_result& r,
+               int64_t now) const;
+
   /// Whether its batches keep to [mobile] scrub_rate (a background scrub).
   virtual bool paced() const {
     return false;
@@ -136,6 +166,9 @@ public:
 
 /// The rules of `kind` (static; never null).
 const job_kind_rules& rules_for(job_kind kind);
+
+/// The rules a request runs by: those of its kind, but verify at level datum has its own.
+const job_kind_rules& rules_for(const job_request& req);
 
 // -- helpers the kinds share -------------------------------------------------------------
 
@@ -166,7 +199,7 @@ void keep_only(const job_request& req, std::vector<job_file>& files);
 
 /// Checks a copy or move submission (destination given and usable, a verified source,
 /// and the destination neither the source nor another copy of the resource under another
-/// spelling: a symlink or bind mount of it).
+/// spelling: a symlink or bind mount of it; at level datum, recorded datum hashes).
 caf::error check_copy_request(job_request& req, const resource_detail& d, const job_env& env);
 
 /// The copy steps of a dry run of copy or move.
@@ -175,6 +208,40 @@ std::vector<plan_step> copy_plan(const job_request& req, const resource_detail& 
 /// The removal steps of a dry run (delete, or keep: another record names the bytes).
 caf::expected<std::vector<plan_step>> removal_plan(const job_request& req,
                                                    const resource_detail& d, const job_env& env);
+
+/// The datum steps of a job on datums: one per datum of `datums` (those `req.only` names,
+/// if any) at each root of `roots`, in order, each carrying the bytes it is expected to
+/// read (its files' recorded sizes, shared files split among their datums).
+std::vector<job_file> datum_steps(const job_request& req, const resource_detail& d,
+                                  const std::vector<datum_detail>& datums,
+                                  const std::vector<std::string>& roots);
+
+/// The request that reads datum `x` of `d` at `root` (no expected hash, default algorithm).
+datum_hash_request datum_request(const resource_detail& d, const datum_detail& x,
+                                 const std::string& root);
+
+/// Loads the resource's datums and their statistics into `a` (prepare() of the jobs that
+/// read datums). An empty error, or the catalogue's.
+caf::error load_datums(active_job& a, const job_env& env);
+
+/// Checks a job that compares datums with their recorded hashes (verify at level datum, a
+/// copy or move's datum check): ec::invalid_argument if no datum of the resource has one.
+caf::error check_recorded_datums(const job_request& req, const job_env& env);
+
+/// The request that reads datum step `f` again and compares it with its recorded hash
+/// (with that hash's algorithm); nullopt, and `why`, for a datum the resource does not have
+/// or one never hashed.
+std::optional<datum_hash_request> datum_check_request(const active_job& a, const job_file& f,
+                                                      std::string& why);
+
+/// The steps of a copy or move's datum check: each datum of `a` at the destination.
+std::vector<job_file> datum_check_steps(const active_job& a);
+
+/// The datum algorithm of a resource whose datums are `datums`: `asked` if given
+/// ("SHA-1", "SHA-256", any spelling normalize_algorithm takes; MD5 refused), else the one
+/// their statistics were recorded with, else SHA-1. ec::invalid_argument for a bad one.
+caf::expected<std::string> datum_algorithm(const std::string& asked,
+                                           const std::vector<datum_detail>& datums);
 
 /// The history entry of a job's end.
 history_entry make_history(const job_record& job, const char* action, const std::string& from,

@@ -32,8 +32,12 @@ std::string kwargs_of(const job_request& r) {
   j["dst_root"] = r.dst_root;
   if (r.kind == job_kind::verify || r.kind == job_kind::scrub)
     j["level"] = to_string(r.level);
+  if ((r.kind == job_kind::copy || r.kind == job_kind::move) && r.level == check_level::datum)
+    j["verify"] = "datum";
   if (r.kind == job_kind::remove)
     j["force_last"] = r.force_last;
+  if (r.kind == job_kind::datum_hash)
+    j["algorithm"] = r.algorithm;
   j["dry_run"] = r.dry_run;
   if (r.retry_of != 0) {
     j["retry_of"] = r.retry_of;
@@ -51,11 +55,14 @@ caf::expected<job_record> get_stored(job_self self, uint64_t id) {
 }
 
 // What a job touches: its resource and every absolute path it reads, writes or deletes.
-// Two jobs run at once only if these are disjoint.
+// Two jobs run at once only if these are disjoint. (A job on datums only reads its
+// resource's files, and its steps are datums, not paths: its resource is enough.)
 std::set<std::string> footprint_of(const job_record& j) {
   std::set<std::string> out;
   out.insert("uid:" + j.request.uid);
   auto& r = j.request;
+  if (works_on_datums(j))
+    return out;
   bool two_roots = r.kind == job_kind::copy || r.kind == job_kind::move
                    || r.kind == job_kind::change_root;
   for (auto& f : j.files) {
@@ -168,14 +175,17 @@ void finish(job_self self, uint64_t id, job_state state, std::string error,
   dispatch_all(self);
 }
 
-// The first failed or unfinished file's detail, and how many there are.
+// The first failed or unfinished file's (datum's) detail, and how many there are.
 std::string first_failure(const job_record& job, size_t& failed) {
   failed = 0;
   std::string first;
+  bool datums = works_on_datums(job);
   for (auto& f : job.files) {
     if (f.state == step_state::failed || f.state == step_state::pending) {
       if (failed++ == 0)
-        first = f.detail.empty() ? join_path(f.root, f.rel_path) + ": not done" : f.detail;
+        first = !f.detail.empty() ? f.detail
+                : datums          ? "datum " + f.rel_path + " at " + f.root + ": not done"
+                                  : join_path(f.root, f.rel_path) + ": not done";
     }
   }
   return first;
@@ -193,11 +203,12 @@ void finish_phase(job_self self, uint64_t id) {
   auto& job = a->job;
   size_t failed = 0;
   auto first = first_failure(job, failed);
+  const char* steps = works_on_datums(job) ? " datums " : " files ";
   auto summary = [&](const std::string& what) {
-    return std::to_string(failed) + " of " + std::to_string(job.files.size()) + " files "
-           + what + "; first: " + first;
+    return std::to_string(failed) + " of " + std::to_string(job.files.size()) + steps + what
+           + "; first: " + first;
   };
-  auto end = rules_for(job.request.kind).end_phase(*a, env_of(self), failed, summary);
+  auto end = rules_for(job.request).end_phase(*a, env_of(self), failed, summary);
   if (!end.next_phase)
     return finish(self, id, end.state, std::move(end.error), end.change);
   job.progress.files_done = 0;
@@ -265,7 +276,10 @@ void begin(job_self self, uint64_t id) {
     return finish(self, id, job_state::failed, describe(detail.error()));
   a->res = std::move(*detail);
   a->index_files();
-  if (auto err = rules_for(job.request.kind).check_at_start(*a, env_of(self)))
+  auto& rules = rules_for(job.request);
+  if (auto err = rules.prepare(*a, env_of(self)))
+    return finish(self, id, job_state::failed, describe(err));
+  if (auto err = rules.check_at_start(*a, env_of(self)))
     return finish(self, id, job_state::failed, describe(err));
   job.state = job_state::running;
   if (job.started == 0)
@@ -327,15 +341,43 @@ void start_next(job_self self) {
     begin(self, id);
 }
 
-// Persists a new job (and its journal entry) and queues it. Returns the ticket.
-caf::expected<job_ticket> submit(job_self self, job_request req, bool registering) {
+// What a registration writes in submit's transaction (a new resource, or new datums of
+// one): it completes the request (uid; only the files to hash) and returns the resource
+// as its register job will see it. `queue` false: nothing to hash, no job.
+struct registration {
+  std::string command;  // journal
+  std::vector<std::string> args;
+  std::string kwargs;
+  std::function<caf::expected<resource_detail>(catalogue_txn&, job_request&, bool& queue)>
+    write;
+};
+
+registration resource_registration(const job_request& req) {
+  registration out;
+  out.command = "register";
+  out.args = {req.spec, req.root, req.path};
+  out.kwargs = req.kwargs.empty() ? "{}" : req.kwargs;
+  out.write = [](catalogue_txn& txn, job_request& r, bool&) -> caf::expected<resource_detail> {
+    auto detail = txn.register_resource(r);
+    if (detail)
+      r.uid = detail->resource.uid;
+    return detail;
+  };
+  return out;
+}
+
+// Persists a new job (and its journal entry) and queues it; a registration (`reg`) is
+// written in the same transaction and its register job hashes what it added. Returns the
+// ticket (job_id 0 when a registration added nothing to hash).
+caf::expected<job_ticket> submit(job_self self, job_request req,
+                                 const registration* reg = nullptr) {
   auto& st = self->state;
-  auto& rules = rules_for(registering ? job_kind::register_hash : req.kind);
+  bool registering = reg != nullptr;
+  auto& rules = registering ? rules_for(job_kind::register_hash) : rules_for(req);
   journal_entry j;
-  j.command = rules.command();
-  j.args = registering ? std::vector<std::string>{req.spec, req.root, req.path}
-                       : std::vector<std::string>{req.uid};
-  j.kwargs = registering ? (req.kwargs.empty() ? "{}" : req.kwargs) : kwargs_of(req);
+  j.command = registering ? reg->command : rules.command();
+  j.args = registering ? reg->args : std::vector<std::string>{req.uid};
+  j.kwargs = registering ? reg->kwargs : kwargs_of(req);
   j.started = now_ms();
   resource_detail detail;
   caf::error refusal;
@@ -360,24 +402,29 @@ caf::expected<job_ticket> submit(job_self self, job_request req, bool registerin
     }
   }
   job_record job;
+  bool queue = true;
+  // A registration refused halfway has changed the transaction already (datums, counters):
+  // it is rolled back and the refusal journaled on its own.
+  bool rolled_back = false;
   auto err = st.cfg_.db->update([&](catalogue_txn& txn) -> caf::error {
     auto seq = txn.begin_journal(j);
     if (!seq)
       return std::move(seq.error());
     if (registering && !refusal) {
-      auto registered = txn.register_resource(req);
+      auto registered = reg->write(txn, req, queue);
       if (!registered) {
         refusal = std::move(registered.error());
+        rolled_back = true;
+        return refusal;
       } else {
         detail = std::move(*registered);
-        req.uid = detail.resource.uid;
         req.kind = job_kind::register_hash;
         ticket.resource_uid = req.uid;
       }
     }
     if (refusal)
       return txn.end_journal(*seq, false, describe(refusal), 0);
-    if (ticket.dry_run)
+    if (ticket.dry_run || !queue)
       return txn.end_journal(*seq, true, {}, 0);
     auto id = txn.next("job");
     if (!id)
@@ -385,7 +432,7 @@ caf::expected<job_ticket> submit(job_self self, job_request req, bool registerin
     job.id = *id;
     job.request = req;
     job.state = job_state::queued;
-    job.files = rules.first_phase(req, detail);
+    job.files = rules.first_phase(req, detail, env_of(self));
     job.journal_seq = *seq;
     job.created = now_ms();
     job.progress.files_total = job.files.size();
@@ -394,11 +441,18 @@ caf::expected<job_ticket> submit(job_self self, job_request req, bool registerin
     txn.put_job(job);
     return {};
   });
+  if (rolled_back)
+    err = st.cfg_.db->update([&](catalogue_txn& txn) -> caf::error {
+      auto seq = txn.begin_journal(j);
+      if (!seq)
+        return std::move(seq.error());
+      return txn.end_journal(*seq, false, describe(refusal), 0);
+    });
   if (err)
     return err;
   if (refusal)
     return refusal;
-  if (ticket.dry_run)
+  if (ticket.dry_run || !queue)
     return ticket;
   ticket.job_id = job.id;
   st.queue_.push_back(job.id);
@@ -442,7 +496,45 @@ caf::expected<job_ticket> retry(job_self self, uint64_t id) {
     req.level = check_level::hash;
     req.src_root.clear();
   }
-  return submit(self, std::move(req), false);
+  if (works_on_datums(*job) && job->request.kind != job_kind::datum_hash
+      && job->request.kind != job_kind::verify) {
+    // A copy or move that failed its datum check: the copy is made, so the datums that
+    // did not match are read there again.
+    req.kind = job_kind::verify;
+    req.level = check_level::datum;
+    req.src_root = req.dst_root;
+    req.dst_root.clear();
+  }
+  return submit(self, std::move(req));
+}
+
+// Datums added to a resource; the files they add to its list are hashed by a register
+// job of only those files.
+caf::expected<datum_ticket> register_datums(job_self self, const datum_registration& reg) {
+  datum_ticket out;
+  out.resource_uid = reg.resource_uid;
+  registration r;
+  r.command = "datum_register";
+  r.args = {reg.resource_uid};
+  r.kwargs = nlohmann::json{{"datums", reg.datums.size()}}.dump();
+  r.write = [&](catalogue_txn& txn, job_request& req,
+                bool& queue) -> caf::expected<resource_detail> {
+    auto added = txn.add_datums(reg);
+    if (!added)
+      return std::move(added.error());
+    out.datum_ids = std::move(added->datum_ids);
+    out.new_files = static_cast<uint32_t>(added->new_files.size());
+    req.only = std::move(added->new_files);
+    queue = !req.only.empty();
+    return std::move(added->detail);
+  };
+  job_request req;
+  req.uid = reg.resource_uid;
+  auto ticket = submit(self, std::move(req), &r);
+  if (!ticket)
+    return std::move(ticket.error());
+  out.job_id = ticket->job_id;
+  return out;
 }
 
 // Cancels job `id`: a running one ends now (its batches at the workers stop within a
@@ -498,7 +590,7 @@ void scrub_due(job_self self) {
   req.uid = due->front().first;
   req.src_root = due->front().second;
   req.level = check_level::hash;
-  submit(self, std::move(req), false);
+  submit(self, std::move(req));
 }
 
 template <class T>
@@ -509,6 +601,10 @@ caf::result<T> reply(caf::expected<T> x) {
 }
 
 }  // namespace
+
+void start_queued(job_self self) {
+  start_next(self);
+}
 
 void dispatch_all(job_self self) {
   auto& st = self->state;
@@ -574,12 +670,15 @@ job_manager(job_manager_actor::stateful_pointer<job_manager_state> self,
   });
   return {
     [self](register_atom, job_request req) -> caf::result<job_ticket> {
-      return reply(submit(self, std::move(req), true));
+      auto reg = resource_registration(req);
+      return reply(submit(self, std::move(req), &reg));
     },
+    [self](register_atom, datum_atom, const datum_registration& reg)
+      -> caf::result<datum_ticket> { return reply(register_datums(self, reg)); },
     [self](submit_atom, job_request req) -> caf::result<job_ticket> {
       if (req.kind == job_kind::register_hash)
         return make_error(ec::invalid_argument, "register_hash jobs are queued by register");
-      return reply(submit(self, std::move(req), false));
+      return reply(submit(self, std::move(req)));
     },
     [self](list_atom, job_atom) -> caf::result<std::vector<job_record>> {
       auto jobs = self->state.cfg_.db->list_jobs();

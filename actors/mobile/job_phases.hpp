@@ -1,5 +1,5 @@
-// What the job manager shares with the three kinds of batch it sends to workers (copies,
-// hashes, removals; one file each): the bookkeeping of steps, commits and worker loads.
+// What the job manager shares with the four kinds of batch it sends to workers (copies,
+// hashes, removals, datums): the bookkeeping of steps, commits and worker loads.
 // Internal to actors/mobile.
 #pragma once
 
@@ -44,6 +44,9 @@ void record_late(job_self self, uint64_t id, std::vector<catalogue_change> chang
 /// Never ends a phase or the job.
 void launch_batches(job_self self, active_job& a);
 
+/// Starts the queued jobs that may run now (their files free, a slot free).
+void start_queued(job_self self);
+
 /// Dispatches every running job, starting with a different one each time (fair shares).
 void dispatch_all(job_self self);
 
@@ -64,9 +67,10 @@ void after_worker_error(job_self self, bool copy_pool, size_t w, const caf::erro
 /// Whether `err` is a worker that did not answer in time.
 bool is_worker_timeout(const caf::error& err);
 
-/// The three batch senders: the next batch of job `a`'s pending files to worker `w`.
+/// The four batch senders: the next batch of job `a`'s pending files (datums) to worker `w`.
 void launch_copy_batch(job_self self, active_job& a, size_t w);
 void launch_hash_batch(job_self self, active_job& a, size_t w);
 void launch_remove_batch(job_self self, active_job& a, size_t w);
+void launch_datum_batch(job_self self, active_job& a, size_t w);
 
 }  // namespace d1

@@ -1,5 +1,7 @@
 // move: a copy (phase 0), then, only if every file was copied and verified, the removal
 // of the source copy (phase 1), each deletion re-checked against the new copy on disk.
+// At level datum the destination's datums are read and compared with their recorded
+// hashes first (datum_check_phase); any mismatch keeps the source.
 #include "actors/mobile/job_kinds.hpp"
 #include "messages/error.hpp"
 
@@ -18,9 +20,9 @@ public:
     return check_copy_request(req, d, env);
   }
 
-  std::vector<job_file> first_phase(const job_request& req,
-                                    const resource_detail& d) const override {
-    return rules_for(job_kind::copy).first_phase(req, d);
+  std::vector<job_file> first_phase(const job_request& req, const resource_detail& d,
+                                    const job_env& env) const override {
+    return rules_for(job_kind::copy).first_phase(req, d, env);
   }
 
   caf::expected<std::vector<plan_step>> plan(const job_request& req, const resource_detail& d,
@@ -34,7 +36,18 @@ public:
   }
 
   phase_work work(uint8_t phase) const override {
-    return phase == 0 ? phase_work::copy : phase_work::remove;
+    return phase == 0                   ? phase_work::copy
+           : phase == datum_check_phase ? phase_work::datum
+                                        : phase_work::remove;
+  }
+
+  caf::error prepare(active_job& a, const job_env& env) const override {
+    return a.job.request.level == check_level::datum ? load_datums(a, env) : caf::error{};
+  }
+
+  std::optional<datum_hash_request> datum_request_for(const active_job& a, const job_file& f,
+                                                      std::string& why) const override {
+    return datum_check_request(a, f, why);
   }
 
   phase_end end_phase(active_job& a, const job_env& env, size_t failed,
@@ -46,10 +59,19 @@ public:
     if (failed) {
       out.state = job_state::failed;
       out.error = summary(job.phase == 0 ? "not copied (the source is kept)"
-                                         : "not removed from the source");
+                          : job.phase == datum_check_phase
+                            ? "do not match their recorded datum hash at the destination "
+                              "(the source is kept)"
+                            : "not removed from the source");
       return out;
     }
-    if (job.phase == 0) {
+    if (job.phase == 0 && req.level == check_level::datum) {
+      job.phase = datum_check_phase;
+      job.files = datum_check_steps(a);
+      out.next_phase = true;
+      return out;
+    }
+    if (job.phase == 0 || job.phase == datum_check_phase) {
       // Every file is now verified (and committed) at the destination: remove the source
       // copy, with the records as they now are (the new copy is each file's witness).
       auto detail = env.db.get_resource(req.uid);

@@ -17,8 +17,8 @@ public:
     return make_error(ec::invalid_argument, "register_hash jobs are queued by register");
   }
 
-  std::vector<job_file> first_phase(const job_request& req,
-                                    const resource_detail& d) const override {
+  std::vector<job_file> first_phase(const job_request& req, const resource_detail& d,
+                                    const job_env& env) const override {
     std::vector<job_file> out;
     for (auto& rel : d.rel_paths)
       out.push_back(job_file{d.resource.root, rel, 0, step_state::pending, {}, 0});

@@ -27,8 +27,8 @@ public:
     return {};
   }
 
-  std::vector<job_file> first_phase(const job_request& req,
-                                    const resource_detail& d) const override {
+  std::vector<job_file> first_phase(const job_request& req, const resource_detail& d,
+                                    const job_env& env) const override {
     auto out = removal_files(d, req.src_root);
     keep_only(req, out);
     return out;

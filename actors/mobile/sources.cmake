@@ -16,6 +16,7 @@ list(APPEND D1_ACTOR_SOURCES
   mobile/datum_files.cpp
   mobile/datum_hash.cpp
   mobile/catalogue_db.cpp
+  mobile/catalogue_datums.cpp
   mobile/catalogue_migrate.cpp
   mobile/catalogue_check.cpp
   mobile/catalogue.cpp
@@ -27,9 +28,12 @@ list(APPEND D1_ACTOR_SOURCES
   mobile/remove_job.cpp
   mobile/change_root_job.cpp
   mobile/verify_job.cpp
+  mobile/verify_datum_job.cpp
+  mobile/datum_hash_job.cpp
   mobile/job_dispatch.cpp
   mobile/copy_phase.cpp
   mobile/hash_phase.cpp
+  mobile/datum_phase.cpp
   mobile/remove_phase.cpp
   mobile/job_manager.cpp
   mobile/mobile.cpp

@@ -34,8 +34,8 @@ public:
     return {};
   }
 
-  std::vector<job_file> first_phase(const job_request& req,
-                                    const resource_detail& d) const override {
+  std::vector<job_file> first_phase(const job_request& req, const resource_detail& d,
+                                    const job_env& env) const override {
     std::vector<job_file> out;
     for (auto& f : d.files)
       if (req.src_root.empty() || f.root == req.src_root)

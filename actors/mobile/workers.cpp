@@ -3,6 +3,7 @@
 #include "actors/mobile/workers.hpp"
 
 #include "actors/mobile/copy_batch.hpp"
+#include "actors/mobile/datum_hash.hpp"
 #include "actors/mobile/file_checks.hpp"
 #include "actors/mobile/remove_batch.hpp"
 
@@ -65,6 +66,22 @@ hash_worker(hash_worker_actor::stateful_pointer<hash_worker_state> self, worker_
            uint64_t max_bytes) -> std::vector<hash_result> {
       auto io = io_for(self->state.setup, reqs.empty() ? 0 : reqs.front().job_id);
       return check_files(io, reqs, max_bytes);
+    },
+    [self](datum_atom, const std::vector<datum_hash_request>& reqs)
+      -> std::vector<datum_hash_result> {
+      auto io = io_for(self->state.setup, reqs.empty() ? 0 : reqs.front().job_id);
+      std::vector<datum_hash_result> out;
+      for (auto& req : reqs) {
+        if (io.interrupted())
+          break;
+        auto r = hash_datum(io, req);
+        // A read cut short by the interruption says nothing about the datum: left out,
+        // it is pending again (or, for a cancelled job, never recorded).
+        if (io.interrupted())
+          break;
+        out.push_back(std::move(r));
+      }
+      return out;
     },
   };
 }

@@ -46,7 +46,8 @@ struct hash_worker_state {
   worker_setup setup;
 };
 
-/// Spawn detached, like copy_worker.
+/// Spawn detached, like copy_worker. Checks and hashes files, and reads, hashes and
+/// describes datums (hash_datum).
 hash_worker_actor::behavior_type
 hash_worker(hash_worker_actor::stateful_pointer<hash_worker_state> self, worker_setup setup);
 

@@ -1,7 +1,7 @@
 // The mobile-files command line against a real daemon: `d1drive serve --daemon` in a temp
 // state dir, driven with `d1drive resource …`, `jobs`, `journal`, `status` on real
 // directories, checked with the ordinary tools (cmp, sha256sum, ls) and by exit codes.
-#include "tests/integration/harness.hpp"
+#include "tests/integration/cli_fixture.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -16,85 +16,7 @@ namespace {
 
 using json = nlohmann::json;
 
-class cli_test : public ::testing::Test {
-protected:
-  void SetUp() override {
-    state_ = dir_.path() + "/state";
-    r1_ = dir_.path() + "/r1";
-    r2_ = dir_.path() + "/r2";
-    r3_ = dir_.path() + "/r3";
-    config_ = dir_.path() + "/d1drive.toml";
-    ASSERT_EQ(sh("mkdir -p " + quote(r1_) + " " + quote(r2_) + " " + quote(r3_)
-                 + " && : > " + quote(config_))
-                .status,
-              0);
-    auto started = start_daemon();
-    ASSERT_EQ(started.status, 0) << started.out << started.err;
-  }
-
-  void TearDown() override {
-    stop_daemon();
-  }
-
-  std::string d1drive() const {
-    return binary_dir() + "/d1drive";
-  }
-
-  command_result start_daemon() {
-    return sh(d1drive() + " serve --daemon --state-dir " + quote(state_) + " --config "
-                + quote(config_),
-              30);
-  }
-
-  // SIGTERM, then (bounded) SIGKILL.
-  void stop_daemon() {
-    sh("p=$(cat " + quote(state_ + "/d1drive.pid") + " 2>/dev/null) || exit 0; kill $p; "
-         "for i in $(seq 100); do kill -0 $p 2>/dev/null || exit 0; sleep 0.1; done; "
-         "kill -9 $p",
-       20);
-  }
-
-  // `d1drive ARGS --state-dir STATE`, bounded.
-  command_result cli(const std::string& args, int timeout_seconds = 60) {
-    return sh(d1drive() + " " + args + " --state-dir " + quote(state_), timeout_seconds);
-  }
-
-  json cli_json(const std::string& args) {
-    auto r = cli(args + " --json");
-    auto j = json::parse(r.out, nullptr, false);
-    EXPECT_FALSE(j.is_discarded()) << "not JSON: " << r.out << r.err;
-    return j.is_discarded() ? json::object() : j;
-  }
-
-  // Writes `bytes` random bytes to root/rel.
-  void make_file(const std::string& root, const std::string& rel, size_t bytes) {
-    auto path = root + "/" + rel;
-    ASSERT_EQ(sh("mkdir -p \"$(dirname " + quote(path) + ")\" && head -c "
-                 + std::to_string(bytes) + " /dev/urandom > " + quote(path))
-                .status,
-              0);
-  }
-
-  // Registers and waits for the hashing; returns the resource uid.
-  std::string register_raw(const std::string& rel, size_t bytes = 300000) {
-    make_file(r1_, rel, bytes);
-    auto j = cli_json("resource register --spec RAW --root " + quote(r1_) + " --path "
-                      + quote(rel) + " --wait");
-    EXPECT_TRUE(j.value("ok", false)) << j.dump(2);
-    return j["result"].value("resource_uid", "");
-  }
-
-  bool exists(const std::string& path) {
-    return sh("test -e " + quote(path)).status == 0;
-  }
-
-  bool same(const std::string& a, const std::string& b) {
-    return sh("cmp -s " + quote(a) + " " + quote(b)).status == 0;
-  }
-
-  temp_dir dir_;
-  std::string state_, r1_, r2_, r3_, config_;
-};
+using cli_test = cli_fixture;
 
 TEST(cli_no_daemon, integration_no_daemon_is_exit_3_with_a_clear_message) {
   temp_dir dir;

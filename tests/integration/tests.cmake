@@ -8,6 +8,7 @@ list(APPEND D1_TEST_SOURCES
   integration/package_test.cpp
   integration/cli_test.cpp
   integration/streaming_test.cpp
+  integration/datum_cli_test.cpp
   integration/mount_helper_test.cpp
   integration/service_test.cpp
   integration/install_test.cpp

@@ -102,13 +102,15 @@ int hash(int argc, char** argv) {
   d1::digest_options options;
   if (argc > 8 && std::string{argv[8]} == "one-thread")
     options.stats_thread_bytes = 0;
+  auto fs = d1::make_posix_file_system();
+  d1::worker_io io{*fs};
   auto all = d1::streaming_hasher::make("SHA-1");
   uint64_t bytes = 0;
   auto start = std::chrono::steady_clock::now();
   for (uint64_t p = 0; p < points; ++p) {
     req.datum_id = std::to_string(p);
     req.datum_kwargs = "{\"point_number\": " + std::to_string(p) + "}";
-    auto r = d1::hash_datum(req, options);
+    auto r = d1::hash_datum(io, req, options);
     if (r.state != d1::datum_state::ok) {
       std::fprintf(stderr, "%s\n", r.detail.c_str());
       return 1;

@@ -6,8 +6,10 @@
 // numpy/tifffile/h5py.
 #pragma once
 
+#include "actors/mobile/datum_source.hpp"
 #include "actors/mobile/datum_value.hpp"
 #include "messages/datum_types.hpp"
+#include "tests/storage/temp_dir.hpp"
 #include "tests/support/files.hpp"
 
 #include <gtest/gtest.h>
@@ -22,6 +24,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -30,21 +33,17 @@ namespace d1::test {
 /// The interpreter with Debian's numpy, h5py and tifffile (scripts/install-deps.sh).
 inline const char* reference_python = "/usr/bin/python3";
 
-/// A fresh directory under /tmp, removed with the object.
-struct temp_dir {
-  std::string path;
-  temp_dir() {
-    char tmpl[] = "/tmp/d1-datum-XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-  std::string operator/(const std::string& rel) const {
-    return path + "/" + rel;
-  }
-};
+/// The real disk, as a worker that is never interrupted reads it.
+inline worker_io& real_io() {
+  static auto fs = make_posix_file_system();
+  static worker_io io{*fs};
+  return io;
+}
+
+/// `root` on the real disk, as the datum readers take it (dereference it in the call).
+inline std::unique_ptr<datum_root> on_disk(const std::string& root) {
+  return std::make_unique<datum_root>(real_io(), root);
+}
 
 /// A stack of frames held in host order: frames × height × width values of T.
 template <class T>

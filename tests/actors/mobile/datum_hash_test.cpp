@@ -66,12 +66,12 @@ TEST(datum_hash, one_uint16_stack_hashes_alike_in_every_container) {
 
   std::vector<datum_hash_request> reqs;
   for (auto sub : {"none", "lzw", "lzw_pred", "deflate", "big", "tiled"})
-    reqs.push_back(request("AD_TIFF", dir.path, sub, tiff_kwargs(4), R"({"point_number": 0})"));
+    reqs.push_back(request("AD_TIFF", dir.path(), sub, tiff_kwargs(4), R"({"point_number": 0})"));
   for (auto h5 : {"contiguous.h5", "gzip.h5", "big.h5"})
-    reqs.push_back(request("AD_HDF5", dir.path, h5, R"({"frame_per_point": 4})",
+    reqs.push_back(request("AD_HDF5", dir.path(), h5, R"({"frame_per_point": 4})",
                            R"({"point_number": 0})"));
   for (auto npy : {"le.npy", "be.npy"})
-    reqs.push_back(request("NPY", dir.path, npy, "", ""));
+    reqs.push_back(request("NPY", dir.path(), npy, "", ""));
 
   auto ref = reference({"npy", dir / "le.npy"});
   // Hashed beside the reads on a second thread (as datums of 8 MiB and more are), and not.
@@ -82,26 +82,26 @@ TEST(datum_hash, one_uint16_stack_hashes_alike_in_every_container) {
     for (auto* options : {&threaded, &single}) {
       SCOPED_TRACE(req.spec + " " + req.resource_path
                    + (options == &threaded ? " threaded" : " one thread"));
-      auto r = hash_datum(req, *options);
+      auto r = hash_datum(test::real_io(), req, *options);
       expect_same_as_reference(r, ref);
       EXPECT_EQ(r.dtype, "<u2");
       EXPECT_EQ(r.shape, (std::vector<uint64_t>{4, 37, 53}));
     }
   }
   // The containers read by their own readers (tifffile, h5py) agree too.
-  expect_same_as_reference(hash_datum(reqs[0]),
+  expect_same_as_reference(hash_datum(test::real_io(), reqs[0]),
                            reference([&] {
                              auto a = tiff_paths(dir / "none", "img", 0, 4);
                              a.insert(a.begin(), "tiff");
                              return a;
                            }()));
-  expect_same_as_reference(hash_datum(reqs[3]),
+  expect_same_as_reference(hash_datum(test::real_io(), reqs[3]),
                            reference([&] {
                              auto a = tiff_paths(dir / "deflate", "img", 0, 4);
                              a.insert(a.begin(), "tiff");
                              return a;
                            }()));
-  expect_same_as_reference(hash_datum(reqs[7]), reference({"hdf5", dir / "gzip.h5", "0", "4"}));
+  expect_same_as_reference(hash_datum(test::real_io(), reqs[7]), reference({"hdf5", dir / "gzip.h5", "0", "4"}));
 }
 
 TEST(datum_hash, points_select_their_frames_and_sha256_is_selectable) {
@@ -112,18 +112,16 @@ TEST(datum_hash, points_select_their_frames_and_sha256_is_selectable) {
   ASSERT_TRUE(test::write_npy_stack(dir / "s.npy", s, "<u2"));
   auto ref = reference({"hdf5", dir / "d.h5", "2", "2"});
   for (auto alg : {"SHA-1", "SHA-256"}) {
-    auto tiff = hash_datum(
-      request("AD_TIFF", dir.path, "t", tiff_kwargs(2), R"({"point_number": 1})", alg));
+    auto tiff = hash_datum(test::real_io(), request("AD_TIFF", dir.path(), "t", tiff_kwargs(2), R"({"point_number": 1})", alg));
     EXPECT_EQ(tiff.algorithm, alg);
     expect_same_as_reference(tiff, ref);
     EXPECT_EQ(tiff.files, (std::vector<std::string>{"t/img_0002.tif", "t/img_0003.tif"}));
-    expect_same_as_reference(hash_datum(request("AD_HDF5", dir.path, "d.h5",
+    expect_same_as_reference(hash_datum(test::real_io(), request("AD_HDF5", dir.path(), "d.h5",
                                                 R"({"frame_per_point": 2})",
                                                 R"({"point_number": 1})", alg)),
                              ref);
   }
-  auto frame = hash_datum(
-    request("NPY_FRAMEWISE", dir.path, "s.npy", "", R"({"frame_no": 5})"));
+  auto frame = hash_datum(test::real_io(), request("NPY_FRAMEWISE", dir.path(), "s.npy", "", R"({"frame_no": 5})"));
   expect_same_as_reference(frame, reference({"npy", dir / "s.npy", "5"}));
   EXPECT_EQ(frame.shape, (std::vector<uint64_t>{20, 30}));
 }
@@ -146,20 +144,20 @@ TEST(datum_hash, floats_with_nan_and_inf_match_the_reference_in_every_container)
   auto ref = reference({"npy", dir / "be.npy"});
   EXPECT_EQ(ref.value("nan_count", 0), 2);
   EXPECT_EQ(ref.value("inf_count", 0), 2);
-  for (auto req : {request("AD_TIFF", dir.path, "le", tiff_kwargs(3), R"({"point_number": 0})"),
-                   request("AD_TIFF", dir.path, "be", tiff_kwargs(3), R"({"point_number": 0})"),
-                   request("AD_HDF5", dir.path, "be.h5", R"({"frame_per_point": 3})",
+  for (auto req : {request("AD_TIFF", dir.path(), "le", tiff_kwargs(3), R"({"point_number": 0})"),
+                   request("AD_TIFF", dir.path(), "be", tiff_kwargs(3), R"({"point_number": 0})"),
+                   request("AD_HDF5", dir.path(), "be.h5", R"({"frame_per_point": 3})",
                            R"({"point_number": 0})"),
-                   request("NPY", dir.path, "be.npy", "", "")}) {
+                   request("NPY", dir.path(), "be.npy", "", "")}) {
     SCOPED_TRACE(req.resource_path);
-    auto r = hash_datum(req);
+    auto r = hash_datum(test::real_io(), req);
     expect_same_as_reference(r, ref);
     EXPECT_EQ(r.dtype, "<f4");
   }
   // The same values as float64 are another datum (the dtype is hashed), described alike.
-  auto f8 = hash_datum(request("NPY", dir.path, "f8.npy", "", ""));
+  auto f8 = hash_datum(test::real_io(), request("NPY", dir.path(), "f8.npy", "", ""));
   expect_same_as_reference(f8, reference({"npy", dir / "f8.npy"}));
-  EXPECT_NE(f8.hash, hash_datum(request("NPY", dir.path, "be.npy", "", "")).hash);
+  EXPECT_NE(f8.hash, hash_datum(test::real_io(), request("NPY", dir.path(), "be.npy", "", "")).hash);
 }
 
 TEST(datum_hash, integer_types_of_every_width_match_the_reference) {
@@ -187,7 +185,7 @@ TEST(datum_hash, integer_types_of_every_width_match_the_reference) {
   auto refs = test::references(reads);
   for (size_t i = 0; i < names.size(); ++i) {
     SCOPED_TRACE(names[i]);
-    expect_same_as_reference(hash_datum(request("NPY", dir.path, names[i], "", "")), refs[i]);
+    expect_same_as_reference(hash_datum(test::real_io(), request("NPY", dir.path(), names[i], "", "")), refs[i]);
   }
   test::stack<int32_t> wide{2, 9, 13, {}};
   for (size_t i = 0; i < 2 * 9 * 13; ++i)
@@ -195,12 +193,12 @@ TEST(datum_hash, integer_types_of_every_width_match_the_reference) {
   ASSERT_TRUE(test::write_hdf5_stack(dir / "i4.h5", wide, {true, 3, true}));
   ASSERT_TRUE(test::write_tiff_stack(dir / "i4", "img", wide, {COMPRESSION_LZW, true}));
   auto ref = reference({"hdf5", dir / "i4.h5", "0", "2"});
-  expect_same_as_reference(hash_datum(request("AD_HDF5", dir.path, "i4.h5",
+  expect_same_as_reference(hash_datum(test::real_io(), request("AD_HDF5", dir.path(), "i4.h5",
                                               R"({"frame_per_point": 2})",
                                               R"({"point_number": 0})")),
                            ref);
   expect_same_as_reference(
-    hash_datum(request("AD_TIFF", dir.path, "i4", tiff_kwargs(2), R"({"point_number": 0})")),
+    hash_datum(test::real_io(), request("AD_TIFF", dir.path(), "i4", tiff_kwargs(2), R"({"point_number": 0})")),
     ref);
 }
 
@@ -209,10 +207,10 @@ TEST(datum_hash, a_scalar_has_an_empty_shape) {
   test::stack<double> one{1, 1, 1, {2.75}};
   ASSERT_TRUE(test::write_npy_stack(dir / "stack.npy", one, "<f8"));
   test::run_reference({"write-scalar", dir / "scalar.npy", "2.75"});
-  auto r = hash_datum(request("NPY", dir.path, "scalar.npy", "", ""));
+  auto r = hash_datum(test::real_io(), request("NPY", dir.path(), "scalar.npy", "", ""));
   expect_same_as_reference(r, reference({"npy", dir / "scalar.npy"}));
   EXPECT_TRUE(r.shape.empty());
-  EXPECT_NE(r.hash, hash_datum(request("NPY", dir.path, "stack.npy", "", "")).hash);
+  EXPECT_NE(r.hash, hash_datum(test::real_io(), request("NPY", dir.path(), "stack.npy", "", "")).hash);
 }
 
 TEST(datum_hash, raw_is_the_bytes) {
@@ -221,12 +219,12 @@ TEST(datum_hash, raw_is_the_bytes) {
   for (int i = 0; i < 300000; ++i)
     bytes += static_cast<char>((i * 7) ^ (i >> 5));
   test::write_file(dir / "blob.bin", bytes);
-  auto r = hash_datum(request("RAW", dir.path, "blob.bin", "", ""));
+  auto r = hash_datum(test::real_io(), request("RAW", dir.path(), "blob.bin", "", ""));
   expect_same_as_reference(r, reference({"raw", dir / "blob.bin"}));
   EXPECT_EQ(r.dtype, "|u1");
   EXPECT_EQ(r.shape, (std::vector<uint64_t>{300000}));
   test::write_file(dir / "empty.bin", "");
-  auto empty = hash_datum(request("RAW", dir.path, "empty.bin", "", ""));
+  auto empty = hash_datum(test::real_io(), request("RAW", dir.path(), "empty.bin", "", ""));
   expect_same_as_reference(empty, reference({"raw", dir / "empty.bin"}));
 }
 
@@ -234,17 +232,17 @@ TEST(datum_hash, a_changed_value_is_a_mismatch_naming_datum_and_files) {
   test::temp_dir dir;
   auto s = test::sample_u16_stack(2, 8, 8);
   ASSERT_TRUE(test::write_tiff_stack(dir / "t", "img", s));
-  auto req = request("AD_TIFF", dir.path, "t", tiff_kwargs(2), R"({"point_number": 0})");
-  auto first = hash_datum(req);
+  auto req = request("AD_TIFF", dir.path(), "t", tiff_kwargs(2), R"({"point_number": 0})");
+  auto first = hash_datum(test::real_io(), req);
   ASSERT_EQ(first.state, datum_state::ok) << first.detail;
   req.expected_hash = first.hash;
-  EXPECT_EQ(hash_datum(req).state, datum_state::ok);
+  EXPECT_EQ(hash_datum(test::real_io(), req).state, datum_state::ok);
   // One value changes, the file keeps its size.
   auto size = std::filesystem::file_size(dir / "t/img_0001.tif");
   s.values[s.values.size() - 1] ^= 1;
   ASSERT_TRUE(test::write_tiff_frame(dir / "t/img_0001.tif", s, 1));
   ASSERT_EQ(std::filesystem::file_size(dir / "t/img_0001.tif"), size);
-  auto second = hash_datum(req);
+  auto second = hash_datum(test::real_io(), req);
   EXPECT_EQ(second.state, datum_state::hash_mismatch);
   EXPECT_NE(second.hash, first.hash);
   EXPECT_NE(second.detail.find("datum d-1"), std::string::npos) << second.detail;
@@ -254,17 +252,17 @@ TEST(datum_hash, a_changed_value_is_a_mismatch_naming_datum_and_files) {
 
 TEST(datum_hash, unreadable_datums_are_errors_naming_the_datum_and_the_file) {
   test::temp_dir dir;
-  auto missing = hash_datum(request("NPY", dir.path, "nope.npy", "", ""));
+  auto missing = hash_datum(test::real_io(), request("NPY", dir.path(), "nope.npy", "", ""));
   EXPECT_EQ(missing.state, datum_state::error);
   EXPECT_NE(missing.detail.find("datum d-1"), std::string::npos);
   EXPECT_NE(missing.detail.find(dir / "nope.npy"), std::string::npos) << missing.detail;
-  auto bad_kwargs = hash_datum(request("AD_HDF5", dir.path, "x.h5", "{}",
+  auto bad_kwargs = hash_datum(test::real_io(), request("AD_HDF5", dir.path(), "x.h5", "{}",
                                        R"({"point_number": 0})"));
   EXPECT_EQ(bad_kwargs.state, datum_state::error);
   EXPECT_NE(bad_kwargs.detail.find("frame_per_point"), std::string::npos) << bad_kwargs.detail;
-  auto md5 = hash_datum(request("RAW", dir.path, "x", "", "", "MD5"));
+  auto md5 = hash_datum(test::real_io(), request("RAW", dir.path(), "x", "", "", "MD5"));
   EXPECT_EQ(md5.state, datum_state::error);
-  auto dataone = hash_datum(request("DATAONE", dir.path, "x", "", ""));
+  auto dataone = hash_datum(test::real_io(), request("DATAONE", dir.path(), "x", "", ""));
   EXPECT_EQ(dataone.state, datum_state::error);
   EXPECT_TRUE(dataone.hash.empty());
 }

@@ -22,7 +22,7 @@ TEST(datum_hdf5, reads_rows_of_contiguous_and_chunked_datasets) {
     SCOPED_TRACE(name);
     ASSERT_TRUE(test::write_hdf5_stack(dir / name, s, opts));
     test::collecting_sink sink;
-    auto err = read_hdf5_rows(dir.path, name, ad_hdf5_dataset, 1, 3, sink);
+    auto err = read_hdf5_rows(*test::on_disk(dir.path()), name, ad_hdf5_dataset, 1, 3, sink);
     ASSERT_FALSE(err) << describe(err);
     EXPECT_EQ(sink.dtype, (datum_dtype{'u', 2}));
     EXPECT_EQ(sink.shape, (std::vector<uint64_t>{3, 21, 33}));
@@ -54,7 +54,7 @@ TEST(datum_hdf5, chunks_across_rows_and_frames_larger_than_a_block) {
   H5Sclose(space);
   H5Fclose(file);
   test::collecting_sink sink;
-  auto err = read_hdf5_rows(dir.path, "big.h5", ad_hdf5_dataset, 1, 3, sink);
+  auto err = read_hdf5_rows(*test::on_disk(dir.path()), "big.h5", ad_hdf5_dataset, 1, 3, sink);
   ASSERT_FALSE(err) << describe(err);
   EXPECT_EQ(sink.shape, (std::vector<uint64_t>{3, h, w}));
   auto got = sink.as<uint32_t>();
@@ -101,7 +101,7 @@ TEST(datum_hdf5, refusals_name_the_file_and_the_reason) {
                  refusal{"missing.h5", 0, 1, ec::not_found, "no such file"}}) {
     SCOPED_TRACE(r.name);
     test::collecting_sink sink;
-    auto err = read_hdf5_rows(dir.path, r.name, ad_hdf5_dataset, r.first, r.rows, sink);
+    auto err = read_hdf5_rows(*test::on_disk(dir.path()), r.name, ad_hdf5_dataset, r.first, r.rows, sink);
     ASSERT_TRUE(err);
     EXPECT_EQ(code_of(err), r.code) << describe(err);
     EXPECT_NE(context_of(err).find(dir / r.name), std::string::npos) << describe(err);

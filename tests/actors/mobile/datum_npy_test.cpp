@@ -86,17 +86,17 @@ TEST(datum_npy, reads_arrays_and_frames_swapping_big_endian_values) {
   test::write_file(dir / "a.npy",
                    npy_file("{'descr': '>u2', 'fortran_order': False, 'shape': (3, 2), }", be));
   test::collecting_sink all;
-  ASSERT_FALSE(read_npy(dir.path, "a.npy", std::nullopt, all));
+  ASSERT_FALSE(read_npy(*test::on_disk(dir.path()), "a.npy", std::nullopt, all));
   EXPECT_EQ(all.dtype, (datum_dtype{'u', 2}));
   EXPECT_EQ(all.shape, (std::vector<uint64_t>{3, 2}));
   EXPECT_EQ(all.as<uint16_t>(), (std::vector<uint16_t>{0x0102, 0x0304, 0x0506, 0x0708,
                                                        0x090a, 0x0b0c}));
   test::collecting_sink frame;
-  ASSERT_FALSE(read_npy(dir.path, "a.npy", uint64_t{2}, frame));
+  ASSERT_FALSE(read_npy(*test::on_disk(dir.path()), "a.npy", uint64_t{2}, frame));
   EXPECT_EQ(frame.shape, (std::vector<uint64_t>{2}));
   EXPECT_EQ(frame.as<uint16_t>(), (std::vector<uint16_t>{0x090a, 0x0b0c}));
   test::collecting_sink past;
-  auto err = read_npy(dir.path, "a.npy", uint64_t{3}, past);
+  auto err = read_npy(*test::on_disk(dir.path()), "a.npy", uint64_t{3}, past);
   ASSERT_TRUE(err);
   EXPECT_EQ(code_of(err), ec::invalid_argument);
   EXPECT_NE(context_of(err).find("past the stack of 3"), std::string::npos);
@@ -117,7 +117,7 @@ TEST(datum_npy, corrupt_files_are_errors_naming_the_file) {
                              std::pair{"empty.npy", "magic"},
                              std::pair{"fortran.npy", "Fortran"}}) {
     test::collecting_sink sink;
-    auto err = read_npy(dir.path, name, std::nullopt, sink);
+    auto err = read_npy(*test::on_disk(dir.path()), name, std::nullopt, sink);
     ASSERT_TRUE(err) << name;
     EXPECT_NE(context_of(err).find(dir / name), std::string::npos) << describe(err);
     EXPECT_NE(context_of(err).find(words), std::string::npos) << describe(err);

@@ -36,7 +36,7 @@ TEST(datum_tiff, stacks_frames_in_every_layout_and_compression) {
     SCOPED_TRACE(sub);
     ASSERT_TRUE(test::write_tiff_stack(dir / sub, "img", s, opts));
     test::collecting_sink sink;
-    auto err = read_tiff_stack(dir.path, frames(sub, 3), sink);
+    auto err = read_tiff_stack(*test::on_disk(dir.path()), frames(sub, 3), sink);
     ASSERT_FALSE(err) << describe(err);
     EXPECT_EQ(sink.begins, 1);
     EXPECT_EQ(sink.dtype, (datum_dtype{'u', 2}));
@@ -52,7 +52,7 @@ TEST(datum_tiff, frames_must_agree_in_size_and_type) {
   ASSERT_TRUE(test::write_tiff_frame(dir / "t/img_0000.tif", a, 0));
   ASSERT_TRUE(test::write_tiff_frame(dir / "t/img_0001.tif", b, 0));
   test::collecting_sink sink;
-  auto err = read_tiff_stack(dir.path, frames("t", 2), sink);
+  auto err = read_tiff_stack(*test::on_disk(dir.path()), frames("t", 2), sink);
   ASSERT_TRUE(err);
   EXPECT_EQ(code_of(err), ec::invalid_argument);
   EXPECT_NE(context_of(err).find(dir / "t/img_0001.tif"), std::string::npos) << describe(err);
@@ -77,13 +77,13 @@ TEST(datum_tiff, corrupt_truncated_and_multi_image_files_are_errors_naming_the_f
   ASSERT_TRUE(test::write_tiff_frame(dir / "two.tif", s, 0, {COMPRESSION_NONE, false, 0, 0, 0, 2}));
   for (auto name : {"garbage.tif", "empty.tif", "cut.tif", "damaged.tif", "two.tif"}) {
     test::collecting_sink sink;
-    auto err = read_tiff_stack(dir.path, {name}, sink);
+    auto err = read_tiff_stack(*test::on_disk(dir.path()), {name}, sink);
     ASSERT_TRUE(err) << name;
     EXPECT_EQ(code_of(err), ec::parse_error) << describe(err);
     EXPECT_NE(context_of(err).find(dir / name), std::string::npos) << describe(err);
   }
   test::collecting_sink sink;
-  EXPECT_FALSE(read_tiff_stack(dir.path, {"good.tif"}, sink));
+  EXPECT_FALSE(read_tiff_stack(*test::on_disk(dir.path()), {"good.tif"}, sink));
 }
 
 TEST(datum_tiff, unsupported_sample_types_are_refused) {
@@ -100,7 +100,7 @@ TEST(datum_tiff, unsupported_sample_types_are_refused) {
   TIFFWriteScanline(tif, &row, 0, 0);
   TIFFClose(tif);
   test::collecting_sink sink;
-  auto err = read_tiff_stack(dir.path, {"bits.tif"}, sink);
+  auto err = read_tiff_stack(*test::on_disk(dir.path()), {"bits.tif"}, sink);
   ASSERT_TRUE(err);
   EXPECT_EQ(code_of(err), ec::invalid_argument) << describe(err);
   EXPECT_NE(context_of(err).find("1 bits"), std::string::npos) << describe(err);

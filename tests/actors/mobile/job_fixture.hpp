@@ -4,6 +4,7 @@
 #pragma once
 
 #include "actors/mobile/copy_batch.hpp"
+#include "actors/mobile/datum_hash.hpp"
 #include "actors/mobile/file_checks.hpp"
 #include "actors/mobile/job_manager.hpp"
 #include "actors/mobile/remove_batch.hpp"
@@ -22,6 +23,51 @@ namespace fs = std::filesystem;
 
 inline const char* tiff_kwargs
   = R"({"template":"%s%s_%3.3d.tif","filename":"img","frame_per_point":2,"num_points":2})";
+
+// A hash worker that holds every request (files and datums) until told to answer
+// (done_atom), then answers them as the real one would.
+using fake_hasher_actor = hash_worker_actor::extend<caf::reacts_to<done_atom>>;
+
+struct fake_hasher_state {
+  static constexpr const char* name = "fake_hasher";
+  std::vector<std::pair<caf::typed_response_promise<std::vector<hash_result>>,
+                        std::vector<hash_request>>>
+    held_batches;
+  std::vector<std::pair<caf::typed_response_promise<std::vector<datum_hash_result>>,
+                        std::vector<datum_hash_request>>>
+    held_datums;
+};
+
+inline fake_hasher_actor::behavior_type
+fake_hasher(fake_hasher_actor::stateful_pointer<fake_hasher_state> self) {
+  return {
+    [self](hash_atom, const std::vector<hash_request>& rs,
+           uint64_t) -> caf::result<std::vector<hash_result>> {
+      auto rp = self->make_response_promise<std::vector<hash_result>>();
+      self->state.held_batches.emplace_back(rp, rs);
+      return rp;
+    },
+    [self](datum_atom,
+           const std::vector<datum_hash_request>& rs) -> caf::result<std::vector<datum_hash_result>> {
+      auto rp = self->make_response_promise<std::vector<datum_hash_result>>();
+      self->state.held_datums.emplace_back(rp, rs);
+      return rp;
+    },
+    [self](done_atom) {
+      for (auto& [rp, rs] : self->state.held_batches)
+        rp.deliver(check_files(test::io(), rs));
+      self->state.held_batches.clear();
+      for (auto& [rp, rs] : self->state.held_datums) {
+        auto io = test::io();
+        std::vector<datum_hash_result> out;
+        for (auto& r : rs)
+          out.push_back(hash_datum(io, r));
+        rp.deliver(out);
+      }
+      self->state.held_datums.clear();
+    },
+  };
+}
 
 class job_fixture : public actor_fixture {
 protected:

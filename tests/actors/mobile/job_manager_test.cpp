@@ -222,33 +222,6 @@ TEST_F(job_manager_test, refuses_escaping_roots_and_symlinks_out_of_a_root) {
   EXPECT_TRUE(fs::is_empty(outside));
 }
 
-// A hash worker that holds every request until told to answer (done_atom).
-using fake_hasher_actor = hash_worker_actor::extend<caf::reacts_to<done_atom>>;
-
-struct fake_hasher_state {
-  static constexpr const char* name = "fake_hasher";
-  std::vector<std::pair<caf::typed_response_promise<std::vector<hash_result>>,
-                        std::vector<hash_request>>>
-    held_batches;
-};
-
-fake_hasher_actor::behavior_type
-fake_hasher(fake_hasher_actor::stateful_pointer<fake_hasher_state> self) {
-  return {
-    [self](hash_atom, const std::vector<hash_request>& rs,
-           uint64_t) -> caf::result<std::vector<hash_result>> {
-      auto rp = self->make_response_promise<std::vector<hash_result>>();
-      self->state.held_batches.emplace_back(rp, rs);
-      return rp;
-    },
-    [self](done_atom) {
-      for (auto& [rp, rs] : self->state.held_batches)
-        rp.deliver(check_files(test::io(), rs));
-      self->state.held_batches.clear();
-    },
-  };
-}
-
 // Two removals accepted while each saw another verified copy: they wait behind a verify
 // of the same resource (held at a fake hasher), the first removes a's copy, and the second
 // then finds b's copy the last one and fails as refused, removing nothing.
@@ -258,7 +231,7 @@ TEST_F(job_manager_test, a_queued_removal_of_what_became_the_last_copy_is_refuse
   copy.dst_root = b_;
   ASSERT_EQ(submit_and_wait(copy).state, job_state::done);
   stop();
-  auto fake = sys_.spawn(fake_hasher);
+  auto fake = sys_.spawn(test::fake_hasher);
   fake_hasher_ = caf::actor_cast<hash_worker_actor>(fake);
   start();
   auto verify = request<job_ticket>(jm_, submit_atom::value, req(job_kind::verify, "t"));
@@ -293,7 +266,7 @@ TEST_F(job_manager_test, a_queued_removal_of_what_became_the_last_copy_is_refuse
 TEST_F(job_manager_test, cancel_ends_at_once_records_files_in_flight_and_queued_jobs_resume) {
   register_tiff();
   stop();
-  auto fake = sys_.spawn(fake_hasher);
+  auto fake = sys_.spawn(test::fake_hasher);
   fake_hasher_ = caf::actor_cast<hash_worker_actor>(fake);
   start();
   auto v = req(job_kind::verify, "t");
@@ -326,7 +299,9 @@ TEST_F(job_manager_test, cancel_ends_at_once_records_files_in_flight_and_queued_
   EXPECT_GT(found, 0u);
   for (auto& [path, bytes] : original)
     write_file(path, bytes);
-  // Job 2 is running now; stop the manager with it unfinished and start a new one.
+  // Job 2 started once the cancelled job's batch answered; stop the manager with it
+  // unfinished and start a new one.
+  EXPECT_EQ(state_of(t2->job_id), job_state::running);
   stop();
   caf::anon_send_exit(fake, caf::exit_reason::user_shutdown);
   fake_hasher_ = nullptr;

@@ -8,4 +8,5 @@ list(APPEND D1_TEST_SOURCES
   actors/mobile/datum_hdf5_test.cpp
   actors/mobile/datum_files_test.cpp
   actors/mobile/datum_hash_test.cpp
+  actors/mobile/datum_job_test.cpp
 )

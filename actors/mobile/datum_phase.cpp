@@ -1,0 +1,133 @@
+// Datum batches: a job's pending datums to a hash worker (datum_hash, verify at level
+// datum), each result applied through the kind's rules. Like hash batches: a byte budget
+// of the datums' expected reads, the phase spread over the pool, results committed
+// together, transient failures retried, a deadline per batch, and the answers of a
+// cancelled job still recorded.
+#include "actors/mobile/job_phases.hpp"
+#include "messages/error.hpp"
+
+#include <algorithm>
+
+namespace d1 {
+
+namespace {
+
+// How many datums each batch takes: up to copy_batch_files, but the phase spread over
+// every request the pool can hold, so a few large datums still hash in parallel.
+size_t batch_limit(job_self self, const active_job& a) {
+  auto& cfg = self->state.cfg_;
+  size_t slots = cfg.hashers.size() * cfg.batches_per_copier;
+  size_t spread = (a.job.files.size() + slots - 1) / slots;
+  return std::max<size_t>(1, std::min<size_t>(cfg.copy_batch_files, spread));
+}
+
+}  // namespace
+
+// Sends the next datums of a datum phase to hash worker `w` as one batch (copy_batch_bytes
+// of expected reads at most, a larger datum alone). Datums a worker did not get to (the
+// job was cancelled, the daemon stops) are pending again.
+void launch_datum_batch(job_self self, active_job& a, size_t w) {
+  auto& st = self->state;
+  auto& job = a.job;
+  auto& rules = rules_for(job.request);
+  auto limit = batch_limit(self, a);
+  std::vector<datum_hash_request> reqs;
+  std::vector<size_t> indices;
+  std::vector<size_t> unreadable;  // nothing to read: failed at once
+  uint64_t bytes = 0;
+  while (a.cursor < job.files.size() && reqs.size() < limit) {
+    auto i = a.cursor;
+    auto& jf = job.files[i];
+    if (jf.state != step_state::pending || a.waits_for_retry(i)) {
+      ++a.cursor;
+      continue;
+    }
+    if (!reqs.empty() && bytes + jf.size > st.cfg_.copy_batch_bytes)
+      break;
+    ++a.cursor;
+    std::string why;
+    auto dr = rules.datum_request_for(a, jf, why);
+    if (!dr) {
+      set_step(a, i, step_state::failed, why, 0);
+      unreadable.push_back(i);
+      continue;
+    }
+    dr->job_id = job.id;
+    bytes += jf.size;
+    reqs.push_back(std::move(*dr));
+    indices.push_back(i);
+  }
+  if (!unreadable.empty())
+    record_steps(self, a, unreadable, {});
+  if (reqs.empty())
+    return;
+  ++st.hasher_load_[w];
+  ++a.in_flight;
+  auto gen = worker_generation(self, false, w);
+  auto id = job.id;
+  job_record header;  // what the rules need of the job, should it end before the answer
+  header.id = job.id;
+  header.request = job.request;
+  header.phase = job.phase;
+  std::vector<job_file> steps;  // the steps as sent (root, datum id, expected bytes)
+  for (auto i : indices)
+    steps.push_back(job.files[i]);
+  auto done = [self, id, w, gen, indices, steps,
+               header](const std::vector<datum_hash_result>* rs, const caf::error& err) {
+    worker_done(self, false, w, gen);
+    if (!rs)
+      after_worker_error(self, false, w, err);
+    auto* a = find_active(self, id);
+    auto& rules = rules_for(header.request);
+    std::vector<catalogue_change> changes;
+    std::vector<size_t> finished;
+    auto now = now_ms();
+    for (size_t k = 0; k < indices.size(); ++k) {
+      if (rs && k >= rs->size()) {
+        // The worker stopped early (interrupted): pending again.
+        if (a)
+          a->cursor = std::min(a->cursor, indices[k]);
+        break;
+      }
+      if (!rs) {
+        if (a && fail_step(self, *a, indices[k], describe(err), is_worker_timeout(err)))
+          finished.push_back(indices[k]);
+        continue;
+      }
+      auto& r = (*rs)[k];
+      if (r.state == datum_state::error && r.transient) {
+        if (a && fail_step(self, *a, indices[k], r.detail, true))
+          finished.push_back(indices[k]);
+        continue;  // retried later (nothing recorded yet), or failed for good
+      }
+      if (auto s = rules.record_datum(header, steps[k], r, now))
+        changes.push_back([s = std::move(*s)](catalogue_txn& txn) -> caf::error {
+          txn.put_datum_stats(s);
+          return {};
+        });
+      if (!a)
+        continue;
+      bool ok = r.state == datum_state::ok;
+      set_step(*a, indices[k], ok ? step_state::done : step_state::failed,
+               ok                                        ? std::string{}
+               : r.state == datum_state::hash_mismatch ? "hash_mismatch: " + r.detail
+                                                         : "error: " + r.detail,
+               steps[k].size);
+      finished.push_back(indices[k]);
+    }
+    if (!a) {
+      record_late(self, id, std::move(changes));  // what it read is still recorded
+    } else {
+      --a->in_flight;
+      launch_batches(self, *a);  // the workers read while the catalogue syncs
+      record_steps(self, *a, finished, std::move(changes));
+    }
+    dispatch_all(self);
+  };
+  self->request(st.cfg_.hashers[w], worker_timeout(self, bytes), datum_atom::value,
+                std::move(reqs))
+    .then([done](const std::vector<datum_hash_result>& rs) { done(&rs, caf::error{}); },
+          [done](const caf::error& err) { done(nullptr, err); });
+}
+
+}  // namespace d1
