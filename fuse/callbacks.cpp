@@ -53,7 +53,7 @@ void on_lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
     return;
   }
   auto reply = make_entry_reply(ctx.replies, req, child_path(*parent_path, name));
-  caf::anon_send(ctx.gateway, lookup_atom::value, std::move(reply), std::move(*parent_path),
+  caf::anon_send(ctx.gateway(), lookup_atom::value, std::move(reply), std::move(*parent_path),
                  std::string{name}, pid_of(req));
 }
 
@@ -82,7 +82,7 @@ void on_getattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) {
     fuse_reply_err(req, ESTALE);
     return;
   }
-  caf::anon_send(ctx.gateway, get_attr_atom::value, make_attr_reply(ctx.replies, req, ino),
+  caf::anon_send(ctx.gateway(), get_attr_atom::value, make_attr_reply(ctx.replies, req, ino),
                  std::move(*path), pid_of(req));
 }
 
@@ -94,7 +94,7 @@ void on_opendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
     return;
   }
   auto reply = make_opendir_reply(ctx.replies, req, ino, *path, *fi);
-  caf::anon_send(ctx.gateway, opendir_atom::value, std::move(reply), std::move(*path),
+  caf::anon_send(ctx.gateway(), opendir_atom::value, std::move(reply), std::move(*path),
                  pid_of(req));
 }
 
@@ -222,15 +222,17 @@ void on_open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
     fuse_reply_err(req, ESTALE);
     return;
   }
-  // Generated text must be current when opened; an object's bytes never change.
+  // Generated text must be current when opened (and error texts are not kept here at
+  // all); an object's bytes never change.
   bool stale = !rec->has_info
+               || (rec->info.content != content_kind::none && !rec->has_content)
                || (rec->info.content == content_kind::inline_text
                    && rec->fresh_until <= clock::now());
   if (!stale) {
     reply_open_file(req, *fi, rec->info);
     return;
   }
-  caf::anon_send(ctx.gateway, get_attr_atom::value,
+  caf::anon_send(ctx.gateway(), get_attr_atom::value,
                  make_open_reply(ctx.replies, req, ino, *fi), std::move(rec->path),
                  pid_of(req));
 }
@@ -247,7 +249,7 @@ void on_read(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info*
         return;
       }
       auto& ctx = ctx_of(req);
-      caf::anon_send(ctx.gateway, read_atom::value,
+      caf::anon_send(ctx.gateway(), read_atom::value,
                      make_read_reply(ctx.replies, req, handle, size, off), handle->object,
                      pid_of(req));
       return;

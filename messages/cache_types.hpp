@@ -6,6 +6,7 @@
 #include <caf/meta/type_name.hpp>
 
 #include <cstdint>
+#include <string>
 
 namespace d1 {
 
@@ -43,12 +44,15 @@ struct cache_stats {
   uint64_t writes = 0;         // records written to LMDB
   uint64_t fetched_bytes = 0;  // content_cache: bytes downloaded from nodes (verified or not)
   uint64_t errors = 0;         // LMDB reads or write batches that failed (served on anyway)
+  std::string last_error;      // describe() of the last of them; "" if none
+  int64_t last_error_at = 0;   // when, seconds since the epoch
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, cache_stats& x) {
   return f(caf::meta::type_name("cache_stats"), x.entries, x.memory_bytes, x.hits,
-           x.disk_hits, x.misses, x.expired, x.evictions, x.writes, x.fetched_bytes, x.errors);
+           x.disk_hits, x.misses, x.expired, x.evictions, x.writes, x.fetched_bytes, x.errors,
+           x.last_error, x.last_error_at);
 }
 
 

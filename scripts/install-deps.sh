@@ -21,6 +21,9 @@ packages=(
   python3
   attr procps psmisc
   plocate
+  # `make test-asan`, `make test-tsan` and `make fuzz` (docs/hardening.md): libFuzzer and
+  # the sanitizer runtimes come with clang's runtime libraries; ccache for their build dirs
+  clang libclang-rt-14-dev llvm ccache
   # only for `make bench` (tools/bench/mobile.sh): the baselines of the issue-4 copies
   rclone rsync
 )

@@ -6,6 +6,7 @@
 // 4 (refused) and 5 (verification mismatch), see tools/client_commands.hpp.
 #include "actors/control/daemon_config.hpp"
 #include "messages/error.hpp"
+#include "tools/catalogue_command.hpp"
 #include "tools/client_commands.hpp"
 #include "tools/mount_command.hpp"
 #include "tools/serve_command.hpp"
@@ -57,6 +58,7 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--log-level", serve.log_level,
                         "trace, debug, info, warn, error or off (overrides the config)");
   d1::client_commands clients{app};
+  d1::catalogue_command catalogue{app};
 
   try {
     app.parse(argc, argv);
@@ -72,5 +74,7 @@ int main(int argc, char** argv) {
     return d1::run_serve_command(serve);
   if (clients.selected())
     return clients.run();
+  if (catalogue.selected())
+    return catalogue.run();
   return 2;
 }

@@ -9,6 +9,9 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <climits>
 #include <map>
 #include <optional>
 #include <thread>
@@ -17,6 +20,13 @@
 namespace d1 {
 
 namespace {
+
+// The longest string arguments accepted (bytes): LMDB keys end at 511 bytes, paths at
+// PATH_MAX, and nothing else a client sends needs more.
+constexpr size_t max_uid_bytes = 255;
+constexpr size_t max_name_bytes = 255;
+constexpr size_t max_path_bytes = 4096;
+constexpr size_t max_kwargs_bytes = 64 * 1024;
 
 int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -54,6 +64,25 @@ nlohmann::json error_line(const caf::error& err) {
   return error_line("unspecified", describe(err));
 }
 
+// crawl.allow / crawl.forget name a process by pid (digits) or by name (its comm).
+caf::error check_pid_or_name(const std::string& who) {
+  if (who.empty())
+    return make_error(ec::invalid_argument, "argument \"who\" is empty");
+  if (std::all_of(who.begin(), who.end(), [](unsigned char c) { return std::isdigit(c); })) {
+    int32_t pid = 0;
+    auto [end, err] = std::from_chars(who.data(), who.data() + who.size(), pid);
+    if (err != std::errc{} || end != who.data() + who.size() || pid <= 0)
+      return make_error(ec::invalid_argument, "argument \"who\": " + who.substr(0, 32)
+                                                + " is not a process id (1 to "
+                                                + std::to_string(INT32_MAX) + ")");
+    return {};
+  }
+  if (std::any_of(who.begin(), who.end(), [](unsigned char c) { return c < 0x20 || c == 0x7F; }))
+    return make_error(ec::invalid_argument,
+                      "argument \"who\" contains a control character: not a process name");
+  return {};
+}
+
 bool is_final(job_state s) {
   return s == job_state::done || s == job_state::failed || s == job_state::cancelled;
 }
@@ -63,7 +92,7 @@ class args_reader {
 public:
   explicit args_reader(const nlohmann::json& args) : args_(args) {
   }
-  std::string str(const char* key, bool required) {
+  std::string str(const char* key, bool required, size_t max_bytes = max_path_bytes) {
     if (!args_.is_object() || !args_.contains(key) || args_[key].is_null()) {
       if (required)
         fail(std::string{"missing argument \""} + key + "\"");
@@ -73,7 +102,7 @@ public:
       fail(std::string{"argument \""} + key + "\" must be a string");
       return {};
     }
-    return args_[key].get<std::string>();
+    return checked_text(key, args_[key].get<std::string>(), max_bytes);
   }
   bool flag(const char* key) {
     if (!args_.is_object() || !args_.contains(key) || args_[key].is_null())
@@ -102,9 +131,9 @@ public:
       return {};
     auto& v = args_[key];
     if (v.is_object())
-      return v.dump();
+      return checked_text(key, v.dump(), max_kwargs_bytes);
     if (v.is_string())
-      return v.get<std::string>();
+      return checked_text(key, v.get<std::string>(), max_kwargs_bytes);
     fail(std::string{"argument \""} + key + "\" must be a JSON object");
     return {};
   }
@@ -113,6 +142,20 @@ public:
   }
 
 private:
+  // Paths and names end at a NUL byte in every system call: one inside would make the
+  // daemon act on another name than the one the client sent.
+  std::string checked_text(const char* key, std::string text, size_t max_bytes) {
+    if (text.size() > max_bytes) {
+      fail(std::string{"argument \""} + key + "\" is longer than " + std::to_string(max_bytes)
+           + " bytes");
+      return {};
+    }
+    if (text.find('\0') != std::string::npos) {
+      fail(std::string{"argument \""} + key + "\" contains a NUL byte");
+      return {};
+    }
+    return text;
+  }
   void fail(std::string text) {
     if (problem_.empty())
       problem_ = std::move(text);
@@ -129,95 +172,44 @@ public:
       info_(std::move(info)), cfg_(cfg) {
   }
 
-  void operator()(const nlohmann::json& req, request_context& ctx) {
-    auto command = req.value("command", std::string{});
-    static const nlohmann::json empty = nlohmann::json::object();
-    const auto& args = req.contains("args") ? req["args"] : empty;
-    bool wait = req.contains("wait") && req["wait"].is_boolean() && req["wait"].get<bool>();
+  void operator()(const nlohmann::json& line, request_context& ctx) {
+    auto parsed = parse_control_request(line);
+    if (!parsed)
+      return void(ctx.write(error_line(parsed.error())));
+    const auto& req = *parsed;
+    const auto& command = req.command;
     caf::scoped_actor self{sys_};
-    args_reader a{args};
     if (command == "ping")
       return void(ctx.write(ok_line({{"pong", true}, {"pid", ::getpid()}})));
     if (command == "status")
       return status(self, ctx);
     if (command == "resource.register")
-      return register_resource(self, ctx, a, wait);
-    if (command == "resource.copy" || command == "resource.move") {
-      job_request r;
-      r.kind = command == "resource.copy" ? job_kind::copy : job_kind::move;
-      r.uid = a.str("uid", true);
-      r.dst_root = a.str("to", true);
-      r.src_root = a.str("from", r.kind == job_kind::move);
-      r.dry_run = a.flag("dry_run");
-      return submit(self, ctx, a, std::move(r), wait);
-    }
-    if (command == "resource.remove") {
-      job_request r;
-      r.kind = job_kind::remove;
-      r.uid = a.str("uid", true);
-      r.src_root = a.str("from", true);
-      r.force_last = a.flag("force_last");
-      r.dry_run = a.flag("dry_run");
-      return submit(self, ctx, a, std::move(r), wait);
-    }
-    if (command == "resource.change-root") {
-      job_request r;
-      r.kind = job_kind::change_root;
-      r.uid = a.str("uid", true);
-      r.dst_root = a.str("to", true);
-      r.src_root = a.str("from", false);
-      return submit(self, ctx, a, std::move(r), wait);
-    }
-    if (command == "resource.verify") {
-      job_request r;
-      r.kind = job_kind::verify;
-      r.uid = a.str("uid", true);
-      r.src_root = a.str("root", false);
-      auto level = a.str("level", false);
-      if (level.empty() || level == "hash")
-        r.level = check_level::hash;
-      else if (level == "size")
-        r.level = check_level::size;
-      else if (level == "exists")
-        r.level = check_level::exists;
-      else
-        return void(ctx.write(error_line("invalid_argument", "level must be exists, size "
-                                                             "or hash, not \"" + level
-                                                               + "\"")));
-      return submit(self, ctx, a, std::move(r), wait);
-    }
-    if (command == "resource.locate") {
-      auto uid = a.str("uid", true);
-      if (!a.problem().empty())
-        return void(ctx.write(error_line("invalid_argument", a.problem())));
-      return reply(ctx, ask<location_report>(self, catalogue_, locate_atom::value, uid),
+      return register_resource(self, ctx, req.job, req.wait);
+    if (command == "resource.copy" || command == "resource.move"
+        || command == "resource.remove" || command == "resource.change-root"
+        || command == "resource.verify")
+      return submit(self, ctx, req.job, req.wait);
+    if (command == "resource.locate")
+      return reply(ctx, ask<location_report>(self, catalogue_, locate_atom::value, req.uid),
                    [](const location_report& x) { return to_json(x); });
-    }
-    if (command == "resource.show") {
-      auto uid = a.str("uid", true);
-      if (!a.problem().empty())
-        return void(ctx.write(error_line("invalid_argument", a.problem())));
+    if (command == "resource.show")
       return reply(ctx,
                    ask<resource_detail>(self, catalogue_, get_atom::value,
-                                        resource_atom::value, uid),
+                                        resource_atom::value, req.uid),
                    [](const resource_detail& x) { return to_json(x); });
-    }
     if (command == "resource.history") {
-      auto uid = a.str("uid", true);
-      if (!a.problem().empty())
-        return void(ctx.write(error_line("invalid_argument", a.problem())));
       // An unknown uid has no history; say so instead of printing nothing.
       auto known = ask<resource_detail>(self, catalogue_, get_atom::value,
-                                        resource_atom::value, uid);
+                                        resource_atom::value, req.uid);
       if (!known) {
         // A removed resource may still have history: only fail if it has none.
         auto hist = ask<std::vector<history_entry>>(self, catalogue_, history_atom::value,
-                                                    uid);
+                                                    req.uid);
         if (!hist || hist->empty())
           return void(ctx.write(error_line(known.error())));
       }
       return reply(ctx, ask<std::vector<history_entry>>(self, catalogue_,
-                                                        history_atom::value, uid),
+                                                        history_atom::value, req.uid),
                    [](const std::vector<history_entry>& xs) {
                      auto out = nlohmann::json::array();
                      for (auto& x : xs)
@@ -250,18 +242,14 @@ public:
                      return nlohmann::json{{"jobs", out}};
                    });
     }
-    if (command == "job.get" || command == "job.wait" || command == "job.cancel") {
-      auto id = a.number("id", true);
-      if (!a.problem().empty())
-        return void(ctx.write(error_line("invalid_argument", a.problem())));
-      if (command == "job.get")
-        return reply(ctx, ask<job_record>(self, jobs_, get_atom::value, job_atom::value, id),
-                     [](const job_record& x) { return nlohmann::json{{"job", to_json(x)}}; });
-      if (command == "job.cancel")
-        return reply(ctx, ask<job_record>(self, jobs_, cancel_atom::value, id),
-                     [](const job_record& x) { return nlohmann::json{{"job", to_json(x)}}; });
-      return follow(self, ctx, id);
-    }
+    auto job_json = [](const job_record& x) { return nlohmann::json{{"job", to_json(x)}}; };
+    if (command == "job.get")
+      return reply(ctx, ask<job_record>(self, jobs_, get_atom::value, job_atom::value, req.id),
+                   job_json);
+    if (command == "job.cancel")
+      return reply(ctx, ask<job_record>(self, jobs_, cancel_atom::value, req.id), job_json);
+    if (command == "job.wait")
+      return follow(self, ctx, req.id);
     if (command == "crawl.list" || command == "crawl.allow" || command == "crawl.forget") {
       // The mount's crawl_guard, registered by start_daemon (none under `d1drive serve`).
       auto guard = sys_.registry().get<crawl_guard_actor>(crawl_guard_registry_key);
@@ -271,33 +259,22 @@ public:
       auto text = [](const std::string& x) { return nlohmann::json{{"text", x}}; };
       if (command == "crawl.list")
         return reply(ctx, ask<std::string>(self, guard, list_atom::value), text);
-      auto who = a.str("who", true);
-      if (!a.problem().empty())
-        return void(ctx.write(error_line("invalid_argument", a.problem())));
       if (command == "crawl.allow")
-        return reply(ctx, ask<std::string>(self, guard, allow_atom::value, who), text);
-      return reply(ctx, ask<std::string>(self, guard, forget_atom::value, who), text);
+        return reply(ctx, ask<std::string>(self, guard, allow_atom::value, req.who), text);
+      return reply(ctx, ask<std::string>(self, guard, forget_atom::value, req.who), text);
     }
-    if (command == "journal") {
-      auto limit = a.number("limit", false, 0);
-      auto after = a.number("after", false, 0);
-      if (!a.problem().empty())
-        return void(ctx.write(error_line("invalid_argument", a.problem())));
-      // The catalogue pages from the oldest; a "last N" view asks for all and keeps the
-      // tail, which is what an operator wants to see.
-      auto all = ask<std::vector<journal_entry>>(self, catalogue_, journal_atom::value,
-                                                 uint64_t{after}, uint32_t{0});
-      return reply(ctx, std::move(all), [limit](const std::vector<journal_entry>& xs) {
-        auto out = nlohmann::json::array();
-        size_t first = limit > 0 && xs.size() > limit ? xs.size() - limit : 0;
-        for (size_t i = first; i < xs.size(); ++i)
-          out.push_back(to_json(xs[i]));
-        return nlohmann::json{{"journal", out}};
-      });
-    }
-    ctx.write(error_line("invalid_argument",
-                         command.empty() ? "request without \"command\""
-                                         : "unknown command \"" + command + "\""));
+    // journal (parse_control_request knows no other command)
+    // The catalogue pages from the oldest; a "last N" view asks for all and keeps the
+    // tail, which is what an operator wants to see.
+    auto all = ask<std::vector<journal_entry>>(self, catalogue_, journal_atom::value,
+                                               uint64_t{req.after}, uint32_t{0});
+    reply(ctx, std::move(all), [limit = req.limit](const std::vector<journal_entry>& xs) {
+      auto out = nlohmann::json::array();
+      size_t first = limit > 0 && xs.size() > limit ? xs.size() - limit : 0;
+      for (size_t i = first; i < xs.size(); ++i)
+        out.push_back(to_json(xs[i]));
+      return nlohmann::json{{"journal", out}};
+    });
   }
 
 private:
@@ -351,18 +328,8 @@ private:
     ctx.write(ok_line(std::move(out)));
   }
 
-  void register_resource(caf::scoped_actor& self, request_context& ctx, args_reader& a,
+  void register_resource(caf::scoped_actor& self, request_context& ctx, const job_request& r,
                          bool wait) {
-    job_request r;
-    r.kind = job_kind::register_hash;
-    r.uid = a.str("uid", false);
-    r.spec = a.str("spec", true);
-    r.root = a.str("root", true);
-    r.path = a.str("path", true);
-    r.kwargs = a.json_object_text("kwargs");
-    r.algorithm = a.str("algorithm", false);
-    if (!a.problem().empty())
-      return void(ctx.write(error_line("invalid_argument", a.problem())));
     auto ticket = ask<job_ticket>(self, jobs_, register_atom::value, r);
     if (!ticket)
       return void(ctx.write(error_line(ticket.error())));
@@ -371,10 +338,7 @@ private:
     follow(self, ctx, ticket->job_id, ticket->resource_uid);
   }
 
-  void submit(caf::scoped_actor& self, request_context& ctx, args_reader& a, job_request r,
-              bool wait) {
-    if (!a.problem().empty())
-      return void(ctx.write(error_line("invalid_argument", a.problem())));
+  void submit(caf::scoped_actor& self, request_context& ctx, const job_request& r, bool wait) {
     auto ticket = ask<job_ticket>(self, jobs_, submit_atom::value, r);
     if (!ticket)  // a last-copy removal is ec::refused: the client exits 4 for it
       return void(ctx.write(error_line(ticket.error())));
@@ -489,6 +453,111 @@ private:
 };
 
 }  // namespace
+
+caf::expected<control_request> parse_control_request(const nlohmann::json& req) {
+  if (!req.is_object())
+    return make_error(ec::invalid_argument,
+                      "malformed request: expected one JSON object per line");
+  control_request out;
+  auto command = req.find("command");
+  if (command == req.end() || command->is_null())
+    return make_error(ec::invalid_argument, "request without \"command\"");
+  if (!command->is_string())
+    return make_error(ec::invalid_argument, "\"command\" must be a string");
+  out.command = command->get<std::string>();
+  auto& known = control_commands();
+  if (std::find(known.begin(), known.end(), out.command) == known.end())
+    return make_error(ec::invalid_argument,
+                      "unknown command \"" + out.command.substr(0, 64)
+                        + (out.command.size() > 64 ? "…" : "") + "\"");
+  if (auto wait = req.find("wait"); wait != req.end() && !wait->is_null()) {
+    if (!wait->is_boolean())
+      return make_error(ec::invalid_argument, "\"wait\" must be true or false");
+    out.wait = wait->get<bool>();
+  }
+  static const nlohmann::json no_args = nlohmann::json::object();
+  auto args_it = req.find("args");
+  const auto& args = args_it == req.end() || args_it->is_null() ? no_args : *args_it;
+  if (!args.is_object())
+    return make_error(ec::invalid_argument, "\"args\" must be a JSON object");
+  args_reader a{args};
+  const auto& c = out.command;
+  auto& r = out.job;
+  if (c == "resource.register") {
+    r.kind = job_kind::register_hash;
+    r.uid = a.str("uid", false, max_uid_bytes);
+    r.spec = a.str("spec", true, max_name_bytes);
+    r.root = a.str("root", true);
+    r.path = a.str("path", true);
+    r.kwargs = a.json_object_text("kwargs");
+    r.algorithm = a.str("algorithm", false, max_name_bytes);
+  } else if (c == "resource.copy" || c == "resource.move") {
+    r.kind = c == "resource.copy" ? job_kind::copy : job_kind::move;
+    r.uid = a.str("uid", true, max_uid_bytes);
+    r.dst_root = a.str("to", true);
+    r.src_root = a.str("from", r.kind == job_kind::move);
+    r.dry_run = a.flag("dry_run");
+  } else if (c == "resource.remove") {
+    r.kind = job_kind::remove;
+    r.uid = a.str("uid", true, max_uid_bytes);
+    r.src_root = a.str("from", true);
+    r.force_last = a.flag("force_last");
+    r.dry_run = a.flag("dry_run");
+  } else if (c == "resource.change-root") {
+    r.kind = job_kind::change_root;
+    r.uid = a.str("uid", true, max_uid_bytes);
+    r.dst_root = a.str("to", true);
+    r.src_root = a.str("from", false);
+  } else if (c == "resource.verify") {
+    r.kind = job_kind::verify;
+    r.uid = a.str("uid", true, max_uid_bytes);
+    r.src_root = a.str("root", false);
+    auto level = a.str("level", false, max_name_bytes);
+    if (level.empty() || level == "hash")
+      r.level = check_level::hash;
+    else if (level == "size")
+      r.level = check_level::size;
+    else if (level == "exists")
+      r.level = check_level::exists;
+    else
+      return make_error(ec::invalid_argument,
+                        "level must be exists, size or hash, not \"" + level + "\"");
+  } else if (c == "resource.locate" || c == "resource.show" || c == "resource.history") {
+    out.uid = a.str("uid", true, max_uid_bytes);
+  } else if (c == "job.get" || c == "job.wait" || c == "job.cancel") {
+    out.id = a.number("id", true);
+  } else if (c == "crawl.allow" || c == "crawl.forget") {
+    out.who = a.str("who", true, max_name_bytes);
+    if (a.problem().empty()) {
+      if (auto err = check_pid_or_name(out.who))
+        return err;
+    }
+  } else if (c == "journal") {
+    out.limit = a.number("limit", false, 0);
+    out.after = a.number("after", false, 0);
+  }
+  if (!a.problem().empty())
+    return make_error(ec::invalid_argument, a.problem());
+  return out;
+}
+
+caf::expected<control_request> parse_control_line(std::string_view line) {
+  auto json = nlohmann::json::parse(line, nullptr, false);
+  if (json.is_discarded())
+    return make_error(ec::invalid_argument,
+                      "malformed request: expected one JSON object per line");
+  return parse_control_request(json);
+}
+
+const std::vector<std::string>& control_commands() {
+  static const std::vector<std::string> all{
+    "ping",          "status",          "resource.register", "resource.copy",
+    "resource.move", "resource.remove", "resource.change-root", "resource.verify",
+    "resource.locate", "resource.show", "resource.history", "resource.list",
+    "jobs",          "job.get",         "job.wait",          "job.cancel",
+    "journal",       "crawl.list",      "crawl.allow",       "crawl.forget"};
+  return all;
+}
 
 std::string error_code_of(const std::string& described) {
   static const char* codes[] = {"not_found",      "invalid_path",   "invalid_argument",

@@ -20,6 +20,8 @@
 
 #include <chrono>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace d1 {
 
@@ -44,6 +46,29 @@ struct control_handler_config {
 /// Where start_daemon registers the mount's crawl_guard in the actor registry, so that
 /// `crawl.list|allow|forget` reach it (args: {"who": PID_OR_NAME}; result {"text": ...}).
 constexpr caf::atom_value crawl_guard_registry_key = caf::atom("crawlguard");
+
+/// One request of the control protocol, its command known and its arguments checked.
+struct control_request {
+  std::string command;  // one of control_commands()
+  bool wait = false;    // follow the job to its end
+  job_request job;      // resource.register|copy|move|remove|change-root|verify
+  std::string uid;      // resource.locate|show|history
+  uint64_t id = 0;      // job.get|wait|cancel
+  uint64_t limit = 0;   // journal: only the last `limit` entries (0: all)
+  uint64_t after = 0;   // journal: entries after this sequence number
+  std::string who;      // crawl.allow|forget: a pid or a process name
+};
+
+/// Parses one request (a JSON object). Returns ec::invalid_argument naming the problem:
+/// not a JSON object, no or an unknown command, a missing, mistyped, too long or
+/// NUL-holding argument, a number out of range.
+caf::expected<control_request> parse_control_request(const nlohmann::json& request);
+
+/// As parse_control_request, from the line that holds the request.
+caf::expected<control_request> parse_control_line(std::string_view line);
+
+/// The commands of the protocol.
+const std::vector<std::string>& control_commands();
 
 /// Returns the handler that serves requests with `catalogue` and `jobs`. The handler blocks
 /// its (connection) thread on a scoped actor; it never runs in a CAF scheduler thread.

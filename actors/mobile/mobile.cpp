@@ -1,6 +1,7 @@
 // start_mobile: the one place that knows how the mobile-files actors are built.
 #include "actors/mobile/mobile.hpp"
 
+#include "actors/control/supervision.hpp"
 #include "actors/mobile/catalogue.hpp"
 #include "actors/mobile/file_ops.hpp"
 #include "actors/mobile/job_manager.hpp"
@@ -36,13 +37,13 @@ caf::expected<mobile_actors> start_mobile(caf::actor_system& sys, const daemon_c
   a.db = *db;
   auto prefs = host_preferences_of(cfg);
   for (uint32_t i = 0; i < cfg.copy_workers; ++i) {
-    a.finishers.push_back(sys.spawn<caf::detached>(copy_finisher));
+    a.finishers.push_back(spawn_loud<caf::detached>(sys, copy_finisher));
     a.copiers.push_back(
-      sys.spawn<caf::detached>(pipelined_copy_worker, a.finishers.back(), cfg.direct_reads));
+      spawn_loud<caf::detached>(sys, pipelined_copy_worker, a.finishers.back(), cfg.direct_reads));
   }
   for (uint32_t i = 0; i < cfg.hash_workers; ++i)
-    a.hashers.push_back(sys.spawn<caf::detached>(hash_worker, cfg.direct_reads));
-  a.catalogue = sys.spawn<caf::detached>(catalogue, a.db, prefs);
+    a.hashers.push_back(spawn_loud<caf::detached>(sys, hash_worker, cfg.direct_reads));
+  a.catalogue = spawn_loud<caf::detached>(sys, catalogue, a.db, prefs);
   job_manager_config jm;
   jm.db = a.db;
   jm.prefs = prefs;
@@ -55,7 +56,7 @@ caf::expected<mobile_actors> start_mobile(caf::actor_system& sys, const daemon_c
     a.shutdown();
     return err;
   }
-  a.jobs = sys.spawn<caf::detached>(job_manager, jm);
+  a.jobs = spawn_loud<caf::detached>(sys, job_manager, jm);
   return a;
 }
 

@@ -7,4 +7,5 @@ list(APPEND D1_TEST_SOURCES
   integration/crawl_test.cpp
   integration/package_test.cpp
   integration/cli_test.cpp
+  integration/hostile_control_test.cpp
 )

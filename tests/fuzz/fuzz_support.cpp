@@ -1,0 +1,66 @@
+// What the fuzz targets share: the registry the replay driver reads, the seeds' access to
+// the fixtures (read in place). Linked into every fuzz executable.
+#include "tests/fuzz/fuzz_target.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+namespace d1::fuzz {
+
+std::map<std::string, target_fn>& targets() {
+  static std::map<std::string, target_fn> all;
+  return all;
+}
+
+std::map<std::string, seeds_fn>& seed_makers() {
+  static std::map<std::string, seeds_fn> all;
+  return all;
+}
+
+std::vector<std::string> seeds_of(const std::string& target) {
+  auto it = seed_makers().find(target);
+  return it == seed_makers().end() ? std::vector<std::string>{} : it->second();
+}
+
+bool register_target(const char* name, target_fn fn) {
+  targets()[name] = fn;
+  return true;
+}
+
+bool register_seeds(const char* name, seeds_fn fn) {
+  seed_makers()[name] = fn;
+  return true;
+}
+
+std::string fixtures_dir() {
+  std::error_code ec;
+  if (auto env = std::getenv("D1_FIXTURES"); env && *env)
+    return std::filesystem::is_directory(env, ec) ? env : "";
+  std::string dir = D1_SOURCE_DIR "/../shared/fixtures/dataone";
+  return std::filesystem::is_directory(dir, ec) ? dir : "";
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+std::vector<std::string> fixture_files(const std::string& subdir, const std::string& part) {
+  std::vector<std::string> out;
+  auto dir = fixtures_dir();
+  std::error_code ec;
+  if (dir.empty() || !std::filesystem::is_directory(dir + "/" + subdir, ec))
+    return out;
+  std::vector<std::string> paths;
+  for (auto& e : std::filesystem::directory_iterator(dir + "/" + subdir))
+    if (e.is_regular_file() && e.path().filename().string().find(part) != std::string::npos)
+      paths.push_back(e.path().string());
+  std::sort(paths.begin(), paths.end());
+  for (auto& p : paths)
+    out.push_back(read_file(p));
+  return out;
+}
+
+}  // namespace d1::fuzz
