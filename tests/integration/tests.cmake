@@ -8,4 +8,5 @@ list(APPEND D1_TEST_SOURCES
   integration/package_test.cpp
   integration/cli_test.cpp
   integration/hostile_control_test.cpp
+  integration/state_dir_test.cpp
 )

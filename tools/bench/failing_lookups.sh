@@ -31,7 +31,7 @@ printf '[crawl]\nenabled = false\n' >"$work/d1drive.toml"
 mkdir -p "$work/mnt"
 "$d1drive" mount "$work/mnt" --base-url "$base" --state-dir "$work/state" \
   --config "$work/d1drive.toml" --daemon >/dev/null
-daemon=$(pgrep -n -f "d1drive mount $work/mnt")
+daemon=$(cat "/run/d1drive/$(echo "$work/mnt" | tr / _).pid")  # written by the daemon
 
 # One worker: random malformed names (bad escapes, unknown facets, unknown PIDs), each
 # looked up and, when it is a folder, listed; counts its lookups in a file.
