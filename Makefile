@@ -39,15 +39,15 @@ test-asan: deps
 	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DD1_SANITIZE=address $(CCACHE) >/dev/null
 	@cmake --build build-asan -j$(JOBS)
 	@rm -rf $(call SAN_REPORTS,build-asan) && mkdir -p $(call SAN_REPORTS,build-asan)
-	cd build-asan && $(ASAN_ENV) ctest --output-on-failure -j1 --timeout 1200
-	@bash scripts/sanitizer-reports.sh $(call SAN_REPORTS,build-asan)
+	(cd build-asan && $(ASAN_ENV) ctest --output-on-failure -j1 --timeout 1200); status=$$?; \
+	bash scripts/sanitizer-reports.sh $(call SAN_REPORTS,build-asan) && exit $$status
 
 test-tsan: deps
 	@cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DD1_SANITIZE=thread $(CCACHE) >/dev/null
 	@cmake --build build-tsan -j$(JOBS)
 	@rm -rf $(call SAN_REPORTS,build-tsan) && mkdir -p $(call SAN_REPORTS,build-tsan)
-	cd build-tsan && $(TSAN_ENV) ctest --output-on-failure -j1 --timeout 1200 $(TSAN_TESTS)
-	@bash scripts/sanitizer-reports.sh $(call SAN_REPORTS,build-tsan)
+	(cd build-tsan && $(TSAN_ENV) ctest --output-on-failure -j1 --timeout 1200 $(TSAN_TESTS)); \
+	status=$$?; bash scripts/sanitizer-reports.sh $(call SAN_REPORTS,build-tsan) && exit $$status
 
 # Every libFuzzer target for FUZZ_SECONDS each (FUZZ_RUNS=N: at most N runs each).
 fuzz: deps

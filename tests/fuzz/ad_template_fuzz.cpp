@@ -48,7 +48,8 @@ D1_FUZZ_TARGET(ad_template) {
   auto selector = static_cast<unsigned char>(input[0]);
   auto parts = split_nul(input.substr(1), 4);
   int64_t number = 0;
-  std::memcpy(&number, parts[3].data(), std::min(parts[3].size(), sizeof number));
+  if (!parts[3].empty())
+    std::memcpy(&number, parts[3].data(), std::min(parts[3].size(), sizeof number));
   std::string tmpl{parts[0]};
   auto name = d1::format_ad_template(tmpl, std::string{parts[1]}, std::string{parts[2]}, number);
   if (name) {

@@ -47,6 +47,30 @@ std::string read_file(const std::string& path) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
+std::string first_elements(const std::string& doc, const std::string& element, size_t keep) {
+  auto close = "</" + element + ">";
+  size_t at = 0;
+  for (size_t n = 0; n < keep; ++n) {
+    at = doc.find(close, at);
+    if (at == std::string::npos)
+      return doc;
+    at += close.size();
+  }
+  auto root_close = doc.rfind("</");
+  if (root_close == std::string::npos || root_close < at)
+    return doc;
+  return doc.substr(0, at) + "\n" + doc.substr(root_close);
+}
+
+std::vector<std::string> fixture_and_cuts(const std::string& subdir, const std::string& part,
+                                          const std::string& element) {
+  auto out = fixture_files(subdir, part);
+  for (size_t i = 0, n = out.size(); i < n; ++i)
+    for (size_t keep : {1, 4})
+      out.push_back(first_elements(out[i], element, keep));
+  return out;
+}
+
 std::vector<std::string> fixture_files(const std::string& subdir, const std::string& part) {
   std::vector<std::string> out;
   auto dir = fixtures_dir();

@@ -35,6 +35,16 @@ std::string fixtures_dir();
 /// The whole file as bytes, or "" if it cannot be read.
 std::string read_file(const std::string& path);
 
+/// `doc` (an XML document) cut after the `keep`-th closing tag `</element>` and closed
+/// with the document's last closing tag: a well-formed seed small enough to mutate fast.
+/// `doc` itself if it has fewer such elements.
+std::string first_elements(const std::string& doc, const std::string& element, size_t keep);
+
+/// The fixture files of fixture_files(subdir, part), each also cut to its first one and
+/// first four `element`s (first_elements).
+std::vector<std::string> fixture_and_cuts(const std::string& subdir, const std::string& part,
+                                          const std::string& element);
+
 /// The contents of every file in the fixture folder `subdir` whose name contains `part`
 /// (read in place); none without fixtures.
 std::vector<std::string> fixture_files(const std::string& subdir, const std::string& part = "");

@@ -11,7 +11,7 @@ D1_FUZZ_TARGET(node_list) {
                     "a node was accepted without identifier or base URL");
 }
 
-// The production node list fixture (read in place).
+// The production node list fixture (read in place), whole and cut to its first nodes.
 D1_FUZZ_SEEDS(node_list) {
-  return d1::fuzz::fixture_files("cn", "node_list");
+  return d1::fuzz::fixture_and_cuts("cn", "node_list", "node");
 }

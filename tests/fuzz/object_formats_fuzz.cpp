@@ -11,7 +11,7 @@ D1_FUZZ_TARGET(object_formats) {
                     "a format was accepted without formatId or formatType");
 }
 
-// The CN's object format list fixture (read in place).
+// The CN's object format list fixture (read in place), whole and cut to its first formats.
 D1_FUZZ_SEEDS(object_formats) {
-  return d1::fuzz::fixture_files("cn", "object_format_list");
+  return d1::fuzz::fixture_and_cuts("cn", "object_format_list", "objectFormat");
 }

@@ -10,7 +10,8 @@ D1_FUZZ_TARGET(query_engine) {
     d1::fuzz::check(!f.name.empty(), "a query field was accepted without a name");
 }
 
-// The production query engine description fixture (read in place).
+// The production query engine description fixture (read in place), whole and cut to its
+// first fields.
 D1_FUZZ_SEEDS(query_engine) {
-  return d1::fuzz::fixture_files("cn", "query_engine");
+  return d1::fuzz::fixture_and_cuts("cn", "query_engine", "queryField");
 }

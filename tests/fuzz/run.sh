@@ -34,8 +34,8 @@ for t in "${targets[@]}"; do
   rc=$?
   set -e
   elapsed=$(( ($(date +%s%N) - start) / 1000000000 ))
-  executed=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$work/log" | awk '{print $2}' || true)
-  per_s=$(grep -o 'stat::average_exec_per_sec: [0-9]*' "$work/log" | awk '{print $2}' || true)
+  executed=$(awk '/^stat::number_of_executed_units:/ {print $2}' "$work/log")
+  per_s=$(awk '/^stat::average_exec_per_sec:/ {print $2}' "$work/log")
   corpus=$(find "$work/corpus" -type f | wc -l)
   result=ok
   if [ "$rc" -ne 0 ]; then

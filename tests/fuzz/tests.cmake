@@ -21,7 +21,7 @@ foreach(target ${D1_FUZZ_TARGETS})
     list(APPEND inputs ${PROJECT_SOURCE_DIR}/tests/fuzz/regressions/${target})
   endif()
   add_test(NAME fuzz_regressions.${target} COMMAND fuzz_replay ${target} ${inputs})
-  set_tests_properties(fuzz_regressions.${target} PROPERTIES TIMEOUT 300)
+  set_tests_properties(fuzz_regressions.${target} PROPERTIES TIMEOUT 120)
 endforeach()
 
 if(D1_FUZZ)

@@ -67,7 +67,7 @@ for i in 1 2 3 4; do
   workers+=($!)
 done
 rss_mb() { awk '/VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$daemon/status"; }
-lookups() { cat "$work"/count* 2>/dev/null | awk '{s += $1} END {print s + 0}'; }
+lookups() { awk '{s += $1} END {print s + 0}' "$work"/count* 2>/dev/null || echo 0; }
 echo "seconds lookups rss_mb"
 start=$(date +%s)
 while (( $(date +%s) < until )); do
