@@ -9,4 +9,5 @@ list(APPEND D1_TEST_SOURCES
   integration/cli_test.cpp
   integration/hostile_control_test.cpp
   integration/state_dir_test.cpp
+  integration/memory_test.cpp
 )
