@@ -6,6 +6,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -340,6 +341,11 @@ caf::error environment::write_locked(std::string_view what, const txn_fn& fn) {
         return err;
       continue;
     }
+    // LMDB reports a write cut short by a full disk as EIO: say what it really is.
+    struct statvfs fs {};
+    if ((rc == EIO || rc == ENOSPC) && ::statvfs(path_.c_str(), &fs) == 0
+        && uint64_t{fs.f_bavail} * fs.f_frsize < (uint64_t{1} << 20))
+      return make_storage_error(std::string{what} + " (its filesystem is full)", rc);
     return make_storage_error(what, rc);
   }
 }
