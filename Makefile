@@ -3,6 +3,10 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 MOUNT ?= $(CURDIR)/mnt
 BASE_URL ?=
+# `make install PREFIX=/usr DESTDIR=/tmp/root`: where the binary, units, docs and man page go
+# (the configuration always goes to $(DESTDIR)/etc/d1drive, where the daemon reads it).
+PREFIX ?= /usr/local
+DESTDIR ?=
 
 # Sanitizer and fuzzing builds (docs/hardening.md): each in its own build dir, with ccache.
 FUZZ_SECONDS ?= 60
@@ -19,7 +23,7 @@ TSAN_ENV = TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$(S
 # Under TSan: the unit and actor tests (no mounts, no stand-in node; docs/hardening.md).
 TSAN_TESTS ?= -E 'integration|d1_test_node|fuzz_regressions'
 
-.PHONY: deps build test test-fast test-asan test-tsan fuzz run bench clean
+.PHONY: deps build test test-fast test-asan test-tsan fuzz run bench clean install deb
 
 deps:
 	@bash scripts/install-deps.sh
@@ -35,8 +39,13 @@ test: build
 test-fast: build
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) -E 'integration|d1_test_node'
 
+# One clang build serves the ASan + UBSan suite and the libFuzzer targets (D1_FUZZ=ON
+# instruments everything for both), so CI builds it once.
+ASAN_CMAKE = -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
+	-DCMAKE_CXX_COMPILER=clang++ -DD1_FUZZ=ON $(CCACHE)
+
 test-asan: deps
-	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DD1_SANITIZE=address $(CCACHE) >/dev/null
+	@cmake -S . -B build-asan $(ASAN_CMAKE) >/dev/null
 	@cmake --build build-asan -j$(JOBS)
 	@rm -rf $(call SAN_REPORTS,build-asan) && mkdir -p $(call SAN_REPORTS,build-asan)
 	(cd build-asan && $(ASAN_ENV) ctest --output-on-failure -j1 --timeout 1200); status=$$?; \
@@ -49,12 +58,12 @@ test-tsan: deps
 	(cd build-tsan && $(TSAN_ENV) ctest --output-on-failure -j1 --timeout 1200 $(TSAN_TESTS)); \
 	status=$$?; bash scripts/sanitizer-reports.sh $(call SAN_REPORTS,build-tsan) && exit $$status
 
-# Every libFuzzer target for FUZZ_SECONDS each (FUZZ_RUNS=N: at most N runs each).
+# Every libFuzzer target for FUZZ_SECONDS each (FUZZ_RUNS=N: at most N runs each), built
+# in build-asan (above).
 fuzz: deps
-	@cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
-		-DD1_FUZZ=ON $(CCACHE) >/dev/null
-	@cmake --build build-fuzz -j$(JOBS) --target fuzz_targets
-	@bash tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+	@cmake -S . -B build-asan $(ASAN_CMAKE) >/dev/null
+	@cmake --build build-asan -j$(JOBS) --target fuzz_targets
+	@bash tests/fuzz/run.sh build-asan $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 run: build
 	@bash scripts/run-demo.sh "$(MOUNT)" "$(BASE_URL)"
@@ -63,5 +72,12 @@ bench: build
 	@bash tools/bench/run.sh
 	@bash tools/bench/mobile.sh
 
+install: build
+	DESTDIR="$(DESTDIR)" cmake --install $(BUILD) --prefix "$(PREFIX)" --strip
+
+# The Debian package, built with CPack from the same build dir: $(BUILD)/d1drive_*.deb.
+deb: build
+	cd $(BUILD) && cpack -G DEB
+
 clean:
-	rm -rf $(BUILD) build-asan build-tsan build-fuzz
+	rm -rf $(BUILD) build-asan build-tsan

@@ -42,6 +42,9 @@ using hash_atom = caf::atom_constant<caf::atom("hash")>;
 using copy_batch_atom = caf::atom_constant<caf::atom("copy_batch")>;
 using remove_atom = caf::atom_constant<caf::atom("remove")>;
 using job_atom = caf::atom_constant<caf::atom("job")>;
+using retry_atom = caf::atom_constant<caf::atom("retry")>;
+using check_atom = caf::atom_constant<caf::atom("check")>;
+using scrub_atom = caf::atom_constant<caf::atom("scrub")>;
 using resource_atom = caf::atom_constant<caf::atom("resource")>;
 using done_atom = caf::atom_constant<caf::atom("done")>;
 // crawl_guard: may a process spend a cold query; exempt a process; forget one.

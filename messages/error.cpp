@@ -25,6 +25,8 @@ const char* to_string(ec code) {
     case ec::cancelled: return "cancelled";
     case ec::throttled: return "throttled";
     case ec::refused: return "refused";
+    case ec::no_space: return "no_space";
+    case ec::actor_failed: return "actor_failed";
   }
   return "unknown";
 }
@@ -90,6 +92,7 @@ int to_errno(const caf::error& err) {
     case ec::cancelled: return EINTR;
     case ec::throttled: return EAGAIN;
     case ec::refused: return EPERM;
+    case ec::no_space: return ENOSPC;
     case ec::checksum_mismatch:
     case ec::network:
     case ec::http_status:
@@ -97,6 +100,7 @@ int to_errno(const caf::error& err) {
     case ec::io_error:
     case ec::storage_error:
     case ec::unavailable:
+    case ec::actor_failed:
     case ec::unspecified:
       return EIO;
   }

@@ -165,7 +165,11 @@ using catalogue_actor = caf::typed_actor<
   // Journal entries with seq > the first argument, oldest first, at most `limit` (0: all).
   caf::replies_to<journal_atom, uint64_t, uint32_t>::with<std::vector<journal_entry>>,
   // Where a resource's copies are, best first for this host; ec::not_found.
-  caf::replies_to<locate_atom, std::string>::with<location_report>>;
+  caf::replies_to<locate_atom, std::string>::with<location_report>,
+  // Reads every record and checks the catalogue's invariants (every resource has a
+  // verified copy or a recorded forced removal, reference counts equal references, every
+  // job's files belong to its resource); a record that does not decode is a problem too.
+  caf::replies_to<check_atom>::with<catalogue_report>>;
 
 /// Runs the background jobs that change or check where files are: up to max_active_jobs at
 /// once when their files do not overlap, otherwise in submission order; files go to the
@@ -187,35 +191,47 @@ using job_manager_actor = caf::typed_actor<
   // The same without the per-file states (files empty): cheap for a job of many files,
   // what a progress display polls. ec::not_found.
   caf::replies_to<progress_atom, uint64_t>::with<job_record>,
-  // Cancels a queued or running job (files in flight finish and are recorded); replies
-  // the job as it then is. A finished job is replied unchanged. ec::not_found.
+  // Cancels a queued or running job: it ends `cancelled` at once, its workers stop within
+  // a file or a piece, and what they completed is still recorded when they answer;
+  // replies the job as it then is. A finished job is replied unchanged. ec::not_found.
   caf::replies_to<cancel_atom, uint64_t>::with<job_record>,
   // Replies when the job has ended (done, failed or cancelled); at once if it has.
   // ec::not_found.
-  caf::replies_to<wait_atom, uint64_t>::with<job_record>>;
+  caf::replies_to<wait_atom, uint64_t>::with<job_record>,
+  // Submits again the files a finished job did not complete (failed, pending), as a new
+  // job of the same kind; ec::not_found, ec::invalid_argument for a job still running or
+  // one with nothing to retry.
+  caf::replies_to<retry_atom, uint64_t>::with<job_ticket>,
+  // Its own timers: a job's retry or pacing time has come; time to look for copies due
+  // for a scrub.
+  caf::reacts_to<tick_atom, uint64_t>,
+  caf::reacts_to<scrub_atom>>;
 
 /// Copies and deletes single files beneath roots. Takes only values: it may run on
 /// another machine and shares neither a filesystem view nor LMDB with the job manager.
 using copy_worker_actor = caf::typed_actor<
   // Copies the items of one batch (see copy_batch_request) from src_root to the same
-  // relative paths under dst_root: temporary name in the destination directory, hash of
-  // the bytes written, one syncfs, compare with expected_digest, rename, fsync of each
-  // directory. One outcome per item, in order: ec::checksum_mismatch, ec::io_error
-  // (ENOSPC/EDQUOT named), ec::invalid_path for escapes and symlinks out of a root. A
-  // failed item leaves nothing behind and does not stop the others unless the
-  // destination is full (then the rest fail with the same ec::io_error).
+  // relative paths under dst_root: a fresh temporary name in the destination directory
+  // (O_EXCL, 0600), hash of the bytes written, the source's owner, mode and mtime, one
+  // syncfs, compare with expected_digest, rename, fsync of each directory. One outcome per
+  // item, in order: ec::checksum_mismatch, ec::io_error, ec::no_space, ec::invalid_path
+  // for escapes, symlinks and files that are not regular, ec::refused for a destination
+  // that is the source itself (an alias of its root). A failed item leaves nothing behind
+  // and does not stop the others unless the destination is full (then the rest fail with
+  // the same ec::no_space) or the job was cancelled (ec::cancelled).
   caf::replies_to<copy_batch_atom, copy_batch_request>::with<copy_batch_result>,
-  // Deletes root/<each path> (a regular file, not followed through symlinks), then fsyncs
-  // each directory once. One outcome per path, in order: an absent file is removed=false;
-  // ec::invalid_path, ec::io_error.
-  caf::replies_to<remove_atom, std::string, std::vector<std::string>>::with<
-    std::vector<remove_outcome>>>;
+  // Deletes root/<each item> once the item and one of its witnesses were re-checked on
+  // disk (see remove_batch_request), then fsyncs each directory once. One outcome per
+  // item, in order: an absent file is removed=false; ec::refused when a re-check fails
+  // (nothing deleted), ec::invalid_path, ec::io_error.
+  caf::replies_to<remove_atom, remove_batch_request>::with<std::vector<remove_outcome>>>;
 
 /// A copy worker's second thread: syncs, checks and renames the batch the worker has just
 /// written, while the worker writes the next one. The worker delegates each copy_batch
-/// request here, so this reply is the reply to the job manager.
+/// request here, so this reply is the reply to the job manager. Values only: it reopens
+/// the destination's directories by path.
 using copy_finisher_actor = caf::typed_actor<
-  caf::replies_to<copy_batch_atom, staged_copy_batch_ptr>::with<copy_batch_result>>;
+  caf::replies_to<copy_batch_atom, staged_copy_batch>::with<copy_batch_result>>;
 
 /// Checks and hashes single files beneath roots (values only, like copy_worker).
 using hash_worker_actor = caf::typed_actor<

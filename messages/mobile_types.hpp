@@ -8,7 +8,6 @@
 #include <caf/meta/load_callback.hpp>
 #include <caf/meta/type_name.hpp>
 
-#include <caf/allowed_unsafe_message_type.hpp>
 
 #include <cmath>
 #include <cstdint>
@@ -30,6 +29,7 @@ enum class file_state : uint8_t {
   size_mismatch,
   hash_mismatch,
   error,  // could not be read (permission, I/O error, symlink out of the root…)
+  changed,  // its identity, size or times differ from when it was hashed (not re-hashed)
 };
 
 enum class job_kind : uint8_t {
@@ -39,12 +39,64 @@ enum class job_kind : uint8_t {
   remove,
   change_root,
   verify,
+  scrub,  // a verify by hash that the job manager schedules itself ([mobile] scrub_every)
 };
 
 enum class job_state : uint8_t { queued = 0, running, done, failed, cancelled };
 
 /// The state of one file within one job phase (the per-file checkpoint).
 enum class step_state : uint8_t { pending = 0, done, failed, skipped };
+
+// -- what a file is on disk -----------------------------------------------------------
+
+/// A file as fstat(2) saw it: identity (filesystem, device, inode), type and permission
+/// bits, owner, size and times. Recorded when a file is hashed, so a later check can tell
+/// whether it is still the same file with the same bytes without reading them, and so two
+/// spellings of one file (a symlinked or bind-mounted root) are known to be one.
+struct file_stat {
+  uint64_t fs_id = 0;  // statfs f_fsid (stable across reboots on local filesystems); 0: none
+  uint64_t dev = 0;
+  uint64_t ino = 0;
+  uint32_t mode = 0;  // st_mode: type and permission bits
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  uint64_t nlink = 0;
+  uint64_t size = 0;
+  int64_t mtime_ns = 0;
+  int64_t ctime_ns = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, file_stat& x) {
+  return f(caf::meta::type_name("file_stat"), x.fs_id, x.dev, x.ino, x.mode, x.uid, x.gid,
+           x.nlink, x.size, x.mtime_ns, x.ctime_ns);
+}
+
+inline bool operator==(const file_stat& a, const file_stat& b) {
+  return a.fs_id == b.fs_id && a.dev == b.dev && a.ino == b.ino && a.mode == b.mode
+         && a.uid == b.uid && a.gid == b.gid && a.nlink == b.nlink && a.size == b.size
+         && a.mtime_ns == b.mtime_ns && a.ctime_ns == b.ctime_ns;
+}
+
+/// Whether `a` and `b` are one file on disk. The inode must match, and the filesystem:
+/// by fs_id where both have one (device numbers can change across reboots), else by
+/// device. Never true for a stat that was never taken (ino 0). Two filesystems that share
+/// an fs_id (cloned images mounted together) would read as one: every use of this errs
+/// toward refusing (a copy, a deletion), never toward losing a file.
+inline bool same_file(const file_stat& a, const file_stat& b) {
+  if (a.ino == 0 || a.ino != b.ino)
+    return false;
+  if (a.fs_id != 0 && b.fs_id != 0)
+    return a.fs_id == b.fs_id;
+  return a.dev == b.dev;
+}
+
+/// Whether `now` is the file `then` described, unchanged since: same file, same size, same
+/// modification and change times. What a re-check before a deletion compares.
+inline bool unchanged_since(const file_stat& then, const file_stat& now) {
+  return same_file(then, now) && then.size == now.size && then.mtime_ns == now.mtime_ns
+         && then.ctime_ns == now.ctime_ns;
+}
 
 // -- catalogue records ----------------------------------------------------------------
 
@@ -68,7 +120,7 @@ typename Inspector::result_type inspect(Inspector& f, resource_record& x) {
 
 /// One file of one resource on one root (a "copy" of a resource is its files on a root).
 struct file_record {
-  uint16_t version = 1;
+  uint16_t version = 2;
   std::string file_uid;      // 32 hex chars: sha256(resource uid, root, rel_path)
   std::string resource_uid;
   std::string root;          // absolute, normalised
@@ -81,13 +133,15 @@ struct file_record {
   bool exists = false;       // at the last check
   file_state state = file_state::unknown;  // result of the last check
   int64_t verified_at = 0;   // ms since the epoch of the last check (0: never)
+  int64_t hashed_at = 0;     // ms since the epoch of the last hash that matched (0: never)
+  file_stat stat;            // the file as it was when it was hashed (ino 0: unknown)
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, file_record& x) {
   return f(caf::meta::type_name("file_record"), x.version, x.file_uid, x.resource_uid,
            x.root, x.rel_path, x.abs_path, x.size, x.algorithm, x.digest,
-           x.expected_digest, x.exists, x.state, x.verified_at);
+           x.expected_digest, x.exists, x.state, x.verified_at, x.hashed_at, x.stat);
 }
 
 /// A reference from files_by_path to one file record.
@@ -162,11 +216,13 @@ struct job_file {
   uint64_t size = 0;      // expected bytes (0 if not yet known, e.g. register_hash)
   step_state state = step_state::pending;
   std::string detail;     // why it failed or was skipped; mismatch description for verify
+  uint32_t attempts = 0;  // failed attempts that were retried ([mobile] file_retries)
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, job_file& x) {
-  return f(caf::meta::type_name("job_file"), x.root, x.rel_path, x.size, x.state, x.detail);
+  return f(caf::meta::type_name("job_file"), x.root, x.rel_path, x.size, x.state, x.detail,
+           x.attempts);
 }
 
 /// What a client asks the job manager to do. Fields not used by a kind are ignored.
@@ -180,6 +236,10 @@ struct job_request {
   check_level level = check_level::hash;  // verify
   bool force_last = false;  // remove: allow removing the last verified copy
   bool dry_run = false;     // copy/move/remove: reply the plan, do nothing
+  // Only these files (rel_paths) instead of all of the resource's: `job ID --retry`
+  // resubmits the files job `retry_of` did not finish.
+  std::vector<std::string> only;
+  uint64_t retry_of = 0;
   // register only:
   std::string spec;
   std::string root;
@@ -191,8 +251,8 @@ struct job_request {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, job_request& x) {
   return f(caf::meta::type_name("job_request"), x.kind, x.uid, x.src_root, x.dst_root,
-           x.level, x.force_last, x.dry_run, x.spec, x.root, x.path, x.kwargs,
-           x.algorithm);
+           x.level, x.force_last, x.dry_run, x.only, x.retry_of, x.spec, x.root, x.path,
+           x.kwargs, x.algorithm);
 }
 
 /// One action of a plan (dry run) or of a job: "copy A -> B", "delete A", "keep A (shared
@@ -256,7 +316,7 @@ typename Inspector::result_type inspect(Inspector& f, job_progress& x) {
 
 /// A job as persisted in the jobs table and reported to clients.
 struct job_record {
-  uint16_t version = 1;
+  uint16_t version = 2;
   uint64_t id = 0;
   job_request request;       // with src_root filled in once chosen
   job_state state = job_state::queued;
@@ -288,12 +348,16 @@ struct copy_location {
   bool verified = false;       // every expected file present and ok
   int32_t preference = -1;     // index in this host's preferred roots; -1: not listed
   int64_t verified_at = 0;     // oldest check among its files
+  int64_t hashed_at = 0;       // oldest hash among its verified files (0: none)
+  uint32_t files_bad = 0;      // missing, changed, mismatched or unreadable at the last check
+  std::string problem;         // the first of those, for people ("x: hash_mismatch …")
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, copy_location& x) {
   return f(caf::meta::type_name("copy_location"), x.root, x.files, x.files_expected,
-           x.files_ok, x.verified, x.preference, x.verified_at);
+           x.files_ok, x.verified, x.preference, x.verified_at, x.hashed_at, x.files_bad,
+           x.problem);
 }
 
 /// Where a resource is: its copies, best first (verified before unverified, then by this
@@ -323,10 +387,27 @@ typename Inspector::result_type inspect(Inspector& f, resource_detail& x) {
   return f(caf::meta::type_name("resource_detail"), x.resource, x.rel_paths, x.files);
 }
 
+/// What `catalogue check` found: the records it read and every invariant that does not
+/// hold, one line each (empty: the catalogue is consistent).
+struct catalogue_report {
+  uint64_t resources = 0;
+  uint64_t files = 0;
+  uint64_t paths = 0;
+  uint64_t jobs = 0;
+  std::vector<std::string> problems;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, catalogue_report& x) {
+  return f(caf::meta::type_name("catalogue_report"), x.resources, x.files, x.paths, x.jobs,
+           x.problems);
+}
+
 // -- workers ---------------------------------------------------------------------------
 
 /// Check or hash one file beneath a root (hash_worker).
 struct hash_request {
+  uint64_t job_id = 0;  // the job it serves: the worker stops early once it is cancelled
   std::string root;
   std::string rel_path;
   std::string algorithm;
@@ -334,38 +415,48 @@ struct hash_request {
   uint64_t expected_size = 0;      // compared for level >= size when has_expected
   std::string expected_digest;     // compared for level hash when not empty
   bool has_expected = false;
+  // The file as it was when last hashed (ino 0: unknown). At levels exists and size a
+  // different identity, size or time is state `changed`: those levels never vouch for
+  // bytes they did not read.
+  file_stat expected_stat;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, hash_request& x) {
-  return f(caf::meta::type_name("hash_request"), x.root, x.rel_path, x.algorithm, x.level,
-           x.expected_size, x.expected_digest, x.has_expected);
+  return f(caf::meta::type_name("hash_request"), x.job_id, x.root, x.rel_path, x.algorithm,
+           x.level, x.expected_size, x.expected_digest, x.has_expected, x.expected_stat);
 }
 
 /// What a hash_worker found. A missing file or a mismatch is a result, not an error.
 struct hash_result {
-  file_state state = file_state::unknown;  // ok, missing, size_mismatch, hash_mismatch, error
+  file_state state = file_state::unknown;  // ok, missing, changed, …_mismatch, error
   uint64_t size = 0;
   std::string digest;   // level hash only
   std::string detail;   // human-readable reason when not ok
+  file_stat stat;       // the file as read (ino 0: not opened)
+  bool transient = false;  // state error from a failure that a retry may not meet (EIO…)
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, hash_result& x) {
-  return f(caf::meta::type_name("hash_result"), x.state, x.size, x.digest, x.detail);
+  return f(caf::meta::type_name("hash_result"), x.state, x.size, x.digest, x.detail, x.stat,
+           x.transient);
 }
 
 /// A completed copy: the destination holds exactly the expected bytes under its final
-/// name, fsynced. `adopted`: the destination already had them (nothing written).
+/// name, fsynced, with the source's owner, mode and modification time. `adopted`: the
+/// destination already had them (nothing written). `stat`: the final file, after its
+/// rename.
 struct copy_result {
   uint64_t size = 0;
   std::string digest;
   bool adopted = false;
+  file_stat stat;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, copy_result& x) {
-  return f(caf::meta::type_name("copy_result"), x.size, x.digest, x.adopted);
+  return f(caf::meta::type_name("copy_result"), x.size, x.digest, x.adopted, x.stat);
 }
 
 /// One file of a copy_batch_request.
@@ -381,21 +472,24 @@ typename Inspector::result_type inspect(Inspector& f, copy_item& x) {
            x.expected_size);
 }
 
-/// Copy several files of one job at once (copy_worker): each is written under its
+/// Copy several files of one job at once (copy_worker): each is written under a fresh
 /// temporary name and hashed while it is copied (the digest is of the bytes written);
 /// then one syncfs(2) makes all of them durable, they are renamed to their final names
 /// and each destination directory is fsynced once. Cheaper than one fsync per file.
 struct copy_batch_request {
+  uint64_t job_id = 0;  // the worker stops early once the job is cancelled
   std::string src_root;
   std::string dst_root;
   std::string algorithm;
   std::vector<copy_item> items;
+  // A resumed job: temporaries of these files that a crash left behind are deleted.
+  bool clean_temporaries = false;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, copy_batch_request& x) {
-  return f(caf::meta::type_name("copy_batch_request"), x.src_root, x.dst_root, x.algorithm,
-           x.items);
+  return f(caf::meta::type_name("copy_batch_request"), x.job_id, x.src_root, x.dst_root,
+           x.algorithm, x.items, x.clean_temporaries);
 }
 
 /// The outcome of one copy_item: `error` empty means `result` holds (the bytes are
@@ -403,11 +497,12 @@ typename Inspector::result_type inspect(Inspector& f, copy_batch_request& x) {
 struct copy_outcome {
   copy_result result;
   caf::error error;
+  bool transient = false;  // the error may not recur (EIO, a vanished temporary…)
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, copy_outcome& x) {
-  return f(caf::meta::type_name("copy_outcome"), x.result, x.error);
+  return f(caf::meta::type_name("copy_outcome"), x.result, x.error, x.transient);
 }
 
 /// One outcome per item of a copy_batch_request, in the same order.
@@ -420,32 +515,127 @@ typename Inspector::result_type inspect(Inspector& f, copy_batch_result& x) {
   return f(caf::meta::type_name("copy_batch_result"), x.outcomes);
 }
 
-/// Delete root/rel_path (copy_worker). `removed` false: it was already gone.
-struct remove_result {
-  bool removed = false;
+/// One file of a copy batch written under its temporary name, waiting for the batch's
+/// sync and rename (a copy worker hands these to its finisher).
+struct staged_copy {
+  uint32_t index = 0;     // in the batch
+  std::string rel_dir;    // its directory, relative to the destination root
+  std::string leaf;       // its final name
+  std::string tmp_leaf;   // its temporary name, in the same directory
+  copy_result result;     // digest and size of the bytes written
+  file_stat source;       // the source as it was copied (owner, identity)
+  file_stat temp;         // the temporary file (its inode must still be there)
+  bool checked_final = false;  // the final name was looked up before the copy
 };
 
 template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, remove_result& x) {
-  return f(caf::meta::type_name("remove_result"), x.removed);
+typename Inspector::result_type inspect(Inspector& f, staged_copy& x) {
+  return f(caf::meta::type_name("staged_copy"), x.index, x.rel_dir, x.leaf, x.tmp_leaf,
+           x.result, x.source, x.temp, x.checked_final);
 }
 
-/// The outcome of one file of a batch removal: `error` empty means `result` holds.
+/// A copy batch between its two halves: the outcomes of the items that already failed or
+/// were adopted, and the copies waiting under their temporary names. Values only (paths,
+/// not descriptors), so the half that syncs and renames could run anywhere that sees the
+/// destination.
+struct staged_copy_batch {
+  uint64_t job_id = 0;
+  std::string dst_root;
+  std::string algorithm;
+  bool direct_reads = true;
+  copy_batch_result out;
+  std::vector<staged_copy> staged;
+  std::vector<std::string> adopted_dirs;  // directories holding adopted files (fsynced)
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, staged_copy_batch& x) {
+  return f(caf::meta::type_name("staged_copy_batch"), x.job_id, x.dst_root, x.algorithm,
+           x.direct_reads, x.out, x.staged, x.adopted_dirs);
+}
+
+/// How a removal re-checks, at the moment of deleting, the copies that make it safe and
+/// the file it deletes ([mobile] recheck).
+enum class recheck_mode : uint8_t {
+  stat = 0,  // same identity, size, modification and change time as when last hashed
+  hash = 1,  // and the bytes hashed again
+};
+
+/// Another copy of a file about to be deleted: the deletion goes ahead only if at least
+/// one of these checks out on disk at that moment.
+struct remove_witness {
+  std::string root;
+  std::string rel_path;
+  std::string algorithm;
+  std::string digest;
+  file_stat stat;  // as last hashed (ino 0: unknown, then it is hashed)
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, remove_witness& x) {
+  return f(caf::meta::type_name("remove_witness"), x.root, x.rel_path, x.algorithm,
+           x.digest, x.stat);
+}
+
+/// One file to delete: it must still be what its record says.
+struct remove_item {
+  std::string rel_path;
+  std::string algorithm;
+  std::string digest;  // empty: never hashed
+  file_stat stat;      // as last hashed (ino 0: unknown)
+  std::vector<remove_witness> witnesses;  // best first; empty with force_last
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, remove_item& x) {
+  return f(caf::meta::type_name("remove_item"), x.rel_path, x.algorithm, x.digest, x.stat,
+           x.witnesses);
+}
+
+/// Delete files beneath one root (copy_worker), each only after it and one of its
+/// witnesses were re-checked.
+struct remove_batch_request {
+  uint64_t job_id = 0;
+  std::string root;
+  recheck_mode recheck = recheck_mode::stat;
+  bool force_last = false;  // no witness is needed (the file itself is still re-checked)
+  std::vector<remove_item> items;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, remove_batch_request& x) {
+  return f(caf::meta::type_name("remove_batch_request"), x.job_id, x.root, x.recheck,
+           x.force_last, x.items);
+}
+
+/// A witness that did not check out, and why (the catalogue records it, unless the state
+/// is `unknown`: it could not be looked at, e.g. EIO, which says nothing of that copy).
+struct witness_finding {
+  uint32_t witness = 0;  // index in remove_item::witnesses
+  file_state state = file_state::unknown;
+  std::string detail;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, witness_finding& x) {
+  return f(caf::meta::type_name("witness_finding"), x.witness, x.state, x.detail);
+}
+
+/// The outcome of one file of a batch removal: `error` empty means it is gone (`removed`
+/// false: it was gone already). `findings`: witnesses that failed their re-check (also
+/// when another one passed).
 struct remove_outcome {
-  remove_result result;
+  bool removed = false;
   caf::error error;
+  bool transient = false;
+  std::vector<witness_finding> findings;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, remove_outcome& x) {
-  return f(caf::meta::type_name("remove_outcome"), x.result, x.error);
+  return f(caf::meta::type_name("remove_outcome"), x.removed, x.error, x.transient,
+           x.findings);
 }
-
-/// A copy batch whose files are written under their temporary names but not yet synced
-/// or renamed (actors/mobile/file_ops.hpp). It holds open descriptors, so it only passes
-/// from a copy worker to its own finisher in the same process.
-struct staged_copy_batch;
-using staged_copy_batch_ptr = std::shared_ptr<staged_copy_batch>;
 
 /// Returns the lowercase name ("hash", "queued", "hash_mismatch", "register_hash", …).
 inline const char* to_string(check_level x) {
@@ -465,6 +655,7 @@ inline const char* to_string(file_state x) {
     case file_state::size_mismatch: return "size_mismatch";
     case file_state::hash_mismatch: return "hash_mismatch";
     case file_state::error: return "error";
+    case file_state::changed: return "changed";
   }
   return "?";
 }
@@ -477,6 +668,15 @@ inline const char* to_string(job_kind x) {
     case job_kind::remove: return "remove";
     case job_kind::change_root: return "change_root";
     case job_kind::verify: return "verify";
+    case job_kind::scrub: return "scrub";
+  }
+  return "?";
+}
+
+inline const char* to_string(recheck_mode x) {
+  switch (x) {
+    case recheck_mode::stat: return "stat";
+    case recheck_mode::hash: return "hash";
   }
   return "?";
 }
@@ -504,4 +704,3 @@ inline const char* to_string(step_state x) {
 
 }  // namespace d1
 
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(d1::staged_copy_batch_ptr)

@@ -3,6 +3,7 @@
 
 #include "messages/cache_types.hpp"
 #include "messages/dataone_types.hpp"
+#include "messages/datum_types.hpp"
 #include "messages/error.hpp"
 #include "messages/fs_types.hpp"
 #include "messages/http_types.hpp"
@@ -65,7 +66,23 @@ void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<copy_batch_request>("d1.copy_batch_request");
   cfg.add_message_type<copy_outcome>("d1.copy_outcome");
   cfg.add_message_type<copy_batch_result>("d1.copy_batch_result");
-  cfg.add_message_type<remove_result>("d1.remove_result");
+  cfg.add_message_type<file_stat>("d1.file_stat");
+  cfg.add_message_type<staged_copy>("d1.staged_copy");
+  cfg.add_message_type<staged_copy_batch>("d1.staged_copy_batch");
+  cfg.add_message_type<remove_witness>("d1.remove_witness");
+  cfg.add_message_type<remove_item>("d1.remove_item");
+  cfg.add_message_type<remove_batch_request>("d1.remove_batch_request");
+  cfg.add_message_type<witness_finding>("d1.witness_finding");
+  cfg.add_message_type<remove_outcome>("d1.remove_outcome");
+  cfg.add_message_type<std::vector<remove_outcome>>("d1.remove_outcomes");
+  cfg.add_message_type<std::vector<hash_request>>("d1.hash_requests");
+  cfg.add_message_type<std::vector<hash_result>>("d1.hash_results");
+  cfg.add_message_type<catalogue_report>("d1.catalogue_report");
+  cfg.add_message_type<datum_stats>("d1.datum_stats");
+  cfg.add_message_type<datum_hash_request>("d1.datum_hash_request");
+  cfg.add_message_type<std::vector<datum_hash_request>>("d1.datum_hash_requests");
+  cfg.add_message_type<datum_hash_result>("d1.datum_hash_result");
+  cfg.add_message_type<std::vector<datum_hash_result>>("d1.datum_hash_results");
   cfg.add_error_category(error_category,
                          [](uint8_t code, caf::atom_value, const caf::message& ctx) {
                            std::string out = to_string(static_cast<ec>(code));

@@ -19,8 +19,13 @@ packages=(
   libtiff-dev libhdf5-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3
+  # for /usr/bin/python3 (python3 on PATH may be another build): the datum tests' and
+  # benchmark's independent reference reads .npy, HDF5 and TIFF with these
+  python3-numpy python3-h5py python3-tifffile
   attr procps psmisc
   plocate
+  # installing like a system tool: sd_notify, the man page, `make deb` and its tests
+  libsystemd-dev systemd help2man dpkg-dev file logrotate man-db
   # `make test-asan`, `make test-tsan` and `make fuzz` (docs/hardening.md): libFuzzer and
   # the sanitizer runtimes come with clang's runtime libraries; ccache for their build dirs
   clang libclang-rt-14-dev llvm ccache

@@ -1,84 +1,87 @@
-// The catalogue subcommands: a structural check of catalogue.lmdb with its backups listed,
-// and putting a backup in place of a damaged catalogue (kept aside, never deleted).
+// `d1drive catalogue check` without a daemon, the backup list, and `catalogue restore`:
+// what an operator runs when the daemon refuses a damaged catalogue.
 #include "tools/catalogue_command.hpp"
 
-#include "tools/daemon_process.hpp"
-
+#include "actors/control/control_requests.hpp"
 #include "actors/control/control_server.hpp"
+#include "actors/mobile/catalogue_db.hpp"
 #include "messages/error.hpp"
 #include "storage/backup.hpp"
+#include "tools/client_commands.hpp"
+#include "tools/daemon_process.hpp"
 
+#include <cstdio>
 #include <iostream>
 
 namespace d1 {
 
-catalogue_command::catalogue_command(CLI::App& app) {
-  catalogue_ = app.add_subcommand("catalogue", "Check the mobile-files catalogue or restore "
-                                               "it from an automatic backup");
-  catalogue_->require_subcommand(1);
-  for (auto* sub : {check_ = catalogue_->add_subcommand("check", "Check catalogue.lmdb (works "
-                                                                 "while a daemon runs)"),
-                    restore_ = catalogue_->add_subcommand(
-                      "restore", "Replace catalogue.lmdb by a backup (no daemon may run); "
-                                 "the old one is kept as catalogue.lmdb.damaged-TIME")}) {
-    sub->add_option("--state-dir", opts_.state_dir, "The daemon's state dir");
-    sub->add_option("--config", opts_.config_file, "TOML config file (for state_dir)");
-  }
-  restore_->add_option("--from", opts_.from, "A backup folder (default: the newest)");
+nlohmann::json check_catalogue_offline(const daemon_config& cfg) {
+  auto report = catalogue_db::check_dir(cfg.catalogue_db_dir());
+  if (!report)
+    return {{"type", "result"},
+            {"ok", false},
+            {"error", {{"code", "not_found"}, {"message", context_of(report.error())}}}};
+  return catalogue_check_line(*report);
 }
 
-bool catalogue_command::selected() const {
-  return catalogue_->parsed();
+nlohmann::json catalogue_backups_json(const daemon_config& cfg) {
+  auto out = nlohmann::json::array();
+  for (auto& b : storage::list_backups(cfg.catalogue_backup_dir()))
+    out.push_back({{"dir", b.dir}, {"stamp", b.stamp}, {"bytes", b.bytes}});
+  return out;
 }
 
-int catalogue_command::run() {
-  auto cfg = load_daemon_config(opts_.config_file, "", opts_.state_dir, "");
-  if (!cfg)
-    return fail(exit_usage, describe(cfg.error()));
-  auto backups = storage::list_backups(cfg->catalogue_backup_dir());
-  if (check_->parsed()) {
-    auto report = storage::check_environment_dir(cfg->catalogue_db_dir(), {});
-    if (report)
-      std::cout << "catalogue " << cfg->catalogue_db_dir() << ": ok (" << report->tables
-                << " tables, " << report->records << " records, " << report->bytes
-                << " bytes)\n";
-    else
-      std::cout << "catalogue " << cfg->catalogue_db_dir() << ": DAMAGED: "
-                << context_of(report.error()) << "\n";
-    std::cout << "automatic backups in " << cfg->catalogue_backup_dir() << ":";
-    if (backups.empty())
-      std::cout << " none\n";
-    else
-      std::cout << "\n";
-    for (auto& b : backups)
-      std::cout << "  " << b.stamp << "  " << b.bytes << " bytes  " << b.dir << "\n";
-    if (!report && !backups.empty())
-      std::cout << "restore the newest with `d1drive catalogue restore --state-dir "
-                << cfg->state_dir << "`\n";
-    return report ? exit_ok : exit_failure;
-  }
-  // restore: never under a running daemon (it has the catalogue open).
-  if (auto probe = control_connection::connect(control_socket_path(cfg->state_dir)))
-    return fail(3, "a d1drive daemon is running with state dir " + cfg->state_dir
-                     + "; stop it before restoring the catalogue");
+void print_catalogue_backups(const daemon_config& cfg, const nlohmann::json& backups,
+                             bool problems) {
+  std::printf("automatic backups in %s:%s\n", cfg.catalogue_backup_dir().c_str(),
+              backups.empty() ? " none" : "");
+  for (auto& b : backups)
+    std::printf("  %s  %llu bytes  %s\n", b.value("stamp", "").c_str(),
+                static_cast<unsigned long long>(b.value("bytes", uint64_t{0})),
+                b.value("dir", "").c_str());
+  if (problems && !backups.empty())
+    std::printf("to put the newest in place: stop the daemon, then `d1drive catalogue "
+                "restore --state-dir %s`\n",
+                cfg.state_dir.c_str());
+}
+
+int restore_catalogue(const daemon_config& cfg, const std::string& from, bool json) {
+  auto done = [json](int code, const std::string& message, nlohmann::json result) {
+    if (json)
+      std::cout << nlohmann::json{{"ok", code == exit_ok}, {"result", std::move(result)},
+                                  {"message", message}}
+                     .dump(2)
+                << std::endl;
+    else if (code == exit_ok)
+      std::cout << message << std::endl;
+    if (code != exit_ok)
+      std::cerr << "d1drive: " << message << std::endl;
+    return code;
+  };
+  // Never under a running daemon: it has the catalogue open.
+  if (control_connection::connect(control_socket_path(cfg.state_dir)))
+    return done(exit_refused, "a d1drive daemon is running with state dir " + cfg.state_dir
+                                + "; stop it before restoring the catalogue", {});
+  auto backups = storage::list_backups(cfg.catalogue_backup_dir());
   storage::backup_info chosen;
-  if (!opts_.from.empty()) {
-    chosen.dir = absolute(opts_.from);
+  if (!from.empty()) {
+    chosen.dir = absolute(from);
     chosen.stamp = chosen.dir.substr(chosen.dir.rfind('/') + 1);
   } else if (!backups.empty()) {
     chosen = backups.front();
   } else {
-    return fail(exit_failure, "no automatic backup in " + cfg->catalogue_backup_dir());
+    return done(exit_failed, "no automatic backup in " + cfg.catalogue_backup_dir(), {});
   }
-  auto moved = storage::restore_backup(cfg->catalogue_db_dir(), chosen);
+  auto moved = storage::restore_backup(cfg.catalogue_db_dir(), chosen);
   if (!moved)
-    return fail(exit_failure, describe(moved.error()));
-  std::cout << "restored " << cfg->catalogue_db_dir() << " from " << chosen.dir;
+    return done(exit_failed, describe(moved.error()), {});
+  auto message = "restored " + cfg.catalogue_db_dir() + " from " + chosen.dir;
   if (!moved->empty())
-    std::cout << "; the previous catalogue is kept as " << *moved;
-  std::cout << "\nchanges after " << chosen.stamp
-            << " (UTC) are not in it: `d1drive resource verify` checks what is on disk\n";
-  return exit_ok;
+    message += "; the previous catalogue is kept as " + *moved;
+  message += "\nchanges after " + chosen.stamp
+             + " (UTC) are not in it: `d1drive resource verify` checks what is on disk";
+  return done(exit_ok, message,
+              {{"restored_from", chosen.dir}, {"previous_kept_as", *moved}});
 }
 
 }  // namespace d1

@@ -5,6 +5,7 @@
 #include "actors/control/control_server.hpp"
 #include "actors/control/daemon_config.hpp"
 #include "messages/error.hpp"
+#include "tools/catalogue_command.hpp"
 #include "tools/progress_display.hpp"
 
 #include <nlohmann/json.hpp>
@@ -21,7 +22,8 @@ int exit_code_for(const std::string& code) {
     return exit_refused;
   if (code == "invalid_argument" || code == "invalid_path")
     return exit_usage_error;
-  if (code == "verification_mismatch" || code == "checksum_mismatch")
+  if (code == "verification_mismatch" || code == "checksum_mismatch"
+      || code == "catalogue_inconsistent")
     return exit_mismatch;
   return exit_failed;
 }
@@ -39,6 +41,7 @@ struct client_commands::state {
   bool force_last = false;
   uint64_t job_id = 0;
   bool cancel = false;
+  bool retry = false;
   uint64_t limit = 50;
 
   std::string command;  // protocol command, set by the chosen subcommand's callback
@@ -142,7 +145,8 @@ void print_plan(const json& result) {
 void print_result(const std::string& command, const json& r) {
   if (r.value("dry_run", false))
     return print_plan(r);
-  if (r.contains("job") && (command.rfind("resource.", 0) == 0 || command == "job.wait")) {
+  if (r.contains("job")
+      && (command.rfind("resource.", 0) == 0 || command == "job.wait" || command == "job.retry")) {
     // A job followed to its end (--wait).
     if (command == "resource.register")
       std::printf("registered %s\n", str(r, "resource_uid").c_str());
@@ -174,7 +178,13 @@ void print_result(const std::string& command, const json& r) {
                   static_cast<unsigned long long>(num(c, "files_expected")));
       if (c.value("preference", -1) >= 0)
         std::printf("  preference %d", c.value("preference", -1));
+      if (c.value("hashed_at", int64_t{0}) > 0)
+        std::printf("  hashed %s", time_text(c.value("hashed_at", int64_t{0})).c_str());
       std::printf("\n");
+      if (num(c, "files_bad") > 0)
+        std::printf("    %llu files need attention; first: %s\n",
+                    static_cast<unsigned long long>(num(c, "files_bad")),
+                    str(c, "problem").c_str());
     }
     return;
   }
@@ -245,6 +255,15 @@ void print_result(const std::string& command, const json& r) {
     }
     return;
   }
+  if (command == "catalogue.check") {
+    std::printf("catalogue consistent: %llu resources, %llu file records, %llu references, "
+                "%llu jobs\n",
+                static_cast<unsigned long long>(num(r, "resources")),
+                static_cast<unsigned long long>(num(r, "files")),
+                static_cast<unsigned long long>(num(r, "references")),
+                static_cast<unsigned long long>(num(r, "jobs")));
+    return;
+  }
   if (command.rfind("crawl.", 0) == 0) {
     std::printf("%s", str(r, "text").c_str());
     return;
@@ -265,6 +284,16 @@ void print_result(const std::string& command, const json& r) {
       std::printf("jobs      ");
       for (auto& [k, v] : r["jobs"].items())
         std::printf(" %s %llu", k.c_str(), static_cast<unsigned long long>(v.get<uint64_t>()));
+      std::printf("\n");
+    }
+    if (r.contains("last_scrub")) {
+      auto& sc = r["last_scrub"];
+      std::printf("last scrub job %llu: %s at %s, %s", static_cast<unsigned long long>(num(sc, "job")),
+                  str(sc, "resource").c_str(), str(sc, "root").c_str(), str(sc, "state").c_str());
+      if (num(sc, "files_failed") > 0)
+        std::printf(", %llu files do not match: %s",
+                    static_cast<unsigned long long>(num(sc, "files_failed")),
+                    str(sc, "error").c_str());
       std::printf("\n");
     }
     return;
@@ -370,11 +399,34 @@ client_commands::client_commands(CLI::App& app) : state_(std::make_unique<state>
   auto* jobs = app.add_subcommand("jobs", "Every job, newest first");
   common(jobs, "jobs");
 
-  auto* job = app.add_subcommand("job", "One job: show it, follow it or cancel it");
+  auto* job = app.add_subcommand("job", "One job: show it, follow it, cancel it or retry "
+                                        "what it did not finish");
   job->add_option("id", s.job_id, "Job id")->required();
-  auto* job_wait = job->add_flag("--wait", s.wait, "Follow the job to its end");
-  job->add_flag("--cancel", s.cancel, "Cancel it (files in flight finish)")->excludes(job_wait);
+  auto* job_wait = job->add_flag("--wait", s.wait, "Follow the job to its end (with --retry: "
+                                                   "the new job)");
+  auto* job_cancel = job->add_flag("--cancel", s.cancel, "Cancel it: it ends at once, its "
+                                                         "workers stop within a file")
+                       ->excludes(job_wait);
+  job->add_flag("--retry", s.retry, "Submit again, as a new job, only the files it left "
+                                    "failed or undone (it must have ended)")
+    ->excludes(job_cancel);
   common(job, "job");
+
+  auto* catalogue = app.add_subcommand("catalogue", "The catalogue itself: check it, restore "
+                                                    "it from an automatic backup");
+  catalogue->require_subcommand(1);
+  auto* check = catalogue->add_subcommand(
+    "check", "Check the database's pages, read every record and check the invariants (every "
+             "resource has a copy or a forced removal, reference counts equal references, "
+             "jobs name their resource's files), and list the automatic backups; asks the "
+             "running daemon, or opens the catalogue itself when none runs; exit 0 only if "
+             "nothing is wrong, 5 if something is");
+  common(check, "catalogue.check");
+  auto* restore = catalogue->add_subcommand(
+    "restore", "Put an automatic backup in place of the catalogue (no daemon may run); the "
+               "old one is kept as catalogue.lmdb.damaged-TIME");
+  restore->add_option("--from", s.from, "A backup folder (default: the newest)");
+  common(restore, "catalogue.restore");
 
   auto* journal = app.add_subcommand("journal", "Every command received, oldest first");
   journal->add_option("--limit", s.limit, "Show the last N entries (default 50; 0: all)");
@@ -434,7 +486,7 @@ int client_commands::run() {
       args[key] = value;
   };
   if (command == "job") {
-    command = s.cancel ? "job.cancel" : s.wait ? "job.wait" : "job.get";
+    command = s.retry ? "job.retry" : s.cancel ? "job.cancel" : s.wait ? "job.wait" : "job.get";
     args["id"] = s.job_id;
   } else if (command == "journal") {
     args["limit"] = s.limit;
@@ -463,12 +515,53 @@ int client_commands::run() {
     if (s.dry_run)
       args["dry_run"] = true;
   }
+  // The catalogue's offline half (catalogue_command.hpp).
+  daemon_config offline;
+  offline.state_dir = state_dir;
+  if (command == "catalogue.restore")
+    return restore_catalogue(offline, s.from, s.json);
   json request{{"command", command}, {"args", args}};
   if (s.wait && command != "job.wait")
     request["wait"] = true;
 
+  // The answer: for people, or as JSON; the exit code from its error code.
+  auto render = [&](json msg) {
+    msg.erase("type");
+    bool ok = msg.value("ok", false);
+    // The backups are beside the catalogue: listed whoever checked it.
+    if (command == "catalogue.check" && (msg.contains("result") || msg.value("ok", false)))
+      msg["result"]["backups"] = catalogue_backups_json(offline);
+    json result = msg.contains("result") ? msg["result"] : json::object();
+    if (s.json) {
+      std::cout << msg.dump(2) << std::endl;
+    } else if (ok) {
+      print_result(command, result);
+    } else {
+      if (msg.contains("result") && result.contains("job"))
+        print_job_summary(result["job"]);
+      print_mismatches(result);
+      if (result.contains("problems"))
+        for (auto& p : result["problems"])
+          std::printf("  PROBLEM %s\n", p.is_string() ? p.get<std::string>().c_str() : "?");
+    }
+    if (!s.json && result.contains("backups"))
+      print_catalogue_backups(offline, result["backups"], !ok);
+    if (ok)
+      return 0;
+    auto code = msg.contains("error") ? str(msg["error"], "code") : std::string{"unspecified"};
+    auto message = msg.contains("error") ? str(msg["error"], "message") : std::string{};
+    if (!s.json)
+      std::cerr << "d1drive: " << (code == "refused" || code == "verification_mismatch"
+                                     ? message
+                                     : code + ": " + message)
+                << std::endl;
+    return exit_code_for(code);
+  };
+
   auto socket = control_socket_path(state_dir);
   auto conn = control_connection::connect(socket);
+  if (!conn && command == "catalogue.check" && code_of(conn.error()) == ec::unavailable)
+    return render(check_catalogue_offline(offline));
   if (!conn) {
     if (code_of(conn.error()) == ec::unavailable)
       return fail(exit_no_daemon, "unavailable",
@@ -506,28 +599,7 @@ int client_commands::run() {
     }
     if (progress)
       progress->finish();
-    msg.erase("type");
-    bool ok = msg.value("ok", false);
-    json result = msg.contains("result") ? msg["result"] : json::object();
-    if (s.json) {
-      std::cout << msg.dump(2) << std::endl;
-    } else if (ok) {
-      print_result(command, result);
-    } else {
-      if (msg.contains("result") && result.contains("job"))
-        print_job_summary(result["job"]);
-      print_mismatches(result);
-    }
-    if (ok)
-      return 0;
-    auto code = msg.contains("error") ? str(msg["error"], "code") : std::string{"unspecified"};
-    auto message = msg.contains("error") ? str(msg["error"], "message") : std::string{};
-    if (!s.json)
-      std::cerr << "d1drive: " << (code == "refused" || code == "verification_mismatch"
-                                     ? message
-                                     : code + ": " + message)
-                << std::endl;
-    return exit_code_for(code);
+    return render(std::move(msg));
   }
 }
 

@@ -11,6 +11,7 @@
 #include <caf/expected.hpp>
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <sys/types.h>
 
@@ -42,8 +43,43 @@ std::string absolute(const std::string& path);
 /// empty (stderr).
 std::string log_path(const daemon_config& cfg, bool daemonized);
 
-/// Installs the default spdlog logger ("d1drive") at the configured level.
-void setup_logging(const daemon_config& cfg, bool daemonized);
+/// Where a daemon's log lines go.
+enum class log_target {
+  terminal,  // stderr, not systemd's journal stream
+  journal,   // systemd started us and stderr is its journal stream: sd_journal_send
+  file,      // log_path(): appended, reopened by reopen_log()
+};
+
+/// Installs the default spdlog logger ("d1drive") at the configured level, writing to
+/// log_path() when that is not empty, else to the journal when stderr is the journal
+/// stream systemd gave us ($JOURNAL_STREAM), else to stderr. Returns where. A log file
+/// that cannot be opened is reported on stderr and stderr is used.
+log_target setup_logging(const daemon_config& cfg, bool daemonized);
+
+/// Reopens the log file at its path, for logrotate (move the file, then SIGHUP): the old
+/// file is flushed and kept until the new one is open, so no line is lost; if the new one
+/// cannot be opened, logging goes on to the old one and says why. No-op for other targets.
+void reopen_log();
+
+/// While it lives, SIGHUP reopens the log (reopen_log) instead of reaching the process's
+/// handlers: it blocks SIGHUP and waits for it on a thread of its own. Create it before
+/// any other thread exists, so that every later thread inherits the blocked signal.
+class hangup_reopens_log {
+public:
+  hangup_reopens_log();
+  ~hangup_reopens_log();
+  hangup_reopens_log(const hangup_reopens_log&) = delete;
+  hangup_reopens_log& operator=(const hangup_reopens_log&) = delete;
+
+private:
+  struct waiter;
+  std::unique_ptr<waiter> waiter_;
+};
+
+/// Tells the service manager about the daemon's state with sd_notify ("READY=1\nSTATUS=…",
+/// "STOPPING=1"): systemd's Type=notify units wait for READY=1. Nothing happens when
+/// systemd did not ask for it ($NOTIFY_SOCKET unset).
+void notify_service_manager(const std::string& state);
 
 /// The actor system settings of every d1drive daemon process.
 void configure_actor_system(caf::actor_system_config& sys_cfg);
@@ -66,8 +102,8 @@ private:
 
 /// Forks. The child detaches (setsid, stdio on /dev/null) and exits with what `body`
 /// returns; `body` calls report("ok") once it is ready. The parent waits for that report
-/// and returns exit_ok after printing `ready_line(child pid)`, or prints the failure
-/// (naming `log` if the child died silently) and returns exit_failure.
+/// and returns exit_ok after printing `ready_line(child pid)` (unless empty), or prints
+/// the failure (naming `log` if the child died silently) and returns exit_failure.
 int run_detached(const std::function<int(readiness&)>& body,
                  const std::function<std::string(pid_t)>& ready_line, const std::string& log);
 

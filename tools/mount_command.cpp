@@ -1,9 +1,12 @@
 // `d1drive mount` / `d1drive unmount`. The ladder, in this order because a fork after the
 // actor system exists leaves CAF without threads (STACK.md): config → fork (--daemon) →
-// logging → actor system → actors → FUSE mount → "live" → loop → unmount → shutdown.
+// logging → actor system → actors → FUSE mount → "live" (sd_notify) → loop → unmount →
+// shutdown.
 #include "tools/mount_command.hpp"
 
 #include "tools/daemon_process.hpp"
+#include "tools/mount_helper.hpp"
+#include "tools/version.hpp"
 
 #include "actors/control/control_plane.hpp"
 #include "actors/control/daemon.hpp"
@@ -17,8 +20,6 @@
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 
-#include <spdlog/sinks/basic_file_sink.h>
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
@@ -32,7 +33,9 @@
 #include <mutex>
 #include <iostream>
 #include <signal.h>
+#include <optional>
 #include <spawn.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <thread>
@@ -59,13 +62,55 @@ std::string pid_file_for(const std::string& mountpoint) {
   return dir + "/" + name + ".pid";
 }
 
-bool is_mounted(const std::string& mountpoint) {
+// The type of the filesystem mounted at `mountpoint` ("fuse.d1drive"), empty if none.
+std::string mounted_type(const std::string& mountpoint) {
   std::ifstream in{"/proc/self/mounts"};
-  std::string dev, dir, rest;
-  while (in >> dev >> dir && std::getline(in, rest))
+  std::string dev, dir, type, rest;
+  std::string found;
+  while (in >> dev >> dir >> type && std::getline(in, rest))
     if (dir == mountpoint)
-      return true;
-  return false;
+      found = type;  // the last one is the top of the stack
+  return found;
+}
+
+bool is_mounted(const std::string& mountpoint) {
+  return !mounted_type(mountpoint).empty();
+}
+
+// A daemon killed without unmounting leaves its mount behind, answering ENOTCONN
+// ("Transport endpoint is not connected"). Detaches such a d1drive mount at `mountpoint`
+// so that a restart (systemd's Restart=on-failure) can mount again. Returns true if it did.
+bool remove_stale_mount(const std::string& mountpoint) {
+  struct stat st;
+  if (mounted_type(mountpoint) != "fuse.d1drive" || ::stat(mountpoint.c_str(), &st) == 0
+      || errno != ENOTCONN)
+    return false;
+  bool removed = false;
+  if (::geteuid() == 0) {
+    removed = ::umount2(mountpoint.c_str(), MNT_DETACH) == 0;
+  } else {
+    const char* argv[] = {"fusermount3", "-u", "-z", mountpoint.c_str(), nullptr};
+    pid_t child;
+    int status = 0;
+    removed = posix_spawnp(&child, "fusermount3", nullptr, nullptr, const_cast<char**>(argv),
+                           environ)
+                == 0
+              && ::waitpid(child, &status, 0) == child && WIFEXITED(status)
+              && WEXITSTATUS(status) == 0;
+  }
+  if (removed)
+    std::cerr << "d1drive: unmounted the stale d1drive mount at " << mountpoint
+              << " (its daemon had died)" << std::endl;
+  return removed;
+}
+
+// A command-line flag and the same setting as a -o option: at most one of them.
+caf::expected<std::string> one_of(const std::string& flag_value, const std::string& flag,
+                                  const std::string& option_value, const std::string& option) {
+  if (!flag_value.empty() && !option_value.empty())
+    return make_error(ec::invalid_argument,
+                      flag + " and -o " + option + "= both given; use one of them");
+  return flag_value.empty() ? option_value : flag_value;
 }
 
 // Everything after the (optional) fork: runs the mount until it is unmounted.
@@ -76,8 +121,13 @@ int serve_mount(const daemon_config& cfg, const std::string& mountpoint,
     ready.report("state dir: " + describe(err));
     return exit_failure;
   }
-  setup_logging(cfg, daemonized);
-  spdlog::info("d1drive {} mounting {} at {} (state {})", "0.1.0", cfg.base_url, mountpoint,
+  auto log = setup_logging(cfg, daemonized);
+  // Logging to a file or the journal: SIGHUP reopens the log (logrotate) and does not stop
+  // the daemon. Started before any thread, so that every thread leaves SIGHUP to it.
+  std::optional<hangup_reopens_log> hangup;
+  if (log != log_target::terminal)
+    hangup.emplace();
+  spdlog::info("{} mounting {} at {} (state {})", version_line(), cfg.base_url, mountpoint,
                cfg.state_dir);
   kernel_timeouts timeouts;
   auto& k = cfg.kernel_ttl;
@@ -124,7 +174,9 @@ int serve_mount(const daemon_config& cfg, const std::string& mountpoint,
     }
     // Mobile files (issue 4): jobs and the control socket serve beside the mount, and
     // stop before the other actors (plane->stop() ahead of the supervisor's shutdown).
-    auto plane = control_plane::start(sys, cfg, make_control_info(cfg, mountpoint));
+    auto info = make_control_info(cfg, mountpoint);
+    info.version = version_number();
+    auto plane = control_plane::start(sys, cfg, info);
     if (!plane) {
       (*supervisor)->shutdown();
       ready.report(describe(plane.error()));
@@ -161,8 +213,12 @@ int serve_mount(const daemon_config& cfg, const std::string& mountpoint,
     std::ofstream{pid_file} << getpid() << "\n";
     spdlog::info("mounted at {}", mountpoint);
     ready.report("ok");
+    if (!daemonized)
+      notify_service_manager("READY=1\nSTATUS=" + cfg.base_url + " mounted at " + mountpoint);
     if (!failed && (*mount)->run() != 0)
       rc = exit_failure;
+    if (!daemonized)
+      notify_service_manager("STOPPING=1");
     {
       std::lock_guard<std::mutex> guard{live_mtx};
       live = nullptr;
@@ -176,6 +232,7 @@ int serve_mount(const daemon_config& cfg, const std::string& mountpoint,
     if (failed)
       rc = exit_failure;
   }
+  hangup.reset();  // no reopen may run once the logger is gone
   spdlog::info("d1drive stopped");
   spdlog::shutdown();
   return rc;
@@ -184,33 +241,60 @@ int serve_mount(const daemon_config& cfg, const std::string& mountpoint,
 }  // namespace
 
 int run_mount_command(const mount_options& opts) {
-  auto loaded =
-    load_daemon_config(opts.config_file, opts.base_url, opts.state_dir, opts.log_level);
+  auto split = split_mount_option_lists(opts.fuse_options);
+  if (!split)
+    return fail(exit_usage, describe(split.error()));
+  auto config_file = one_of(opts.config_file, "--config", split->config_file, "config");
+  auto state_dir = one_of(opts.state_dir, "--state-dir", split->state_dir, "state_dir");
+  auto log_level = one_of(opts.log_level, "--log-level", split->log_level, "log_level");
+  for (auto* value : {&config_file, &state_dir, &log_level})
+    if (!*value)
+      return fail(exit_usage, describe(value->error()));
+  auto loaded = load_daemon_config(*config_file, opts.base_url, *state_dir, *log_level);
   if (!loaded)
     return fail(exit_usage, describe(loaded.error()));
   auto cfg = std::move(*loaded);
+  auto fuse_options = split->fuse_options;
+  // The mount's source in /proc/mounts, findmnt and df: what fstab says (a comma would
+  // end the option early, so such a source is not shown).
+  if (!opts.source.empty() && opts.source.find(',') == std::string::npos)
+    fuse_options.push_back("fsname=" + opts.source);
+  if (opts.mountpoint.rfind("/dev/fd/", 0) == 0)
+    return fail(exit_usage, "mount point " + opts.mountpoint
+                              + ": d1drive cannot take a mount made for it (mount.fuse3's "
+                                "drop_privileges): it needs root, see docs/install.md");
+  // A dead d1drive mount fails realpath or stat with ENOTCONN: detach it, then look again.
+  auto absolute_mountpoint = absolute(opts.mountpoint);
+  struct stat st;
+  if (::stat(absolute_mountpoint.c_str(), &st) != 0 && errno == ENOTCONN)
+    remove_stale_mount(absolute_mountpoint);
   char resolved[PATH_MAX];
   if (!::realpath(opts.mountpoint.c_str(), resolved))
     return fail(exit_usage, "mount point " + opts.mountpoint + ": " + std::strerror(errno));
   std::string mountpoint = resolved;
-  struct stat st;
-  if (::stat(mountpoint.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+  if (::stat(mountpoint.c_str(), &st) != 0 && errno == ENOTCONN)
+    remove_stale_mount(mountpoint);
+  if (::stat(mountpoint.c_str(), &st) != 0)
+    return fail(exit_usage, "mount point " + mountpoint + ": " + std::strerror(errno));
+  if (!S_ISDIR(st.st_mode))
     return fail(exit_usage, "mount point " + mountpoint + " is not a directory");
   if (is_mounted(mountpoint))
     return fail(exit_failure, mountpoint + " is already a mount point; `d1drive unmount "
                                 + mountpoint + "` first");
   if (!opts.daemonize) {
     readiness ready{-1};
-    return serve_mount(cfg, mountpoint, opts.fuse_options, ready, false);
+    return serve_mount(cfg, mountpoint, fuse_options, ready, false);
   }
 
   // --daemon: fork before anything starts a thread; the parent waits for "ok".
   auto log = log_path(cfg, true);
   return run_detached(
     [&](readiness& ready) {
-      return serve_mount(cfg, mountpoint, opts.fuse_options, ready, true);
+      return serve_mount(cfg, mountpoint, fuse_options, ready, true);
     },
     [&](pid_t pid) {
+      if (opts.quiet)
+        return std::string{};
       return cfg.base_url + " mounted at " + mountpoint + " (pid " + std::to_string(pid)
              + ", log " + log + ")";
     },

@@ -1,9 +1,11 @@
 // `d1drive serve`. The ladder, ordered because a fork after the actor system exists leaves
 // CAF without threads (STACK.md): config → fork (--daemon) → block signals → logging →
-// actor system → control plane (mobile actors + socket) → "ready" → sigwait → stop.
+// actor system → control plane (mobile actors + socket) → "ready" (sd_notify) → sigwait
+// (SIGHUP: reopen the log) → stop.
 #include "tools/serve_command.hpp"
 
 #include "tools/daemon_process.hpp"
+#include "tools/version.hpp"
 
 #include "actors/control/control_plane.hpp"
 #include "actors/control/daemon_config.hpp"
@@ -14,8 +16,6 @@
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 
-#include <spdlog/sinks/basic_file_sink.h>
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
@@ -36,7 +36,8 @@ namespace d1 {
 
 namespace {
 
-// Everything after the (optional) fork: serves until SIGTERM, SIGINT or SIGHUP.
+// Everything after the (optional) fork: serves until SIGTERM or SIGINT, or SIGHUP when
+// logging to stderr (a terminal that hung up); otherwise SIGHUP reopens the log.
 int serve(const daemon_config& cfg, readiness& ready, bool daemonized) {
   if (auto err = make_dirs(cfg.state_dir)) {
     ready.report("state dir: " + describe(err));
@@ -50,15 +51,17 @@ int serve(const daemon_config& cfg, readiness& ready, bool daemonized) {
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  setup_logging(cfg, daemonized);
-  spdlog::info("d1drive {} serving (state {}, no mount)", "0.1.0", cfg.state_dir);
+  auto log = setup_logging(cfg, daemonized);
+  spdlog::info("{} serving (state {}, no mount)", version_line(), cfg.state_dir);
   caf::actor_system_config sys_cfg;
   configure_actor_system(sys_cfg);
   int rc = exit_ok;
   auto pid_file = cfg.state_dir + "/d1drive.pid";
   {
     caf::actor_system sys{sys_cfg};
-    auto plane = control_plane::start(sys, cfg, make_control_info(cfg, ""));
+    auto info = make_control_info(cfg, "");
+    info.version = version_number();
+    auto plane = control_plane::start(sys, cfg, info);
     if (!plane) {
       spdlog::error("cannot start: {}", describe(plane.error()));
       ready.report(describe(plane.error()));
@@ -79,10 +82,19 @@ int serve(const daemon_config& cfg, readiness& ready, bool daemonized) {
     std::ofstream{pid_file} << ::getpid() << "\n";
     spdlog::info("serving; control socket {}", (*plane)->socket_path());
     ready.report("ok");
+    if (!daemonized)
+      notify_service_manager("READY=1\nSTATUS=serving state dir " + cfg.state_dir);
     int sig = 0;
-    while (sigwait(&stop_signals, &sig) != 0) {
+    for (;;) {
+      if (sigwait(&stop_signals, &sig) != 0)
+        continue;
+      if (sig != SIGHUP || log == log_target::terminal)
+        break;
+      reopen_log();
     }
     spdlog::info("signal {}: stopping", sig);
+    if (!daemonized)
+      notify_service_manager("STOPPING=1");
     watch.clear();
     (*plane)->stop();
     if (failed)

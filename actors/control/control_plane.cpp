@@ -107,12 +107,6 @@ std::vector<std::pair<caf::actor, std::string>> control_plane::actors() const {
   };
   add(mobile_.jobs, "job_manager");
   add(mobile_.catalogue, "catalogue");
-  for (auto& h : mobile_.copiers)
-    add(h, "copy_worker");
-  for (auto& h : mobile_.finishers)
-    add(h, "copy_finisher");
-  for (auto& h : mobile_.hashers)
-    add(h, "hash_worker");
   if (backup_)
     add(backup_, "catalogue_backup");
   return out;

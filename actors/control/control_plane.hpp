@@ -37,8 +37,9 @@ public:
 
   ~control_plane();
 
-  /// The mobile actors with their names (to watch them: none of them may be restarted
-  /// while workers may still be writing, so a failure stops the daemon).
+  /// The job manager, the catalogue and the backup actor with their names (to watch them:
+  /// none of them may be restarted while workers may still be writing, so a failure stops
+  /// the daemon). The workers are not listed: the job manager replaces a failed one.
   std::vector<std::pair<caf::actor, std::string>> actors() const;
 
   const std::string& socket_path() const {

@@ -250,6 +250,18 @@ public:
       return reply(ctx, ask<job_record>(self, jobs_, cancel_atom::value, req.id), job_json);
     if (command == "job.wait")
       return follow(self, ctx, req.id);
+    if (command == "job.retry") {
+      auto ticket = ask<job_ticket>(self, jobs_, retry_atom::value, req.id);
+      if (!ticket || !req.wait)
+        return reply(ctx, std::move(ticket), [](const job_ticket& t) { return ticket_json(t); });
+      return follow(self, ctx, ticket->job_id);
+    }
+    if (command == "catalogue.check") {
+      auto report = ask<catalogue_report>(self, catalogue_, check_atom::value);
+      if (!report)
+        return void(ctx.write(error_line(report.error())));
+      return void(ctx.write(catalogue_check_line(*report)));
+    }
     if (command == "crawl.list" || command == "crawl.allow" || command == "crawl.forget") {
       // The mount's crawl_guard, registered by start_daemon (none under `d1drive serve`).
       auto guard = sys_.registry().get<crawl_guard_actor>(crawl_guard_registry_key);
@@ -322,6 +334,18 @@ private:
       for (auto& j : *jobs)
         ++by_state[to_string(j.state)];
       out["jobs"] = by_state;
+      // The newest scrub (jobs are newest first): when, and what it found.
+      for (auto& j : *jobs)
+        if (j.request.kind == job_kind::scrub) {
+          out["last_scrub"] = {{"job", j.id},
+                               {"resource", j.request.uid},
+                               {"root", j.request.src_root},
+                               {"state", to_string(j.state)},
+                               {"finished", j.finished},
+                               {"files_failed", j.progress.files_failed},
+                               {"error", j.error}};
+          break;
+        }
     }
     if (!resources || !jobs)
       out["mobile_error"] = describe(!resources ? resources.error() : jobs.error());
@@ -415,7 +439,7 @@ private:
     nlohmann::json result{{"job", to_json(job)}};
     if (!resource_uid.empty())
       result["resource_uid"] = resource_uid;
-    if (job.request.kind == job_kind::verify) {
+    if (job.request.kind == job_kind::verify || job.request.kind == job_kind::scrub) {
       auto mismatches = nlohmann::json::array();
       for (auto& f : job.files)
         if (f.state == step_state::failed)
@@ -524,7 +548,7 @@ caf::expected<control_request> parse_control_request(const nlohmann::json& req) 
                         "level must be exists, size or hash, not \"" + level + "\"");
   } else if (c == "resource.locate" || c == "resource.show" || c == "resource.history") {
     out.uid = a.str("uid", true, max_uid_bytes);
-  } else if (c == "job.get" || c == "job.wait" || c == "job.cancel") {
+  } else if (c == "job.get" || c == "job.wait" || c == "job.cancel" || c == "job.retry") {
     out.id = a.number("id", true);
   } else if (c == "crawl.allow" || c == "crawl.forget") {
     out.who = a.str("who", true, max_name_bytes);
@@ -549,13 +573,28 @@ caf::expected<control_request> parse_control_line(std::string_view line) {
   return parse_control_request(json);
 }
 
+nlohmann::json catalogue_check_line(const catalogue_report& report) {
+  nlohmann::json out{{"resources", report.resources},
+                     {"files", report.files},
+                     {"references", report.paths},
+                     {"jobs", report.jobs},
+                     {"problems", report.problems}};
+  if (report.problems.empty())
+    return ok_line(std::move(out));
+  return error_line("catalogue_inconsistent",
+                    std::to_string(report.problems.size())
+                      + " problems; first: " + report.problems.front(),
+                    std::move(out));
+}
+
 const std::vector<std::string>& control_commands() {
   static const std::vector<std::string> all{
     "ping",          "status",          "resource.register", "resource.copy",
     "resource.move", "resource.remove", "resource.change-root", "resource.verify",
     "resource.locate", "resource.show", "resource.history", "resource.list",
     "jobs",          "job.get",         "job.wait",          "job.cancel",
-    "journal",       "crawl.list",      "crawl.allow",       "crawl.forget"};
+    "job.retry",     "journal",         "crawl.list",        "crawl.allow",
+    "crawl.forget",  "catalogue.check"};
   return all;
 }
 
@@ -565,6 +604,7 @@ std::string error_code_of(const std::string& described) {
                                 "parse_error",    "checksum_mismatch", "io_error",
                                 "read_only",      "storage_error",  "unavailable",
                                 "cancelled",      "throttled",      "refused",
+                                "no_space",       "actor_failed",
                                 "unspecified"};
   auto colon = described.find(':');
   auto head = described.substr(0, colon);
@@ -654,7 +694,10 @@ nlohmann::json to_json(const location_report& x) {
                       {"files_ok", c.files_ok},
                       {"verified", c.verified},
                       {"preference", c.preference},
-                      {"verified_at", c.verified_at}});
+                      {"verified_at", c.verified_at},
+                      {"hashed_at", c.hashed_at},
+                      {"files_bad", c.files_bad},
+                      {"problem", c.problem}});
   return {{"resource_uid", x.resource_uid},
           {"host", x.host},
           {"preferred_root", x.preferred_root},

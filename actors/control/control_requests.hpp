@@ -7,7 +7,8 @@
 //   result:   {"type": "result", "ok": true, "result": {...}}
 //         or  {"type": "result", "ok": false, "error": {"code": "not_found", "message": "..."}}
 // Commands: ping, status, resource.register|copy|move|remove|change-root|verify|locate|
-// history|show|list, jobs, job.get, job.wait, job.cancel, journal, crawl.list|allow|forget.
+// history|show|list, jobs, job.get, job.wait, job.cancel, job.retry, journal,
+// crawl.list|allow|forget, catalogue.check.
 #pragma once
 
 #include "actors/control/control_server.hpp"
@@ -66,6 +67,11 @@ caf::expected<control_request> parse_control_request(const nlohmann::json& reque
 
 /// As parse_control_request, from the line that holds the request.
 caf::expected<control_request> parse_control_line(std::string_view line);
+
+/// The result line of `catalogue.check` for `report`: ok, or the error
+/// "catalogue_inconsistent" with the report (the command line builds the same line when it
+/// checks a catalogue no daemon has open).
+nlohmann::json catalogue_check_line(const catalogue_report& report);
 
 /// The commands of the protocol.
 const std::vector<std::string>& control_commands();

@@ -196,6 +196,26 @@ private:
 
 }  // namespace
 
+caf::expected<uint64_t> parse_duration_s(const std::string& text) {
+  if (text == "off" || text == "0")
+    return uint64_t{0};
+  size_t used = 0;
+  unsigned long long n = 0;
+  try {
+    n = std::stoull(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  auto unit = text.substr(used);
+  uint64_t scale = unit == "s" ? 1 : unit == "m" ? 60 : unit == "h" ? 3600 : unit == "d" ? 86400
+                   : unit == "w" ? 604800 : 0;
+  if (used == 0 || scale == 0 || n == 0 || n > UINT64_MAX / scale / 1000)
+    return make_error(ec::invalid_argument, "must be \"off\" or a positive number with a unit "
+                                            "s, m, h, d or w (e.g. \"30d\"), not \""
+                                              + text + "\"");
+  return n * scale;
+}
+
 caf::expected<daemon_config> load_config(const std::string& path, bool required,
                                          daemon_config cfg) {
   if (access(path.c_str(), F_OK) != 0) {
@@ -340,7 +360,19 @@ caf::expected<daemon_config> parse_config(std::string_view text, const std::stri
     r.read("direct_reads", cfg.direct_reads);
     r.read("backup_every", cfg.backup_every_s, 0u, 31'536'000u);
     r.read("backup_keep", cfg.backup_keep, 1u, 100u);
+    r.read("recheck", cfg.recheck);
+    r.read("file_retries", cfg.file_retries, 0u, 100u);
+    r.read("worker_timeout_s", cfg.worker_timeout_s, 1u, 86'400u);
+    r.read("scrub_rate_mb_s", cfg.scrub_rate_mb_s, 1u, 100'000u);
+    std::string scrub_every;
+    r.read("scrub_every", scrub_every);
     collect(r);
+    if (!scrub_every.empty()) {
+      auto s = parse_duration_s(scrub_every);
+      if (!s)
+        return make_error(ec::invalid_argument, path + ": mobile.scrub_every " + context_of(s.error()));
+      cfg.scrub_every_s = *s;
+    }
   }
   collect(top);
   if (!errors.empty())
@@ -409,6 +441,13 @@ caf::error validate(const daemon_config& cfg) {
   if (cfg.copy_workers < 1 || cfg.copy_workers > 64 || cfg.hash_workers < 1
       || cfg.hash_workers > 64)
     return make_error(ec::invalid_argument, "mobile copy_workers and hash_workers must be 1 to 64");
+  if (cfg.recheck != "stat" && cfg.recheck != "hash")
+    return make_error(ec::invalid_argument, "mobile recheck must be \"stat\" or \"hash\"");
+  if (cfg.file_retries > 100 || cfg.worker_timeout_s < 1 || cfg.worker_timeout_s > 86400
+      || cfg.scrub_rate_mb_s < 1 || cfg.scrub_rate_mb_s > 100000)
+    return make_error(ec::invalid_argument, "mobile file_retries must be 0 to 100, "
+                                            "worker_timeout_s 1 to 86400, scrub_rate_mb_s 1 "
+                                            "to 100000");
   if (cfg.copy_batch_files < 1 || cfg.copy_batch_files > 100000 || cfg.copy_batch_bytes < 1
       || cfg.max_active_jobs < 1 || cfg.max_active_jobs > 64)
     return make_error(ec::invalid_argument, "mobile copy_batch_files must be 1 to 100000, "

@@ -91,7 +91,10 @@ struct daemon_config {
   // mobile files: [hosts."NAME"] roots = [...] (preferred roots, best first) and
   // [mobile] copy_workers / hash_workers (pool sizes, 1 to 64), copy_batch_files (1 to
   // 100000) / copy_batch_bytes (≥ 1) per copy batch, max_active_jobs (1 to 64),
-  // direct_reads (files over 4 MiB read with O_DIRECT when copied or hashed)
+  // direct_reads (files over 4 MiB read with O_DIRECT when copied or hashed), recheck
+  // ("stat" or "hash": how a removal re-checks the other copy and the file itself),
+  // file_retries (0 to 100), worker_timeout_s (a worker request's base deadline),
+  // scrub_every ("off", or a duration such as "30d", "12h") and scrub_rate_mb_s
   std::map<std::string, std::vector<std::string>> host_roots;
   uint32_t copy_workers = 2;
   uint32_t hash_workers = 2;
@@ -99,6 +102,11 @@ struct daemon_config {
   uint64_t copy_batch_bytes = 256ull << 20;
   uint32_t max_active_jobs = 2;
   bool direct_reads = true;
+  std::string recheck = "stat";
+  uint32_t file_retries = 3;
+  uint32_t worker_timeout_s = 120;
+  uint64_t scrub_every_s = 0;  // 0: off
+  uint32_t scrub_rate_mb_s = 50;
   uint32_t backup_every_s = 3600;  // catalogue backups (0: none), docs/hardening.md
   uint32_t backup_keep = 2;
 
@@ -129,6 +137,10 @@ std::string default_state_dir();
 
 /// The default config file path (root: /etc/d1drive/d1drive.toml).
 std::string default_config_path();
+
+/// Seconds in a duration such as "30d" (units s, m, h, d, w); 0 for "off";
+/// ec::invalid_argument otherwise.
+caf::expected<uint64_t> parse_duration_s(const std::string& text);
 
 /// Reads `path` over the defaults in `cfg`. A missing file at the default path is not an
 /// error (`required` false); a missing explicit file, a TOML syntax error, an unknown key

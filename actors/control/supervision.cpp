@@ -74,7 +74,12 @@ void fail_loudly(caf::scheduled_actor* self) {
       message = message.substr(0, shown_message_bytes) + "…";
     auto text = std::string{s->name()} + " failed on " + message + ": " + what_of(e);
     spdlog::error("{}", text);
-    return make_error(ec::unspecified, text);
+    auto err = make_error(ec::actor_failed, text);
+    // The request being handled gets the failure at once, not its sender's timeout.
+    if (auto* element = s->current_mailbox_element(); element && element->mid.is_request()
+                                                      && !element->mid.is_answered())
+      s->make_response_promise().deliver(err);
+    return err;
   });
 }
 

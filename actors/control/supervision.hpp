@@ -30,9 +30,10 @@ inline void check_invariant(bool holds, const char* what) {
     throw invariant_violation(what);
 }
 
-/// Makes an exception in any handler of `self` stop it with an error (ec::unspecified,
+/// Makes an exception in any handler of `self` stop it with an error (ec::actor_failed,
 /// "<name> failed on <message>: <what>") after logging the same at error level; the
-/// message is shown cut to a few hundred bytes.
+/// message is shown cut to a few hundred bytes. A request being handled is answered with
+/// that error.
 void fail_loudly(caf::scheduled_actor* self);
 
 /// Spawns `fn` (an actor function) with `xs` as sys.spawn<Os>(fn, xs...) does, with

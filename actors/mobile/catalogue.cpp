@@ -73,6 +73,12 @@ catalogue(catalogue_actor::stateful_pointer<catalogue_state> self,
         return std::move(r.error());
       return std::move(*r);
     },
+    [self](check_atom) -> caf::result<catalogue_report> {
+      auto r = self->state.db_->check();
+      if (!r)
+        return std::move(r.error());
+      return std::move(*r);
+    },
   };
 }
 

@@ -2,8 +2,10 @@
 // codec behind the catalogue's own version byte, one write transaction per logical change.
 #include "actors/mobile/catalogue_db.hpp"
 
+#include "actors/mobile/catalogue_codec.hpp"
+
 #include "actors/dataone/checksum.hpp"
-#include "actors/mobile/file_ops.hpp"
+#include "actors/mobile/beneath.hpp"
 #include "actors/mobile/spec_handlers.hpp"
 #include "messages/error.hpp"
 #include "storage/codec.hpp"
@@ -23,6 +25,7 @@ namespace {
 constexpr const char* t_resources = "resources";
 constexpr const char* t_files = "files";
 constexpr const char* t_paths = "files_by_path";
+constexpr const char* t_identity = "files_by_identity";
 constexpr const char* t_history = "history";
 constexpr const char* t_journal = "journal";
 constexpr const char* t_jobs = "jobs";
@@ -31,29 +34,6 @@ constexpr const char* t_meta = "meta";
 
 // Longest path used as a key as is; longer ones are keyed by their hash.
 constexpr size_t max_plain_path_key = 400;
-
-template <class T>
-std::string pack(const T& x) {
-  auto bytes = storage::encode(x);
-  bytes[0] = static_cast<char>(catalogue_schema_version);
-  return bytes;
-}
-
-template <class T>
-caf::expected<T> unpack(std::string_view bytes, const char* table) {
-  if (bytes.empty() || static_cast<uint8_t>(bytes[0]) != catalogue_schema_version)
-    return make_error(ec::storage_error,
-                      std::string{"catalogue record in "} + table
-                        + " is empty or of another catalogue schema version");
-  std::string copy{bytes};
-  copy[0] = static_cast<char>(storage::schema_version);
-  auto out = storage::decode<T>(copy);
-  if (!out)
-    return make_error(ec::storage_error,
-                      std::string{"catalogue record in "} + table + ": "
-                        + context_of(out.error()));
-  return out;
-}
 
 std::string pad(uint64_t x, int width = 20) {
   char buf[32];
@@ -112,6 +92,17 @@ std::string path_key(const std::string& abs_path) {
   return "#" + sha256_hex(abs_path);
 }
 
+std::string identity_key(const file_stat& st) {
+  char buf[64];
+  if (st.fs_id != 0)
+    std::snprintf(buf, sizeof buf, "f%llx:%llx", static_cast<unsigned long long>(st.fs_id),
+                  static_cast<unsigned long long>(st.ino));
+  else
+    std::snprintf(buf, sizeof buf, "d%llx:%llx", static_cast<unsigned long long>(st.dev),
+                  static_cast<unsigned long long>(st.ino));
+  return buf;
+}
+
 std::string job_key(uint64_t id) {
   return pad(id);
 }
@@ -142,6 +133,10 @@ std::vector<copy_location> copies_of(const resource_detail& detail,
         && expected.count(f.rel_path)) {
       ok_paths[f.root].insert(f.rel_path);
       c.verified_at = c.verified_at == 0 ? f.verified_at : std::min(c.verified_at, f.verified_at);
+      c.hashed_at = c.hashed_at == 0 ? f.hashed_at : std::min(c.hashed_at, f.hashed_at);
+    } else if (f.state != file_state::ok && f.state != file_state::unknown) {
+      if (c.files_bad++ == 0)
+        c.problem = f.rel_path + ": " + to_string(f.state);
     }
   }
   std::vector<copy_location> out;
@@ -178,54 +173,148 @@ void catalogue_txn::put_resource(const resource_record& r) {
   batch_.put(t_resources, r.uid, pack(r));
 }
 
-caf::expected<path_refs> catalogue_txn::refs(const std::string& abs_path) {
-  auto key = path_key(abs_path);
-  if (auto i = refs_.find(key); i != refs_.end())
-    return i->second;
-  auto raw = db_.store_->get(t_paths, key);
+void catalogue_txn::fail(caf::error err) {
+  if (!error_)
+    error_ = std::move(err);
+}
+
+caf::expected<path_refs*> catalogue_txn::refs_in(const char* table, const std::string& key,
+                                                 const std::string& name) {
+  auto cache_key = std::string{table} + '\0' + key;
+  if (auto i = refs_.find(cache_key); i != refs_.end())
+    return &i->second;
+  auto raw = db_.store_->get(table, key);
   if (!raw)
     return std::move(raw.error());
   path_refs out;
-  out.abs_path = abs_path;
+  out.abs_path = name;
   if (*raw) {
-    auto decoded = unpack<path_refs>(**raw, t_paths);
+    // A reference list that does not decode is never replaced: the other references it
+    // held would be lost, and with them what keeps a shared file from deletion.
+    auto decoded = unpack<path_refs>(**raw, table);
     if (!decoded)
       return std::move(decoded.error());
     out = std::move(*decoded);
   }
-  return out;
+  return &refs_.emplace(cache_key, std::move(out)).first->second;
 }
 
-void catalogue_txn::put_file(const file_record& f) {
-  batch_.put(t_files, file_key(f.resource_uid, f.file_uid), pack(f));
-  auto r = refs(f.abs_path);
+caf::expected<path_refs> catalogue_txn::refs(const std::string& abs_path) {
+  auto r = refs_in(t_paths, path_key(abs_path), abs_path);
   if (!r)
-    r = path_refs{1, f.abs_path, {}};  // the batch fails later if the store is broken
-  auto& list = r->refs;
-  auto same = [&](const file_ref& x) { return x.file_uid == f.file_uid; };
-  if (std::none_of(list.begin(), list.end(), same))
-    list.push_back(file_ref{f.resource_uid, f.file_uid});
-  auto key = path_key(f.abs_path);
-  batch_.put(t_paths, key, pack(*r));
-  refs_[key] = std::move(*r);
+    return std::move(r.error());
+  return **r;
+}
+
+caf::expected<path_refs> catalogue_txn::refs_by_identity(const file_stat& st) {
+  if (st.ino == 0)
+    return path_refs{};
+  auto key = identity_key(st);
+  auto r = refs_in(t_identity, key, key);
+  if (!r)
+    return std::move(r.error());
+  return **r;
+}
+
+caf::expected<std::optional<file_record>> catalogue_txn::stored(const file_record& f) {
+  auto key = file_key(f.resource_uid, f.file_uid);
+  if (auto i = files_.find(key); i != files_.end())
+    return i->second;
+  auto raw = db_.store_->get(t_files, key);
+  if (!raw)
+    return std::move(raw.error());
+  if (!*raw)
+    return std::optional<file_record>{};
+  auto decoded = unpack<file_record>(**raw, t_files);
+  if (!decoded)
+    return std::move(decoded.error());
+  return std::optional<file_record>{std::move(*decoded)};
+}
+
+namespace {
+
+void add_ref(path_refs& r, const file_record& f) {
+  auto same = [&](const file_ref& x) {
+    return x.file_uid == f.file_uid && x.resource_uid == f.resource_uid;
+  };
+  if (std::none_of(r.refs.begin(), r.refs.end(), same))
+    r.refs.push_back(file_ref{f.resource_uid, f.file_uid});
+}
+
+void drop_ref(path_refs& r, const file_record& f) {
+  r.refs.erase(std::remove_if(r.refs.begin(), r.refs.end(),
+                              [&](const file_ref& x) {
+                                return x.file_uid == f.file_uid
+                                       && x.resource_uid == f.resource_uid;
+                              }),
+               r.refs.end());
+}
+
+}  // namespace
+
+void catalogue_txn::put_file(const file_record& f) {
+  auto key = file_key(f.resource_uid, f.file_uid);
+  auto old = stored(f);
+  if (!old)
+    return fail(std::move(old.error()));
+  batch_.put(t_files, key, pack(f));
+  files_[key] = f;
+  auto paths = refs_in(t_paths, path_key(f.abs_path), f.abs_path);
+  if (!paths)
+    return fail(std::move(paths.error()));
+  add_ref(**paths, f);
+  batch_.put(t_paths, path_key(f.abs_path), pack(**paths));
+  // The identity index follows the file: off its old identity, onto its new one.
+  auto old_id = *old ? (*old)->stat : file_stat{};
+  if (old_id.ino != 0 && !(f.stat.ino != 0 && identity_key(old_id) == identity_key(f.stat))) {
+    auto k = identity_key(old_id);
+    auto ids = refs_in(t_identity, k, k);
+    if (!ids)
+      return fail(std::move(ids.error()));
+    drop_ref(**ids, f);
+    if ((*ids)->refs.empty())
+      batch_.erase(t_identity, k);
+    else
+      batch_.put(t_identity, k, pack(**ids));
+  }
+  if (f.stat.ino != 0) {
+    auto k = identity_key(f.stat);
+    auto ids = refs_in(t_identity, k, k);
+    if (!ids)
+      return fail(std::move(ids.error()));
+    add_ref(**ids, f);
+    batch_.put(t_identity, k, pack(**ids));
+  }
 }
 
 caf::expected<path_refs> catalogue_txn::drop_file(const file_record& f) {
-  batch_.erase(t_files, file_key(f.resource_uid, f.file_uid));
-  auto r = refs(f.abs_path);
+  auto key = file_key(f.resource_uid, f.file_uid);
+  auto old = stored(f);
+  if (!old)
+    return std::move(old.error());
+  batch_.erase(t_files, key);
+  files_[key] = std::nullopt;
+  auto id = *old ? (*old)->stat : f.stat;
+  if (id.ino != 0) {
+    auto k = identity_key(id);
+    auto ids = refs_in(t_identity, k, k);
+    if (!ids)
+      return std::move(ids.error());
+    drop_ref(**ids, f);
+    if ((*ids)->refs.empty())
+      batch_.erase(t_identity, k);
+    else
+      batch_.put(t_identity, k, pack(**ids));
+  }
+  auto r = refs_in(t_paths, path_key(f.abs_path), f.abs_path);
   if (!r)
-    return r;
-  auto& list = r->refs;
-  list.erase(std::remove_if(list.begin(), list.end(),
-                            [&](const file_ref& x) { return x.file_uid == f.file_uid; }),
-             list.end());
-  auto key = path_key(f.abs_path);
-  if (list.empty())
-    batch_.erase(t_paths, key);
+    return std::move(r.error());
+  drop_ref(**r, f);
+  if ((*r)->refs.empty())
+    batch_.erase(t_paths, path_key(f.abs_path));
   else
-    batch_.put(t_paths, key, pack(*r));
-  refs_[key] = *r;
-  return r;
+    batch_.put(t_paths, path_key(f.abs_path), pack(**r));
+  return **r;
 }
 
 caf::expected<uint64_t> catalogue_txn::next(const std::string& counter) {
@@ -402,6 +491,8 @@ caf::expected<std::shared_ptr<catalogue_db>> catalogue_db::open(const std::strin
   auto store = storage::lmdb_store::open(dir, opts);
   if (!store)
     return std::move(store.error());
+  if (auto err = migrate_catalogue(**store))
+    return err;
   return std::make_shared<catalogue_db>(*store);
 }
 
@@ -414,6 +505,8 @@ caf::error catalogue_db::update(const std::function<caf::error(catalogue_txn&)>&
   catalogue_txn txn{*this};
   if (auto err = fn(txn))
     return err;
+  if (txn.error_)
+    return txn.error_;
   if (txn.batch_.empty())
     return {};
   auto err = store_->write(txn.batch_);
@@ -494,8 +587,47 @@ caf::expected<path_refs> catalogue_db::refs(const std::string& abs_path) {
   if (!raw)
     return std::move(raw.error());
   if (!*raw)
-    return path_refs{1, abs_path, {}};
+    return path_refs{2, abs_path, {}};
   return unpack<path_refs>(**raw, t_paths);
+}
+
+caf::expected<path_refs> catalogue_db::refs_by_identity(const file_stat& st) {
+  if (st.ino == 0)
+    return path_refs{};
+  auto key = identity_key(st);
+  auto raw = store_->get(t_identity, key);
+  if (!raw)
+    return std::move(raw.error());
+  if (!*raw)
+    return path_refs{2, key, {}};
+  return unpack<path_refs>(**raw, t_identity);
+}
+
+caf::expected<std::vector<std::pair<std::string, std::string>>>
+catalogue_db::due_for_scrub(int64_t hashed_before) {
+  auto files = list_files();
+  if (!files)
+    return std::move(files.error());
+  // The oldest hash of each copy; a copy with a file never hashed is not scrubbed (it
+  // was never verified: a verify, not a scrub, is what it needs).
+  std::map<std::pair<std::string, std::string>, int64_t> oldest;
+  for (auto& f : *files) {
+    if (f.digest.empty() || f.state != file_state::ok)
+      continue;
+    auto key = std::make_pair(f.resource_uid, f.root);
+    auto i = oldest.find(key);
+    if (i == oldest.end() || f.hashed_at < i->second)
+      oldest[key] = f.hashed_at;
+  }
+  std::vector<std::pair<int64_t, std::pair<std::string, std::string>>> due;
+  for (auto& [copy, at] : oldest)
+    if (at < hashed_before)
+      due.emplace_back(at, copy);
+  std::sort(due.begin(), due.end());
+  std::vector<std::pair<std::string, std::string>> out;
+  for (auto& d : due)
+    out.push_back(d.second);
+  return out;
 }
 
 caf::expected<std::vector<history_entry>> catalogue_db::history(const std::string& uid) {

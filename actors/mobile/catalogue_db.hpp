@@ -22,8 +22,9 @@
 namespace d1 {
 
 /// The first byte of every catalogue record. Separate from storage::schema_version (the
-/// caches' byte): bumping a cache layout must never make the catalogue unreadable.
-constexpr uint8_t catalogue_schema_version = 1;
+/// caches' byte): bumping a cache layout must never make the catalogue unreadable. A
+/// catalogue of version 1 is migrated in place when it is opened (catalogue_migrate.cpp).
+constexpr uint8_t catalogue_schema_version = 2;
 
 /// Milliseconds since the epoch.
 int64_t now_ms();
@@ -59,10 +60,12 @@ public:
   void put_resource(const resource_record& r);
   /// Inserts or replaces a file record and adds its reference to files_by_path.
   void put_file(const file_record& f);
-  /// Erases a file record and its reference. Returns the references left on its path.
+  /// Erases a file record and its references. Returns the references left on its path.
   caf::expected<path_refs> drop_file(const file_record& f);
   /// The references of a path (empty refs if none).
   caf::expected<path_refs> refs(const std::string& abs_path);
+  /// The records of the file with this identity (empty refs if none or ino 0).
+  caf::expected<path_refs> refs_by_identity(const file_stat& st);
   void add_history(history_entry h);
   /// Returns the next value of a persistent counter ("journal", "job", "history").
   caf::expected<uint64_t> next(const std::string& counter);
@@ -86,9 +89,18 @@ private:
   friend class catalogue_db;
   explicit catalogue_txn(catalogue_db& db) : db_(db) {
   }
+  // A reference list (files_by_path or files_by_identity) as this transaction sees it.
+  caf::expected<path_refs*> refs_in(const char* table, const std::string& key,
+                                    const std::string& name);
+  // The stored record of `f`'s key as this transaction sees it (nullopt: none).
+  caf::expected<std::optional<file_record>> stored(const file_record& f);
+  void fail(caf::error err);
+
   catalogue_db& db_;
   storage::write_batch batch_;
-  std::map<std::string, path_refs> refs_;          // by files_by_path key, changed here
+  caf::error error_;  // the first read that failed: the transaction is not committed
+  std::map<std::string, path_refs> refs_;          // by table + key, changed here
+  std::map<std::string, std::optional<file_record>> files_;  // by files key, written here
   std::map<std::string, uint64_t> counters_;       // changed here
   std::map<uint64_t, journal_entry> journal_;      // written or read here
 };
@@ -117,6 +129,21 @@ public:
   caf::expected<std::vector<file_record>> list_files();
   /// The references of one path (refs empty if none).
   caf::expected<path_refs> refs(const std::string& abs_path);
+  /// The records of the file with this identity (refs empty if none or ino 0).
+  caf::expected<path_refs> refs_by_identity(const file_stat& st);
+  /// The copies (resource uid, root) with a file whose last matching hash is older than
+  /// `hashed_before` (ms since the epoch), oldest first.
+  caf::expected<std::vector<std::pair<std::string, std::string>>>
+  due_for_scrub(int64_t hashed_before);
+  /// Checks the database's pages (kv_store::check_structure), then reads every record and
+  /// checks the invariants (see catalogue_actor's check_atom). Damaged pages are the one
+  /// problem reported: records are not read from them.
+  caf::expected<catalogue_report> check();
+
+  /// check() without a daemon, for `d1drive catalogue check`: opens the catalogue in `dir`
+  /// as the daemon does (a version-1 catalogue is migrated). One that cannot be opened is
+  /// a report with that one problem. Returns ec::not_found if `dir` holds no catalogue.
+  static caf::expected<catalogue_report> check_dir(const std::string& dir);
   /// History of one resource ("" = all), oldest first.
   caf::expected<std::vector<history_entry>> history(const std::string& uid);
   caf::expected<std::vector<journal_entry>> journal(uint64_t after_seq, uint32_t limit);
@@ -140,6 +167,12 @@ private:
 /// Keys, exposed for tests.
 std::string file_key(const std::string& resource_uid, const std::string& file_uid);
 std::string path_key(const std::string& abs_path);
+std::string identity_key(const file_stat& st);
 std::string job_key(uint64_t id);
+
+/// Migrates a catalogue of schema version 1 (records without file identities) to the
+/// current one in one transaction; a no-op for a current or empty catalogue. Returns
+/// ec::storage_error for a record that does not decode (nothing is changed then).
+caf::error migrate_catalogue(storage::kv_store& store);
 
 }  // namespace d1

@@ -2,8 +2,8 @@
 #include "actors/mobile/mobile.hpp"
 
 #include "actors/control/supervision.hpp"
+#include "actors/mobile/beneath.hpp"
 #include "actors/mobile/catalogue.hpp"
-#include "actors/mobile/file_ops.hpp"
 #include "actors/mobile/job_manager.hpp"
 #include "actors/mobile/workers.hpp"
 #include "messages/error.hpp"
@@ -26,7 +26,8 @@ host_preferences host_preferences_of(const daemon_config& cfg) {
   return out;
 }
 
-caf::expected<mobile_actors> start_mobile(caf::actor_system& sys, const daemon_config& cfg) {
+caf::expected<mobile_actors> start_mobile(caf::actor_system& sys, const daemon_config& cfg,
+                                          std::shared_ptr<file_system> fs) {
   if (cfg.copy_workers < 1 || cfg.hash_workers < 1)
     return make_error(ec::invalid_argument, "mobile needs at least one copy and hash worker");
   auto db = catalogue_db::open(cfg.catalogue_db_dir());
@@ -35,23 +36,39 @@ caf::expected<mobile_actors> start_mobile(caf::actor_system& sys, const daemon_c
   mobile_actors a;
   a.system = &sys;
   a.db = *db;
+  a.interrupts = std::make_shared<job_interrupts>();
+  worker_setup setup{fs ? std::move(fs) : make_posix_file_system(), cfg.direct_reads,
+                     a.interrupts};
   auto prefs = host_preferences_of(cfg);
-  for (uint32_t i = 0; i < cfg.copy_workers; ++i) {
-    a.finishers.push_back(spawn_loud<caf::detached>(sys, copy_finisher));
-    a.copiers.push_back(
-      spawn_loud<caf::detached>(sys, pipelined_copy_worker, a.finishers.back(), cfg.direct_reads));
-  }
+  // A copy worker and its finisher are made together: a replaced worker gets a new one.
+  // Each fails loudly (its name and message logged); the job manager replaces it.
+  auto new_copier = [&sys, setup]() {
+    auto finisher = spawn_loud<caf::detached>(sys, copy_finisher, setup);
+    return spawn_loud<caf::detached>(sys, copy_worker, finisher, setup);
+  };
+  auto new_hasher = [&sys, setup]() { return spawn_loud<caf::detached>(sys, hash_worker, setup); };
+  for (uint32_t i = 0; i < cfg.copy_workers; ++i)
+    a.copiers.push_back(new_copier());
   for (uint32_t i = 0; i < cfg.hash_workers; ++i)
-    a.hashers.push_back(spawn_loud<caf::detached>(sys, hash_worker, cfg.direct_reads));
+    a.hashers.push_back(new_hasher());
   a.catalogue = spawn_loud<caf::detached>(sys, catalogue, a.db, prefs);
   job_manager_config jm;
   jm.db = a.db;
   jm.prefs = prefs;
   jm.copiers = a.copiers;
   jm.hashers = a.hashers;
+  jm.new_copier = new_copier;
+  jm.new_hasher = new_hasher;
+  jm.fs = setup.fs;
+  jm.interrupts = a.interrupts;
   jm.copy_batch_files = cfg.copy_batch_files;
   jm.copy_batch_bytes = cfg.copy_batch_bytes;
   jm.max_active_jobs = cfg.max_active_jobs;
+  jm.recheck = cfg.recheck == "hash" ? recheck_mode::hash : recheck_mode::stat;
+  jm.file_retries = cfg.file_retries;
+  jm.worker_timeout = std::chrono::seconds(cfg.worker_timeout_s);
+  jm.scrub_every = std::chrono::seconds(cfg.scrub_every_s);
+  jm.scrub_rate = uint64_t{cfg.scrub_rate_mb_s} << 20;
   if (auto err = validate(jm)) {
     a.shutdown();
     return err;
@@ -63,13 +80,14 @@ caf::expected<mobile_actors> start_mobile(caf::actor_system& sys, const daemon_c
 void mobile_actors::shutdown() {
   if (!system)
     return;
+  // Workers in the middle of a batch stop after their current piece.
+  if (interrupts)
+    interrupts->stop_all();
   caf::scoped_actor self{*system};
   std::vector<caf::actor> order{caf::actor_cast<caf::actor>(jobs),
                                 caf::actor_cast<caf::actor>(catalogue)};
   for (auto& c : copiers)
     order.push_back(caf::actor_cast<caf::actor>(c));
-  for (auto& f : finishers)
-    order.push_back(caf::actor_cast<caf::actor>(f));
   for (auto& h : hashers)
     order.push_back(caf::actor_cast<caf::actor>(h));
   for (auto& h : order) {
@@ -82,7 +100,6 @@ void mobile_actors::shutdown() {
   jobs = nullptr;
   catalogue = nullptr;
   copiers.clear();
-  finishers.clear();
   hashers.clear();
   db.reset();
   system = nullptr;

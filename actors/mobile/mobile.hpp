@@ -4,6 +4,8 @@
 
 #include "actors/control/daemon_config.hpp"
 #include "actors/mobile/catalogue_db.hpp"
+#include "actors/mobile/file_system.hpp"
+#include "actors/mobile/job_interrupts.hpp"
 #include "messages/interfaces.hpp"
 
 #include <caf/actor_system.hpp>
@@ -20,12 +22,12 @@ struct mobile_actors {
   std::shared_ptr<catalogue_db> db;
   catalogue_actor catalogue;
   job_manager_actor jobs;
-  std::vector<copy_worker_actor> copiers;
-  std::vector<copy_finisher_actor> finishers;  // one per copier
+  std::vector<copy_worker_actor> copiers;  // each with its own finisher
   std::vector<hash_worker_actor> hashers;
+  std::shared_ptr<job_interrupts> interrupts;
 
-  /// Stops the job manager (jobs in flight stay resumable), the catalogue and the
-  /// workers, waiting up to 60 s for each (a worker may be mid-copy).
+  /// Stops the workers' batches (within a piece), then the job manager (jobs in flight
+  /// stay resumable), the catalogue and the workers, waiting up to 60 s for each.
   void shutdown();
 };
 
@@ -33,8 +35,10 @@ struct mobile_actors {
 host_preferences host_preferences_of(const daemon_config& cfg);
 
 /// Opens <state_dir>/catalogue.lmdb and spawns the actors (all detached: they block on
-/// disk). The job manager resumes unfinished jobs at once. Returns the handles, or
+/// disk). The job manager resumes unfinished jobs at once. `fs`: the disk the workers
+/// use (none: the real one; tests inject faults). Returns the handles, or
 /// ec::storage_error for an unusable catalogue, ec::invalid_argument for bad settings.
-caf::expected<mobile_actors> start_mobile(caf::actor_system& sys, const daemon_config& cfg);
+caf::expected<mobile_actors> start_mobile(caf::actor_system& sys, const daemon_config& cfg,
+                                          std::shared_ptr<file_system> fs = nullptr);
 
 }  // namespace d1

@@ -4,7 +4,7 @@
 #include "actors/mobile/spec_handlers.hpp"
 
 #include "actors/dataone/checksum.hpp"
-#include "actors/mobile/file_ops.hpp"
+#include "actors/mobile/beneath.hpp"
 #include "messages/error.hpp"
 
 #include <nlohmann/json.hpp>

@@ -1,40 +1,53 @@
-// copy_worker, its copy_finisher, and hash_worker: blocking file operations (file_ops.hpp)
-// behind messages. The workers take values only, so they can later run on another node.
+// copy_worker, its copy_finisher, and hash_worker: blocking file operations behind
+// messages. The workers take values only, so they can later run on another node.
 #pragma once
 
+#include "actors/mobile/file_system.hpp"
+#include "actors/mobile/job_interrupts.hpp"
 #include "messages/interfaces.hpp"
 
+#include <memory>
+
 namespace d1 {
+
+/// What every worker is spawned with (not messages: they stay on the worker's node).
+struct worker_setup {
+  std::shared_ptr<file_system> fs;  // the disk (a fault-injecting one in tests)
+  bool direct_reads = true;         // [mobile] direct_reads: files over 4 MiB with O_DIRECT
+  std::shared_ptr<job_interrupts> interrupts;  // cancelled jobs, a stopping daemon
+};
 
 struct copy_worker_state {
   static constexpr const char* name = "copy_worker";
   copy_finisher_actor finisher;  // none: each batch is finished before the reply
-  bool direct_reads = true;      // read_options::direct ([mobile] direct_reads)
+  worker_setup setup;
 };
 
-/// Spawn detached (`sys.spawn<caf::detached>(copy_worker)`): each request blocks for the
-/// whole batch, sync and renames included. Reads large files with O_DIRECT.
+/// Spawn detached (it blocks on the disk). Copies batches, delegating the sync and renames
+/// of each batch it has written to `finisher` (spawned detached too, one per worker; none:
+/// it finishes each batch itself) and goes on with the next batch, so the disk flush of
+/// one batch overlaps the writing of the next. Removes batches after their re-checks.
 copy_worker_actor::behavior_type
-copy_worker(copy_worker_actor::stateful_pointer<copy_worker_state> self);
+copy_worker(copy_worker_actor::stateful_pointer<copy_worker_state> self,
+            copy_finisher_actor finisher, worker_setup setup);
 
-/// A copy worker that delegates the sync and renames of each batch it has written to
-/// `finisher` (spawned detached too, one per worker) and goes on with the next batch, so
-/// the disk flush of one batch overlaps the writing of the next. `direct_reads`: files
-/// over 4 MiB are read with O_DIRECT (file_ops.hpp, read_options).
-copy_worker_actor::behavior_type
-pipelined_copy_worker(copy_worker_actor::stateful_pointer<copy_worker_state> self,
-                      copy_finisher_actor finisher, bool direct_reads);
+struct copy_finisher_state {
+  static constexpr const char* name = "copy_finisher";
+  worker_setup setup;
+};
 
 /// Spawn detached, one per copy worker.
-copy_finisher_actor::behavior_type copy_finisher(copy_finisher_actor::pointer self);
+copy_finisher_actor::behavior_type
+copy_finisher(copy_finisher_actor::stateful_pointer<copy_finisher_state> self,
+              worker_setup setup);
 
 struct hash_worker_state {
   static constexpr const char* name = "hash_worker";
-  bool direct_reads = true;
+  worker_setup setup;
 };
 
-/// Spawn detached, like copy_worker; `direct_reads` as for pipelined_copy_worker.
+/// Spawn detached, like copy_worker.
 hash_worker_actor::behavior_type
-hash_worker(hash_worker_actor::stateful_pointer<hash_worker_state> self, bool direct_reads);
+hash_worker(hash_worker_actor::stateful_pointer<hash_worker_state> self, worker_setup setup);
 
 }  // namespace d1

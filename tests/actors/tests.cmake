@@ -23,8 +23,17 @@ list(APPEND D1_TEST_SOURCES
   actors/control/supervision_test.cpp
   actors/mobile/spec_handlers_test.cpp
   actors/mobile/catalogue_test.cpp
-  actors/mobile/file_ops_test.cpp
+  actors/mobile/catalogue_migrate_test.cpp
+  actors/mobile/file_system_test.cpp
+  actors/mobile/copy_batch_test.cpp
+  actors/mobile/file_checks_test.cpp
+  actors/mobile/remove_batch_test.cpp
   actors/mobile/workers_test.cpp
   actors/mobile/job_manager_test.cpp
+  actors/mobile/copy_job_test.cpp
+  actors/mobile/remove_job_test.cpp
+  actors/mobile/verify_job_test.cpp
+  actors/mobile/job_dispatch_test.cpp
   actors/mobile/crash_test.cpp
 )
+include(actors/mobile/tests.cmake)

@@ -7,6 +7,10 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <chrono>
+
 namespace d1::integration {
 namespace {
 
@@ -196,8 +200,11 @@ TEST_F(cli_test, integration_verify_finds_a_flipped_byte) {
                + quote(r1_ + "/v/data.bin"))
               .status,
             0);
+  // The size is right, but the file was written after its hash: a lighter check reports
+  // that ("changed"), it never vouches for bytes it did not read.
   auto by_size = cli("resource verify " + uid + " --level size --wait");
-  EXPECT_EQ(by_size.status, 0) << by_size.out << by_size.err;
+  EXPECT_EQ(by_size.status, 5) << by_size.out << by_size.err;
+  EXPECT_NE(by_size.out.find("changed"), std::string::npos) << by_size.out;
   auto by_hash = cli("resource verify " + uid + " --wait");
   EXPECT_EQ(by_hash.status, 5) << by_hash.out << by_hash.err;
   EXPECT_NE(by_hash.out.find("MISMATCH"), std::string::npos) << by_hash.out;
@@ -313,6 +320,87 @@ TEST_F(cli_test, integration_one_daemon_per_state_dir_and_kill9_leaves_no_trap) 
   auto restarted = start_daemon();
   EXPECT_EQ(restarted.status, 0) << restarted.err;
   EXPECT_EQ(cli("status").status, 0);
+}
+
+
+// A FIFO, a character device or a socket where a tracked file was: every job that meets
+// it reports it at once (it is never opened for a blocking read), and the rest goes on.
+TEST_F(cli_test, integration_a_fifo_or_device_at_a_tracked_path_never_hangs_a_job) {
+  auto uid = register_raw("pipe-here");
+  ASSERT_EQ(sh("rm " + quote(r1_ + "/pipe-here") + " && mkfifo " + quote(r1_ + "/pipe-here"))
+              .status,
+            0);
+  auto verify = cli("resource verify " + uid + " --wait", 60);
+  EXPECT_EQ(verify.status, 5) << verify.out << verify.err;
+  EXPECT_NE((verify.out + verify.err).find("FIFO"), std::string::npos) << verify.out << verify.err;
+  auto copy = cli("resource copy " + uid + " --to " + quote(r2_) + " --wait", 60);
+  EXPECT_NE(copy.status, 0);
+  EXPECT_NE(copy.status, 124) << "the copy hung";
+  if (::geteuid() == 0) {
+    ASSERT_EQ(sh("rm " + quote(r1_ + "/pipe-here") + " && mknod " + quote(r1_ + "/pipe-here")
+                 + " c 1 5")
+                .status,
+              0);  // /dev/zero: a read would never end
+    auto again = cli("resource verify " + uid + " --wait", 60);
+    EXPECT_EQ(again.status, 5) << again.out << again.err;
+    EXPECT_NE((again.out + again.err).find("character device"), std::string::npos)
+      << again.out << again.err;
+  }
+  EXPECT_EQ(cli("status").status, 0);  // the daemon answers
+}
+
+// A job whose worker is deep in a long read ends within seconds of `job ID --cancel`, and
+// the daemon stops within seconds of SIGTERM in the middle of one (the job resumes after).
+TEST_F(cli_test, integration_cancel_and_sigterm_end_within_seconds_during_a_long_hash) {
+  // 64 GiB, sparse: hashing it takes tens of seconds and costs no disk.
+  ASSERT_EQ(sh("truncate -s 64G " + quote(r1_ + "/huge")).status, 0);
+  auto reg = cli_json("resource register --spec RAW --root " + quote(r1_) + " --path huge");
+  ASSERT_TRUE(reg.value("ok", false)) << reg.dump(2);
+  auto id = reg["result"].value("job_id", 0);
+  ASSERT_EQ(sh("sleep 2").status, 0);
+  auto t0 = std::chrono::steady_clock::now();
+  auto cancel = cli("job " + std::to_string(id) + " --cancel", 30);
+  EXPECT_EQ(cancel.status, 0) << cancel.err;
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
+  auto job = cli_json("job " + std::to_string(id));
+  EXPECT_EQ(job["result"]["job"].value("state", ""), "cancelled") << job.dump(2);
+  // The hash workers are free again: a small job finishes at once.
+  auto small = register_raw("small", 1000);
+  EXPECT_FALSE(small.empty());
+  // SIGTERM in the middle of another long hash.
+  auto uid = reg["result"].value("resource_uid", "");
+  auto v = cli_json("resource verify " + uid);
+  ASSERT_TRUE(v.value("ok", false)) << v.dump(2);
+  ASSERT_EQ(sh("sleep 2").status, 0);
+  auto pid = sh("cat " + quote(state_ + "/d1drive.pid")).out;
+  while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' '))
+    pid.pop_back();
+  t0 = std::chrono::steady_clock::now();
+  auto stopped = sh("p=" + pid + "; kill $p; for i in $(seq 150); do kill -0 $p 2>/dev/null || "
+                                 "exit 0; sleep 0.1; done; exit 1",
+                    30);
+  EXPECT_EQ(stopped.status, 0) << "the daemon did not stop within 15 s of SIGTERM";
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(10));
+  ASSERT_EQ(start_daemon().status, 0);
+  auto resumed = cli_json("job " + std::to_string(v["result"].value("job_id", 0)));
+  EXPECT_EQ(resumed["result"]["job"].value("state", ""), "running") << resumed.dump(2);
+  EXPECT_EQ(cli("job " + std::to_string(v["result"].value("job_id", 0)) + " --cancel").status, 0);
+}
+
+// `catalogue check` after real jobs: consistent, exit 0; `job ID --retry` of a job with
+// nothing left to redo is refused clearly.
+TEST_F(cli_test, integration_catalogue_check_and_retry) {
+  auto uid = register_raw("checked");
+  auto copy = cli("resource copy " + uid + " --to " + quote(r2_) + " --wait");
+  ASSERT_EQ(copy.status, 0) << copy.err;
+  auto check = cli("catalogue check");
+  EXPECT_EQ(check.status, 0) << check.out << check.err;
+  EXPECT_NE(check.out.find("catalogue consistent"), std::string::npos) << check.out;
+  auto jobs = cli_json("jobs");
+  auto last = jobs["result"]["jobs"][0].value("id", 0);
+  auto retry = cli("job " + std::to_string(last) + " --retry");
+  EXPECT_EQ(retry.status, 2) << retry.out << retry.err;
+  EXPECT_NE(retry.err.find("no file to retry"), std::string::npos) << retry.err;
 }
 
 }  // namespace

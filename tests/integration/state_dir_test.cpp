@@ -200,10 +200,24 @@ TEST(catalogue_state_test, integration_a_damaged_catalogue_stops_serve_until_res
               .status,
             0)
     << "no automatic backup";
+  // With a daemon: it checks the catalogue it has open; restoring under it is refused.
+  auto online = cli("catalogue check");
+  EXPECT_EQ(online.status, 0) << online.out << online.err;
+  EXPECT_NE(online.out.find("catalogue consistent: 1 resources"), std::string::npos)
+    << online.out;
+  EXPECT_NE(online.out.find("automatic backups in " + state + "/catalogue.backup:\n  "),
+            std::string::npos)
+    << online.out;
+  auto refused_restore = cli("catalogue restore");
+  EXPECT_EQ(refused_restore.status, 4) << refused_restore.out << refused_restore.err;
+  EXPECT_NE(refused_restore.err.find("stop it before restoring"), std::string::npos)
+    << refused_restore.err;
   stop();
+  // Without one: the command line opens the catalogue itself, with the same checker.
   auto checked = cli("catalogue check");
   EXPECT_EQ(checked.status, 0) << checked.out << checked.err;
-  EXPECT_NE(checked.out.find(": ok ("), std::string::npos) << checked.out;
+  EXPECT_NE(checked.out.find("catalogue consistent: 1 resources"), std::string::npos)
+    << checked.out;
   ASSERT_EQ(sh("dd if=/dev/urandom of=" + quote(state + "/catalogue.lmdb/data.mdb")
                + " bs=4096 count=2 conv=notrunc 2>/dev/null")
               .status,
@@ -213,8 +227,11 @@ TEST(catalogue_state_test, integration_a_damaged_catalogue_stops_serve_until_res
   EXPECT_NE(refused.err.find("d1drive catalogue check"), std::string::npos) << refused.err;
   EXPECT_NE(refused.err.find("d1drive catalogue restore"), std::string::npos) << refused.err;
   auto damaged = cli("catalogue check");
-  EXPECT_EQ(damaged.status, 1);
-  EXPECT_NE(damaged.out.find("DAMAGED"), std::string::npos) << damaged.out;
+  EXPECT_EQ(damaged.status, 5) << damaged.out << damaged.err;
+  EXPECT_NE(damaged.out.find("PROBLEM the database cannot be opened"), std::string::npos)
+    << damaged.out;
+  EXPECT_NE(damaged.out.find("d1drive catalogue restore --state-dir"), std::string::npos)
+    << damaged.out;
   auto restored = cli("catalogue restore");
   ASSERT_EQ(restored.status, 0) << restored.out << restored.err;
   EXPECT_EQ(sh("ls -d " + quote(state) + "/catalogue.lmdb.damaged-*").status, 0);

@@ -6,4 +6,5 @@ list(APPEND D1_TEST_SOURCES
   messages/path_codec_test.cpp
   messages/solr_query_test.cpp
   messages/listing_stream_test.cpp
+  messages/datum_types_test.cpp
 )

@@ -8,6 +8,9 @@
 #  2. 10k files of 4-64 KiB (seed 42): d1drive (1 AD_TIFF resource, 10k frames) vs
 #     `rsync -a` vs `rclone copy`; plus `rsync -a && sync`, `cp -r`, and `cp -r && sync`
 #     from a copy of the files in tmpfs (the cost of the writes alone) for reference.
+#     Then, once every round is done: removing each round's 10k-file copy with d1drive
+#     (every file re-checked against the source copy first, [mobile] recheck = "stat")
+#     vs `rm -r && sync` of the same round's rsync copy, alternating which goes first.
 # Every timed run starts cold (sync + drop_caches when root); rounds are interleaved, and
 # each round starts the list of tools one further on (round 2 starts with the second).
 # Usage: tools/bench/mobile.sh [BUILD_DIR]   (env: D1_BENCH_ROUNDS, default 6, so each of
@@ -205,6 +208,23 @@ for r in $(seq "$rounds"); do
   fi
 done
 
+# Removals of the kept 10k-file copies: d1drive's re-checked removal vs rm -r + sync (the
+# deletions made durable, as d1drive's directory fsyncs do).
+d1_remove() { dcli resource remove "$1" --from "$2" --wait; }
+rm_sync() { timeout 900 rm -r "$1" && sync; }
+if want small; then
+  echo "== removing each round's 10k-file copies"
+  for r in $(seq "$rounds"); do
+    if (( r % 2 )); then
+      timed small_remove_d1drive d1_remove "smalltiff$r" "$work/small/dst-small_d1drive-$r"
+      timed small_remove_rm rm_sync "$work/small/dst-small_rsync-$r"
+    else
+      timed small_remove_rm rm_sync "$work/small/dst-small_rsync-$r"
+      timed small_remove_d1drive d1_remove "smalltiff$r" "$work/small/dst-small_d1drive-$r"
+    fi
+  done
+fi
+
 python3 - "$work" "$big_bytes" "$small_bytes" "$cold" "$rounds" "$parts" <<'EOF'
 import statistics as st, sys, os
 work, big, small, cold, rounds, parts = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5], sys.argv[6]
@@ -245,4 +265,10 @@ if parts in ("all", "small"):
     print("target: d1drive >= 1.5x rsync. rsync_sync: rsync -a then sync (the durability d1drive gives);")
     print("cp: cp -r with neither verification nor sync; writes_only: cp -r && sync from a copy in")
     print("tmpfs (no disk reads: a floor for any durable copy of these files to this disk)")
+    d, r = times("small_remove_d1drive"), times("small_remove_rm")
+    ratios = [a / b for a, b in zip(d, r)]
+    print(f"\nremove 10k files: d1drive (recheck stat) {' '.join(f'{x:.2f}' for x in d)} s, "
+          f"median {st.median(d):.2f}; rm -r + sync {' '.join(f'{x:.2f}' for x in r)} s, "
+          f"median {st.median(r):.2f}; d1drive / rm per round {' '.join(f'{x:.2f}' for x in ratios)}, "
+          f"median {st.median(ratios):.2f}x (target <= 3x)")
 EOF

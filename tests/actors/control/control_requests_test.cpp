@@ -40,6 +40,10 @@ TEST(control_requests, each_command_parses_into_its_typed_request) {
   auto job = parse_control_line(R"({"command": "job.wait", "args": {"id": 18446744073709551615}})");
   ASSERT_TRUE(job);
   EXPECT_EQ(job->id, UINT64_MAX);
+  auto retry = parse_control_line(R"({"command": "job.retry", "args": {"id": 7}, "wait": true})");
+  ASSERT_TRUE(retry);
+  EXPECT_EQ(retry->id, 7u);
+  EXPECT_TRUE(retry->wait);
   auto journal = parse_control_line(R"({"command": "journal", "args": {"limit": 3}})");
   ASSERT_TRUE(journal);
   EXPECT_EQ(journal->limit, 3u);
@@ -48,7 +52,7 @@ TEST(control_requests, each_command_parses_into_its_typed_request) {
   EXPECT_EQ(allow->who, "2147483647");
   for (auto& c : control_commands())
     if (c == "ping" || c == "status" || c == "resource.list" || c == "jobs"
-        || c == "crawl.list")
+        || c == "crawl.list" || c == "catalogue.check")
       EXPECT_TRUE(parse_control_line(R"({"command": ")" + c + R"("})")) << c;
 }
 
@@ -69,6 +73,8 @@ TEST(control_requests, hostile_requests_are_refused_naming_the_problem) {
               .find("\"id\""),
             std::string::npos);
   EXPECT_NE(problem(R"({"command": "job.get", "args": {"id": "7"}})").find("\"id\""),
+            std::string::npos);
+  EXPECT_NE(problem(R"({"command": "job.retry", "args": {}})").find("missing argument \"id\""),
             std::string::npos);
   EXPECT_NE(problem(R"({"command": "resource.show", "args": {"uid": ["u"]}})").find("\"uid\""),
             std::string::npos);

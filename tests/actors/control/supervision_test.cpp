@@ -93,14 +93,18 @@ struct reports {
   }
 };
 
+caf::actor spawn_loud_thrower(caf::actor_system& sys) {
+  return sys.spawn([](caf::stateful_actor<thrower_state>* self) {
+    fail_loudly(self);
+    return thrower(self);
+  });
+}
+
 TEST(supervision, an_exception_stops_the_actor_with_its_name_and_message_in_the_log) {
   log_capture log;
   sys_config cfg;
   caf::actor_system sys{cfg};
-  auto a = sys.spawn([](caf::stateful_actor<thrower_state>* self) {
-    fail_loudly(self);
-    return thrower(self);
-  });
+  auto a = spawn_loud_thrower(sys);
   caf::scoped_actor self{sys};
   self->monitor(a);
   self->send(a, std::string{"the message that kills"});
@@ -116,6 +120,21 @@ TEST(supervision, an_exception_stops_the_actor_with_its_name_and_message_in_the_
   EXPECT_NE(logged.find("the message that kills"), std::string::npos) << logged;
 }
 
+TEST(supervision, a_request_that_kills_the_actor_is_answered_with_the_failure_at_once) {
+  log_capture log;
+  sys_config cfg;
+  caf::actor_system sys{cfg};
+  auto a = spawn_loud_thrower(sys);
+  caf::scoped_actor self{sys};
+  caf::error got;
+  // Unanswered, the request would end with the request's own timeout (another error).
+  self->request(a, 60s, std::string{"invariant"})
+    .receive([](const std::string&) { ADD_FAILURE() << "an answer from a broken actor"; },
+             [&](caf::error& err) { got = std::move(err); });
+  EXPECT_EQ(code_of(got), ec::actor_failed) << describe(got);
+  EXPECT_NE(describe(got).find("a broken promise"), std::string::npos) << describe(got);
+}
+
 TEST(supervision, the_watch_reports_failures_and_ignores_orderly_stops) {
   sys_config cfg;
   caf::actor_system sys{cfg};
@@ -123,10 +142,7 @@ TEST(supervision, the_watch_reports_failures_and_ignores_orderly_stops) {
   {
     actor_watch watch{sys, r.fn()};
     auto stops_orderly = sys.spawn(thrower);
-    auto fails = sys.spawn([](caf::stateful_actor<thrower_state>* self) {
-      fail_loudly(self);
-      return thrower(self);
-    });
+    auto fails = spawn_loud_thrower(sys);
     watch.watch(caf::actor_cast<caf::actor>(stops_orderly), "orderly one");
     watch.watch(caf::actor_cast<caf::actor>(fails), "failing one");
     caf::anon_send_exit(stops_orderly, caf::exit_reason::user_shutdown);

@@ -188,6 +188,84 @@ TEST(catalogue_db, copies_are_ranked_verified_first_then_by_host_preference) {
   EXPECT_EQ(preferred_verified_root(d, host_preferences{}), "/fast/a");  // by root
 }
 
+// Two spellings of one file (an alias root) share it: the identity index counts both.
+TEST(catalogue_db, files_are_indexed_by_identity_and_a_changed_identity_moves) {
+  test::temp_dir dir;
+  auto db = catalogue_db::open(dir / "cat");
+  ASSERT_TRUE(db);
+  file_stat st{7, 1, 42, 0100644, 0, 0, 1, 5, 1, 2};
+  auto put = [&](const std::string& uid, const std::string& root, file_stat s) {
+    file_record f;
+    f.resource_uid = uid;
+    f.root = root;
+    f.rel_path = "x";
+    f.abs_path = root + "/x";
+    f.file_uid = make_file_uid(uid, root, "x");
+    f.stat = s;
+    return (*db)->update([&](catalogue_txn& txn) -> caf::error {
+      txn.put_file(f);
+      return {};
+    });
+  };
+  ASSERT_FALSE(put("u", "/data", st));
+  ASSERT_FALSE(put("v", "/alias", st));
+  auto refs = (*db)->refs_by_identity(st);
+  ASSERT_TRUE(refs);
+  EXPECT_EQ(refs->refs.size(), 2u);
+  auto moved = st;
+  moved.ino = 43;  // v's file was replaced: another inode
+  ASSERT_FALSE(put("v", "/alias", moved));
+  EXPECT_EQ((*db)->refs_by_identity(st)->refs.size(), 1u);
+  EXPECT_EQ((*db)->refs_by_identity(moved)->refs.size(), 1u);
+}
+
+// A reference list that does not decode is never replaced (the references it held would
+// be lost): the change fails, and `catalogue check` names the record.
+TEST(catalogue_db, an_unreadable_reference_record_stops_the_change_and_is_reported) {
+  test::temp_dir dir;
+  auto db = catalogue_db::open(dir / "cat");
+  ASSERT_TRUE(db);
+  ASSERT_TRUE(do_register(**db, raw("a", "/r", "f")));
+  auto clean = (*db)->check();
+  ASSERT_TRUE(clean);
+  EXPECT_TRUE(clean->problems.empty()) << clean->problems.front();
+  std::string garbage = "\x02\xff\xff\xff";
+  ASSERT_FALSE((*db)->store().put("files_by_path", path_key("/r/f"), garbage));
+  auto err = do_register(**db, raw("b", "/r", "f"));  // the same path again
+  ASSERT_FALSE(err);
+  EXPECT_EQ(code_of(err.error()), ec::storage_error);
+  auto raw_after = (*db)->store().get("files_by_path", path_key("/r/f"));
+  ASSERT_TRUE(raw_after && *raw_after);
+  EXPECT_EQ(**raw_after, garbage);  // untouched
+  auto report = (*db)->check();
+  ASSERT_TRUE(report);
+  ASSERT_FALSE(report->problems.empty());
+  EXPECT_NE(report->problems.front().find("files_by_path"), std::string::npos)
+    << report->problems.front();
+}
+
+TEST(catalogue_db, check_finds_lost_references_and_resources_without_a_copy) {
+  test::temp_dir dir;
+  auto db = catalogue_db::open(dir / "cat");
+  ASSERT_TRUE(db);
+  ASSERT_TRUE(do_register(**db, raw("a", "/r", "f")));
+  ASSERT_TRUE(do_register(**db, raw("b", "/r", "g")));
+  ASSERT_FALSE((*db)->store().erase("files_by_path", path_key("/r/f")));
+  auto d = (*db)->get_resource("b");
+  ASSERT_TRUE(d);
+  ASSERT_FALSE((*db)->store().erase("files", file_key("b", d->files[0].file_uid)));
+  auto report = (*db)->check();
+  ASSERT_TRUE(report);
+  std::string all;
+  for (auto& p : report->problems)
+    all += p + "\n";
+  EXPECT_NE(all.find("/r/f (resource 'a') is missing from files_by_path"), std::string::npos)
+    << all;
+  EXPECT_NE(all.find("resource 'b' has no copy"), std::string::npos) << all;
+  EXPECT_NE(all.find("names a file record of 'b' that does not exist"), std::string::npos)
+    << all;
+}
+
 TEST(catalogue_db, records_refuse_another_catalogue_version) {
   test::temp_dir dir;
   auto db = catalogue_db::open(dir / "cat");
@@ -212,9 +290,15 @@ void roundtrip(const T& x) {
 TEST(mobile_types, every_type_round_trips) {
   resource_record r{1, "u", "RAW", "/r", "p", "{}", "MD5", 7};
   roundtrip(r);
-  file_record f{1, "fu", "u", "/r", "p", "/r/p", 9, "MD5", "ab", "cd", true,
-                file_state::hash_mismatch, 3};
+  file_stat st{1, 2, 3, 0100644, 4, 5, 6, 9, 7000000001, 8000000002};
+  file_record f{2, "fu", "u", "/r", "p", "/r/p", 9, "MD5", "ab", "cd", true,
+                file_state::hash_mismatch, 3, 4, st};
   roundtrip(f);
+  // The fields added to file records survive: a field left out of inspect() would not.
+  auto back = storage::decode<file_record>(storage::encode(f));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->hashed_at, 4);
+  EXPECT_TRUE(back->stat == st);
   roundtrip(path_refs{1, "/r/p", {file_ref{"u", "fu"}, file_ref{"v", "fv"}}});
   roundtrip(history_entry{1, "u", 5, "copy", "/a", "/b", 3, 2});
   roundtrip(journal_entry{1, 4, "copy", {"u"}, "{}", 1, 2, true, "e", 3});
@@ -233,19 +317,32 @@ TEST(mobile_types, every_type_round_trips) {
   j.request = q;
   j.state = job_state::cancelled;
   j.phase = 1;
-  j.files = {job_file{"/a", "x", 1, step_state::failed, "d"}};
+  q.only = {"x", "y"};
+  q.retry_of = 2;
+  j.request = q;
+  j.files = {job_file{"/a", "x", 1, step_state::failed, "d", 2}};
   j.progress = job_progress{1, 2, 1, 3, 4, 5.5};
   j.error = "e";
   roundtrip(j);
   roundtrip(job_ticket{3, "u", true, {plan_step{"copy", "/a/x", "/b/x", 4, "n"}}});
-  roundtrip(location_report{"u", "h", "/a", {copy_location{"/a", 1, 1, 1, true, 0, 9}}});
+  auto jb = storage::decode<job_record>(storage::encode(j));
+  ASSERT_TRUE(jb);
+  EXPECT_EQ(jb->request.only, q.only);
+  EXPECT_EQ(jb->request.retry_of, 2u);
+  EXPECT_EQ(jb->files[0].attempts, 2u);
+  roundtrip(location_report{"u", "h", "/a",
+                            {copy_location{"/a", 1, 1, 1, true, 0, 9, 8, 1, "p: missing"}}});
   roundtrip(resource_detail{r, {"p"}, {f}});
-  roundtrip(hash_request{"/r", "p", "MD5", check_level::exists, 3, "ab", true});
-  roundtrip(hash_result{file_state::missing, 1, "ab", "d"});
-  roundtrip(copy_batch_request{"/a", "/b", "MD5", {copy_item{"p", "ab", 3}}});
-  roundtrip(copy_batch_result{{copy_outcome{copy_result{3, "ab", false}, {}}}});
-  roundtrip(copy_result{3, "ab", true});
-  roundtrip(remove_result{true});
+  roundtrip(hash_request{7, "/r", "p", "MD5", check_level::exists, 3, "ab", true, st});
+  roundtrip(hash_result{file_state::changed, 1, "ab", "d", st, true});
+  roundtrip(copy_batch_request{7, "/a", "/b", "MD5", {copy_item{"p", "ab", 3}}, true});
+  roundtrip(copy_batch_result{{copy_outcome{copy_result{3, "ab", false, st}, {}, true}}});
+  roundtrip(copy_result{3, "ab", true, st});
+  roundtrip(staged_copy_batch{7, "/b", "MD5", true, {}, {staged_copy{0, "d", "x", ".x.d1part.0", copy_result{}, st, st, true}}, {"d"}});
+  roundtrip(remove_batch_request{7, "/a", recheck_mode::hash, false,
+                                 {remove_item{"p", "MD5", "ab", st, {remove_witness{"/b", "p", "MD5", "ab", st}}}}});
+  roundtrip(remove_outcome{true, {}, false, {witness_finding{0, file_state::missing, "gone"}}});
+  roundtrip(catalogue_report{1, 2, 3, 4, {"a problem"}});
 }
 
 class catalogue_actor_test : public test::actor_fixture {};

@@ -1,7 +1,8 @@
-// kill -9 during a move: a child process (this test binary, re-executed in a helper mode
-// before main) runs the daemon's mobile actors and is SIGKILLed at a random moment; the
-// test then restarts them on the same state and checks that the job completes, no file
-// is lost, no partial file is left or registered, and the catalogue matches the disk.
+// kill -9 during a move and during a removal: a child process (this test binary,
+// re-executed in a helper mode before main) runs the daemon's mobile actors and is
+// SIGKILLed at a random moment; the test then restarts them on the same state and checks
+// that the job completes, every file has a good copy on disk, no partial file is left or
+// registered, the catalogue matches the disk and `catalogue check` finds nothing wrong.
 #include "actors/dataone/checksum.hpp"
 #include "actors/mobile/mobile.hpp"
 #include "messages/error.hpp"
@@ -67,12 +68,27 @@ caf::expected<Result> ask(caf::actor_system& sys, const Handle& h, Ts&&... xs) {
 
 // Child mode: start the mobile actors on the state dir given in the environment, submit
 // the move if no job exists yet, wait for every job, exit.
+// The job a run is about: a move of "res" from src to dst, or the removal of its copy at
+// src (it has a verified copy at dst).
+job_request job_of(job_kind kind, const std::string& src, const std::string& dst) {
+  job_request r;
+  r.kind = kind;
+  r.uid = "res";
+  if (kind == job_kind::move)
+    r.dst_root = dst;
+  else
+    r.src_root = src;
+  return r;
+}
+
 int run_child(const std::string& arg) {
   auto sep1 = arg.find('|');
   auto sep2 = arg.find('|', sep1 + 1);
+  auto sep3 = arg.find('|', sep2 + 1);
   auto state = arg.substr(0, sep1);
-  auto dst = arg.substr(sep1 + 1, sep2 - sep1 - 1);
-  auto uid = arg.substr(sep2 + 1);
+  auto src = arg.substr(sep1 + 1, sep2 - sep1 - 1);
+  auto dst = arg.substr(sep2 + 1, sep3 - sep2 - 1);
+  auto kind = arg.substr(sep3 + 1) == "remove" ? job_kind::remove : job_kind::move;
   system_config cfg;
   caf::actor_system sys{cfg};
   auto m = start_mobile(sys, config_for(state));
@@ -83,14 +99,10 @@ int run_child(const std::string& arg) {
     return 4;
   uint64_t id = 0;
   for (auto& j : *jobs)
-    if (j.request.kind == job_kind::move)
+    if (j.request.kind == kind)
       id = j.id;
   if (id == 0) {
-    job_request r;
-    r.kind = job_kind::move;
-    r.uid = uid;
-    r.dst_root = dst;
-    auto t = ask<job_ticket>(sys, m->jobs, submit_atom::value, r);
+    auto t = ask<job_ticket>(sys, m->jobs, submit_atom::value, job_of(kind, src, dst));
     if (!t)
       return 5;
     id = t->job_id;
@@ -133,7 +145,7 @@ struct run_dirs {
   std::string state = tmp / "state";
 };
 
-void prepare(run_dirs& d) {
+void prepare(run_dirs& d, job_kind kind) {
   fs::create_directories(d.src + "/run");
   fs::create_directories(d.dst);
   for (int i = 0; i < file_count; ++i) {
@@ -156,13 +168,24 @@ void prepare(run_dirs& d) {
   auto j = ask<job_record>(sys, m->jobs, wait_atom::value, t->job_id);
   ASSERT_TRUE(j);
   ASSERT_EQ(j->state, job_state::done) << j->error;
+  if (kind == job_kind::remove) {  // a second verified copy, so the first may go
+    job_request copy;
+    copy.kind = job_kind::copy;
+    copy.uid = "res";
+    copy.dst_root = d.dst;
+    auto c = ask<job_ticket>(sys, m->jobs, submit_atom::value, copy);
+    ASSERT_TRUE(c) << describe(c.error());
+    auto cj = ask<job_record>(sys, m->jobs, wait_atom::value, c->job_id);
+    ASSERT_TRUE(cj);
+    ASSERT_EQ(cj->state, job_state::done) << cj->error;
+  }
   m->shutdown();
 }
 
 // Runs the child and kills it after `delay` (if it is still running). Returns its
 // exit status, or -9 if it was killed.
-int run_and_kill(const run_dirs& d, std::chrono::microseconds delay) {
-  auto arg = d.state + "|" + d.dst + "|res";
+int run_and_kill(const run_dirs& d, job_kind kind, std::chrono::microseconds delay) {
+  auto arg = d.state + "|" + d.src + "|" + d.dst + "|" + to_string(kind);
   pid_t pid = ::fork();
   if (pid == 0) {
     ::setenv(child_env, arg.c_str(), 1);
@@ -194,7 +217,7 @@ int run_and_kill(const run_dirs& d, std::chrono::microseconds delay) {
 
 // Restarts on the same state, lets every job finish, and checks the invariant. Counts in
 // `resumed` the runs that found the move recorded but unfinished (killed mid-job).
-void check_after_restart(const run_dirs& d, int run, int& resumed) {
+void check_after_restart(const run_dirs& d, job_kind kind, int run, int& resumed) {
   SCOPED_TRACE("run " + std::to_string(run));
   system_config cfg;
   caf::actor_system sys{cfg};
@@ -204,16 +227,12 @@ void check_after_restart(const run_dirs& d, int run, int& resumed) {
   ASSERT_TRUE(jobs);
   uint64_t id = 0;
   for (auto& j : *jobs)
-    if (j.request.kind == job_kind::move) {
+    if (j.request.kind == kind) {
       id = j.id;
       resumed += j.state == job_state::running || j.state == job_state::queued;
     }
   if (id == 0) {  // killed before the job was recorded: submit it now
-    job_request r;
-    r.kind = job_kind::move;
-    r.uid = "res";
-    r.dst_root = d.dst;
-    auto t = ask<job_ticket>(sys, m->jobs, submit_atom::value, r);
+    auto t = ask<job_ticket>(sys, m->jobs, submit_atom::value, job_of(kind, d.src, d.dst));
     ASSERT_TRUE(t) << describe(t.error());
     id = t->job_id;
   }
@@ -241,54 +260,67 @@ void check_after_restart(const run_dirs& d, int run, int& resumed) {
   for (auto* root : {&d.src, &d.dst})
     for (auto& e : fs::recursive_directory_iterator(*root))
       EXPECT_EQ(e.path().filename().string().find(".d1part"), std::string::npos) << e.path();
+  auto report = m->db->check();
+  ASSERT_TRUE(report);
+  for (auto& p : report->problems)
+    ADD_FAILURE() << "catalogue check: " << p;
   m->shutdown();
 }
 
-TEST(mobile_crash, kill_9_during_a_move_then_restart_keeps_every_file) {
-  // One uninterrupted run measures how long a child takes.
+// Kills children doing `kind` at a uniformly random moment of the time a whole child run
+// takes, at least 20 times (bounded to 150 s), restarting and checking after each.
+void crash_runs(job_kind kind) {
   auto t0 = std::chrono::steady_clock::now();
   int resumed = 0;
   {
     run_dirs d;
-    prepare(d);
-    ASSERT_EQ(run_and_kill(d, 0us), -SIGKILL);  // killed at once
-    check_after_restart(d, 0, resumed);
+    prepare(d, kind);
+    ASSERT_EQ(run_and_kill(d, kind, 0us), -SIGKILL);  // killed at once
+    check_after_restart(d, kind, 0, resumed);
   }
   std::chrono::microseconds span;
   {
     run_dirs d;
-    prepare(d);
+    prepare(d, kind);
     auto start = std::chrono::steady_clock::now();
-    auto rc = run_and_kill(d, 10s);
+    auto rc = run_and_kill(d, kind, 10s);
     span = std::chrono::duration_cast<std::chrono::microseconds>(
       std::chrono::steady_clock::now() - start);
-    ASSERT_EQ(rc, 0) << "the child could not complete the move on its own";
-    check_after_restart(d, 1, resumed);
+    ASSERT_EQ(rc, 0) << "the child could not complete the job on its own";
+    check_after_restart(d, kind, 1, resumed);
   }
-  // Kill the others at a uniformly random moment of the time a whole child run takes.
-  std::mt19937 rng{12345};
-  auto budget = std::chrono::steady_clock::now() + 90s;
+  std::mt19937 rng{kind == job_kind::move ? 12345u : 54321u};
+  auto budget = std::chrono::steady_clock::now() + 150s;
   int runs = 0;
   int killed = 0;
   for (int run = 2; run < 24 && std::chrono::steady_clock::now() < budget; ++run) {
     run_dirs d;
-    prepare(d);
+    prepare(d, kind);
     std::uniform_int_distribution<long> pick(0, static_cast<long>(span.count()));
-    auto rc = run_and_kill(d, std::chrono::microseconds(pick(rng)));
+    auto rc = run_and_kill(d, kind, std::chrono::microseconds(pick(rng)));
     killed += rc == -SIGKILL;
-    check_after_restart(d, run, resumed);
+    check_after_restart(d, kind, run, resumed);
     ++runs;
-    if (HasFatalFailure())
+    if (::testing::Test::HasFatalFailure())
       return;
   }
   EXPECT_GE(runs, 20);
   EXPECT_GT(resumed, 0) << "no kill landed inside a job: the test proved nothing";
-  std::cout << "crash runs: " << runs << ", killed mid-way: " << killed
-            << ", resumed unfinished: " << resumed << ", uninterrupted child: " << span.count() / 1000 << " ms, total "
+  std::cout << to_string(kind) << " crash runs: " << runs << ", killed mid-way: " << killed
+            << ", resumed unfinished: " << resumed
+            << ", uninterrupted child: " << span.count() / 1000 << " ms, total "
             << std::chrono::duration_cast<std::chrono::milliseconds>(
                  std::chrono::steady_clock::now() - t0)
                  .count()
             << " ms\n";
+}
+
+TEST(mobile_crash, kill_9_during_a_move_then_restart_keeps_every_file) {
+  crash_runs(job_kind::move);
+}
+
+TEST(mobile_crash, kill_9_during_a_removal_then_restart_keeps_every_file) {
+  crash_runs(job_kind::remove);
 }
 
 }  // namespace

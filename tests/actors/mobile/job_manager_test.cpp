@@ -7,17 +7,13 @@
 #include "actors/mobile/job_manager.hpp"
 
 #include "actors/dataone/checksum.hpp"
-#include "actors/mobile/file_ops.hpp"
-#include "actors/mobile/workers.hpp"
-#include "messages/error.hpp"
 #include "storage/memory_store.hpp"
-#include "tests/storage/temp_dir.hpp"
-#include "tests/support/actor_fixture.hpp"
-#include "tests/support/files.hpp"
+#include "tests/actors/mobile/job_fixture.hpp"
 
 #include <sys/mount.h>
 
 #include <filesystem>
+#include <map>
 
 namespace d1 {
 namespace {
@@ -26,114 +22,8 @@ namespace fs = std::filesystem;
 using test::count_temp_files;
 using test::write_file;
 
-const char* tiff_kwargs
-  = R"({"template":"%s%s_%3.3d.tif","filename":"img","frame_per_point":2,"num_points":2})";
-
-class job_manager_test : public test::actor_fixture {
-protected:
-  void SetUp() override {
-    a_ = dir_ / "a";
-    b_ = dir_ / "b";
-    fs::create_directories(a_);
-    fs::create_directories(b_);
-    for (int i = 0; i < 4; ++i)
-      write_file(a_ + "/scan/img_00" + std::to_string(i) + ".tif",
-                 std::string(1000 + i * 5000, static_cast<char>('a' + i)));
-    auto db = catalogue_db::open(dir_ / "cat");
-    ASSERT_TRUE(db) << describe(db.error());
-    db_ = *db;
-    start();
-  }
-
-  void TearDown() override {
-    stop();
-  }
-
-  void start() {
-    job_manager_config cfg;
-    cfg.db = db_;
-    cfg.prefs = host_preferences{"test-host", {b_}};
-    for (int i = 0; i < 2; ++i) {
-      cfg.copiers.push_back(sys_.spawn(copy_worker));
-      cfg.hashers.push_back(sys_.spawn(hash_worker, true));
-    }
-    workers_ = cfg;
-    if (fake_hasher_)
-      cfg.hashers = {fake_hasher_};
-    if (fake_copier_)
-      cfg.copiers = {fake_copier_};
-    cfg.copy_batch_files = batch_files_;
-    cfg.copy_batch_bytes = batch_bytes_;
-    cfg.max_active_jobs = max_active_jobs_;
-    cfg.commit_files = commit_files_;
-    cfg.commit_interval = commit_interval_;
-    jm_ = sys_.spawn(job_manager, cfg);
-    run();
-  }
-
-  void stop() {
-    caf::anon_send_exit(jm_, caf::exit_reason::user_shutdown);
-    for (auto& c : workers_.copiers)
-      caf::anon_send_exit(c, caf::exit_reason::user_shutdown);
-    for (auto& h : workers_.hashers)
-      caf::anon_send_exit(h, caf::exit_reason::user_shutdown);
-    run();
-  }
-
-  job_request req(job_kind kind, const std::string& uid) {
-    job_request r;
-    r.kind = kind;
-    r.uid = uid;
-    return r;
-  }
-
-  job_record wait(uint64_t id) {
-    auto r = request<job_record>(jm_, wait_atom::value, id);
-    EXPECT_TRUE(r) << sys_.render(r.error());
-    return r ? *r : job_record{};
-  }
-
-  // Registers the 4-frame AD_TIFF resource "t" at a_ and waits for its hashes.
-  void register_tiff() {
-    job_request r;
-    r.uid = "t";
-    r.spec = "AD_TIFF";
-    r.root = a_;
-    r.path = "scan";
-    r.kwargs = tiff_kwargs;
-    auto t = request<job_ticket>(jm_, register_atom::value, r);
-    ASSERT_TRUE(t) << sys_.render(t.error());
-    auto j = wait(t->job_id);
-    ASSERT_EQ(j.state, job_state::done) << j.error;
-  }
-
-  job_record submit_and_wait(const job_request& r) {
-    auto t = request<job_ticket>(jm_, submit_atom::value, r);
-    EXPECT_TRUE(t) << sys_.render(t.error());
-    if (!t)
-      return {};
-    return wait(t->job_id);
-  }
-
-  job_state state_of(uint64_t id) {
-    auto j = request<job_record>(jm_, get_atom::value, job_atom::value, id);
-    return j ? j->state : job_state::failed;
-  }
-
-  test::temp_dir dir_;
-  std::string a_, b_;
-  std::shared_ptr<catalogue_db> db_;
-  job_manager_config workers_;
-  hash_worker_actor fake_hasher_;
-  copy_worker_actor fake_copier_;
-  uint32_t batch_files_ = 256;
-  uint64_t batch_bytes_ = 256ull << 20;
-  uint32_t max_active_jobs_ = 2;
-  uint32_t commit_files_ = 1024;
-  // Not the default: a slow machine must not turn the counts of commits below into timing.
-  std::chrono::milliseconds commit_interval_ = std::chrono::hours(1);
-  job_manager_actor jm_;
-};
+using test::tiff_kwargs;
+using job_manager_test = test::job_fixture;
 
 TEST_F(job_manager_test, register_hashes_then_copy_records_a_second_verified_copy) {
   register_tiff();
@@ -184,7 +74,10 @@ TEST_F(job_manager_test, verify_reports_a_flipped_byte_and_repairs_nothing) {
   write_file(victim, bytes);
   auto v = req(job_kind::verify, "t");
   v.level = check_level::size;
-  EXPECT_EQ(submit_and_wait(v).state, job_state::done);
+  // The size is right, but the file was written after its hash: reported, not vouched for.
+  auto sized = submit_and_wait(v);
+  EXPECT_EQ(sized.state, job_state::failed);
+  EXPECT_NE(sized.files[2].detail.find("changed"), std::string::npos) << sized.files[2].detail;
   v.level = check_level::hash;
   auto j = submit_and_wait(v);
   ASSERT_EQ(j.state, job_state::failed);
@@ -259,7 +152,7 @@ TEST_F(job_manager_test, remove_refuses_the_last_copy_and_keeps_shared_files) {
   rm_b.force_last = true;
   EXPECT_EQ(submit_and_wait(rm_b).state, job_state::done);
   EXPECT_FALSE(fs::exists(b_ + "/scan/img_001.tif"));
-  EXPECT_EQ(db_->history("t")->back().action, "remove");
+  EXPECT_EQ(db_->history("t")->back().action, "remove_forced");
 }
 
 TEST_F(job_manager_test, move_copies_then_removes_the_source) {
@@ -350,7 +243,7 @@ fake_hasher(fake_hasher_actor::stateful_pointer<fake_hasher_state> self) {
     },
     [self](done_atom) {
       for (auto& [rp, rs] : self->state.held_batches)
-        rp.deliver(check_files(rs));
+        rp.deliver(check_files(test::io(), rs));
       self->state.held_batches.clear();
     },
   };
@@ -395,7 +288,9 @@ TEST_F(job_manager_test, a_queued_removal_of_what_became_the_last_copy_is_refuse
   caf::anon_send_exit(fake, caf::exit_reason::user_shutdown);
 }
 
-TEST_F(job_manager_test, cancel_waits_for_files_in_flight_and_queued_jobs_resume) {
+// A cancelled job ends at once; the batch at the worker is still recorded when it answers,
+// and a queued job on the same files waits for that answer.
+TEST_F(job_manager_test, cancel_ends_at_once_records_files_in_flight_and_queued_jobs_resume) {
   register_tiff();
   stop();
   auto fake = sys_.spawn(fake_hasher);
@@ -410,12 +305,27 @@ TEST_F(job_manager_test, cancel_waits_for_files_in_flight_and_queued_jobs_resume
   EXPECT_EQ(running->state, job_state::running);
   auto c = request<job_record>(jm_, cancel_atom::value, t1->job_id);
   ASSERT_TRUE(c);
-  EXPECT_EQ(c->state, job_state::running);  // one file is at the worker
+  EXPECT_EQ(c->state, job_state::cancelled);  // at once, though a batch is at the worker
+  EXPECT_EQ(wait(t1->job_id).state, job_state::cancelled);
+  EXPECT_EQ(state_of(t2->job_id), job_state::queued);  // its files are still at the worker
+  // The files change before the held batch answers: what it then finds is recorded.
+  std::map<std::string, std::string> original;
+  for (auto& e : fs::recursive_directory_iterator(a_)) {
+    if (!e.is_regular_file())
+      continue;
+    original[e.path()] = test::slurp(e.path());
+    write_file(e.path(), original[e.path()] + "!");
+  }
   self_->send(fake, done_atom::value);
   run();
-  auto ended = request<job_record>(jm_, get_atom::value, job_atom::value, t1->job_id);
-  EXPECT_EQ(ended->state, job_state::cancelled);
-  EXPECT_EQ(ended->files[0].state, step_state::done);  // the file in flight was recorded
+  auto after = db_->get_resource("t");
+  ASSERT_TRUE(after);
+  size_t found = 0;
+  for (auto& f : after->files)
+    found += f.state == file_state::size_mismatch ? 1 : 0;
+  EXPECT_GT(found, 0u);
+  for (auto& [path, bytes] : original)
+    write_file(path, bytes);
   // Job 2 is running now; stop the manager with it unfinished and start a new one.
   stop();
   caf::anon_send_exit(fake, caf::exit_reason::user_shutdown);
@@ -496,20 +406,19 @@ fake_copier(fake_copier_actor::stateful_pointer<fake_copier_state> self, bool ho
     [self](copy_batch_atom, const copy_batch_request& r) -> caf::result<copy_batch_result> {
       self->state.batches.push_back(r.items.size());
       if (!self->state.hold)
-        return copy_files(r);
+        return copy_files(test::io(), r);
       auto rp = self->make_response_promise<copy_batch_result>();
       self->state.held.emplace_back(rp, r);
       return rp;
     },
-    [](remove_atom, const std::string& root,
-       const std::vector<std::string>& rels) -> std::vector<remove_outcome> {
-      return remove_files(root, rels);
+    [](remove_atom, const remove_batch_request& r) -> std::vector<remove_outcome> {
+      return remove_files(test::io(), r);
     },
     [self](done_atom) {
       auto held = std::move(self->state.held);
       self->state.held.clear();
       for (auto& [rp, r] : held)
-        rp.deliver(copy_files(r));
+        rp.deliver(copy_files(test::io(), r));
     },
   };
 }
@@ -604,9 +513,10 @@ TEST_F(job_manager_batch_test, hashes_verifies_and_removes_in_batches_with_one_c
   start();
   auto before = db_->commits();
   register_many("h", std::vector<size_t>(10, 1500));
-  // Journal + job at submit, "running", 2 hashers x 2 batches each of ceil(10/4) = 3, 3,
-  // 3, 1 files, the end.
-  EXPECT_EQ(db_->commits() - before, 1u + 1u + 4u + 1u);
+  // Journal + job at submit, "running", then each phase (a look at the files, then their
+  // hashes) in 2 hashers x 2 batches each of ceil(10/4) = 3, 3, 3, 1 files, with the
+  // switch between the phases; the end.
+  EXPECT_EQ(db_->commits() - before, 1u + 1u + 4u + 1u + 4u + 1u);
   auto d = db_->get_resource("h");
   ASSERT_TRUE(d);
   for (auto& f : d->files)
@@ -681,9 +591,10 @@ TEST_F(job_manager_batch_test, batches_commit_together_up_to_commit_files_or_whe
 TEST_F(job_manager_batch_test, by_default_a_small_job_commits_its_batches_once) {
   batch_files_ = 3;
   auto before = db_->commits();
-  // 2 hashers x 2 batches: all four batches at once, committed when the last replies.
+  // 2 hashers x 2 batches: all four batches of a phase at once, committed when the last
+  // replies; two phases (look, hash) and the switch between them.
   register_many("h", std::vector<size_t>(10, 1500));
-  EXPECT_EQ(db_->commits() - before, 1u + 1u + 1u + 1u);
+  EXPECT_EQ(db_->commits() - before, 1u + 1u + 1u + 1u + 1u + 1u);
   ASSERT_EQ(submit_and_wait(req(job_kind::verify, "h")).state, job_state::done);
   auto copy = req(job_kind::copy, "h");
   copy.dst_root = b_;
@@ -891,7 +802,7 @@ TEST_F(job_manager_batch_test, dispatches_two_batches_ahead_and_cancel_stops_bet
   EXPECT_EQ(again->files.size(), 8u);
   auto c = request<job_record>(jm_, cancel_atom::value, t->job_id);
   ASSERT_TRUE(c);
-  EXPECT_EQ(c->state, job_state::running);  // its batches are at the worker
+  EXPECT_EQ(c->state, job_state::cancelled);  // at once, with its batches at the worker
   self_->send(fake, done_atom::value);
   run();
   auto ended = wait(t->job_id);
@@ -900,15 +811,13 @@ TEST_F(job_manager_batch_test, dispatches_two_batches_ahead_and_cancel_stops_bet
   ASSERT_EQ(ended.files.size(), 8u);
   for (size_t i = 0; i < 8; ++i) {
     auto rel = "/m/f_" + std::to_string(i) + ".bin";
-    if (i < 4) {
-      EXPECT_EQ(ended.files[i].state, step_state::done) << i;
+    EXPECT_EQ(ended.files[i].state, step_state::pending) << i;  // it ended before them
+    if (i < 4)
       EXPECT_EQ(test::slurp(b_ + rel), test::slurp(a_ + rel));
-    } else {
-      EXPECT_EQ(ended.files[i].state, step_state::pending) << i;
+    else
       EXPECT_FALSE(fs::exists(b_ + rel));
-    }
   }
-  // The catalogue records exactly the four copied files at b.
+  // What the batches at the worker did is still recorded: the four copied files at b.
   int at_b = 0;
   auto d = db_->get_resource("m");
   ASSERT_TRUE(d);

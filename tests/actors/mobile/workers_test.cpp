@@ -1,5 +1,5 @@
-// The worker actors under the deterministic scheduler: a pipelined copy worker's reply
-// comes from its finisher (delegated) with the files under their final names; batch
+// The worker actors under the deterministic scheduler: a copy worker's reply comes from
+// its finisher (delegated, values only) with the files under their final names; batch
 // hashing and batch removal answer one result per item, refusals included.
 #include "actors/mobile/workers.hpp"
 
@@ -28,16 +28,18 @@ protected:
   test::temp_dir dir_;
   std::string src_ = dir_ / "src";
   std::string dst_ = dir_ / "dst";
+  worker_setup setup_{make_posix_file_system(), true, std::make_shared<job_interrupts>()};
 };
 
 TEST_F(workers_test, a_pipelined_copy_worker_answers_through_its_finisher) {
-  auto finisher = sys_.spawn(copy_finisher);
-  auto worker = sys_.spawn(pipelined_copy_worker, finisher, true);
+  auto finisher = sys_.spawn(copy_finisher, setup_);
+  auto worker = sys_.spawn(copy_worker, finisher, setup_);
   std::vector<copy_batch_result> results;
   for (int b = 0; b < 2; ++b) {
-    copy_batch_request req{src_, dst_, "SHA-256",
+    copy_batch_request req{0, src_, dst_, "SHA-256",
                            {add("b" + std::to_string(b) + "/x", "batch " + std::to_string(b)),
-                            add("b" + std::to_string(b) + "/y", std::string(70000, 'y'))}};
+                            add("b" + std::to_string(b) + "/y", std::string(70000, 'y'))},
+                           false};
     auto r = request<copy_batch_result>(worker, copy_batch_atom::value, req);
     ASSERT_TRUE(r) << sys_.render(r.error());
     results.push_back(*r);
@@ -56,11 +58,11 @@ TEST_F(workers_test, a_pipelined_copy_worker_answers_through_its_finisher) {
 
 TEST_F(workers_test, batch_hashing_answers_every_request_and_names_refusals) {
   write_file(src_ + "/a", "alpha");
-  auto hasher = sys_.spawn(hash_worker, true);
-  hash_request ok{src_, "a", "SHA-256", check_level::hash, 0, {}, false};
-  hash_request missing{src_, "nope", "SHA-256", check_level::hash, 0, {}, false};
-  hash_request escape{src_, "../a", "SHA-256", check_level::hash, 0, {}, false};
-  hash_request unknown{src_, "a", "CRC-7", check_level::hash, 0, {}, false};
+  auto hasher = sys_.spawn(hash_worker, setup_);
+  hash_request ok{0, src_, "a", "SHA-256", check_level::hash, 0, {}, false, {}};
+  hash_request missing{0, src_, "nope", "SHA-256", check_level::hash, 0, {}, false, {}};
+  hash_request escape{0, src_, "../a", "SHA-256", check_level::hash, 0, {}, false, {}};
+  hash_request unknown{0, src_, "a", "CRC-7", check_level::hash, 0, {}, false, {}};
   auto r = request<std::vector<hash_result>>(hasher, hash_atom::value,
                                              std::vector<hash_request>{ok, missing, escape,
                                                                        unknown},
@@ -79,14 +81,18 @@ TEST_F(workers_test, batch_hashing_answers_every_request_and_names_refusals) {
 
 TEST_F(workers_test, batch_removal_answers_one_outcome_per_path) {
   write_file(dst_ + "/d/a", "a");
-  auto worker = sys_.spawn(copy_worker);
-  auto r = request<std::vector<remove_outcome>>(worker, remove_atom::value, dst_,
-                                                std::vector<std::string>{"d/a", "d/a", "../x"});
+  auto worker = sys_.spawn(copy_worker, copy_finisher_actor{}, setup_);
+  remove_batch_request req;
+  req.root = dst_;
+  req.force_last = true;  // no witnesses: these files were never hashed
+  for (auto rel : {"d/a", "d/a", "../x"})
+    req.items.push_back(remove_item{rel, "SHA-256", {}, {}, {}});
+  auto r = request<std::vector<remove_outcome>>(worker, remove_atom::value, req);
   ASSERT_TRUE(r) << sys_.render(r.error());
   ASSERT_EQ(r->size(), 3u);
-  EXPECT_TRUE((*r)[0].result.removed);
+  EXPECT_TRUE((*r)[0].removed) << describe((*r)[0].error);
   EXPECT_FALSE((*r)[1].error);
-  EXPECT_FALSE((*r)[1].result.removed);  // the same path again: already gone
+  EXPECT_FALSE((*r)[1].removed);  // the same path again: already gone
   EXPECT_EQ(code_of((*r)[2].error), ec::invalid_path);
   EXPECT_FALSE(fs::exists(dst_ + "/d/a"));
   caf::anon_send_exit(worker, caf::exit_reason::user_shutdown);

@@ -1,12 +1,16 @@
 // copy_files on real directories: a batch hashed while copying, one sync, renames; per-item
 // failures (wrong digest, other bytes at the final name, symlink escapes) leave nothing
 // behind and do not stop the others; a full destination (tmpfs) stops the rest.
-#include "actors/mobile/file_ops.hpp"
+#include "actors/mobile/copy_batch.hpp"
+
+#include "actors/mobile/file_checks.hpp"
+#include "actors/mobile/remove_batch.hpp"
 
 #include "actors/dataone/checksum.hpp"
 #include "messages/error.hpp"
 #include "tests/actors/mobile/copy_items.hpp"
 #include "tests/storage/temp_dir.hpp"
+#include "tests/support/faulty_file_system.hpp"
 #include "tests/support/files.hpp"
 
 #include <gtest/gtest.h>
@@ -14,10 +18,12 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/sysmacros.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <random>
@@ -28,14 +34,9 @@ namespace {
 namespace fs = std::filesystem;
 using test::count_temp_files;
 using test::write_file;
+using test::io;
+using test::random_bytes;
 
-std::string random_bytes(size_t n, unsigned seed) {
-  std::mt19937 gen(seed);
-  std::string out(n, '\0');
-  for (auto& c : out)
-    c = static_cast<char>(gen() & 0xff);
-  return out;
-}
 
 class copy_files_test : public ::testing::Test {
 protected:
@@ -45,7 +46,7 @@ protected:
   }
 
   copy_batch_request batch(std::vector<copy_item> items) {
-    return copy_batch_request{src_, dst_, "SHA-256", std::move(items)};
+    return copy_batch_request{0, src_, dst_, "SHA-256", std::move(items)};
   }
 
   test::temp_dir dir_;
@@ -60,7 +61,7 @@ TEST_F(copy_files_test, copies_a_batch_in_nested_directories_with_digests_and_mo
                         random_bytes(100 + i * 997, i)));
   ::chmod((src_ + "/" + items[5].rel_path).c_str(), 0600);
   fs::create_directories(dst_);
-  auto result = copy_files(batch(items));
+  auto result = copy_files(io(), batch(items));
   ASSERT_EQ(result.outcomes.size(), items.size());
   for (size_t i = 0; i < items.size(); ++i) {
     auto& o = result.outcomes[i];
@@ -94,7 +95,7 @@ TEST_F(copy_files_test, sources_opened_ahead_match_their_items_and_none_is_left_
   fs::create_symlink(src_ + "/many/f0", src_ + "/many/f131");
   auto before = open_fds();
   for (int round = 0; round < 2; ++round) {
-    auto result = copy_files(batch(items));
+    auto result = copy_files(io(), batch(items));
     ASSERT_EQ(result.outcomes.size(), items.size());
     for (size_t i = 0; i < items.size(); ++i) {
       auto& o = result.outcomes[i];
@@ -107,7 +108,7 @@ TEST_F(copy_files_test, sources_opened_ahead_match_their_items_and_none_is_left_
       EXPECT_EQ(o.result.adopted, round > 0) << i;  // later rounds find the copies there
     }
   }
-  EXPECT_EQ(code_of(copy_files(batch({items[131]})).outcomes[0].error), ec::invalid_path);
+  EXPECT_EQ(code_of(copy_files(io(), batch({items[131]})).outcomes[0].error), ec::invalid_path);
   EXPECT_EQ(open_fds(), before);
   EXPECT_EQ(count_temp_files(dst_), 0);
 }
@@ -115,7 +116,7 @@ TEST_F(copy_files_test, sources_opened_ahead_match_their_items_and_none_is_left_
 TEST_F(copy_files_test, a_large_file_hashes_to_what_the_destination_holds) {
   // Several writeback steps (8 MiB) and copy pieces (1 MiB), with an odd tail.
   auto item = add("big.bin", random_bytes((size_t{20} << 20) + 12345, 7));
-  auto result = copy_files(batch({item}));
+  auto result = copy_files(io(), batch({item}));
   ASSERT_FALSE(result.outcomes[0].error) << describe(result.outcomes[0].error);
   auto dst_digest = hash_file(dst_ + "/big.bin", "SHA-256");
   ASSERT_TRUE(dst_digest);
@@ -129,13 +130,13 @@ TEST_F(copy_files_test, a_staged_batch_is_only_under_temporary_names_until_finis
   auto piecewise = add("scan/b", random_bytes((size_t{3} << 20) + 7, 12));  // copy_file_range
   auto bad = add("scan/c", "not what was recorded");
   bad.expected_digest[0] = bad.expected_digest[0] == '0' ? '1' : '0';
-  auto staged = stage_copy_batch(batch({small, piecewise, bad}));
-  ASSERT_TRUE(staged);
+  auto staged = stage_copy_batch(io(), batch({small, piecewise, bad}));
+  ASSERT_EQ(staged.staged.size(), 2u);
   // Written and hashed, not yet synced: no final name exists, the bad item is gone.
   EXPECT_FALSE(fs::exists(dst_ + "/scan/a"));
   EXPECT_FALSE(fs::exists(dst_ + "/scan/b"));
   EXPECT_EQ(count_temp_files(dst_), 2);
-  auto result = finish_copy_batch(*staged);
+  auto result = finish_copy_batch(io(), staged);
   ASSERT_EQ(result.outcomes.size(), 3u);
   EXPECT_FALSE(result.outcomes[0].error) << describe(result.outcomes[0].error);
   EXPECT_FALSE(result.outcomes[1].error) << describe(result.outcomes[1].error);
@@ -152,7 +153,7 @@ TEST_F(copy_files_test, a_wrong_recorded_digest_fails_only_that_item_and_leaves_
   auto bad = add("b", "second");
   auto good2 = add("c", "third");
   bad.expected_digest[0] = bad.expected_digest[0] == '0' ? '1' : '0';
-  auto result = copy_files(batch({good1, bad, good2}));
+  auto result = copy_files(io(), batch({good1, bad, good2}));
   EXPECT_FALSE(result.outcomes[0].error);
   ASSERT_TRUE(result.outcomes[1].error);
   EXPECT_EQ(code_of(result.outcomes[1].error), ec::checksum_mismatch);
@@ -168,7 +169,7 @@ TEST_F(copy_files_test, adopts_identical_bytes_and_never_overwrites_other_bytes)
   auto other = add("other", "the source's bytes");
   write_file(dst_ + "/same", "identical bytes");
   write_file(dst_ + "/other", "somebody else's bytes");
-  auto result = copy_files(batch({same, other}));
+  auto result = copy_files(io(), batch({same, other}));
   ASSERT_FALSE(result.outcomes[0].error) << describe(result.outcomes[0].error);
   EXPECT_TRUE(result.outcomes[0].result.adopted);
   ASSERT_TRUE(result.outcomes[1].error);
@@ -193,7 +194,7 @@ TEST_F(copy_files_test, adopts_or_keeps_an_existing_final_name_before_or_at_the_
   fs::create_directories(dst_ + "/small_dir");
   fs::create_directories(dir_ / "elsewhere");
   fs::create_symlink(dir_ / "elsewhere/target", dst_ + "/small_link");
-  auto result = copy_files(batch({big_same, big_diff, small_dir, small_link}));
+  auto result = copy_files(io(), batch({big_same, big_diff, small_dir, small_link}));
   ASSERT_FALSE(result.outcomes[0].error) << describe(result.outcomes[0].error);
   EXPECT_TRUE(result.outcomes[0].result.adopted);
   EXPECT_EQ(result.outcomes[0].result.size, big.size());
@@ -219,7 +220,7 @@ TEST_F(copy_files_test, refuses_escapes_and_symlinked_directories_per_item) {
   fs::create_directories(dir_ / "elsewhere");
   fs::create_symlink(dir_ / "elsewhere", dst_ + "/linked");
   auto through_link = add("linked/file", "must not land elsewhere");
-  auto result = copy_files(batch({escape, good, through_link}));
+  auto result = copy_files(io(), batch({escape, good, through_link}));
   ASSERT_TRUE(result.outcomes[0].error);
   EXPECT_EQ(code_of(result.outcomes[0].error), ec::invalid_path);
   EXPECT_FALSE(result.outcomes[1].error) << describe(result.outcomes[1].error);
@@ -232,12 +233,12 @@ TEST_F(copy_files_test, a_bad_root_or_algorithm_fails_every_item) {
   auto item = add("a", "x");
   auto req = batch({item, item});
   req.algorithm = "CRC32";
-  auto result = copy_files(req);
+  auto result = copy_files(io(), req);
   for (auto& o : result.outcomes)
     EXPECT_EQ(code_of(o.error), ec::invalid_argument);
   req = batch({item});
   req.dst_root = "relative/root";
-  EXPECT_EQ(code_of(copy_files(req).outcomes[0].error), ec::invalid_path);
+  EXPECT_EQ(code_of(copy_files(io(), req).outcomes[0].error), ec::invalid_path);
 }
 
 // A tmpfs source and an ext4 (or whatever /tmp is) destination: across filesystems
@@ -257,7 +258,7 @@ TEST_F(copy_files_test, copies_across_filesystems) {
   } unmount{mnt};
   src_ = mnt;
   auto item = add("d/f", random_bytes(3 << 20, 3));
-  auto result = copy_files(batch({item}));
+  auto result = copy_files(io(), batch({item}));
   ASSERT_FALSE(result.outcomes[0].error) << describe(result.outcomes[0].error);
   EXPECT_EQ(test::slurp(dst_ + "/d/f"), test::slurp(mnt + "/d/f"));
 }
@@ -278,10 +279,10 @@ TEST_F(copy_files_test, a_full_destination_stops_the_rest_of_the_batch) {
   auto small = add("small", random_bytes(100 << 10, 1));
   auto huge = add("huge", random_bytes(6 << 20, 2));  // over 4 MiB: read with O_DIRECT
   auto after = add("after", random_bytes(10 << 10, 3));
-  auto result = copy_files(batch({small, huge, after}));
+  auto result = copy_files(io(), batch({small, huge, after}));
   EXPECT_FALSE(result.outcomes[0].error) << describe(result.outcomes[0].error);
   ASSERT_TRUE(result.outcomes[1].error);
-  EXPECT_EQ(code_of(result.outcomes[1].error), ec::io_error);
+  EXPECT_EQ(code_of(result.outcomes[1].error), ec::no_space);
   EXPECT_NE(context_of(result.outcomes[1].error).find("no space left"), std::string::npos)
     << describe(result.outcomes[1].error);
   ASSERT_TRUE(result.outcomes[2].error);
@@ -313,7 +314,7 @@ TEST(copy_fd_test, every_method_copies_and_hashes_the_same_bytes) {
     int out = ::open(dst.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     ASSERT_GE(in, 0);
     ASSERT_GE(out, 0);
-    auto digest = copy_fd(in, out, "SHA-256", method);
+    auto digest = copy_fd(io(), in, out, "SHA-256", method);
     bool read_direct = (::fcntl(in, F_GETFL) & O_DIRECT) != 0;
     ::close(in);
     ::close(out);
@@ -334,10 +335,10 @@ TEST(copy_fd_test, small_files_and_unknown_algorithms_do_not_read_direct) {
   int out = ::open((dir / "dst").c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   ASSERT_GE(in, 0);
   ASSERT_GE(out, 0);
-  auto bad = copy_fd(in, out, "CRC-7", copy_method::direct_read);
+  auto bad = copy_fd(io(), in, out, "CRC-7", copy_method::direct_read);
   ASSERT_FALSE(bad);
   EXPECT_EQ(code_of(bad.error()), ec::invalid_argument);
-  auto digest = copy_fd(in, out, "MD5", copy_method::direct_read);
+  auto digest = copy_fd(io(), in, out, "MD5", copy_method::direct_read);
   EXPECT_EQ(::fcntl(in, F_GETFL) & O_DIRECT, 0);
   ::close(in);
   ::close(out);
@@ -389,23 +390,23 @@ TEST_F(copy_files_test, direct_reads_leave_the_page_cache_alone_and_can_be_turne
   if (probe < 0)
     GTEST_SKIP() << "this filesystem does not take O_DIRECT";
   ::close(probe);
-  auto direct = copy_files(batch({item}), read_options{true});
+  auto direct = copy_files(io(true), batch({item}));
   ASSERT_FALSE(direct.outcomes[0].error) << describe(direct.outcomes[0].error);
   EXPECT_LT(cached_fraction(src), 0.1);
-  hash_request check{src_,          "big.bin",          "SHA-256", check_level::hash,
-                     item.expected_size, item.expected_digest, true};
-  auto checked = check_files({check}, UINT64_MAX, read_options{true});
+  hash_request check{0, src_, "big.bin", "SHA-256", check_level::hash,
+                     item.expected_size, item.expected_digest, true, {}};
+  auto checked = check_files(io(true), {check}, UINT64_MAX);
   ASSERT_EQ(checked.size(), 1u);
   EXPECT_EQ(checked[0].state, file_state::ok) << checked[0].detail;
   EXPECT_LT(cached_fraction(src), 0.1);
 
   dst_ = dir_ / "dst2";
-  auto buffered = copy_files(batch({item}), read_options{false});
+  auto buffered = copy_files(io(false), batch({item}));
   ASSERT_FALSE(buffered.outcomes[0].error) << describe(buffered.outcomes[0].error);
   EXPECT_EQ(test::slurp(dst_ + "/big.bin"), test::slurp(src));
   EXPECT_GT(cached_fraction(src), 0.9);
   evict(src);
-  checked = check_files({check}, UINT64_MAX, read_options{false});
+  checked = check_files(io(false), {check}, UINT64_MAX);
   ASSERT_EQ(checked.size(), 1u);
   EXPECT_EQ(checked[0].state, file_state::ok) << checked[0].detail;
   EXPECT_GT(cached_fraction(src), 0.9);
@@ -421,7 +422,7 @@ TEST_F(copy_files_test, a_source_that_changed_size_since_it_was_recorded_fails_a
   test::write_file(src_ + "/shrank", random_bytes(100, 5));
   for (bool direct : {true, false}) {
     dst_ = dir_ / (direct ? "direct" : "buffered");
-    auto result = copy_files(batch({grew, shrank, same}), read_options{direct});
+    auto result = copy_files(io(direct), batch({grew, shrank, same}));
     ASSERT_EQ(code_of(result.outcomes[0].error), ec::checksum_mismatch) << direct;
     EXPECT_NE(context_of(result.outcomes[0].error).find("(30000 bytes)"), std::string::npos)
       << describe(result.outcomes[0].error);
@@ -436,77 +437,160 @@ TEST_F(copy_files_test, a_source_that_changed_size_since_it_was_recorded_fails_a
   }
 }
 
-TEST(check_files_test, hashes_many_files_read_ahead_in_order_with_per_file_results) {
-  test::temp_dir dir;
-  std::string root = dir / "root";
-  std::vector<hash_request> reqs;
-  std::vector<std::string> bytes;
-  // More files than the read-ahead window, one larger than it reads ahead, one missing.
-  for (int i = 0; i < 150; ++i) {
-    auto rel = "scan/f" + std::to_string(i);
-    bytes.push_back(random_bytes(i == 70 ? (size_t{5} << 20) : 3000 + i * 37, 100 + i));
-    if (i != 90)
-      write_file(root + "/" + rel, bytes.back());
-    reqs.push_back(hash_request{root, rel, "SHA-256", check_level::hash, 0, {}, false});
+
+// -- what a copy keeps, and what it refuses ---------------------------------------------
+
+// As root (the daemon's usual user): a user's setuid file keeps its owner, so it never
+// becomes a setuid-root file; directories made for it take their source's owner and mode.
+TEST_F(copy_files_test, keeps_owner_group_mode_and_mtime_of_files_and_directories) {
+  if (::geteuid() != 0)
+    GTEST_SKIP() << "needs root to give files to another user";
+  auto item = add("dir/tool", "#!/bin/sh\necho hi\n");
+  ASSERT_EQ(::chown((src_ + "/dir/tool").c_str(), 65534, 65534), 0);
+  ASSERT_EQ(::chmod((src_ + "/dir/tool").c_str(), 04755), 0);
+  ASSERT_EQ(::chown((src_ + "/dir").c_str(), 65534, 65534), 0);
+  ASSERT_EQ(::chmod((src_ + "/dir").c_str(), 0750), 0);
+  struct timespec times[2] = {{0, UTIME_OMIT}, {1000000000, 123456789}};
+  ASSERT_EQ(::utimensat(AT_FDCWD, (src_ + "/dir/tool").c_str(), times, 0), 0);
+  auto result = copy_files(io(), batch({item}));
+  ASSERT_FALSE(result.outcomes[0].error) << describe(result.outcomes[0].error);
+  struct stat st;
+  ASSERT_EQ(::stat((dst_ + "/dir/tool").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 65534u);
+  EXPECT_EQ(st.st_gid, 65534u);
+  EXPECT_EQ(st.st_mode & 07777, 04755u);
+  EXPECT_EQ(st.st_mtim.tv_sec, 1000000000);
+  EXPECT_EQ(st.st_mtim.tv_nsec, 123456789);
+  ASSERT_EQ(::stat((dst_ + "/dir").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 65534u);
+  EXPECT_EQ(st.st_mode & 07777, 0750u);
+  // What the copy recorded is the final file as it now is.
+  EXPECT_EQ(result.outcomes[0].result.stat.uid, 65534u);
+  auto now = check_file(io(), hash_request{0, dst_, "dir/tool", "SHA-256", check_level::exists,
+                                           0, {}, false, {}});
+  ASSERT_TRUE(now);
+  EXPECT_TRUE(unchanged_since(result.outcomes[0].result.stat, now->stat));
+}
+
+// A daemon that may not give a file away (not root) keeps no set-id bit: a setuid file
+// of its own making is never the result of a copy.
+TEST_F(copy_files_test, setuid_and_setgid_go_when_the_owner_cannot_be_kept) {
+  if (::geteuid() != 0)
+    GTEST_SKIP() << "needs root to give the source to another user";
+  auto item = add("tool", "binary");
+  ASSERT_EQ(::chown((src_ + "/tool").c_str(), 65534, 65534), 0);
+  ASSERT_EQ(::chmod((src_ + "/tool").c_str(), 06755), 0);
+  test::faulty_file_system faulty;
+  faulty.add({test::fs_op::set_owner, "", 1, -1, test::fault_kind::fail, EPERM});
+  worker_io fio{faulty};
+  auto result = copy_files(fio, batch({item}));
+  ASSERT_FALSE(result.outcomes[0].error) << describe(result.outcomes[0].error);
+  struct stat st;
+  ASSERT_EQ(::stat((dst_ + "/tool").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0755u);
+  EXPECT_EQ(st.st_uid, 0u);  // the daemon's own file: never setuid
+}
+
+TEST_F(copy_files_test, never_adopts_a_planted_final_file_of_another_owner) {
+  if (::geteuid() != 0)
+    GTEST_SKIP() << "needs root to plant a file of another user";
+  auto big = add("big", random_bytes((size_t{2} << 20) + 1, 41));   // looked up before
+  auto small = add("small", random_bytes(3000, 42));                 // found at the rename
+  for (auto* rel : {"big", "small"}) {
+    write_file(dst_ + "/" + rel, test::slurp(src_ + "/" + rel));  // the right bytes…
+    ASSERT_EQ(::chown((dst_ + "/" + rel).c_str(), 65534, 65534), 0);  // …someone else's
   }
-  auto out = check_files(reqs);
-  ASSERT_EQ(out.size(), reqs.size());
-  for (int i = 0; i < 150; ++i) {
-    if (i == 90) {
-      EXPECT_EQ(out[90].state, file_state::missing);
-      continue;
-    }
-    EXPECT_EQ(out[i].state, file_state::ok) << i << ": " << out[i].detail;
-    EXPECT_EQ(out[i].size, bytes[i].size()) << i;
-    EXPECT_EQ(out[i].digest, *hash_file(root + "/" + reqs[i].rel_path, "SHA-256")) << i;
+  auto result = copy_files(io(), batch({big, small}));
+  for (auto& o : result.outcomes) {
+    EXPECT_EQ(code_of(o.error), ec::refused) << describe(o.error);
+    EXPECT_NE(context_of(o.error).find("not adopted"), std::string::npos) << describe(o.error);
+  }
+  EXPECT_EQ(count_temp_files(dst_), 0);
+}
+
+TEST_F(copy_files_test, a_destination_root_that_is_the_source_under_another_name_is_refused) {
+  auto item = add("f", "the only copy");
+  std::string alias = dir_ / "alias";
+  fs::create_directory_symlink(src_, alias);
+  auto req = copy_batch_request{0, src_, alias, "SHA-256", {item}, false};
+  auto result = copy_files(io(), req);
+  EXPECT_EQ(code_of(result.outcomes[0].error), ec::refused) << describe(result.outcomes[0].error);
+  if (::geteuid() == 0) {  // a bind mount is the same directory too
+    std::string bind = dir_ / "bind";
+    fs::create_directories(bind);
+    ASSERT_EQ(::mount(src_.c_str(), bind.c_str(), nullptr, MS_BIND, nullptr), 0)
+      << std::strerror(errno);
+    req.dst_root = bind;
+    result = copy_files(io(), req);
+    ::umount2(bind.c_str(), MNT_DETACH);
+    EXPECT_EQ(code_of(result.outcomes[0].error), ec::refused)
+      << describe(result.outcomes[0].error);
+  }
+  EXPECT_EQ(test::slurp(src_ + "/f"), "the only copy");
+  EXPECT_EQ(count_temp_files(src_), 0);
+}
+
+TEST_F(copy_files_test, a_hard_link_to_the_source_at_the_final_name_is_not_a_copy) {
+  auto small = add("s", random_bytes(4000, 43));
+  auto big = add("b", random_bytes((size_t{2} << 20) + 5, 44));
+  fs::create_directories(dst_);
+  ASSERT_EQ(::link((src_ + "/s").c_str(), (dst_ + "/s").c_str()), 0);
+  ASSERT_EQ(::link((src_ + "/b").c_str(), (dst_ + "/b").c_str()), 0);
+  auto result = copy_files(io(), batch({small, big}));
+  for (auto& o : result.outcomes) {
+    EXPECT_EQ(code_of(o.error), ec::refused) << describe(o.error);
+    EXPECT_NE(context_of(o.error).find("source file itself"), std::string::npos);
   }
 }
 
-TEST(check_files_test, stops_after_the_file_that_passes_the_byte_budget) {
-  test::temp_dir dir;
-  std::string root = dir / "root";
-  std::vector<hash_request> reqs;
-  for (int i = 0; i < 5; ++i) {
-    write_file(root + "/f" + std::to_string(i), std::string(1500, 'x'));
-    reqs.push_back(hash_request{root, "f" + std::to_string(i), "SHA-256", check_level::hash, 0,
-                                {}, false});
+TEST_F(copy_files_test, fifos_and_devices_are_refused_at_once_never_read) {
+  auto good = add("good", "fine");
+  fs::create_directories(src_);
+  ASSERT_EQ(::mkfifo((src_ + "/pipe").c_str(), 0644), 0);
+  copy_item pipe{"pipe", std::string(64, 'a'), 10};
+  std::vector<copy_item> items{pipe, good};
+  if (::geteuid() == 0) {
+    ASSERT_EQ(::mknod((src_ + "/null").c_str(), S_IFCHR | 0644, makedev(1, 3)), 0);
+    items.push_back(copy_item{"null", std::string(64, 'a'), 10});
   }
-  EXPECT_EQ(check_files(reqs, 2000).size(), 2u);  // 1500, then 3000 > 2000: stop
-  EXPECT_EQ(check_files(reqs, 3000).size(), 3u);
-  EXPECT_EQ(check_files(reqs, 0).size(), 1u);  // at least one
-  EXPECT_EQ(check_files(reqs).size(), 5u);
+  auto start = std::chrono::steady_clock::now();
+  auto result = copy_files(io(), batch(items));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+  EXPECT_EQ(code_of(result.outcomes[0].error), ec::invalid_path);
+  EXPECT_FALSE(result.outcomes[1].error) << describe(result.outcomes[1].error);
+  if (items.size() == 3) {
+    EXPECT_EQ(code_of(result.outcomes[2].error), ec::invalid_path);
+  }
+  EXPECT_EQ(count_temp_files(dst_), 0);
 }
 
-TEST(remove_files_test, removes_regular_files_and_refuses_the_rest_per_path) {
-  test::temp_dir dir;
-  std::string root = dir / "root";
-  std::string outside = dir / "outside";
-  write_file(root + "/a", "a");
-  write_file(root + "/d/b", "b");
-  write_file(outside + "/keep", "keep");
-  fs::create_directories(root + "/sub");
-  fs::create_symlink(outside + "/keep", root + "/link");
-  fs::create_directory_symlink(outside, root + "/via");
-  auto out = remove_files(root, {"a", "d/b", "missing", "gone/x", "link", "sub", "../outside/keep",
-                                 "via/keep"});
-  ASSERT_EQ(out.size(), 8u);
-  EXPECT_FALSE(out[0].error);
-  EXPECT_TRUE(out[0].result.removed);
-  EXPECT_FALSE(out[1].error);
-  EXPECT_TRUE(out[1].result.removed);
-  EXPECT_FALSE(out[2].error);  // already gone: not an error
-  EXPECT_FALSE(out[2].result.removed);
-  EXPECT_FALSE(out[3].error);
-  EXPECT_FALSE(out[3].result.removed);
-  EXPECT_EQ(code_of(out[4].error), ec::invalid_path);  // a symlink is not removed
-  EXPECT_EQ(code_of(out[5].error), ec::invalid_path);  // nor a directory
-  EXPECT_EQ(code_of(out[6].error), ec::invalid_path);  // nor anything through ".."
-  EXPECT_EQ(code_of(out[7].error), ec::invalid_path);  // nor through a symlinked directory
-  EXPECT_FALSE(fs::exists(root + "/a"));
-  EXPECT_FALSE(fs::exists(root + "/d/b"));
-  EXPECT_TRUE(fs::is_symlink(root + "/link"));
-  EXPECT_TRUE(fs::is_directory(root + "/sub"));
-  EXPECT_EQ(test::slurp(outside + "/keep"), "keep");
+// A temporary name is never reused: a name that exists (planted, or left by someone) only
+// costs another draw, and the old fixed name is left alone.
+TEST_F(copy_files_test, temporaries_are_fresh_names_and_planted_ones_are_left_alone) {
+  auto item = add("f", random_bytes(5000, 45));
+  write_file(dst_ + "/.f.d1part", "planted");
+  fs::create_symlink(src_ + "/f", dst_ + "/.f.d1part.link");
+  test::faulty_file_system faulty;
+  faulty.add({test::fs_op::create, "", 1, 3, test::fault_kind::fail, EEXIST});
+  worker_io fio{faulty};
+  auto result = copy_files(fio, batch({item}));
+  ASSERT_FALSE(result.outcomes[0].error) << describe(result.outcomes[0].error);
+  EXPECT_EQ(faulty.calls(test::fs_op::create), 4);
+  EXPECT_EQ(test::slurp(dst_ + "/.f.d1part"), "planted");
+  EXPECT_TRUE(fs::is_symlink(dst_ + "/.f.d1part.link"));
+  EXPECT_EQ(test::slurp(dst_ + "/f"), test::slurp(src_ + "/f"));
+}
+
+TEST_F(copy_files_test, a_resumed_copy_deletes_the_temporaries_a_crash_left) {
+  auto item = add("d/f", random_bytes(5000, 46));
+  write_file(dst_ + "/d/.f.d1part.0123abcd", "a crash left this");
+  write_file(dst_ + "/d/.f.d1part.not-ours", "not one of our names");
+  auto req = batch({item});
+  req.clean_temporaries = true;
+  auto result = copy_files(io(), req);
+  ASSERT_FALSE(result.outcomes[0].error) << describe(result.outcomes[0].error);
+  EXPECT_FALSE(fs::exists(dst_ + "/d/.f.d1part.0123abcd"));
+  EXPECT_TRUE(fs::exists(dst_ + "/d/.f.d1part.not-ours"));
 }
 
 }  // namespace

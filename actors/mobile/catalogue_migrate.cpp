@@ -1,0 +1,223 @@
+// Catalogue schema 1 → 2: file records gain the file's identity and the time of its last
+// matching hash, job files an attempt count, job requests the files of a retry. Records
+// of schema 1 are read with their old layout and written anew, in one transaction.
+#include "actors/mobile/catalogue_db.hpp"
+
+#include "messages/error.hpp"
+#include "storage/codec.hpp"
+
+#include <caf/meta/type_name.hpp>
+
+#include <string_view>
+
+namespace d1 {
+
+namespace {
+
+constexpr uint8_t schema_1 = 1;
+
+struct file_record_v1 {
+  uint16_t version = 1;
+  std::string file_uid, resource_uid, root, rel_path, abs_path;
+  uint64_t size = 0;
+  std::string algorithm, digest, expected_digest;
+  bool exists = false;
+  file_state state = file_state::unknown;
+  int64_t verified_at = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, file_record_v1& x) {
+  return f(caf::meta::type_name("file_record"), x.version, x.file_uid, x.resource_uid,
+           x.root, x.rel_path, x.abs_path, x.size, x.algorithm, x.digest,
+           x.expected_digest, x.exists, x.state, x.verified_at);
+}
+
+struct job_file_v1 {
+  std::string root, rel_path;
+  uint64_t size = 0;
+  step_state state = step_state::pending;
+  std::string detail;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, job_file_v1& x) {
+  return f(caf::meta::type_name("job_file"), x.root, x.rel_path, x.size, x.state, x.detail);
+}
+
+struct job_request_v1 {
+  job_kind kind = job_kind::verify;
+  std::string uid, src_root, dst_root;
+  check_level level = check_level::hash;
+  bool force_last = false;
+  bool dry_run = false;
+  std::string spec, root, path, kwargs, algorithm;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, job_request_v1& x) {
+  return f(caf::meta::type_name("job_request"), x.kind, x.uid, x.src_root, x.dst_root,
+           x.level, x.force_last, x.dry_run, x.spec, x.root, x.path, x.kwargs,
+           x.algorithm);
+}
+
+struct job_record_v1 {
+  uint16_t version = 1;
+  uint64_t id = 0;
+  job_request_v1 request;
+  job_state state = job_state::queued;
+  uint8_t phase = 0;
+  std::vector<job_file_v1> files;
+  job_progress progress;
+  std::string error;
+  uint64_t journal_seq = 0;
+  int64_t created = 0, started = 0, finished = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, job_record_v1& x) {
+  return f(caf::meta::type_name("job_record"), x.version, x.id, x.request, x.state,
+           x.phase, x.files, x.progress, x.error, x.journal_seq, x.created, x.started,
+           x.finished);
+}
+
+job_file upgrade(const job_file_v1& x) {
+  return job_file{x.root, x.rel_path, x.size, x.state, x.detail, 0};
+}
+
+file_record upgrade(const file_record_v1& x) {
+  file_record out;
+  out.file_uid = x.file_uid;
+  out.resource_uid = x.resource_uid;
+  out.root = x.root;
+  out.rel_path = x.rel_path;
+  out.abs_path = x.abs_path;
+  out.size = x.size;
+  out.algorithm = x.algorithm;
+  out.digest = x.digest;
+  out.expected_digest = x.expected_digest;
+  out.exists = x.exists;
+  out.state = x.state;
+  out.verified_at = x.verified_at;
+  // Its last check was a hash only if it has a digest and was ok; its identity is
+  // unknown, so the next removal or check before one hashes it.
+  out.hashed_at = !x.digest.empty() && x.state == file_state::ok ? x.verified_at : 0;
+  return out;
+}
+
+job_record upgrade(const job_record_v1& x) {
+  job_record out;
+  out.id = x.id;
+  auto& r = x.request;
+  out.request.kind = r.kind;
+  out.request.uid = r.uid;
+  out.request.src_root = r.src_root;
+  out.request.dst_root = r.dst_root;
+  out.request.level = r.level;
+  out.request.force_last = r.force_last;
+  out.request.dry_run = r.dry_run;
+  out.request.spec = r.spec;
+  out.request.root = r.root;
+  out.request.path = r.path;
+  out.request.kwargs = r.kwargs;
+  out.request.algorithm = r.algorithm;
+  out.state = x.state;
+  out.phase = x.phase;
+  for (auto& f : x.files)
+    out.files.push_back(upgrade(f));
+  out.progress = x.progress;
+  out.error = x.error;
+  out.journal_seq = x.journal_seq;
+  out.created = x.created;
+  out.started = x.started;
+  out.finished = x.finished;
+  return out;
+}
+
+// The record in `bytes` (catalogue byte first) decoded with type T.
+template <class T>
+caf::expected<T> decode_as(std::string_view bytes, const char* table) {
+  std::string copy{bytes};
+  copy[0] = static_cast<char>(storage::schema_version);
+  auto out = storage::decode<T>(copy);
+  if (!out)
+    return make_error(ec::storage_error, std::string{"migrating the catalogue: a record in "}
+                                           + table + " " + context_of(out.error()));
+  return out;
+}
+
+template <class T>
+std::string encode_current(const T& x) {
+  auto bytes = storage::encode(x);
+  bytes[0] = static_cast<char>(catalogue_schema_version);
+  return bytes;
+}
+
+// Rewrites every schema-1 record of `table`: with `convert` where the layout changed,
+// else only its first byte.
+caf::error migrate_table(storage::kv_store& store, const char* table, storage::write_batch& batch,
+                         const std::function<caf::expected<std::string>(std::string_view)>& convert) {
+  caf::error failure;
+  auto err = store.scan_prefix(table, "", [&](std::string_view k, std::string_view v) {
+    if (v.empty() || static_cast<uint8_t>(v[0]) != schema_1)
+      return true;
+    std::string updated;
+    if (convert) {
+      auto c = convert(v);
+      if (!c) {
+        failure = std::move(c.error());
+        return false;
+      }
+      updated = std::move(*c);
+    } else {
+      updated = std::string{v};
+      updated[0] = static_cast<char>(catalogue_schema_version);
+    }
+    batch.put(table, std::string{k}, std::move(updated));
+    return true;
+  });
+  return err ? err : failure;
+}
+
+}  // namespace
+
+caf::error migrate_catalogue(storage::kv_store& store) {
+  auto marker = store.get("meta", "schema");
+  if (!marker)
+    return std::move(marker.error());
+  if (*marker && **marker == std::to_string(catalogue_schema_version))
+    return {};
+  storage::write_batch batch;
+  auto files = [](std::string_view v) -> caf::expected<std::string> {
+    auto x = decode_as<file_record_v1>(v, "files");
+    if (!x)
+      return std::move(x.error());
+    return encode_current(upgrade(*x));
+  };
+  auto jobs = [](std::string_view v) -> caf::expected<std::string> {
+    auto x = decode_as<job_record_v1>(v, "jobs");
+    if (!x)
+      return std::move(x.error());
+    return encode_current(upgrade(*x));
+  };
+  auto job_files = [](std::string_view v) -> caf::expected<std::string> {
+    auto x = decode_as<job_file_v1>(v, "job_files");
+    if (!x)
+      return std::move(x.error());
+    return encode_current(upgrade(*x));
+  };
+  struct step {
+    const char* table;
+    std::function<caf::expected<std::string>(std::string_view)> convert;
+  };
+  const step steps[] = {{"resources", {}}, {"files", files},       {"files_by_path", {}},
+                        {"history", {}},   {"journal", {}},        {"jobs", jobs},
+                        {"job_files", job_files}};
+  for (auto& s : steps)
+    if (auto err = migrate_table(store, s.table, batch, s.convert))
+      return err;
+  batch.put("meta", "schema", std::to_string(catalogue_schema_version));
+  return store.write(batch);
+}
+
+}  // namespace d1

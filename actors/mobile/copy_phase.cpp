@@ -1,0 +1,146 @@
+// Copy batches: a job's pending files to a copy worker, its outcomes back as file records
+// at the destination (copy, and the first phase of move).
+#include "actors/mobile/beneath.hpp"
+#include "actors/mobile/job_phases.hpp"
+#include "messages/error.hpp"
+
+#include <algorithm>
+
+namespace d1 {
+
+namespace {
+
+// The record of a file copied to `dst_root` from the source record `src`.
+file_record copied_record(const file_record& src, const std::string& uid,
+                          const std::string& dst_root, const copy_result& r, int64_t now) {
+  file_record f = src;
+  f.root = dst_root;
+  f.abs_path = join_path(dst_root, f.rel_path);
+  f.file_uid = make_file_uid(uid, dst_root, f.rel_path);
+  f.size = r.size;
+  f.digest = r.digest;
+  f.exists = true;
+  f.state = file_state::ok;
+  f.verified_at = now;
+  f.hashed_at = now;
+  f.stat = r.stat;
+  return f;
+}
+
+catalogue_change put_records(std::vector<file_record> records) {
+  return [records = std::move(records)](catalogue_txn& txn) -> caf::error {
+    for (auto& f : records)
+      txn.put_file(f);
+    return {};
+  };
+}
+
+}  // namespace
+
+// Sends the next batch of pending files of copy job `a` to copy worker `w`: at most
+// copy_batch_files files and copy_batch_bytes bytes (a larger file goes alone).
+void launch_copy_batch(job_self self, active_job& a, size_t w) {
+  auto& st = self->state;
+  auto& job = a.job;
+  auto& req = job.request;
+  auto& files = job.files;
+  copy_batch_request br;
+  br.job_id = job.id;
+  br.src_root = req.src_root;
+  br.dst_root = req.dst_root;
+  br.clean_temporaries = a.resumed;
+  std::vector<size_t> indices;
+  std::vector<file_record> srcs;
+  uint64_t bytes = 0;
+  while (a.cursor < files.size() && indices.size() < st.cfg_.copy_batch_files
+         && !a.stop_dispatch) {
+    auto i = a.cursor;
+    if (files[i].state != step_state::pending || a.waits_for_retry(i)) {
+      ++a.cursor;
+      continue;
+    }
+    auto src = a.lookup(req.src_root, files[i].rel_path);
+    if (!src || src->digest.empty()) {
+      ++a.cursor;
+      set_step(a, i, step_state::failed,
+               "no verified record of " + files[i].rel_path + " at " + req.src_root, 0);
+      record_steps(self, a, {i}, {});
+      continue;
+    }
+    if (!indices.empty()
+        && (bytes + src->size > st.cfg_.copy_batch_bytes || src->algorithm != br.algorithm))
+      break;
+    if (indices.empty())
+      br.algorithm = src->algorithm;
+    br.items.push_back(copy_item{src->rel_path, src->digest, src->size});
+    indices.push_back(i);
+    srcs.push_back(*src);
+    bytes += src->size;
+    ++a.cursor;
+  }
+  if (indices.empty())
+    return;
+  ++st.copier_load_[w];
+  ++a.in_flight;
+  auto gen = worker_generation(self, true, w);
+  auto id = job.id;
+  auto done = [self, id, w, gen, indices, srcs, uid = req.uid,
+               dst_root = req.dst_root](const copy_batch_result* r, const caf::error& err) {
+    worker_done(self, true, w, gen);
+    if (!r)
+      after_worker_error(self, true, w, err);
+    auto* a = find_active(self, id);
+    std::vector<file_record> records;
+    std::vector<size_t> finished;
+    auto now = now_ms();
+    for (size_t k = 0; k < indices.size(); ++k) {
+      const copy_outcome* o = r && k < r->outcomes.size() ? &r->outcomes[k] : nullptr;
+      caf::error e = o ? o->error
+                       : (err ? err
+                              : make_error(ec::io_error, "the copy worker gave no outcome for "
+                                                           + srcs[k].rel_path));
+      if (!e) {
+        records.push_back(copied_record(srcs[k], uid, dst_root, o->result, now));
+        if (a) {
+          set_step(*a, indices[k], step_state::done, o->result.adopted ? "adopted" : "",
+                   o->result.size);
+          finished.push_back(indices[k]);
+        }
+        continue;
+      }
+      if (!a)
+        continue;
+      if (code_of(e) == ec::cancelled) {
+        // Not attempted (the daemon stops): pending again, nothing recorded.
+        a->cursor = std::min(a->cursor, indices[k]);
+        continue;
+      }
+      if (is_out_of_space(e))
+        a->stop_dispatch = true;
+      // A worker lost on this batch (stuck, failed, gone) says nothing of its files: retry.
+      bool transient = o ? o->transient : is_worker_lost(err);
+      if (fail_step(self, *a, indices[k], describe(e), transient))
+        finished.push_back(indices[k]);
+    }
+    std::vector<catalogue_change> changes;
+    if (!records.empty())
+      changes.push_back(put_records(std::move(records)));
+    if (!a) {
+      record_late(self, id, std::move(changes));
+    } else {
+      --a->in_flight;
+      // The next batches go out before this one's commit (two syncs of the catalogue): the
+      // workers copy while it syncs. Its files are on disk already; a crash before the
+      // commit leaves them pending, and the resumed job adopts them.
+      launch_batches(self, *a);
+      record_steps(self, *a, finished, std::move(changes));
+    }
+    dispatch_all(self);
+  };
+  self->request(st.cfg_.copiers[w], worker_timeout(self, bytes), copy_batch_atom::value,
+                std::move(br))
+    .then([done](const copy_batch_result& r) { done(&r, caf::error{}); },
+          [done](const caf::error& err) { done(nullptr, err); });
+}
+
+}  // namespace d1

@@ -1,0 +1,85 @@
+// What the job manager shares with the three kinds of batch it sends to workers (copies,
+// hashes, removals; one file each): the bookkeeping of steps, commits and worker loads.
+// Internal to actors/mobile.
+#pragma once
+
+#include "actors/mobile/job_manager.hpp"
+
+#include <caf/error.hpp>
+#include <caf/system_messages.hpp>
+
+#include <string>
+#include <vector>
+
+namespace d1 {
+
+using job_self = job_manager_actor::stateful_pointer<job_manager_state>;
+
+/// The running job `id`, or nullptr.
+active_job* find_active(job_self self, uint64_t id);
+
+/// Sets the outcome of file `index` in the job's memory (committed by record_steps).
+void set_step(active_job& a, size_t index, step_state state, std::string detail,
+              uint64_t bytes);
+
+/// A failed file: pending again and retried after a backoff if the failure may not recur
+/// and it has attempts left ([mobile] file_retries), failed otherwise. Returns true if it
+/// failed for good (record it with record_steps); false if it waits for its retry.
+bool fail_step(job_self self, active_job& a, size_t index, const std::string& detail,
+               bool transient);
+
+/// Adds the outcomes of files `indices` and their catalogue changes to the job's
+/// uncommitted ones, and commits them all when due (see job_manager_config).
+void record_steps(job_self self, active_job& a, const std::vector<size_t>& indices,
+                  std::vector<catalogue_change> changes);
+
+/// Commits the job's uncommitted outcomes now (at its end, or when it stops).
+void commit_uncommitted(job_self self, active_job& a);
+
+/// Commits what a job that already ended (cancelled) still had at a worker: the disk
+/// changed, so the catalogue follows, without the job's checkpoint. Frees its footprint
+/// once nothing of it is left at the workers.
+void record_late(job_self self, uint64_t id, std::vector<catalogue_change> changes);
+
+/// Sends job `a`'s pending files to free workers up to its share of its pool, in batches.
+/// Never ends a phase or the job.
+void launch_batches(job_self self, active_job& a);
+
+/// Dispatches every running job, starting with a different one each time (fair shares).
+void dispatch_all(job_self self);
+
+/// How long a request to a worker carrying `bytes` may take.
+caf::timespan worker_timeout(job_self self, uint64_t bytes);
+
+/// A request to worker `w` of a pool, sent when the worker was generation `gen`, has
+/// ended: its load drops (unless the worker was replaced since).
+void worker_done(job_self self, bool copy_pool, size_t w, uint64_t gen);
+
+/// The current generation of worker `w` of a pool (for worker_done).
+uint64_t worker_generation(job_self self, bool copy_pool, size_t w);
+
+/// After a request to worker `w` of a pool ended with `err`: a lost worker (is_worker_lost)
+/// is replaced (if the config can make one).
+void after_worker_error(job_self self, bool copy_pool, size_t w, const caf::error& err);
+
+/// Worker `w` of a pool is stopped and a new one takes its place (if the config can make
+/// one); requests still out to the old one end as failures of their files.
+void replace_worker(job_self self, bool copy_pool, size_t w);
+
+/// A monitored worker stopped: one that failed (an exception, not an orderly stop) is
+/// replaced, so a pool never keeps a dead slot.
+void after_worker_down(job_self self, const caf::down_msg& down);
+
+/// Whether `err` is a worker that did not answer in time.
+bool is_worker_timeout(const caf::error& err);
+
+/// Whether `err` says the worker, not the files, failed: it did not answer in time, it
+/// failed on the request (ec::actor_failed), or it was gone. Its files are worth a retry.
+bool is_worker_lost(const caf::error& err);
+
+/// The three batch senders: the next batch of job `a`'s pending files to worker `w`.
+void launch_copy_batch(job_self self, active_job& a, size_t w);
+void launch_hash_batch(job_self self, active_job& a, size_t w);
+void launch_remove_batch(job_self self, active_job& a, size_t w);
+
+}  // namespace d1
