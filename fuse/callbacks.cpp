@@ -53,7 +53,7 @@ void on_lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
     return;
   }
   auto reply = make_entry_reply(ctx.replies, req, child_path(*parent_path, name));
-  caf::anon_send(ctx.gateway, lookup_atom::value, std::move(reply), std::move(*parent_path),
+  caf::anon_send(ctx.gateway(), lookup_atom::value, std::move(reply), std::move(*parent_path),
                  std::string{name}, pid_of(req));
 }
 
@@ -82,7 +82,7 @@ void on_getattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) {
     fuse_reply_err(req, ESTALE);
     return;
   }
-  caf::anon_send(ctx.gateway, get_attr_atom::value, make_attr_reply(ctx.replies, req, ino),
+  caf::anon_send(ctx.gateway(), get_attr_atom::value, make_attr_reply(ctx.replies, req, ino),
                  std::move(*path), pid_of(req));
 }
 
@@ -94,7 +94,7 @@ void on_opendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
     return;
   }
   auto reply = make_opendir_reply(ctx.replies, req, ino, *path, *fi);
-  caf::anon_send(ctx.gateway, opendir_atom::value, std::move(reply), std::move(*path),
+  caf::anon_send(ctx.gateway(), opendir_atom::value, std::move(reply), std::move(*path),
                  pid_of(req));
 }
 
@@ -222,12 +222,14 @@ void on_open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
     fuse_reply_err(req, ESTALE);
     return;
   }
-  // Generated text must be current when opened; an object's bytes never change.
+  // Generated text must be current when opened (and error texts are not kept here at
+  // all); an object's bytes never change.
   bool stale = !rec->has_info
+               || (rec->info.content != content_kind::none && !rec->has_content)
                || (rec->info.content == content_kind::inline_text
                    && rec->fresh_until <= clock::now());
   auto pid = pid_of(req);
-  auto open_object = [gateway = ctx.gateway, pid](fs_reply_ptr reply, const object_ref& obj) {
+  auto open_object = [gateway = ctx.gateway(), pid](fs_reply_ptr reply, const object_ref& obj) {
     caf::anon_send(gateway, open_atom::value, std::move(reply), obj, pid);
   };
   if (!stale) {
@@ -238,7 +240,7 @@ void on_open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
     reply_open_file(req, *fi, rec->info);
     return;
   }
-  caf::anon_send(ctx.gateway, get_attr_atom::value,
+  caf::anon_send(ctx.gateway(), get_attr_atom::value,
                  make_open_reply(ctx.replies, req, ino, *fi, open_object),
                  std::move(rec->path), pid);
 }

@@ -8,11 +8,31 @@
 #include "fuse/replies.hpp"
 #include "messages/interfaces.hpp"
 
+#include <mutex>
+
 namespace d1 {
 
 /// The session's userdata: must outlive the session.
 struct callback_context {
-  fs_gateway_actor gateway;
+  callback_context(fs_gateway_actor g, reply_context_ptr r)
+    : gateway_(std::move(g)), replies(std::move(r)) {
+  }
+
+  /// The gateway requests go to (the loop thread reads it, a supervisor may replace it).
+  fs_gateway_actor gateway() const {
+    std::lock_guard<std::mutex> guard{mtx_};
+    return gateway_;
+  }
+  void set_gateway(fs_gateway_actor g) {
+    std::lock_guard<std::mutex> guard{mtx_};
+    gateway_ = std::move(g);
+  }
+
+private:
+  mutable std::mutex mtx_;
+  fs_gateway_actor gateway_;
+
+public:
   reply_context_ptr replies;
 };
 

@@ -31,7 +31,8 @@ void inode_table::store(uint64_t ino, slot& s, const node_info& info,
   s.mtime = info.mtime;
   s.content = info.content;
   s.fresh_until = fresh_until;
-  if (info.content == content_kind::none) {
+  bool generated = info.cache == cache_class::error || info.cache == cache_class::transient;
+  if (info.content == content_kind::none || generated) {
     if (!details_.empty())
       details_.erase(ino);
     return;
@@ -56,6 +57,8 @@ uint64_t inode_table::remember(const std::string& path, const node_info& info,
     s->path = &added->first;
   }
   s->lookups = static_cast<uint32_t>(std::min(max_lookups, s->lookups + lookups));
+  s->touched = ++clock_;
+  s->invalidated = false;
   store(ino, *s, info, fresh_until);
   return ino;
 }
@@ -130,6 +133,7 @@ std::optional<inode_record> inode_table::find(uint64_t ino) const {
   rec.fresh_until = s.fresh_until;
   if (auto d = details_.find(ino); d != details_.end()) {
     rec.info = *d->second;
+    rec.has_content = true;
   } else {
     rec.info.kind = s.kind;
     rec.info.cache = s.cache;
@@ -138,6 +142,50 @@ std::optional<inode_record> inode_table::find(uint64_t ino) const {
     rec.info.content = s.content;
   }
   return rec;
+}
+
+std::vector<inode_table::entry_name> inode_table::excess(size_t keep) {
+  std::unique_lock lock{mutex_};
+  std::vector<entry_name> out;
+  if (by_inode_.size() <= keep)
+    return out;
+  std::vector<std::pair<uint64_t, uint64_t>> candidates;  // touched, inode
+  candidates.reserve(by_inode_.size());
+  size_t pending = 0;  // invalidated, not yet forgotten by the kernel
+  for (auto& [ino, s] : by_inode_) {
+    if (s.invalidated)
+      ++pending;
+    else if (ino != root_inode)
+      candidates.emplace_back(s.touched, ino);
+  }
+  auto over = by_inode_.size() - keep;
+  if (over <= pending)
+    return out;
+  size_t n = std::min(candidates.size(), over - pending);
+  std::nth_element(candidates.begin(), candidates.begin() + n, candidates.end());
+  for (size_t i = 0; i < n; ++i) {
+    auto& s = by_inode_[candidates[i].second];
+    const auto& path = *s.path;
+    auto slash = path.rfind('/');
+    auto parent = by_path_.find(slash == 0 ? "/" : path.substr(0, slash));
+    if (parent == by_path_.end())
+      continue;  // its folder is forgotten: the kernel holds no entry below it
+    s.invalidated = true;
+    out.push_back(entry_name{parent->second, path.substr(slash + 1)});
+  }
+  return out;
+}
+
+size_t inode_table::memory_bytes() const {
+  std::shared_lock lock{mutex_};
+  // Hash nodes of both maps, the path (its heap block when longer than the short-string
+  // buffer), and the node_info kept for files with content.
+  size_t bytes = by_inode_.size() * (sizeof(slot) + 32) + by_path_.size() * (32 + 24);
+  for (auto& [path, ino] : by_path_)
+    bytes += path.size() > 15 ? path.size() + 1 : 0;
+  for (auto& [ino, info] : details_)
+    bytes += sizeof(node_info) + 32 + info->text().size();
+  return bytes;
 }
 
 size_t inode_table::size() const {

@@ -12,6 +12,7 @@
 #include <shared_mutex>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 namespace d1 {
 
@@ -28,6 +29,7 @@ struct inode_record {
   std::string path;
   uint64_t lookups = 0;
   bool has_info = false;  // false until the first entry/attr reply (the root at start)
+  bool has_content = false;  // `info` holds the text or object (else ask the gateway)
   node_info info;
   std::chrono::steady_clock::time_point fresh_until{};
 };
@@ -72,18 +74,36 @@ public:
   /// Returns the number of known inodes (the root included).
   size_t size() const;
 
+  /// An entry the kernel is to drop: the inode of its folder and its name.
+  struct entry_name {
+    uint64_t parent = 0;
+    std::string name;
+  };
+
+  /// Returns the least recently looked-up entries beyond the newest `keep` inodes, each
+  /// returned once (the kernel forgets them after an invalidation; until then they stay
+  /// here). Empty while the table holds at most `keep` inodes.
+  std::vector<entry_name> excess(size_t keep);
+
+  /// Returns a rough count of the bytes the table holds (for Status).
+  size_t memory_bytes() const;
+
 private:
   // One inode as held: 40 bytes (a 64-byte node) plus its path, whatever node_info
   // carried. The path is the key in by_path_ (unordered_map nodes never move). Only
   // files with content keep their node_info, in details_ (what open needs without a
-  // message); folders, the bulk, do not. A lookup count that reaches the 32-bit maximum
-  // stays there (the inode is then never forgotten) instead of wrapping.
+  // message); folders, the bulk, do not, and neither do error and transient files, whose
+  // text open asks for again (the kernel may keep millions of them). A lookup count that
+  // reaches the 32-bit maximum stays there (the inode is then never forgotten) instead of
+  // wrapping. `touched` orders inodes by their last lookup, for excess().
   struct slot {
     const std::string* path = nullptr;
     uint64_t size = 0;
     int64_t mtime = 0;
     clock::time_point fresh_until{};
+    uint64_t touched = 0;
     uint32_t lookups = 0;
+    bool invalidated = false;
     entry_kind kind = entry_kind::directory;
     cache_class cache = cache_class::search;
     content_kind content = content_kind::none;
@@ -94,6 +114,7 @@ private:
 
   mutable std::shared_mutex mutex_;
   uint64_t next_inode_ = root_inode + 1;
+  uint64_t clock_ = 0;  // counts remember() calls: the `touched` of slots
   std::unordered_map<uint64_t, slot> by_inode_;
   std::unordered_map<std::string, uint64_t> by_path_;
   std::unordered_map<uint64_t, std::shared_ptr<const node_info>> details_;

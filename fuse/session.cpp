@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <chrono>
 #include <iterator>
+#include <thread>
 
 namespace d1 {
 
@@ -56,7 +57,7 @@ fuse_mount::create(const std::string& mountpoint, const std::vector<std::string>
   std::unique_ptr<fuse_mount> mount{new fuse_mount};
   mount->mountpoint_ = mountpoint;
   mount->context_ = std::make_unique<callback_context>(
-    callback_context{std::move(gateway), std::make_shared<reply_context>(timeouts)});
+    std::move(gateway), std::make_shared<reply_context>(timeouts));
   fuse_args args = FUSE_ARGS_INIT(0, nullptr);
   for (const char* arg : {"d1drive", "-o", opts.c_str()}) {
     if (fuse_opt_add_arg(&args, arg) != 0) {
@@ -99,13 +100,64 @@ int fuse_mount::run() {
     loop_thread_ = pthread_self();
     running_ = true;
   }
+  // Not on the loop thread: an invalidation waits for requests in the same folder, which
+  // that thread may be about to serve.
+  std::thread trimmer;
+  if (max_inodes_ > 0 || gauges_) {
+    trim_stop_ = false;
+    trimmer = std::thread{[this] { trim_loop(); }};
+  }
   int result = fuse_session_loop(session_);
+  if (trimmer.joinable()) {
+    {
+      std::lock_guard lock{trim_mutex_};
+      trim_stop_ = true;
+    }
+    trim_wake_.notify_all();
+    trimmer.join();
+  }
   {
     std::lock_guard lock{loop_mutex_};
     running_ = false;
   }
   loop_done_.notify_all();
   return result;
+}
+
+void fuse_mount::trim_loop() {
+  // Room below the limit, so that one sweep lasts a while.
+  auto keep = max_inodes_ - max_inodes_ / 10;
+  std::unique_lock lock{trim_mutex_};
+  while (!trim_wake_.wait_for(lock, std::chrono::seconds(1), [this] { return trim_stop_; })) {
+    lock.unlock();
+    auto& inodes = context_->replies->inodes;
+    if (max_inodes_ > 0 && inodes.size() > max_inodes_) {
+      for (auto& e : inodes.excess(keep)) {
+        if (fuse_session_exited(session_))
+          break;
+        fuse_lowlevel_notify_inval_entry(session_, e.parent, e.name.c_str(), e.name.size());
+        ++invalidated_;
+      }
+    }
+    if (gauges_) {
+      gauges_->inodes = inodes.size();
+      gauges_->inode_bytes = inodes.memory_bytes();
+      gauges_->invalidated = invalidated_.load();
+    }
+    lock.lock();
+  }
+}
+
+void fuse_mount::set_max_inodes(size_t n) {
+  max_inodes_ = n;
+}
+
+void fuse_mount::set_gauges(std::shared_ptr<mount_gauges> gauges) {
+  gauges_ = std::move(gauges);
+}
+
+uint64_t fuse_mount::invalidated() const {
+  return invalidated_.load();
 }
 
 void fuse_mount::request_exit() {
@@ -150,6 +202,10 @@ caf::error fuse_mount::install_signal_handlers() {
 
 int fuse_mount::fd() const {
   return fuse_session_fd(session_);
+}
+
+void fuse_mount::set_gateway(fs_gateway_actor gateway) {
+  context_->set_gateway(std::move(gateway));
 }
 
 const std::string& fuse_mount::mountpoint() const {

@@ -5,6 +5,7 @@
 
 #include "fuse/kernel_timeouts.hpp"
 #include "messages/interfaces.hpp"
+#include "messages/mount_gauges.hpp"
 
 #include <caf/error.hpp>
 #include <caf/expected.hpp>
@@ -18,6 +19,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 struct fuse_session;
@@ -68,6 +70,22 @@ public:
   /// Returns the mountpoint given to create().
   const std::string& mountpoint() const;
 
+  /// Keeps at most about `n` inodes (the default, 0, keeps all): while run() serves, once a
+  /// second the least recently looked-up entries beyond it are invalidated in the kernel,
+  /// which then forgets them, so that endless distinct names (scanners, typos) cannot grow
+  /// the table, nor the kernel's caches, without bound. Call before run().
+  void set_max_inodes(size_t n);
+
+  /// How many entries the kernel was told to drop so far.
+  uint64_t invalidated() const;
+
+  /// Publishes the inode table's size there once a second while run() serves.
+  void set_gauges(std::shared_ptr<mount_gauges> gauges);
+
+  /// Sends every later request to `gateway` (a restarted set of actors). Callable from any
+  /// thread; requests already sent stay with the old gateway.
+  void set_gateway(fs_gateway_actor gateway);
+
   /// Returns the inode table (for status and tests).
   const inode_table& inodes() const;
 
@@ -81,6 +99,16 @@ private:
   fuse_session* session_ = nullptr;
   bool mounted_ = false;
   bool owns_signals_ = false;
+
+  // Invalidates the entries beyond max_inodes_ once a second until run() ends.
+  void trim_loop();
+
+  size_t max_inodes_ = 0;
+  std::shared_ptr<mount_gauges> gauges_;
+  std::atomic<uint64_t> invalidated_{0};
+  std::mutex trim_mutex_;
+  std::condition_variable trim_wake_;
+  bool trim_stop_ = false;
 
   std::atomic<bool> running_{false};
   pthread_t loop_thread_{};

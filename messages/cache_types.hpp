@@ -6,6 +6,7 @@
 #include <caf/meta/type_name.hpp>
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace d1 {
@@ -44,6 +45,8 @@ struct cache_stats {
   uint64_t writes = 0;         // records written to LMDB
   uint64_t fetched_bytes = 0;  // content_cache: bytes downloaded from nodes (verified or not)
   uint64_t errors = 0;         // LMDB reads or write batches that failed (served on anyway)
+  std::string last_error;      // describe() of the last of them; "" if none
+  int64_t last_error_at = 0;   // when, seconds since the epoch
   // content_cache only:
   uint64_t checksum_failures = 0;  // objects whose bytes did not match (discarded)
   uint64_t partial_bytes = 0;      // bytes of objects not complete yet (included in memory_bytes)
@@ -55,7 +58,8 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, cache_stats& x) {
   return f(caf::meta::type_name("cache_stats"), x.entries, x.memory_bytes, x.hits,
            x.disk_hits, x.misses, x.expired, x.evictions, x.writes, x.fetched_bytes, x.errors,
-           x.checksum_failures, x.partial_bytes, x.active_downloads, x.disk_full);
+           x.checksum_failures, x.partial_bytes, x.active_downloads, x.disk_full,
+           x.last_error, x.last_error_at);
 }
 
 /// An object whose bytes are partly in the content cache (LMDB table "partial"): enough for

@@ -26,6 +26,7 @@ const char* to_string(ec code) {
     case ec::throttled: return "throttled";
     case ec::refused: return "refused";
     case ec::no_space: return "no_space";
+    case ec::actor_failed: return "actor_failed";
   }
   return "unknown";
 }
@@ -99,6 +100,7 @@ int to_errno(const caf::error& err) {
     case ec::io_error:
     case ec::storage_error:
     case ec::unavailable:
+    case ec::actor_failed:
     case ec::unspecified:
       return EIO;
   }

@@ -30,6 +30,7 @@ enum class ec : uint8_t {
   throttled,          // crawl guard refused a cold query
   refused,            // a safety rule forbids it: removing the last verified copy
   no_space,           // a local disk is full (ENOSPC) or over quota (EDQUOT)
+  actor_failed,       // the actor handling the request failed (an exception) and stopped
 };
 
 /// The category atom of all d1drive errors.

@@ -276,4 +276,9 @@ using hash_worker_actor = caf::typed_actor<
   caf::replies_to<datum_atom, std::vector<datum_hash_request>>::with<
     std::vector<datum_hash_result>>>;
 
+/// Makes the catalogue's rolling backups (detached: a copy blocks on the disk).
+using catalogue_backup_actor = caf::typed_actor<
+  // Makes a backup now and schedules the next one.
+  caf::reacts_to<tick_atom>>;
+
 }  // namespace d1

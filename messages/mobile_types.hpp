@@ -5,9 +5,11 @@
 #pragma once
 
 #include <caf/error.hpp>
+#include <caf/meta/load_callback.hpp>
 #include <caf/meta/type_name.hpp>
 
 
+#include <cmath>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -298,8 +300,22 @@ struct job_progress {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, job_progress& x) {
-  return f(caf::meta::type_name("job_progress"), x.files_done, x.files_total,
-           x.files_failed, x.bytes_done, x.bytes_total, x.rate);
+  // CAF 0.17 packs a double in loops that never end for an infinity (ieee_754.hpp) and
+  // converts a NaN to an integer: a rate that is not finite (from a damaged record, say)
+  // is written and read as 0.
+  if constexpr (Inspector::reads_state) {
+    double rate = std::isfinite(x.rate) ? x.rate : 0;
+    return f(caf::meta::type_name("job_progress"), x.files_done, x.files_total,
+             x.files_failed, x.bytes_done, x.bytes_total, rate);
+  } else {
+    return f(caf::meta::type_name("job_progress"), x.files_done, x.files_total,
+             x.files_failed, x.bytes_done, x.bytes_total, x.rate,
+             caf::meta::load_callback([&]() -> caf::error {
+               if (!std::isfinite(x.rate))
+                 x.rate = 0;
+               return caf::none;
+             }));
+  }
 }
 
 /// A job as persisted in the jobs table and reported to clients.

@@ -26,6 +26,9 @@ packages=(
   plocate
   # installing like a system tool: sd_notify, the man page, `make deb` and its tests
   libsystemd-dev systemd help2man dpkg-dev file logrotate man-db
+  # `make test-asan`, `make test-tsan` and `make fuzz` (docs/hardening.md): libFuzzer and
+  # the sanitizer runtimes come with clang's runtime libraries; ccache for their build dirs
+  clang libclang-rt-14-dev llvm ccache
   # only for `make bench`: the baselines of the copy (mobile.sh) and streaming benchmarks
   # (streaming.sh: nginx serves the object bytes, curl and rclone mount read them too)
   rclone rsync nginx-light curl

@@ -4,15 +4,20 @@
 
 #include "messages/error.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <set>
 #include <system_error>
 #include <utility>
+#include <vector>
 
 namespace d1::storage {
 
@@ -37,6 +42,43 @@ struct txn_guard {
 
 // Upper bound on MDB_MAP_FULL retries of one transaction (each doubles the map).
 constexpr int max_grow_attempts = 16;
+
+// A non-durable environment holds this file while it is open: the boot it was opened in.
+constexpr const char* open_marker = "open-in-boot";
+
+std::string current_boot_id() {
+  std::ifstream in{"/proc/sys/kernel/random/boot_id"};
+  std::string id;
+  std::getline(in, id);
+  return id;
+}
+
+// Writes `text` as `path` and syncs it, so that the marker outlives a power loss.
+bool write_synced(const std::string& path, const std::string& text) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return false;
+  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size())
+            && ::fsync(fd) == 0;
+  ::close(fd);
+  return ok;
+}
+
+// The names of every named table (the keys of the main database) into `names`.
+int table_names(MDB_txn* txn, std::vector<std::string>& names) {
+  MDB_dbi main = 0;
+  int rc = mdb_dbi_open(txn, nullptr, 0, &main);
+  if (rc != MDB_SUCCESS)
+    return rc;
+  MDB_cursor* cur = nullptr;
+  if ((rc = mdb_cursor_open(txn, main, &cur)) != MDB_SUCCESS)
+    return rc;
+  MDB_val k, v;
+  while ((rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) == MDB_SUCCESS)
+    names.emplace_back(static_cast<const char*>(k.mv_data), k.mv_size);
+  mdb_cursor_close(cur);
+  return rc == MDB_NOTFOUND ? MDB_SUCCESS : rc;
+}
 
 }  // namespace
 
@@ -92,10 +134,31 @@ environment::open(const std::string& dir, environment_options options) {
     return fail(rc);
   // MDB_NOTLS: actors move between threads, so read transactions must not be tied to one.
   unsigned flags = MDB_NOTLS;
-  if (!options.durable)
+  if (!options.durable) {
     flags |= MDB_NOSYNC;
+    // Unsynced commits survive a crash of this process (the OS holds them), not one of the
+    // system: an environment still marked open by another boot may be torn.
+    std::ifstream marker{key + "/" + open_marker};
+    std::string boot;
+    auto now = current_boot_id();
+    if (marker && std::getline(marker, boot) && boot != now) {
+      mdb_env_close(env);
+      release_path();
+      return open_error(dir, "it was open (with unsynced writes) when the system went down "
+                             "(boot " + boot + "); it may be corrupt");
+    }
+    if (!write_synced(key + "/" + open_marker, now + "\n")) {
+      mdb_env_close(env);
+      release_path();
+      return open_error(dir, std::string{"cannot write "} + open_marker + ": "
+                               + std::strerror(errno));
+    }
+  }
   if ((rc = mdb_env_open(env, key.c_str(), flags, 0600)) != MDB_SUCCESS)
     return fail(rc);
+  // Reader slots of dead processes would pin old pages forever.
+  int stale = 0;
+  mdb_reader_check(env, &stale);
   auto max_key = static_cast<size_t>(mdb_env_get_maxkeysize(env));
   std::shared_ptr<environment> result{new environment(key, options, env)};
   result->max_key_size_ = max_key;
@@ -107,11 +170,83 @@ environment::environment(std::string path, environment_options options, MDB_env*
 }
 
 environment::~environment() {
-  if (!options_.durable)
-    mdb_env_sync(env_, 1);  // a clean shutdown persists what MDB_NOSYNC left in memory
+  // A clean close persists what MDB_NOSYNC left to the OS, and only then says so.
+  bool synced = options_.durable || mdb_env_sync(env_, 1) == MDB_SUCCESS;
   mdb_env_close(env_);
+  if (!options_.durable && synced)
+    ::unlink((path_ + "/" + open_marker).c_str());
   std::lock_guard<std::mutex> guard{open_paths_mutex};
   open_paths.erase(path_);
+}
+
+caf::error environment::check() {
+  namespace fs = std::filesystem;
+  MDB_envinfo info;
+  MDB_stat stat;
+  {
+    std::shared_lock<std::shared_mutex> guard{resize_mutex_};
+    mdb_env_info(env_, &info);
+    mdb_env_stat(env_, &stat);
+  }
+  // Pages beyond the end of a truncated file would be read through the map: SIGBUS.
+  std::error_code err;
+  auto size = fs::file_size(path_ + "/data.mdb", err);
+  if (err)
+    return make_error(ec::storage_error, "checking " + path_ + ": " + err.message());
+  uint64_t needed = (uint64_t{info.me_last_pgno} + 1) * stat.ms_psize;
+  if (size < needed)
+    return make_error(ec::storage_error,
+                      "checking " + path_ + ": data.mdb is truncated (" + std::to_string(size)
+                        + " bytes, its pages need " + std::to_string(needed) + ")");
+  std::lock_guard<std::mutex> writer{writer_mutex_};  // mdb_dbi_open below
+  return read("checking every table", [&](MDB_txn* txn) {
+    std::vector<std::string> names;
+    int rc = table_names(txn, names);
+    MDB_cursor* cur = nullptr;
+    MDB_val k, v;
+    for (size_t i = 0; rc == MDB_SUCCESS && i < names.size(); ++i) {
+      MDB_dbi dbi = 0;
+      if ((rc = mdb_dbi_open(txn, names[i].c_str(), 0, &dbi)) != MDB_SUCCESS
+          || (rc = mdb_cursor_open(txn, dbi, &cur)) != MDB_SUCCESS)
+        break;
+      while ((rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) == MDB_SUCCESS) {
+      }
+      mdb_cursor_close(cur);
+      if (rc == MDB_NOTFOUND)
+        rc = MDB_SUCCESS;
+    }
+    return rc;
+  });
+}
+
+caf::error environment::copy_to(const std::string& dest_dir, bool compact) {
+  std::shared_lock<std::shared_mutex> guard{resize_mutex_};
+  int rc = mdb_env_copy2(env_, dest_dir.c_str(), compact ? MDB_CP_COMPACT : 0);
+  if (rc != MDB_SUCCESS)
+    return make_storage_error("copying to " + dest_dir, rc);
+  return {};
+}
+
+caf::expected<std::pair<uint64_t, uint64_t>> environment::count_all() {
+  std::pair<uint64_t, uint64_t> out{0, 0};
+  std::lock_guard<std::mutex> writer{writer_mutex_};  // mdb_dbi_open below
+  auto err = read("counting records", [&](MDB_txn* txn) {
+    std::vector<std::string> names;
+    int rc = table_names(txn, names);
+    for (size_t i = 0; rc == MDB_SUCCESS && i < names.size(); ++i) {
+      MDB_dbi dbi = 0;
+      MDB_stat st;
+      if ((rc = mdb_dbi_open(txn, names[i].c_str(), 0, &dbi)) == MDB_SUCCESS
+          && (rc = mdb_stat(txn, dbi, &st)) == MDB_SUCCESS) {
+        ++out.first;
+        out.second += st.ms_entries;
+      }
+    }
+    return rc;
+  });
+  if (err)
+    return err;
+  return out;
 }
 
 caf::error environment::make_storage_error(std::string_view what, int rc) const {
@@ -206,6 +341,11 @@ caf::error environment::write_locked(std::string_view what, const txn_fn& fn) {
         return err;
       continue;
     }
+    // LMDB reports a write cut short by a full disk as EIO: say what it really is.
+    struct statvfs fs {};
+    if ((rc == EIO || rc == ENOSPC) && ::statvfs(path_.c_str(), &fs) == 0
+        && uint64_t{fs.f_bavail} * fs.f_frsize < (uint64_t{1} << 20))
+      return make_storage_error(std::string{what} + " (its filesystem is full)", rc);
     return make_storage_error(what, rc);
   }
 }

@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 
 namespace d1::storage {
 
@@ -27,8 +28,12 @@ struct environment_options {
   /// Named tables this environment may hold.
   unsigned max_dbs = 32;
   unsigned max_readers = 126;
-  /// false: MDB_NOSYNC, for caches (a crash may lose the last commits, never corrupt the
-  /// file); true: every commit is on disk when it returns.
+  /// true: every commit is on disk when it returns. false: MDB_NOSYNC, for caches only:
+  /// commits reach the OS at once but the disk later, so a crash of the process loses
+  /// nothing, while a crash of the system (power loss) may lose the last commits or leave
+  /// the file corrupt. Such an environment records the boot it is open in (the file
+  /// `open-in-boot`, removed at a clean close), so the next open can tell that the system
+  /// went down under it and refuse it (docs/hardening.md).
   bool durable = true;
 };
 
@@ -42,13 +47,27 @@ public:
 
   /// Opens (creating the directory with mode 0700 if needed) the environment in `dir`.
   /// Returns the environment, or ec::storage_error naming `dir` and the reason
-  /// (e.g. "Not a directory", "Permission denied", already open in this process).
+  /// (e.g. "Not a directory", "Permission denied", already open in this process, a
+  /// non-durable environment left open by an earlier boot of the system).
   static caf::expected<std::shared_ptr<environment>>
   open(const std::string& dir, environment_options options = {});
 
   ~environment();
   environment(const environment&) = delete;
   environment& operator=(const environment&) = delete;
+
+  /// Walks every page of every table (a few ms for a cache of 100k records) and checks the
+  /// file is as long as LMDB's meta page says. Returns an empty error, or
+  /// ec::storage_error naming the damage (truncated file, MDB_CORRUPTED, MDB_PAGE_NOTFOUND).
+  caf::error check();
+
+  /// Writes a copy of the environment (compacted: free pages left out) as
+  /// `dest_dir`/data.mdb, an existing empty directory, in one read snapshot: writers go on
+  /// meanwhile. Returns an empty error, or ec::storage_error.
+  caf::error copy_to(const std::string& dest_dir, bool compact);
+
+  /// Returns the number of named tables and of records in all of them.
+  caf::expected<std::pair<uint64_t, uint64_t>> count_all();
 
   /// Returns the handle of the named table, creating it on first use (handles are opened
   /// once and kept), or ec::storage_error (e.g. MDB_DBS_FULL when max_dbs is exhausted).

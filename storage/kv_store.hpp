@@ -102,6 +102,12 @@ public:
   /// The longest key this store accepts, in bytes.
   virtual size_t max_key_size() const = 0;
 
+  /// Checks what lies under the tables (LMDB: every page, the file's length). Returns an
+  /// empty error, or ec::storage_error naming the damage. A store in memory has none.
+  virtual caf::error check_structure() {
+    return {};
+  }
+
   /// Calls `fn` for every record of `table` in key order (see scan_prefix).
   caf::error scan(std::string_view table, const scan_fn& fn) {
     return scan_prefix(table, {}, fn);

@@ -30,6 +30,9 @@ public:
   caf::expected<uint64_t> count(std::string_view table) override;
   caf::error clear(std::string_view table) override;
   size_t max_key_size() const override;
+  caf::error check_structure() override {
+    return env_->check();
+  }
 
   const std::shared_ptr<environment>& env() const {
     return env_;

@@ -1,4 +1,5 @@
-// The in-memory fake of kv_store, for tests of callers: same contract as lmdb_store, plus
+// The in-memory kv_store: what a cache falls back to when no LMDB environment can be made
+// (storage/disposable.hpp), and the fake of tests: same contract as lmdb_store, plus
 // switches that make reads or writes fail the way LMDB does (e.g. MDB_MAP_FULL), and
 // counters of what callers did.
 #pragma once

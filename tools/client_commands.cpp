@@ -5,6 +5,7 @@
 #include "actors/control/control_server.hpp"
 #include "actors/control/daemon_config.hpp"
 #include "messages/error.hpp"
+#include "tools/catalogue_command.hpp"
 #include "tools/progress_display.hpp"
 
 #include <nlohmann/json.hpp>
@@ -548,13 +549,21 @@ client_commands::client_commands(CLI::App& app) : state_(std::make_unique<state>
     ->excludes(job_cancel);
   common(job, "job");
 
-  auto* catalogue = app.add_subcommand("catalogue", "The catalogue itself");
+  auto* catalogue = app.add_subcommand("catalogue", "The catalogue itself: check it, restore "
+                                                    "it from an automatic backup");
   catalogue->require_subcommand(1);
   auto* check = catalogue->add_subcommand(
-    "check", "Read every record and check the invariants (every resource has a copy or a "
-             "forced removal, reference counts equal references, jobs name their resource's "
-             "files); exit 0 only if nothing is wrong");
+    "check", "Check the database's pages, read every record and check the invariants (every "
+             "resource has a copy or a forced removal, reference counts equal references, "
+             "jobs name their resource's files), and list the automatic backups; asks the "
+             "running daemon, or opens the catalogue itself when none runs; exit 0 only if "
+             "nothing is wrong, 5 if something is");
   common(check, "catalogue.check");
+  auto* restore = catalogue->add_subcommand(
+    "restore", "Put an automatic backup in place of the catalogue (no daemon may run); the "
+               "old one is kept as catalogue.lmdb.damaged-TIME");
+  restore->add_option("--from", s.from, "A backup folder (default: the newest)");
+  common(restore, "catalogue.restore");
 
   auto* journal = app.add_subcommand("journal", "Every command received, oldest first");
   journal->add_option("--limit", s.limit, "Show the last N entries (default 50; 0: all)");
@@ -657,12 +666,53 @@ int client_commands::run() {
     if (s.dry_run)
       args["dry_run"] = true;
   }
+  // The catalogue's offline half (catalogue_command.hpp).
+  daemon_config offline;
+  offline.state_dir = state_dir;
+  if (command == "catalogue.restore")
+    return restore_catalogue(offline, s.from, s.json);
   json request{{"command", command}, {"args", args}};
   if (s.wait && command != "job.wait")
     request["wait"] = true;
 
+  // The answer: for people, or as JSON; the exit code from its error code.
+  auto render = [&](json msg) {
+    msg.erase("type");
+    bool ok = msg.value("ok", false);
+    // The backups are beside the catalogue: listed whoever checked it.
+    if (command == "catalogue.check" && (msg.contains("result") || msg.value("ok", false)))
+      msg["result"]["backups"] = catalogue_backups_json(offline);
+    json result = msg.contains("result") ? msg["result"] : json::object();
+    if (s.json) {
+      std::cout << msg.dump(2) << std::endl;
+    } else if (ok) {
+      print_result(command, result);
+    } else {
+      if (msg.contains("result") && result.contains("job"))
+        print_job_summary(result["job"]);
+      print_mismatches(result);
+      if (result.contains("problems"))
+        for (auto& p : result["problems"])
+          std::printf("  PROBLEM %s\n", p.is_string() ? p.get<std::string>().c_str() : "?");
+    }
+    if (!s.json && result.contains("backups"))
+      print_catalogue_backups(offline, result["backups"], !ok);
+    if (ok)
+      return 0;
+    auto code = msg.contains("error") ? str(msg["error"], "code") : std::string{"unspecified"};
+    auto message = msg.contains("error") ? str(msg["error"], "message") : std::string{};
+    if (!s.json)
+      std::cerr << "d1drive: " << (code == "refused" || code == "verification_mismatch"
+                                     ? message
+                                     : code + ": " + message)
+                << std::endl;
+    return exit_code_for(code);
+  };
+
   auto socket = control_socket_path(state_dir);
   auto conn = control_connection::connect(socket);
+  if (!conn && command == "catalogue.check" && code_of(conn.error()) == ec::unavailable)
+    return render(check_catalogue_offline(offline));
   if (!conn) {
     if (code_of(conn.error()) == ec::unavailable)
       return fail(exit_no_daemon, "unavailable",
@@ -700,31 +750,7 @@ int client_commands::run() {
     }
     if (progress)
       progress->finish();
-    msg.erase("type");
-    bool ok = msg.value("ok", false);
-    json result = msg.contains("result") ? msg["result"] : json::object();
-    if (s.json) {
-      std::cout << msg.dump(2) << std::endl;
-    } else if (ok) {
-      print_result(command, result);
-    } else {
-      if (msg.contains("result") && result.contains("job"))
-        print_job_summary(result["job"]);
-      print_mismatches(result);
-      if (result.contains("problems"))
-        for (auto& p : result["problems"])
-          std::printf("  PROBLEM %s\n", p.is_string() ? p.get<std::string>().c_str() : "?");
-    }
-    if (ok)
-      return 0;
-    auto code = msg.contains("error") ? str(msg["error"], "code") : std::string{"unspecified"};
-    auto message = msg.contains("error") ? str(msg["error"], "message") : std::string{};
-    if (!s.json)
-      std::cerr << "d1drive: " << (code == "refused" || code == "verification_mismatch"
-                                     ? message
-                                     : code + ": " + message)
-                << std::endl;
-    return exit_code_for(code);
+    return render(std::move(msg));
   }
 }
 

@@ -11,6 +11,7 @@
 #include "actors/control/control_plane.hpp"
 #include "actors/control/daemon.hpp"
 #include "actors/control/daemon_config.hpp"
+#include "actors/control/supervision.hpp"
 #include "fuse/kernel_timeouts.hpp"
 #include "fuse/session.hpp"
 #include "messages/error.hpp"
@@ -21,6 +22,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <climits>
@@ -28,6 +30,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <fstream>
+#include <mutex>
 #include <iostream>
 #include <signal.h>
 #include <optional>
@@ -138,31 +141,71 @@ int serve_mount(const daemon_config& cfg, const std::string& mountpoint,
   }
   caf::actor_system_config sys_cfg;
   configure_actor_system(sys_cfg);
+  auto state = open_daemon_state(cfg);
+  if (!state) {
+    ready.report(describe(state.error()));
+    return exit_failure;
+  }
   int rc = exit_ok;
   {
     caf::actor_system sys{sys_cfg};
-    auto actors = start_daemon(sys, cfg);
-    if (!actors) {
-      ready.report(describe(actors.error()));
+    // The hooks of the supervisors reach the mount only while it is live.
+    std::mutex live_mtx;
+    fuse_mount* live = nullptr;
+    std::atomic<bool> failed{false};
+    auto stop_failed = [&](const std::string& why) {
+      spdlog::critical("stopping the daemon: {}", why);
+      failed = true;
+      std::lock_guard<std::mutex> guard{live_mtx};
+      if (live)
+        live->request_exit();
+    };
+    daemon_supervisor::hooks hooks;
+    hooks.restarted = [&](const fs_gateway_actor& gateway) {
+      std::lock_guard<std::mutex> guard{live_mtx};
+      if (live)
+        live->set_gateway(gateway);
+    };
+    hooks.give_up = stop_failed;
+    auto supervisor = daemon_supervisor::start(sys, cfg, *state, hooks);
+    if (!supervisor) {
+      ready.report(describe(supervisor.error()));
       return exit_failure;
     }
     // Mobile files (issue 4): jobs and the control socket serve beside the mount, and
-    // stop before the other actors (plane->stop() ahead of each actors->shutdown()).
+    // stop before the other actors (plane->stop() ahead of the supervisor's shutdown).
     auto info = make_control_info(cfg, mountpoint);
     info.version = version_number();
     auto plane = control_plane::start(sys, cfg, info);
     if (!plane) {
-      actors->shutdown();
+      (*supervisor)->shutdown();
       ready.report(describe(plane.error()));
       return exit_failure;
     }
-    auto mount = fuse_mount::create(mountpoint, fuse_options, actors->gateway, timeouts);
+    // A mobile actor is never restarted under running workers: the daemon stops (jobs
+    // resume at the next start).
+    actor_watch mobile_watch{sys, [&](const std::string& name, const caf::error& reason) {
+                               stop_failed(name + " failed: " + describe(reason));
+                             }};
+    for (auto& [h, name] : (*plane)->actors())
+      mobile_watch.watch(h, name);
+    auto mount = fuse_mount::create(mountpoint, fuse_options,
+                                    (*supervisor)->actors().gateway, timeouts);
     if (!mount) {
+      mobile_watch.clear();
       (*plane)->stop();
-      actors->shutdown();
+      (*supervisor)->shutdown();
       ready.report("cannot mount " + mountpoint + ": " + describe(mount.error()));
       return exit_failure;
     }
+    {
+      std::lock_guard<std::mutex> guard{live_mtx};
+      live = mount->get();
+      // A restart between create() and here would otherwise be missed.
+      live->set_gateway((*supervisor)->actors().gateway);
+    }
+    (*mount)->set_max_inodes(cfg.max_inodes);
+    (*mount)->set_gauges(state->gauges);
     if (auto err = (*mount)->install_signal_handlers())
       spdlog::warn("signal handlers: {}", describe(err));
     auto pid_file = pid_file_for(mountpoint);
@@ -172,15 +215,22 @@ int serve_mount(const daemon_config& cfg, const std::string& mountpoint,
     ready.report("ok");
     if (!daemonized)
       notify_service_manager("READY=1\nSTATUS=" + cfg.base_url + " mounted at " + mountpoint);
-    if ((*mount)->run() != 0)
+    if (!failed && (*mount)->run() != 0)
       rc = exit_failure;
     if (!daemonized)
       notify_service_manager("STOPPING=1");
+    {
+      std::lock_guard<std::mutex> guard{live_mtx};
+      live = nullptr;
+    }
     (*mount).reset();  // unmounts
     spdlog::info("unmounted {}; stopping", mountpoint);
+    mobile_watch.clear();
     (*plane)->stop();
-    actors->shutdown();
+    (*supervisor)->shutdown();
     ::unlink(pid_file.c_str());
+    if (failed)
+      rc = exit_failure;
   }
   hangup.reset();  // no reopen may run once the logger is gone
   spdlog::info("d1drive stopped");

@@ -9,6 +9,7 @@
 
 #include "actors/control/control_plane.hpp"
 #include "actors/control/daemon_config.hpp"
+#include "actors/control/supervision.hpp"
 #include "messages/error.hpp"
 #include "messages/type_registry.hpp"
 
@@ -17,6 +18,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <climits>
@@ -66,6 +68,17 @@ int serve(const daemon_config& cfg, readiness& ready, bool daemonized) {
       spdlog::shutdown();
       return exit_failure;
     }
+    // A failed mobile actor is not restarted under running workers: the daemon stops with
+    // a non-zero exit (jobs resume at the next start).
+    std::atomic<bool> failed{false};
+    actor_watch watch{sys, [&](const std::string& name, const caf::error& reason) {
+                        spdlog::critical("stopping the daemon: {} failed: {}", name,
+                                         describe(reason));
+                        failed = true;
+                        ::kill(::getpid(), SIGTERM);  // ends sigwait below
+                      }};
+    for (auto& [h, name] : (*plane)->actors())
+      watch.watch(h, name);
     std::ofstream{pid_file} << ::getpid() << "\n";
     spdlog::info("serving; control socket {}", (*plane)->socket_path());
     ready.report("ok");
@@ -82,7 +95,10 @@ int serve(const daemon_config& cfg, readiness& ready, bool daemonized) {
     spdlog::info("signal {}: stopping", sig);
     if (!daemonized)
       notify_service_manager("STOPPING=1");
+    watch.clear();
     (*plane)->stop();
+    if (failed)
+      rc = exit_failure;
     ::unlink(pid_file.c_str());
   }
   spdlog::info("d1drive stopped");

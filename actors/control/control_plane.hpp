@@ -11,6 +11,9 @@
 #include <caf/expected.hpp>
 
 #include <memory>
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace d1 {
 
@@ -19,10 +22,12 @@ control_info make_control_info(const daemon_config& cfg, const std::string& moun
 
 class control_plane {
 public:
-  /// Starts the mobile actors (catalogue, job manager, workers; jobs interrupted by a crash
-  /// resume) and then the control socket <state_dir>/control.sock. Fails with the first
-  /// problem: the catalogue's (ec::storage_error, ec::invalid_argument) or the socket's
-  /// (ec::unavailable when another daemon serves this state dir, ec::io_error).
+  /// Checks the catalogue, starts the mobile actors (catalogue, job manager, workers; jobs
+  /// interrupted by a crash resume), its rolling backups and then the control socket
+  /// <state_dir>/control.sock. Fails with the first problem: the catalogue's
+  /// (ec::storage_error saying what to do: `d1drive catalogue check`, `… restore`;
+  /// ec::invalid_argument) or the socket's (ec::unavailable when another daemon serves
+  /// this state dir, ec::io_error).
   static caf::expected<std::unique_ptr<control_plane>>
   start(caf::actor_system& sys, const daemon_config& cfg, control_info info);
 
@@ -32,6 +37,11 @@ public:
 
   ~control_plane();
 
+  /// The job manager, the catalogue and the backup actor with their names (to watch them:
+  /// none of them may be restarted while workers may still be writing, so a failure stops
+  /// the daemon). The workers are not listed: the job manager replaces a failed one.
+  std::vector<std::pair<caf::actor, std::string>> actors() const;
+
   const std::string& socket_path() const {
     return socket_path_;
   }
@@ -40,6 +50,7 @@ private:
   control_plane() = default;
   mobile_actors mobile_;
   bool mobile_started_ = false;
+  catalogue_backup_actor backup_;
   std::unique_ptr<control_server> server_;
   std::string socket_path_;
 };

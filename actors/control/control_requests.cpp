@@ -9,6 +9,9 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <climits>
 #include <map>
 #include <optional>
 #include <thread>
@@ -17,6 +20,13 @@
 namespace d1 {
 
 namespace {
+
+// The longest string arguments accepted (bytes): LMDB keys end at 511 bytes, paths at
+// PATH_MAX, and nothing else a client sends needs more.
+constexpr size_t max_uid_bytes = 255;
+constexpr size_t max_name_bytes = 255;
+constexpr size_t max_path_bytes = 4096;
+constexpr size_t max_kwargs_bytes = 64 * 1024;
 
 int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -54,6 +64,25 @@ nlohmann::json error_line(const caf::error& err) {
   return error_line("unspecified", describe(err));
 }
 
+// crawl.allow / crawl.forget name a process by pid (digits) or by name (its comm).
+caf::error check_pid_or_name(const std::string& who) {
+  if (who.empty())
+    return make_error(ec::invalid_argument, "argument \"who\" is empty");
+  if (std::all_of(who.begin(), who.end(), [](unsigned char c) { return std::isdigit(c); })) {
+    int32_t pid = 0;
+    auto [end, err] = std::from_chars(who.data(), who.data() + who.size(), pid);
+    if (err != std::errc{} || end != who.data() + who.size() || pid <= 0)
+      return make_error(ec::invalid_argument, "argument \"who\": " + who.substr(0, 32)
+                                                + " is not a process id (1 to "
+                                                + std::to_string(INT32_MAX) + ")");
+    return {};
+  }
+  if (std::any_of(who.begin(), who.end(), [](unsigned char c) { return c < 0x20 || c == 0x7F; }))
+    return make_error(ec::invalid_argument,
+                      "argument \"who\" contains a control character: not a process name");
+  return {};
+}
+
 bool is_final(job_state s) {
   return s == job_state::done || s == job_state::failed || s == job_state::cancelled;
 }
@@ -63,7 +92,7 @@ class args_reader {
 public:
   explicit args_reader(const nlohmann::json& args) : args_(args) {
   }
-  std::string str(const char* key, bool required) {
+  std::string str(const char* key, bool required, size_t max_bytes = max_path_bytes) {
     if (!args_.is_object() || !args_.contains(key) || args_[key].is_null()) {
       if (required)
         fail(std::string{"missing argument \""} + key + "\"");
@@ -73,7 +102,7 @@ public:
       fail(std::string{"argument \""} + key + "\" must be a string");
       return {};
     }
-    return args_[key].get<std::string>();
+    return checked_text(key, args_[key].get<std::string>(), max_bytes);
   }
   bool flag(const char* key) {
     if (!args_.is_object() || !args_.contains(key) || args_[key].is_null())
@@ -102,9 +131,9 @@ public:
       return {};
     auto& v = args_[key];
     if (v.is_object())
-      return v.dump();
+      return checked_text(key, v.dump(), max_kwargs_bytes);
     if (v.is_string())
-      return v.get<std::string>();
+      return checked_text(key, v.get<std::string>(), max_kwargs_bytes);
     fail(std::string{"argument \""} + key + "\" must be a JSON object");
     return {};
   }
@@ -116,6 +145,20 @@ public:
   }
 
 private:
+  // Paths and names end at a NUL byte in every system call: one inside would make the
+  // daemon act on another name than the one the client sent.
+  std::string checked_text(const char* key, std::string text, size_t max_bytes) {
+    if (text.size() > max_bytes) {
+      fail(std::string{"argument \""} + key + "\" is longer than " + std::to_string(max_bytes)
+           + " bytes");
+      return {};
+    }
+    if (text.find('\0') != std::string::npos) {
+      fail(std::string{"argument \""} + key + "\" contains a NUL byte");
+      return {};
+    }
+    return text;
+  }
   void fail(std::string text) {
     if (problem_.empty())
       problem_ = std::move(text);
@@ -132,92 +175,38 @@ public:
       info_(std::move(info)), cfg_(cfg) {
   }
 
-  void operator()(const nlohmann::json& req, request_context& ctx) {
-    auto command = req.value("command", std::string{});
-    static const nlohmann::json empty = nlohmann::json::object();
-    const auto& args = req.contains("args") ? req["args"] : empty;
-    bool wait = req.contains("wait") && req["wait"].is_boolean() && req["wait"].get<bool>();
+  void operator()(const nlohmann::json& line, request_context& ctx) {
+    auto parsed = parse_control_request(line);
+    if (!parsed)
+      return void(ctx.write(error_line(parsed.error())));
+    const auto& req = *parsed;
+    const auto& command = req.command;
     caf::scoped_actor self{sys_};
-    args_reader a{args};
     if (command == "ping")
       return void(ctx.write(ok_line({{"pong", true}, {"pid", ::getpid()}})));
     if (command == "status")
       return status(self, ctx);
     if (command == "resource.register")
-      return register_resource(self, ctx, a, wait);
-    if (command == "resource.copy" || command == "resource.move") {
-      job_request r;
-      r.kind = command == "resource.copy" ? job_kind::copy : job_kind::move;
-      r.uid = a.str("uid", true);
-      r.dst_root = a.str("to", true);
-      r.src_root = a.str("from", r.kind == job_kind::move);
-      r.dry_run = a.flag("dry_run");
-      auto verify = a.str("verify", false);
-      if (verify == "datum")
-        r.level = check_level::datum;
-      else if (!verify.empty() && verify != "hash")
-        return void(ctx.write(error_line("invalid_argument", "verify must be hash or datum, "
-                                                             "not \"" + verify + "\"")));
-      return submit(self, ctx, a, std::move(r), wait);
-    }
-    if (command == "resource.remove") {
-      job_request r;
-      r.kind = job_kind::remove;
-      r.uid = a.str("uid", true);
-      r.src_root = a.str("from", true);
-      r.force_last = a.flag("force_last");
-      r.dry_run = a.flag("dry_run");
-      return submit(self, ctx, a, std::move(r), wait);
-    }
-    if (command == "resource.change-root") {
-      job_request r;
-      r.kind = job_kind::change_root;
-      r.uid = a.str("uid", true);
-      r.dst_root = a.str("to", true);
-      r.src_root = a.str("from", false);
-      return submit(self, ctx, a, std::move(r), wait);
-    }
-    if (command == "resource.verify") {
-      job_request r;
-      r.kind = job_kind::verify;
-      r.uid = a.str("uid", true);
-      r.src_root = a.str("root", false);
-      auto level = a.str("level", false);
-      if (level.empty() || level == "hash")
-        r.level = check_level::hash;
-      else if (level == "size")
-        r.level = check_level::size;
-      else if (level == "exists")
-        r.level = check_level::exists;
-      else if (level == "datum")
-        r.level = check_level::datum;
-      else
-        return void(ctx.write(error_line("invalid_argument", "level must be exists, size, "
-                                                             "hash or datum, not \"" + level
-                                                               + "\"")));
-      return submit(self, ctx, a, std::move(r), wait);
-    }
+      return register_resource(self, ctx, req.job, req.wait);
+    if (command == "resource.copy" || command == "resource.move"
+        || command == "resource.remove" || command == "resource.change-root"
+        || command == "resource.verify")
+      return submit(self, ctx, req.job, req.wait);
     if (command == "datum.register")
-      return register_datums(self, ctx, a, wait);
-    if (command == "datum.list") {
-      auto uid = a.str("uid", true);
-      if (!a.problem().empty())
-        return void(ctx.write(error_line("invalid_argument", a.problem())));
+      return register_datums(self, ctx, req.datums, req.wait);
+    if (command == "datum.list")
       return reply(ctx,
                    ask<std::vector<datum_detail>>(self, catalogue_, list_atom::value,
-                                                  datum_atom::value, uid),
-                   [&uid](const std::vector<datum_detail>& xs) {
+                                                  datum_atom::value, req.uid),
+                   [&req](const std::vector<datum_detail>& xs) {
                      auto out = nlohmann::json::array();
                      for (auto& x : xs)
                        out.push_back(to_json(x));
-                     return nlohmann::json{{"resource_uid", uid}, {"datums", out}};
+                     return nlohmann::json{{"resource_uid", req.uid}, {"datums", out}};
                    });
-    }
     if (command == "datum.show") {
-      auto id = a.str("datum_id", true);
-      if (!a.problem().empty())
-        return void(ctx.write(error_line("invalid_argument", a.problem())));
-      auto datum = ask<datum_detail>(self, catalogue_, get_atom::value, datum_atom::value, id);
+      auto datum = ask<datum_detail>(self, catalogue_, get_atom::value, datum_atom::value,
+                                     req.datum_id);
       if (!datum)
         return void(ctx.write(error_line(datum.error())));
       // The datum names its resource: where and how it is stored, too.
@@ -228,46 +217,29 @@ public:
         out["resource"] = to_json(*res)["resource"];
       return void(ctx.write(ok_line(std::move(out))));
     }
-    if (command == "datum.hash") {
-      job_request r;
-      r.kind = job_kind::datum_hash;
-      r.uid = a.str("uid", true);
-      r.src_root = a.str("root", false);
-      r.algorithm = a.str("algorithm", false);
-      return submit(self, ctx, a, std::move(r), wait);
-    }
-    if (command == "resource.locate") {
-      auto uid = a.str("uid", true);
-      if (!a.problem().empty())
-        return void(ctx.write(error_line("invalid_argument", a.problem())));
-      return reply(ctx, ask<location_report>(self, catalogue_, locate_atom::value, uid),
+    if (command == "datum.hash")
+      return submit(self, ctx, req.job, req.wait);
+    if (command == "resource.locate")
+      return reply(ctx, ask<location_report>(self, catalogue_, locate_atom::value, req.uid),
                    [](const location_report& x) { return to_json(x); });
-    }
-    if (command == "resource.show") {
-      auto uid = a.str("uid", true);
-      if (!a.problem().empty())
-        return void(ctx.write(error_line("invalid_argument", a.problem())));
+    if (command == "resource.show")
       return reply(ctx,
                    ask<resource_detail>(self, catalogue_, get_atom::value,
-                                        resource_atom::value, uid),
+                                        resource_atom::value, req.uid),
                    [](const resource_detail& x) { return to_json(x); });
-    }
     if (command == "resource.history") {
-      auto uid = a.str("uid", true);
-      if (!a.problem().empty())
-        return void(ctx.write(error_line("invalid_argument", a.problem())));
       // An unknown uid has no history; say so instead of printing nothing.
       auto known = ask<resource_detail>(self, catalogue_, get_atom::value,
-                                        resource_atom::value, uid);
+                                        resource_atom::value, req.uid);
       if (!known) {
         // A removed resource may still have history: only fail if it has none.
         auto hist = ask<std::vector<history_entry>>(self, catalogue_, history_atom::value,
-                                                    uid);
+                                                    req.uid);
         if (!hist || hist->empty())
           return void(ctx.write(error_line(known.error())));
       }
       return reply(ctx, ask<std::vector<history_entry>>(self, catalogue_,
-                                                        history_atom::value, uid),
+                                                        history_atom::value, req.uid),
                    [](const std::vector<history_entry>& xs) {
                      auto out = nlohmann::json::array();
                      for (auto& x : xs)
@@ -300,12 +272,17 @@ public:
                      return nlohmann::json{{"jobs", out}};
                    });
     }
+    auto job_json = [](const job_record& x) { return nlohmann::json{{"job", to_json(x)}}; };
+    if (command == "job.get")
+      return reply(ctx, ask<job_record>(self, jobs_, get_atom::value, job_atom::value, req.id),
+                   job_json);
+    if (command == "job.cancel")
+      return reply(ctx, ask<job_record>(self, jobs_, cancel_atom::value, req.id), job_json);
+    if (command == "job.wait")
+      return follow(self, ctx, req.id);
     if (command == "job.retry") {
-      auto id = a.number("id", true);
-      if (!a.problem().empty())
-        return void(ctx.write(error_line("invalid_argument", a.problem())));
-      auto ticket = ask<job_ticket>(self, jobs_, retry_atom::value, uint64_t{id});
-      if (!ticket || !wait)
+      auto ticket = ask<job_ticket>(self, jobs_, retry_atom::value, req.id);
+      if (!ticket || !req.wait)
         return reply(ctx, std::move(ticket), [](const job_ticket& t) { return ticket_json(t); });
       return follow(self, ctx, ticket->job_id);
     }
@@ -313,29 +290,7 @@ public:
       auto report = ask<catalogue_report>(self, catalogue_, check_atom::value);
       if (!report)
         return void(ctx.write(error_line(report.error())));
-      nlohmann::json out{{"resources", report->resources},
-                         {"files", report->files},
-                         {"references", report->paths},
-                         {"jobs", report->jobs},
-                         {"problems", report->problems}};
-      if (report->problems.empty())
-        return void(ctx.write(ok_line(std::move(out))));
-      return void(ctx.write(error_line("catalogue_inconsistent",
-                                       std::to_string(report->problems.size())
-                                         + " problems; first: " + report->problems.front(),
-                                       std::move(out))));
-    }
-    if (command == "job.get" || command == "job.wait" || command == "job.cancel") {
-      auto id = a.number("id", true);
-      if (!a.problem().empty())
-        return void(ctx.write(error_line("invalid_argument", a.problem())));
-      if (command == "job.get")
-        return reply(ctx, ask<job_record>(self, jobs_, get_atom::value, job_atom::value, id),
-                     [](const job_record& x) { return nlohmann::json{{"job", to_json(x)}}; });
-      if (command == "job.cancel")
-        return reply(ctx, ask<job_record>(self, jobs_, cancel_atom::value, id),
-                     [](const job_record& x) { return nlohmann::json{{"job", to_json(x)}}; });
-      return follow(self, ctx, id);
+      return void(ctx.write(catalogue_check_line(*report)));
     }
     if (command == "crawl.list" || command == "crawl.allow" || command == "crawl.forget") {
       // The mount's crawl_guard, registered by start_daemon (none under `d1drive serve`).
@@ -346,33 +301,22 @@ public:
       auto text = [](const std::string& x) { return nlohmann::json{{"text", x}}; };
       if (command == "crawl.list")
         return reply(ctx, ask<std::string>(self, guard, list_atom::value), text);
-      auto who = a.str("who", true);
-      if (!a.problem().empty())
-        return void(ctx.write(error_line("invalid_argument", a.problem())));
       if (command == "crawl.allow")
-        return reply(ctx, ask<std::string>(self, guard, allow_atom::value, who), text);
-      return reply(ctx, ask<std::string>(self, guard, forget_atom::value, who), text);
+        return reply(ctx, ask<std::string>(self, guard, allow_atom::value, req.who), text);
+      return reply(ctx, ask<std::string>(self, guard, forget_atom::value, req.who), text);
     }
-    if (command == "journal") {
-      auto limit = a.number("limit", false, 0);
-      auto after = a.number("after", false, 0);
-      if (!a.problem().empty())
-        return void(ctx.write(error_line("invalid_argument", a.problem())));
-      // The catalogue pages from the oldest; a "last N" view asks for all and keeps the
-      // tail, which is what an operator wants to see.
-      auto all = ask<std::vector<journal_entry>>(self, catalogue_, journal_atom::value,
-                                                 uint64_t{after}, uint32_t{0});
-      return reply(ctx, std::move(all), [limit](const std::vector<journal_entry>& xs) {
-        auto out = nlohmann::json::array();
-        size_t first = limit > 0 && xs.size() > limit ? xs.size() - limit : 0;
-        for (size_t i = first; i < xs.size(); ++i)
-          out.push_back(to_json(xs[i]));
-        return nlohmann::json{{"journal", out}};
-      });
-    }
-    ctx.write(error_line("invalid_argument",
-                         command.empty() ? "request without \"command\""
-                                         : "unknown command \"" + command + "\""));
+    // journal (parse_control_request knows no other command)
+    // The catalogue pages from the oldest; a "last N" view asks for all and keeps the
+    // tail, which is what an operator wants to see.
+    auto all = ask<std::vector<journal_entry>>(self, catalogue_, journal_atom::value,
+                                               uint64_t{req.after}, uint32_t{0});
+    reply(ctx, std::move(all), [limit = req.limit](const std::vector<journal_entry>& xs) {
+      auto out = nlohmann::json::array();
+      size_t first = limit > 0 && xs.size() > limit ? xs.size() - limit : 0;
+      for (size_t i = first; i < xs.size(); ++i)
+        out.push_back(to_json(xs[i]));
+      return nlohmann::json{{"journal", out}};
+    });
   }
 
 private:
@@ -438,18 +382,8 @@ private:
     ctx.write(ok_line(std::move(out)));
   }
 
-  void register_resource(caf::scoped_actor& self, request_context& ctx, args_reader& a,
+  void register_resource(caf::scoped_actor& self, request_context& ctx, const job_request& r,
                          bool wait) {
-    job_request r;
-    r.kind = job_kind::register_hash;
-    r.uid = a.str("uid", false);
-    r.spec = a.str("spec", true);
-    r.root = a.str("root", true);
-    r.path = a.str("path", true);
-    r.kwargs = a.json_object_text("kwargs");
-    r.algorithm = a.str("algorithm", false);
-    if (!a.problem().empty())
-      return void(ctx.write(error_line("invalid_argument", a.problem())));
     auto ticket = ask<job_ticket>(self, jobs_, register_atom::value, r);
     if (!ticket)
       return void(ctx.write(error_line(ticket.error())));
@@ -458,37 +392,9 @@ private:
     follow(self, ctx, ticket->job_id, ticket->resource_uid);
   }
 
-  // datum.register: one datum (kwargs, datum_id) or points 0…N-1 of an AD spec.
-  void register_datums(caf::scoped_actor& self, request_context& ctx, args_reader& a,
-                       bool wait) {
-    // More than this is a mistake in the command line, not a scan.
-    constexpr uint64_t max_points = 10'000'000;
-    datum_registration reg;
-    reg.resource_uid = a.str("uid", true);
-    auto kwargs = a.json_object_text("kwargs");
-    auto datum_id = a.str("datum_id", false);
-    auto points = a.number("points", false, 0);
-    bool has_points = a.has("points");
-    if (!a.problem().empty())
-      return void(ctx.write(error_line("invalid_argument", a.problem())));
-    if (has_points) {
-      if (!kwargs.empty() || !datum_id.empty())
-        return void(ctx.write(error_line("invalid_argument", "give \"points\", or "
-                                                             "\"kwargs\" (and \"datum_id\"), "
-                                                             "not both")));
-      if (points < 1 || points > max_points)
-        return void(ctx.write(error_line("invalid_argument",
-                                         "\"points\" must be 1 to "
-                                           + std::to_string(max_points))));
-      reg.datums.resize(points);
-      for (uint64_t p = 0; p < points; ++p)
-        reg.datums[p].kwargs = nlohmann::json{{"point_number", p}}.dump();
-    } else {
-      datum_record d;
-      d.datum_id = datum_id;
-      d.kwargs = kwargs;
-      reg.datums.push_back(std::move(d));
-    }
+  // datum.register: the datums parsed from the request, registered by the job manager.
+  void register_datums(caf::scoped_actor& self, request_context& ctx,
+                       const datum_registration& reg, bool wait) {
     auto ticket = ask<datum_ticket>(self, jobs_, register_atom::value, datum_atom::value, reg);
     if (!ticket)
       return void(ctx.write(error_line(ticket.error())));
@@ -502,10 +408,7 @@ private:
     follow(self, ctx, ticket->job_id, {}, std::move(out));
   }
 
-  void submit(caf::scoped_actor& self, request_context& ctx, args_reader& a, job_request r,
-              bool wait) {
-    if (!a.problem().empty())
-      return void(ctx.write(error_line("invalid_argument", a.problem())));
+  void submit(caf::scoped_actor& self, request_context& ctx, const job_request& r, bool wait) {
     auto ticket = ask<job_ticket>(self, jobs_, submit_atom::value, r);
     if (!ticket)  // a last-copy removal is ec::refused: the client exits 4 for it
       return void(ctx.write(error_line(ticket.error())));
@@ -634,13 +537,177 @@ private:
 
 }  // namespace
 
+caf::expected<control_request> parse_control_request(const nlohmann::json& req) {
+  if (!req.is_object())
+    return make_error(ec::invalid_argument,
+                      "malformed request: expected one JSON object per line");
+  control_request out;
+  auto command = req.find("command");
+  if (command == req.end() || command->is_null())
+    return make_error(ec::invalid_argument, "request without \"command\"");
+  if (!command->is_string())
+    return make_error(ec::invalid_argument, "\"command\" must be a string");
+  out.command = command->get<std::string>();
+  auto& known = control_commands();
+  if (std::find(known.begin(), known.end(), out.command) == known.end())
+    return make_error(ec::invalid_argument,
+                      "unknown command \"" + out.command.substr(0, 64)
+                        + (out.command.size() > 64 ? "…" : "") + "\"");
+  if (auto wait = req.find("wait"); wait != req.end() && !wait->is_null()) {
+    if (!wait->is_boolean())
+      return make_error(ec::invalid_argument, "\"wait\" must be true or false");
+    out.wait = wait->get<bool>();
+  }
+  static const nlohmann::json no_args = nlohmann::json::object();
+  auto args_it = req.find("args");
+  const auto& args = args_it == req.end() || args_it->is_null() ? no_args : *args_it;
+  if (!args.is_object())
+    return make_error(ec::invalid_argument, "\"args\" must be a JSON object");
+  args_reader a{args};
+  const auto& c = out.command;
+  auto& r = out.job;
+  if (c == "resource.register") {
+    r.kind = job_kind::register_hash;
+    r.uid = a.str("uid", false, max_uid_bytes);
+    r.spec = a.str("spec", true, max_name_bytes);
+    r.root = a.str("root", true);
+    r.path = a.str("path", true);
+    r.kwargs = a.json_object_text("kwargs");
+    r.algorithm = a.str("algorithm", false, max_name_bytes);
+  } else if (c == "resource.copy" || c == "resource.move") {
+    r.kind = c == "resource.copy" ? job_kind::copy : job_kind::move;
+    r.uid = a.str("uid", true, max_uid_bytes);
+    r.dst_root = a.str("to", true);
+    r.src_root = a.str("from", r.kind == job_kind::move);
+    r.dry_run = a.flag("dry_run");
+    auto verify = a.str("verify", false, max_name_bytes);
+    if (verify == "datum")
+      r.level = check_level::datum;
+    else if (!verify.empty() && verify != "hash")
+      return make_error(ec::invalid_argument,
+                        "verify must be hash or datum, not \"" + verify + "\"");
+  } else if (c == "resource.remove") {
+    r.kind = job_kind::remove;
+    r.uid = a.str("uid", true, max_uid_bytes);
+    r.src_root = a.str("from", true);
+    r.force_last = a.flag("force_last");
+    r.dry_run = a.flag("dry_run");
+  } else if (c == "resource.change-root") {
+    r.kind = job_kind::change_root;
+    r.uid = a.str("uid", true, max_uid_bytes);
+    r.dst_root = a.str("to", true);
+    r.src_root = a.str("from", false);
+  } else if (c == "resource.verify") {
+    r.kind = job_kind::verify;
+    r.uid = a.str("uid", true, max_uid_bytes);
+    r.src_root = a.str("root", false);
+    auto level = a.str("level", false, max_name_bytes);
+    if (level.empty() || level == "hash")
+      r.level = check_level::hash;
+    else if (level == "size")
+      r.level = check_level::size;
+    else if (level == "exists")
+      r.level = check_level::exists;
+    else if (level == "datum")
+      r.level = check_level::datum;
+    else
+      return make_error(ec::invalid_argument,
+                        "level must be exists, size, hash or datum, not \"" + level + "\"");
+  } else if (c == "datum.register") {
+    // More than this is a mistake in the command line, not a scan.
+    constexpr uint64_t max_points = 10'000'000;
+    auto& reg = out.datums;
+    reg.resource_uid = a.str("uid", true, max_uid_bytes);
+    auto kwargs = a.json_object_text("kwargs");
+    auto datum_id = a.str("datum_id", false, max_uid_bytes);
+    auto points = a.number("points", false, 0);
+    if (!a.problem().empty())
+      return make_error(ec::invalid_argument, a.problem());
+    if (a.has("points")) {
+      if (!kwargs.empty() || !datum_id.empty())
+        return make_error(ec::invalid_argument,
+                          "give \"points\", or \"kwargs\" (and \"datum_id\"), not both");
+      if (points < 1 || points > max_points)
+        return make_error(ec::invalid_argument,
+                          "\"points\" must be 1 to " + std::to_string(max_points));
+      reg.datums.resize(points);
+      for (uint64_t p = 0; p < points; ++p)
+        reg.datums[p].kwargs = nlohmann::json{{"point_number", p}}.dump();
+    } else {
+      datum_record d;
+      d.datum_id = datum_id;
+      d.kwargs = kwargs;
+      reg.datums.push_back(std::move(d));
+    }
+  } else if (c == "datum.list") {
+    out.uid = a.str("uid", true, max_uid_bytes);
+  } else if (c == "datum.show") {
+    out.datum_id = a.str("datum_id", true, max_uid_bytes);
+  } else if (c == "datum.hash") {
+    r.kind = job_kind::datum_hash;
+    r.uid = a.str("uid", true, max_uid_bytes);
+    r.src_root = a.str("root", false);
+    r.algorithm = a.str("algorithm", false, max_name_bytes);
+  } else if (c == "resource.locate" || c == "resource.show" || c == "resource.history") {
+    out.uid = a.str("uid", true, max_uid_bytes);
+  } else if (c == "job.get" || c == "job.wait" || c == "job.cancel" || c == "job.retry") {
+    out.id = a.number("id", true);
+  } else if (c == "crawl.allow" || c == "crawl.forget") {
+    out.who = a.str("who", true, max_name_bytes);
+    if (a.problem().empty()) {
+      if (auto err = check_pid_or_name(out.who))
+        return err;
+    }
+  } else if (c == "journal") {
+    out.limit = a.number("limit", false, 0);
+    out.after = a.number("after", false, 0);
+  }
+  if (!a.problem().empty())
+    return make_error(ec::invalid_argument, a.problem());
+  return out;
+}
+
+caf::expected<control_request> parse_control_line(std::string_view line) {
+  auto json = nlohmann::json::parse(line, nullptr, false);
+  if (json.is_discarded())
+    return make_error(ec::invalid_argument,
+                      "malformed request: expected one JSON object per line");
+  return parse_control_request(json);
+}
+
+nlohmann::json catalogue_check_line(const catalogue_report& report) {
+  nlohmann::json out{{"resources", report.resources},
+                     {"files", report.files},
+                     {"references", report.paths},
+                     {"jobs", report.jobs},
+                     {"problems", report.problems}};
+  if (report.problems.empty())
+    return ok_line(std::move(out));
+  return error_line("catalogue_inconsistent",
+                    std::to_string(report.problems.size())
+                      + " problems; first: " + report.problems.front(),
+                    std::move(out));
+}
+
+const std::vector<std::string>& control_commands() {
+  static const std::vector<std::string> all{
+    "ping",          "status",          "resource.register", "resource.copy",
+    "resource.move", "resource.remove", "resource.change-root", "resource.verify",
+    "resource.locate", "resource.show", "resource.history", "resource.list",
+    "datum.register", "datum.list", "datum.show", "datum.hash",
+    "jobs",          "job.get",         "job.wait",          "job.cancel",
+    "job.retry",     "journal",         "crawl.list",        "crawl.allow",
+    "crawl.forget",  "catalogue.check"};
+  return all;
+}
+
 std::string error_code_of(const std::string& described) {
   static const char* codes[] = {"not_found",      "invalid_path",   "invalid_argument",
                                 "timeout",        "network",        "http_status",
                                 "parse_error",    "checksum_mismatch", "io_error",
                                 "read_only",      "storage_error",  "unavailable",
                                 "cancelled",      "throttled",      "refused",
-                                "no_space",
+                                "no_space",       "actor_failed",
                                 "unspecified"};
   auto colon = described.find(':');
   auto head = described.substr(0, colon);

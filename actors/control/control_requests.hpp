@@ -8,7 +8,7 @@
 //         or  {"type": "result", "ok": false, "error": {"code": "not_found", "message": "..."}}
 // Commands: ping, status, resource.register|copy|move|remove|change-root|verify|locate|
 // history|show|list, datum.register|list|show|hash, jobs, job.get, job.wait, job.cancel,
-// journal, crawl.list|allow|forget.
+// job.retry, journal, crawl.list|allow|forget, catalogue.check.
 #pragma once
 
 #include "actors/control/control_server.hpp"
@@ -21,6 +21,8 @@
 
 #include <chrono>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace d1 {
 
@@ -45,6 +47,36 @@ struct control_handler_config {
 /// Where start_daemon registers the mount's crawl_guard in the actor registry, so that
 /// `crawl.list|allow|forget` reach it (args: {"who": PID_OR_NAME}; result {"text": ...}).
 constexpr caf::atom_value crawl_guard_registry_key = caf::atom("crawlguard");
+
+/// One request of the control protocol, its command known and its arguments checked.
+struct control_request {
+  std::string command;  // one of control_commands()
+  bool wait = false;    // follow the job to its end
+  job_request job;      // resource.register|copy|move|remove|change-root|verify, datum.hash
+  std::string uid;      // resource.locate|show|history, datum.list
+  datum_registration datums;  // datum.register: one datum (kwargs), or points 0…N-1
+  std::string datum_id;       // datum.show
+  uint64_t id = 0;      // job.get|wait|cancel
+  uint64_t limit = 0;   // journal: only the last `limit` entries (0: all)
+  uint64_t after = 0;   // journal: entries after this sequence number
+  std::string who;      // crawl.allow|forget: a pid or a process name
+};
+
+/// Parses one request (a JSON object). Returns ec::invalid_argument naming the problem:
+/// not a JSON object, no or an unknown command, a missing, mistyped, too long or
+/// NUL-holding argument, a number out of range.
+caf::expected<control_request> parse_control_request(const nlohmann::json& request);
+
+/// As parse_control_request, from the line that holds the request.
+caf::expected<control_request> parse_control_line(std::string_view line);
+
+/// The result line of `catalogue.check` for `report`: ok, or the error
+/// "catalogue_inconsistent" with the report (the command line builds the same line when it
+/// checks a catalogue no daemon has open).
+nlohmann::json catalogue_check_line(const catalogue_report& report);
+
+/// The commands of the protocol.
+const std::vector<std::string>& control_commands();
 
 /// Returns the handler that serves requests with `catalogue` and `jobs`. The handler blocks
 /// its (connection) thread on a scoped actor; it never runs in a CAF scheduler thread.

@@ -1,4 +1,5 @@
-// The daemon's wiring: the one place that knows every actor's constructor.
+// The daemon's wiring: the one place that knows every actor's constructor, and the
+// supervisor that restarts them.
 #include "actors/control/daemon.hpp"
 
 #include "actors/dataone/content_cache.hpp"
@@ -19,11 +20,15 @@
 #include "actors/resolve/science_object.hpp"
 #include "actors/resolve/status.hpp"
 #include "messages/error.hpp"
-#include "storage/lmdb_store.hpp"
+#include "storage/disposable.hpp"
 
 #include <caf/scoped_actor.hpp>
 
 #include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
 
 namespace d1 {
 
@@ -60,15 +65,44 @@ path_cache_config cache_config(const daemon_config& cfg, std::shared_ptr<storage
 
 }  // namespace
 
-caf::expected<daemon_actors> start_daemon(caf::actor_system& sys, const daemon_config& cfg) {
+caf::expected<daemon_state> open_daemon_state(const daemon_config& cfg) {
+  daemon_state state;
+  storage::environment_options env_opts;
+  // Caches: commits are not synced, so a crash of the system (not of the daemon) may tear
+  // the environment; it is then moved aside at the next start (docs/hardening.md).
+  env_opts.durable = false;
+  auto cache = storage::open_disposable_store(cfg.cache_db_dir(), env_opts);
+  if (!cache.problem.empty())
+    spdlog::warn("cache {} is unusable ({}); {}", cfg.cache_db_dir(), cache.problem,
+                 !cache.persistent ? "the caches stay in memory until the next start"
+                 : cache.moved_aside.empty()
+                   ? "started empty"
+                   : "moved aside to " + cache.moved_aside + ", started empty");
+  state.cache_store = std::move(cache.store);
+  state.cache_persistent = cache.persistent;
+  state.content_dir = cfg.content_dir();
+  auto moved = storage::prepare_disposable_dir(state.content_dir);
+  if (moved && !moved->empty())
+    spdlog::warn("content folder {} was unusable: moved aside to {}, started empty",
+                 state.content_dir, *moved);
+  if (!moved) {
+    // Somewhere private, so that objects can still be read this time.
+    std::string tmp = (std::filesystem::temp_directory_path() / "d1drive-content-XXXXXX").string();
+    if (::mkdtemp(tmp.data()) == nullptr)
+      return make_error(ec::io_error, context_of(moved.error())
+                                        + "; no temporary content folder either");
+    spdlog::warn("{}; object bytes go to {} until the next start", context_of(moved.error()),
+                 tmp);
+    state.content_dir = tmp;
+  }
+  return state;
+}
+
+caf::expected<daemon_actors> start_daemon(caf::actor_system& sys, const daemon_config& cfg,
+                                          const daemon_state& state) {
   daemon_actors a;
   a.system = &sys;
-  storage::environment_options env_opts;
-  env_opts.durable = false;  // caches: a crash may lose the last writes, never corrupt
-  auto store = storage::lmdb_store::open(cfg.cache_db_dir(), env_opts);
-  if (!store)
-    return store.error();
-  a.cache_store = *store;
+  a.cache_store = state.cache_store;
 
   http_client_config http_cfg;
   http_cfg.ca_file = cfg.ca_file;
@@ -77,7 +111,7 @@ caf::expected<daemon_actors> start_daemon(caf::actor_system& sys, const daemon_c
   http_cfg.connect_timeout_ms = cfg.connect_timeout_ms;
   if (auto err = validate(http_cfg))
     return err;
-  a.http = sys.spawn(http_client, http_cfg);
+  a.http = spawn_loud(sys, http_client, http_cfg);
 
   node_client_config node_cfg;
   node_cfg.base_url = cfg.base_url;
@@ -87,7 +121,7 @@ caf::expected<daemon_actors> start_daemon(caf::actor_system& sys, const daemon_c
   node_cfg.retry_base_delay_ms = cfg.retry_base_delay_ms;
   if (auto err = validate(node_cfg))
     return err;
-  a.nodes = sys.spawn(node_client, node_cfg, a.http);
+  a.nodes = spawn_loud(sys, node_client, node_cfg, a.http);
 
   solr_querier_config solr_cfg;
   solr_cfg.base_url = cfg.base_url;
@@ -96,10 +130,10 @@ caf::expected<daemon_actors> start_daemon(caf::actor_system& sys, const daemon_c
   solr_cfg.retry_base_delay_ms = cfg.retry_base_delay_ms;
   if (auto err = validate(solr_cfg))
     return err;
-  a.solr = sys.spawn(solr_querier, solr_cfg, a.http);
+  a.solr = spawn_loud(sys, solr_querier, solr_cfg, a.http);
 
   content_cache_config content_cfg;
-  content_cfg.directory = cfg.content_dir();
+  content_cfg.directory = state.content_dir;
   content_cfg.max_bytes = cfg.content_cache_bytes;
   content_cfg.chunk_bytes = cfg.chunk_bytes;
   content_cfg.readahead_bytes = cfg.readahead_bytes;
@@ -110,25 +144,25 @@ caf::expected<daemon_actors> start_daemon(caf::actor_system& sys, const daemon_c
   content_cfg.store = a.cache_store;  // partial objects resume after a restart
   if (auto err = validate(content_cfg))
     return err;
-  a.content = sys.spawn(content_cache, content_cfg, a.nodes);
+  a.content = spawn_loud(sys, content_cache, content_cfg, a.nodes);
 
   auto attr_cfg = cache_config(cfg, a.cache_store, "attr", cfg.attr_cache_memory_bytes);
   auto dir_cfg = cache_config(cfg, a.cache_store, "dir", cfg.dir_cache_memory_bytes);
   if (auto err = validate(attr_cfg))
     return err;
-  a.attrs = sys.spawn(attr_cache, attr_cfg);
-  a.dirs = sys.spawn(dir_cache, dir_cfg);
+  a.attrs = spawn_loud(sys, attr_cache, attr_cfg);
+  a.dirs = spawn_loud(sys, dir_cache, dir_cfg);
 
-  a.science = sys.spawn(science_object);
+  a.science = spawn_loud(sys, science_object);
   package_config pkg_cfg;
   pkg_cfg.timeout_ms = cfg.timeout_ms;
   if (auto err = validate(pkg_cfg))
     return err;
-  a.package = sys.spawn(package, pkg_cfg, a.content, a.solr);
+  a.package = spawn_loud(sys, package, pkg_cfg, a.content, a.solr);
   d1_object_config obj_cfg;
   obj_cfg.timeout_ms = cfg.timeout_ms;
   obj_cfg.package = a.package;
-  a.objects = sys.spawn(d1_object, obj_cfg, a.nodes, a.solr, a.science);
+  a.objects = spawn_loud(sys, d1_object, obj_cfg, a.nodes, a.solr, a.science);
   caf::anon_send(a.package, put_atom::value, a.objects);  // they need each other
   crawl_config crawl_cfg;
   crawl_cfg.enabled = cfg.crawl.enabled;
@@ -143,16 +177,17 @@ caf::expected<daemon_actors> start_daemon(caf::actor_system& sys, const daemon_c
   crawl_cfg.cold_bytes_per_s = cfg.crawl.cold_mb_per_s * (1 << 20);
   if (auto err = validate(crawl_cfg))
     return err;
-  a.crawl = sys.spawn(crawl_guard, crawl_cfg);
+  a.crawl = spawn_loud(sys, crawl_guard, crawl_cfg);
   sys.registry().put(crawl_guard_registry_key, a.crawl);  // for the control socket
   status_config status_cfg;
   status_cfg.crawl = a.crawl;
   status_cfg.timeout_ms = cfg.timeout_ms;
   status_cfg.base_url = cfg.base_url;
+  status_cfg.gauges = state.gauges;
   if (auto err = validate(status_cfg))
     return err;
-  a.status = sys.spawn(status, status_cfg, a.nodes, a.attrs, a.dirs, a.content, a.solr);
-  a.flat_space = sys.spawn(flat_space, a.objects, size_t{100});
+  a.status = spawn_loud(sys, status, status_cfg, a.nodes, a.attrs, a.dirs, a.content, a.solr);
+  a.flat_space = spawn_loud(sys, flat_space, a.objects, size_t{100});
   faceted_search_config search_cfg;
   search_cfg.base_url = cfg.base_url;
   search_cfg.timeout_ms = cfg.timeout_ms;
@@ -172,9 +207,9 @@ caf::expected<daemon_actors> start_daemon(caf::actor_system& sys, const daemon_c
     searches.push_back(named_search{s.name, s.fq});
   if (auto err = validate(searches))
     return err;
-  a.faceted = sys.spawn(faceted_search, search_cfg, a.solr, a.objects, a.http);
-  a.preconfigured = sys.spawn(preconfigured_search, searches, a.faceted);
-  a.root = sys.spawn(root_with, a.flat_space,
+  a.faceted = spawn_loud(sys, faceted_search, search_cfg, a.solr, a.objects, a.http);
+  a.preconfigured = spawn_loud(sys, preconfigured_search, searches, a.faceted);
+  a.root = spawn_loud(sys, root_with, a.flat_space,
                      std::vector<top_folder>{{"FacetedSearch", a.faceted},
                                              {"PreconfiguredSearch", a.preconfigured},
                                              {"Status", a.status}});
@@ -182,7 +217,7 @@ caf::expected<daemon_actors> start_daemon(caf::actor_system& sys, const daemon_c
   fs_gateway_config gw_cfg;
   gw_cfg.timeout_ms = cfg.timeout_ms;
   gw_cfg.guard = a.crawl;
-  a.gateway = sys.spawn(fs_gateway, gw_cfg, a.attrs, a.dirs, a.root, a.content);
+  a.gateway = spawn_loud(sys, fs_gateway, gw_cfg, a.attrs, a.dirs, a.root, a.content);
 
   for (auto [h, what] : {std::pair{caf::actor_cast<caf::actor>(a.http), "http_client"},
                          std::pair{caf::actor_cast<caf::actor>(a.content), "content_cache"},
@@ -196,33 +231,136 @@ caf::expected<daemon_actors> start_daemon(caf::actor_system& sys, const daemon_c
   return a;
 }
 
+std::vector<std::pair<caf::actor, std::string>> daemon_actors::all() const {
+  auto h = [](const auto& x) { return caf::actor_cast<caf::actor>(x); };
+  return {{h(gateway), "fs_gateway"},     {h(root), "root"},
+          {h(preconfigured), "preconfigured_search"},
+          {h(faceted), "faceted_search"}, {h(flat_space), "flat_space"},
+          {h(objects), "d1_object"},      {h(status), "status"},
+          {h(crawl), "crawl_guard"},      {h(package), "package"},
+          {h(science), "science_object"}, {h(dirs), "dir_cache"},
+          {h(attrs), "attr_cache"},       {h(content), "content_cache"},
+          {h(solr), "solr_querier"},      {h(nodes), "node_client"},
+          {h(http), "http_client"}};
+}
+
 void daemon_actors::shutdown() {
   if (!system)
     return;
   caf::scoped_actor self{*system};
-  std::vector<caf::actor> order{
-    caf::actor_cast<caf::actor>(gateway), caf::actor_cast<caf::actor>(root),
-    caf::actor_cast<caf::actor>(preconfigured), caf::actor_cast<caf::actor>(faceted),
-    caf::actor_cast<caf::actor>(flat_space), caf::actor_cast<caf::actor>(objects),
-    caf::actor_cast<caf::actor>(status), caf::actor_cast<caf::actor>(crawl),
-    caf::actor_cast<caf::actor>(package),
-    caf::actor_cast<caf::actor>(science), caf::actor_cast<caf::actor>(dirs),
-    caf::actor_cast<caf::actor>(attrs), caf::actor_cast<caf::actor>(content),
-    caf::actor_cast<caf::actor>(solr), caf::actor_cast<caf::actor>(nodes),
-    caf::actor_cast<caf::actor>(http)};
-  for (auto& h : order) {
+  for (auto& [h, name] : all()) {
     if (!h)
       continue;
     self->monitor(h);
     self->send_exit(h, caf::exit_reason::user_shutdown);
     self->receive([](const caf::down_msg&) {},
-                  caf::after(std::chrono::seconds(10)) >> [] {
-                    spdlog::warn("an actor did not stop within 10 s");
+                  caf::after(std::chrono::seconds(10)) >> [name = name] {
+                    spdlog::warn("{} did not stop within 10 s", name);
                   });
   }
   if (crawl)
     system->registry().erase(crawl_guard_registry_key);
   system = nullptr;
+}
+
+// -- daemon_supervisor -------------------------------------------------------------------
+
+daemon_supervisor::daemon_supervisor(caf::actor_system& sys, daemon_config cfg,
+                                     daemon_state state, hooks h)
+  : sys_(sys), cfg_(std::move(cfg)), state_(std::move(state)), hooks_(std::move(h)) {
+}
+
+caf::expected<std::unique_ptr<daemon_supervisor>>
+daemon_supervisor::start(caf::actor_system& sys, const daemon_config& cfg, daemon_state state,
+                         hooks h) {
+  std::unique_ptr<daemon_supervisor> s{new daemon_supervisor(sys, cfg, std::move(state),
+                                                             std::move(h))};
+  auto actors = start_daemon(sys, cfg, s->state_);
+  if (!actors)
+    return std::move(actors.error());
+  s->actors_ = std::move(*actors);
+  s->watch_ = std::make_unique<actor_watch>(
+    sys, [p = s.get()](const std::string& name, const caf::error& reason) {
+      p->on_failure(name, reason);
+    });
+  s->watch_all();
+  return s;
+}
+
+daemon_supervisor::~daemon_supervisor() {
+  shutdown();
+  watch_.reset();  // waits until no report is being handled
+}
+
+void daemon_supervisor::watch_all() {
+  for (auto& [h, name] : actors_.all())
+    if (h)
+      watch_->watch(h, name);
+}
+
+void daemon_supervisor::on_failure(const std::string& name, const caf::error& reason) {
+  std::unique_lock<std::mutex> guard{mtx_};
+  if (stopped_)
+    return;
+  auto now = std::chrono::steady_clock::now();
+  restart_times_.erase(std::remove_if(restart_times_.begin(), restart_times_.end(),
+                                      [&](auto t) { return now - t > restart_window; }),
+                       restart_times_.end());
+  watch_->clear();
+  actors_.shutdown();
+  if (restart_times_.size() >= max_restarts) {
+    stopped_ = true;
+    auto why = name + " failed (" + describe(reason) + ") after "
+               + std::to_string(max_restarts) + " restarts within "
+               + std::to_string(restart_window.count()) + " minutes";
+    spdlog::critical("giving up: {}", why);
+    guard.unlock();
+    if (hooks_.give_up)
+      hooks_.give_up(why);
+    return;
+  }
+  restart_times_.push_back(now);
+  ++restarts_;
+  ++state_.gauges->actor_restarts;
+  auto fresh = start_daemon(sys_, cfg_, state_);
+  if (!fresh) {
+    stopped_ = true;
+    auto why = "cannot restart the actors after " + name + " failed: " + describe(fresh.error());
+    spdlog::critical("{}", why);
+    guard.unlock();
+    if (hooks_.give_up)
+      hooks_.give_up(why);
+    return;
+  }
+  actors_ = std::move(*fresh);
+  watch_all();
+  spdlog::warn("restarted every actor of the mount after {} failed ({} restart(s) within {} "
+               "minutes)",
+               name, restart_times_.size(), restart_window.count());
+  auto gateway = actors_.gateway;
+  guard.unlock();
+  if (hooks_.restarted)
+    hooks_.restarted(gateway);
+}
+
+daemon_actors daemon_supervisor::actors() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return actors_;
+}
+
+size_t daemon_supervisor::restarts() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return restarts_;
+}
+
+void daemon_supervisor::shutdown() {
+  std::lock_guard<std::mutex> guard{mtx_};
+  if (stopped_ && !actors_.system)
+    return;
+  stopped_ = true;
+  if (watch_)
+    watch_->clear();
+  actors_.shutdown();
 }
 
 }  // namespace d1

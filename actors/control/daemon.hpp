@@ -1,21 +1,44 @@
 // Who spawns whom: the daemon's actors, started in dependency order from one
-// daemon_config, and stopped in reverse order so caches flush before the process exits.
+// daemon_config, and stopped in reverse order so caches flush before the process exits;
+// and the supervisor that restarts them all when one of them fails.
 #pragma once
 
 #include "actors/control/daemon_config.hpp"
+#include "actors/control/supervision.hpp"
 #include "messages/interfaces.hpp"
+#include "messages/mount_gauges.hpp"
 #include "storage/kv_store.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/expected.hpp>
 
+#include <chrono>
+#include <functional>
 #include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace d1 {
 
+/// The state the mount's actors work on, opened once per process. The caches are
+/// disposable: damaged ones are moved aside and the daemon starts with empty ones.
+struct daemon_state {
+  std::shared_ptr<storage::kv_store> cache_store;  // LMDB: attr and dir tables
+  bool cache_persistent = true;  // false: the caches live in memory only (logged)
+  std::string content_dir;       // verified object bytes
+  std::shared_ptr<mount_gauges> gauges = std::make_shared<mount_gauges>();  // for Status
+};
+
+/// Opens the cache environment and the content folder of `cfg.state_dir`, moving
+/// damaged ones aside with a logged warning (storage/disposable.hpp). Fails only if no
+/// content folder can be made at all (ec::io_error).
+caf::expected<daemon_state> open_daemon_state(const daemon_config& cfg);
+
 struct daemon_actors {
   caf::actor_system* system = nullptr;
-  std::shared_ptr<storage::kv_store> cache_store;  // LMDB: attr and dir tables
+  std::shared_ptr<storage::kv_store> cache_store;
   http_client_actor http;
   node_client_actor nodes;
   solr_querier_actor solr;
@@ -33,14 +56,64 @@ struct daemon_actors {
   crawl_guard_actor crawl;
   fs_gateway_actor gateway;
 
+  /// Every actor with its name, front (gateway) to back (http): the shutdown order.
+  std::vector<std::pair<caf::actor, std::string>> all() const;
+
   /// Stops every actor, front (gateway) to back (http), and waits until each has exited,
   /// so that caches have written what they hold.
   void shutdown();
 };
 
-/// Opens the state (LMDB, content directory) and spawns the actors. Fails with the first
-/// problem: ec::storage_error for an unusable state dir, ec::invalid_argument for a bad
-/// setting.
-caf::expected<daemon_actors> start_daemon(caf::actor_system& sys, const daemon_config& cfg);
+/// Spawns the actors over `state`, each failing loudly (supervision.hpp). Fails with the
+/// first problem: ec::invalid_argument for a bad setting.
+caf::expected<daemon_actors> start_daemon(caf::actor_system& sys, const daemon_config& cfg,
+                                          const daemon_state& state);
+
+/// Keeps the mount's actors running: when one of them stops for any reason but an orderly
+/// shutdown, the failure is logged, every actor is stopped and the whole set started anew
+/// over the same state (the caches persist, so little is lost; requests in flight fail
+/// with EIO), and `restarted` gets the new gateway. After `max_restarts` restarts within
+/// `restart_window` it gives up instead and calls `give_up` (the daemon must then exit
+/// non-zero).
+class daemon_supervisor {
+public:
+  struct hooks {
+    std::function<void(const fs_gateway_actor&)> restarted;
+    std::function<void(const std::string& why)> give_up;
+  };
+  static constexpr size_t max_restarts = 5;
+  static constexpr std::chrono::minutes restart_window{10};
+
+  /// Starts the actors (start_daemon) and watches them.
+  static caf::expected<std::unique_ptr<daemon_supervisor>>
+  start(caf::actor_system& sys, const daemon_config& cfg, daemon_state state, hooks h);
+
+  ~daemon_supervisor();
+
+  /// The current actors (their handles change with each restart).
+  daemon_actors actors() const;
+
+  /// How many times the actors were restarted since start.
+  size_t restarts() const;
+
+  /// Stops watching, then stops the actors in order. Idempotent.
+  void shutdown();
+
+private:
+  daemon_supervisor(caf::actor_system& sys, daemon_config cfg, daemon_state state, hooks h);
+  void on_failure(const std::string& name, const caf::error& reason);
+  void watch_all();
+
+  caf::actor_system& sys_;
+  daemon_config cfg_;
+  daemon_state state_;
+  hooks hooks_;
+  mutable std::mutex mtx_;
+  daemon_actors actors_;
+  std::vector<std::chrono::steady_clock::time_point> restart_times_;  // within the window
+  size_t restarts_ = 0;
+  bool stopped_ = false;
+  std::unique_ptr<actor_watch> watch_;
+};
 
 }  // namespace d1

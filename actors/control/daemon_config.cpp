@@ -5,7 +5,11 @@
 
 #include <toml++/toml.h>
 
+#include <cmath>
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <limits>
 #include <set>
 #include <sstream>
 #include <unistd.h>
@@ -34,6 +38,14 @@ std::string default_config_path() {
 
 namespace {
 
+// The ranges of the config's numbers (each out-of-range value is an error naming its key).
+constexpr uint32_t max_timeout_ms = 86'400'000;       // one day
+constexpr uint64_t max_mb = uint64_t{1} << 30;        // 1 PiB: `mb << 20` cannot wrap
+constexpr int64_t max_ttl_s = int64_t{100} * 366 * 86'400;     // a century
+constexpr double max_kernel_ttl_s = 366 * 86'400;     // a year
+constexpr uint64_t max_listing = 10'000'000;          // entries in one folder
+constexpr uint64_t max_page_size = 100'000;           // Solr rows per request
+
 // Collects type and unknown-key errors while reading one table.
 class reader {
 public:
@@ -41,44 +53,58 @@ public:
     : tbl_(tbl), prefix_(std::move(prefix)), file_(std::move(file)) {
   }
 
+  // Reads an integer or a number into `out` if `key` is present; a value outside
+  // [min, max] (or not finite) is an error naming the key, and `out` keeps its default.
   template <class T>
-  void read(const char* key, T& out) {
+  void read(const char* key, T& out, T min = std::numeric_limits<T>::lowest(),
+            T max = std::numeric_limits<T>::max()) {
+    static_assert(std::is_arithmetic_v<T> && !std::is_same_v<T, bool>);
     seen_.insert(key);
     auto node = tbl_.get(key);
     if (!node)
       return;
-    using value_type = std::conditional_t<std::is_same_v<T, std::string>, std::string,
-                       std::conditional_t<std::is_floating_point_v<T>, double, int64_t>>;
-    if constexpr (std::is_same_v<T, bool>) {
-      // value_exact: value<bool>() would take the integer 1 as true.
-      if (auto v = node->value_exact<bool>()) {
-        out = *v;
-        return;
-      }
-      fail(key, "must be true or false");
-      return;
-    } else if constexpr (std::is_floating_point_v<T>) {
-      if (auto v = node->value<double>()) {
-        out = static_cast<T>(*v);
-        return;
-      }
-    } else if constexpr (std::is_same_v<T, std::string>) {
-      if (auto v = node->value<std::string>()) {
-        out = *v;
-        return;
-      }
+    if constexpr (std::is_floating_point_v<T>) {
+      auto v = node->value<double>();
+      if (!v)
+        return fail(key, "must be a number");
+      if (!std::isfinite(*v) || *v < double(min) || *v > double(max))
+        return fail(key, "must be a number from " + fmt_number(min) + " to "
+                           + fmt_number(max));
+      out = static_cast<T>(*v);
     } else {
-      if (auto v = node->value<int64_t>()) {
-        if (*v < 0 && std::is_unsigned_v<T>) {
-          fail(key, "must not be negative");
-          return;
-        }
-        out = static_cast<T>(*v);
-        return;
-      }
+      // value_exact: value<int64_t>() would truncate 1.5 to 1.
+      auto v = node->value_exact<int64_t>();
+      if (!v)
+        return fail(key, "must be an integer");
+      // Compared as 128-bit integers, so that no bound of any 64-bit type wraps.
+      if (__int128{*v} < __int128{min} || __int128{*v} > __int128{max})
+        return fail(key, "must be an integer from " + fmt_number(min) + " to "
+                           + fmt_number(max) + ", not " + std::to_string(*v));
+      out = static_cast<T>(*v);
     }
-    (void) sizeof(value_type);
-    fail(key, std::is_same_v<T, std::string> ? "must be a string" : "must be a number");
+  }
+
+  void read(const char* key, bool& out) {
+    seen_.insert(key);
+    auto node = tbl_.get(key);
+    if (!node)
+      return;
+    // value_exact: value<bool>() would take the integer 1 as true.
+    if (auto v = node->value_exact<bool>())
+      out = *v;
+    else
+      fail(key, "must be true or false");
+  }
+
+  void read(const char* key, std::string& out) {
+    seen_.insert(key);
+    auto node = tbl_.get(key);
+    if (!node)
+      return;
+    if (auto v = node->value_exact<std::string>())
+      out = *v;
+    else
+      fail(key, "must be a string");
   }
 
   const toml::table* sub(const char* key) {
@@ -142,7 +168,14 @@ public:
   }
 
 private:
-  void fail(const char* key, const char* what) {
+  template <class T>
+  static std::string fmt_number(T x) {
+    std::ostringstream os;
+    os << +x;
+    return os.str();
+  }
+
+  void fail(const char* key, const std::string& what) {
     std::ostringstream os;
     auto node = tbl_.get(key);
     os << file_;
@@ -190,9 +223,18 @@ caf::expected<daemon_config> load_config(const std::string& path, bool required,
       return cfg;
     return make_error(ec::invalid_argument, "config file " + path + " does not exist");
   }
+  std::ifstream in(path, std::ios::binary);
+  std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  if (!in && !in.eof())
+    return make_error(ec::invalid_argument, "cannot read config file " + path);
+  return parse_config(text, path, std::move(cfg));
+}
+
+caf::expected<daemon_config> parse_config(std::string_view text, const std::string& path,
+                                          daemon_config cfg) {
   toml::table root;
   try {
-    root = toml::parse_file(path);
+    root = toml::parse(text, path);
   } catch (const toml::parse_error& err) {
     std::ostringstream os;
     os << path << ":" << err.source().begin.line << ":" << err.source().begin.column << ": "
@@ -211,12 +253,12 @@ caf::expected<daemon_config> load_config(const std::string& path, bool required,
   top.read("state_dir", cfg.state_dir);
   if (auto net = top.sub("network")) {
     reader r{*net, "network.", path};
-    r.read("timeout_ms", cfg.timeout_ms);
-    r.read("download_timeout_ms", cfg.download_timeout_ms);
-    r.read("stall_ms", cfg.stall_ms);
-    r.read("connect_timeout_ms", cfg.connect_timeout_ms);
-    r.read("max_retries", cfg.max_retries);
-    r.read("retry_base_delay_ms", cfg.retry_base_delay_ms);
+    r.read("timeout_ms", cfg.timeout_ms, 1u, max_timeout_ms);
+    r.read("download_timeout_ms", cfg.download_timeout_ms, 1u, max_timeout_ms);
+    r.read("stall_ms", cfg.stall_ms, 1u, max_timeout_ms);
+    r.read("connect_timeout_ms", cfg.connect_timeout_ms, 1u, max_timeout_ms);
+    r.read("max_retries", cfg.max_retries, 0u, 10u);
+    r.read("retry_base_delay_ms", cfg.retry_base_delay_ms, 0u, 60000u);
     collect(r);
   }
   if (auto tls = top.sub("tls")) {
@@ -233,11 +275,12 @@ caf::expected<daemon_config> load_config(const std::string& path, bool required,
     uint64_t content_mb = cfg.content_cache_bytes >> 20;
     uint64_t chunk_mb = cfg.chunk_bytes >> 20;
     uint64_t readahead_mb = cfg.readahead_bytes >> 20;
-    r.read("attr_memory_mb", attr_mb);
-    r.read("dir_memory_mb", dir_mb);
-    r.read("content_mb", content_mb);
-    r.read("chunk_mb", chunk_mb);
-    r.read("readahead_mb", readahead_mb);
+    r.read("attr_memory_mb", attr_mb, uint64_t{0}, max_mb);
+    r.read("dir_memory_mb", dir_mb, uint64_t{0}, max_mb);
+    r.read("content_mb", content_mb, uint64_t{1}, max_mb);
+    r.read("chunk_mb", chunk_mb, uint64_t{1}, uint64_t{1024});
+    r.read("readahead_mb", readahead_mb, uint64_t{1}, max_mb);
+    r.read("max_inodes", cfg.max_inodes, uint64_t{1000}, uint64_t{100'000'000});
     cfg.attr_cache_memory_bytes = attr_mb << 20;
     cfg.dir_cache_memory_bytes = dir_mb << 20;
     cfg.content_cache_bytes = content_mb << 20;
@@ -245,19 +288,19 @@ caf::expected<daemon_config> load_config(const std::string& path, bool required,
     cfg.readahead_bytes = readahead_mb << 20;
     if (auto ttl = r.sub("ttl")) {
       reader t{*ttl, "cache.ttl.", path};
-      t.read("metadata", cfg.ttl.metadata);
-      t.read("search", cfg.ttl.search);
-      t.read("error", cfg.ttl.error);
-      t.read("transient", cfg.ttl.transient);
+      t.read("metadata", cfg.ttl.metadata, int64_t{0}, max_ttl_s);
+      t.read("search", cfg.ttl.search, int64_t{0}, max_ttl_s);
+      t.read("error", cfg.ttl.error, int64_t{0}, max_ttl_s);
+      t.read("transient", cfg.ttl.transient, int64_t{0}, max_ttl_s);
       collect(t);
     }
     if (auto kt = r.sub("kernel_ttl")) {
       reader t{*kt, "cache.kernel_ttl.", path};
-      t.read("immutable", cfg.kernel_ttl.immutable);
-      t.read("metadata", cfg.kernel_ttl.metadata);
-      t.read("search", cfg.kernel_ttl.search);
-      t.read("error", cfg.kernel_ttl.error);
-      t.read("transient", cfg.kernel_ttl.transient);
+      t.read("immutable", cfg.kernel_ttl.immutable, 0.0, max_kernel_ttl_s);
+      t.read("metadata", cfg.kernel_ttl.metadata, 0.0, max_kernel_ttl_s);
+      t.read("search", cfg.kernel_ttl.search, 0.0, max_kernel_ttl_s);
+      t.read("error", cfg.kernel_ttl.error, 0.0, max_kernel_ttl_s);
+      t.read("transient", cfg.kernel_ttl.transient, 0.0, max_kernel_ttl_s);
       collect(t);
     }
     collect(r);
@@ -270,9 +313,9 @@ caf::expected<daemon_config> load_config(const std::string& path, bool required,
   }
   if (auto fs = top.sub("faceted_search")) {
     reader r{*fs, "faceted_search.", path};
-    r.read("object_limit", cfg.search.object_limit);
-    r.read("page_size", cfg.search.page_size);
-    r.read("value_limit", cfg.search.value_limit);
+    r.read("object_limit", cfg.search.object_limit, uint64_t{1}, max_listing);
+    r.read("page_size", cfg.search.page_size, uint64_t{1}, max_page_size);
+    r.read("value_limit", cfg.search.value_limit, uint64_t{1}, max_listing);
     r.read("value_sort", cfg.search.value_sort);
     r.read_strings("fields", cfg.search.allow_fields, &cfg.search.allow_fields_set);
     r.read_strings("exclude_fields", cfg.search.deny_fields);
@@ -282,13 +325,13 @@ caf::expected<daemon_config> load_config(const std::string& path, bool required,
     reader r{*crawl, "crawl.", path};
     r.read("enabled", cfg.crawl.enabled);
     r.read_strings("crawler_names", cfg.crawl.crawler_names, &cfg.crawl.crawler_names_set);
-    r.read("rate_per_s", cfg.crawl.rate_per_s);
-    r.read("burst", cfg.crawl.burst);
-    r.read("depth_first_threshold", cfg.crawl.depth_first_threshold);
-    r.read("window_s", cfg.crawl.window_s);
-    r.read("cooldown_s", cfg.crawl.cooldown_s);
-    r.read("cold_burst_mb", cfg.crawl.cold_burst_mb);
-    r.read("cold_mb_per_s", cfg.crawl.cold_mb_per_s);
+    r.read("rate_per_s", cfg.crawl.rate_per_s, 0.0, 1e6);
+    r.read("burst", cfg.crawl.burst, 1.0, 1e9);
+    r.read("depth_first_threshold", cfg.crawl.depth_first_threshold, 2u, 1000000u);
+    r.read("window_s", cfg.crawl.window_s, 1u, 86400u);
+    r.read("cooldown_s", cfg.crawl.cooldown_s, 0u, 31536000u);
+    r.read("cold_burst_mb", cfg.crawl.cold_burst_mb, 0.0, 1e9);
+    r.read("cold_mb_per_s", cfg.crawl.cold_mb_per_s, 0.0, 1e9);
     collect(r);
   }
   if (auto searches = top.tables("search")) {
@@ -318,16 +361,18 @@ caf::expected<daemon_config> load_config(const std::string& path, bool required,
   }
   if (auto mobile = top.sub("mobile")) {
     reader r{*mobile, "mobile.", path};
-    r.read("copy_workers", cfg.copy_workers);
-    r.read("hash_workers", cfg.hash_workers);
-    r.read("copy_batch_files", cfg.copy_batch_files);
-    r.read("copy_batch_bytes", cfg.copy_batch_bytes);
-    r.read("max_active_jobs", cfg.max_active_jobs);
+    r.read("copy_workers", cfg.copy_workers, 1u, 64u);
+    r.read("hash_workers", cfg.hash_workers, 1u, 64u);
+    r.read("copy_batch_files", cfg.copy_batch_files, 1u, 100000u);
+    r.read("copy_batch_bytes", cfg.copy_batch_bytes, uint64_t{1}, max_mb << 20);
+    r.read("max_active_jobs", cfg.max_active_jobs, 1u, 64u);
     r.read("direct_reads", cfg.direct_reads);
+    r.read("backup_every", cfg.backup_every_s, 0u, 31'536'000u);
+    r.read("backup_keep", cfg.backup_keep, 1u, 100u);
     r.read("recheck", cfg.recheck);
-    r.read("file_retries", cfg.file_retries);
-    r.read("worker_timeout_s", cfg.worker_timeout_s);
-    r.read("scrub_rate_mb_s", cfg.scrub_rate_mb_s);
+    r.read("file_retries", cfg.file_retries, 0u, 100u);
+    r.read("worker_timeout_s", cfg.worker_timeout_s, 1u, 86'400u);
+    r.read("scrub_rate_mb_s", cfg.scrub_rate_mb_s, 1u, 100'000u);
     std::string scrub_every;
     r.read("scrub_every", scrub_every);
     collect(r);

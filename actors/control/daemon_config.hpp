@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace d1 {
@@ -82,6 +83,7 @@ struct daemon_config {
   uint64_t content_cache_bytes = 10ull << 30;
   uint64_t chunk_bytes = 4ull << 20;       // object bytes: the tail served once verified
   uint64_t readahead_bytes = 32ull << 20;  // object bytes fetched ahead of a sequential reader
+  uint64_t max_inodes = 100000;  // the mount's inode table (and the kernel's entries)
   ttl_config ttl;
   kernel_ttl_config kernel_ttl;
 
@@ -110,6 +112,8 @@ struct daemon_config {
   uint32_t worker_timeout_s = 120;
   uint64_t scrub_every_s = 0;  // 0: off
   uint32_t scrub_rate_mb_s = 50;
+  uint32_t backup_every_s = 3600;  // catalogue backups (0: none), docs/hardening.md
+  uint32_t backup_keep = 2;
 
   // logging
   std::string log_level = "info";  // trace, debug, info, warn, error, off
@@ -122,6 +126,10 @@ struct daemon_config {
   /// The catalogue of mobile files (durable LMDB).
   std::string catalogue_db_dir() const {
     return state_dir + "/catalogue.lmdb";
+  }
+  /// The catalogue's automatic backups.
+  std::string catalogue_backup_dir() const {
+    return state_dir + "/catalogue.backup";
   }
   /// Verified object bytes.
   std::string content_dir() const {
@@ -141,9 +149,15 @@ caf::expected<uint64_t> parse_duration_s(const std::string& text);
 
 /// Reads `path` over the defaults in `cfg`. A missing file at the default path is not an
 /// error (`required` false); a missing explicit file, a TOML syntax error, an unknown key
-/// or a value of the wrong type is ec::invalid_argument naming the file, line and key.
+/// or a value of the wrong type or out of its range is ec::invalid_argument naming the
+/// file, line and key.
 caf::expected<daemon_config> load_config(const std::string& path, bool required,
                                          daemon_config cfg = {});
+
+/// Reads the TOML document `text` over the defaults in `cfg`, as load_config reads a file;
+/// `path` names the document in error messages.
+caf::expected<daemon_config> parse_config(std::string_view text, const std::string& path,
+                                          daemon_config cfg = {});
 
 /// Checks a complete configuration: plain http:// only for loopback hosts, positive
 /// timeouts, a non-empty state dir. Returns an empty error when valid.

@@ -5,4 +5,6 @@ list(APPEND D1_ACTOR_SOURCES
   control/control_server.cpp
   control/control_requests.cpp
   control/control_plane.cpp
+  control/supervision.cpp
+  control/catalogue_backup.cpp
 )

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cstdint>
 #include <exception>
 
 namespace d1 {
@@ -162,6 +163,9 @@ caf::expected<system_metadata> parse_system_metadata(std::string_view xml) {
     auto size = parse_uint(doc_name, "size", *size_text);
     if (!size)
       return size.error();
+    // A size is a file's st_size (off_t) and an offset for Range requests.
+    if (*size > uint64_t(INT64_MAX))
+      return malformed(doc_name, "<size> " + *size_text + " is larger than any file can be");
     out.size = *size;
     auto checksum = child(*root, "checksum");
     if (!checksum)

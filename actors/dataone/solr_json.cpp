@@ -7,6 +7,7 @@
 #include <simdjson.h>
 
 #include <charconv>
+#include <cstdint>
 #include <exception>
 #include <optional>
 #include <string>
@@ -58,7 +59,8 @@ void render(const element& value, std::vector<std::string>& out) {
 }
 
 caf::expected<uint64_t> count_of(const element& value, const std::string& what) {
-  if (value.type() == element_type::UINT64)
+  // Counts become folder sizes (off_t): beyond int64 they are garbage, not counts.
+  if (value.type() == element_type::UINT64 && value.get_uint64().value_unsafe() <= INT64_MAX)
     return value.get_uint64().value_unsafe();
   if (value.type() == element_type::INT64 && value.get_int64().value_unsafe() >= 0)
     return static_cast<uint64_t>(value.get_int64().value_unsafe());

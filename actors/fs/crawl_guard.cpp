@@ -10,9 +10,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <climits>
 #include <cstdio>
 #include <fstream>
+#include <optional>
 
 namespace d1 {
 
@@ -26,6 +28,15 @@ constexpr size_t max_processes = 4096;
 
 bool all_digits(const std::string& s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// The pid that `digits` spells, or nullopt if none could (0, or beyond int32_t).
+std::optional<int32_t> pid_of(const std::string& digits) {
+  int32_t pid = 0;
+  auto [end, err] = std::from_chars(digits.data(), digits.data() + digits.size(), pid);
+  if (err != std::errc{} || end != digits.data() + digits.size() || pid <= 0)
+    return std::nullopt;
+  return pid;
 }
 
 // The deepest folder holding both; "" if they share no top-level folder.
@@ -268,7 +279,10 @@ void crawl_tracker::file_read(int32_t pid) {
 
 std::string crawl_tracker::allow(const std::string& who) {
   if (all_digits(who)) {
-    auto pid = static_cast<int32_t>(std::stol(who));
+    auto parsed = pid_of(who);
+    if (!parsed)
+      return "no process has pid " + who + ": nothing changed\n";
+    auto pid = *parsed;
     allowed_pids_.insert(pid);
     if (auto it = procs_.find(pid); it != procs_.end())
       it->second.flagged_until = time_point{};
@@ -284,7 +298,7 @@ std::string crawl_tracker::allow(const std::string& who) {
 std::string crawl_tracker::forget(const std::string& who) {
   size_t n = 0;
   if (all_digits(who)) {
-    auto pid = static_cast<int32_t>(std::stol(who));
+    auto pid = pid_of(who).value_or(0);
     n += allowed_pids_.erase(pid);
     n += procs_.erase(pid);
   } else {

@@ -7,6 +7,9 @@
 #include <openssl/evp.h>
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+#include <mutex>
+
 #include <atomic>
 
 namespace d1 {
@@ -77,12 +80,21 @@ std::string storage_key(const std::string& path, size_t max_key_size) {
 }
 
 void log_cache_error(const std::string& table, const caf::error& err) {
-  // A full or broken disk fails every call: log the 1st, 2nd, 4th, 8th, … failure.
-  static std::atomic<uint64_t> failures{0};
-  auto n = ++failures;
-  if ((n & (n - 1)) == 0)
-    spdlog::warn("path cache '{}': {} (failure {} since start; serving from memory)", table,
-                 describe(err), n);
+  // A full or broken disk fails every write: one line a minute says so, with the count.
+  static std::mutex mtx;
+  static std::chrono::steady_clock::time_point last_logged{};
+  static uint64_t failures = 0, unlogged = 0;
+  std::lock_guard<std::mutex> guard{mtx};
+  ++failures;
+  ++unlogged;
+  auto now = std::chrono::steady_clock::now();
+  if (failures > 1 && now - last_logged < std::chrono::minutes(1))
+    return;
+  spdlog::warn("path cache '{}': {} ({} failed write(s) in the last minute, {} since start; "
+               "serving from memory)",
+               table, describe(err), unlogged, failures);
+  last_logged = now;
+  unlogged = 0;
 }
 
 }  // namespace d1

@@ -216,17 +216,20 @@ public:
   }
 
   /// Caches `value` for `path` with the TTL of its class and queues its write to LMDB
-  /// (encoded at flush(), off the caller's way). A value of a class that is not cached
-  /// removes what was cached for `path`.
+  /// (encoded at flush(), off the caller's way). Errors and transient values stay in
+  /// memory only: they expire within a minute, and endless distinct failing names must
+  /// not grow the file. A value of a class that is not cached removes what was cached for
+  /// `path`.
   void put(const std::string& path, V value) {
-    auto expires_at = expiry_for(class_of(value), cfg_.now(), cfg_.ttl);
+    auto cls = class_of(value);
+    auto expires_at = expiry_for(cls, cfg_.now(), cfg_.ttl);
     if (!expires_at) {
       if (auto i = index_.find(path); i != index_.end())
         drop_from_memory(i);
       forget_persisted(path);
       return;
     }
-    if (cfg_.store)
+    if (cfg_.store && cls != cache_class::error && cls != cache_class::transient)
       pending_[storage_key(path, max_key_size())] = pending_put{*expires_at, path, value};
     remember(path, std::move(value), *expires_at);
   }
@@ -265,6 +268,10 @@ public:
     pending_.clear();
     if (auto err = cfg_.store->write(batch)) {
       ++stats_.errors;
+      stats_.last_error = describe(err);
+      stats_.last_error_at = std::chrono::duration_cast<std::chrono::seconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
       log_cache_error(cfg_.table, err);
       return err;
     }

@@ -1,9 +1,11 @@
 // `d1drive catalogue check`: every record read, every invariant the jobs rely on tested.
+// The daemon runs it on request; the command line runs it itself when no daemon does.
 // Reports; never repairs (a repair is a decision for an operator).
 #include "actors/mobile/catalogue_codec.hpp"
 #include "actors/mobile/catalogue_db.hpp"
 #include "actors/mobile/datum_files.hpp"
 
+#include <filesystem>
 #include <map>
 #include <set>
 #include <string_view>
@@ -152,6 +154,10 @@ struct checker {
 
 caf::expected<catalogue_report> catalogue_db::check() {
   catalogue_report out;
+  if (auto err = store_->check_structure()) {
+    out.problems.push_back("the database is damaged: " + describe(err));
+    return out;
+  }
   checker c{*store_, out, {}, {}, {}, {}, {}};
   c.each<resource_record>("resources", [&](const std::string& k, resource_record r) {
     ++out.resources;
@@ -223,6 +229,19 @@ caf::expected<catalogue_report> catalogue_db::check() {
       c.problem("reading the files of job " + std::to_string(j.id) + ": " + describe(err));
   });
   return out;
+}
+
+caf::expected<catalogue_report> catalogue_db::check_dir(const std::string& dir) {
+  std::error_code err;
+  if (!std::filesystem::exists(dir + "/data.mdb", err))
+    return make_error(ec::not_found, "there is no catalogue in " + dir);
+  auto db = open(dir);
+  if (!db) {
+    catalogue_report out;
+    out.problems.push_back("the database cannot be opened: " + describe(db.error()));
+    return out;
+  }
+  return (*db)->check();
 }
 
 }  // namespace d1

@@ -165,8 +165,15 @@ public:
   /// `hashed_before` (ms since the epoch), oldest first.
   caf::expected<std::vector<std::pair<std::string, std::string>>>
   due_for_scrub(int64_t hashed_before);
-  /// Reads every record and checks the invariants (see catalogue_actor's check_atom).
+  /// Checks the database's pages (kv_store::check_structure), then reads every record and
+  /// checks the invariants (see catalogue_actor's check_atom). Damaged pages are the one
+  /// problem reported: records are not read from them.
   caf::expected<catalogue_report> check();
+
+  /// check() without a daemon, for `d1drive catalogue check`: opens the catalogue in `dir`
+  /// as the daemon does (a version-1 catalogue is migrated). One that cannot be opened is
+  /// a report with that one problem. Returns ec::not_found if `dir` holds no catalogue.
+  static caf::expected<catalogue_report> check_dir(const std::string& dir);
   /// History of one resource ("" = all), oldest first.
   caf::expected<std::vector<history_entry>> history(const std::string& uid);
   caf::expected<std::vector<journal_entry>> journal(uint64_t after_seq, uint32_t limit);

@@ -117,8 +117,8 @@ void launch_copy_batch(job_self self, active_job& a, size_t w) {
       }
       if (is_out_of_space(e))
         a->stop_dispatch = true;
-      // A worker that did not answer may have been stuck on this batch: worth a retry.
-      bool transient = o ? o->transient : is_worker_timeout(err);
+      // A worker lost on this batch (stuck, failed, gone) says nothing of its files: retry.
+      bool transient = o ? o->transient : is_worker_lost(err);
       if (fail_step(self, *a, indices[k], describe(e), transient))
         finished.push_back(indices[k]);
     }

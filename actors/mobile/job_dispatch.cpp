@@ -4,7 +4,10 @@
 
 #include "messages/error.hpp"
 
+#include <caf/exit_reason.hpp>
 #include <caf/sec.hpp>
+
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 
@@ -224,21 +227,49 @@ bool is_worker_timeout(const caf::error& err) {
          && err.code() == static_cast<uint8_t>(caf::sec::request_timeout);
 }
 
-void after_worker_error(job_self self, bool copy_pool, size_t w, const caf::error& err) {
-  if (!is_worker_timeout(err))
-    return;
+void replace_worker(job_self self, bool copy_pool, size_t w) {
   auto& cfg = self->state.cfg_;
   if (copy_pool && cfg.new_copier && w < cfg.copiers.size()) {
     self->send_exit(cfg.copiers[w], caf::exit_reason::user_shutdown);
     cfg.copiers[w] = cfg.new_copier();
+    self->monitor(cfg.copiers[w]);
     self->state.copier_load_[w] = 0;
     ++self->state.copier_gen_[w];
   } else if (!copy_pool && cfg.new_hasher && w < cfg.hashers.size()) {
     self->send_exit(cfg.hashers[w], caf::exit_reason::user_shutdown);
     cfg.hashers[w] = cfg.new_hasher();
+    self->monitor(cfg.hashers[w]);
     self->state.hasher_load_[w] = 0;
     ++self->state.hasher_gen_[w];
   }
+}
+
+bool is_worker_lost(const caf::error& err) {
+  return is_worker_timeout(err) || code_of(err) == ec::actor_failed
+         || (err.category() == caf::atom("system")
+             && err.code() == static_cast<uint8_t>(caf::sec::request_receiver_down));
+}
+
+void after_worker_error(job_self self, bool copy_pool, size_t w, const caf::error& err) {
+  if (is_worker_lost(err))
+    replace_worker(self, copy_pool, w);
+}
+
+void after_worker_down(job_self self, const caf::down_msg& down) {
+  if (down.reason == caf::exit_reason::user_shutdown)
+    return;  // replaced by us, or the daemon's shutdown
+  auto& cfg = self->state.cfg_;
+  auto replace = [&](const auto& pool, bool copy_pool) {
+    for (size_t w = 0; w < pool.size(); ++w)
+      if (pool[w].address() == down.source) {
+        spdlog::warn("job_manager: {} worker {} stopped ({}); starting a new one",
+                     copy_pool ? "copy" : "hash", w, describe(down.reason));
+        replace_worker(self, copy_pool, w);
+        return;
+      }
+  };
+  replace(cfg.copiers, true);
+  replace(cfg.hashers, false);
 }
 
 }  // namespace d1

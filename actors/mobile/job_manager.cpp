@@ -652,6 +652,12 @@ job_manager(job_manager_actor::stateful_pointer<job_manager_state> self,
   st.hasher_load_.assign(st.cfg_.hashers.size(), 0);
   st.copier_gen_.assign(st.cfg_.copiers.size(), 0);
   st.hasher_gen_.assign(st.cfg_.hashers.size(), 0);
+  // A worker that fails (fail_loudly logged why) is replaced, like one that timed out.
+  for (auto& w : st.cfg_.copiers)
+    self->monitor(w);
+  for (auto& w : st.cfg_.hashers)
+    self->monitor(w);
+  self->set_down_handler([self](caf::down_msg& down) { after_worker_down(self, down); });
   // Resume what a previous run left unfinished, in submission order.
   if (auto jobs = st.cfg_.db->list_jobs()) {
     for (auto& j : *jobs)

@@ -6,6 +6,7 @@
 #include "actors/mobile/job_manager.hpp"
 
 #include <caf/error.hpp>
+#include <caf/system_messages.hpp>
 
 #include <string>
 #include <vector>
@@ -60,12 +61,24 @@ void worker_done(job_self self, bool copy_pool, size_t w, uint64_t gen);
 /// The current generation of worker `w` of a pool (for worker_done).
 uint64_t worker_generation(job_self self, bool copy_pool, size_t w);
 
-/// After a request to worker `w` of a pool ended with `err`: a worker that did not answer
-/// in time is replaced (if the config can make one).
+/// After a request to worker `w` of a pool ended with `err`: a lost worker (is_worker_lost)
+/// is replaced (if the config can make one).
 void after_worker_error(job_self self, bool copy_pool, size_t w, const caf::error& err);
+
+/// Worker `w` of a pool is stopped and a new one takes its place (if the config can make
+/// one); requests still out to the old one end as failures of their files.
+void replace_worker(job_self self, bool copy_pool, size_t w);
+
+/// A monitored worker stopped: one that failed (an exception, not an orderly stop) is
+/// replaced, so a pool never keeps a dead slot.
+void after_worker_down(job_self self, const caf::down_msg& down);
 
 /// Whether `err` is a worker that did not answer in time.
 bool is_worker_timeout(const caf::error& err);
+
+/// Whether `err` says the worker, not the files, failed: it did not answer in time, it
+/// failed on the request (ec::actor_failed), or it was gone. Its files are worth a retry.
+bool is_worker_lost(const caf::error& err);
 
 /// The four batch senders: the next batch of job `a`'s pending files (datums) to worker `w`.
 void launch_copy_batch(job_self self, active_job& a, size_t w);

@@ -1,6 +1,7 @@
 // start_mobile: the one place that knows how the mobile-files actors are built.
 #include "actors/mobile/mobile.hpp"
 
+#include "actors/control/supervision.hpp"
 #include "actors/mobile/beneath.hpp"
 #include "actors/mobile/catalogue.hpp"
 #include "actors/mobile/job_manager.hpp"
@@ -40,16 +41,17 @@ caf::expected<mobile_actors> start_mobile(caf::actor_system& sys, const daemon_c
                      a.interrupts};
   auto prefs = host_preferences_of(cfg);
   // A copy worker and its finisher are made together: a replaced worker gets a new one.
+  // Each fails loudly (its name and message logged); the job manager replaces it.
   auto new_copier = [&sys, setup]() {
-    auto finisher = sys.spawn<caf::detached>(copy_finisher, setup);
-    return sys.spawn<caf::detached>(copy_worker, finisher, setup);
+    auto finisher = spawn_loud<caf::detached>(sys, copy_finisher, setup);
+    return spawn_loud<caf::detached>(sys, copy_worker, finisher, setup);
   };
-  auto new_hasher = [&sys, setup]() { return sys.spawn<caf::detached>(hash_worker, setup); };
+  auto new_hasher = [&sys, setup]() { return spawn_loud<caf::detached>(sys, hash_worker, setup); };
   for (uint32_t i = 0; i < cfg.copy_workers; ++i)
     a.copiers.push_back(new_copier());
   for (uint32_t i = 0; i < cfg.hash_workers; ++i)
     a.hashers.push_back(new_hasher());
-  a.catalogue = sys.spawn<caf::detached>(catalogue, a.db, prefs);
+  a.catalogue = spawn_loud<caf::detached>(sys, catalogue, a.db, prefs);
   job_manager_config jm;
   jm.db = a.db;
   jm.prefs = prefs;
@@ -71,7 +73,7 @@ caf::expected<mobile_actors> start_mobile(caf::actor_system& sys, const daemon_c
     a.shutdown();
     return err;
   }
-  a.jobs = sys.spawn<caf::detached>(job_manager, jm);
+  a.jobs = spawn_loud<caf::detached>(sys, job_manager, jm);
   return a;
 }
 

@@ -194,7 +194,7 @@ void launch_remove_batch(job_self self, active_job& a, size_t w) {
         continue;
       }
       if (a && fail_step(self, *a, indices[k], describe(e),
-                         o ? o->transient : is_worker_timeout(err)))
+                         o ? o->transient : is_worker_lost(err)))
         finished.push_back(indices[k]);
     }
     if (!a) {

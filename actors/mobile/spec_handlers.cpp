@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
 #include <cstdio>
 
 namespace d1 {
@@ -198,6 +199,9 @@ caf::expected<spec_listing> list_spec_files(const std::string& spec, const std::
   if (*fpp > max_frames || *points > max_frames || *fpp * *points > max_frames)
     return bad(spec, "more than " + std::to_string(max_frames) + " frames");
   auto frames = *fpp * *points;
+  // areaDetector's file numbers are C ints; this also keeps first + frames from overflowing.
+  if (*first > INT32_MAX - frames)
+    return bad(spec, "kwargs 'first_frame' plus the frames exceeds 2147483647");
   for (int64_t n = *first; n < *first + frames; ++n) {
     auto file = format_ad_template(*tmpl, *rel + "/", *name, n);
     if (!file)

@@ -6,10 +6,15 @@
 #include "messages/path_codec.hpp"
 
 #include <algorithm>
+#include <chrono>
 
 namespace d1 {
 
 namespace {
+
+// d1_object bounds its own network work (timeout_ms, then an error folder); this only
+// keeps a hung one from pinning the pending answer forever.
+constexpr auto objects_bound = std::chrono::minutes(10);
 
 node_info folder_attr() {
   node_info info;
@@ -87,7 +92,7 @@ resolver_actor::behavior_type flat_space(resolver_actor::stateful_pointer<flat_s
         return self->delegate(self->state.objects, get_attr_atom::value, *pid, req.next());
       // The object folder itself: remember it as visited once it proved to be an object.
       auto rp = self->make_response_promise<node_info>();
-      self->request(self->state.objects, caf::infinite, get_attr_atom::value, *pid, req.next())
+      self->request(self->state.objects, objects_bound, get_attr_atom::value, *pid, req.next())
         .then(
           [=, pid = *pid](node_info& info) mutable {
             if (info.cache != cache_class::error && info.cache != cache_class::transient)

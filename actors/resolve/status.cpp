@@ -11,7 +11,10 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <ctime>
+#include <fstream>
 #include <memory>
+#include <unistd.h>
 
 namespace d1 {
 
@@ -25,6 +28,15 @@ constexpr const char* daemon_json_name = "daemon.json";
 constexpr const char* nodes_name = "nodes";
 constexpr const char* crawl_name = "crawl";
 constexpr const char* downloads_name = "downloads";
+
+// The resident set of this process (/proc/self/statm), 0 if unknown.
+uint64_t resident_bytes() {
+  std::ifstream statm{"/proc/self/statm"};
+  uint64_t pages = 0, resident = 0;
+  if (!(statm >> pages >> resident))
+    return 0;
+  return resident * static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+}
 
 node_info live_dir() {
   node_info info;
@@ -67,6 +79,14 @@ void with_snapshot(self_ptr self, std::function<void(const daemon_snapshot&)> do
   j->snap.uptime_seconds
     = std::chrono::duration<double>(self->clock().now() - st.started).count();
   j->snap.base_url = st.config.base_url;
+  j->snap.rss_bytes = resident_bytes();
+  if (auto& g = st.config.gauges) {
+    j->snap.gauges_ok = true;
+    j->snap.inodes = g->inodes;
+    j->snap.inode_bytes = g->inode_bytes;
+    j->snap.invalidated = g->invalidated;
+    j->snap.actor_restarts = g->actor_restarts;
+  }
   j->snap.node_list_requests = st.node_list_requests;
   auto timeout = milliseconds(st.config.stats_timeout_ms);
   auto skip = [j](caf::error&) { j->arrived(); };
@@ -146,6 +166,21 @@ listing nodes_listing(const std::vector<node_description>& list) {
   return out;
 }
 
+std::string mib(uint64_t bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f MiB", double(bytes) / (1 << 20));
+  return buf;
+}
+
+std::string utc_time(int64_t seconds) {
+  char buf[32];
+  std::time_t t = static_cast<std::time_t>(seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
+  return buf;
+}
+
 void append_cache(std::string& out, const char* name, bool ok, const cache_stats& c) {
   out += std::string{name} + ":";
   if (!ok) {
@@ -161,6 +196,9 @@ void append_cache(std::string& out, const char* name, bool ok, const cache_stats
          + "\n  evictions: " + std::to_string(c.evictions)
          + "\n  writes: " + std::to_string(c.writes)
          + "\n  errors: " + std::to_string(c.errors) + "\n";
+  if (!c.last_error.empty())
+    out += "  last error: " + c.last_error + " (" + utc_time(c.last_error_at)
+           + "; the cache serves from memory what it cannot write)\n";
 }
 
 nlohmann::json cache_json(bool ok, const cache_stats& c) {
@@ -168,7 +206,8 @@ nlohmann::json cache_json(bool ok, const cache_stats& c) {
     return nullptr;
   return {{"entries", c.entries}, {"bytes", c.memory_bytes}, {"hits", c.hits},
           {"disk_hits", c.disk_hits}, {"misses", c.misses}, {"expired", c.expired},
-          {"evictions", c.evictions}, {"writes", c.writes}, {"errors", c.errors}};
+          {"evictions", c.evictions}, {"writes", c.writes}, {"errors", c.errors},
+          {"last_error", c.last_error}, {"last_error_at", c.last_error_at}};
 }
 
 uint64_t total_errors(const daemon_snapshot& s) {
@@ -193,6 +232,16 @@ std::string daemon_text(const daemon_snapshot& s) {
   out += "errors: " + std::to_string(total_errors(s))
          + " (cache storage errors + checksum failures + full-disk writes + failed Solr "
            "queries)\n";
+  // What the budgets account for beside what the process holds: the rest is the fixed
+  // base (code, libraries, thread stacks, allocator slack; docs/hardening.md).
+  uint64_t accounted = s.attrs.memory_bytes + s.dirs.memory_bytes + s.inode_bytes;
+  out += "memory: resident " + mib(s.rss_bytes) + "; accounted " + mib(accounted)
+         + " (attribute cache " + mib(s.attrs.memory_bytes) + ", directory cache "
+         + mib(s.dirs.memory_bytes) + ", inode table " + mib(s.inode_bytes) + ")\n";
+  if (s.gauges_ok)
+    out += "inodes: " + std::to_string(s.inodes) + " held, " + std::to_string(s.invalidated)
+           + " dropped from the kernel's cache to bound them\nactor restarts: "
+           + std::to_string(s.actor_restarts) + "\n";
   append_cache(out, "attribute cache", s.attrs_ok, s.attrs);
   append_cache(out, "directory cache", s.dirs_ok, s.dirs);
   // For the content cache, entries/bytes are verified objects on disk.
@@ -241,6 +290,13 @@ std::string daemon_json(const daemon_snapshot& s) {
   else
     j["solr"] = nullptr;
   j["node_list_requests"] = s.node_list_requests;
+  j["memory"] = {{"resident_bytes", s.rss_bytes},
+                 {"accounted_bytes", s.attrs.memory_bytes + s.dirs.memory_bytes + s.inode_bytes},
+                 {"inode_bytes", s.inode_bytes}};
+  if (s.gauges_ok) {
+    j["inodes"] = {{"held", s.inodes}, {"dropped", s.invalidated}};
+    j["actor_restarts"] = s.actor_restarts;
+  }
   // The base URL may hold any bytes: replace invalid UTF-8 rather than throw.
   return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }

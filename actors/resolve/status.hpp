@@ -5,6 +5,7 @@
 #pragma once
 
 #include "messages/interfaces.hpp"
+#include "messages/mount_gauges.hpp"
 
 #include <caf/actor_clock.hpp>
 #include <caf/error.hpp>
@@ -28,6 +29,7 @@ struct status_config {
   caf::timespan node_list_ttl = std::chrono::seconds(60);
   std::string base_url;  // shown in daemon.txt
   crawl_guard_actor crawl;  // Status/crawl shows its state (null: no such file)
+  std::shared_ptr<const mount_gauges> gauges;  // inode table, restarts (null: not shown)
 };
 
 /// Returns an empty error if `cfg` is usable; ec::invalid_argument says what is not.
@@ -46,6 +48,9 @@ struct daemon_snapshot {
   std::string crawl;  // Status/crawl: crawl_guard's report
   bool downloads_ok = false;
   std::string downloads;  // Status/downloads: content_cache's report
+  bool gauges_ok = false;  // the figures below are known
+  uint64_t inodes = 0, inode_bytes = 0, invalidated = 0, actor_restarts = 0;
+  uint64_t rss_bytes = 0;  // the process's resident set (0: unknown)
 };
 
 /// daemon.txt: one "name: value" a line, grouped by source.

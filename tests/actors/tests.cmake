@@ -22,6 +22,8 @@ list(APPEND D1_TEST_SOURCES
   actors/resolve/status_test.cpp
   actors/control/daemon_config_test.cpp
   actors/control/control_server_test.cpp
+  actors/control/control_requests_test.cpp
+  actors/control/supervision_test.cpp
   actors/mobile/spec_handlers_test.cpp
   actors/mobile/catalogue_test.cpp
   actors/mobile/catalogue_migrate_test.cpp

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <string>
@@ -178,6 +179,60 @@ TEST(fuse_inode_table, paths_survive_growth_and_forgets) {
   EXPECT_EQ(table.inode_of("/FacetedSearch/object-0"), 0u);
   auto again = table.remember("/FacetedSearch/object-0", file_of_size(1), until);
   EXPECT_GT(again, inos.back());
+}
+
+}  // namespace
+
+namespace {
+
+TEST(fuse_inode_table, error_texts_are_not_kept_but_object_files_are) {
+  inode_table table;
+  auto until = inode_table::clock::now() + 10s;
+  auto error_file = file_of_size(300, d1::cache_class::error);
+  error_file.content = d1::content_kind::inline_text;
+  error_file.set_text(std::string(300, 'e'));
+  auto text_file = file_of_size(20, d1::cache_class::metadata);
+  text_file.content = d1::content_kind::inline_text;
+  text_file.set_text(std::string(20, 't'));
+  auto err = table.remember("/FlatSpace/x/Not found", error_file, until);
+  auto txt = table.remember("/FlatSpace/y/search_fields.txt", text_file, until);
+  auto e = table.find(err);
+  ASSERT_TRUE(e);
+  EXPECT_FALSE(e->has_content);  // open asks the gateway for the text again
+  EXPECT_EQ(e->info.content, d1::content_kind::inline_text);
+  EXPECT_EQ(e->info.size, 300u);
+  auto t = table.find(txt);
+  ASSERT_TRUE(t);
+  EXPECT_TRUE(t->has_content);
+  EXPECT_EQ(t->info.text(), std::string(20, 't'));
+}
+
+TEST(fuse_inode_table, excess_names_the_least_recently_looked_up_entries_once) {
+  inode_table table;
+  auto until = inode_table::clock::now() + 10s;
+  auto dir = table.remember("/FlatSpace", file_of_size(0), until);
+  std::vector<uint64_t> inos;
+  for (int i = 0; i < 10; ++i)
+    inos.push_back(table.remember("/FlatSpace/n" + std::to_string(i), file_of_size(1), until));
+  table.remember("/FlatSpace/n0", file_of_size(1), until);  // looked up again: now recent
+  EXPECT_TRUE(table.excess(table.size()).empty());
+  // 12 inodes (root, folder, 10 names); keep 8: the 4 oldest go, n0 and the root stay.
+  auto victims = table.excess(8);
+  ASSERT_EQ(victims.size(), 4u);
+  std::vector<std::string> names;
+  for (auto& v : victims) {
+    names.push_back(v.name);
+    EXPECT_TRUE(v.parent == dir || v.parent == inode_table::root_inode) << v.name;
+  }
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"FlatSpace", "n1", "n2", "n3"}));
+  // Until the kernel forgets them, they are not named again.
+  EXPECT_TRUE(table.excess(8).empty());
+  for (int i = 1; i <= 3; ++i)
+    table.forget(inos[i], 1);
+  table.forget(dir, 1);
+  EXPECT_EQ(table.size(), 8u);
+  EXPECT_GT(table.memory_bytes(), 8 * sizeof(uint64_t));
 }
 
 }  // namespace

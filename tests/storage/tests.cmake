@@ -4,4 +4,5 @@ list(APPEND D1_TEST_SOURCES
   storage/environment_test.cpp
   storage/kv_store_test.cpp
   storage/memory_store_test.cpp
+  storage/disposable_test.cpp
 )

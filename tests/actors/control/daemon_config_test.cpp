@@ -147,13 +147,41 @@ TEST_F(daemon_config_test, errors_name_file_line_and_key) {
   EXPECT_NE(text.find("network.timeout is not a known key"), std::string::npos) << text;
   auto wrong_type = load("[network]\ntimeout_ms = \"fast\"\n");
   ASSERT_FALSE(wrong_type);
-  EXPECT_NE(describe(wrong_type.error()).find("must be a number"), std::string::npos);
+  EXPECT_NE(describe(wrong_type.error()).find("must be an integer"), std::string::npos);
   auto syntax = load("base_url = \n");
   ASSERT_FALSE(syntax);
   EXPECT_NE(describe(syntax.error()).find(path_ + ":1"), std::string::npos)
     << describe(syntax.error());
   EXPECT_FALSE(load_config("/nonexistent/d1drive.toml", true));
   EXPECT_TRUE(load_config("/nonexistent/d1drive.toml", false));
+}
+
+TEST_F(daemon_config_test, numbers_out_of_range_are_errors_naming_the_key) {
+  // Each of these once wrapped or overflowed silently: 4294968296 ms became 1000 ms,
+  // content_mb << 20 wrapped to 0, a huge TTL overflowed an expiry time.
+  struct bad_value {
+    const char* toml;
+    const char* key;
+  };
+  for (auto [toml, key] : {bad_value{"[network]\ntimeout_ms = 4294968296", "network.timeout_ms"},
+                           bad_value{"[network]\nmax_retries = -1", "network.max_retries"},
+                           bad_value{"[cache]\ncontent_mb = 17592186044416", "cache.content_mb"},
+                           bad_value{"[cache.ttl]\nsearch = 9223372036854775807",
+                                     "cache.ttl.search"},
+                           bad_value{"[cache.kernel_ttl]\nsearch = nan", "cache.kernel_ttl.search"},
+                           bad_value{"[crawl]\nrate_per_s = inf", "crawl.rate_per_s"},
+                           bad_value{"[crawl]\nwindow_s = 0", "crawl.window_s"},
+                           bad_value{"[faceted_search]\npage_size = 1.5", "faceted_search.page_size"},
+                           bad_value{"[mobile]\ncopy_workers = 4294967297", "mobile.copy_workers"}}) {
+    auto loaded = load(toml);
+    ASSERT_FALSE(loaded) << toml;
+    auto text = describe(loaded.error());
+    EXPECT_NE(text.find(key), std::string::npos) << text;
+  }
+  auto fits = load("[network]\ntimeout_ms = 86400000\n[cache]\ncontent_mb = 1073741824\n");
+  ASSERT_TRUE(fits) << describe(fits.error());
+  EXPECT_EQ(fits->timeout_ms, 86'400'000u);
+  EXPECT_EQ(fits->content_cache_bytes, uint64_t{1} << 50);
 }
 
 TEST_F(daemon_config_test, plain_http_only_on_loopback) {

@@ -2,8 +2,11 @@
 // (faulty_file_system) on real directories: a transient failure is retried, a lasting one
 // fails the file and `retry` resubmits only what failed; whatever fails, no byte of the
 // last good copy is lost, nothing unverified is recorded and no temporary stays behind.
+#include "actors/control/supervision.hpp"
 #include "tests/actors/mobile/job_fixture.hpp"
 #include "tests/support/faulty_file_system.hpp"
+
+#include <stdexcept>
 
 #include <map>
 
@@ -228,6 +231,44 @@ TEST_F(job_dispatch_test, faults_at_every_step_never_lose_the_last_good_copy) {
           return;
       }
   EXPECT_GT(round, 40);
+}
+
+// A copy worker with a bug: every request throws.
+copy_worker_actor::behavior_type throwing_copier(copy_worker_actor::pointer) {
+  return {
+    [](copy_batch_atom, const copy_batch_request&) -> copy_batch_result {
+      throw std::runtime_error("a bug in the copy worker");
+    },
+    [](remove_atom, const remove_batch_request&) -> std::vector<remove_outcome> {
+      throw std::runtime_error("a bug in the copy worker");
+    },
+  };
+}
+
+TEST_F(job_dispatch_test, a_copy_worker_that_fails_is_replaced_and_its_files_retried) {
+  stop();
+  auto broken = spawn_loud(sys_, throwing_copier);
+  fake_copier_ = broken;
+  std::vector<copy_worker_actor> made;
+  new_copier_ = [this, &made] {
+    made.push_back(sys_.spawn(copy_worker, copy_finisher_actor{}, setup_));
+    return made.back();
+  };
+  start();
+  auto copy = req(job_kind::copy, "t");
+  copy.dst_root = b_;
+  auto j = run_job(copy);
+  EXPECT_EQ(j.state, job_state::done) << j.error;
+  // Only the broken worker was replaced: the replacement copied everything.
+  EXPECT_EQ(made.size(), 1u);
+  for (auto& [rel, digest] : digests_) {
+    auto h = hash_file(b_ + "/" + rel, "SHA-256");
+    EXPECT_TRUE(h && *h == digest) << rel;
+  }
+  check_invariants("after the replacement");
+  for (auto& w : made)
+    caf::anon_send_exit(w, caf::exit_reason::user_shutdown);
+  new_copier_ = nullptr;
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include "tests/support/files.hpp"
 
 #include <filesystem>
+#include <functional>
 
 namespace d1::test {
 
@@ -110,6 +111,7 @@ protected:
       cfg.hashers = {fake_hasher_};
     if (fake_copier_)
       cfg.copiers = {fake_copier_};
+    cfg.new_copier = new_copier_;
     cfg.copy_batch_files = batch_files_;
     cfg.copy_batch_bytes = batch_bytes_;
     cfg.max_active_jobs = max_active_jobs_;
@@ -179,6 +181,7 @@ protected:
   std::chrono::milliseconds scrub_every_{0};
   hash_worker_actor fake_hasher_;
   copy_worker_actor fake_copier_;
+  std::function<copy_worker_actor()> new_copier_;  // how the manager replaces a copy worker
   uint32_t batch_files_ = 256;
   uint64_t batch_bytes_ = 256ull << 20;
   uint32_t max_active_jobs_ = 2;

@@ -73,6 +73,13 @@ TEST(spec_handlers, refuses_unknown_specs_bad_kwargs_and_escapes) {
   expect_invalid(list_spec_files("AD_TIFF", "a",
                                  R"({"template":"%s../%s_%d","filename":"x","frame_per_point":1,"num_points":1})"),
                  "template escapes");
+  // first_frame + frames once overflowed int64 (undefined behaviour, an endless loop).
+  expect_invalid(list_spec_files("AD_TIFF", "a",
+                                 R"({"template":"%s%s_%d","filename":"x","frame_per_point":2,"num_points":1,"first_frame":9223372036854775807})"),
+                 "first_frame overflows");
+  expect_invalid(list_spec_files("AD_TIFF", "a",
+                                 R"({"template":"%s%s_%d","filename":"x","frame_per_point":2,"num_points":1,"first_frame":2147483646})"),
+                 "beyond areaDetector's int");
   expect_invalid(list_spec_files("DATAONE", "a", R"({"pid":"p","checksum":"abc","checksum_algorithm":"MD5"})"),
                  "short checksum");
   expect_invalid(list_spec_files("DATAONE", "a", R"({"pid":"p","checksum":"00","checksum_algorithm":"CRC"})"),

@@ -1,0 +1,217 @@
+// Actors that fail loudly and recover: an exception in a handler stops the actor with an
+// error that names it and the message, logged; actor_watch reports it (never an orderly
+// stop); daemon_supervisor restarts the mount's actors and gives up after too many
+// restarts. Real actor system (the watch runs detached), every wait bounded.
+#include "actors/control/daemon.hpp"
+#include "actors/control/supervision.hpp"
+
+#include "messages/error.hpp"
+#include "messages/type_registry.hpp"
+#include "tests/storage/temp_dir.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/scoped_actor.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <gtest/gtest.h>
+
+#include <condition_variable>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+namespace d1 {
+namespace {
+
+using namespace std::chrono_literals;
+
+struct thrower_state {
+  static constexpr const char* name = "thrower";
+};
+
+caf::behavior thrower(caf::stateful_actor<thrower_state>* self) {
+  return {
+    [](const std::string& text) -> std::string {
+      if (text == "invariant")
+        check_invariant(false, "a broken promise");
+      if (text != "fine")
+        throw std::runtime_error("boom");
+      return "ok";
+    },
+  };
+}
+
+struct sys_config : caf::actor_system_config {
+  sys_config() {
+    set("scheduler.policy", caf::atom("sharing"));
+    set("logger.verbosity", caf::atom("quiet"));
+    d1::add_message_types(*this);
+  }
+};
+
+// Captures what spdlog writes while it lives.
+class log_capture {
+public:
+  log_capture() : previous_(spdlog::default_logger()) {
+    auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out_);
+    spdlog::set_default_logger(std::make_shared<spdlog::logger>("capture", sink));
+  }
+  ~log_capture() {
+    spdlog::set_default_logger(previous_);
+  }
+  std::string text() {
+    spdlog::default_logger()->flush();
+    return out_.str();
+  }
+
+private:
+  std::ostringstream out_;
+  std::shared_ptr<spdlog::logger> previous_;
+};
+
+// Failure reports of an actor_watch, waited for with a bound.
+struct reports {
+  std::mutex mtx;
+  std::condition_variable cv;
+  std::vector<std::pair<std::string, std::string>> got;  // name, describe(reason)
+
+  actor_watch::failure_fn fn() {
+    return [this](const std::string& name, const caf::error& reason) {
+      std::lock_guard<std::mutex> guard{mtx};
+      got.emplace_back(name, describe(reason));
+      cv.notify_all();
+    };
+  }
+  bool wait_for(size_t n, std::chrono::milliseconds timeout = 10s) {
+    std::unique_lock<std::mutex> guard{mtx};
+    return cv.wait_for(guard, timeout, [&] { return got.size() >= n; });
+  }
+};
+
+caf::actor spawn_loud_thrower(caf::actor_system& sys) {
+  return sys.spawn([](caf::stateful_actor<thrower_state>* self) {
+    fail_loudly(self);
+    return thrower(self);
+  });
+}
+
+TEST(supervision, an_exception_stops_the_actor_with_its_name_and_message_in_the_log) {
+  log_capture log;
+  sys_config cfg;
+  caf::actor_system sys{cfg};
+  auto a = spawn_loud_thrower(sys);
+  caf::scoped_actor self{sys};
+  self->monitor(a);
+  self->send(a, std::string{"the message that kills"});
+  caf::error reason;
+  self->receive([&](const caf::down_msg& dm) { reason = dm.reason; },
+                caf::after(10s) >> [] { FAIL() << "no down message"; });
+  auto text = describe(reason);
+  EXPECT_NE(text.find("thrower failed on"), std::string::npos) << text;
+  EXPECT_NE(text.find("the message that kills"), std::string::npos) << text;
+  EXPECT_NE(text.find("boom"), std::string::npos) << text;
+  auto logged = log.text();
+  EXPECT_NE(logged.find("thrower failed on"), std::string::npos) << logged;
+  EXPECT_NE(logged.find("the message that kills"), std::string::npos) << logged;
+}
+
+TEST(supervision, a_request_that_kills_the_actor_is_answered_with_the_failure_at_once) {
+  log_capture log;
+  sys_config cfg;
+  caf::actor_system sys{cfg};
+  auto a = spawn_loud_thrower(sys);
+  caf::scoped_actor self{sys};
+  caf::error got;
+  // Unanswered, the request would end with the request's own timeout (another error).
+  self->request(a, 60s, std::string{"invariant"})
+    .receive([](const std::string&) { ADD_FAILURE() << "an answer from a broken actor"; },
+             [&](caf::error& err) { got = std::move(err); });
+  EXPECT_EQ(code_of(got), ec::actor_failed) << describe(got);
+  EXPECT_NE(describe(got).find("a broken promise"), std::string::npos) << describe(got);
+}
+
+TEST(supervision, the_watch_reports_failures_and_ignores_orderly_stops) {
+  sys_config cfg;
+  caf::actor_system sys{cfg};
+  reports r;
+  {
+    actor_watch watch{sys, r.fn()};
+    auto stops_orderly = sys.spawn(thrower);
+    auto fails = spawn_loud_thrower(sys);
+    watch.watch(caf::actor_cast<caf::actor>(stops_orderly), "orderly one");
+    watch.watch(caf::actor_cast<caf::actor>(fails), "failing one");
+    caf::anon_send_exit(stops_orderly, caf::exit_reason::user_shutdown);
+    caf::anon_send(fails, std::string{"invariant"});
+    ASSERT_TRUE(r.wait_for(1));
+    std::this_thread::sleep_for(100ms);  // an (unexpected) second report would be here
+  }
+  std::lock_guard<std::mutex> guard{r.mtx};
+  ASSERT_EQ(r.got.size(), 1u);
+  EXPECT_EQ(r.got[0].first, "failing one");
+  EXPECT_NE(r.got[0].second.find("a broken promise"), std::string::npos) << r.got[0].second;
+}
+
+TEST(supervision, the_mounts_actors_restart_after_a_failure_and_give_up_after_too_many) {
+  sys_config cfg;
+  caf::actor_system sys{cfg};
+  test::temp_dir dir;
+  daemon_config dc;
+  dc.state_dir = dir.path();
+  dc.base_url = "http://127.0.0.1:9/cn";
+  auto state = open_daemon_state(dc);
+  ASSERT_TRUE(state) << describe(state.error());
+  std::mutex mtx;
+  std::condition_variable cv;
+  std::vector<fs_gateway_actor> gateways;
+  std::string gave_up;
+  daemon_supervisor::hooks hooks;
+  hooks.restarted = [&](const fs_gateway_actor& g) {
+    std::lock_guard<std::mutex> guard{mtx};
+    gateways.push_back(g);
+    cv.notify_all();
+  };
+  hooks.give_up = [&](const std::string& why) {
+    std::lock_guard<std::mutex> guard{mtx};
+    gave_up = why;
+    cv.notify_all();
+  };
+  auto sup = daemon_supervisor::start(sys, dc, *state, hooks);
+  ASSERT_TRUE(sup) << describe(sup.error());
+  auto first = (*sup)->actors();
+  // A failed crawl guard (once: an exception from a huge `crawl allow` pid) must not leave
+  // the mount without one: every actor is started anew.
+  caf::anon_send_exit(first.crawl, caf::exit_reason::unhandled_exception);
+  {
+    std::unique_lock<std::mutex> guard{mtx};
+    ASSERT_TRUE(cv.wait_for(guard, 30s, [&] { return gateways.size() == 1; }));
+  }
+  auto second = (*sup)->actors();
+  EXPECT_NE(second.gateway, first.gateway);
+  EXPECT_NE(second.crawl, first.crawl);
+  EXPECT_EQ((*sup)->restarts(), 1u);
+  caf::scoped_actor self{sys};
+  std::string listed;
+  self->request(second.crawl, 10s, list_atom::value)
+    .receive([&](std::string& text) { listed = text; },
+             [&](caf::error& err) { FAIL() << describe(err); });
+  EXPECT_NE(listed.find("crawl guard"), std::string::npos) << listed;
+  // Failing again and again: it gives up after max_restarts within the window.
+  for (size_t i = 1; i <= daemon_supervisor::max_restarts; ++i) {
+    auto current = (*sup)->actors();
+    caf::anon_send_exit(current.attrs, caf::exit_reason::unhandled_exception);
+    std::unique_lock<std::mutex> guard{mtx};
+    ASSERT_TRUE(cv.wait_for(guard, 30s, [&] { return gateways.size() == i + 1 || !gave_up.empty(); }))
+      << i;
+  }
+  std::lock_guard<std::mutex> guard{mtx};
+  EXPECT_NE(gave_up.find("attr_cache failed"), std::string::npos) << gave_up;
+  EXPECT_EQ(gateways.size(), daemon_supervisor::max_restarts);
+}
+
+}  // namespace
+}  // namespace d1
