@@ -90,7 +90,7 @@ void launch_datum_batch(job_self self, active_job& a, size_t w) {
         break;
       }
       if (!rs) {
-        if (a && fail_step(self, *a, indices[k], describe(err), is_worker_timeout(err)))
+        if (a && fail_step(self, *a, indices[k], describe(err), is_worker_lost(err)))
           finished.push_back(indices[k]);
         continue;
       }

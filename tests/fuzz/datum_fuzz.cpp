@@ -1,6 +1,8 @@
 // The datum-file fuzz targets' scratch files and contract-checking sink.
 #include "tests/fuzz/datum_fuzz.hpp"
 
+#include "actors/mobile/file_system.hpp"
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -31,6 +33,12 @@ const std::string& scratch() {
 }
 
 }  // namespace
+
+worker_io& disk_io() {
+  static auto fs = make_posix_file_system();
+  static worker_io io{*fs};
+  return io;
+}
 
 std::string scratch_file(const std::string& name, std::string_view bytes) {
   const auto& dir = scratch();

@@ -3,6 +3,7 @@
 // contract: begin once, then exactly the values the shape holds, in whole elements.
 #pragma once
 
+#include "actors/mobile/datum_source.hpp"
 #include "actors/mobile/datum_value.hpp"
 #include "tests/fuzz/fuzz_target.hpp"
 
@@ -14,6 +15,9 @@ namespace d1::fuzz {
 /// A directory of this process (removed at exit) and `bytes` written in it as `name`.
 /// Returns the directory: the file is <dir>/<name>.
 std::string scratch_file(const std::string& name, std::string_view bytes);
+
+/// The real disk as the datum readers reach it (a worker that is never interrupted).
+worker_io& disk_io();
 
 /// The whole content of a file written by `write(path)` into the scratch directory, or ""
 /// if it could not be written (seeds made with the formats' own writers).

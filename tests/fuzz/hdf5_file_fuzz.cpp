@@ -69,9 +69,10 @@ D1_FUZZ_SEEDS(hdf5_file) {
 
 D1_FUZZ_TARGET(hdf5_file) {
   auto dir = d1::fuzz::scratch_file("a.h5", input);
+  d1::datum_root root{d1::fuzz::disk_io(), dir};
   for (auto [first, rows] : {std::pair<uint64_t, uint64_t>{0, 3}, {1, 1}, {2, 5}}) {
     d1::fuzz::checking_sink sink;
-    auto err = d1::read_hdf5_rows(dir, "a.h5", d1::ad_hdf5_dataset, first, rows, sink);
+    auto err = d1::read_hdf5_rows(root, "a.h5", d1::ad_hdf5_dataset, first, rows, sink);
     sink.finish(!err);
   }
 }

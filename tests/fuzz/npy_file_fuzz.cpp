@@ -47,10 +47,11 @@ D1_FUZZ_TARGET(npy_file) {
     check(header->data_offset <= input.size(), "values said to start past the header read");
   }
   auto dir = d1::fuzz::scratch_file("a.npy", input);
+  d1::datum_root root{d1::fuzz::disk_io(), dir};
   for (std::optional<uint64_t> frame : {std::optional<uint64_t>{}, std::optional<uint64_t>{0},
                                         std::optional<uint64_t>{1}}) {
     d1::fuzz::checking_sink sink;
-    auto err = d1::read_npy(dir, "a.npy", frame, sink);
+    auto err = d1::read_npy(root, "a.npy", frame, sink);
     sink.finish(!err);
   }
 }

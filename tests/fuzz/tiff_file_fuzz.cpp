@@ -77,11 +77,12 @@ D1_FUZZ_SEEDS(tiff_file) {
 
 D1_FUZZ_TARGET(tiff_file) {
   auto dir = d1::fuzz::scratch_file("frame_0000.tif", input);
+  d1::datum_root root{d1::fuzz::disk_io(), dir};
   d1::fuzz::checking_sink sink;
-  auto err = d1::read_tiff_stack(dir, {"frame_0000.tif"}, sink);
+  auto err = d1::read_tiff_stack(root, {"frame_0000.tif"}, sink);
   sink.finish(!err);
   // The same file twice: a stack of two frames of the first one's size and type.
   d1::fuzz::checking_sink two;
-  err = d1::read_tiff_stack(dir, {"frame_0000.tif", "frame_0000.tif"}, two);
+  err = d1::read_tiff_stack(root, {"frame_0000.tif", "frame_0000.tif"}, two);
   two.finish(!err);
 }

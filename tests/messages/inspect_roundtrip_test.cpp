@@ -65,7 +65,7 @@ TEST(inspect_roundtrip, cache_types) {
   auto c2 = roundtrip(c);
   EXPECT_TRUE(c2.found);
   EXPECT_EQ(c2.value, l);
-  cache_stats s{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14};
+  cache_stats s{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, "disk full", 15, 11, 12, 13, 14};
   auto s2 = roundtrip(s);
   EXPECT_EQ(s2.entries, 1u);
   EXPECT_EQ(s2.memory_bytes, 2u);
@@ -77,6 +77,8 @@ TEST(inspect_roundtrip, cache_types) {
   EXPECT_EQ(s2.writes, 8u);
   EXPECT_EQ(s2.fetched_bytes, 9u);
   EXPECT_EQ(s2.errors, 10u);
+  EXPECT_EQ(s2.last_error, "disk full");
+  EXPECT_EQ(s2.last_error_at, 15);
   EXPECT_EQ(s2.checksum_failures, 11u);
   EXPECT_EQ(s2.partial_bytes, 12u);
   EXPECT_EQ(s2.active_downloads, 13u);
