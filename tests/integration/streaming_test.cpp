@@ -198,9 +198,11 @@ TEST_F(streaming_test, integration_a_reset_mid_body_resumes) {
         "\"keep_bytes\": 1048576, \"count\": 1}");
   expect_reads_back("reset");
   auto rs = requests(pid_of("reset"));
+  // A reset discards what the client had not read from its socket yet: the resume starts at
+  // the first byte that did not land, at most where the node stopped.
   EXPECT_TRUE(std::any_of(rs.begin(), rs.end(), [](const logged& r) {
-    return from_replica(r, "mn") && range_start(r) == 1048576;
-  }));
+    return from_replica(r, "mn") && range_start(r) > 0 && range_start(r) <= 1048576;
+  })) << "no request resumed within the reset range on the same replica";
 }
 
 TEST_F(streaming_test, integration_a_short_body_resumes) {
