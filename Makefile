@@ -20,6 +20,9 @@ ASAN_ENV = ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:log_path=$(call SAN_REPOR
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:log_path=$(call SAN_REPORTS,build-asan)/ubsan \
 	LSAN_OPTIONS=suppressions=$(SUPP)/lsan.supp:print_suppressions=0
 TSAN_ENV = TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$(SUPP)/tsan.supp:log_path=$(call SAN_REPORTS,build-tsan)/tsan
+# Tests that mount or run the stand-in node run one at a time (as in `make test`); the
+# others in parallel.
+SERIAL_TESTS = integration|d1_test_node
 # Under TSan: the unit and actor tests (no mounts, no stand-in node; docs/hardening.md).
 TSAN_TESTS ?= -E 'integration|d1_test_node|fuzz_regressions'
 
@@ -51,7 +54,9 @@ test-asan: deps
 	@cmake -S . -B build-asan $(ASAN_CMAKE) >/dev/null
 	@cmake --build build-asan -j$(JOBS)
 	@rm -rf $(call SAN_REPORTS,build-asan) && mkdir -p $(call SAN_REPORTS,build-asan)
-	(cd build-asan && $(ASAN_ENV) ctest --output-on-failure -j1 --timeout 1200); status=$$?; \
+	(cd build-asan && $(ASAN_ENV) ctest --output-on-failure -j$(JOBS) --timeout 1200 \
+		-E '$(SERIAL_TESTS)' && $(ASAN_ENV) ctest --output-on-failure -j1 --timeout 1200 \
+		-R '$(SERIAL_TESTS)'); status=$$?; \
 	bash scripts/sanitizer-reports.sh $(call SAN_REPORTS,build-asan) && exit $$status
 
 test-tsan: deps

@@ -57,7 +57,8 @@ caf::expected<uint64_t> int_kwarg(const nlohmann::json& kw, const std::string& s
 // keyword arguments, where any other key is an error too).
 caf::error only_keys(const nlohmann::json& kw, const std::string& spec,
                      std::initializer_list<const char*> allowed) {
-  for (auto& [key, value] : kw.items())
+  for (auto& item : kw.items()) {
+    const auto& key = item.key();  // a lambda may not capture a structured binding (C++17)
     if (std::none_of(allowed.begin(), allowed.end(), [&](const char* a) { return key == a; })) {
       std::string names;
       for (auto a : allowed)
@@ -65,6 +66,7 @@ caf::error only_keys(const nlohmann::json& kw, const std::string& spec,
       return bad(spec, "datum kwargs: unknown key '" + key + "' (takes: "
                          + (names.empty() ? std::string{"none"} : names) + ")");
     }
+  }
   return caf::none;
 }
 

@@ -18,6 +18,7 @@ if [ $# -gt 0 ]; then targets=("$@"); else mapfile -t targets < <("$build/fuzz_r
 
 # Every run stops at its first finding; reports go to the log, not to files elsewhere.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$(cd "$(dirname "$0")/../sanitizers" && pwd)/lsan.supp:print_suppressions=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 failed=0
