@@ -113,7 +113,7 @@ int main(int argc, char** argv) {
   auto* unmount_cmd = app.add_subcommand("unmount", "Unmount a d1drive mount cleanly");
   unmount_cmd->add_option("mountpoint", unmount_point, "The mount point")->required();
 
-  // Mobile files (issue 4): the daemon without a mount, and the control-socket clients.
+  // Mobile files: the daemon without a mount, and the control-socket clients.
   d1::serve_options serve;
   auto* serve_cmd = app.add_subcommand("serve", "Run the daemon without a mount: mobile-files "
                                                 "jobs and the control socket only");

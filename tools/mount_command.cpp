@@ -172,7 +172,7 @@ int serve_mount(const daemon_config& cfg, const std::string& mountpoint,
       ready.report(describe(supervisor.error()));
       return exit_failure;
     }
-    // Mobile files (issue 4): jobs and the control socket serve beside the mount, and
+    // Mobile files: jobs and the control socket serve beside the mount, and
     // stop before the other actors (plane->stop() ahead of the supervisor's shutdown).
     auto info = make_control_info(cfg, mountpoint);
     info.version = version_number();

@@ -37,7 +37,7 @@ std::string listed_name(const std::string& pid) {
 }
 
 // A segment back to its PID. A shortened name cannot be unescaped: it maps back through
-// the PIDs this folder listed. (Issue 3 persists that map in LMDB for search listings.)
+// the PIDs this folder listed. (Search listings persist that map in LMDB.)
 caf::expected<std::string> pid_of(const flat_space_state& st, const std::string& segment) {
   if (is_shortened(segment)) {
     for (auto& pid : st.visited)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The issue-5 (crawl_guard) measurements on a real d1drive daemon over the stand-in node
+# The crawl_guard measurements on a real d1drive daemon over the stand-in node
 # with 100k synthetic records (one mount, one run):
 #  1. `find MOUNT/FacetedSearch` (timeout 120): wall time and Solr selects the node logged.
 #  2. plocate's `updatedb` over the mount with PRUNEFS/PRUNEPATHS empty: the same.

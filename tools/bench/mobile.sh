@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make bench`, issue 4: verified copies with d1drive's mobile files (a real `d1drive serve`
+# `make bench`: verified copies with d1drive's mobile files (a real `d1drive serve`
 # daemon driven by the CLI) against rclone, rsync and cp + sha256sum, all in the same run.
 #  1. 2 GiB in 4 x 512 MiB random files: d1drive (4 RAW resources copied one after
 #     another, the same 4 submitted at once, and 1 AD_TIFF resource listing the 4 files)

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# `make bench`: the issue-2 measurements, each against a baseline from the same run.
+# `make bench`: the getattr and restart measurements, each against a baseline from the same run.
 #  1. getattr round trips/s with attr_timeout=0: d1drive (a real daemon mounted on the
 #     stand-in node, stat() of an object's bytes) vs a bare low-level libfuse filesystem.
 #  2. restart: time from `d1drive mount --daemon` to a live mount with a warm state dir,
 #     and the requests the node sees for the first listing of a folder seen before.
-#  3. the issue-3 search measurements: tools/bench/search.sh (see there).
+#  3. the search measurements: tools/bench/search.sh (see there).
 # Usage: tools/bench/run.sh [BUILD_DIR]   (default: build)
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
@@ -64,5 +64,5 @@ echo "median: $(python3 -c 'import statistics,sys; print(statistics.median(map(f
 echo "requests for the first listing of the seen folder after restart: $requests (target 0)"
 
 echo
-echo "== issue 3: FacetedSearch listings and memory (tools/bench/search.sh)"
+echo "== FacetedSearch listings and memory (tools/bench/search.sh)"
 bash "$repo/tools/bench/search.sh" "$build"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make bench`, part 3: the issue-3 (FacetedSearch) measurements, each against a baseline
+# `make bench`, part 3: the FacetedSearch measurements, each against a baseline
 # from the same run, on a real d1drive daemon over the stand-in node (--synthetic N):
 #  1. `ls -l` of a cached 10k-entry folder (FacetedSearch/ with object_limit 10000) vs
 #     `ls -l` of a 10k-entry ext4 folder of empty files (interleaved, medians).
