@@ -5,7 +5,9 @@ set(D1_FUZZ_TARGETS path_codec solr_json system_metadata object_locations node_l
   object_formats query_engine resource_map config control_request storage_record ad_template
   npy_file tiff_file hdf5_file)
 set(d1_fuzz_libs d1_actors d1_storage d1_messages nlohmann_json::nlohmann_json)
-set(d1_fuzz_defs D1_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+# Only the two files that read seeds see the checkout's directory (ccache shares the rest).
+set_source_files_properties(fuzz/fuzz_support.cpp fuzz/config_fuzz.cpp PROPERTIES
+  COMPILE_DEFINITIONS "D1_SOURCE_DIR=\"${PROJECT_SOURCE_DIR}\"")
 
 set(d1_fuzz_sources)
 foreach(target ${D1_FUZZ_TARGETS})
@@ -14,7 +16,6 @@ endforeach()
 add_executable(fuzz_replay fuzz/replay_main.cpp fuzz/fuzz_support.cpp fuzz/datum_fuzz.cpp
   ${d1_fuzz_sources})
 target_link_libraries(fuzz_replay PRIVATE ${d1_fuzz_libs})
-target_compile_definitions(fuzz_replay PRIVATE ${d1_fuzz_defs})
 set_target_properties(fuzz_replay PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR})
 
 foreach(target ${D1_FUZZ_TARGETS})
@@ -32,7 +33,7 @@ if(D1_FUZZ)
     add_executable(fuzz_${target} fuzz/${target}_fuzz.cpp fuzz/fuzz_support.cpp
       fuzz/datum_fuzz.cpp)
     target_link_libraries(fuzz_${target} PRIVATE ${d1_fuzz_libs})
-    target_compile_definitions(fuzz_${target} PRIVATE ${d1_fuzz_defs} D1_LIBFUZZER)
+    target_compile_definitions(fuzz_${target} PRIVATE D1_LIBFUZZER)
     target_link_options(fuzz_${target} PRIVATE -fsanitize=fuzzer)
     set_target_properties(fuzz_${target} PROPERTIES RUNTIME_OUTPUT_DIRECTORY
       ${PROJECT_BINARY_DIR}/fuzz)

@@ -1,5 +1,6 @@
 // Integration harness: processes, temp dirs and shell commands for the mount tests.
 #include "tests/integration/harness.hpp"
+#include "tests/support/test_paths.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -19,11 +20,11 @@
 namespace d1::integration {
 
 std::string source_dir() {
-  return D1_SOURCE_DIR;
+  return d1::test::source_dir();
 }
 
 std::string binary_dir() {
-  return D1_BINARY_DIR;
+  return d1::test::binary_dir();
 }
 
 std::string fixtures_dir() {

@@ -1,6 +1,7 @@
 // The mount's path grammar: every tricky real identifier round-trips into one readable
 // segment, long names shorten stably, facet segments, paths, probe names, error file names.
 #include "messages/path_codec.hpp"
+#include "tests/support/test_paths.hpp"
 
 #include "messages/error.hpp"
 
@@ -15,7 +16,7 @@
 namespace d1 {
 namespace {
 
-const char* tricky_path = D1_SOURCE_DIR "/../shared/fixtures/dataone/cn/tricky_identifiers.json";
+const std::string tricky_path = d1::test::shared_fixtures() + "/cn/tricky_identifiers.json";
 
 struct tricky_id {
   std::string unescaped;

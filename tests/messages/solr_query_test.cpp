@@ -1,6 +1,7 @@
 // Solr request building: query-parser escaping checked by an independent scanner, URL
 // encoding against DataONE's own escaped forms of the tricky identifiers, exact query strings.
 #include "messages/solr_query.hpp"
+#include "tests/support/test_paths.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -13,7 +14,7 @@
 namespace d1 {
 namespace {
 
-const char* tricky_path = D1_SOURCE_DIR "/../shared/fixtures/dataone/cn/tricky_identifiers.json";
+const std::string tricky_path = d1::test::shared_fixtures() + "/cn/tricky_identifiers.json";
 
 std::vector<std::pair<std::string, std::string>> load_tricky_ids() {
   std::ifstream in{tricky_path};

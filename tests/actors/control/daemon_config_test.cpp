@@ -1,6 +1,7 @@
 // The TOML config: defaults, every section, clear errors with file and line, and the
 // loopback-only rule for plain http.
 #include "actors/control/daemon_config.hpp"
+#include "tests/support/test_paths.hpp"
 
 #include "messages/error.hpp"
 
@@ -136,7 +137,7 @@ roots = ["/fast", "/archive"]
 }
 
 TEST_F(daemon_config_test, the_shipped_example_is_valid) {
-  auto cfg = load_config(std::string{D1_SOURCE_DIR} + "/config/d1drive.toml", true);
+  auto cfg = load_config(d1::test::source_dir() + "/config/d1drive.toml", true);
   ASSERT_TRUE(cfg) << describe(cfg.error());
   cfg->state_dir = "/tmp/x";
   EXPECT_FALSE(validate(*cfg));

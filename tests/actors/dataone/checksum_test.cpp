@@ -1,6 +1,7 @@
 // Checksums: known vectors for every DataONE algorithm, and whole-file hashes of real
 // KNB objects against the checksum in their own system metadata (Blandy.76.2 is a known bad copy).
 #include "actors/dataone/checksum.hpp"
+#include "tests/support/test_paths.hpp"
 
 #include "messages/error.hpp"
 #include "tests/support/files.hpp"
@@ -14,7 +15,7 @@
 namespace d1 {
 namespace {
 
-const std::string knb = D1_SOURCE_DIR "/../shared/fixtures/dataone/knb";
+const std::string knb = d1::test::shared_fixtures() + "/knb";
 
 std::string digest_of(std::string_view algorithm, const std::string& bytes) {
   auto h = streaming_hasher::make(algorithm);

@@ -3,6 +3,7 @@
 // bytes) into the ranged transfers' sinks; real sparse files, real hashing, a temp dir,
 // and a memory_store for the partial-object records.
 #include "actors/dataone/content_cache.hpp"
+#include "tests/support/test_paths.hpp"
 
 #include "messages/error.hpp"
 #include "tests/actors/dataone/object_read.hpp"
@@ -41,7 +42,7 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-const std::string knb = D1_SOURCE_DIR "/../shared/fixtures/dataone/knb";
+const std::string knb = d1::test::shared_fixtures() + "/knb";
 
 // The object_ref of a KNB fixture, read from its own system metadata.
 object_ref ref_of(const std::string& pid) {

@@ -1,6 +1,7 @@
 // The DataONE XML parsers against the real documents in ../shared/fixtures/dataone, and
 // against what a broken node or proxy sends: truncations, garbage, HTML, wrong documents.
 #include "actors/dataone/dataone_xml.hpp"
+#include "tests/support/test_paths.hpp"
 
 #include "messages/error.hpp"
 #include "tests/support/files.hpp"
@@ -14,7 +15,7 @@
 namespace d1 {
 namespace {
 
-const std::string fixtures = D1_SOURCE_DIR "/../shared/fixtures/dataone";
+const std::string fixtures = d1::test::shared_fixtures();
 
 using test::slurp;
 

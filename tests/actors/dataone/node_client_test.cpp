@@ -1,6 +1,7 @@
 // node_client under the deterministic scheduler, talking to a fake http_client that serves
 // the real DataONE fixtures and injects statuses, transport errors and delays.
 #include "actors/dataone/node_client.hpp"
+#include "tests/support/test_paths.hpp"
 
 #include "messages/error.hpp"
 #include "messages/solr_query.hpp"
@@ -13,7 +14,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-const std::string fixtures = D1_SOURCE_DIR "/../shared/fixtures/dataone";
+const std::string fixtures = d1::test::shared_fixtures();
 const std::string base = "https://cn.example.org/cn";
 
 const char* not_found_body =

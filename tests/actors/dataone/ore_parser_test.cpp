@@ -2,6 +2,7 @@
 // fixtures (the malformed ones included), the three KNB resourceMap_* objects, and
 // generated maps (5000 members, percent-encoded resolve URIs, garbage).
 #include "actors/dataone/ore_parser.hpp"
+#include "tests/support/test_paths.hpp"
 
 #include "messages/error.hpp"
 #include "tests/support/files.hpp"
@@ -13,7 +14,7 @@
 namespace d1::test {
 namespace {
 
-const std::string fixtures = D1_SOURCE_DIR "/../shared/fixtures/dataone";
+const std::string fixtures = d1::test::shared_fixtures();
 
 caf::expected<resource_map_doc> parse_fixture(const std::string& rel) {
   auto text = slurp(fixtures + "/" + rel);

@@ -1,6 +1,7 @@
 // The Solr JSON parser against the real CN responses in ../shared/fixtures/dataone and
 // against error bodies, truncations and garbage.
 #include "actors/dataone/solr_json.hpp"
+#include "tests/support/test_paths.hpp"
 
 #include "messages/error.hpp"
 #include "tests/support/files.hpp"
@@ -12,7 +13,7 @@
 namespace d1 {
 namespace {
 
-const std::string samples = D1_SOURCE_DIR "/../shared/fixtures/dataone/solr_samples";
+const std::string samples = d1::test::shared_fixtures() + "/solr_samples";
 
 using test::slurp;
 

@@ -1,6 +1,7 @@
 // solr_querier under the deterministic scheduler with a fake http_client serving the real
 // Solr samples: parsing through the actor, single-flight, retries, Solr errors, records.
 #include "actors/dataone/solr_querier.hpp"
+#include "tests/support/test_paths.hpp"
 
 #include "messages/error.hpp"
 #include "messages/solr_query.hpp"
@@ -12,7 +13,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-const std::string samples = D1_SOURCE_DIR "/../shared/fixtures/dataone/solr_samples";
+const std::string samples = d1::test::shared_fixtures() + "/solr_samples";
 const std::string base = "https://cn.example.org/cn";
 
 const char* record_body = R"({"responseHeader":{"status":0},"response":{"numFound":1,"start":0,

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "actors/mobile/datum_source.hpp"
+#include "tests/support/test_paths.hpp"
 #include "actors/mobile/datum_value.hpp"
 #include "messages/datum_types.hpp"
 #include "tests/storage/temp_dir.hpp"
@@ -212,7 +213,7 @@ bool write_hdf5_stack(const std::string& path, const stack<T>& s, const hdf5_opt
 /// Runs `/usr/bin/python3 datum_reference.py ARGS…` and returns what it printed; a test
 /// failure (and "") if it fails. Arguments are quoted for the shell.
 inline std::string run_reference(const std::vector<std::string>& args) {
-  std::string cmd = std::string{reference_python} + " '" + D1_SOURCE_DIR
+  std::string cmd = std::string{reference_python} + " '" + d1::test::source_dir()
                     + "/tests/actors/mobile/datum_reference.py'";
   for (auto& a : args)
     cmd += " '" + a + "'";

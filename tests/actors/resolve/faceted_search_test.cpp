@@ -2,6 +2,7 @@
 // (a small in-memory index that filters, facets and pages with cursor marks) and a fake
 // d1_object that records what it was handed.
 #include "actors/resolve/faceted_search.hpp"
+#include "tests/support/test_paths.hpp"
 #include "actors/resolve/preconfigured_search.hpp"
 #include "messages/error.hpp"
 #include "messages/error_folder.hpp"
@@ -443,7 +444,7 @@ TEST_F(faceted_search_test, fields_come_from_the_query_engine_description_once) 
   config_.fields.clear();
   config_.allow_fields = {"formatId", "keywords", "checksum", "noSuchField"};
   auto url = config_.base_url + "/v2/query/solr";
-  std::ifstream in(D1_SOURCE_DIR "/../shared/fixtures/dataone/cn/query_engine_description.xml");
+  std::ifstream in(d1::test::shared_fixtures() + "/cn/query_engine_description.xml");
   std::stringstream xml;
   xml << in.rdbuf();
   ASSERT_FALSE(xml.str().empty());

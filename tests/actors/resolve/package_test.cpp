@@ -2,6 +2,7 @@
 // content_cache (real files in a temp dir, real hashing) behind a fake node_client that
 // serves KNB and generated resource maps, and a fake solr_querier with index relations.
 #include "actors/dataone/checksum.hpp"
+#include "tests/support/test_paths.hpp"
 #include "actors/dataone/content_cache.hpp"
 #include "actors/dataone/dataone_xml.hpp"
 #include "actors/resolve/d1_object.hpp"
@@ -26,7 +27,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::string fixtures = D1_SOURCE_DIR "/../shared/fixtures/dataone";
+const std::string fixtures = d1::test::shared_fixtures();
 const std::string ore_format = "http://www.openarchives.org/ore/terms";
 
 std::string slurp(const std::string& path) {

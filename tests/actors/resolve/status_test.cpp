@@ -2,6 +2,7 @@
 // HTTP client (the production CN node list from the shared fixtures), real memory-only
 // attr/dir caches and a real content_cache in a temp dir.
 #include "actors/dataone/content_cache.hpp"
+#include "tests/support/test_paths.hpp"
 #include "actors/dataone/node_client.hpp"
 #include "actors/dataone/solr_querier.hpp"
 #include "actors/fs/attr_cache.hpp"
@@ -25,7 +26,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::string fixtures = D1_SOURCE_DIR "/../shared/fixtures/dataone";
+const std::string fixtures = d1::test::shared_fixtures();
 const std::string base = "http://127.0.0.1:9/cn";
 
 std::string slurp(const std::string& path) {
