@@ -35,6 +35,10 @@ void on_init(void*, fuse_conn_info* conn) {
   // One readdirplus answers the whole `ls -l` from the listing snapshot.
   if (conn->capable & FUSE_CAP_READDIRPLUS)
     conn->want |= FUSE_CAP_READDIRPLUS;
+  // Object bytes are answered from their file (reply_fd): splice moves them from the page
+  // cache to the device without a copy through the daemon's memory.
+  if (conn->capable & FUSE_CAP_SPLICE_WRITE)
+    conn->want |= FUSE_CAP_SPLICE_WRITE;
 }
 
 void on_lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {

@@ -256,6 +256,8 @@ caf::expected<std::shared_ptr<object_stream>> ensure_stream(self_ptr self,
   if (!stream)
     return stream.error();
   e.stream = *stream;
+  // With workers of their own, digests run beside the transfers instead of inside them.
+  e.stream->set_hash_in_transfer(!st.cfg_.detach_hashing);
   e.stream_id = id;
   e.served.assign(e.locations.size(), false);
   st.streams_[id] = name;

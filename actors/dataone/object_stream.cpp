@@ -317,6 +317,21 @@ bool object_stream::want_catch_up_locked() {
   return true;
 }
 
+bool object_stream::want_batched_catch_up_locked() {
+  if (catch_up_running_ || hash_busy_ || verified_ || failure_ || !landed_.contains(hashed_))
+    return false;
+  auto run_end = landed_.run_end(hashed_);
+  if (run_end - hashed_ < catch_up_piece && run_end != ref_.size)
+    return false;
+  catch_up_running_ = true;
+  return true;
+}
+
+void object_stream::set_hash_in_transfer(bool in_transfer) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  hash_in_transfer_ = in_transfer;
+}
+
 bool object_stream::start_catch_up() {
   std::lock_guard<std::mutex> guard{mtx_};
   return want_catch_up_locked();
@@ -329,13 +344,16 @@ bool object_stream::catch_up_step() {
     std::lock_guard<std::mutex> guard{mtx_};
     if (hash_busy_ || verified_ || failure_ || !landed_.contains(hashed_)) {
       catch_up_running_ = false;
+      if (!hash_busy_)
+        std::vector<char>{}.swap(catch_up_buffer_);  // a piece per stream only while hashing
       return false;
     }
     begin = hashed_;
     end = std::min(landed_.run_end(hashed_), begin + catch_up_piece);
     hash_busy_ = true;
   }
-  std::vector<char> buf(end - begin);
+  auto& buf = catch_up_buffer_;
+  buf.resize(end - begin);
   size_t done = 0;
   caf::error err;
   while (done < buf.size()) {
@@ -403,7 +421,7 @@ caf::error object_stream::write(uint64_t at, const char* data, size_t size) {
   {
     std::lock_guard<std::mutex> guard{mtx_};
     landed_.add(at, at + size);
-    if (!hash_busy_ && hashed_ == at && !verified_ && !failure_) {
+    if (hash_in_transfer_ && !hash_busy_ && hashed_ == at && !verified_ && !failure_) {
       hash_busy_ = true;
       hash_here = true;
     }
@@ -414,7 +432,7 @@ caf::error object_stream::write(uint64_t at, const char* data, size_t size) {
     bool catch_up = false;
     {
       std::lock_guard<std::mutex> guard{mtx_};
-      catch_up = want_catch_up_locked();
+      catch_up = hash_in_transfer_ ? want_catch_up_locked() : want_batched_catch_up_locked();
     }
     if (catch_up)
       notify_(stream_event::catch_up, 0, 0);

@@ -119,6 +119,12 @@ public:
   /// After a mismatch: the digest the bytes had.
   std::string computed_digest() const;
 
+  /// Whether the HTTP client's thread hashes bytes that continue the hashed prefix as they
+  /// arrive (the default) or leaves all hashing to catch-up workers. Off the transfer thread
+  /// the digest (the most expensive work per byte) runs on another core, beside the next
+  /// bytes' receive; call before the first transfer begins.
+  void set_hash_in_transfer(bool in_transfer);
+
   /// Whether a catch-up hasher should run now (bytes landed at the hash cursor, no one
   /// hashing them); if so, marks one as running: the caller must then run catch_up_step
   /// until it returns false.
@@ -160,6 +166,9 @@ private:
   stream_event finish_hash_locked(std::vector<waiter>& ready, std::vector<waiter>& failed);
   // Whether a catch-up should start (sets the running flag if so).
   bool want_catch_up_locked();
+  // From a transfer: whether enough unhashed bytes wait at the cursor (a piece, or the rest
+  // of the object) to start a catch-up worker for them (sets the running flag if so).
+  bool want_batched_catch_up_locked();
   void deliver(std::vector<waiter>& ready, std::vector<waiter>& failed, const caf::error& err);
 
   const object_ref ref_;
@@ -177,6 +186,8 @@ private:
   uint64_t hashed_ = 0;        // the bytes [0, hashed_) went into hasher_
   bool hash_busy_ = false;     // someone updates hasher_ outside the lock
   bool catch_up_running_ = false;
+  bool hash_in_transfer_ = true;
+  std::vector<char> catch_up_buffer_;  // used by whoever holds hash_busy_
   bool verified_ = false;
   caf::error failure_;
   std::string computed_;

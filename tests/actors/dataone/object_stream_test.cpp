@@ -118,6 +118,41 @@ TEST_F(object_stream_test, bytes_out_of_order_are_hashed_by_a_catch_up_from_the_
   EXPECT_EQ(count(stream_event::verified), 1u);
 }
 
+TEST_F(object_stream_test, off_the_transfer_thread_a_catch_up_hashes_pieces_and_verifies) {
+  auto s = open();
+  s->set_hash_in_transfer(false);
+  s->begin_transfer(0, 10000);
+  write(*s, 0, 5000);  // in order, but less than a piece and not the end: nobody hashes yet
+  EXPECT_EQ(count(stream_event::catch_up), 0u);
+  auto head = read(*s, 0, 100);
+  EXPECT_TRUE(head->done);  // landed bytes before the tail are served without the digest
+  auto tail = read(*s, 9000, 1000);
+  write(*s, 5000, 5000);  // the object's last byte: a catch-up for all of it
+  EXPECT_EQ(count(stream_event::catch_up), 1u);
+  EXPECT_FALSE(s->verified());
+  EXPECT_FALSE(tail->done);  // the tail waits for the digest, which the transfer left alone
+  int steps = 0;
+  while (s->catch_up_step() && steps < 100)
+    ++steps;
+  EXPECT_TRUE(s->verified());
+  EXPECT_TRUE(tail->done);
+  EXPECT_FALSE(tail->err);
+  EXPECT_EQ(tail->bytes, bytes_.substr(9000, 1000));
+}
+
+TEST_F(object_stream_test, off_the_transfer_thread_a_mismatch_still_fails_the_tail) {
+  auto s = open({}, std::string(40, '0'));
+  s->set_hash_in_transfer(false);
+  s->begin_transfer(0, 10000);
+  auto tail = read(*s, 9000, 1000);
+  write(*s, 0, 10000);
+  while (s->catch_up_step()) {
+  }
+  EXPECT_TRUE(tail->done);
+  EXPECT_EQ(code_of(tail->err), ec::checksum_mismatch);
+  EXPECT_EQ(count(stream_event::mismatch), 1u);
+}
+
 TEST_F(object_stream_test, a_previous_runs_bytes_are_hashed_before_new_ones_count) {
   // What a previous run left: written into the file first.
   {
