@@ -3,6 +3,8 @@
 # on loopback serves a 1 GiB object (the stand-in node's resolve points at it), read
 #   - cold, sequentially: d1drive vs `curl -o /dev/null` vs `rclone mount` (http backend,
 #     --vfs-cache-mode full) of the same nginx directory;
+#     and curl piped into SHA-256 (the same verified-byte work without a file system), with the
+#     daemon's CPU seconds per GiB (user + system) read from /proc;
 #   - to its first byte: d1drive (open + read 1 byte, attributes already looked up) vs curl's
 #     time_starttransfer (and rclone's);
 #   - 1000 random 4 KiB reads of a cold object vs 1000 curl Range requests on one connection;
@@ -109,6 +111,21 @@ rclone_unmount() {
 
 curl_seq() { curl -sf -o /dev/null -w '%{speed_download} %{time_starttransfer}' "$url"; }
 
+# The same verified-byte work without a file system: curl piped into SHA-256, the object's
+# checksum algorithm (Python's hashlib, which runs OpenSSL's code, 1 MiB reads), MB/s.
+curl_sha_seq() {
+  local t0 t1
+  t0=$(date +%s.%N)
+  curl -sf "$url" | python3 -c 'import hashlib, sys
+h = hashlib.sha256()
+for b in iter(lambda: sys.stdin.buffer.read(1 << 20), b""):
+    h.update(b)'
+  t1=$(date +%s.%N)
+  python3 -c "print($size / ($t1 - $t0) / 1e6)"
+}
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }  # user + system, in clock ticks
+
 curl_random() {  # 1000 Range requests on one connection: median and p90 of their times
   python3 - "$url" "$work/offsets" <<'EOF'
 import subprocess, sys, statistics
@@ -132,7 +149,10 @@ for r in $(seq "$rounds"); do
   # Cold sequential, round-robin so no tool always goes first.
   c=$(curl_seq); curl_mbs=$(python3 -c "print(${c% *}/1e6)"); curl_ttfb=${c#* }
   d1_mount; t=$(python3 "$probe" ttfb "$f"); d1_ttfb=$(field "$t" seconds)
-  d1_mount; s=$(python3 "$probe" seq "$f"); d1_mbs=$(field "$s" mb_per_s)
+  cs_mbs=$(curl_sha_seq)
+  d1_mount; d1pid=$(pgrep -f "d1drive mount $work/mnt-d1" | head -1); t0=$(cpu_ticks "$d1pid")
+  s=$(python3 "$probe" seq "$f"); d1_mbs=$(field "$s" mb_per_s)
+  d1_cpu=$(python3 -c "print(($(cpu_ticks "$d1pid") - $t0) / $(getconf CLK_TCK) / ($size / 2**30))")
   re1=$(field "$(python3 "$probe" seq "$f")" mb_per_s)
   re2=$(field "$(python3 "$probe" seq "$f")" mb_per_s)
   plain=$(field "$(python3 "$probe" seq "$object")" mb_per_s)  # the page cache without FUSE
@@ -146,16 +166,17 @@ for r in $(seq "$rounds"); do
   rclone_unmount
   line=$(python3 -c "
 import sys
-cm, ct, dt, dm, r1, r2, dr, dr9, cr, cr9, rt, rm, pl, ds, cs = map(float, sys.argv[1:])
-print(f'round $r: seq MB/s curl {cm:.0f} d1drive {dm:.0f} ({dm/cm:.2f}x curl) rclone {rm:.0f} '
+cm, ct, dt, dm, r1, r2, dr, dr9, cr, cr9, rt, rm, pl, ds, cs, hm, cpu = map(float, sys.argv[1:])
+print(f'round $r: seq MB/s curl {cm:.0f} curl|sha256 {hm:.0f} d1drive {dm:.0f} ({dm/cm:.2f}x curl, {dm/hm:.2f}x curl|sha256; daemon CPU {cpu:.2f} s/GiB) rclone {rm:.0f} '
       f'(d1drive {dm/rm:.2f}x rclone); first byte ms curl {ct*1e3:.1f} d1drive {dt*1e3:.1f} '
       f'(+{(dt-ct)*1e3:.1f}) rclone {rt*1e3:.1f}; random 4 KiB median ms curl {cr*1e3:.2f} '
       f'd1drive {dr*1e3:.2f} ({dr/cr:.2f}x), p90 curl {cr9*1e3:.2f} d1drive {dr9*1e3:.2f}, '
       f'all 1000 s curl {cs:.3f} d1drive {ds:.3f}; '
       f'cached re-read MB/s {r1:.0f}, {r2:.0f} (the plain file from the page cache {pl:.0f})')
-print(f'{cm} {dm} {rm} {ct} {dt} {rt} {cr} {dr} {r1} {r2} {pl} {cs} {ds}', file=open('$results', 'a'))
+print(f'{cm} {dm} {rm} {ct} {dt} {rt} {cr} {dr} {r1} {r2} {pl} {cs} {ds} {hm} {cpu}', file=open('$results', 'a'))
 " "$curl_mbs" "$curl_ttfb" "$d1_ttfb" "$d1_mbs" "$re1" "$re2" "$d1_rand" "$d1_rand90" \
-    "$curl_rand" "$curl_rand90" "$rc_ttfb" "$rc_mbs" "$plain" "$d1_randsum" "$curl_randsum")
+    "$curl_rand" "$curl_rand90" "$rc_ttfb" "$rc_mbs" "$plain" "$d1_randsum" "$curl_randsum" \
+    "$cs_mbs" "$d1_cpu")
   echo "$line"
 done
 python3 - "$results" <<'EOF'
@@ -166,11 +187,14 @@ def show(name, xs, unit, scale=1.0, fmt="{:.2f}"):
     xs = [x * scale for x in xs]
     print(f"{name}: median " + fmt.format(statistics.median(xs)) + f" {unit} (min "
           + fmt.format(min(xs)) + ", max " + fmt.format(max(xs)) + ")")
-cm, dm, rm, ct, dt, rt, cr, dr, r1, r2, pl, cs, ds = cols
+cm, dm, rm, ct, dt, rt, cr, dr, r1, r2, pl, cs, ds, hm, cpu = cols
 show("curl cold sequential", cm, "MB/s", fmt="{:.0f}")
 show("d1drive cold sequential", dm, "MB/s", fmt="{:.0f}")
 show("rclone cold sequential", rm, "MB/s", fmt="{:.0f}")
+show("curl | sha256 cold sequential", hm, "MB/s", fmt="{:.0f}")
 show("d1drive / curl (per round)", [d / c for d, c in zip(dm, cm)], "x (target >= 0.70)")
+show("d1drive / curl | sha256 (per round)", [d / h for d, h in zip(dm, hm)], "x")
+show("d1drive daemon CPU per GiB read cold", cpu, "s")
 show("d1drive / rclone (per round)", [d / r for d, r in zip(dm, rm)], "x (target >= 3)")
 show("curl first byte", ct, "ms", 1e3, "{:.1f}")
 show("d1drive first byte", dt, "ms", 1e3, "{:.1f}")
