@@ -4,7 +4,7 @@
 
 #include "actors/mobile/catalogue_codec.hpp"
 
-#include "actors/dataone/checksum.hpp"
+#include "hashing/checksum.hpp"
 #include "actors/mobile/beneath.hpp"
 #include "actors/mobile/datum_files.hpp"
 #include "messages/error.hpp"

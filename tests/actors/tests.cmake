@@ -10,7 +10,6 @@ list(APPEND D1_TEST_SOURCES
   actors/dataone/solr_querier_test.cpp
   actors/fs/attr_cache_test.cpp
   actors/fs/dir_cache_test.cpp
-  actors/dataone/checksum_test.cpp
   actors/dataone/http_client_test.cpp
   actors/dataone/byte_ranges_test.cpp
   actors/dataone/range_sink_test.cpp

@@ -6,7 +6,7 @@
 // refuses writes mid-copy.
 #include "actors/mobile/job_manager.hpp"
 
-#include "actors/dataone/checksum.hpp"
+#include "hashing/checksum.hpp"
 #include "storage/memory_store.hpp"
 #include "tests/actors/mobile/job_fixture.hpp"
 
