@@ -1,5 +1,6 @@
 # tests/actors (paths relative to tests/)
 list(APPEND D1_TEST_SOURCES
+  actors/single_flight_test.cpp
   actors/resolve/resolvers_test.cpp
   actors/fs/fs_gateway_test.cpp
   actors/fs/crawl_guard_test.cpp
