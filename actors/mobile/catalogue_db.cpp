@@ -403,6 +403,7 @@ job_record header_of(const job_record& j) {
   h.phase = j.phase;
   h.progress = j.progress;
   h.error = j.error;
+  h.error_code = j.error_code;
   h.journal_seq = j.journal_seq;
   h.created = j.created;
   h.started = j.started;
