@@ -4,6 +4,8 @@
 // `version` field (see catalogue_schema_version in actors/mobile/catalogue_db.hpp).
 #pragma once
 
+#include "messages/error.hpp"
+
 #include <caf/error.hpp>
 #include <caf/meta/load_callback.hpp>
 #include <caf/meta/type_name.hpp>
@@ -320,7 +322,7 @@ typename Inspector::result_type inspect(Inspector& f, job_progress& x) {
 
 /// A job as persisted in the jobs table and reported to clients.
 struct job_record {
-  uint16_t version = 2;
+  uint16_t version = 3;
   uint64_t id = 0;
   job_request request;       // with src_root filled in once chosen
   job_state state = job_state::queued;
@@ -329,6 +331,7 @@ struct job_record {
   std::vector<job_file> files;  // checkpoint of the current phase
   job_progress progress;
   std::string error;         // describe() of why it failed (empty otherwise)
+  ec error_code = ec::unspecified;  // the code of that failure (when error is not empty)
   uint64_t journal_seq = 0;
   int64_t created = 0;       // ms since the epoch
   int64_t started = 0;
@@ -338,8 +341,8 @@ struct job_record {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, job_record& x) {
   return f(caf::meta::type_name("job_record"), x.version, x.id, x.request, x.state,
-           x.phase, x.files, x.progress, x.error, x.journal_seq, x.created, x.started,
-           x.finished);
+           x.phase, x.files, x.progress, x.error, x.error_code, x.journal_seq, x.created,
+           x.started, x.finished);
 }
 
 /// The phase of a copy or move at level datum that reads the destination's datums again

@@ -520,11 +520,11 @@ private:
       return void(ctx.write(error_line("cancelled", "job " + std::to_string(job.id)
                                                       + " was cancelled",
                                        result)));
+    std::string code = to_string(job.error_code);
+    // The text names the code first (describe()): said once is enough.
     auto message = job.error;
-    auto colon = message.find(": ");
-    auto code = error_code_of(message);
-    if (code != "unspecified" && colon != std::string::npos)
-      message = message.substr(colon + 2);
+    if (message.compare(0, code.size() + 2, code + ": ") == 0)
+      message.erase(0, code.size() + 2);
     ctx.write(error_line(code, message.empty() ? "job failed" : message, result));
   }
 
@@ -699,22 +699,6 @@ const std::vector<std::string>& control_commands() {
     "job.retry",     "journal",         "crawl.list",        "crawl.allow",
     "crawl.forget",  "catalogue.check"};
   return all;
-}
-
-std::string error_code_of(const std::string& described) {
-  static const char* codes[] = {"not_found",      "invalid_path",   "invalid_argument",
-                                "timeout",        "network",        "http_status",
-                                "parse_error",    "checksum_mismatch", "io_error",
-                                "read_only",      "storage_error",  "unavailable",
-                                "cancelled",      "throttled",      "refused",
-                                "no_space",       "actor_failed",
-                                "unspecified"};
-  auto colon = described.find(':');
-  auto head = described.substr(0, colon);
-  for (auto* c : codes)
-    if (head == c)
-      return head;
-  return "unspecified";
 }
 
 nlohmann::json to_json(const plan_step& x) {

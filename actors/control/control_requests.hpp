@@ -93,8 +93,4 @@ nlohmann::json to_json(const journal_entry& x);
 nlohmann::json to_json(const plan_step& x);
 nlohmann::json to_json(const datum_detail& x);
 
-/// The ec name at the front of a describe() text ("not_found: x" → "not_found"), or
-/// "unspecified".
-std::string error_code_of(const std::string& described);
-
 }  // namespace d1

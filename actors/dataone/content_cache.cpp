@@ -4,7 +4,7 @@
 // node_client that resume from the next missing byte, on the same replica and then the next.
 #include "actors/dataone/content_cache.hpp"
 
-#include "actors/dataone/checksum.hpp"
+#include "hashing/checksum.hpp"
 #include "messages/error.hpp"
 #include "storage/codec.hpp"
 

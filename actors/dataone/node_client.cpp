@@ -113,8 +113,13 @@ node_client_actor::behavior_type node_client(self_ptr self, node_client_config c
       if (st.formats_)
         return *st.formats_;
       auto rp = self->make_response_promise<std::vector<object_format>>();
-      st.formats_waiting_.push_back(rp);
-      if (st.formats_waiting_.size() > 1)
+      auto answer = [rp](caf::expected<std::vector<object_format>> list) mutable {
+        if (list)
+          rp.deliver(std::move(*list));
+        else
+          rp.deliver(list.error());
+      };
+      if (!st.formats_fetch_.join(std::move(answer)))
         return rp;  // the list is on its way
       auto req = rest_request(self, "/v2/formats");
       self->state.http_.send(self, req, [self, req](caf::expected<http_response> resp) {
@@ -127,16 +132,9 @@ node_client_actor::behavior_type node_client(self_ptr self, node_client_config c
           result = std::move(*parsed);
         else
           result = about(parsed.error(), req);
-        auto waiting = std::move(self->state.formats_waiting_);
-        self->state.formats_waiting_.clear();
         if (result)
           self->state.formats_ = *result;  // failures are not kept: the next call retries
-        for (auto& w : waiting) {
-          if (result)
-            w.deliver(*result);
-          else
-            w.deliver(result.error());
-        }
+        self->state.formats_fetch_.finish(std::move(result));
       });
       return rp;
     },

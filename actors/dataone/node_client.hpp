@@ -4,6 +4,7 @@
 #pragma once
 
 #include "actors/dataone/http_retry.hpp"
+#include "actors/single_flight.hpp"
 #include "messages/interfaces.hpp"
 
 #include <caf/error.hpp>
@@ -36,7 +37,7 @@ struct node_client_state {
   retrying_http http_;
   std::optional<std::vector<object_format>> formats_;  // kept once fetched
   // Callers of `formats` while the one request for the list is in flight.
-  std::vector<caf::typed_response_promise<std::vector<object_format>>> formats_waiting_;
+  single_flight_one<caf::expected<std::vector<object_format>>> formats_fetch_;
 };
 
 /// Spawns the client. With an invalid config the actor quits with that error at once.

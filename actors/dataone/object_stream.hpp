@@ -5,7 +5,7 @@
 #pragma once
 
 #include "actors/dataone/byte_ranges.hpp"
-#include "actors/dataone/checksum.hpp"
+#include "hashing/checksum.hpp"
 #include "messages/fs_types.hpp"
 #include "messages/object_bytes.hpp"
 

@@ -52,10 +52,11 @@ void prefetch_after(self_ptr self, const solr_query& query, const std::string& n
   next.prefetch_rows = 0;  // the caller's request for it says whether to go on
   auto url = select_url(self->state.config_.base_url, next);
   auto& st = self->state;
-  if (st.in_flight_.count(url) || st.prefetched_.count(url))
+  if (st.flights_.in_flight(url) || st.prefetched_.count(url))
     return;
   ++st.counters_.prefetched;
-  st.in_flight_[url].query = next;
+  st.flights_.start(url);
+  st.flight_queries_[url] = next;
   send_select(self, url, next);
 }
 
@@ -79,28 +80,25 @@ void send_select(self_ptr self, const std::string& url, const solr_query& query)
   req.timeout_ms = st.config_.timeout_ms;
   st.http_.send(self, req, [self, req](caf::expected<http_response> resp) {
     auto on_cursor = [&](const std::string& next, size_t docs, uint64_t num_found) {
-      auto i = self->state.in_flight_.find(req.url);
-      if (i != self->state.in_flight_.end())
-        prefetch_after(self, i->second.query, next, docs, num_found);
+      auto i = self->state.flight_queries_.find(req.url);
+      if (i != self->state.flight_queries_.end())
+        prefetch_after(self, i->second, next, docs, num_found);
     };
     auto result = interpret(req, resp, on_cursor);
     auto& st = self->state;
     if (!result)
       ++st.counters_.failures;
-    auto i = st.in_flight_.find(req.url);
-    if (i == st.in_flight_.end())
+    if (!st.flights_.in_flight(req.url))
       return;
-    auto waiting = std::move(i->second.waiters);
-    st.in_flight_.erase(i);
+    st.flight_queries_.erase(req.url);
+    auto waiting = st.flights_.take(req.url);
     if (waiting.empty()) {
       keep_prefetched(self, req.url, std::move(result));  // fetched ahead, not asked yet
       return;
     }
     // Copies for the joiners only: the last waiter (usually the only one) takes the
     // response itself.
-    for (size_t k = 0; k + 1 < waiting.size(); ++k)
-      waiting[k](caf::expected<solr_response>{result});
-    waiting.back()(std::move(result));
+    decltype(st.flights_)::answer(waiting, std::move(result));
   });
 }
 
@@ -119,19 +117,16 @@ void run_select(self_ptr self, const solr_query& query, solr_querier_state::wait
     done(std::move(result));
     return;
   }
-  auto [i, fresh] = st.in_flight_.try_emplace(url);
-  auto& flight = i->second;
-  bool joined_prefetch = !fresh && flight.waiters.empty();
-  flight.waiters.push_back(std::move(done));
-  if (!fresh) {
+  bool joined_prefetch = st.flights_.in_flight(url) && st.flights_.waiting(url) == 0;
+  if (!st.flights_.join(url, std::move(done))) {
     // The caller of a page fetched ahead says whether the walk goes on after it.
     if (joined_prefetch)
-      flight.query.prefetch_rows = query.prefetch_rows;
+      st.flight_queries_[url].prefetch_rows = query.prefetch_rows;
     else
       ++st.counters_.coalesced;
     return;
   }
-  flight.query = query;
+  st.flight_queries_[url] = query;
   send_select(self, url, query);
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "actors/dataone/http_retry.hpp"
+#include "actors/single_flight.hpp"
 #include "messages/interfaces.hpp"
 
 #include <caf/actor_clock.hpp>
@@ -56,12 +57,11 @@ struct solr_querier_state {
   retrying_http http_;
   // Callers waiting per select URL; the first one's request answers them all. A page
   // fetched ahead is in flight with no waiter until its caller asks.
-  using waiter = std::function<void(caf::expected<solr_response>&&)>;
-  struct flight {
-    solr_query query;  // as sent (its prefetch_rows: the caller's, for the page after)
-    std::vector<waiter> waiters;
-  };
-  std::unordered_map<std::string, flight> in_flight_;
+  single_flight<std::string, caf::expected<solr_response>> flights_;
+  using waiter = decltype(flights_)::waiter;
+  // The query of each select in flight, as sent (its prefetch_rows: the caller's, for the
+  // page after).
+  std::unordered_map<std::string, solr_query> flight_queries_;
   // Pages fetched ahead that arrived before their caller asked, with when they arrived.
   static constexpr std::chrono::seconds prefetch_ttl{30};
   static constexpr size_t max_prefetched = 16;

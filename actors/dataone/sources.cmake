@@ -5,7 +5,6 @@ list(APPEND D1_ACTOR_SOURCES
   dataone/http_retry.cpp
   dataone/node_client.cpp
   dataone/solr_querier.cpp
-  dataone/checksum.cpp
   dataone/http_client.cpp
   dataone/byte_ranges.cpp
   dataone/object_stream.cpp

@@ -4,7 +4,7 @@
 
 #include "actors/mobile/catalogue_codec.hpp"
 
-#include "actors/dataone/checksum.hpp"
+#include "hashing/checksum.hpp"
 #include "actors/mobile/beneath.hpp"
 #include "actors/mobile/datum_files.hpp"
 #include "messages/error.hpp"
@@ -403,6 +403,7 @@ job_record header_of(const job_record& j) {
   h.phase = j.phase;
   h.progress = j.progress;
   h.error = j.error;
+  h.error_code = j.error_code;
   h.journal_seq = j.journal_seq;
   h.created = j.created;
   h.started = j.started;

@@ -25,8 +25,9 @@ namespace d1 {
 
 /// The first byte of every catalogue record. Separate from storage::schema_version (the
 /// caches' byte): bumping a cache layout must never make the catalogue unreadable. A
-/// catalogue of version 1 is migrated in place when it is opened (catalogue_migrate.cpp).
-constexpr uint8_t catalogue_schema_version = 2;
+/// catalogue of an older version is migrated in place when it is opened
+/// (catalogue_migrate.cpp). 2: files carry their identity; 3: jobs their error code.
+constexpr uint8_t catalogue_schema_version = 3;
 
 /// Milliseconds since the epoch.
 int64_t now_ms();
@@ -202,8 +203,8 @@ std::string job_key(uint64_t id);
 /// The key of a datum in datums_by_resource: its resource, then its place in that order.
 std::string datum_index_key(const std::string& resource_uid, uint64_t seq);
 
-/// Migrates a catalogue of schema version 1 (records without file identities) to the
-/// current one in one transaction; a no-op for a current or empty catalogue. Returns
+/// Migrates a catalogue of schema version 1 (records without file identities) or 2 (jobs
+/// without error codes) to the current one in one transaction; a no-op for a current or empty catalogue. Returns
 /// ec::storage_error for a record that does not decode (nothing is changed then).
 caf::error migrate_catalogue(storage::kv_store& store);
 

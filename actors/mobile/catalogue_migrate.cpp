@@ -1,6 +1,7 @@
 // Catalogue schema 1 → 2: file records gain the file's identity and the time of its last
-// matching hash, job files an attempt count, job requests the files of a retry. Records
-// of schema 1 are read with their old layout and written anew, in one transaction.
+// matching hash, job files an attempt count, job requests the files of a retry. 2 → 3: job
+// records gain the code of their error. Older records are read with their old layout and
+// written anew, in one transaction.
 #include "actors/mobile/catalogue_db.hpp"
 
 #include "messages/error.hpp"
@@ -8,6 +9,7 @@
 
 #include <caf/meta/type_name.hpp>
 
+#include <optional>
 #include <string_view>
 
 namespace d1 {
@@ -81,6 +83,40 @@ typename Inspector::result_type inspect(Inspector& f, job_record_v1& x) {
            x.finished);
 }
 
+// A schema-2 job: today's request and files, no error code.
+struct job_record_v2 {
+  uint16_t version = 2;
+  uint64_t id = 0;
+  job_request request;
+  job_state state = job_state::queued;
+  uint8_t phase = 0;
+  std::vector<job_file> files;
+  job_progress progress;
+  std::string error;
+  uint64_t journal_seq = 0;
+  int64_t created = 0, started = 0, finished = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, job_record_v2& x) {
+  return f(caf::meta::type_name("job_record"), x.version, x.id, x.request, x.state,
+           x.phase, x.files, x.progress, x.error, x.journal_seq, x.created, x.started,
+           x.finished);
+}
+
+// The code an older job's error text starts with (describe() wrote "code: context"); the
+// only place a code is read back from text, once, when the record is migrated.
+ec code_in_text(const std::string& described) {
+  for (auto c = static_cast<uint8_t>(ec::unspecified);
+       c <= static_cast<uint8_t>(ec::actor_failed); ++c) {
+    std::string prefix = to_string(static_cast<ec>(c));
+    prefix += ':';
+    if (described.compare(0, prefix.size(), prefix) == 0)
+      return static_cast<ec>(c);
+  }
+  return ec::unspecified;
+}
+
 job_file upgrade(const job_file_v1& x) {
   return job_file{x.root, x.rel_path, x.size, x.state, x.detail, 0};
 }
@@ -127,6 +163,24 @@ job_record upgrade(const job_record_v1& x) {
     out.files.push_back(upgrade(f));
   out.progress = x.progress;
   out.error = x.error;
+  out.error_code = code_in_text(x.error);
+  out.journal_seq = x.journal_seq;
+  out.created = x.created;
+  out.started = x.started;
+  out.finished = x.finished;
+  return out;
+}
+
+job_record upgrade(const job_record_v2& x) {
+  job_record out;
+  out.id = x.id;
+  out.request = x.request;
+  out.state = x.state;
+  out.phase = x.phase;
+  out.files = x.files;
+  out.progress = x.progress;
+  out.error = x.error;
+  out.error_code = code_in_text(x.error);
   out.journal_seq = x.journal_seq;
   out.created = x.created;
   out.started = x.started;
@@ -153,17 +207,32 @@ std::string encode_current(const T& x) {
   return bytes;
 }
 
-// Rewrites every schema-1 record of `table`: with `convert` where the layout changed,
-// else only its first byte.
+// The record in `bytes`, of the older layout Old, in today's layout.
+template <class Old>
+caf::expected<std::string> upgraded(std::string_view bytes, const char* table) {
+  auto x = decode_as<Old>(bytes, table);
+  if (!x)
+    return std::move(x.error());
+  return encode_current(upgrade(*x));
+}
+
+// Converts a record of an older schema whose layout changed (its schema is its first byte);
+// none: only the first byte changes.
+using record_converter =
+  std::function<std::optional<caf::expected<std::string>>(uint8_t, std::string_view)>;
+
+// Rewrites every record of `table` of an older schema: with `convert` where the layout
+// changed, else only its first byte.
 caf::error migrate_table(storage::kv_store& store, const char* table, storage::write_batch& batch,
-                         const std::function<caf::expected<std::string>(std::string_view)>& convert) {
+                         const record_converter& convert) {
   caf::error failure;
   auto err = store.scan_prefix(table, "", [&](std::string_view k, std::string_view v) {
-    if (v.empty() || static_cast<uint8_t>(v[0]) != schema_1)
+    if (v.empty() || static_cast<uint8_t>(v[0]) >= catalogue_schema_version)
       return true;
     std::string updated;
-    if (convert) {
-      auto c = convert(v);
+    auto converted = convert ? convert(static_cast<uint8_t>(v[0]), v) : std::nullopt;
+    if (converted) {
+      auto& c = *converted;
       if (!c) {
         failure = std::move(c.error());
         return false;
@@ -188,31 +257,31 @@ caf::error migrate_catalogue(storage::kv_store& store) {
   if (*marker && **marker == std::to_string(catalogue_schema_version))
     return {};
   storage::write_batch batch;
-  auto files = [](std::string_view v) -> caf::expected<std::string> {
-    auto x = decode_as<file_record_v1>(v, "files");
-    if (!x)
-      return std::move(x.error());
-    return encode_current(upgrade(*x));
+  auto files = [](uint8_t schema, std::string_view v) -> std::optional<caf::expected<std::string>> {
+    if (schema == schema_1)
+      return upgraded<file_record_v1>(v, "files");
+    return std::nullopt;
   };
-  auto jobs = [](std::string_view v) -> caf::expected<std::string> {
-    auto x = decode_as<job_record_v1>(v, "jobs");
-    if (!x)
-      return std::move(x.error());
-    return encode_current(upgrade(*x));
+  auto jobs = [](uint8_t schema, std::string_view v) -> std::optional<caf::expected<std::string>> {
+    if (schema == schema_1)
+      return upgraded<job_record_v1>(v, "jobs");
+    return upgraded<job_record_v2>(v, "jobs");
   };
-  auto job_files = [](std::string_view v) -> caf::expected<std::string> {
-    auto x = decode_as<job_file_v1>(v, "job_files");
-    if (!x)
-      return std::move(x.error());
-    return encode_current(upgrade(*x));
+  auto job_files = [](uint8_t schema,
+                      std::string_view v) -> std::optional<caf::expected<std::string>> {
+    if (schema == schema_1)
+      return upgraded<job_file_v1>(v, "job_files");
+    return std::nullopt;
   };
   struct step {
     const char* table;
-    std::function<caf::expected<std::string>(std::string_view)> convert;
+    record_converter convert;
   };
-  const step steps[] = {{"resources", {}}, {"files", files},       {"files_by_path", {}},
-                        {"history", {}},   {"journal", {}},        {"jobs", jobs},
-                        {"job_files", job_files}};
+  // Every table of encoded records (datums_by_resource and meta hold plain strings).
+  const step steps[] = {{"resources", {}},     {"files", files},        {"files_by_path", {}},
+                        {"files_by_identity", {}}, {"history", {}},     {"journal", {}},
+                        {"jobs", jobs},        {"job_files", job_files}, {"datums", {}},
+                        {"datum_stats", {}}};
   for (auto& s : steps)
     if (auto err = migrate_table(store, s.table, batch, s.convert))
       return err;

@@ -3,7 +3,7 @@
 // (docs/datums.md). Pure library code: no actors, no files.
 #pragma once
 
-#include "actors/dataone/checksum.hpp"
+#include "hashing/checksum.hpp"
 #include "messages/datum_types.hpp"
 
 #include <caf/error.hpp>

@@ -3,7 +3,7 @@
 // without the page cache), and hashing an open file either way.
 #pragma once
 
-#include "actors/dataone/checksum.hpp"
+#include "hashing/checksum.hpp"
 #include "actors/mobile/beneath.hpp"
 
 #include <caf/expected.hpp>

@@ -1,7 +1,7 @@
 // What the kinds of job share: the default rules, the helpers, and the table of kinds.
 #include "actors/mobile/job_kinds.hpp"
 
-#include "actors/dataone/checksum.hpp"
+#include "hashing/checksum.hpp"
 #include "actors/mobile/beneath.hpp"
 #include "actors/mobile/datum_files.hpp"
 #include "messages/error.hpp"

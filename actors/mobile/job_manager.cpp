@@ -117,9 +117,10 @@ void update_rate(active_job& a) {
 
 void start_next(job_self self);
 
-// Ends running job `id`; `extra` adds the catalogue change that completes it (history,
-// change_root's records) to the same transaction.
-void finish(job_self self, uint64_t id, job_state state, std::string error,
+// Ends running job `id` (`error` and its `code` say why, if it did not succeed); `extra`
+// adds the catalogue change that completes it (history, change_root's records) to the same
+// transaction.
+void finish(job_self self, uint64_t id, job_state state, ec code, std::string error,
             const catalogue_change& extra = {}) {
   auto& st = self->state;
   auto* a = find_active(self, id);
@@ -133,11 +134,13 @@ void finish(job_self self, uint64_t id, job_state state, std::string error,
   bool lost = a->unsaved.size() > unsaved_before && state == job_state::done;
   if (lost) {
     state = job_state::failed;
+    code = ec::storage_error;
     error = "could not record the outcomes of " + std::to_string(a->unsaved.size() - unsaved_before)
             + " files: " + job.files[a->unsaved.back()].detail;
   }
   job.state = state;
   job.error = std::move(error);
+  job.error_code = code;
   job.finished = now_ms();
   update_rate(*a);
   auto err = st.cfg_.db->update([&](catalogue_txn& txn) -> caf::error {
@@ -154,6 +157,7 @@ void finish(job_self self, uint64_t id, job_state state, std::string error,
     // The completing change did not commit: record the failure without it.
     job.state = job_state::failed;
     job.error = "could not record the end of the job: " + describe(err);
+    job.error_code = code_of(err);
     auto again = st.cfg_.db->update([&](catalogue_txn& txn) -> caf::error {
       txn.put_job(job);
       if (job.journal_seq != 0)
@@ -173,6 +177,11 @@ void finish(job_self self, uint64_t id, job_state state, std::string error,
   start_next(self);
   // The pools' shares grew: let the others use them.
   dispatch_all(self);
+}
+
+// Ends running job `id` as failed because of `err`.
+void fail(job_self self, uint64_t id, const caf::error& err) {
+  finish(self, id, job_state::failed, code_of(err), describe(err));
 }
 
 // The first failed or unfinished file's (datum's) detail, and how many there are.
@@ -210,7 +219,7 @@ void finish_phase(job_self self, uint64_t id) {
   };
   auto end = rules_for(job.request).end_phase(*a, env_of(self), failed, summary);
   if (!end.next_phase)
-    return finish(self, id, end.state, std::move(end.error), end.change);
+    return finish(self, id, end.state, ec::unspecified, std::move(end.error), end.change);
   job.progress.files_done = 0;
   job.progress.files_failed = 0;
   job.progress.files_total = job.files.size();
@@ -221,7 +230,7 @@ void finish_phase(job_self self, uint64_t id) {
     return {};
   });
   if (err)
-    return finish(self, id, job_state::failed, describe(err));
+    return fail(self, id, err);
   a->cursor = 0;
   dispatch(self, id);
 }
@@ -273,14 +282,14 @@ void begin(job_self self, uint64_t id) {
                   : st.cfg_.db->get_resource(job.request.uid);
   st.fresh_detail_.reset();
   if (!detail)
-    return finish(self, id, job_state::failed, describe(detail.error()));
+    return fail(self, id, detail.error());
   a->res = std::move(*detail);
   a->index_files();
   auto& rules = rules_for(job.request);
   if (auto err = rules.prepare(*a, env_of(self)))
-    return finish(self, id, job_state::failed, describe(err));
+    return fail(self, id, err);
   if (auto err = rules.check_at_start(*a, env_of(self)))
-    return finish(self, id, job_state::failed, describe(err));
+    return fail(self, id, err);
   job.state = job_state::running;
   if (job.started == 0)
     job.started = now_ms();
@@ -289,7 +298,7 @@ void begin(job_self self, uint64_t id) {
     return {};
   });
   if (err)
-    return finish(self, id, job_state::failed, describe(err));
+    return fail(self, id, err);
   a->started = true;
   dispatch(self, id);
 }
@@ -545,7 +554,7 @@ caf::expected<job_record> cancel(job_self self, uint64_t id) {
     a->cancel = true;
     if (st.cfg_.interrupts)
       st.cfg_.interrupts->cancel(id);
-    finish(self, id, job_state::cancelled, "cancelled by request");
+    finish(self, id, job_state::cancelled, ec::cancelled, "cancelled by request");
     return get_stored(self, id);
   }
   auto j = get_stored(self, id);

@@ -3,7 +3,7 @@
 // reaches printf whole (%n and friends are refused).
 #include "actors/mobile/spec_handlers.hpp"
 
-#include "actors/dataone/checksum.hpp"
+#include "hashing/checksum.hpp"
 #include "actors/mobile/beneath.hpp"
 #include "messages/error.hpp"
 

@@ -43,10 +43,7 @@ void finish(self_ptr self, const std::string& pid, caf::expected<object_descript
       st.failures.clear();  // a bound, not a policy: failures are cheap to recompute
     st.failures[pid] = {result.error(), self->clock().now()};
   }
-  auto waiters = std::move(st.in_flight[pid]);
-  st.in_flight.erase(pid);
-  for (auto& callback : waiters)
-    callback(result);
+  st.fetching.finish(pid, std::move(result));
 }
 
 void complete(self_ptr self, const std::shared_ptr<descriptor_join>& j) {
@@ -87,9 +84,7 @@ void with_descriptor(self_ptr self, const std::string& pid,
     }
     st.failures.erase(i);
   }
-  auto& waiters = st.in_flight[pid];
-  waiters.push_back(std::move(done));
-  if (waiters.size() > 1)
+  if (!st.fetching.join(pid, std::move(done)))
     return;  // coalesced with the fetch in flight
   ++st.fetches;
   auto j = std::make_shared<descriptor_join>();

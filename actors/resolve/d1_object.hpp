@@ -3,6 +3,7 @@
 // coalesced, then handed to the object resolver that fits the object's format type.
 #pragma once
 
+#include "actors/single_flight.hpp"
 #include "messages/interfaces.hpp"
 
 #include <caf/actor_clock.hpp>
@@ -40,7 +41,7 @@ struct d1_object_state {
   std::unordered_map<std::string, std::list<object_descriptor>::iterator> by_pid;
   // Requests waiting for a descriptor that is being fetched.
   using descriptor_callback = std::function<void(caf::expected<object_descriptor>)>;
-  std::unordered_map<std::string, std::vector<descriptor_callback>> in_flight;
+  single_flight<std::string, caf::expected<object_descriptor>> fetching;
   // Recent failures: PID → (error, when it happened).
   std::unordered_map<std::string, std::pair<caf::error, caf::actor_clock::time_point>> failures;
   uint64_t fetches = 0;

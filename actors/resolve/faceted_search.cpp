@@ -106,8 +106,7 @@ void with_fields(self_ptr self, std::function<void(caf::error)> k) {
     k(caf::none);
     return;
   }
-  st.fields_waiters.push_back(std::move(k));
-  if (st.fields_waiters.size() > 1)
+  if (!st.fields_fetch.join(std::move(k)))
     return;
   auto finish = [self](caf::expected<std::vector<query_field>> described) {
     auto& st = self->state;
@@ -120,10 +119,7 @@ void with_fields(self_ptr self, std::function<void(caf::error)> k) {
       err = described.error();
       spdlog::warn("faceted_search: no query engine description: {}", describe(err));
     }
-    auto waiters = std::move(st.fields_waiters);
-    st.fields_waiters.clear();
-    for (auto& w : waiters)
-      w(err);
+    st.fields_fetch.finish(std::move(err));
   };
   if (!st.config.fields.empty()) {
     finish(st.config.fields);
@@ -180,26 +176,16 @@ void coalesced(self_ptr self, const std::string& key, listing_callback done,
                std::function<void(listing_callback)> compute) {
   auto& st = self->state;
   ++st.counters.listings;
-  auto& waiting = st.in_flight[key];
-  waiting.push_back(std::move(done));
-  if (waiting.size() > 1) {
+  if (!st.listings.join(key, std::move(done))) {
     ++st.counters.coalesced;
     return;
   }
   compute([self, key](caf::expected<listing> result) {
     auto& st = self->state;
-    auto i = st.in_flight.find(key);
-    if (i == st.in_flight.end())
-      return;
-    auto waiters = std::move(i->second);
-    st.in_flight.erase(i);
     if (!result)
       ++st.counters.failures;
     // The last waiter (usually the only one) takes the listing: a 10k-entry copy less.
-    for (size_t k = 0; k + 1 < waiters.size(); ++k)
-      waiters[k](result);
-    if (!waiters.empty())
-      waiters.back()(std::move(result));
+    st.listings.finish(key, std::move(result));
   });
 }
 
@@ -287,8 +273,7 @@ void finish_walk(self_ptr self, const std::shared_ptr<object_walk>& w) {
   // for another folder (same filters) get a copy; the stream's own caller (fs_gateway)
   // takes the sealed listing and ignores this answer.
   auto whole = w->stream->seal(cache_class::search);
-  auto i = st.in_flight.find(w->key);
-  bool joined = i != st.in_flight.end() && i->second.size() > 1;
+  bool joined = st.listings.waiting(w->key) > 1;
   w->done(joined ? listing{*whole} : listing{{}, cache_class::search});
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "actors/dataone/http_retry.hpp"
+#include "actors/single_flight.hpp"
 #include "messages/error_folder.hpp"
 #include "messages/interfaces.hpp"
 
@@ -14,7 +15,6 @@
 
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -100,11 +100,11 @@ struct faceted_search_state {
   retrying_http http;
   // The facetable fields once the description was read; waiters while it is being read.
   std::optional<std::vector<std::string>> fields;
-  std::vector<std::function<void(caf::error)>> fields_waiters;
+  single_flight_one<caf::error> fields_fetch;
   // Shortened names this actor listed → the full segment.
   std::unordered_map<std::string, std::string> long_names;
   // Listings being computed, by query key; each waiter gets the same result.
-  std::map<std::string, std::vector<std::function<void(caf::expected<listing>)>>> in_flight;
+  single_flight<std::string, caf::expected<listing>> listings;
   // Folders whose listing failed recently (mount path → problem, when): a lookup of the
   // error file in them must find it, not take it for an object.
   std::unordered_map<std::string, std::pair<problem, caf::actor_clock::time_point>> failed;

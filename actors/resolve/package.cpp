@@ -91,10 +91,7 @@ void finish(self_ptr self, const std::shared_ptr<contents_join>& j) {
   // A passing failure (node down, timeout) is asked again next time; the rest is kept.
   if (!(c->trouble && c->trouble->transient) && c->index_ok)
     remember(self, j->desc.pid, c);
-  auto waiters = std::move(st.in_flight[j->desc.pid]);
-  st.in_flight.erase(j->desc.pid);
-  for (auto& w : waiters)
-    w(c);
+  st.reading.finish(j->desc.pid, std::move(c));
 }
 
 // Walks the members the index relates to the package (resourceMap:<pid>) with a cursor.
@@ -134,9 +131,7 @@ void with_contents(self_ptr self, const object_descriptor& desc, const std::stri
     done(i->second->second);
     return;
   }
-  auto& waiters = st.in_flight[desc.pid];
-  waiters.push_back(std::move(done));
-  if (waiters.size() > 1)
+  if (!st.reading.join(desc.pid, std::move(done)))
     return;  // coalesced with the read in flight
   auto j = std::make_shared<contents_join>();
   j->desc = desc;

@@ -4,6 +4,7 @@
 // malformed or unreadable map, one error file that says what is wrong.
 #pragma once
 
+#include "actors/single_flight.hpp"
 #include "messages/error_folder.hpp"
 #include "messages/interfaces.hpp"
 
@@ -49,7 +50,8 @@ struct package_state {
   std::list<std::pair<std::string, contents_ptr>> lru;
   std::unordered_map<std::string, std::list<std::pair<std::string, contents_ptr>>::iterator>
     by_pid;
-  std::unordered_map<std::string, std::vector<std::function<void(contents_ptr)>>> in_flight;
+  // Callers waiting for a map that is being read.
+  single_flight<std::string, contents_ptr> reading;
   uint64_t maps_read = 0;  // resource maps fetched and parsed
 };
 

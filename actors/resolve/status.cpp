@@ -122,15 +122,11 @@ void with_node_list(self_ptr self, nodes_callback done) {
     done(*st.node_list);
     return;
   }
-  st.node_waiters.push_back(std::move(done));
-  if (st.node_waiters.size() > 1)
+  if (!st.node_list_fetch.join(std::move(done)))
     return;  // one request for all who wait
   ++st.node_list_requests;
   auto deliver = [self](caf::expected<std::vector<node_description>> result) {
-    auto waiters = std::move(self->state.node_waiters);
-    self->state.node_waiters.clear();
-    for (auto& w : waiters)
-      w(result);
+    self->state.node_list_fetch.finish(std::move(result));
   };
   self->request(st.nodes, milliseconds(st.config.timeout_ms), nodes_atom::value)
     .then(

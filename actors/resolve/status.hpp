@@ -4,6 +4,7 @@
 // failures) and nodes/, one text file per coordinating or member node of the CN node list.
 #pragma once
 
+#include "actors/single_flight.hpp"
 #include "messages/interfaces.hpp"
 #include "messages/mount_gauges.hpp"
 
@@ -76,7 +77,7 @@ struct status_state {
   caf::actor_clock::time_point started;
   std::optional<std::vector<node_description>> node_list;
   caf::actor_clock::time_point node_list_at;
-  std::vector<std::function<void(caf::expected<std::vector<node_description>>)>> node_waiters;
+  single_flight_one<caf::expected<std::vector<node_description>>> node_list_fetch;
   uint64_t node_list_requests = 0;
 };
 

@@ -1,5 +1,6 @@
 # tests/actors (paths relative to tests/)
 list(APPEND D1_TEST_SOURCES
+  actors/single_flight_test.cpp
   actors/resolve/resolvers_test.cpp
   actors/fs/fs_gateway_test.cpp
   actors/fs/crawl_guard_test.cpp
@@ -10,7 +11,6 @@ list(APPEND D1_TEST_SOURCES
   actors/dataone/solr_querier_test.cpp
   actors/fs/attr_cache_test.cpp
   actors/fs/dir_cache_test.cpp
-  actors/dataone/checksum_test.cpp
   actors/dataone/http_client_test.cpp
   actors/dataone/byte_ranges_test.cpp
   actors/dataone/range_sink_test.cpp

@@ -7,7 +7,7 @@
 // `hash` prints one JSON line: seconds (wall), cpu_seconds (user + system), bytes (values
 // hashed), MB/s, and the SHA-1 of the datum hashes in point order (so two tools can be
 // checked to have done the same work). `one-thread`: statistics on the hashing thread.
-#include "actors/dataone/checksum.hpp"
+#include "hashing/checksum.hpp"
 #include "actors/mobile/datum_hash.hpp"
 #include "actors/mobile/datum_hdf5.hpp"
 

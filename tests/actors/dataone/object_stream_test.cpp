@@ -3,7 +3,7 @@
 // run, events to the cache, and no write after the stream verified or failed.
 #include "actors/dataone/object_stream.hpp"
 
-#include "actors/dataone/checksum.hpp"
+#include "hashing/checksum.hpp"
 #include "messages/error.hpp"
 #include "tests/actors/dataone/object_read.hpp"
 

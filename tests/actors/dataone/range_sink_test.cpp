@@ -3,7 +3,7 @@
 // byte beyond the declared size or the announced range ever reaches the object's file.
 #include "actors/dataone/range_sink.hpp"
 
-#include "actors/dataone/checksum.hpp"
+#include "hashing/checksum.hpp"
 #include "messages/error.hpp"
 
 #include <gtest/gtest.h>

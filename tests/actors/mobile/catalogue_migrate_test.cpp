@@ -1,5 +1,6 @@
-// A catalogue written by the previous schema (1: file records without identities) opens
-// with every record readable, once, in place; what it knew is kept.
+// A catalogue written by an older schema (1: file records without identities; 2: jobs
+// without error codes) opens with every record readable, once, in place; what it knew is
+// kept.
 #include "actors/mobile/catalogue_db.hpp"
 
 #include "messages/error.hpp"
@@ -44,11 +45,37 @@ typename Inspector::result_type inspect(Inspector& f, old_job_file& x) {
   return f(caf::meta::type_name("old_job_file"), x.root, x.rel_path, x.size, x.state, x.detail);
 }
 
+// A schema-2 job: its error only as text.
+struct old_job_record {
+  uint16_t version = 2;
+  uint64_t id = 0;
+  job_request request;
+  job_state state = job_state::queued;
+  uint8_t phase = 0;
+  std::vector<job_file> files;
+  job_progress progress;
+  std::string error;
+  uint64_t journal_seq = 0;
+  int64_t created = 0, started = 0, finished = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, old_job_record& x) {
+  return f(caf::meta::type_name("old_job_record"), x.version, x.id, x.request, x.state,
+           x.phase, x.files, x.progress, x.error, x.journal_seq, x.created, x.started,
+           x.finished);
+}
+
+template <class T>
+std::string of_schema(uint8_t schema, const T& x) {
+  auto bytes = storage::encode(x);
+  bytes[0] = static_cast<char>(schema);
+  return bytes;
+}
+
 template <class T>
 std::string schema_1(const T& x) {
-  auto bytes = storage::encode(x);
-  bytes[0] = 1;
-  return bytes;
+  return of_schema(1, x);
 }
 
 TEST(catalogue_migrate, a_schema_1_catalogue_opens_with_its_records_kept) {
@@ -86,6 +113,40 @@ TEST(catalogue_migrate, a_schema_1_catalogue_opens_with_its_records_kept) {
   auto again = catalogue_db::open(dir / "cat");
   ASSERT_TRUE(again);
   EXPECT_TRUE((*again)->get_resource("u"));
+}
+
+TEST(catalogue_migrate, a_schema_2_job_gets_the_code_its_error_text_starts_with) {
+  test::temp_dir dir;
+  {
+    storage::environment_options opts;
+    opts.durable = true;
+    auto store = storage::lmdb_store::open(dir / "cat", opts);
+    ASSERT_TRUE(store);
+    resource_record r{1, "u", "RAW", "/r", "f", "{}", "SHA-256", 5};
+    old_job_record full;
+    full.id = 1;
+    full.state = job_state::failed;
+    full.error = "no_space: no space left on device (ENOSPC) writing /r/f";
+    old_job_record summary;
+    summary.id = 2;
+    summary.state = job_state::failed;
+    summary.error = "1 of 2 files not copied; first: io_error: /r/f: Input/output error";
+    ASSERT_FALSE((*store)->put("resources", "u", of_schema(2, r)));
+    ASSERT_FALSE((*store)->put("jobs", job_key(1), of_schema(2, full)));
+    ASSERT_FALSE((*store)->put("jobs", job_key(2), of_schema(2, summary)));
+    ASSERT_FALSE((*store)->put("meta", "schema", "2"));
+  }
+  auto db = catalogue_db::open(dir / "cat");
+  ASSERT_TRUE(db) << describe(db.error());
+  auto full = (*db)->get_job(1);
+  ASSERT_TRUE(full) << describe(full.error());
+  EXPECT_EQ(full->state, job_state::failed);
+  EXPECT_EQ(full->error_code, ec::no_space);
+  EXPECT_EQ(full->error, "no_space: no space left on device (ENOSPC) writing /r/f");
+  auto summary = (*db)->get_job(2);
+  ASSERT_TRUE(summary) << describe(summary.error());
+  EXPECT_EQ(summary->error_code, ec::unspecified);  // a count first, no code
+  EXPECT_TRUE((*db)->get_resource("u"));
 }
 
 TEST(catalogue_migrate, a_record_that_does_not_decode_stops_the_migration_and_changes_nothing) {

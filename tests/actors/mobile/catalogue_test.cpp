@@ -323,6 +323,7 @@ TEST(mobile_types, every_type_round_trips) {
   j.files = {job_file{"/a", "x", 1, step_state::failed, "d", 2}};
   j.progress = job_progress{1, 2, 1, 3, 4, 5.5};
   j.error = "e";
+  j.error_code = ec::refused;
   roundtrip(j);
   roundtrip(job_ticket{3, "u", true, {plan_step{"copy", "/a/x", "/b/x", 4, "n"}}});
   auto jb = storage::decode<job_record>(storage::encode(j));
@@ -330,6 +331,8 @@ TEST(mobile_types, every_type_round_trips) {
   EXPECT_EQ(jb->request.only, q.only);
   EXPECT_EQ(jb->request.retry_of, 2u);
   EXPECT_EQ(jb->files[0].attempts, 2u);
+  EXPECT_EQ(jb->error, "e");
+  EXPECT_EQ(jb->error_code, ec::refused);
   roundtrip(location_report{"u", "h", "/a",
                             {copy_location{"/a", 1, 1, 1, true, 0, 9, 8, 1, "p: missing"}}});
   roundtrip(resource_detail{r, {"p"}, {f}});

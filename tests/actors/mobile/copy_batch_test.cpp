@@ -6,7 +6,7 @@
 #include "actors/mobile/file_checks.hpp"
 #include "actors/mobile/remove_batch.hpp"
 
-#include "actors/dataone/checksum.hpp"
+#include "hashing/checksum.hpp"
 #include "messages/error.hpp"
 #include "tests/actors/mobile/copy_items.hpp"
 #include "tests/storage/temp_dir.hpp"

@@ -2,7 +2,7 @@
 // bytes, and a source file written and described as a copy_item.
 #pragma once
 
-#include "actors/dataone/checksum.hpp"
+#include "hashing/checksum.hpp"
 #include "actors/mobile/beneath.hpp"
 #include "messages/mobile_types.hpp"
 #include "tests/support/files.hpp"

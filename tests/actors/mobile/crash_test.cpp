@@ -3,7 +3,7 @@
 // SIGKILLed at a random moment; the test then restarts them on the same state and checks
 // that the job completes, every file has a good copy on disk, no partial file is left or
 // registered, the catalogue matches the disk and `catalogue check` finds nothing wrong.
-#include "actors/dataone/checksum.hpp"
+#include "hashing/checksum.hpp"
 #include "actors/mobile/mobile.hpp"
 #include "messages/error.hpp"
 #include "messages/type_registry.hpp"

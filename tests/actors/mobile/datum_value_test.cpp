@@ -3,7 +3,7 @@
 // values, numpy's histogram edges, non-finite values, and the histogram's second pass.
 #include "actors/mobile/datum_value.hpp"
 
-#include "actors/dataone/checksum.hpp"
+#include "hashing/checksum.hpp"
 #include "messages/error.hpp"
 
 #include <gtest/gtest.h>

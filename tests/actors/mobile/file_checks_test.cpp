@@ -3,7 +3,7 @@
 // a file that changed since it was hashed.
 #include "actors/mobile/file_checks.hpp"
 
-#include "actors/dataone/checksum.hpp"
+#include "hashing/checksum.hpp"
 #include "messages/error.hpp"
 #include "tests/actors/mobile/copy_items.hpp"
 #include "tests/storage/temp_dir.hpp"

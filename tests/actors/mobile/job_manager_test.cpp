@@ -6,7 +6,7 @@
 // refuses writes mid-copy.
 #include "actors/mobile/job_manager.hpp"
 
-#include "actors/dataone/checksum.hpp"
+#include "hashing/checksum.hpp"
 #include "storage/memory_store.hpp"
 #include "tests/actors/mobile/job_fixture.hpp"
 
@@ -255,6 +255,7 @@ TEST_F(job_manager_test, a_queued_removal_of_what_became_the_last_copy_is_refuse
   auto j = wait(second->job_id);
   EXPECT_EQ(j.state, job_state::failed);
   EXPECT_EQ(j.error.rfind("refused:", 0), 0u) << j.error;
+  EXPECT_EQ(j.error_code, ec::refused);
   EXPECT_NE(j.error.find("last verified copy"), std::string::npos) << j.error;
   EXPECT_TRUE(fs::exists(b_ + "/scan/img_001.tif"));
   EXPECT_FALSE(fs::exists(a_ + "/scan/img_001.tif"));
@@ -719,6 +720,7 @@ TEST_F(job_manager_store_fault_test, a_catalogue_that_refuses_writes_fails_the_j
   EXPECT_EQ(listed->front().state, job_state::failed);
   EXPECT_NE(failed.error.find("could not record"), std::string::npos) << failed.error;
   EXPECT_NE(failed.error.find("MDB_MAP_FULL"), std::string::npos) << failed.error;
+  EXPECT_EQ(failed.error_code, ec::storage_error);
   EXPECT_EQ(count_temp_files(b_), 0);
   // Nothing of the copy reached the store: no file record at b, no done checkpoint.
   fail_writes(false);

@@ -3,7 +3,7 @@
 // hashing and batch removal answer one result per item, refusals included.
 #include "actors/mobile/workers.hpp"
 
-#include "actors/dataone/checksum.hpp"
+#include "hashing/checksum.hpp"
 #include "messages/error.hpp"
 #include "tests/actors/mobile/copy_items.hpp"
 #include "tests/storage/temp_dir.hpp"

@@ -1,7 +1,7 @@
 // Deterministic tests of the package resolver with the real d1_object, science_object and
 // content_cache (real files in a temp dir, real hashing) behind a fake node_client that
 // serves KNB and generated resource maps, and a fake solr_querier with index relations.
-#include "actors/dataone/checksum.hpp"
+#include "hashing/checksum.hpp"
 #include "tests/support/test_paths.hpp"
 #include "actors/dataone/content_cache.hpp"
 #include "actors/dataone/dataone_xml.hpp"

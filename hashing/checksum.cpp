@@ -1,6 +1,6 @@
 // OpenSSL EVP digests under DataONE's algorithm names, and the file hash used to verify
 // downloaded objects (1 MiB reads: 16 KiB reads cost ~15 % of throughput, STACK.md).
-#include "actors/dataone/checksum.hpp"
+#include "hashing/checksum.hpp"
 
 #include "messages/error.hpp"
 

@@ -1,6 +1,6 @@
 // Checksums: known vectors for every DataONE algorithm, and whole-file hashes of real
 // KNB objects against the checksum in their own system metadata (Blandy.76.2 is a known bad copy).
-#include "actors/dataone/checksum.hpp"
+#include "hashing/checksum.hpp"
 #include "tests/support/test_paths.hpp"
 
 #include "messages/error.hpp"
