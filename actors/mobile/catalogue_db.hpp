@@ -120,8 +120,9 @@ public:
   caf::expected<datums_added> add_datums(const datum_registration& reg);
   /// Moves `by` components between resource `uid`'s root and path (shift_location):
   /// every copy's root moves with it, so each file record keeps its absolute path under
-  /// its new root and rel_path (and file uid); a history entry `shift_root` (from the old
-  /// root to the new). Nothing on disk is touched. ec::not_found for an unknown resource;
+  /// its new root and rel_path (and file uid), as do the checkpoints of the resource's
+  /// (ended) jobs; a history entry `shift_root` (from the old root to the new). Nothing on
+  /// disk is touched. ec::not_found for an unknown resource;
   /// ec::invalid_argument for a shift past either end, a copy whose root does not end in
   /// the components moved back, or a file the new split would name elsewhere.
   caf::expected<root_shift> shift_root(const std::string& uid, int32_t by);

@@ -7,8 +7,8 @@
 #include "actors/mobile/beneath.hpp"
 #include "messages/error.hpp"
 
-#include <cstdlib>
 #include <map>
+#include <optional>
 
 namespace d1 {
 
@@ -147,6 +147,45 @@ caf::expected<root_shift> catalogue_txn::shift_root(const std::string& uid, int3
       return std::move(left.error());
   for (auto& g : renamed)
     put_file(g);
+  // The resource's jobs (all ended: the job manager refuses a shift while one is not) name
+  // its files by root and rel_path: renamed too, so their checkpoints keep naming the
+  // resource's files and a retry finds them.
+  auto jobs = db_.list_jobs();
+  if (!jobs)
+    return std::move(jobs.error());
+  auto shift_root_of = [&](std::string& root) {
+    if (root.empty())
+      return;
+    if (auto r = shifted_copy_root(root, by, moved))
+      root = *r;
+  };
+  auto shift_rel = [&](std::string& rel) {
+    if (auto i = new_rel_of.find(rel); i != new_rel_of.end())
+      rel = i->second;
+  };
+  for (auto& header : *jobs) {
+    if (header.request.uid != uid)
+      continue;
+    auto job = db_.get_job(header.id);
+    if (!job)
+      return std::move(job.error());
+    auto& req = job->request;
+    shift_root_of(req.src_root);
+    shift_root_of(req.dst_root);
+    for (auto& rel : req.only)
+      shift_rel(rel);
+    if (req.kind == job_kind::register_hash) {
+      req.root = out.after.root;
+      req.path = out.after.path;
+    }
+    bool datums = works_on_datums(*job);
+    for (auto& f : job->files) {
+      shift_root_of(f.root);
+      if (!datums)
+        shift_rel(f.rel_path);
+    }
+    put_job(*job);
+  }
   put_resource(out.after);
   out.files = static_cast<uint32_t>(renamed.size());
   history_entry h;

@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 namespace d1 {
 namespace {
 
@@ -69,13 +71,14 @@ protected:
       auto d = txn.register_resource(r);
       if (!d)
         return d.error();
+      uint64_t inode = 40;
       for (auto& f : d->files) {
         auto hashed = f;
         hashed.digest = "ab" + f.rel_path;
         hashed.state = file_state::ok;
         hashed.exists = true;
         hashed.size = 7;
-        hashed.stat.ino = 40 + hashed.rel_path.size();
+        hashed.stat.ino = ++inode;
         hashed.stat.dev = 1;
         txn.put_file(hashed);
         auto copy = hashed;

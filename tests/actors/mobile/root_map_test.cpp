@@ -8,8 +8,11 @@
 
 #include <gtest/gtest.h>
 
-#include <fstream>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <cstring>
+#include <fstream>
 
 namespace d1 {
 namespace {
