@@ -50,9 +50,9 @@ TEST_F(roots_cli_test, integration_shift_root_moves_the_split_and_leaves_the_fil
   auto back_one = cli("resource shift-root " + uid + " --by -1");
   ASSERT_EQ(back_one.status, 0) << back_one.err;
   EXPECT_NE(back_one.out.find("path a.raw -> scan/a.raw"), std::string::npos) << back_one.out;
-  auto past = cli("resource shift-root " + uid + " --by 1");
+  auto past = cli("resource shift-root " + uid + " --by 2");  // path scan/a.raw keeps one
   EXPECT_EQ(past.status, 2) << past.out << past.err;
-  EXPECT_NE(past.err.find("cannot shift the root by 1"), std::string::npos) << past.err;
+  EXPECT_NE(past.err.find("cannot shift the root by 2"), std::string::npos) << past.err;
   auto past_root = cli("resource shift-root " + uid + " --by -100");
   EXPECT_EQ(past_root.status, 2) << past_root.err;
   auto zero = cli("resource shift-root " + uid + " --by 0");
