@@ -47,6 +47,7 @@ using job_atom = caf::atom_constant<caf::atom("job")>;
 using retry_atom = caf::atom_constant<caf::atom("retry")>;
 using check_atom = caf::atom_constant<caf::atom("check")>;
 using scrub_atom = caf::atom_constant<caf::atom("scrub")>;
+using shift_atom = caf::atom_constant<caf::atom("shift")>;
 using resource_atom = caf::atom_constant<caf::atom("resource")>;
 using done_atom = caf::atom_constant<caf::atom("done")>;
 using datum_atom = caf::atom_constant<caf::atom("datum")>;

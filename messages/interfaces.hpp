@@ -230,6 +230,12 @@ using job_manager_actor = caf::typed_actor<
   // job of the same kind; ec::not_found, ec::invalid_argument for a job still running or
   // one with nothing to retry.
   caf::replies_to<retry_atom, uint64_t>::with<job_ticket>,
+  // `resource shift-root`: moves `by` leading components of the resource's path into its
+  // root (by < 0: trailing components of the root back into the path), at once and
+  // journaled; files untouched. ec::not_found; ec::invalid_argument for a shift past
+  // either end (nothing changes); ec::refused while a job on the resource is queued or
+  // running.
+  caf::replies_to<shift_atom, std::string, int32_t>::with<root_shift>,
   // Its own timers: a job's retry or pacing time has come; time to look for copies due
   // for a scrub.
   caf::reacts_to<tick_atom, uint64_t>,

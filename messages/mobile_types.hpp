@@ -177,7 +177,7 @@ struct history_entry {
   uint16_t version = 1;
   std::string resource_uid;
   int64_t time = 0;       // ms since the epoch
-  std::string action;     // register, copy, move, remove, change_root
+  std::string action;     // register, copy, move, remove, change_root, shift_root
   std::string from_root;  // empty for register
   std::string to_root;    // empty for remove
   uint64_t job_id = 0;    // 0 when not from a job
@@ -374,13 +374,15 @@ struct copy_location {
   int64_t hashed_at = 0;       // oldest hash among its verified files (0: none)
   uint32_t files_bad = 0;      // missing, changed, mismatched or unreadable at the last check
   std::string problem;         // the first of those, for people ("x: hash_mismatch …")
+  std::string local_root;      // where the root is on this host's disk ([hosts] root_map);
+                               // empty: at the root itself
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, copy_location& x) {
   return f(caf::meta::type_name("copy_location"), x.root, x.files, x.files_expected,
            x.files_ok, x.verified, x.preference, x.verified_at, x.hashed_at, x.files_bad,
-           x.problem);
+           x.problem, x.local_root);
 }
 
 /// Where a resource is: its copies, best first (verified before unverified, then by this
@@ -408,6 +410,19 @@ struct resource_detail {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, resource_detail& x) {
   return f(caf::meta::type_name("resource_detail"), x.resource, x.rel_paths, x.files);
+}
+
+/// What `resource shift-root` changed: the resource before and after (the same files,
+/// another split of root and path) and how many file records were renamed.
+struct root_shift {
+  resource_record before;
+  resource_record after;
+  uint32_t files = 0;  // file records renamed (every copy's)
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, root_shift& x) {
+  return f(caf::meta::type_name("root_shift"), x.before, x.after, x.files);
 }
 
 /// What `catalogue check` found: the records it read and every invariant that does not

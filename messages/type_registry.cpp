@@ -59,6 +59,7 @@ void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<copy_location>("d1.copy_location");
   cfg.add_message_type<location_report>("d1.location_report");
   cfg.add_message_type<resource_detail>("d1.resource_detail");
+  cfg.add_message_type<root_shift>("d1.root_shift");
   cfg.add_message_type<hash_request>("d1.hash_request");
   cfg.add_message_type<hash_result>("d1.hash_result");
   cfg.add_message_type<copy_result>("d1.copy_result");

@@ -41,6 +41,7 @@ struct client_commands::state {
   std::string who;  // crawl allow|forget: a pid or a process name
   std::string datum_id;  // datum register --uid, datum show
   uint64_t points = 0;   // datum register --points
+  int32_t by = 0;        // resource shift-root --by
   bool force_last = false;
   uint64_t job_id = 0;
   bool cancel = false;
@@ -83,6 +84,8 @@ progress_sample sample_of(const json& job) {
   s.job_id = num(job, "id");
   s.kind = str(job, "kind");
   s.state = str(job, "state");
+  if (!str(job, "steps").empty())
+    s.unit = str(job, "steps");
   if (job.contains("progress")) {
     auto& p = job["progress"];
     s.files_done = num(p, "files_done");
@@ -99,10 +102,10 @@ void print_job_summary(const json& job) {
   double seconds = job.value("finished", int64_t{0}) > 0 && job.value("started", int64_t{0}) > 0
                      ? (job["finished"].get<int64_t>() - job["started"].get<int64_t>()) / 1000.0
                      : 0;
-  std::printf("job %llu %s %s: %llu/%llu files, %s in %.1f s\n",
+  std::printf("job %llu %s %s: %llu/%llu %s, %s in %.1f s\n",
               static_cast<unsigned long long>(s.job_id), s.kind.c_str(), s.state.c_str(),
               static_cast<unsigned long long>(s.files_done),
-              static_cast<unsigned long long>(s.files_total),
+              static_cast<unsigned long long>(s.files_total), s.unit.c_str(),
               human_bytes(static_cast<double>(s.bytes_done)).c_str(), seconds);
 }
 
@@ -122,7 +125,11 @@ void print_job(const json& job) {
     std::printf("  error: %s\n", str(job, "error").c_str());
   if (job.contains("files"))
     for (auto& f : job["files"]) {
-      std::printf("  %-8s %s", str(f, "state").c_str(), str(f, "rel_path").c_str());
+      if (f.contains("datum_id"))
+        std::printf("  %-8s datum %s at %s", str(f, "state").c_str(), str(f, "datum_id").c_str(),
+                    str(f, "root").c_str());
+      else
+        std::printf("  %-8s %s", str(f, "state").c_str(), str(f, "rel_path").c_str());
       if (!str(f, "detail").empty())
         std::printf("  (%s)", str(f, "detail").c_str());
       std::printf("\n");
@@ -256,7 +263,10 @@ void print_result(const std::string& command, const json& r) {
                 str(r, "preferred_root").empty() ? "none verified"
                                                  : str(r, "preferred_root").c_str());
     for (auto& c : r["copies"]) {
-      std::printf("  %s  %s  %llu/%llu files ok", str(c, "root").c_str(),
+      std::printf("  %s", str(c, "root").c_str());
+      if (!str(c, "local_root").empty() && str(c, "local_root") != str(c, "root"))
+        std::printf(" (here at %s)", str(c, "local_root").c_str());
+      std::printf("  %s  %llu/%llu files ok",
                   c.value("verified", false) ? "verified" : "NOT VERIFIED",
                   static_cast<unsigned long long>(num(c, "files_ok")),
                   static_cast<unsigned long long>(num(c, "files_expected")));
@@ -270,6 +280,15 @@ void print_result(const std::string& command, const json& r) {
                     static_cast<unsigned long long>(num(c, "files_bad")),
                     str(c, "problem").c_str());
     }
+    return;
+  }
+  if (command == "resource.shift-root") {
+    auto& before = r["before"];
+    auto& after = r["after"];
+    std::printf("%s: root %s -> %s, path %s -> %s (%llu file records; no file moved)\n",
+                str(r, "resource_uid").c_str(), str(before, "root").c_str(),
+                str(after, "root").c_str(), str(before, "path").c_str(),
+                str(after, "path").c_str(), static_cast<unsigned long long>(num(r, "files")));
     return;
   }
   if (command == "resource.history") {
@@ -475,6 +494,16 @@ client_commands::client_commands(CLI::App& app) : state_(std::make_unique<state>
   common(change, "resource.change-root");
   waitable(change);
 
+  auto* shift = resource->add_subcommand(
+    "shift-root", "Move leading components of a resource's path into its root (or back); "
+                  "the files stay where they are");
+  shift->add_option("uid", s.uid, "Resource uid")->required();
+  shift->add_option("--by", s.by,
+                    "N > 0: the first N components of the path join the root; N < 0: the "
+                    "last -N components of the root go back to the path")
+    ->required();
+  common(shift, "resource.shift-root");
+
   auto* verify = resource->add_subcommand("verify", "Check a resource's files; repair nothing");
   verify->add_option("uid", s.uid, "Resource uid")->required();
   verify->add_option("--root", s.root, "Check only the copy on this root (default: all)");
@@ -639,6 +668,9 @@ int client_commands::run() {
                     "--kwargs must be a JSON object, e.g. '{\"point_number\": 3}'");
       args["kwargs"] = kw;
     }
+  } else if (command == "resource.shift-root") {
+    put("uid", s.uid);
+    args["by"] = s.by;
   } else if (command == "resource.register") {
     put("spec", s.spec);
     put("root", s.root);

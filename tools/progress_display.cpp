@@ -40,7 +40,7 @@ std::string human_duration(double seconds) {
 
 std::string progress_text(const progress_sample& s) {
   std::string out = std::to_string(s.files_done) + "/" + std::to_string(s.files_total)
-                    + " files  " + human_bytes(static_cast<double>(s.bytes_done)) + "/"
+                    + " " + s.unit + "  " + human_bytes(static_cast<double>(s.bytes_done)) + "/"
                     + human_bytes(static_cast<double>(s.bytes_total));
   if (s.rate > 0) {
     out += "  " + human_bytes(s.rate) + "/s";

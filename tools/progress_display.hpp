@@ -16,6 +16,7 @@ struct progress_sample {
   uint64_t job_id = 0;
   std::string kind;   // copy, move, verify, …
   std::string state;  // queued, running, …
+  std::string unit = "files";  // what the steps are: "files", or "datums"
   uint64_t files_done = 0;
   uint64_t files_total = 0;
   uint64_t bytes_done = 0;

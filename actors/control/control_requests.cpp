@@ -125,6 +125,21 @@ public:
     }
     return args_[key].get<uint64_t>();
   }
+  int64_t signed_number(const char* key, bool required, int64_t min, int64_t max) {
+    if (!args_.is_object() || !args_.contains(key) || args_[key].is_null()) {
+      if (required)
+        fail(std::string{"missing argument \""} + key + "\"");
+      return 0;
+    }
+    auto& v = args_[key];
+    if (!v.is_number_integer() || (v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(max))
+        || v.get<int64_t>() < min || v.get<int64_t>() > max) {
+      fail(std::string{"argument \""} + key + "\" must be an integer from " + std::to_string(min)
+           + " to " + std::to_string(max));
+      return 0;
+    }
+    return v.get<int64_t>();
+  }
   // kwargs may come as an object or as JSON text.
   std::string json_object_text(const char* key) {
     if (!args_.is_object() || !args_.contains(key) || args_[key].is_null())
@@ -192,6 +207,16 @@ public:
         || command == "resource.remove" || command == "resource.change-root"
         || command == "resource.verify")
       return submit(self, ctx, req.job, req.wait);
+    if (command == "resource.shift-root")
+      return reply(ctx,
+                   ask<root_shift>(self, jobs_, shift_atom::value, req.uid, req.by),
+                   [](const root_shift& x) {
+                     return nlohmann::json{
+                       {"resource_uid", x.after.uid},
+                       {"before", to_json(resource_detail{x.before, {}, {}})["resource"]},
+                       {"after", to_json(resource_detail{x.after, {}, {}})["resource"]},
+                       {"files", x.files}};
+                   });
     if (command == "datum.register")
       return register_datums(self, ctx, req.datums, req.wait);
     if (command == "datum.list")
@@ -597,6 +622,11 @@ caf::expected<control_request> parse_control_request(const nlohmann::json& req) 
     r.uid = a.str("uid", true, max_uid_bytes);
     r.dst_root = a.str("to", true);
     r.src_root = a.str("from", false);
+  } else if (c == "resource.shift-root") {
+    // More components than a path can have is a typo, not a shift.
+    constexpr int64_t max_shift = 4096;
+    out.uid = a.str("uid", true, max_uid_bytes);
+    out.by = static_cast<int32_t>(a.signed_number("by", true, -max_shift, max_shift));
   } else if (c == "resource.verify") {
     r.kind = job_kind::verify;
     r.uid = a.str("uid", true, max_uid_bytes);
@@ -692,7 +722,8 @@ nlohmann::json catalogue_check_line(const catalogue_report& report) {
 const std::vector<std::string>& control_commands() {
   static const std::vector<std::string> all{
     "ping",          "status",          "resource.register", "resource.copy",
-    "resource.move", "resource.remove", "resource.change-root", "resource.verify",
+    "resource.move", "resource.remove", "resource.change-root", "resource.shift-root",
+    "resource.verify",
     "resource.locate", "resource.show", "resource.history", "resource.list",
     "datum.register", "datum.list", "datum.show", "datum.hash",
     "jobs",          "job.get",         "job.wait",          "job.cancel",
@@ -744,6 +775,7 @@ nlohmann::json to_json(const job_record& x) {
           {"kind", to_string(x.request.kind)},
           {"state", to_string(x.state)},
           {"phase", x.phase},
+          {"steps", datums ? "datums" : "files"},
           {"request", req},
           {"progress",
            {{"files_done", x.progress.files_done},
@@ -825,7 +857,8 @@ nlohmann::json to_json(const location_report& x) {
                       {"verified_at", c.verified_at},
                       {"hashed_at", c.hashed_at},
                       {"files_bad", c.files_bad},
-                      {"problem", c.problem}});
+                      {"problem", c.problem},
+                      {"local_root", c.local_root.empty() ? c.root : c.local_root}});
   return {{"resource_uid", x.resource_uid},
           {"host", x.host},
           {"preferred_root", x.preferred_root},

@@ -6,8 +6,8 @@
 //   progress: {"type": "progress", "job": {...}}                       (only with "wait")
 //   result:   {"type": "result", "ok": true, "result": {...}}
 //         or  {"type": "result", "ok": false, "error": {"code": "not_found", "message": "..."}}
-// Commands: ping, status, resource.register|copy|move|remove|change-root|verify|locate|
-// history|show|list, datum.register|list|show|hash, jobs, job.get, job.wait, job.cancel,
+// Commands: ping, status, resource.register|copy|move|remove|change-root|shift-root|
+// verify|locate|history|show|list, datum.register|list|show|hash, jobs, job.get, job.wait, job.cancel,
 // job.retry, journal, crawl.list|allow|forget, catalogue.check.
 #pragma once
 
@@ -53,9 +53,10 @@ struct control_request {
   std::string command;  // one of control_commands()
   bool wait = false;    // follow the job to its end
   job_request job;      // resource.register|copy|move|remove|change-root|verify, datum.hash
-  std::string uid;      // resource.locate|show|history, datum.list
+  std::string uid;      // resource.locate|show|history|shift-root, datum.list
   datum_registration datums;  // datum.register: one datum (kwargs), or points 0…N-1
   std::string datum_id;       // datum.show
+  int32_t by = 0;       // resource.shift-root: components moved into (> 0) or out of the root
   uint64_t id = 0;      // job.get|wait|cancel
   uint64_t limit = 0;   // journal: only the last `limit` entries (0: all)
   uint64_t after = 0;   // journal: entries after this sequence number

@@ -1,6 +1,7 @@
 // Loading and validating daemon_config from TOML.
 #include "actors/control/daemon_config.hpp"
 
+#include "actors/mobile/root_map.hpp"
 #include "messages/error.hpp"
 
 #include <toml++/toml.h>
@@ -143,6 +144,21 @@ public:
     }
     if (present)
       *present = true;
+  }
+
+  // A table of strings (key = "value"); a value of another type is an error.
+  void read_string_table(const char* key, std::map<std::string, std::string>& out) {
+    auto tbl = sub(key);
+    if (!tbl)
+      return;
+    std::map<std::string, std::string> values;
+    for (auto& [k, v] : *tbl) {
+      auto text = v.value_exact<std::string>();
+      if (!text)
+        return fail(key, "\"" + std::string{k.str()} + "\" must be a string");
+      values[std::string{k.str()}] = *text;
+    }
+    out = std::move(values);
   }
 
   // An array of tables ([[key]]); nullptr if absent or of another type (then an error).
@@ -355,8 +371,12 @@ caf::expected<daemon_config> parse_config(std::string_view text, const std::stri
       reader r{*tbl, "hosts." + host + ".", path};
       std::vector<std::string> roots;
       r.read_strings("roots", roots);
+      std::map<std::string, std::string> root_map;
+      r.read_string_table("root_map", root_map);
       collect(r);
       cfg.host_roots[host] = std::move(roots);
+      if (!root_map.empty())
+        cfg.host_root_maps[host] = std::move(root_map);
     }
   }
   if (auto mobile = top.sub("mobile")) {
@@ -470,6 +490,10 @@ caf::error validate(const daemon_config& cfg) {
       if (root.empty() || root[0] != '/')
         return make_error(ec::invalid_argument,
                           "hosts." + host + ".roots: '" + root + "' is not an absolute path");
+  for (auto& [host, entries] : cfg.host_root_maps)
+    if (auto m = root_map::make(entries); !m)
+      return make_error(ec::invalid_argument,
+                        "hosts.\"" + host + "\"." + context_of(m.error()));
   std::set<std::string> search_names;
   for (auto& s : cfg.searches) {
     if (s.name.empty() || s.fq.empty())

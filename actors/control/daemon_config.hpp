@@ -101,6 +101,9 @@ struct daemon_config {
   // file_retries (0 to 100), worker_timeout_s (a worker request's base deadline),
   // scrub_every ("off", or a duration such as "30d", "12h") and scrub_rate_mb_s
   std::map<std::string, std::vector<std::string>> host_roots;
+  // [hosts."NAME"] root_map = { "RECORDED" = "LOCAL" }: where a recorded root is mounted
+  // on host NAME (absolute normalised paths; no local place twice).
+  std::map<std::string, std::map<std::string, std::string>> host_root_maps;
   uint32_t copy_workers = 2;
   uint32_t hash_workers = 2;
   uint32_t copy_batch_files = 256;

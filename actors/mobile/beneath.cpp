@@ -73,6 +73,14 @@ caf::expected<std::string> normalize_rel_path(const std::string& rel) {
   return out;
 }
 
+std::vector<std::string> path_components(const std::string& normalized) {
+  std::vector<std::string> out;
+  for (auto& comp : split(normalized))
+    if (!comp.empty())
+      out.push_back(std::move(comp));
+  return out;
+}
+
 std::string join_path(const std::string& root, const std::string& rel) {
   return root == "/" ? "/" + rel : root + "/" + rel;
 }

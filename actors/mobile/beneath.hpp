@@ -13,6 +13,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace d1 {
 
@@ -34,6 +35,9 @@ caf::expected<std::string> normalize_root(const std::string& root);
 /// Returns `rel` normalised (no leading or trailing '/', no empty or "." components);
 /// ec::invalid_path for an empty path, an absolute one, or one with a ".." component.
 caf::expected<std::string> normalize_rel_path(const std::string& rel);
+
+/// The components of a normalised root ("/" has none) or relative path, in order.
+std::vector<std::string> path_components(const std::string& normalized);
 
 /// Joins a normalised root and relative path.
 std::string join_path(const std::string& root, const std::string& rel);

@@ -679,6 +679,9 @@ caf::expected<location_report> catalogue_db::locate(const std::string& uid,
   out.resource_uid = uid;
   out.host = prefs.host;
   out.copies = copies_of(*detail, prefs);
+  for (auto& c : out.copies)
+    if (auto here = prefs.local.local(c.root); here != c.root)
+      c.local_root = here;
   if (!out.copies.empty() && out.copies.front().verified)
     out.preferred_root = out.copies.front().root;
   return out;

@@ -4,6 +4,7 @@
 // one instance; every logical change is one transaction built with update().
 #pragma once
 
+#include "actors/mobile/root_map.hpp"
 #include "actors/mobile/spec_handlers.hpp"
 #include "messages/datum_types.hpp"
 #include "messages/mobile_types.hpp"
@@ -36,10 +37,11 @@ int64_t now_ms();
 std::string make_file_uid(const std::string& resource_uid, const std::string& root,
                           const std::string& rel_path);
 
-/// Which roots this host prefers, best first.
+/// Which roots this host prefers, best first, and where recorded roots are on its disk.
 struct host_preferences {
   std::string host;
-  std::vector<std::string> roots;  // normalised
+  std::vector<std::string> roots;  // normalised, as recorded
+  root_map local;                  // [hosts."NAME"] root_map
 
   /// Index of the first preferred root equal to or containing `root`; -1 if none.
   int32_t rank(const std::string& root) const;
@@ -63,6 +65,20 @@ struct datums_added {
   std::vector<std::string> datum_ids;  // in the order given
   std::vector<std::string> new_files;  // rel_paths the datums added to the list
 };
+
+/// Where a resource is after `resource shift-root`: the same files (the same absolute
+/// paths), named by another split of root and path.
+struct shifted_location {
+  std::string root;  // normalised
+  std::string path;  // normalised, relative to root
+};
+
+/// `root` and `path` after `by` leading components of `path` moved to the end of `root`
+/// (`by` < 0: -by trailing components of `root` moved to the front of `path`). The path
+/// keeps at least one component, the root may become "/". ec::invalid_argument for 0 and
+/// for a shift past either end, saying how far it can go.
+caf::expected<shifted_location> shift_location(const std::string& root,
+                                               const std::string& path, int32_t by);
 
 /// The changes of one transaction. Reads see the store plus what this builder already
 /// changed (path reference counts compose within a transaction).
@@ -103,6 +119,14 @@ public:
   /// ec::not_found for an unknown resource, ec::invalid_argument naming the datum for bad
   /// kwargs or an id that is malformed or taken.
   caf::expected<datums_added> add_datums(const datum_registration& reg);
+  /// Moves `by` components between resource `uid`'s root and path (shift_location):
+  /// every copy's root moves with it, so each file record keeps its absolute path under
+  /// its new root and rel_path (and file uid), as do the checkpoints of the resource's
+  /// (ended) jobs; a history entry `shift_root` (from the old root to the new). Nothing on
+  /// disk is touched. ec::not_found for an unknown resource;
+  /// ec::invalid_argument for a shift past either end, a copy whose root does not end in
+  /// the components moved back, or a file the new split would name elsewhere.
+  caf::expected<root_shift> shift_root(const std::string& uid, int32_t by);
   /// Records (replaces) what the last datum hash of a datum found.
   void put_datum_stats(const datum_stats_record& s);
 

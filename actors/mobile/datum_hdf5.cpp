@@ -157,7 +157,9 @@ caf::error read_hdf5_rows(datum_root& src, const std::string& rel,
   // not a read of half-written data) and skipped where it has none (NFS, GPFS setups).
   H5Pset_file_locking(fapl.get(), true, true);
   H5Pset_fclose_degree(fapl.get(), H5F_CLOSE_STRONG);
-  hid_owner h5{H5Fopen(proc ? by_fd.c_str() : file->path().c_str(), H5F_ACC_RDONLY,
+  // Without /proc, by name: where the recorded path is on this host (root_map).
+  auto by_name = src.fs().local_path(file->path());
+  hid_owner h5{H5Fopen(proc ? by_fd.c_str() : by_name.c_str(), H5F_ACC_RDONLY,
                        fapl.get()),
                H5Fclose};
   if (!h5.ok())

@@ -77,6 +77,13 @@ public:
   /// The names in directory `dir` (without "." and ".."), appended to `names`.
   virtual int list_dir(int dir, std::vector<std::string>& names) = 0;
 
+  /// Where the absolute `path` (a recorded root, or a file beneath one) is on this host's
+  /// disk: the path itself, unless roots are mapped (root_map.hpp). For a library that
+  /// must open a file by name.
+  virtual std::string local_path(const std::string& path) {
+    return path;
+  }
+
   /// Hints that cannot fail in a way that matters: posix_fadvise and the start of
   /// writeback (sync_file_range SYNC_FILE_RANGE_WRITE).
   virtual void advise(int fd, off_t off, off_t len, int advice) = 0;

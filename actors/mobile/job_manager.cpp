@@ -352,7 +352,8 @@ void start_next(job_self self) {
 
 // What a registration writes in submit's transaction (a new resource, or new datums of
 // one): it completes the request (uid; only the files to hash) and returns the resource
-// as its register job will see it. `queue` false: nothing to hash, no job.
+// as its register job will see it. `queue` false: nothing to hash, no job (and so a
+// catalogue change made at once, journaled like a submission: shift_root).
 struct registration {
   std::string command;  // journal
   std::vector<std::string> args;
@@ -546,6 +547,64 @@ caf::expected<datum_ticket> register_datums(job_self self, const datum_registrat
   return out;
 }
 
+// The first job (running, draining or queued) on resource `uid`, 0 if none.
+uint64_t job_holding(job_self self, const std::string& uid) {
+  auto& st = self->state;
+  auto key = "uid:" + uid;
+  for (auto& [id, a] : st.active_)
+    if (a.footprint.count(key))
+      return id;
+  for (auto& [id, d] : st.draining_)
+    if (d.footprint.count(key))
+      return id;
+  for (auto id : st.queue_) {
+    auto j = get_stored(self, id);
+    if (j && !terminal(j->state) && j->request.uid == uid)
+      return id;
+  }
+  return 0;
+}
+
+// `resource shift-root`: a catalogue change made at once (no file is touched), refused
+// while a job holds the resource, since its checkpoint names the files by the old split.
+caf::expected<root_shift> shift_root(job_self self, const std::string& uid, int32_t by) {
+  root_shift out;
+  registration r;
+  r.command = "shift_root";
+  r.args = {uid};
+  // The journal names the resource before and after (the history keeps the two roots).
+  nlohmann::json kwargs{{"by", by}};
+  if (auto d = self->state.cfg_.db->get_resource(uid)) {
+    auto& res = d->resource;
+    kwargs["old"] = {{"root", res.root}, {"path", res.path}};
+    if (auto loc = shift_location(res.root, res.path, by))
+      kwargs["new"] = {{"root", loc->root}, {"path", loc->path}};
+  }
+  r.kwargs = kwargs.dump();
+  caf::error busy;
+  if (auto id = job_holding(self, uid))
+    busy = make_error(ec::refused, "resource '" + uid + "' has job " + std::to_string(id)
+                                     + " queued or running: shift its root once that job "
+                                       "has ended (or cancel it)");
+  r.write = [&](catalogue_txn& txn, job_request&,
+                bool& queue) -> caf::expected<resource_detail> {
+    queue = false;
+    if (busy)
+      return busy;
+    auto shifted = txn.shift_root(uid, by);
+    if (!shifted)
+      return std::move(shifted.error());
+    out = std::move(*shifted);
+    return resource_detail{out.after, {}, {}};
+  };
+  job_request req;
+  req.uid = uid;
+  auto ticket = submit(self, std::move(req), &r);
+  if (!ticket)
+    return std::move(ticket.error());
+  return out;
+}
+
 // Cancels job `id`: a running one ends now (its batches at the workers stop within a
 // file or a piece, and what they did is still recorded); a queued one is dropped.
 caf::expected<job_record> cancel(job_self self, uint64_t id) {
@@ -736,6 +795,9 @@ job_manager(job_manager_actor::stateful_pointer<job_manager_state> self,
     },
     [self](retry_atom, uint64_t id) -> caf::result<job_ticket> {
       return reply(retry(self, id));
+    },
+    [self](shift_atom, const std::string& uid, int32_t by) -> caf::result<root_shift> {
+      return reply(shift_root(self, uid, by));
     },
     [self](tick_atom, uint64_t id) {
       // A retry or pacing time has come: the files waiting for it are in reach again.

@@ -23,6 +23,9 @@ host_preferences host_preferences_of(const daemon_config& cfg) {
     for (auto& root : i->second)
       if (auto r = normalize_root(root))
         out.roots.push_back(*r);
+  if (auto i = cfg.host_root_maps.find(out.host); i != cfg.host_root_maps.end())
+    if (auto m = root_map::make(i->second))  // validate_config refused a bad one
+      out.local = std::move(*m);
   return out;
 }
 
@@ -37,9 +40,11 @@ caf::expected<mobile_actors> start_mobile(caf::actor_system& sys, const daemon_c
   a.system = &sys;
   a.db = *db;
   a.interrupts = std::make_shared<job_interrupts>();
-  worker_setup setup{fs ? std::move(fs) : make_posix_file_system(), cfg.direct_reads,
-                     a.interrupts};
   auto prefs = host_preferences_of(cfg);
+  // Every disk access of the workers and of the job manager's checks goes through this
+  // file_system: recorded roots are opened where this host mounts them.
+  worker_setup setup{map_roots(fs ? std::move(fs) : make_posix_file_system(), prefs.local),
+                     cfg.direct_reads, a.interrupts};
   // A copy worker and its finisher are made together: a replaced worker gets a new one.
   // Each fails loudly (its name and message logged); the job manager replaces it.
   auto new_copier = [&sys, setup]() {

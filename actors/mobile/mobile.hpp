@@ -31,12 +31,13 @@ struct mobile_actors {
   void shutdown();
 };
 
-/// This host's preferred roots from `cfg.host_roots` (host from gethostname()).
+/// This host's preferred roots from `cfg.host_roots` and its root map from
+/// `cfg.host_root_maps` (host from gethostname()).
 host_preferences host_preferences_of(const daemon_config& cfg);
 
 /// Opens <state_dir>/catalogue.lmdb and spawns the actors (all detached: they block on
 /// disk). The job manager resumes unfinished jobs at once. `fs`: the disk the workers
-/// use (none: the real one; tests inject faults). Returns the handles, or
+/// use (none: the real one; tests inject faults), with this host's root map applied. Returns the handles, or
 /// ec::storage_error for an unusable catalogue, ec::invalid_argument for bad settings.
 caf::expected<mobile_actors> start_mobile(caf::actor_system& sys, const daemon_config& cfg,
                                           std::shared_ptr<file_system> fs = nullptr);

@@ -2,6 +2,7 @@
 list(APPEND D1_ACTOR_SOURCES
   mobile/file_system.cpp
   mobile/beneath.cpp
+  mobile/root_map.cpp
   mobile/file_reads.cpp
   mobile/file_checks.cpp
   mobile/copy_batch.cpp
@@ -17,6 +18,7 @@ list(APPEND D1_ACTOR_SOURCES
   mobile/datum_hash.cpp
   mobile/catalogue_db.cpp
   mobile/catalogue_datums.cpp
+  mobile/catalogue_shift.cpp
   mobile/catalogue_migrate.cpp
   mobile/catalogue_check.cpp
   mobile/catalogue.cpp

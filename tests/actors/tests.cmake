@@ -27,6 +27,8 @@ list(APPEND D1_TEST_SOURCES
   actors/mobile/spec_handlers_test.cpp
   actors/mobile/catalogue_test.cpp
   actors/mobile/catalogue_migrate_test.cpp
+  actors/mobile/catalogue_shift_test.cpp
+  actors/mobile/root_map_test.cpp
   actors/mobile/file_system_test.cpp
   actors/mobile/copy_batch_test.cpp
   actors/mobile/file_checks_test.cpp

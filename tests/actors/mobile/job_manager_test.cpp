@@ -205,6 +205,72 @@ TEST_F(job_manager_test, change_root_records_an_out_of_band_move_only_if_hashes_
   EXPECT_EQ(db_->history("t")->back().action, "change_root");
 }
 
+// shift_root: at once and journaled, refused (nothing changed) while a job holds the
+// resource or past either end; afterwards the files are found where they always were.
+TEST_F(job_manager_test, shift_root_moves_the_split_at_once_and_waits_for_no_job) {
+  register_tiff();
+  stop();
+  auto fake = sys_.spawn(test::fake_hasher);
+  fake_hasher_ = caf::actor_cast<hash_worker_actor>(fake);
+  start();
+  auto held = request<job_ticket>(jm_, submit_atom::value, req(job_kind::verify, "t"));
+  ASSERT_TRUE(held);
+  auto busy = request<root_shift>(jm_, shift_atom::value, std::string{"t"}, int32_t{-1});
+  ASSERT_FALSE(busy);
+  EXPECT_EQ(code_of(busy.error()), ec::refused);
+  EXPECT_NE(context_of(busy.error()).find("has job " + std::to_string(held->job_id)),
+            std::string::npos)
+    << context_of(busy.error());
+  EXPECT_EQ(db_->get_resource("t")->resource.root, a_);
+  self_->send(fake, done_atom::value);
+  run();
+  EXPECT_EQ(wait(held->job_id).state, job_state::done);
+  stop();
+  caf::anon_send_exit(fake, caf::exit_reason::user_shutdown);
+  fake_hasher_ = nullptr;
+  start();
+  auto past = request<root_shift>(jm_, shift_atom::value, std::string{"t"}, int32_t{1});
+  ASSERT_FALSE(past);  // path "scan" keeps its one component
+  EXPECT_EQ(code_of(past.error()), ec::invalid_argument);
+  auto s = request<root_shift>(jm_, shift_atom::value, std::string{"t"}, int32_t{-1});
+  ASSERT_TRUE(s) << sys_.render(s.error());
+  EXPECT_EQ(s->before.root, a_);
+  EXPECT_EQ(s->after.root, dir_.path());
+  EXPECT_EQ(s->after.path, "a/scan");
+  EXPECT_EQ(s->files, 4u);
+  auto d = db_->get_resource("t");
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->resource.root, dir_.path());
+  EXPECT_EQ(d->resource.path, "a/scan");
+  EXPECT_EQ(db_->history("t")->back().action, "shift_root");
+  // The journal has the refusals and the shift, with the resource before and after.
+  auto journal = db_->journal(0, 0);
+  ASSERT_TRUE(journal);
+  std::vector<journal_entry> shifts;
+  for (auto& e : *journal)
+    if (e.command == "shift_root")
+      shifts.push_back(e);
+  ASSERT_EQ(shifts.size(), 3u);
+  EXPECT_FALSE(shifts[0].success);
+  EXPECT_FALSE(shifts[1].success);
+  EXPECT_TRUE(shifts[2].success);
+  EXPECT_NE(shifts[2].kwargs.find("\"new\":{\"path\":\"a/scan\""), std::string::npos)
+    << shifts[2].kwargs;
+  EXPECT_NE(shifts[2].kwargs.find("\"old\":{\"path\":\"scan\""), std::string::npos);
+  // The files are where they were: a verify by hash and a copy find them.
+  auto v = submit_and_wait(req(job_kind::verify, "t"));
+  EXPECT_EQ(v.state, job_state::done) << v.error;
+  auto copy = req(job_kind::copy, "t");
+  copy.dst_root = b_;
+  auto c = submit_and_wait(copy);
+  ASSERT_EQ(c.state, job_state::done) << c.error;
+  // The copy took the new split: b_ + "/a/scan/…".
+  EXPECT_TRUE(fs::exists(b_ + "/a/scan/img_000.tif"));
+  auto report = db_->check();
+  ASSERT_TRUE(report);
+  EXPECT_TRUE(report->problems.empty()) << report->problems.front();
+}
+
 TEST_F(job_manager_test, refuses_escaping_roots_and_symlinks_out_of_a_root) {
   register_tiff();
   auto copy = req(job_kind::copy, "t");
