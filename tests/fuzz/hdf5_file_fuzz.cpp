@@ -69,10 +69,13 @@ D1_FUZZ_SEEDS(hdf5_file) {
   return out;
 }
 
+// One selection of rows per input (all rows, one inside, past the end), chosen by the
+// input's length: most of an input's time is the open, where libhdf5 zeroes large
+// bookkeeping blocks (under ASan freshly mapped each time): one open per input, not three.
 D1_FUZZ_TARGET(hdf5_file) {
-  for (auto [first, rows] : {std::pair<uint64_t, uint64_t>{0, 3}, {1, 1}, {2, 5}}) {
-    d1::fuzz::checking_sink sink;
-    auto err = d1::read_hdf5_image_rows(input, "a.h5", d1::ad_hdf5_dataset, first, rows, sink);
-    sink.finish(!err);
-  }
+  static const std::pair<uint64_t, uint64_t> selections[] = {{0, 3}, {1, 1}, {2, 5}};
+  auto [first, rows] = selections[input.size() % 3];
+  d1::fuzz::checking_sink sink;
+  auto err = d1::read_hdf5_image_rows(input, "a.h5", d1::ad_hdf5_dataset, first, rows, sink);
+  sink.finish(!err);
 }
