@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <memory>
 #include <string_view>
@@ -288,7 +289,12 @@ caf::error read_hdf5_image_rows(std::string_view image, const std::string& name,
   // The core driver holds the file in memory; no backing store: nothing is written.
   H5Pset_fapl_core(fapl.get(), 64 << 10, false);
   H5Pset_file_image(fapl.get(), const_cast<char*>(image.data()), image.size());
-  hid_owner h5{H5Fopen(name.c_str(), H5F_ACC_RDONLY, fapl.get()), H5Fclose};
+  // The core driver still probes open(2) on the name it is given and refuses one that
+  // exists: a name beneath /dev/null cannot exist, and a new one per call keeps libhdf5
+  // from taking two images for one shared file.
+  static std::atomic<uint64_t> images{0};
+  auto internal = "/dev/null/d1drive-hdf5-image-" + std::to_string(images++);
+  hid_owner h5{H5Fopen(internal.c_str(), H5F_ACC_RDONLY, fapl.get()), H5Fclose};
   if (!h5.ok())
     return hdf5_error(ec::parse_error, name, "not a readable HDF5 file");
   return read_rows(h5.get(), name, dataset, first_row, rows, [] { return false; }, sink);
