@@ -4,6 +4,7 @@
 // the very inode already checked, so a FIFO or symlink swapped in meanwhile can neither
 // block the worker nor be read. Where /proc is missing the path itself is opened, and the
 // inode libhdf5 opened is compared with the checked one afterwards.
+// A file image already in memory is read through the core driver instead (the fuzz target).
 #include "actors/mobile/datum_hdf5.hpp"
 
 #include "actors/mobile/datum_source.hpp"
@@ -15,8 +16,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <memory>
+#include <string_view>
 #include <vector>
 
 namespace d1 {
@@ -130,6 +133,111 @@ void size_chunk_cache(hid_t dcpl, hid_t dapl, const std::vector<hsize_t>& block,
   H5Pset_chunk_cache(dapl, 10007, std::max<uint64_t>(bytes, uint64_t{1} << 20), 0.75);
 }
 
+// An error naming `path`, with libhdf5's own words when its error stack holds any.
+caf::error hdf5_error(ec code, const std::string& path, const std::string& what) {
+  auto text = path + ": " + what;
+  auto details = hdf5_messages();
+  if (!details.empty())
+    text += " (" + details + ")";
+  return make_error(code, text);
+}
+
+// The rows of `dataset` in the open file `h5`, named `path` in errors; `interrupted` is
+// asked between pieces (a cancelled job stops there).
+template <class Interrupted>
+caf::error read_rows(hid_t h5, const std::string& path, const std::string& dataset,
+                     uint64_t first_row, uint64_t rows, Interrupted interrupted,
+                     value_sink& sink) {
+  auto fail = [&](ec code, const std::string& what) { return hdf5_error(code, path, what); };
+  if (H5Lexists(h5, dataset.c_str(), H5P_DEFAULT) <= 0) {
+    H5Eclear2(H5E_DEFAULT);
+    return make_error(ec::invalid_argument, path + ": no dataset " + dataset);
+  }
+  hid_owner probe{H5Dopen2(h5, dataset.c_str(), H5P_DEFAULT), H5Dclose};
+  if (!probe.ok())
+    return fail(ec::invalid_argument, dataset + " is not a readable dataset");
+  hid_owner space{H5Dget_space(probe.get()), H5Sclose};
+  int rank = space.ok() ? H5Sget_simple_extent_ndims(space.get()) : -1;
+  if (rank < 1)
+    return fail(ec::invalid_argument, dataset + " is not an array with rows (rank "
+                                        + std::to_string(rank) + ")");
+  std::vector<hsize_t> dims(static_cast<size_t>(rank));
+  H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
+  if (first_row > dims[0] || rows > dims[0] - first_row)
+    return make_error(ec::invalid_argument,
+                      path + ": " + dataset + " has " + std::to_string(dims[0])
+                        + " rows, the datum needs rows " + std::to_string(first_row) + "…"
+                        + std::to_string(first_row + rows - 1));
+  hid_owner file_type{H5Dget_type(probe.get()), H5Tclose};
+  auto type = element_type(file_type.get());
+  if (!type)
+    return make_error(code_of(type.error()),
+                      path + ": " + dataset + ": " + context_of(type.error()));
+  auto [dtype, mem_type] = *type;
+  std::vector<uint64_t> shape{rows};
+  for (int i = 1; i < rank; ++i)
+    shape.push_back(dims[i]);
+  uint64_t row_elements = 0, total = 0;
+  if (!element_count({shape.begin() + 1, shape.end()}, row_elements)
+      || !element_count(shape, total) || __builtin_mul_overflow(total, dtype.size, &total))
+    return make_error(ec::parse_error, path + ": " + dataset + ": shape "
+                                         + shape_text(shape) + " overflows 64 bits");
+  if (auto err = sink.begin(dtype, shape))
+    return make_error(code_of(err), path + ": " + context_of(err));
+  if (rows == 0 || row_elements == 0)
+    return caf::none;
+  // A block is several whole rows, or part of one row cut along the second axis.
+  const uint64_t row_bytes = row_elements * dtype.size;
+  std::vector<hsize_t> block(dims.begin(), dims.end());
+  uint64_t block_rows = 1, split = 1;  // rows per block; pieces per row
+  if (row_bytes <= block_bytes) {
+    block_rows = std::max<uint64_t>(1, block_bytes / row_bytes);
+  } else if (rank >= 2) {
+    uint64_t sub_bytes = row_bytes / dims[1];  // one step along the second axis
+    uint64_t per_piece = std::max<uint64_t>(1, block_bytes / std::max<uint64_t>(1, sub_bytes));
+    split = (dims[1] + per_piece - 1) / per_piece;
+    block[1] = per_piece;
+  }
+  block[0] = std::min<uint64_t>(block_rows, rows);
+  // The dataset is reopened with a chunk cache sized for the blocks.
+  hid_owner dcpl{H5Dget_create_plist(probe.get()), H5Pclose};
+  hid_owner dapl{H5Pcreate(H5P_DATASET_ACCESS), H5Pclose};
+  size_chunk_cache(dcpl.get(), dapl.get(), block, dtype.size);
+  hid_owner dset{H5Dopen2(h5, dataset.c_str(), dapl.get()), H5Dclose};
+  if (!dset.ok())
+    return fail(ec::parse_error, dataset + " cannot be opened");
+  uint64_t max_piece = block[0] * (split > 1 ? row_bytes / dims[1] * block[1] : row_bytes);
+  std::vector<hsize_t> start(dims.size(), 0), count(block);
+  for (uint64_t row = first_row; row < first_row + rows;) {
+    count[0] = std::min<uint64_t>(block[0], first_row + rows - row);
+    start[0] = row;
+    for (uint64_t piece = 0; piece < split; ++piece) {
+      // libhdf5 reads by itself: a cancelled job stops here, between pieces.
+      if (interrupted())
+        return make_error(ec::cancelled, path + ": reading stopped (job cancelled)");
+      if (split > 1) {
+        start[1] = piece * block[1];
+        count[1] = std::min<uint64_t>(block[1], dims[1] - start[1]);
+      }
+      uint64_t elements = 1;
+      for (auto c : count)
+        elements *= c;
+      auto buf = sink.buffer(static_cast<size_t>(max_piece));
+      hid_owner memspace{H5Screate_simple(rank, count.data(), nullptr), H5Sclose};
+      if (H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, start.data(), nullptr,
+                              count.data(), nullptr) < 0
+          || H5Dread(dset.get(), mem_type, memspace.get(), space.get(), H5P_DEFAULT,
+                     buf) < 0)
+        return fail(ec::parse_error, dataset + ": rows " + std::to_string(row) + "…"
+                                       + std::to_string(row + count[0] - 1)
+                                       + " cannot be read");
+      sink.values(buf, static_cast<size_t>(elements * dtype.size));
+    }
+    row += count[0];
+  }
+  return caf::none;
+}
+
 }  // namespace
 
 caf::error read_hdf5_rows(datum_root& src, const std::string& rel,
@@ -139,11 +247,7 @@ caf::error read_hdf5_rows(datum_root& src, const std::string& rel,
   if (!file)
     return std::move(file.error());
   auto fail = [&](ec code, const std::string& what) {
-    auto text = file->path() + ": " + what;
-    auto details = hdf5_messages();
-    if (!details.empty())
-      text += " (" + details + ")";
-    return make_error(code, text);
+    return hdf5_error(code, file->path(), what);
   };
   // The error stack is per thread (this libhdf5 is thread-safe): no printing, collect.
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
@@ -172,93 +276,30 @@ caf::error read_hdf5_rows(datum_root& src, const std::string& rel,
         || opened.st_dev != checked.dev || opened.st_ino != checked.ino)
       return fail(ec::io_error, "the file changed while it was opened");
   }
-  if (H5Lexists(h5.get(), dataset.c_str(), H5P_DEFAULT) <= 0) {
-    H5Eclear2(H5E_DEFAULT);
-    return make_error(ec::invalid_argument, file->path() + ": no dataset " + dataset);
-  }
-  hid_owner probe{H5Dopen2(h5.get(), dataset.c_str(), H5P_DEFAULT), H5Dclose};
-  if (!probe.ok())
-    return fail(ec::invalid_argument, dataset + " is not a readable dataset");
-  hid_owner space{H5Dget_space(probe.get()), H5Sclose};
-  int rank = space.ok() ? H5Sget_simple_extent_ndims(space.get()) : -1;
-  if (rank < 1)
-    return fail(ec::invalid_argument, dataset + " is not an array with rows (rank "
-                                        + std::to_string(rank) + ")");
-  std::vector<hsize_t> dims(static_cast<size_t>(rank));
-  H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
-  if (first_row > dims[0] || rows > dims[0] - first_row)
-    return make_error(ec::invalid_argument,
-                      file->path() + ": " + dataset + " has " + std::to_string(dims[0])
-                        + " rows, the datum needs rows " + std::to_string(first_row) + "…"
-                        + std::to_string(first_row + rows - 1));
-  hid_owner file_type{H5Dget_type(probe.get()), H5Tclose};
-  auto type = element_type(file_type.get());
-  if (!type)
-    return make_error(code_of(type.error()),
-                      file->path() + ": " + dataset + ": " + context_of(type.error()));
-  auto [dtype, mem_type] = *type;
-  std::vector<uint64_t> shape{rows};
-  for (int i = 1; i < rank; ++i)
-    shape.push_back(dims[i]);
-  uint64_t row_elements = 0, total = 0;
-  if (!element_count({shape.begin() + 1, shape.end()}, row_elements)
-      || !element_count(shape, total) || __builtin_mul_overflow(total, dtype.size, &total))
-    return make_error(ec::parse_error, file->path() + ": " + dataset + ": shape "
-                                         + shape_text(shape) + " overflows 64 bits");
-  if (auto err = sink.begin(dtype, shape))
-    return make_error(code_of(err), file->path() + ": " + context_of(err));
-  if (rows == 0 || row_elements == 0)
-    return caf::none;
-  // A block is several whole rows, or part of one row cut along the second axis.
-  const uint64_t row_bytes = row_elements * dtype.size;
-  std::vector<hsize_t> block(dims.begin(), dims.end());
-  uint64_t block_rows = 1, split = 1;  // rows per block; pieces per row
-  if (row_bytes <= block_bytes) {
-    block_rows = std::max<uint64_t>(1, block_bytes / row_bytes);
-  } else if (rank >= 2) {
-    uint64_t sub_bytes = row_bytes / dims[1];  // one step along the second axis
-    uint64_t per_piece = std::max<uint64_t>(1, block_bytes / std::max<uint64_t>(1, sub_bytes));
-    split = (dims[1] + per_piece - 1) / per_piece;
-    block[1] = per_piece;
-  }
-  block[0] = std::min<uint64_t>(block_rows, rows);
-  // The dataset is reopened with a chunk cache sized for the blocks.
-  hid_owner dcpl{H5Dget_create_plist(probe.get()), H5Pclose};
-  hid_owner dapl{H5Pcreate(H5P_DATASET_ACCESS), H5Pclose};
-  size_chunk_cache(dcpl.get(), dapl.get(), block, dtype.size);
-  hid_owner dset{H5Dopen2(h5.get(), dataset.c_str(), dapl.get()), H5Dclose};
-  if (!dset.ok())
-    return fail(ec::parse_error, dataset + " cannot be opened");
-  uint64_t max_piece = block[0] * (split > 1 ? row_bytes / dims[1] * block[1] : row_bytes);
-  std::vector<hsize_t> start(dims.size(), 0), count(block);
-  for (uint64_t row = first_row; row < first_row + rows;) {
-    count[0] = std::min<uint64_t>(block[0], first_row + rows - row);
-    start[0] = row;
-    for (uint64_t piece = 0; piece < split; ++piece) {
-      // libhdf5 reads by itself: a cancelled job stops here, between pieces.
-      if (src.interrupted())
-        return make_error(ec::cancelled, file->path() + ": reading stopped (job cancelled)");
-      if (split > 1) {
-        start[1] = piece * block[1];
-        count[1] = std::min<uint64_t>(block[1], dims[1] - start[1]);
-      }
-      uint64_t elements = 1;
-      for (auto c : count)
-        elements *= c;
-      auto buf = sink.buffer(static_cast<size_t>(max_piece));
-      hid_owner memspace{H5Screate_simple(rank, count.data(), nullptr), H5Sclose};
-      if (H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, start.data(), nullptr,
-                              count.data(), nullptr) < 0
-          || H5Dread(dset.get(), mem_type, memspace.get(), space.get(), H5P_DEFAULT,
-                     buf) < 0)
-        return fail(ec::parse_error, dataset + ": rows " + std::to_string(row) + "…"
-                                       + std::to_string(row + count[0] - 1)
-                                       + " cannot be read");
-      sink.values(buf, static_cast<size_t>(elements * dtype.size));
-    }
-    row += count[0];
-  }
-  return caf::none;
+  return read_rows(h5.get(), file->path(), dataset, first_row, rows,
+                   [&] { return src.interrupted(); }, sink);
+}
+
+caf::error read_hdf5_image_rows(std::string_view image, const std::string& name,
+                                const std::string& dataset, uint64_t first_row, uint64_t rows,
+                                value_sink& sink) {
+  // Without an image the core driver would read the file `name` from disk instead.
+  if (image.empty())
+    return make_error(ec::parse_error, name + ": not a readable HDF5 file (empty)");
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  hid_owner fapl{H5Pcreate(H5P_FILE_ACCESS), H5Pclose};
+  // The core driver holds the file in memory; no backing store: nothing is written.
+  H5Pset_fapl_core(fapl.get(), 64 << 10, false);
+  H5Pset_file_image(fapl.get(), const_cast<char*>(image.data()), image.size());
+  // The core driver still probes open(2) on the name it is given and refuses one that
+  // exists: a name beneath /dev/null cannot exist, and a new one per call keeps libhdf5
+  // from taking two images for one shared file.
+  static std::atomic<uint64_t> images{0};
+  auto internal = "/dev/null/d1drive-hdf5-image-" + std::to_string(images++);
+  hid_owner h5{H5Fopen(internal.c_str(), H5F_ACC_RDONLY, fapl.get()), H5Fclose};
+  if (!h5.ok())
+    return hdf5_error(ec::parse_error, name, "not a readable HDF5 file");
+  return read_rows(h5.get(), name, dataset, first_row, rows, [] { return false; }, sink);
 }
 
 }  // namespace d1

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace d1 {
 
@@ -26,5 +27,12 @@ inline constexpr const char* ad_hdf5_dataset = "/entry/data/data";
 caf::error read_hdf5_rows(datum_root& src, const std::string& rel,
                           const std::string& dataset, uint64_t first_row, uint64_t rows,
                           value_sink& sink);
+
+/// The same rows from an HDF5 file held in memory (`image`, through libhdf5's core driver;
+/// nothing is read from or written to disk), named `name` in errors, never interrupted.
+/// The same errors but those of datum_root::open.
+caf::error read_hdf5_image_rows(std::string_view image, const std::string& name,
+                                const std::string& dataset, uint64_t first_row, uint64_t rows,
+                                value_sink& sink);
 
 }  // namespace d1

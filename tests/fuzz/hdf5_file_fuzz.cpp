@@ -1,7 +1,9 @@
 // Fuzz target: an AD_HDF5 file as a resource may hold it (actors/mobile/datum_hdf5.hpp).
-// libhdf5 parses the file; the target checks that what reaches the project's reader is
-// handled (errors, not crashes) and that a successful read fills its shape. Seeds are
-// small files written by libhdf5: contiguous, chunked, chunked + gzip, big-endian.
+// libhdf5 parses the file, held in memory as a file image (the reader's code past the
+// open is the same as for a file on disk, without a disk write per input); the target
+// checks that what reaches the project's reader is handled (errors, not crashes) and that
+// a successful read fills its shape. Seeds are small files written by libhdf5:
+// contiguous, chunked, chunked + gzip, big-endian.
 #include "actors/mobile/datum_hdf5.hpp"
 #include "tests/fuzz/datum_fuzz.hpp"
 
@@ -67,12 +69,18 @@ D1_FUZZ_SEEDS(hdf5_file) {
   return out;
 }
 
+// One selection of rows per input (all rows, one inside, past the end), chosen by the
+// input's length: most of an input's time is the open, where libhdf5 zeroes large
+// bookkeeping blocks (under ASan freshly mapped each time): one open per input, not three.
 D1_FUZZ_TARGET(hdf5_file) {
-  auto dir = d1::fuzz::scratch_file("a.h5", input);
-  d1::datum_root root{d1::fuzz::disk_io(), dir};
-  for (auto [first, rows] : {std::pair<uint64_t, uint64_t>{0, 3}, {1, 1}, {2, 5}}) {
-    d1::fuzz::checking_sink sink;
-    auto err = d1::read_hdf5_rows(root, "a.h5", d1::ad_hdf5_dataset, first, rows, sink);
-    sink.finish(!err);
-  }
+  // libhdf5 keeps the blocks it frees on its own free lists instead of returning the
+  // large ones to the allocator: the next open reuses them rather than mapping new memory.
+  // libhdf5 is not instrumented, so ASan sees no access of its own either way.
+  [[maybe_unused]] static const bool unlimited_free_lists
+    = H5set_free_list_limits(-1, -1, -1, -1, -1, -1) >= 0;
+  static const std::pair<uint64_t, uint64_t> selections[] = {{0, 3}, {1, 1}, {2, 5}};
+  auto [first, rows] = selections[input.size() % 3];
+  d1::fuzz::checking_sink sink;
+  auto err = d1::read_hdf5_image_rows(input, "a.h5", d1::ad_hdf5_dataset, first, rows, sink);
+  sink.finish(!err);
 }

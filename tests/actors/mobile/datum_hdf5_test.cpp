@@ -1,6 +1,6 @@
 // read_hdf5_rows: rows of /entry/data/data, contiguous and chunked+gzip, either byte
 // order, chunks spanning several rows, and the refusals (missing dataset, rows past the
-// end, unsupported types, corrupt or truncated files).
+// end, unsupported types, corrupt or truncated files); the same from a file image in memory.
 #include "actors/mobile/datum_hdf5.hpp"
 
 #include "messages/error.hpp"
@@ -105,6 +105,39 @@ TEST(datum_hdf5, refusals_name_the_file_and_the_reason) {
     ASSERT_TRUE(err);
     EXPECT_EQ(code_of(err), r.code) << describe(err);
     EXPECT_NE(context_of(err).find(dir / r.name), std::string::npos) << describe(err);
+    EXPECT_NE(context_of(err).find(r.words), std::string::npos) << describe(err);
+  }
+}
+
+TEST(datum_hdf5, a_file_image_reads_as_the_file_does) {
+  test::temp_dir dir;
+  auto s = test::sample_u16_stack(4, 6, 7);
+  ASSERT_TRUE(test::write_hdf5_stack(dir / "gz.h5", s, {true, 6}));
+  auto image = test::slurp(dir / "gz.h5");
+  test::collecting_sink from_file, from_image;
+  ASSERT_FALSE(read_hdf5_rows(*test::on_disk(dir.path()), "gz.h5", ad_hdf5_dataset, 1, 2,
+                              from_file));
+  auto err = read_hdf5_image_rows(image, "gz.h5", ad_hdf5_dataset, 1, 2, from_image);
+  ASSERT_FALSE(err) << describe(err);
+  EXPECT_EQ(from_image.shape, (std::vector<uint64_t>{2, 6, 7}));
+  EXPECT_TRUE(from_image.bytes == from_file.bytes);
+  struct refusal {
+    std::string image;
+    uint64_t first, rows;
+    ec code;
+    const char* words;
+  };
+  // The name is never opened on disk, not even when the image is empty.
+  for (const auto& r : {refusal{image, 3, 2, ec::invalid_argument, "has 4 rows"},
+                        refusal{image.substr(0, image.size() - 100), 0, 4, ec::parse_error, ""},
+                        refusal{std::string(4096, 'x'), 0, 1, ec::parse_error, "not a readable"},
+                        refusal{"", 0, 1, ec::parse_error, "not a readable"}}) {
+    SCOPED_TRACE(r.image.size());
+    test::collecting_sink sink;
+    auto err = read_hdf5_image_rows(r.image, dir / "gz.h5", ad_hdf5_dataset, r.first,
+                                    r.rows, sink);
+    ASSERT_TRUE(err);
+    EXPECT_EQ(code_of(err), r.code) << describe(err);
     EXPECT_NE(context_of(err).find(r.words), std::string::npos) << describe(err);
   }
 }
