@@ -230,7 +230,8 @@ void on_open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   // all); an object's bytes never change.
   bool stale = !rec->has_info
                || (rec->info.content != content_kind::none && !rec->has_content)
-               || (rec->info.content == content_kind::inline_text
+               || ((rec->info.content == content_kind::inline_text
+                    || rec->info.content == content_kind::local_file)
                    && rec->fresh_until <= clock::now());
   auto pid = pid_of(req);
   auto open_object = [gateway = ctx.gateway(), pid](fs_reply_ptr reply, const object_ref& obj) {
@@ -239,6 +240,10 @@ void on_open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   if (!stale) {
     if (rec->info.content == content_kind::object_bytes) {
       open_object(make_object_open_reply(ctx.replies, req, *fi, rec->info), rec->info.object());
+      return;
+    }
+    if (rec->info.content == content_kind::local_file) {
+      reply_open_local(req, *fi, rec->info, rec->path);
       return;
     }
     reply_open_file(req, *fi, rec->info);
@@ -255,7 +260,8 @@ void on_read(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info*
     case content_kind::inline_text:
       reply_text(req, handle->text, size, off);
       return;
-    case content_kind::object_bytes: {
+    case content_kind::object_bytes:
+    case content_kind::local_file: {
       if (!handle->bytes) {
         fuse_reply_err(req, EIO);
         return;

@@ -2,6 +2,7 @@
 // a late reply (from an actor thread) from touching a session that is being destroyed.
 #include "fuse/replies.hpp"
 
+#include "fuse/local_copy.hpp"
 #include "messages/error.hpp"
 
 #include <fcntl.h>
@@ -107,9 +108,20 @@ void reply_open_file(fuse_req_t req, fuse_file_info fi, const node_info& info,
   fi.keep_cache = info.cache == cache_class::immutable && verified;
   // Live files (Status/) are generated per open: the size the kernel saw at getattr may
   // differ from the text read now, so bypass the page cache and serve what the handle has.
-  fi.direct_io = info.cache == cache_class::live;
+  // A local copy's size is the file's: the page cache may serve it within this open.
+  fi.direct_io = info.cache == cache_class::live && info.content != content_kind::local_file;
   if (fuse_reply_open(req, &fi) != 0)
     release_fh<file_handle>(fi.fh);  // the open was interrupted: no release will come
+}
+
+void reply_open_local(fuse_req_t req, fuse_file_info fi, const node_info& info,
+                      const std::string& path) {
+  auto bytes = open_local_copy(path, info.copies());
+  if (!bytes) {
+    fuse_reply_err(req, EIO);
+    return;
+  }
+  reply_open_file(req, fi, info, std::move(*bytes));
 }
 
 namespace {
@@ -303,6 +315,10 @@ public:
     }
     ctx_->with_session([&] {
       ctx_->inodes.update(ino_, info, ctx_->fresh_until(info.cache, clock::now()));
+      if (info.content == content_kind::local_file && !info.is_dir()) {
+        reply_open_local(req_, fi_, info, ctx_->inodes.path_of(ino_).value_or(""));
+        return;
+      }
       reply_open_file(req_, fi_, info);
     });
   }

@@ -82,6 +82,11 @@ void reply_fd(fuse_req_t req, int fd, size_t size, off_t off);
 void reply_open_file(fuse_req_t req, fuse_file_info fi, const node_info& info,
                      object_bytes_ptr bytes = nullptr);
 
+/// Opens the best usable local copy of a tracked file (info.copies()) and answers the open
+/// with it, or EIO (logged, naming each copy and why) when none can be used.
+void reply_open_local(fuse_req_t req, fuse_file_info fi, const node_info& info,
+                      const std::string& path);
+
 /// Sends the open of an object's bytes to the actors; the reply gets them with object().
 using object_opener = std::function<void(fs_reply_ptr reply, const object_ref& object)>;
 

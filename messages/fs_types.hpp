@@ -31,6 +31,7 @@ enum class content_kind : uint8_t {
   none = 0,          // directories
   inline_text = 1,   // small generated files: bytes are in node_info::text()
   object_bytes = 2,  // a DataONE object: fetched and verified by content_cache
+  local_file = 3,    // a tracked resource's file: read from this host's best local copy
 };
 
 /// A DataONE object's bytes and the checksum they must match before any byte is served.
@@ -52,10 +53,29 @@ inline bool operator==(const object_ref& a, const object_ref& b) {
          && a.checksum == b.checksum;
 }
 
-/// The bytes a file with content serves: its generated text or the object to fetch.
+/// One local copy of a tracked file, as the catalogue recorded it when it was verified: a
+/// file on disk that differs in size or mtime has changed since and is not served.
+struct local_copy {
+  std::string path;  // absolute, on this host's disk (root_map applied)
+  uint64_t size = 0;
+  int64_t mtime_ns = 0;  // 0: not recorded (not compared)
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, local_copy& x) {
+  return f(caf::meta::type_name("local_copy"), x.path, x.size, x.mtime_ns);
+}
+
+inline bool operator==(const local_copy& a, const local_copy& b) {
+  return a.path == b.path && a.size == b.size && a.mtime_ns == b.mtime_ns;
+}
+
+/// The bytes a file with content serves: its generated text, the object to fetch, or the
+/// local copies to read (best first).
 struct content_source {
   std::string text;   // content_kind::inline_text
   object_ref object;  // content_kind::object_bytes
+  std::vector<local_copy> copies;  // content_kind::local_file
 };
 
 /// The attributes and content source of one path in the mount. The source is held out of
@@ -99,9 +119,14 @@ struct node_info {
     set_source(std::move(next));
   }
 
-  /// Holds `x` as the source, or none if it has neither text nor an object.
+  /// Returns the local copies, best first (empty without a source).
+  const std::vector<local_copy>& copies() const {
+    return source ? source->copies : empty_source().copies;
+  }
+
+  /// Holds `x` as the source, or none if it has neither text, an object nor copies.
   void set_source(content_source x) {
-    if (x.text.empty() && x.object == object_ref{})
+    if (x.text.empty() && x.object == object_ref{} && x.copies.empty())
       source = nullptr;
     else
       source = std::make_shared<const content_source>(std::move(x));
@@ -115,17 +140,18 @@ struct node_info {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, node_info& x) {
-  // The fields and order of when text and object were members: messages and persisted
-  // records keep their bytes, so storage::schema_version stays.
+  // The fields and order of when text and object were members, then the local copies
+  // (storage::schema_version 2).
   if constexpr (Inspector::reads_state) {
     // Only read: the shared source is never written through this reference.
     auto& src = const_cast<content_source&>(x.source ? *x.source : node_info::empty_source());
     return f(caf::meta::type_name("node_info"), x.kind, x.cache, x.size, x.mtime, x.content,
-             src.text, src.object);
+             src.text, src.object, src.copies);
   } else {
     content_source loaded;
     return f(caf::meta::type_name("node_info"), x.kind, x.cache, x.size, x.mtime, x.content,
-             loaded.text, loaded.object, caf::meta::load_callback([&]() -> caf::error {
+             loaded.text, loaded.object, loaded.copies,
+             caf::meta::load_callback([&]() -> caf::error {
                x.set_source(std::move(loaded));
                return caf::none;
              }));
@@ -135,7 +161,8 @@ typename Inspector::result_type inspect(Inspector& f, node_info& x) {
 inline bool operator==(const node_info& a, const node_info& b) {
   return a.kind == b.kind && a.cache == b.cache && a.size == b.size && a.mtime == b.mtime
          && a.content == b.content
-         && (a.source == b.source || (a.text() == b.text() && a.object() == b.object()));
+         && (a.source == b.source
+             || (a.text() == b.text() && a.object() == b.object() && a.copies() == b.copies()));
 }
 
 /// One name in a directory listing with its attributes (readdirplus needs both).

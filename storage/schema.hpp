@@ -7,6 +7,6 @@
 namespace d1::storage {
 
 /// The first byte of every persisted record.
-constexpr uint8_t schema_version = 1;
+constexpr uint8_t schema_version = 2;  // 2: node_info carries local copies
 
 }  // namespace d1::storage

@@ -28,6 +28,7 @@
 #include <climits>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <fcntl.h>
 #include <fstream>
 #include <mutex>
@@ -167,19 +168,25 @@ int serve_mount(const daemon_config& cfg, const std::string& mountpoint,
         live->set_gateway(gateway);
     };
     hooks.give_up = stop_failed;
-    auto supervisor = daemon_supervisor::start(sys, cfg, *state, hooks);
-    if (!supervisor) {
-      ready.report(describe(supervisor.error()));
-      return exit_failure;
-    }
-    // Mobile files: jobs and the control socket serve beside the mount, and
-    // stop before the other actors (plane->stop() ahead of the supervisor's shutdown).
+    // Mobile files first: jobs and the control socket serve beside the mount, whose
+    // Resources/ folder reads the catalogue; they stop before the mount's actors
+    // (plane->stop() ahead of the supervisor's shutdown).
     auto info = make_control_info(cfg, mountpoint);
     info.version = version_number();
     auto plane = control_plane::start(sys, cfg, info);
     if (!plane) {
-      (*supervisor)->shutdown();
       ready.report(describe(plane.error()));
+      return exit_failure;
+    }
+    // Declared after `sys`: its catalogue handle must go before the actor system waits
+    // for its detached actors.
+    auto mount_state = *state;
+    mount_state.catalogue = (*plane)->catalogue();
+    mount_state.mount_time = static_cast<int64_t>(::time(nullptr));
+    auto supervisor = daemon_supervisor::start(sys, cfg, mount_state, hooks);
+    if (!supervisor) {
+      (*plane)->stop();
+      ready.report(describe(supervisor.error()));
       return exit_failure;
     }
     // A mobile actor is never restarted under running workers: the daemon stops (jobs

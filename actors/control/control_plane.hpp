@@ -42,6 +42,11 @@ public:
   /// the daemon). The workers are not listed: the job manager replaces a failed one.
   std::vector<std::pair<caf::actor, std::string>> actors() const;
 
+  /// The catalogue, for the mount's Resources/ folder.
+  catalogue_actor catalogue() const {
+    return mobile_.catalogue;
+  }
+
   const std::string& socket_path() const {
     return socket_path_;
   }

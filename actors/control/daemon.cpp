@@ -16,6 +16,7 @@
 #include "actors/resolve/flat_space.hpp"
 #include "actors/resolve/package.hpp"
 #include "actors/resolve/preconfigured_search.hpp"
+#include "actors/resolve/resources.hpp"
 #include "actors/resolve/root.hpp"
 #include "actors/resolve/science_object.hpp"
 #include "actors/resolve/status.hpp"
@@ -209,10 +210,21 @@ caf::expected<daemon_actors> start_daemon(caf::actor_system& sys, const daemon_c
     return err;
   a.faceted = spawn_loud(sys, faceted_search, search_cfg, a.solr, a.objects, a.http);
   a.preconfigured = spawn_loud(sys, preconfigured_search, searches, a.faceted);
-  a.root = spawn_loud(sys, root_with, a.flat_space,
-                     std::vector<top_folder>{{"FacetedSearch", a.faceted},
-                                             {"PreconfiguredSearch", a.preconfigured},
-                                             {"Status", a.status}});
+  std::vector<top_folder> top{{"FacetedSearch", a.faceted},
+                              {"PreconfiguredSearch", a.preconfigured},
+                              {"Status", a.status}};
+  if (state.catalogue) {
+    resources_config res_cfg;
+    res_cfg.catalogue = state.catalogue;
+    res_cfg.timeout_ms = cfg.timeout_ms;
+    res_cfg.mount_time = state.mount_time;
+    if (auto err = validate(res_cfg))
+      return err;
+    // Detached: it stats the local copies.
+    a.resources = spawn_loud<caf::detached>(sys, resources, res_cfg);
+    top.insert(top.begin() + 2, top_folder{"Resources", a.resources});
+  }
+  a.root = spawn_loud(sys, root_with, a.flat_space, std::move(top));
 
   fs_gateway_config gw_cfg;
   gw_cfg.timeout_ms = cfg.timeout_ms;
@@ -237,6 +249,7 @@ std::vector<std::pair<caf::actor, std::string>> daemon_actors::all() const {
           {h(preconfigured), "preconfigured_search"},
           {h(faceted), "faceted_search"}, {h(flat_space), "flat_space"},
           {h(objects), "d1_object"},      {h(status), "status"},
+          {h(resources), "resources"},
           {h(crawl), "crawl_guard"},      {h(package), "package"},
           {h(science), "science_object"}, {h(dirs), "dir_cache"},
           {h(attrs), "attr_cache"},       {h(content), "content_cache"},

@@ -29,6 +29,10 @@ struct daemon_state {
   bool cache_persistent = true;  // false: the caches live in memory only (logged)
   std::string content_dir;       // verified object bytes
   std::shared_ptr<mount_gauges> gauges = std::make_shared<mount_gauges>();  // for Status
+  /// The mobile half, started before the mount and not restarted with it: its catalogue
+  /// serves Resources/ (none: no Resources/ folder).
+  catalogue_actor catalogue;
+  int64_t mount_time = 0;  // seconds since the epoch: the date of the top folders
 };
 
 /// Opens the cache environment and the content folder of `cfg.state_dir`, moving
@@ -52,6 +56,7 @@ struct daemon_actors {
   faceted_search_actor faceted;
   resolver_actor preconfigured;
   resolver_actor status;
+  resolver_actor resources;  // none without a catalogue
   resolver_actor root;
   crawl_guard_actor crawl;
   fs_gateway_actor gateway;

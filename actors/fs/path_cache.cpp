@@ -47,13 +47,24 @@ std::optional<int64_t> expiry_for(cache_class cls, int64_t now, const path_cache
   return now + seconds;
 }
 
+namespace {
+
+size_t copies_size(const std::vector<local_copy>& copies) {
+  size_t result = copies.capacity() * sizeof(local_copy);
+  for (auto& c : copies)
+    result += c.path.size();
+  return result;
+}
+
+}  // namespace
+
 size_t estimate_size(const node_info& x) {
   if (!x.source)
     return sizeof(node_info);
   // The shared block (with make_shared's control block) and the strings it holds.
   return sizeof(node_info) + sizeof(content_source) + 16 + x.text().size()
          + x.object().pid.size() + x.object().checksum_algorithm.size()
-         + x.object().checksum.size();
+         + x.object().checksum.size() + copies_size(x.copies());
 }
 
 size_t estimate_size(const listing& x) {

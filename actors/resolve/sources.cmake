@@ -8,4 +8,6 @@ list(APPEND D1_ACTOR_SOURCES
   resolve/preconfigured_search.cpp
   resolve/package.cpp
   resolve/status.cpp
+  resolve/resource_tree.cpp
+  resolve/resources.cpp
 )

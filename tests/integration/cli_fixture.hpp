@@ -37,14 +37,15 @@ protected:
     return binary_dir() + "/d1drive";
   }
 
-  command_result start_daemon() {
+  // A fixture that runs the daemon another way (a mount) overrides both.
+  virtual command_result start_daemon() {
     return sh(d1drive() + " serve --daemon --state-dir " + quote(state_) + " --config "
                 + quote(config_),
               30);
   }
 
   // SIGTERM, then (bounded) SIGKILL.
-  void stop_daemon() {
+  virtual void stop_daemon() {
     sh("p=$(cat " + quote(state_ + "/d1drive.pid") + " 2>/dev/null) || exit 0; kill $p; "
          "for i in $(seq 100); do kill -0 $p 2>/dev/null || exit 0; sleep 0.1; done; "
          "kill -9 $p",

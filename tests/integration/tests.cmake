@@ -10,6 +10,7 @@ list(APPEND D1_TEST_SOURCES
   integration/streaming_test.cpp
   integration/datum_cli_test.cpp
   integration/roots_cli_test.cpp
+  integration/resources_test.cpp
   integration/hostile_control_test.cpp
   integration/state_dir_test.cpp
   integration/memory_test.cpp

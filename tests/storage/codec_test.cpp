@@ -32,16 +32,16 @@ TEST(codec_test, node_info_round_trips) {
   EXPECT_EQ(*y, x);
 }
 
-// node_info holds its text and object out of line but persists them where they were:
-// records written before keep decoding (schema_version unchanged).
+// node_info holds its text, object and local copies out of line but persists them in
+// its record, in this order.
 TEST(codec_test, node_info_keeps_its_record_layout) {
   auto x = sample_file();
   EXPECT_EQ(encode(x), encode_fields(x.kind, x.cache, x.size, x.mtime, x.content, x.text(),
-                                     x.object()));
+                                     x.object(), x.copies()));
   node_info folder;
   EXPECT_EQ(encode(folder), encode_fields(folder.kind, folder.cache, folder.size,
                                           folder.mtime, folder.content, std::string{},
-                                          object_ref{}));
+                                          object_ref{}, std::vector<local_copy>{}));
 }
 
 // The bulk of a large listing is folders: each costs its name and 40 bytes, no content
