@@ -2,13 +2,15 @@
 // reads the copy this host prefers (the one the daemon holds open, seen in /proc), the
 // preference swapped in the config swaps the copy, an open reader keeps reading while a
 // move takes its copy away, a vanished or hand-changed copy falls over to the next one
-// (logged), and an AD_TIFF resource shows its files under their relative paths.
+// (logged), an AD_TIFF resource shows its files under their relative paths, and a
+// DATAONE resource is found by its PID under @by-pid/.
 #include "tests/integration/cli_fixture.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <memory>
 #include <unistd.h>
@@ -173,6 +175,21 @@ TEST_F(resources_test, integration_shows_the_files_of_an_ad_tiff_resource) {
   EXPECT_EQ(names.front(), "img_000000.tiff");
   EXPECT_EQ(names.back(), "img_000005.tiff");
   EXPECT_TRUE(same(in_mount(uid + "/scan/img_000003.tiff"), r1_ + "/scan/img_000003.tiff"));
+  // A DATAONE resource is also reachable by its PID (escaped as everywhere in the mount).
+  make_file(r1_, "d1/eml.xml", 5000);
+  auto sum = first_word(sh("sha1sum " + quote(r1_ + "/d1/eml.xml")).out);
+  auto d1 = cli_json("resource register --spec DATAONE --root " + quote(r1_)
+                     + " --path d1/eml.xml --kwargs "
+                     + quote(R"({"pid": "doi:10.5063/AA/x", "checksum_algorithm": "SHA-1", )"
+                             R"("checksum": ")" + sum + R"("})")
+                     + " --wait");
+  ASSERT_TRUE(d1.value("ok", false)) << d1.dump(2);
+  EXPECT_EQ(ls(in_mount("@by-pid")), std::vector<std::string>{segment_for("doi:10.5063/AA/x")});
+  EXPECT_TRUE(same(in_mount("@by-pid/" + segment_for("doi:10.5063/AA/x") + "/d1/eml.xml"),
+                   r1_ + "/d1/eml.xml"));
+  auto top = ls(in_mount(""));
+  EXPECT_NE(std::find(top.begin(), top.end(), "@by-pid"), top.end());
+  EXPECT_EQ(top.size(), 3u);  // @by-pid and the two uids
   // An unknown uid is an error folder naming the problem.
   auto missing = ls(in_mount("no-such-resource"));
   ASSERT_EQ(missing.size(), 1u);
