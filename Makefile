@@ -55,8 +55,8 @@ test-asan: deps
 	@cmake --build build-asan -j$(JOBS)
 	@rm -rf $(call SAN_REPORTS,build-asan) && mkdir -p $(call SAN_REPORTS,build-asan)
 	(cd build-asan && $(ASAN_ENV) ctest --output-on-failure -j$(JOBS) --timeout 1200 \
-		-E '$(SERIAL_TESTS)' && $(ASAN_ENV) ctest --output-on-failure -j1 --timeout 1200 \
-		-R '$(SERIAL_TESTS)'); status=$$?; \
+		-E '$(SERIAL_TESTS)'; parallel=$$?; $(ASAN_ENV) ctest --output-on-failure -j1 \
+		--timeout 1200 -R '$(SERIAL_TESTS)' && exit $$parallel); status=$$?; \
 	bash scripts/sanitizer-reports.sh $(call SAN_REPORTS,build-asan) && exit $$status
 
 test-tsan: deps
