@@ -53,13 +53,13 @@ int64_t mtime_ns_of(const struct stat& st) {
 }
 
 // Opens `c` for reading if it is still the file the catalogue verified; else the reason.
-caf::expected<int> open_unchanged(const local_copy& c) {
+// `st` gets its status.
+caf::expected<int> open_unchanged(const local_copy& c, struct stat& st) {
   // O_NONBLOCK: a FIFO put in the file's place must not hang the reader; O_NOFOLLOW: a
   // symlink put there is not what was verified.
   int fd = ::open(c.path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   if (fd < 0)
     return make_error(ec::io_error, std::strerror(errno));
-  struct stat st {};
   std::string why;
   if (::fstat(fd, &st) != 0)
     why = std::strerror(errno);
@@ -80,19 +80,39 @@ caf::expected<int> open_unchanged(const local_copy& c) {
 
 }  // namespace
 
+bool may_read(uint32_t mode, uint32_t owner, uint32_t group, const reader_identity& who) {
+  if (who.uid == 0)
+    return true;
+  if (who.uid == owner)
+    return (mode & S_IRUSR) != 0;
+  bool in_group = who.gid == group;
+  for (auto g : who.groups)
+    in_group = in_group || g == group;
+  if (in_group)
+    return (mode & S_IRGRP) != 0;
+  return (mode & S_IROTH) != 0;
+}
+
 caf::expected<object_bytes_ptr> open_local_copy(const std::string& mount_path,
-                                                const std::vector<local_copy>& copies) {
+                                                const std::vector<local_copy>& copies,
+                                                const reader_identity& who) {
   if (copies.empty())
     return make_error(ec::not_found, mount_path + ": no copy of this file on this host");
   std::string tried;
   for (size_t i = 0; i < copies.size(); ++i) {
-    auto fd = open_unchanged(copies[i]);
+    struct stat st {};
+    auto fd = open_unchanged(copies[i], st);
+    if (fd && !may_read(st.st_mode, st.st_uid, st.st_gid, who)) {
+      ::close(*fd);
+      return make_error(ec::refused, mount_path + ": uid " + std::to_string(who.uid)
+                                       + " may not read " + copies[i].path);
+    }
     if (fd) {
       if (i > 0)
         spdlog::warn("{}: reading {} instead", mount_path, copies[i].path);
       return std::make_shared<local_copy_bytes>(*fd, copies[i].size);
     }
-    auto why = describe(fd.error());
+    auto why = context_of(fd.error());
     spdlog::warn("{}: copy {} passed over: {}", mount_path, copies[i].path, why);
     tried += (tried.empty() ? "" : "; ") + copies[i].path + ": " + why;
   }

@@ -116,9 +116,17 @@ void reply_open_file(fuse_req_t req, fuse_file_info fi, const node_info& info,
 
 void reply_open_local(fuse_req_t req, fuse_file_info fi, const node_info& info,
                       const std::string& path) {
-  auto bytes = open_local_copy(path, info.copies());
+  const auto* ctx = fuse_req_ctx(req);
+  reader_identity who{ctx->uid, ctx->gid, {}};
+  if (who.uid != 0) {
+    gid_t groups[64];
+    int n = fuse_req_getgroups(req, 64, groups);
+    for (int i = 0; i < std::min(n, 64); ++i)
+      who.groups.push_back(groups[i]);
+  }
+  auto bytes = open_local_copy(path, info.copies(), who);
   if (!bytes) {
-    fuse_reply_err(req, EIO);
+    fuse_reply_err(req, code_of(bytes.error()) == ec::refused ? EACCES : EIO);
     return;
   }
   reply_open_file(req, fi, info, std::move(*bytes));

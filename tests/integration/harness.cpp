@@ -208,14 +208,16 @@ void test_node::clear_faults() {
 }
 
 mounted_drive::mounted_drive(const std::string& work_dir, const std::string& base_url,
-                             const std::string& state_dir, const std::string& extra_config)
+                             const std::string& state_dir, const std::string& extra_config,
+                             const std::string& fuse_options)
   : mountpoint_(work_dir + "/mnt"), state_dir_(state_dir) {
   ::mkdir(mountpoint_.c_str(), 0755);
   auto config = work_dir + "/d1drive.toml";
   std::ofstream{config} << extra_config;
   auto r = sh(binary_dir() + "/d1drive mount " + quote(mountpoint_) + " --base-url "
                 + quote(base_url) + " --state-dir " + quote(state_dir) + " --config "
-                + quote(config) + " --daemon",
+                + quote(config) + " --daemon"
+                + (fuse_options.empty() ? "" : " -o " + quote(fuse_options)),
               60);
   mount_output_ = r.out + r.err;
   live_ = r.status == 0;

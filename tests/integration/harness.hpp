@@ -110,8 +110,10 @@ private:
 /// A d1drive mount of a node, started with `d1drive mount --daemon`.
 class mounted_drive {
 public:
+  /// `fuse_options`: passed as `-o` (e.g. "allow_other"), none if empty.
   mounted_drive(const std::string& work_dir, const std::string& base_url,
-                const std::string& state_dir, const std::string& extra_config = "");
+                const std::string& state_dir, const std::string& extra_config = "",
+                const std::string& fuse_options = "");
   ~mounted_drive();
 
   bool live() const {

@@ -45,7 +45,8 @@ protected:
       list += (list.empty() ? "\"" : ", \"") + r + "\"";
     drive_ = std::make_unique<mounted_drive>(dir_.path(), node_->cn_url(), state_,
                                              "[hosts.\"" + host_name() + "\"]\nroots = ["
-                                               + list + "]\n");
+                                               + list + "]\n",
+                                             fuse_options_);
     return {drive_->live() ? 0 : 1, drive_->mount_output(), ""};
   }
 
@@ -89,6 +90,7 @@ protected:
   std::unique_ptr<test_node> node_;
   std::unique_ptr<mounted_drive> drive_;
   std::vector<std::string> roots_;
+  std::string fuse_options_;
 };
 
 TEST_F(resources_test, integration_reads_the_preferred_copy_and_swaps_with_the_config) {
@@ -155,6 +157,31 @@ TEST_F(resources_test, integration_a_vanished_or_changed_copy_falls_over_to_the_
   EXPECT_NE(log.find("no usable copy"), std::string::npos) << log;
   // Put back (as it was verified): readable again, from r1.
   ASSERT_EQ(sh("cp -p " + quote(original) + " " + quote(r2_ + "/a.bin")).status, 0);
+}
+
+// Mounted with allow_other, other users reach Resources/, but the daemon (root) opens a
+// copy for them only if the copy's own permission bits let them read it.
+TEST_F(resources_test, integration_other_users_read_only_what_the_disk_lets_them) {
+  stop_daemon();
+  fuse_options_ = "allow_other";
+  ASSERT_EQ(sh("chmod 755 " + quote(dir_.path())).status, 0);  // nobody reaches the mount
+  ASSERT_EQ(start_daemon().status, 0) << drive_->mount_output();
+  auto open_uid = register_raw("open.bin", 4096);
+  auto secret_uid = register_raw("secret.bin", 4096);
+  ASSERT_EQ(sh("chmod 644 " + quote(r1_ + "/open.bin") + " && chmod 600 "
+               + quote(r1_ + "/secret.bin"))
+              .status,
+            0);
+  auto as_nobody = [&](const std::string& path) {
+    return sh("setpriv --reuid=65534 --regid=65534 --clear-groups cat " + quote(path)
+              + " > /dev/null");
+  };
+  auto ok = as_nobody(in_mount(open_uid + "/open.bin"));
+  EXPECT_EQ(ok.status, 0) << ok.err;
+  auto denied = as_nobody(in_mount(secret_uid + "/secret.bin"));
+  EXPECT_NE(denied.status, 0);
+  EXPECT_NE(denied.err.find("Permission denied"), std::string::npos) << denied.err;
+  EXPECT_TRUE(same(in_mount(secret_uid + "/secret.bin"), r1_ + "/secret.bin"));  // root may
 }
 
 TEST_F(resources_test, integration_shows_the_files_of_an_ad_tiff_resource) {
