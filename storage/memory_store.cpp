@@ -13,11 +13,6 @@ void memory_store::set_faults(faults f) {
   faults_ = f;
 }
 
-memory_store::faults memory_store::current_faults() const {
-  std::lock_guard<std::mutex> guard{mutex_};
-  return faults_;
-}
-
 memory_store::counters memory_store::stats() const {
   std::lock_guard<std::mutex> guard{mutex_};
   return counters_;

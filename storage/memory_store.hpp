@@ -33,7 +33,6 @@ public:
 
   /// Replaces the injected faults (takes effect for the next call).
   void set_faults(faults f);
-  faults current_faults() const;
   counters stats() const;
 
   caf::expected<std::optional<std::string>> get(std::string_view table,

@@ -53,11 +53,6 @@ public:
   void call_later(caf::scheduled_actor* self, std::chrono::milliseconds delay,
                   std::function<void()> f);
 
-  /// Returns the number of calls not yet run.
-  size_t pending() const {
-    return calls_.size();
-  }
-
 private:
   uint64_t next_id_ = 0;
   std::unordered_map<uint64_t, std::function<void()>> calls_;
@@ -100,11 +95,6 @@ public:
   /// The client itself, for requests that must not be retried.
   const http_client_actor& client() const {
     return http_;
-  }
-
-  /// Returns the number of retries waiting for their backoff to pass.
-  size_t retries_waiting() const {
-    return timers_.pending();
   }
 
 private:

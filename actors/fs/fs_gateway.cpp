@@ -51,7 +51,6 @@ void with_guard(self_ptr self, const std::string& path, int32_t pid, bool listin
           admitted();
           return;
         }
-        ++self->state.counters.paused;
         paused(reason);
       },
       [=](caf::error& err) {
@@ -120,7 +119,6 @@ void resolve_attr(self_ptr self, const std::string& path, int32_t pid, bool look
 void resolve_attr_miss(self_ptr self, const std::string& path, int32_t pid, bool lookup,
                        std::function<void(caf::expected<node_info>)> done) {
   auto go = [=] {
-    ++self->state.counters.resolved;
     resolve_request req{split_path(path), 0, pid};
     self->request(self->state.root, resolve_timeout(self->state), get_attr_atom::value,
                   req)
@@ -132,7 +130,6 @@ void resolve_attr_miss(self_ptr self, const std::string& path, int32_t pid, bool
         },
         [=](caf::error& err) {
           if (code_of(err) != ec::not_found) {
-            ++self->state.counters.errors;
             spdlog::warn("fs_gateway: attributes of {}: {}", path, describe(err));
           }
           done(std::move(err));
@@ -215,7 +212,6 @@ void resolve_listing_once(self_ptr self, const std::string& path, int32_t pid,
   auto stream = std::make_shared<listing_stream>();
   st.listing_streams.emplace(path, stream);
   stream->when_ready(open_when_ready(reply, stream));
-  ++st.counters.resolved;
   resolve_request req{split_path(path), 0, pid};
   req.stream = stream;
   self->request(st.root, resolve_timeout(st), get_dir_atom::value, req)
@@ -240,7 +236,6 @@ void resolve_listing_once(self_ptr self, const std::string& path, int32_t pid,
         stream->finish(std::move(shared));
       },
       [=](caf::error& err) {
-        ++self->state.counters.errors;
         self->state.listing_streams.erase(path);
         spdlog::warn("fs_gateway: listing of {}: {}", path, describe(err));
         stream->fail(std::move(err));
@@ -301,9 +296,7 @@ fs_gateway(fs_gateway_actor::stateful_pointer<fs_gateway_state> self, fs_gateway
   return {
     [=](lookup_atom, fs_reply_ptr reply, const std::string& parent, const std::string& name,
         int32_t pid) {
-      ++self->state.counters.lookups;
       if (is_os_probe_name(name)) {
-        ++self->state.counters.probe_names;
         reply->error(make_error(ec::not_found, "name probed by the OS"));
         return;
       }
@@ -315,7 +308,6 @@ fs_gateway(fs_gateway_actor::stateful_pointer<fs_gateway_state> self, fs_gateway
       });
     },
     [=](get_attr_atom, fs_reply_ptr reply, const std::string& path, int32_t pid) {
-      ++self->state.counters.getattrs;
       resolve_attr(self, path, pid, false, [reply](caf::expected<node_info> r) {
         if (r)
           reply->attr(*r);
@@ -324,12 +316,10 @@ fs_gateway(fs_gateway_actor::stateful_pointer<fs_gateway_state> self, fs_gateway
       });
     },
     [=](opendir_atom, fs_reply_ptr reply, const std::string& path, int32_t pid) {
-      ++self->state.counters.opendirs;
       forget_old_listings(self);
       resolve_listing(self, path, pid, std::move(reply));
     },
     [=](open_atom, fs_reply_ptr reply, const object_ref& obj, int32_t pid) {
-      ++self->state.counters.opens;
       auto& guard = self->state.config.guard;
       if (guard)
         self->send(guard, read_atom::value, pid);  // reading files: not a pure crawl
@@ -348,7 +338,6 @@ fs_gateway(fs_gateway_actor::stateful_pointer<fs_gateway_state> self, fs_gateway
                     reply->object(std::move(bytes));
                     return;
                   }
-                  ++self->state.counters.paused;
                   spdlog::info("open of '{}' refused: {}", obj.pid, reason);
                   reply->error(make_error(ec::throttled, reason));
                 },
@@ -359,7 +348,6 @@ fs_gateway(fs_gateway_actor::stateful_pointer<fs_gateway_state> self, fs_gateway
                 });
           },
           [=](caf::error& err) {
-            ++self->state.counters.errors;
             spdlog::error("open of '{}' refused: {}", obj.pid, describe(err));
             reply->error(err);
           });

@@ -24,17 +24,6 @@ struct fs_gateway_config {
   crawl_guard_actor guard;
 };
 
-struct fs_gateway_counters {
-  uint64_t lookups = 0;
-  uint64_t getattrs = 0;
-  uint64_t opendirs = 0;
-  uint64_t opens = 0;          // opens of objects' bytes
-  uint64_t probe_names = 0;    // answered ENOENT without a query
-  uint64_t resolved = 0;       // answered by the resolvers (cache misses)
-  uint64_t errors = 0;
-  uint64_t paused = 0;         // cold queries crawl_guard refused
-};
-
 struct fs_gateway_state {
   static constexpr const char* name = "fs_gateway";
   fs_gateway_config config;
@@ -42,7 +31,6 @@ struct fs_gateway_state {
   dir_cache_actor dirs;
   resolver_actor root;
   content_cache_actor content;
-  fs_gateway_counters counters;
   // Concurrent cold listings of one folder open the stream of the one being resolved, and
   // a listing resolved a moment ago is reused: its dir_cache put may still be behind a
   // caller's cache check, and without this a second query would go out (single-flight per

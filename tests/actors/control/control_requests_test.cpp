@@ -50,10 +50,12 @@ TEST(control_requests, each_command_parses_into_its_typed_request) {
   auto allow = parse_control_line(R"({"command": "crawl.allow", "args": {"who": "2147483647"}})");
   ASSERT_TRUE(allow);
   EXPECT_EQ(allow->who, "2147483647");
-  for (auto& c : control_commands())
+  for (auto& c : control_commands()) {
     if (c == "ping" || c == "status" || c == "resource.list" || c == "jobs"
-        || c == "crawl.list" || c == "catalogue.check")
+        || c == "crawl.list" || c == "catalogue.check") {
       EXPECT_TRUE(parse_control_line(R"({"command": ")" + c + R"("})")) << c;
+    }
+  }
 }
 
 TEST(control_requests, hostile_requests_are_refused_naming_the_problem) {

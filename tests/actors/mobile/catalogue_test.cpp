@@ -177,7 +177,7 @@ TEST(catalogue_db, copies_are_ranked_verified_first_then_by_host_preference) {
     return f;
   };
   d.files = {file("/z", true), file("/fast/a", true), file("/slow", false)};
-  host_preferences prefs{"h", {"/fast", "/z"}};
+  host_preferences prefs{"h", {"/fast", "/z"}, {}};
   auto c = copies_of(d, prefs);
   ASSERT_EQ(c.size(), 3u);
   EXPECT_EQ(c[0].root, "/fast/a");
@@ -334,7 +334,7 @@ TEST(mobile_types, every_type_round_trips) {
   EXPECT_EQ(jb->error, "e");
   EXPECT_EQ(jb->error_code, ec::refused);
   roundtrip(location_report{"u", "h", "/a",
-                            {copy_location{"/a", 1, 1, 1, true, 0, 9, 8, 1, "p: missing"}}});
+                            {copy_location{"/a", 1, 1, 1, true, 0, 9, 8, 1, "p: missing", "/mnt/a"}}});
   roundtrip(resource_detail{r, {"p"}, {f}});
   roundtrip(hash_request{7, "/r", "p", "MD5", check_level::exists, 3, "ab", true, st});
   roundtrip(hash_result{file_state::changed, 1, "ab", "d", st, true});
@@ -354,7 +354,7 @@ TEST_F(catalogue_actor_test, registers_reads_locates_and_journals) {
   test::temp_dir dir;
   auto db = catalogue_db::open(dir / "cat");
   ASSERT_TRUE(db);
-  auto cat = sys_.spawn(catalogue, *db, host_preferences{"h", {"/r"}});
+  auto cat = sys_.spawn(catalogue, *db, host_preferences{"h", {"/r"}, {}});
   auto d = request<resource_detail>(cat, register_atom::value, raw("u1", "/r", "a/b"));
   ASSERT_TRUE(d) << sys_.render(d.error());
   EXPECT_EQ(d->files.size(), 1u);

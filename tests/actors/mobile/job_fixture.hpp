@@ -101,7 +101,7 @@ protected:
     cfg.retry_backoff = std::chrono::milliseconds(100);
     cfg.scrub_every = scrub_every_;
     cfg.scrub_check = std::chrono::minutes(1);
-    cfg.prefs = host_preferences{"test-host", {b_}};
+    cfg.prefs = host_preferences{"test-host", {b_}, {}};
     for (int i = 0; i < 2; ++i) {
       cfg.copiers.push_back(sys_.spawn(copy_worker, copy_finisher_actor{}, setup_));
       cfg.hashers.push_back(sys_.spawn(hash_worker, setup_));

@@ -46,7 +46,7 @@ TEST_F(job_manager_test, register_hashes_then_copy_records_a_second_verified_cop
     EXPECT_EQ(test::slurp(b_ + rel), test::slurp(a_ + rel));
   }
   EXPECT_EQ(count_temp_files(b_), 0);
-  auto loc = db_->locate("t", host_preferences{"h", {b_}});
+  auto loc = db_->locate("t", host_preferences{"h", {b_}, {}});
   ASSERT_TRUE(loc);
   ASSERT_EQ(loc->copies.size(), 2u);
   EXPECT_TRUE(loc->copies[0].verified && loc->copies[1].verified);
