@@ -167,19 +167,21 @@ int serve_mount(const daemon_config& cfg, const std::string& mountpoint,
         live->set_gateway(gateway);
     };
     hooks.give_up = stop_failed;
-    auto supervisor = daemon_supervisor::start(sys, cfg, *state, hooks);
-    if (!supervisor) {
-      ready.report(describe(supervisor.error()));
-      return exit_failure;
-    }
-    // Mobile files: jobs and the control socket serve beside the mount, and
-    // stop before the other actors (plane->stop() ahead of the supervisor's shutdown).
+    // Mobile files: jobs and the control socket serve beside the mount. They start first,
+    // so the mount's actors get their handles (kept across the supervisor's restarts),
+    // and stop before the other actors (plane->stop() ahead of the supervisor's shutdown).
     auto info = make_control_info(cfg, mountpoint);
     info.version = version_number();
     auto plane = control_plane::start(sys, cfg, info);
     if (!plane) {
-      (*supervisor)->shutdown();
       ready.report(describe(plane.error()));
+      return exit_failure;
+    }
+    state->mobile = (*plane)->handles();
+    auto supervisor = daemon_supervisor::start(sys, cfg, *state, hooks);
+    if (!supervisor) {
+      (*plane)->stop();
+      ready.report(describe(supervisor.error()));
       return exit_failure;
     }
     // A mobile actor is never restarted under running workers: the daemon stops (jobs

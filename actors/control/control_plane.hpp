@@ -4,6 +4,7 @@
 
 #include "actors/control/control_requests.hpp"
 #include "actors/control/control_server.hpp"
+#include "actors/control/daemon.hpp"
 #include "actors/control/daemon_config.hpp"
 #include "actors/mobile/mobile.hpp"
 
@@ -41,6 +42,9 @@ public:
   /// none of them may be restarted while workers may still be writing, so a failure stops
   /// the daemon). The workers are not listed: the job manager replaces a failed one.
   std::vector<std::pair<caf::actor, std::string>> actors() const;
+
+  /// The handles the mount's actors use (null ones before start or after stop).
+  mobile_handles handles() const;
 
   const std::string& socket_path() const {
     return socket_path_;

@@ -22,6 +22,12 @@
 
 namespace d1 {
 
+/// Handles of the mobile half (control_plane, started first) that the mount's actors use.
+/// They outlive restarts of the mount's actors; null ones leave their files out of the tree.
+struct mobile_handles {
+  job_manager_actor jobs;  // Status/jobs/, Status/jobs.json
+};
+
 /// The state the mount's actors work on, opened once per process. The caches are
 /// disposable: damaged ones are moved aside and the daemon starts with empty ones.
 struct daemon_state {
@@ -29,6 +35,7 @@ struct daemon_state {
   bool cache_persistent = true;  // false: the caches live in memory only (logged)
   std::string content_dir;       // verified object bytes
   std::shared_ptr<mount_gauges> gauges = std::make_shared<mount_gauges>();  // for Status
+  mobile_handles mobile;  // set by the caller once the mobile half runs
 };
 
 /// Opens the cache environment and the content folder of `cfg.state_dir`, moving
