@@ -149,7 +149,7 @@ void with_jobs(self_ptr self, jobs_callback done) {
 }
 
 caf::expected<node_info> job_status_file(const caf::expected<std::vector<job_record>>& jobs,
-                                  const std::string& name) {
+                                         const std::string& name) {
   if (!jobs)
     return make_error(ec::not_found, "no '" + name + "' in Status/jobs");
   auto now = now_ms();
@@ -196,7 +196,7 @@ void with_node_list(self_ptr self, nodes_callback done) {
 }
 
 listing status_listing(const daemon_snapshot& s, const caf::expected<content_report>& content,
-                       const caf::expected<std::vector<job_record>>& jobs) {
+                       bool has_jobs, const caf::expected<std::vector<job_record>>& jobs) {
   listing out;
   out.cache = cache_class::live;
   out.entries.push_back(dir_entry{daemon_txt_name, live_text(daemon_text(s))});
@@ -211,10 +211,12 @@ listing status_listing(const daemon_snapshot& s, const caf::expected<content_rep
     out.entries.push_back(
       dir_entry{content_json_name, live_text(pretty_json(content_json(*content)))});
   }
-  if (jobs) {
+  // A job manager that did not answer: jobs/ is then an error folder saying so.
+  if (has_jobs)
     out.entries.push_back(dir_entry{jobs_name, live_dir()});
-    out.entries.push_back(dir_entry{jobs_json_name, live_text(pretty_json(jobs_json(*jobs, now_ms())))});
-  }
+  if (jobs)
+    out.entries.push_back(
+      dir_entry{jobs_json_name, live_text(pretty_json(jobs_json(*jobs, now_ms())))});
   return out;
 }
 
@@ -501,7 +503,7 @@ resolver_actor::behavior_type status(resolver_actor::stateful_pointer<status_sta
         with_snapshot(self, [=](const daemon_snapshot& s) mutable {
           with_content(self, [=](caf::expected<content_report> content) mutable {
             with_jobs(self, [=](caf::expected<std::vector<job_record>> jobs) mutable {
-              rp.deliver(status_listing(s, content, jobs));
+              rp.deliver(status_listing(s, content, bool{self->state.config.jobs}, jobs));
             });
           });
         });

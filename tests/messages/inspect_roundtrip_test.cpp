@@ -93,8 +93,8 @@ TEST(inspect_roundtrip, cache_types) {
   r.checksum_failures = 7;
   r.disk_full = 8;
   r.downloads = {download_progress{"pid-d", 9, 10, 11, 12, 13, 14, {"urn:node:A", "urn:node:B"}}};
-  r.failures = {checksum_failure{15, "pid-f", {object_location{"urn:node:C", "http://c/mn", "http://c/mn/v2/object/pid-f"}},
-                                 "SHA-1", "aa", "bb", 16}};
+  object_location source{"urn:node:C", "http://c/mn", "http://c/mn/v2/object/pid-f"};
+  r.failures = {checksum_failure{15, "pid-f", {source}, "SHA-1", "aa", "bb", 16}};
   auto r2 = roundtrip(r);
   EXPECT_EQ(r2.verified_objects, 1u);
   EXPECT_EQ(r2.verified_bytes, 2u);

@@ -397,9 +397,14 @@ TEST_F(status_jobs_test, a_job_manager_that_does_not_answer_is_an_error_folder) 
   ASSERT_EQ(l->entries.size(), 1u);
   EXPECT_EQ(l->cache, cache_class::live);
   EXPECT_FALSE(jobs_attr({"jobs.json"}));
-  // The rest of Status is still there.
+  // The rest of Status is still there, and jobs/ to say why it is empty.
   auto top = jobs_dir({});
   ASSERT_TRUE(top);
+  std::vector<std::string> names;
+  for (auto& e : top->entries)
+    names.push_back(e.name);
+  EXPECT_NE(std::find(names.begin(), names.end(), "jobs"), names.end());
+  EXPECT_EQ(std::find(names.begin(), names.end(), "jobs.json"), names.end());
   EXPECT_TRUE(jobs_attr({"daemon.txt"}));
 }
 
