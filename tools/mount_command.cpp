@@ -178,6 +178,12 @@ int serve_mount(const daemon_config& cfg, const std::string& mountpoint,
       return exit_failure;
     }
     state->mobile = (*plane)->handles();
+    // `state` outlives `sys`, whose destructor waits for every detached actor still
+    // referenced: the handles are dropped on every way out of this block.
+    struct drop_mobile_handles {
+      daemon_state& state;
+      ~drop_mobile_handles() { state.mobile = {}; }
+    } drop_handles{*state};
     auto supervisor = daemon_supervisor::start(sys, cfg, *state, hooks);
     if (!supervisor) {
       (*plane)->stop();
