@@ -29,6 +29,8 @@ using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using verified_atom = caf::atom_constant<caf::atom("verified")>;
 // content_cache: what an object's bytes asked for or reached (object_stream → its cache).
 using stream_atom = caf::atom_constant<caf::atom("stream")>;
+// Status: an actor's report as a value (content_cache: content_report).
+using report_atom = caf::atom_constant<caf::atom("report")>;
 
 // mobile files (catalogue, job_manager, workers)
 using register_atom = caf::atom_constant<caf::atom("register")>;

@@ -1,6 +1,7 @@
 // Values exchanged with attr_cache, dir_cache and content_cache, and their statistics.
 #pragma once
 
+#include "messages/dataone_types.hpp"
 #include "messages/fs_types.hpp"
 
 #include <caf/meta/type_name.hpp>
@@ -60,6 +61,63 @@ typename Inspector::result_type inspect(Inspector& f, cache_stats& x) {
            x.disk_hits, x.misses, x.expired, x.evictions, x.writes, x.fetched_bytes, x.errors,
            x.checksum_failures, x.partial_bytes, x.active_downloads, x.disk_full,
            x.last_error, x.last_error_at);
+}
+
+/// A checksum failure the content cache remembers for Status/content (the last few).
+struct checksum_failure {
+  int64_t at_ms = 0;  // when, ms since the epoch
+  std::string pid;
+  // The replicas that sent the bytes (all of them when the cache cannot tell which did).
+  std::vector<object_location> sources;
+  std::string algorithm;  // as DataONE spells it
+  std::string expected;   // lowercase hex, from the system metadata
+  std::string computed;   // lowercase hex, of the bytes that arrived
+  uint64_t bytes = 0;     // the object's size
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, checksum_failure& x) {
+  return f(caf::meta::type_name("checksum_failure"), x.at_ms, x.pid, x.sources, x.algorithm,
+           x.expected, x.computed, x.bytes);
+}
+
+/// An object whose bytes are being fetched now.
+struct download_progress {
+  std::string pid;
+  uint64_t bytes_present = 0;   // on disk so far
+  uint64_t size = 0;            // the whole object
+  uint64_t rate = 0;            // bytes per second since its transfers started
+  int64_t elapsed_ms = 0;       // since its transfers started
+  uint32_t transfers = 0;       // ranged GETs in flight
+  uint32_t readers = 0;         // open handles
+  std::vector<std::string> nodes;  // node identifiers the transfers read from
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, download_progress& x) {
+  return f(caf::meta::type_name("download_progress"), x.pid, x.bytes_present, x.size, x.rate,
+           x.elapsed_ms, x.transfers, x.readers, x.nodes);
+}
+
+/// What the content cache holds and does, for Status/content.txt and content.json.
+struct content_report {
+  uint64_t verified_objects = 0;
+  uint64_t verified_bytes = 0;
+  uint64_t partial_objects = 0;  // partly present, fetched or not
+  uint64_t partial_bytes = 0;
+  uint64_t max_bytes = 0;        // the cache's budget on disk
+  uint64_t fetched_bytes = 0;    // downloaded since the start (verified or not)
+  uint64_t checksum_failures = 0;  // since the start
+  uint64_t disk_full = 0;        // writes the state disk refused
+  std::vector<download_progress> downloads;  // in flight, in no particular order
+  std::vector<checksum_failure> failures;    // the most recent, oldest first
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, content_report& x) {
+  return f(caf::meta::type_name("content_report"), x.verified_objects, x.verified_bytes,
+           x.partial_objects, x.partial_bytes, x.max_bytes, x.fetched_bytes,
+           x.checksum_failures, x.disk_full, x.downloads, x.failures);
 }
 
 /// An object whose bytes are partly in the content cache (LMDB table "partial"): enough for

@@ -71,7 +71,10 @@ using content_cache_actor = caf::typed_actor<
   caf::replies_to<fetch_atom, object_ref>::with<std::string>,
   caf::replies_to<stats_atom>::with<cache_stats>,
   // Status/downloads: objects being fetched, partial ones, recent failures, as text.
-  caf::replies_to<list_atom>::with<std::string>>;
+  caf::replies_to<list_atom>::with<std::string>,
+  // Status/content: objects and bytes held, downloads in flight with their rates, the
+  // last checksum failures (PID, replica, expected and computed values).
+  caf::replies_to<report_atom>::with<content_report>>;
 
 // -- resolvers -------------------------------------------------------------------------
 
@@ -214,6 +217,10 @@ using job_manager_actor = caf::typed_actor<
   caf::replies_to<submit_atom, job_request>::with<job_ticket>,
   // Every job known (persisted), newest first.
   caf::replies_to<list_atom, job_atom>::with<std::vector<job_record>>,
+  // For Status: every queued or running job and the `ended` newest finished ones, newest
+  // first; each job's files hold only its failed steps (at most a few; the count is in
+  // progress.files_failed).
+  caf::replies_to<list_atom, job_atom, uint32_t>::with<std::vector<job_record>>,
   // One job with its progress and per-file states; ec::not_found.
   caf::replies_to<get_atom, job_atom, uint64_t>::with<job_record>,
   // The same without the per-file states (files empty): cheap for a job of many files,

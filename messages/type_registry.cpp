@@ -20,6 +20,9 @@ void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<cached_attr>("d1.cached_attr");
   cfg.add_message_type<cached_listing>("d1.cached_listing");
   cfg.add_message_type<cache_stats>("d1.cache_stats");
+  cfg.add_message_type<checksum_failure>("d1.checksum_failure");
+  cfg.add_message_type<download_progress>("d1.download_progress");
+  cfg.add_message_type<content_report>("d1.content_report");
   cfg.add_message_type<checksum_value>("d1.checksum_value");
   cfg.add_message_type<system_metadata>("d1.system_metadata");
   cfg.add_message_type<object_location>("d1.object_location");

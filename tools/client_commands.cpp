@@ -5,6 +5,7 @@
 #include "actors/control/control_server.hpp"
 #include "actors/control/daemon_config.hpp"
 #include "messages/error.hpp"
+#include "messages/status_report.hpp"
 #include "tools/catalogue_command.hpp"
 #include "tools/progress_display.hpp"
 
@@ -406,6 +407,14 @@ void print_result(const std::string& command, const json& r) {
                     str(sc, "error").c_str());
       std::printf("\n");
     }
+    // The same text as Status/jobs and Status/content.txt in the mount.
+    if (r.contains("recent_jobs_text"))
+      std::printf("\nrecent jobs (queued, running and the last %u ended):\n%s",
+                  unsigned{recent_ended_jobs}, str(r, "recent_jobs_text").c_str());
+    if (r.contains("content_text"))
+      std::printf("\n%s", str(r, "content_text").c_str());
+    else if (r.contains("content_error"))
+      std::printf("\ncontent cache: %s\n", str(r, "content_error").c_str());
     return;
   }
   std::printf("%s\n", r.dump(2).c_str());
@@ -716,6 +725,9 @@ int client_commands::run() {
       msg["result"]["backups"] = catalogue_backups_json(offline);
     json result = msg.contains("result") ? msg["result"] : json::object();
     if (s.json) {
+      if (command == "status" && msg.contains("result"))  // the text is for people
+        for (auto* key : {"recent_jobs_text", "content_text"})
+          msg["result"].erase(key);
       std::cout << msg.dump(2) << std::endl;
     } else if (ok) {
       print_result(command, result);

@@ -168,9 +168,9 @@ int serve_mount(const daemon_config& cfg, const std::string& mountpoint,
         live->set_gateway(gateway);
     };
     hooks.give_up = stop_failed;
-    // Mobile files first: jobs and the control socket serve beside the mount, whose
-    // Resources/ folder reads the catalogue; they stop before the mount's actors
-    // (plane->stop() ahead of the supervisor's shutdown).
+    // Mobile files: jobs and the control socket serve beside the mount. They start first,
+    // so the mount's actors get their handles (kept across the supervisor's restarts),
+    // and stop before the other actors (plane->stop() ahead of the supervisor's shutdown).
     auto info = make_control_info(cfg, mountpoint);
     info.version = version_number();
     auto plane = control_plane::start(sys, cfg, info);
@@ -178,10 +178,11 @@ int serve_mount(const daemon_config& cfg, const std::string& mountpoint,
       ready.report(describe(plane.error()));
       return exit_failure;
     }
-    // Declared after `sys`: its catalogue handle must go before the actor system waits
-    // for its detached actors.
+    // Declared after `sys`: the mobile handles it holds must go before the actor system
+    // waits for its detached actors (a handle in `state`, which outlives `sys`, would make
+    // every unmount hang).
     auto mount_state = *state;
-    mount_state.catalogue = (*plane)->catalogue();
+    mount_state.mobile = (*plane)->handles();
     mount_state.mount_time = static_cast<int64_t>(::time(nullptr));
     auto supervisor = daemon_supervisor::start(sys, cfg, mount_state, hooks);
     if (!supervisor) {

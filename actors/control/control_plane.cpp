@@ -112,6 +112,15 @@ std::vector<std::pair<caf::actor, std::string>> control_plane::actors() const {
   return out;
 }
 
+mobile_handles control_plane::handles() const {
+  mobile_handles out;
+  if (mobile_started_) {
+    out.jobs = mobile_.jobs;
+    out.catalogue = mobile_.catalogue;
+  }
+  return out;
+}
+
 void control_plane::stop() {
   if (server_) {
     server_->stop();

@@ -4,6 +4,7 @@
 
 #include "actors/control/control_requests.hpp"
 #include "actors/control/control_server.hpp"
+#include "actors/control/daemon.hpp"
 #include "actors/control/daemon_config.hpp"
 #include "actors/mobile/mobile.hpp"
 
@@ -42,10 +43,8 @@ public:
   /// the daemon). The workers are not listed: the job manager replaces a failed one.
   std::vector<std::pair<caf::actor, std::string>> actors() const;
 
-  /// The catalogue, for the mount's Resources/ folder.
-  catalogue_actor catalogue() const {
-    return mobile_.catalogue;
-  }
+  /// The handles the mount's actors use (null ones before start or after stop).
+  mobile_handles handles() const;
 
   const std::string& socket_path() const {
     return socket_path_;

@@ -3,6 +3,7 @@
 #include "actors/control/control_requests.hpp"
 
 #include "messages/error.hpp"
+#include "messages/status_report.hpp"
 
 #include <caf/scoped_actor.hpp>
 
@@ -404,6 +405,24 @@ private:
     }
     if (!resources || !jobs)
       out["mobile_error"] = describe(!resources ? resources.error() : jobs.error());
+    // What Status/jobs.json and Status/content.json show, and their text for people.
+    auto now = now_ms();
+    auto recent = ask<std::vector<job_record>>(self, jobs_, list_atom::value, job_atom::value,
+                                               recent_ended_jobs);
+    if (recent) {
+      out["recent_jobs"] = jobs_json(*recent, now)["jobs"];
+      out["recent_jobs_text"] = jobs_summary_text(*recent, now);
+    }
+    // The mount's content_cache, registered by start_daemon (none under `d1drive serve`).
+    if (auto content = sys_.registry().get<content_cache_actor>(content_cache_registry_key)) {
+      auto report = ask<content_report>(self, content, report_atom::value);
+      if (report) {
+        out["content"] = content_json(*report);
+        out["content_text"] = content_text(*report);
+      } else {
+        out["content_error"] = describe(report.error());
+      }
+    }
     ctx.write(ok_line(std::move(out)));
   }
 

@@ -48,6 +48,10 @@ struct control_handler_config {
 /// `crawl.list|allow|forget` reach it (args: {"who": PID_OR_NAME}; result {"text": ...}).
 constexpr caf::atom_value crawl_guard_registry_key = caf::atom("crawlguard");
 
+/// Where start_daemon registers the mount's content_cache, so that `status` reports the
+/// cached objects, downloads and checksum failures (none under `d1drive serve`).
+constexpr caf::atom_value content_cache_registry_key = caf::atom("content");
+
 /// One request of the control protocol, its command known and its arguments checked.
 struct control_request {
   std::string command;  // one of control_commands()

@@ -146,6 +146,7 @@ caf::expected<daemon_actors> start_daemon(caf::actor_system& sys, const daemon_c
   if (auto err = validate(content_cfg))
     return err;
   a.content = spawn_loud(sys, content_cache, content_cfg, a.nodes);
+  sys.registry().put(content_cache_registry_key, a.content);  // for `d1drive status`
 
   auto attr_cfg = cache_config(cfg, a.cache_store, "attr", cfg.attr_cache_memory_bytes);
   auto dir_cfg = cache_config(cfg, a.cache_store, "dir", cfg.dir_cache_memory_bytes);
@@ -185,6 +186,7 @@ caf::expected<daemon_actors> start_daemon(caf::actor_system& sys, const daemon_c
   status_cfg.timeout_ms = cfg.timeout_ms;
   status_cfg.base_url = cfg.base_url;
   status_cfg.gauges = state.gauges;
+  status_cfg.jobs = state.mobile.jobs;
   if (auto err = validate(status_cfg))
     return err;
   a.status = spawn_loud(sys, status, status_cfg, a.nodes, a.attrs, a.dirs, a.content, a.solr);
@@ -213,9 +215,9 @@ caf::expected<daemon_actors> start_daemon(caf::actor_system& sys, const daemon_c
   std::vector<top_folder> top{{"FacetedSearch", a.faceted},
                               {"PreconfiguredSearch", a.preconfigured},
                               {"Status", a.status}};
-  if (state.catalogue) {
+  if (state.mobile.catalogue) {
     resources_config res_cfg;
-    res_cfg.catalogue = state.catalogue;
+    res_cfg.catalogue = state.mobile.catalogue;
     res_cfg.timeout_ms = cfg.timeout_ms;
     res_cfg.mount_time = state.mount_time;
     if (auto err = validate(res_cfg))
@@ -273,6 +275,8 @@ void daemon_actors::shutdown() {
   }
   if (crawl)
     system->registry().erase(crawl_guard_registry_key);
+  if (content)
+    system->registry().erase(content_cache_registry_key);
   system = nullptr;
 }
 

@@ -22,6 +22,13 @@
 
 namespace d1 {
 
+/// Handles of the mobile half (control_plane, started first) that the mount's actors use.
+/// They outlive restarts of the mount's actors; null ones leave their files out of the tree.
+struct mobile_handles {
+  job_manager_actor jobs;  // Status/jobs/, Status/jobs.json
+  catalogue_actor catalogue;  // Resources/
+};
+
 /// The state the mount's actors work on, opened once per process. The caches are
 /// disposable: damaged ones are moved aside and the daemon starts with empty ones.
 struct daemon_state {
@@ -29,9 +36,9 @@ struct daemon_state {
   bool cache_persistent = true;  // false: the caches live in memory only (logged)
   std::string content_dir;       // verified object bytes
   std::shared_ptr<mount_gauges> gauges = std::make_shared<mount_gauges>();  // for Status
-  /// The mobile half, started before the mount and not restarted with it: its catalogue
-  /// serves Resources/ (none: no Resources/ folder).
-  catalogue_actor catalogue;
+  /// The mobile half, started before the mount and not restarted with it (none under
+  /// tests that start the mount alone: no Resources/, no Status/jobs).
+  mobile_handles mobile;
   int64_t mount_time = 0;  // seconds since the epoch: the date of the top folders
 };
 

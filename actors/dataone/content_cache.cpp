@@ -6,6 +6,7 @@
 
 #include "hashing/checksum.hpp"
 #include "messages/error.hpp"
+#include "messages/status_report.hpp"
 #include "storage/codec.hpp"
 
 #include <caf/actor_cast.hpp>
@@ -36,6 +37,7 @@ using self_ptr = content_cache_engine_actor::stateful_pointer<content_cache_stat
 using entry = content_cache_state::entry;
 
 constexpr size_t max_remembered_failures = 100;
+constexpr size_t max_checksum_failures = 20;  // kept with their values for Status/content
 constexpr const char* part_suffix = ".part";
 constexpr uint64_t random_align = 64 << 10;  // reads out of sequence fetch whole 64 KiB blocks
 constexpr size_t max_fill_transfers = 2;
@@ -490,6 +492,10 @@ void start_transfer(self_ptr self, const std::string& name, entry& e, uint64_t b
                             : make_error(ec::network, "no usable location for " + e.ref.pid));
     return;
   }
+  if (e.transfers.empty()) {
+    e.fetch_since = self->clock().now();
+    e.fetch_since_bytes = e.stream->landed_bytes();
+  }
   auto sink = std::make_shared<range_sink>(e.stream, begin, end);
   e.stream->begin_transfer(begin, end);
   auto id = st.next_id_++;
@@ -632,16 +638,31 @@ void on_mismatch(self_ptr self, const std::string& name) {
       e.served[t.location] = true;
   if (std::none_of(e.served.begin(), e.served.end(), [](bool b) { return b; }))
     std::fill(e.served.begin(), e.served.end(), true);  // unknown: blame them all
+  checksum_failure failure;
+  failure.at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count();
+  failure.pid = e.ref.pid;
+  failure.algorithm = e.algorithm;
+  failure.expected = lower(e.ref.checksum);
+  failure.computed = e.stream->computed_digest();
+  failure.bytes = e.ref.size;
   std::string from;
   for (size_t k = 0; k < e.served.size(); ++k)
-    if (e.served[k])
+    if (e.served[k]) {
       from += (from.empty() ? "" : ", ") + where(e, k);
+      if (k < e.locations.size())
+        failure.sources.push_back(e.locations[k]);
+    }
   auto line = "checksum mismatch for " + e.ref.pid + ": expected " + e.algorithm + " "
-              + lower(e.ref.checksum) + " (" + std::to_string(e.ref.size) + " bytes), computed "
-              + e.stream->computed_digest() + " from " + (from.empty() ? "?" : from)
+              + failure.expected + " (" + std::to_string(e.ref.size) + " bytes), computed "
+              + failure.computed + " from " + (from.empty() ? "?" : from)
               + "; the bytes were discarded";
   spdlog::error("content_cache: {}", line);
   remember_failure(st, line);
+  st.checksum_failures_.push_back(std::move(failure));
+  if (st.checksum_failures_.size() > max_checksum_failures)
+    st.checksum_failures_.pop_front();
   ++st.stats_.checksum_failures;
   auto err = make_error(ec::checksum_mismatch, line);
   e.last_error = err;
@@ -832,17 +853,6 @@ caf::error scan(content_cache_state& st) {
   return {};
 }
 
-std::string human_bytes(uint64_t n) {
-  char buf[32];
-  if (n >= (1ull << 30))
-    std::snprintf(buf, sizeof buf, "%.1f GiB", static_cast<double>(n) / (1ull << 30));
-  else if (n >= (1ull << 20))
-    std::snprintf(buf, sizeof buf, "%.1f MiB", static_cast<double>(n) / (1ull << 20));
-  else
-    std::snprintf(buf, sizeof buf, "%llu bytes", static_cast<unsigned long long>(n));
-  return buf;
-}
-
 std::string downloads_text(const content_cache_state& st) {
   std::string out = "content cache: " + std::to_string(st.entries_.size()) + " objects, "
                     + human_bytes(st.total_bytes_) + " on disk of "
@@ -880,6 +890,45 @@ std::string downloads_text(const content_cache_state& st) {
     out += "  none\n";
   for (auto& f : st.failures_)
     out += "  " + f + "\n";
+  return out;
+}
+
+content_report make_report(self_ptr self) {
+  auto& st = self->state;
+  content_report out;
+  out.max_bytes = st.cfg_.max_bytes;
+  out.fetched_bytes = st.stats_.fetched_bytes;
+  out.checksum_failures = st.stats_.checksum_failures;
+  out.disk_full = st.stats_.disk_full;
+  auto now = self->clock().now();
+  for (auto& [name, e] : st.entries_) {
+    if (e.verified) {
+      ++out.verified_objects;
+      out.verified_bytes += e.disk_bytes;
+      continue;
+    }
+    ++out.partial_objects;
+    out.partial_bytes += e.disk_bytes;
+    if (e.transfers.empty() || !e.stream)
+      continue;
+    download_progress d;
+    d.pid = e.ref.pid;
+    d.size = e.ref.size;
+    d.bytes_present = e.stream->landed_bytes();
+    d.transfers = static_cast<uint32_t>(e.transfers.size());
+    d.readers = static_cast<uint32_t>(e.stream->readers());
+    auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(now - e.fetch_since);
+    d.elapsed_ms = elapsed.count();
+    if (d.elapsed_ms > 0 && d.bytes_present > e.fetch_since_bytes)
+      d.rate = (d.bytes_present - e.fetch_since_bytes) * 1000 / static_cast<uint64_t>(d.elapsed_ms);
+    for (auto& [id, t] : e.transfers)
+      if (t.location < e.locations.size()
+          && std::find(d.nodes.begin(), d.nodes.end(), e.locations[t.location].node_identifier)
+               == d.nodes.end())
+        d.nodes.push_back(e.locations[t.location].node_identifier);
+    out.downloads.push_back(std::move(d));
+  }
+  out.failures.assign(st.checksum_failures_.begin(), st.checksum_failures_.end());
   return out;
 }
 
@@ -991,6 +1040,7 @@ content_cache(content_cache_engine_actor::stateful_pointer<content_cache_state> 
       return out;
     },
     [self](list_atom) -> std::string { return downloads_text(self->state); },
+    [self](report_atom) -> content_report { return make_report(self); },
     [self](stream_atom, uint64_t id, uint8_t ev, uint64_t a, uint64_t b) {
       on_stream_event(self, id, static_cast<stream_event>(ev), a, b);
     },

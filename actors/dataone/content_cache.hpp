@@ -9,6 +9,7 @@
 #include "messages/interfaces.hpp"
 #include "storage/kv_store.hpp"
 
+#include <caf/actor_clock.hpp>
 #include <caf/error.hpp>
 #include <caf/timespan.hpp>
 #include <caf/typed_event_based_actor.hpp>
@@ -92,6 +93,10 @@ struct content_cache_state {
     std::vector<caf::typed_response_promise<std::string>> fetchers;
     caf::error last_error;
     bool dirty = false;  // its ranges changed since they were persisted
+    // Since when transfers have run without a pause, and the bytes present then: the
+    // download's rate in Status/content.
+    caf::actor_clock::time_point fetch_since;
+    uint64_t fetch_since_bytes = 0;
   };
 
   /// Fails what still waits (ec::cancelled), cancels transfers, persists partial objects.
@@ -107,6 +112,8 @@ struct content_cache_state {
   bool tick_pending_ = false;
   // Recent failures for Status/downloads, oldest first (bounded).
   std::deque<std::string> failures_;
+  // The last checksum failures for Status/content, oldest first (bounded).
+  std::deque<checksum_failure> checksum_failures_;
   cache_stats stats_;
 };
 

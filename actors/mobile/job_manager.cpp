@@ -99,6 +99,28 @@ job_record summary_of(job_record& job) {
   return out;
 }
 
+// A copy of `job` for Status: its failed steps only, at most a few of them.
+job_record status_view_of(const job_record& job) {
+  constexpr size_t max_failed_shown = 10;
+  job_record out;
+  out.version = job.version;
+  out.id = job.id;
+  out.request = job.request;
+  out.state = job.state;
+  out.phase = job.phase;
+  out.progress = job.progress;
+  out.error = job.error;
+  out.error_code = job.error_code;
+  out.journal_seq = job.journal_seq;
+  out.created = job.created;
+  out.started = job.started;
+  out.finished = job.finished;
+  for (auto& f : job.files)
+    if (f.state == step_state::failed && out.files.size() < max_failed_shown)
+      out.files.push_back(f);
+  return out;
+}
+
 void reply_waiters(job_self self, const job_record& job) {
   auto& st = self->state;
   if (auto i = st.waiters_.find(job.id); i != st.waiters_.end()) {
@@ -766,6 +788,30 @@ job_manager(job_manager_actor::stateful_pointer<job_manager_state> self,
           j = summary_of(i->second);
       }
       return std::move(*jobs);
+    },
+    [self](list_atom, job_atom, uint32_t ended) -> caf::result<std::vector<job_record>> {
+      auto jobs = self->state.cfg_.db->list_jobs();
+      if (!jobs)
+        return std::move(jobs.error());
+      std::vector<job_record> out;
+      uint32_t ended_shown = 0;
+      for (auto j = jobs->rbegin(); j != jobs->rend(); ++j) {
+        const job_record* current = &*j;  // a header: no files
+        if (auto* a = find_active(self, j->id))
+          current = &a->job;
+        else if (auto i = self->state.unrecorded_.find(j->id); i != self->state.unrecorded_.end())
+          current = &i->second;
+        if (terminal(current->state) && ended_shown++ >= ended)
+          continue;
+        // The failed steps of a stored job are read only for the jobs shown.
+        if (current == &*j && j->progress.files_failed > 0)
+          if (auto full = self->state.cfg_.db->get_job(j->id)) {
+            out.push_back(status_view_of(*full));
+            continue;
+          }
+        out.push_back(status_view_of(*current));
+      }
+      return out;
     },
     [self](get_atom, job_atom, uint64_t id) -> caf::result<job_record> {
       if (auto* a = find_active(self, id))

@@ -28,6 +28,16 @@ constexpr const char* daemon_json_name = "daemon.json";
 constexpr const char* nodes_name = "nodes";
 constexpr const char* crawl_name = "crawl";
 constexpr const char* downloads_name = "downloads";
+constexpr const char* content_txt_name = "content.txt";
+constexpr const char* content_json_name = "content.json";
+constexpr const char* jobs_name = "jobs";
+constexpr const char* jobs_json_name = "jobs.json";
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+           std::chrono::system_clock::now().time_since_epoch())
+    .count();
+}
 
 // The resident set of this process (/proc/self/statm), 0 if unknown.
 uint64_t resident_bytes() {
@@ -114,6 +124,50 @@ void with_snapshot(self_ptr self, std::function<void(const daemon_snapshot&)> do
           skip);
 }
 
+using content_callback = std::function<void(caf::expected<content_report>)>;
+
+void with_content(self_ptr self, content_callback done) {
+  auto& st = self->state;
+  self->request(st.content, milliseconds(st.config.stats_timeout_ms), report_atom::value)
+    .then([done](content_report& r) { done(std::move(r)); },
+          [done](caf::error& err) { done(std::move(err)); });
+}
+
+using jobs_callback = std::function<void(caf::expected<std::vector<job_record>>)>;
+
+// Status/jobs: the queued and running jobs and the last ended ones (null job manager: none).
+void with_jobs(self_ptr self, jobs_callback done) {
+  auto& st = self->state;
+  if (!st.config.jobs) {
+    done(make_error(ec::not_found, "this daemon runs no jobs"));
+    return;
+  }
+  self->request(st.config.jobs, milliseconds(st.config.stats_timeout_ms), list_atom::value,
+                job_atom::value, st.config.ended_jobs)
+    .then([done](std::vector<job_record>& jobs) { done(std::move(jobs)); },
+          [done](caf::error& err) { done(std::move(err)); });
+}
+
+caf::expected<node_info> job_status_file(const caf::expected<std::vector<job_record>>& jobs,
+                                         const std::string& name) {
+  if (!jobs)
+    return make_error(ec::not_found, "no '" + name + "' in Status/jobs");
+  auto now = now_ms();
+  for (auto& j : *jobs)
+    if (job_file_name(j) == name)
+      return live_text(job_text(j, now));
+  return make_error(ec::not_found, "no '" + name + "' in Status/jobs");
+}
+
+listing jobs_listing(const std::vector<job_record>& jobs) {
+  listing out;
+  out.cache = cache_class::live;
+  auto now = now_ms();
+  for (auto& j : jobs)
+    out.entries.push_back(dir_entry{job_file_name(j), live_text(job_text(j, now))});
+  return out;
+}
+
 using nodes_callback = std::function<void(caf::expected<std::vector<node_description>>)>;
 
 void with_node_list(self_ptr self, nodes_callback done) {
@@ -141,7 +195,8 @@ void with_node_list(self_ptr self, nodes_callback done) {
       });
 }
 
-listing status_listing(const daemon_snapshot& s) {
+listing status_listing(const daemon_snapshot& s, const caf::expected<content_report>& content,
+                       bool has_jobs, const caf::expected<std::vector<job_record>>& jobs) {
   listing out;
   out.cache = cache_class::live;
   out.entries.push_back(dir_entry{daemon_txt_name, live_text(daemon_text(s))});
@@ -151,6 +206,17 @@ listing status_listing(const daemon_snapshot& s) {
     out.entries.push_back(dir_entry{crawl_name, live_text(s.crawl)});
   if (s.downloads_ok)
     out.entries.push_back(dir_entry{downloads_name, live_text(s.downloads)});
+  if (content) {
+    out.entries.push_back(dir_entry{content_txt_name, live_text(content_text(*content))});
+    out.entries.push_back(
+      dir_entry{content_json_name, live_text(pretty_json(content_json(*content)))});
+  }
+  // A job manager that did not answer: jobs/ is then an error folder saying so.
+  if (has_jobs)
+    out.entries.push_back(dir_entry{jobs_name, live_dir()});
+  if (jobs)
+    out.entries.push_back(
+      dir_entry{jobs_json_name, live_text(pretty_json(jobs_json(*jobs, now_ms())))});
   return out;
 }
 
@@ -165,15 +231,6 @@ listing nodes_listing(const std::vector<node_description>& list) {
 std::string mib(uint64_t bytes) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.1f MiB", double(bytes) / (1 << 20));
-  return buf;
-}
-
-std::string utc_time(int64_t seconds) {
-  char buf[32];
-  std::time_t t = static_cast<std::time_t>(seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
   return buf;
 }
 
@@ -193,7 +250,7 @@ void append_cache(std::string& out, const char* name, bool ok, const cache_stats
          + "\n  writes: " + std::to_string(c.writes)
          + "\n  errors: " + std::to_string(c.errors) + "\n";
   if (!c.last_error.empty())
-    out += "  last error: " + c.last_error + " (" + utc_time(c.last_error_at)
+    out += "  last error: " + c.last_error + " (" + utc_text(c.last_error_at)
            + "; the cache serves from memory what it cannot write)\n";
 }
 
@@ -369,6 +426,45 @@ resolver_actor::behavior_type status(resolver_actor::stateful_pointer<status_sta
         });
         return rp;
       }
+      if (req.remaining() == 1 && (name == content_txt_name || name == content_json_name)) {
+        auto rp = self->make_response_promise<node_info>();
+        bool text = name == content_txt_name;
+        with_content(self, [=](caf::expected<content_report> r) mutable {
+          if (!r)
+            rp.deliver(make_error(ec::unavailable,
+                                  "content_cache did not answer: " + describe(r.error())));
+          else
+            rp.deliver(live_text(text ? content_text(*r) : pretty_json(content_json(*r))));
+        });
+        return rp;
+      }
+      if (name == jobs_name && self->state.config.jobs) {
+        if (req.remaining() == 1)
+          return live_dir();
+        if (req.remaining() > 2)
+          return make_error(ec::not_found, "below a file of Status/jobs");
+        auto rp = self->make_response_promise<node_info>();
+        auto child = req.segments[req.depth + 1];
+        with_jobs(self, [=](caf::expected<std::vector<job_record>> jobs) mutable {
+          auto file = job_status_file(jobs, child);
+          if (file)
+            rp.deliver(std::move(*file));
+          else
+            rp.deliver(std::move(file.error()));
+        });
+        return rp;
+      }
+      if (req.remaining() == 1 && name == jobs_json_name && self->state.config.jobs) {
+        auto rp = self->make_response_promise<node_info>();
+        with_jobs(self, [=](caf::expected<std::vector<job_record>> jobs) mutable {
+          if (!jobs)
+            rp.deliver(make_error(ec::unavailable,
+                                  "job_manager did not answer: " + describe(jobs.error())));
+          else
+            rp.deliver(live_text(pretty_json(jobs_json(*jobs, now_ms()))));
+        });
+        return rp;
+      }
       if (name != nodes_name)
         return make_error(ec::not_found, "no '" + name + "' in Status");
       if (req.remaining() == 1)
@@ -403,8 +499,27 @@ resolver_actor::behavior_type status(resolver_actor::stateful_pointer<status_sta
     [=](get_dir_atom, const resolve_request& req) -> caf::result<listing> {
       if (req.remaining() == 0) {
         auto rp = self->make_response_promise<listing>();
+        // One source after the other: each is bounded by stats_timeout_ms.
         with_snapshot(self, [=](const daemon_snapshot& s) mutable {
-          rp.deliver(status_listing(s));
+          with_content(self, [=](caf::expected<content_report> content) mutable {
+            with_jobs(self, [=](caf::expected<std::vector<job_record>> jobs) mutable {
+              rp.deliver(status_listing(s, content, bool{self->state.config.jobs}, jobs));
+            });
+          });
+        });
+        return rp;
+      }
+      if (req.remaining() == 1 && req.current() == jobs_name && self->state.config.jobs) {
+        auto rp = self->make_response_promise<listing>();
+        auto path = path_upto(req, req.depth + 1);
+        with_jobs(self, [=](caf::expected<std::vector<job_record>> jobs) mutable {
+          if (jobs) {
+            rp.deliver(jobs_listing(*jobs));
+            return;
+          }
+          auto l = error_folder_listing(problem_from_error(jobs.error(), "the job list", path));
+          l.cache = cache_class::live;
+          rp.deliver(std::move(l));
         });
         return rp;
       }

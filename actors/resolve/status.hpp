@@ -1,12 +1,15 @@
 // Status/: what the daemon sees and does, as files generated on every read (cache class
 // live): daemon.txt and daemon.json (uptime, caches, Solr requests, errors), crawl (the
 // crawl guard), downloads (object bytes being fetched, partial ones, checksum and disk
-// failures) and nodes/, one text file per coordinating or member node of the CN node list.
+// failures), content.txt and content.json (the content cache: objects, downloads with
+// rates, the last checksum failures with their values), jobs/ (a file per queued, running
+// or recent job) and jobs.json, and nodes/, one text file per node of the CN node list.
 #pragma once
 
 #include "actors/single_flight.hpp"
 #include "messages/interfaces.hpp"
 #include "messages/mount_gauges.hpp"
+#include "messages/status_report.hpp"
 
 #include <caf/actor_clock.hpp>
 #include <caf/error.hpp>
@@ -31,6 +34,9 @@ struct status_config {
   std::string base_url;  // shown in daemon.txt
   crawl_guard_actor crawl;  // Status/crawl shows its state (null: no such file)
   std::shared_ptr<const mount_gauges> gauges;  // inode table, restarts (null: not shown)
+  // The mobile half's job manager: Status/jobs/ and jobs.json (null: no such files).
+  job_manager_actor jobs;
+  uint32_t ended_jobs = recent_ended_jobs;  // finished jobs shown beside the queued and running ones
 };
 
 /// Returns an empty error if `cfg` is usable; ec::invalid_argument says what is not.

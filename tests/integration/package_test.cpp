@@ -185,8 +185,16 @@ TEST_F(package_integration, integration_status_files_are_readable_with_plausible
   // Some traffic first, so the counters have something to count.
   ls(object_dir("resourceMap_Blandy.76.2"));
   auto entries = ls(mnt() + "/Status");
-  EXPECT_EQ(entries,
-            (std::vector<std::string>{"crawl", "daemon.json", "daemon.txt", "downloads", "nodes"}));
+  EXPECT_EQ(entries, (std::vector<std::string>{"content.json", "content.txt", "crawl",
+                                                "daemon.json", "daemon.txt", "downloads", "jobs",
+                                                "jobs.json", "nodes"}));
+  // Every JSON file of Status parses as one JSON object.
+  for (auto name : {"daemon.json", "content.json", "jobs.json"}) {
+    auto r = sh("cat " + quote(mnt() + "/Status/" + name));
+    ASSERT_EQ(r.status, 0) << name << ": " << r.err;
+    auto parsed = nlohmann::json::parse(r.out, nullptr, false);
+    EXPECT_TRUE(parsed.is_object()) << name << ":\n" << r.out;
+  }
   auto json_path = mnt() + "/Status/daemon.json";
   auto text = sh("cat " + quote(json_path));
   ASSERT_EQ(text.status, 0) << text.err;
@@ -204,7 +212,7 @@ TEST_F(package_integration, integration_status_files_are_readable_with_plausible
   auto txt = sh("cat " + quote(mnt() + "/Status/daemon.txt"));
   EXPECT_NE(txt.out.find("uptime seconds: "), std::string::npos) << txt.out;
   // stat sizes are right for generated files: what cat reads is what stat said.
-  for (auto name : {"daemon.txt", "daemon.json"}) {
+  for (auto name : {"daemon.txt", "daemon.json", "content.txt", "content.json", "jobs.json"}) {
     auto path = mnt() + "/Status/" + name;
     auto both = sh("stat -c %s " + quote(path) + "; cat " + quote(path) + " | wc -c");
     std::istringstream in{both.out};

@@ -8,6 +8,7 @@ list(APPEND D1_TEST_SOURCES
   integration/package_test.cpp
   integration/cli_test.cpp
   integration/streaming_test.cpp
+  integration/status_test.cpp
   integration/datum_cli_test.cpp
   integration/roots_cli_test.cpp
   integration/resources_test.cpp

@@ -4,6 +4,7 @@
 // restarts. Real actor system (the watch runs detached), every wait bounded.
 #include "actors/control/daemon.hpp"
 #include "actors/control/supervision.hpp"
+#include "actors/mobile/mobile.hpp"
 
 #include "messages/error.hpp"
 #include "messages/type_registry.hpp"
@@ -19,6 +20,8 @@
 #include <spdlog/spdlog.h>
 
 #include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
 
 #include <condition_variable>
 #include <mutex>
@@ -211,6 +214,55 @@ TEST(supervision, the_mounts_actors_restart_after_a_failure_and_give_up_after_to
   std::lock_guard<std::mutex> guard{mtx};
   EXPECT_NE(gave_up.find("attr_cache failed"), std::string::npos) << gave_up;
   EXPECT_EQ(gateways.size(), daemon_supervisor::max_restarts);
+}
+
+// Status/jobs.json as the status actor of `actors` answers it: the text, or the error.
+caf::expected<std::string> jobs_json_of(caf::actor_system& sys, const daemon_actors& actors) {
+  caf::scoped_actor self{sys};
+  caf::expected<std::string> out = caf::make_error(caf::sec::request_timeout);
+  self->request(actors.status, 10s, get_attr_atom::value,
+                resolve_request{{"Status", "jobs.json"}, 1, 1})
+    .receive([&](node_info& info) { out = info.text(); },
+             [&](caf::error& err) { out = std::move(err); });
+  return out;
+}
+
+TEST(supervision, a_restarted_status_still_has_the_mobile_halfs_job_manager) {
+  sys_config cfg;
+  caf::actor_system sys{cfg};
+  test::temp_dir dir;
+  daemon_config dc;
+  dc.state_dir = dir.path();
+  dc.base_url = "http://127.0.0.1:9/cn";
+  auto mobile = start_mobile(sys, dc);
+  ASSERT_TRUE(mobile) << describe(mobile.error());
+  auto state = open_daemon_state(dc);
+  ASSERT_TRUE(state) << describe(state.error());
+  state->mobile.jobs = mobile->jobs;
+  std::mutex mtx;
+  std::condition_variable cv;
+  size_t restarts = 0;
+  daemon_supervisor::hooks hooks;
+  hooks.restarted = [&](const fs_gateway_actor&) {
+    std::lock_guard<std::mutex> guard{mtx};
+    ++restarts;
+    cv.notify_all();
+  };
+  auto sup = daemon_supervisor::start(sys, dc, *state, hooks);
+  ASSERT_TRUE(sup) << describe(sup.error());
+  auto before = jobs_json_of(sys, (*sup)->actors());
+  ASSERT_TRUE(before) << describe(before.error());
+  EXPECT_EQ(nlohmann::json::parse(*before)["jobs"], nlohmann::json::array());
+  caf::anon_send_exit((*sup)->actors().content, caf::exit_reason::unhandled_exception);
+  {
+    std::unique_lock<std::mutex> guard{mtx};
+    ASSERT_TRUE(cv.wait_for(guard, 30s, [&] { return restarts == 1; }));
+  }
+  auto after = jobs_json_of(sys, (*sup)->actors());
+  ASSERT_TRUE(after) << "the restarted status lost the job manager: " << describe(after.error());
+  EXPECT_TRUE(nlohmann::json::parse(*after)["jobs"].is_array());
+  (*sup)->shutdown();
+  mobile->shutdown();
 }
 
 }  // namespace

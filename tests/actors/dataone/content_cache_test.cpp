@@ -583,6 +583,22 @@ protected:
     EXPECT_NE(report->find("checksum mismatch for " + pid), std::string::npos) << *report;
     EXPECT_NE(report->find(ref.checksum), std::string::npos) << *report;
     EXPECT_NE(report->find("urn:node:BAD"), std::string::npos) << *report;
+    // Status/content gets the failure as values: PID, replica, expected and computed.
+    auto content = request<content_report>(cache, report_atom::value);
+    ASSERT_TRUE(content);
+    EXPECT_EQ(content->checksum_failures, 1u);
+    ASSERT_EQ(content->failures.size(), 1u);
+    auto& f = content->failures[0];
+    EXPECT_EQ(f.pid, pid);
+    EXPECT_EQ(f.expected, ref.checksum);
+    EXPECT_EQ(f.bytes, size);
+    EXPECT_EQ(f.algorithm, "SHA-256");
+    EXPECT_EQ(f.computed.size(), ref.checksum.size());
+    EXPECT_NE(f.computed, f.expected);
+    EXPECT_GT(f.at_ms, 0);
+    ASSERT_EQ(f.sources.size(), 1u);
+    EXPECT_EQ(f.sources[0].node_identifier, "urn:node:BAD");
+    EXPECT_EQ(content->verified_objects, 0u);
     // Reads of the handle that saw the bad bytes fail from now on.
     EXPECT_TRUE(read(bytes, 0, 10).err);
     close(bytes);
@@ -592,6 +608,11 @@ protected:
     ASSERT_FALSE(good.err) << describe(good.err);
     EXPECT_EQ(good.bytes, truth_[pid]);
     EXPECT_TRUE(next->verified());
+    auto after = request<content_report>(cache, report_atom::value);
+    ASSERT_TRUE(after);
+    EXPECT_EQ(after->verified_objects, 1u);
+    EXPECT_EQ(after->verified_bytes, size);
+    EXPECT_EQ(after->failures.size(), 1u);
   }
 };
 

@@ -147,6 +147,7 @@ content_cache_actor::behavior_type fake_content(content_cache_actor::pointer,
     },
     [=](stats_atom) -> caf::result<cache_stats> { return cache_stats{}; },
     [=](list_atom) -> std::string { return {}; },
+    [=](report_atom) -> content_report { return {}; },
   };
 }
 

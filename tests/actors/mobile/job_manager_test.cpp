@@ -102,6 +102,35 @@ TEST_F(job_manager_test, verify_reports_a_flipped_byte_and_repairs_nothing) {
   EXPECT_NE(j.files[2].detail.find("missing"), std::string::npos);
 }
 
+TEST_F(job_manager_test, the_status_list_bounds_ended_jobs_and_keeps_only_failed_steps) {
+  register_tiff();
+  fs::remove(a_ + "/scan/img_002.tif");
+  auto v = req(job_kind::verify, "t");
+  v.level = check_level::exists;
+  auto failed = submit_and_wait(v);
+  ASSERT_EQ(failed.state, job_state::failed);
+  ASSERT_EQ(failed.files.size(), 4u);
+  auto all = request<std::vector<job_record>>(jm_, list_atom::value, job_atom::value);
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), 2u);
+  auto one = request<std::vector<job_record>>(jm_, list_atom::value, job_atom::value,
+                                              uint32_t{1});
+  ASSERT_TRUE(one);
+  ASSERT_EQ(one->size(), 1u) << "more ended jobs than asked for";
+  EXPECT_EQ((*one)[0].id, failed.id);
+  EXPECT_EQ((*one)[0].progress.files_failed, 1u);
+  ASSERT_EQ((*one)[0].files.size(), 1u) << "steps that did not fail were sent";
+  EXPECT_EQ((*one)[0].files[0].rel_path, failed.files[2].rel_path);
+  EXPECT_NE((*one)[0].files[0].detail.find("missing"), std::string::npos)
+    << (*one)[0].files[0].detail;
+  auto both = request<std::vector<job_record>>(jm_, list_atom::value, job_atom::value,
+                                               uint32_t{50});
+  ASSERT_TRUE(both);
+  ASSERT_EQ(both->size(), 2u);
+  EXPECT_EQ((*both)[1].request.kind, job_kind::register_hash);
+  EXPECT_TRUE((*both)[1].files.empty());
+}
+
 TEST_F(job_manager_test, remove_refuses_the_last_copy_and_keeps_shared_files) {
   register_tiff();
   // A second resource shares one frame file.

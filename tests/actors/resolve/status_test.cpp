@@ -8,6 +8,7 @@
 #include "actors/fs/attr_cache.hpp"
 #include "actors/fs/dir_cache.hpp"
 #include "actors/resolve/status.hpp"
+#include "messages/status_report.hpp"
 #include "messages/error.hpp"
 #include "messages/solr_query.hpp"
 #include "tests/actors/dataone/fake_http_client.hpp"
@@ -76,16 +77,18 @@ protected:
     fs::remove_all(dir_, ec);
   }
 
-  caf::expected<listing> dir(std::vector<std::string> rest) {
+  // Status/<rest…> as `of` (default: status_) answers it.
+  caf::expected<listing> dir(std::vector<std::string> rest, resolver_actor of = {}) {
     std::vector<std::string> segs{"Status"};
     segs.insert(segs.end(), rest.begin(), rest.end());
-    return request<listing>(status_, get_dir_atom::value, resolve_request{segs, 1, 1});
+    return request<listing>(of ? of : status_, get_dir_atom::value, resolve_request{segs, 1, 1});
   }
 
-  caf::expected<node_info> attr(std::vector<std::string> rest) {
+  caf::expected<node_info> attr(std::vector<std::string> rest, resolver_actor of = {}) {
     std::vector<std::string> segs{"Status"};
     segs.insert(segs.end(), rest.begin(), rest.end());
-    return request<node_info>(status_, get_attr_atom::value, resolve_request{segs, 1, 1});
+    return request<node_info>(of ? of : status_, get_attr_atom::value,
+                              resolve_request{segs, 1, 1});
   }
 
   std::string node_url() const {
@@ -106,11 +109,26 @@ protected:
 TEST_F(status_test, status_folder_lists_daemon_files_and_nodes) {
   auto l = dir({});
   ASSERT_TRUE(l) << sys_.render(l.error());
-  ASSERT_EQ(l->entries.size(), 4u);
+  // Without a job manager (no mobile half) there is no jobs/ nor jobs.json.
+  ASSERT_EQ(l->entries.size(), 6u);
   EXPECT_EQ(l->entries[0].name, "daemon.txt");
   EXPECT_EQ(l->entries[1].name, "daemon.json");
   EXPECT_EQ(l->entries[2].name, "nodes");
   EXPECT_EQ(l->entries[3].name, "downloads");
+  EXPECT_EQ(l->entries[4].name, "content.txt");
+  EXPECT_EQ(l->entries[5].name, "content.json");
+  EXPECT_EQ(code_of(attr({"jobs"}).error()), ec::not_found);
+  EXPECT_EQ(code_of(attr({"jobs.json"}).error()), ec::not_found);
+  auto content = attr({"content.json"});
+  ASSERT_TRUE(content) << sys_.render(content.error());
+  auto cj = nlohmann::json::parse(content->text());
+  EXPECT_EQ(cj["verified_objects"], 0);
+  EXPECT_EQ(cj["max_bytes"], 1 << 20);
+  EXPECT_TRUE(cj["downloads"].is_array() && cj["downloads"].empty()) << cj.dump();
+  EXPECT_TRUE(cj["recent_checksum_failures"].is_array()) << cj.dump();
+  auto ct = attr({"content.txt"});
+  ASSERT_TRUE(ct);
+  EXPECT_NE(ct->text().find("downloads in flight:\n  none"), std::string::npos) << ct->text();
   auto downloads = attr({"downloads"});
   ASSERT_TRUE(downloads) << sys_.render(downloads.error());
   EXPECT_NE(downloads->text().find("checksum failures: 0"), std::string::npos)
@@ -209,6 +227,185 @@ TEST_F(status_test, unknown_names_are_enoent) {
   ASSERT_FALSE(a);
   EXPECT_EQ(code_of(a.error()), ec::not_found);
   EXPECT_FALSE(dir({"daemon.txt"}));
+}
+
+// A job manager that answers the Status request with the jobs it is given and records the
+// bound it was asked for; every other request is refused.
+struct fake_jobs_world {
+  std::vector<job_record> jobs;
+  std::vector<uint32_t> asked;
+};
+
+job_manager_actor::behavior_type fake_job_manager(job_manager_actor::pointer,
+                                                  std::shared_ptr<fake_jobs_world> w) {
+  auto no = [](auto&&...) { return make_error(ec::refused, "fake"); };
+  return {
+    [=](register_atom, const job_request&) -> caf::result<job_ticket> { return no(); },
+    [=](register_atom, datum_atom, const datum_registration&) -> caf::result<datum_ticket> {
+      return no();
+    },
+    [=](submit_atom, const job_request&) -> caf::result<job_ticket> { return no(); },
+    [=](list_atom, job_atom) -> caf::result<std::vector<job_record>> { return no(); },
+    [=](list_atom, job_atom, uint32_t ended) -> std::vector<job_record> {
+      w->asked.push_back(ended);
+      return w->jobs;
+    },
+    [=](get_atom, job_atom, uint64_t) -> caf::result<job_record> { return no(); },
+    [=](progress_atom, uint64_t) -> caf::result<job_record> { return no(); },
+    [=](cancel_atom, uint64_t) -> caf::result<job_record> { return no(); },
+    [=](wait_atom, uint64_t) -> caf::result<job_record> { return no(); },
+    [=](retry_atom, uint64_t) -> caf::result<job_ticket> { return no(); },
+    [=](shift_atom, const std::string&, int32_t) -> caf::result<root_shift> { return no(); },
+    [=](tick_atom, uint64_t) {},
+    [=](scrub_atom) {},
+  };
+}
+
+int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+           std::chrono::system_clock::now().time_since_epoch())
+    .count();
+}
+
+class status_jobs_test : public status_test {
+protected:
+  status_jobs_test() : world_(std::make_shared<fake_jobs_world>()) {
+    jobs_ = sys_.spawn(fake_job_manager, world_);
+    status_config st;
+    st.base_url = base;
+    st.jobs = jobs_;
+    st.ended_jobs = 7;
+    with_jobs_ = sys_.spawn(status, st, nodes_, attrs_, dirs_, content_, solr_);
+    run();
+    auto now = wall_ms();
+    job_record running;
+    running.id = 12;
+    running.request.kind = job_kind::copy;
+    running.request.uid = "res-a";
+    running.request.src_root = "/r1";
+    running.request.dst_root = "/r2";
+    running.state = job_state::running;
+    running.progress = {3, 10, 1, 400 << 20, 1000 << 20, 100 << 20};  // 100 MiB/s
+    running.created = now - 8000;
+    running.started = now - 6000;
+    running.files = {job_file{"/r1", "scan/b.raw", 5, step_state::failed,
+                              "io_error: read failed", 2}};
+    job_record failed;
+    failed.id = 9;
+    failed.request.kind = job_kind::verify;
+    failed.request.uid = "res-b";
+    failed.state = job_state::failed;
+    failed.progress = {4, 4, 4, 400, 400, 0};
+    failed.created = now - 60000;
+    failed.started = now - 50000;
+    failed.finished = now - 40000;
+    failed.error = "verification_mismatch: 4 files do not match";
+    world_->jobs = {running, failed};
+  }
+
+  ~status_jobs_test() override {
+    caf::anon_send_exit(with_jobs_, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(jobs_, caf::exit_reason::user_shutdown);
+    run();
+  }
+
+  caf::expected<listing> jobs_dir(std::vector<std::string> rest) {
+    return dir(std::move(rest), with_jobs_);
+  }
+
+  caf::expected<node_info> jobs_attr(std::vector<std::string> rest) {
+    return attr(std::move(rest), with_jobs_);
+  }
+
+  std::shared_ptr<fake_jobs_world> world_;
+  job_manager_actor jobs_;
+  resolver_actor with_jobs_;
+};
+
+TEST_F(status_jobs_test, jobs_folder_has_a_file_per_job_with_its_progress) {
+  auto top = jobs_dir({});
+  ASSERT_TRUE(top) << sys_.render(top.error());
+  std::vector<std::string> names;
+  for (auto& e : top->entries)
+    names.push_back(e.name);
+  EXPECT_NE(std::find(names.begin(), names.end(), "jobs"), names.end());
+  EXPECT_NE(std::find(names.begin(), names.end(), "jobs.json"), names.end());
+  auto jobs = jobs_attr({"jobs"});
+  ASSERT_TRUE(jobs);
+  EXPECT_EQ(jobs->kind, entry_kind::directory);
+  auto l = jobs_dir({"jobs"});
+  ASSERT_TRUE(l) << sys_.render(l.error());
+  ASSERT_EQ(l->entries.size(), 2u);
+  EXPECT_EQ(l->entries[0].name, "12-copy.txt");
+  EXPECT_EQ(l->entries[1].name, "9-verify.txt");
+  EXPECT_EQ(l->cache, cache_class::live);
+  ASSERT_FALSE(world_->asked.empty());
+  EXPECT_EQ(world_->asked.back(), 7u) << "the configured number of ended jobs was not asked";
+  auto f = jobs_attr({"jobs", "12-copy.txt"});
+  ASSERT_TRUE(f) << sys_.render(f.error());
+  auto t = f->text();
+  EXPECT_EQ(f->size, t.size());
+  for (auto want : {"job 12: copy\n", "resource: res-a\n", "state: running\n", "from: /r1\n",
+                    "to: /r2\n", "files: 3 of 10 done, 1 failed\n",
+                    "bytes: 419430400 of 1048576000 (40.0 %)\n", "rate: 100.0 MiB/s\n",
+                    "ETA: 6.0 s\n", "error: none\n", "scan/b.raw at /r1: io_error: read failed"})
+    EXPECT_NE(t.find(want), std::string::npos) << want << " not in:\n" << t;
+  EXPECT_NE(t.find("elapsed: "), std::string::npos) << t;
+  auto done = jobs_attr({"jobs", "9-verify.txt"});
+  ASSERT_TRUE(done);
+  EXPECT_EQ(done->text().find("ETA"), std::string::npos) << "an ended job has no ETA";
+  EXPECT_NE(done->text().find("elapsed: 10.0 s"), std::string::npos) << done->text();
+  EXPECT_NE(done->text().find("error: verification_mismatch: 4 files do not match"),
+            std::string::npos) << done->text();
+  EXPECT_EQ(code_of(jobs_attr({"jobs", "13-copy.txt"}).error()), ec::not_found);
+  EXPECT_EQ(code_of(jobs_attr({"jobs", "12-copy.txt", "x"}).error()), ec::not_found);
+}
+
+TEST_F(status_jobs_test, jobs_json_holds_every_job_with_numbers) {
+  auto f = jobs_attr({"jobs.json"});
+  ASSERT_TRUE(f) << sys_.render(f.error());
+  auto j = nlohmann::json::parse(f->text(), nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << f->text();
+  ASSERT_EQ(j["jobs"].size(), 2u);
+  auto& r = j["jobs"][0];
+  EXPECT_EQ(r["id"], 12);
+  EXPECT_EQ(r["file"], "12-copy.txt");
+  EXPECT_EQ(r["kind"], "copy");
+  EXPECT_EQ(r["resource"], "res-a");
+  EXPECT_EQ(r["state"], "running");
+  EXPECT_EQ(r["files_done"], 3);
+  EXPECT_EQ(r["files_total"], 10);
+  EXPECT_EQ(r["bytes_done"], 400 << 20);
+  EXPECT_EQ(r["bytes_total"], 1000 << 20);
+  EXPECT_DOUBLE_EQ(r["rate_bytes_per_s"].get<double>(), 100 << 20);
+  EXPECT_DOUBLE_EQ(r["eta_s"].get<double>(), 6.0);
+  EXPECT_GE(r["elapsed_s"].get<double>(), 6.0);
+  ASSERT_EQ(r["failed"].size(), 1u);
+  EXPECT_EQ(r["failed"][0]["rel_path"], "scan/b.raw");
+  auto& e = j["jobs"][1];
+  EXPECT_EQ(e["state"], "failed");
+  EXPECT_TRUE(e["eta_s"].is_null());
+  EXPECT_DOUBLE_EQ(e["elapsed_s"].get<double>(), 10.0);
+  EXPECT_EQ(e["error"], "verification_mismatch: 4 files do not match");
+}
+
+TEST_F(status_jobs_test, a_job_manager_that_does_not_answer_is_an_error_folder) {
+  caf::anon_send_exit(jobs_, caf::exit_reason::user_shutdown);
+  run();
+  auto l = jobs_dir({"jobs"});
+  ASSERT_TRUE(l);
+  ASSERT_EQ(l->entries.size(), 1u);
+  EXPECT_EQ(l->cache, cache_class::live);
+  EXPECT_FALSE(jobs_attr({"jobs.json"}));
+  // The rest of Status is still there, and jobs/ to say why it is empty.
+  auto top = jobs_dir({});
+  ASSERT_TRUE(top);
+  std::vector<std::string> names;
+  for (auto& e : top->entries)
+    names.push_back(e.name);
+  EXPECT_NE(std::find(names.begin(), names.end(), "jobs"), names.end());
+  EXPECT_EQ(std::find(names.begin(), names.end(), "jobs.json"), names.end());
+  EXPECT_TRUE(jobs_attr({"daemon.txt"}));
 }
 
 TEST(status_render, texts_hold_every_field) {
