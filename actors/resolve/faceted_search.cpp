@@ -3,6 +3,7 @@
 #include "actors/resolve/faceted_search.hpp"
 
 #include "actors/dataone/dataone_xml.hpp"
+#include "actors/resolve/science_object.hpp"
 #include "messages/error.hpp"
 #include "messages/listing_stream.hpp"
 #include "messages/path_codec.hpp"
@@ -251,8 +252,12 @@ void add_page(faceted_search_state& st, object_walk& w, const solr_response& res
     if (id.empty())
       continue;
     auto full = escape_segment(id);
-    if (!full.empty())
-      entries.push_back(dir_entry{listed_name(st, full), folder_attr()});
+    if (full.empty())
+      continue;
+    // The object folder's own date (its getattr says the same), not the mount's.
+    auto info = folder_attr();
+    info.mtime = parse_iso8601(doc.first("dateUploaded"));
+    entries.push_back(dir_entry{listed_name(st, full), std::move(info)});
   }
   publish(w);
 }
@@ -323,7 +328,7 @@ void search_listing(self_ptr self, const std::vector<std::string>& base, const f
               auto& st = self->state;
               auto w = std::make_shared<object_walk>();
               w->query.fq = fq;
-              w->query.fl = {"id"};
+              w->query.fl = {"id", "dateUploaded"};
               w->query.sort = "id asc";
               w->query.cursor_mark = "*";
               w->deadline = self->clock().now()

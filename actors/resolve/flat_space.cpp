@@ -25,9 +25,10 @@ node_info folder_attr() {
 
 // A visited PID may since have failed to resolve: list it with a short-lived class so
 // the cached attributes never outlive what the object resolver says about it.
-node_info visited_attr() {
+node_info visited_attr(int64_t uploaded) {
   auto info = folder_attr();
   info.cache = cache_class::search;
+  info.mtime = uploaded;
   return info;
 }
 
@@ -40,9 +41,9 @@ std::string listed_name(const std::string& pid) {
 // the PIDs this folder listed. (Search listings persist that map in LMDB.)
 caf::expected<std::string> pid_of(const flat_space_state& st, const std::string& segment) {
   if (is_shortened(segment)) {
-    for (auto& pid : st.visited)
-      if (listed_name(pid) == segment)
-        return pid;
+    for (auto& v : st.visited)
+      if (listed_name(v.pid) == segment)
+        return v.pid;
     return make_error(ec::invalid_path, "the shortened name '" + segment
                                           + "' is not one this folder listed recently");
   }
@@ -55,11 +56,12 @@ std::string path_upto(const resolve_request& req, size_t n) {
   return join_path(head);
 }
 
-void remember(flat_space_state& st, const std::string& pid) {
-  auto i = std::find(st.visited.begin(), st.visited.end(), pid);
+void remember(flat_space_state& st, const std::string& pid, int64_t uploaded) {
+  auto i = std::find_if(st.visited.begin(), st.visited.end(),
+                        [&](auto& v) { return v.pid == pid; });
   if (i != st.visited.end())
     st.visited.erase(i);
-  st.visited.push_front(pid);
+  st.visited.push_front(flat_space_state::visit{pid, uploaded});
   while (st.visited.size() > st.max_visited)
     st.visited.pop_back();
 }
@@ -96,7 +98,7 @@ resolver_actor::behavior_type flat_space(resolver_actor::stateful_pointer<flat_s
         .then(
           [=, pid = *pid](node_info& info) mutable {
             if (info.cache != cache_class::error && info.cache != cache_class::transient)
-              remember(self->state, pid);
+              remember(self->state, pid, info.mtime);
             rp.deliver(std::move(info));
           },
           [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
@@ -106,8 +108,8 @@ resolver_actor::behavior_type flat_space(resolver_actor::stateful_pointer<flat_s
       if (req.remaining() == 0) {
         listing out;
         out.cache = cache_class::live;
-        for (auto& pid : self->state.visited)
-          out.entries.push_back(dir_entry{listed_name(pid), visited_attr()});
+        for (auto& v : self->state.visited)
+          out.entries.push_back(dir_entry{listed_name(v.pid), visited_attr(v.uploaded)});
         return out;
       }
       auto pid = pid_of(self->state, req.current());

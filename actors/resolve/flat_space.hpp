@@ -13,7 +13,11 @@ struct flat_space_state {
   static constexpr const char* name = "flat_space";
   d1_object_actor objects;
   size_t max_visited = 100;
-  std::deque<std::string> visited;  // PIDs, most recent first
+  struct visit {
+    std::string pid;
+    int64_t uploaded = 0;  // the object folder's mtime
+  };
+  std::deque<visit> visited;  // most recent first
 };
 
 /// Parses the PID segment and hands the rest to `objects`.

@@ -152,7 +152,9 @@ class faceted_search_test : public actor_fixture {
 protected:
   faceted_search_test() : idx_(std::make_shared<fake_index>()), http_(std::make_shared<fake_http_script>()) {
     idx_->add("a.1", {{"formatId", {"text/csv"}}, {"keywords", {"oak", "acorn"}}});
-    idx_->add("a.2", {{"formatId", {"text/csv"}}, {"keywords", {"oak"}}});
+    idx_->add("a.2", {{"formatId", {"text/csv"}},
+                      {"keywords", {"oak"}},
+                      {"dateUploaded", {"2013-05-06T07:08:09.123Z"}}});
     idx_->add("b/1", {{"formatId", {"eml"}}, {"keywords", {"acorn"}}});
     idx_->add("c.1", {{"formatId", {"text/csv"}}});
     idx_->add("d.1", {{"formatId", {"image/tiff"}}, {"keywords", {"x/y"}}});
@@ -243,7 +245,10 @@ TEST_F(faceted_search_test, search_root_lists_fields_then_objects) {
   ASSERT_EQ(idx_->queries.size(), 1u);
   EXPECT_EQ(idx_->queries[0].sort, "id asc");
   EXPECT_EQ(idx_->queries[0].cursor_mark, "*");
-  EXPECT_EQ(idx_->queries[0].fl, std::vector<std::string>{"id"});
+  EXPECT_EQ(idx_->queries[0].fl, (std::vector<std::string>{"id", "dateUploaded"}));
+  // An object folder carries its upload date (2013-05-06T07:08:09Z); unknown: 0.
+  EXPECT_EQ(l->entries[4].info.mtime, 1367824089);
+  EXPECT_EQ(l->entries[3].info.mtime, 0);
 }
 
 TEST_F(faceted_search_test, field_folder_lists_values_with_counts_escaped) {
