@@ -1,9 +1,14 @@
-// FlatSpace: unescapes the PID segment; a malformed segment is an error folder.
+// FlatSpace: unescapes the PID segment (a shortened one through the recent objects and
+// the long-name table); a malformed segment is an error folder. Recent objects: one record.
 #include "actors/resolve/flat_space.hpp"
 
 #include "messages/error.hpp"
 #include "messages/error_folder.hpp"
 #include "messages/path_codec.hpp"
+
+#include "storage/codec.hpp"
+
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <chrono>
@@ -32,22 +37,57 @@ node_info visited_attr(int64_t uploaded) {
   return info;
 }
 
+constexpr const char* recent_table = "flat_space";
+constexpr const char* recent_key = "recent_objects";
+
 // The name of a PID in the FlatSpace listing: escaped, and shortened past NAME_MAX.
-std::string listed_name(const std::string& pid) {
-  return shorten_segment(escape_segment(pid));
+std::string listed_name(flat_space_state& st, const std::string& pid) {
+  return st.long_names->name_for(escape_segment(pid));
 }
 
 // A segment back to its PID. A shortened name cannot be unescaped: it maps back through
-// the PIDs this folder listed. (Search listings persist that map in LMDB.)
-caf::expected<std::string> pid_of(const flat_space_state& st, const std::string& segment) {
+// the long-name table, which every listing that shortened a name wrote to.
+caf::expected<std::string> pid_of(flat_space_state& st, const std::string& segment) {
   if (is_shortened(segment)) {
-    for (auto& v : st.visited)
-      if (listed_name(v.pid) == segment)
-        return v.pid;
+    if (auto full = st.long_names->full_of(segment))
+      return unescape_segment(*full);
     return make_error(ec::invalid_path, "the shortened name '" + segment
-                                          + "' is not one this folder listed recently");
+                                          + "' is not one the mount listed");
   }
   return unescape_segment(segment);
+}
+
+void load_recent(flat_space_state& st) {
+  if (!st.config.store)
+    return;
+  auto bytes = st.config.store->get(recent_table, recent_key);
+  if (!bytes) {
+    spdlog::warn("flat_space: recent objects not read: {}", describe(bytes.error()));
+    return;
+  }
+  if (!*bytes)
+    return;
+  auto record = storage::decode<recent_objects_record>(**bytes);
+  if (!record || record->pids.size() != record->uploaded.size()) {
+    spdlog::warn("flat_space: the saved recent objects are unreadable; starting empty");
+    return;
+  }
+  for (size_t i = 0; i < record->pids.size() && st.visited.size() < st.config.recent_objects;
+       ++i)
+    st.visited.push_back(flat_space_state::visit{record->pids[i], record->uploaded[i]});
+}
+
+// One short write per new visit (the table is in the non-durable cache environment).
+void save_recent(flat_space_state& st) {
+  if (!st.config.store)
+    return;
+  recent_objects_record record;
+  for (auto& v : st.visited) {
+    record.pids.push_back(v.pid);
+    record.uploaded.push_back(v.uploaded);
+  }
+  if (auto err = st.config.store->put(recent_table, recent_key, storage::encode(record)))
+    spdlog::warn("flat_space: recent objects not saved: {}", describe(err));
 }
 
 std::string path_upto(const resolve_request& req, size_t n) {
@@ -57,21 +97,42 @@ std::string path_upto(const resolve_request& req, size_t n) {
 }
 
 void remember(flat_space_state& st, const std::string& pid, int64_t uploaded) {
+  if (!st.visited.empty() && st.visited.front().pid == pid
+      && st.visited.front().uploaded == uploaded)
+    return;  // nothing changes: no write
   auto i = std::find_if(st.visited.begin(), st.visited.end(),
                         [&](auto& v) { return v.pid == pid; });
   if (i != st.visited.end())
     st.visited.erase(i);
   st.visited.push_front(flat_space_state::visit{pid, uploaded});
-  while (st.visited.size() > st.max_visited)
+  while (st.visited.size() > st.config.recent_objects)
     st.visited.pop_back();
+  save_recent(st);
 }
 
 }  // namespace
 
+caf::error validate(const flat_space_config& cfg) {
+  if (cfg.recent_objects == 0 || cfg.recent_objects > max_recent_objects)
+    return make_error(ec::invalid_argument, "flat_space recent_objects must be 1 to "
+                                              + std::to_string(max_recent_objects) + ", not "
+                                              + std::to_string(cfg.recent_objects));
+  if (cfg.max_long_names == 0)
+    return make_error(ec::invalid_argument, "flat_space max_long_names must be ≥ 1");
+  return {};
+}
+
 resolver_actor::behavior_type flat_space(resolver_actor::stateful_pointer<flat_space_state> self,
-                                         d1_object_actor objects, size_t max_visited) {
-  self->state.objects = std::move(objects);
-  self->state.max_visited = max_visited;
+                                         flat_space_config config, d1_object_actor objects) {
+  if (auto err = validate(config)) {
+    self->quit(err);
+    return resolver_actor::behavior_type::make_empty_behavior();
+  }
+  auto& st = self->state;
+  st.config = std::move(config);
+  st.objects = std::move(objects);
+  st.long_names = std::make_unique<long_name_map>(st.config.store, st.config.max_long_names);
+  load_recent(st);
   return {
     [=](get_attr_atom, const resolve_request& req) -> caf::result<node_info> {
       if (req.remaining() == 0)
@@ -108,8 +169,10 @@ resolver_actor::behavior_type flat_space(resolver_actor::stateful_pointer<flat_s
       if (req.remaining() == 0) {
         listing out;
         out.cache = cache_class::live;
-        for (auto& v : self->state.visited)
-          out.entries.push_back(dir_entry{listed_name(v.pid), visited_attr(v.uploaded)});
+        auto& st = self->state;
+        for (auto& v : st.visited)
+          out.entries.push_back(dir_entry{listed_name(st, v.pid), visited_attr(v.uploaded)});
+        st.long_names->flush();
         return out;
       }
       auto pid = pid_of(self->state, req.current());

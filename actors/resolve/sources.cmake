@@ -8,4 +8,5 @@ list(APPEND D1_ACTOR_SOURCES
   resolve/preconfigured_search.cpp
   resolve/package.cpp
   resolve/status.cpp
+  resolve/long_names.cpp
 )

@@ -518,5 +518,24 @@ TEST(faceted_search_config, validation_names_the_field) {
   EXPECT_TRUE(validate(c));
 }
 
+TEST(faceted_search_paths, date_fields_take_years_as_values) {
+  EXPECT_EQ(year_query("dateUploaded", "2013"),
+            "dateUploaded:[2013-01-01T00:00:00Z TO 2014-01-01T00:00:00Z}");
+  for (auto bad : {"13", "20133", "x013", "0999", "9999", ""})
+    EXPECT_EQ(year_query("dateUploaded", bad), std::nullopt) << bad;
+  EXPECT_TRUE(is_date_type("tdate"));
+  EXPECT_FALSE(is_date_type("string"));
+  auto none = [](const std::string&) { return std::optional<std::string>{}; };
+  std::vector<std::string> fields{"formatId", "dateUploaded"};
+  std::set<std::string> dates{"dateUploaded"};
+  auto ok = parse_facet_path({"F", "@dateUploaded", "#2013"}, 1, fields, none, dates);
+  EXPECT_FALSE(ok.error_at);
+  ASSERT_EQ(ok.applied.size(), 1u);
+  EXPECT_EQ(ok.applied[0].second, "2013");
+  auto bad = parse_facet_path({"F", "@dateUploaded", "#May"}, 1, fields, none, dates);
+  EXPECT_EQ(bad.error_at, size_t{2});
+  EXPECT_NE(bad.error.title.find("not a year"), std::string::npos) << bad.error.title;
+}
+
 }  // namespace
 }  // namespace d1::test
