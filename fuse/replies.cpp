@@ -18,7 +18,12 @@
 namespace d1 {
 
 reply_context::reply_context(kernel_timeouts timeouts)
-  : timeouts(timeouts), uid(::getuid()), gid(::getgid()) {
+  : timeouts(timeouts),
+    uid(::getuid()),
+    gid(::getgid()),
+    mount_time(std::chrono::duration_cast<std::chrono::seconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+                 .count()) {
 }
 
 void reply_context::close_session() {
@@ -50,9 +55,12 @@ struct stat make_stat(const reply_context& ctx, uint64_t ino, const attr_snapsho
   st.st_size = static_cast<off_t>(attr.size);
   st.st_blksize = 4096;
   st.st_blocks = static_cast<blkcnt_t>((attr.size + 511) / 512);
-  st.st_mtim.tv_sec = attr.mtime;
-  st.st_atim.tv_sec = attr.mtime;
-  st.st_ctim.tv_sec = attr.mtime;
+  // An entry without a date of its own would show 1970 and confuse `ls -lt`, `find
+  // -newer` and backup tools: it carries the mount time instead.
+  auto time = attr.mtime != 0 ? attr.mtime : ctx.mount_time;
+  st.st_mtim.tv_sec = time;
+  st.st_atim.tv_sec = time;
+  st.st_ctim.tv_sec = time;
   return st;
 }
 

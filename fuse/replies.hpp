@@ -28,6 +28,9 @@ public:
   const kernel_timeouts timeouts;
   const uid_t uid;  // owner shown for every entry: the mounting user
   const gid_t gid;
+  /// Seconds since the epoch when the session started: the time of every entry whose
+  /// resolver knows no date of its own (top folders, search folders, generated files).
+  const int64_t mount_time;
 
   /// Runs `send` (which calls one fuse_reply_*) unless the session is closed. Returns
   /// whether it ran. Replies from any thread go through here.
@@ -59,7 +62,7 @@ using reply_context_ptr = std::shared_ptr<reply_context>;
 constexpr uint64_t unknown_inode = 0xffffffff;
 
 /// Returns the stat of inode `ino`: directories 0555 with 2 links, files 0444 with 1,
-/// owned by the mounting user, all three times = mtime.
+/// owned by the mounting user, all three times = mtime (ctx.mount_time when mtime is 0).
 struct stat make_stat(const reply_context& ctx, uint64_t ino, const attr_snapshot& attr);
 
 /// Returns the entry of inode `ino` with `info`, timeouts by its cache_class.

@@ -161,12 +161,13 @@ struct solr_response {
   std::vector<solr_record> docs;
   std::string next_cursor_mark;  // empty unless the query used cursorMark
   std::vector<facet_field_counts> facets;
+  std::vector<facet_count> facet_queries;  // each facet.query as sent, with its count
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, solr_response& x) {
   return f(caf::meta::type_name("solr_response"), x.num_found, x.start, x.docs,
-           x.next_cursor_mark, x.facets);
+           x.next_cursor_mark, x.facets, x.facet_queries);
 }
 
 /// One field of the query engine description.
@@ -199,6 +200,7 @@ struct solr_query {
   uint64_t facet_mincount = 1;
   std::string facet_sort;  // "count" or "index"; empty: Solr's default
   uint64_t facet_offset = 0;
+  std::vector<std::string> facet_queries;  // facet.query: one count per query
   /// Cursor walks: the caller will ask for the next page with this many rows, so
   /// solr_querier asks for it as soon as this page's cursor is known (not part of the
   /// URL; the caller's own request then joins it). 0: no page ahead.
@@ -209,12 +211,28 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, solr_query& x) {
   return f(caf::meta::type_name("solr_query"), x.q, x.fq, x.fl, x.rows, x.start, x.sort,
            x.cursor_mark, x.facet_fields, x.facet_limit, x.facet_mincount, x.facet_sort,
-           x.facet_offset, x.prefetch_rows);
+           x.facet_offset, x.prefetch_rows, x.facet_queries);
 }
 
 }  // namespace d1
 
 namespace d1 {
+
+/// A science metadata document shown beside the data it describes (the data object's
+/// isDocumentedBy): its bytes are read and verified like the data's.
+struct documenting_object {
+  std::string pid;
+  std::string file_name;      // its name in the data object's folder
+  uint64_t size = 0;          // from its system metadata
+  checksum_value checksum;    // from its system metadata
+  std::string date_uploaded;  // from its system metadata
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, documenting_object& x) {
+  return f(caf::meta::type_name("documenting_object"), x.pid, x.file_name, x.size, x.checksum,
+           x.date_uploaded);
+}
 
 /// Everything d1_object knows about one PID: enough to build its folder.
 struct object_descriptor {
@@ -224,12 +242,16 @@ struct object_descriptor {
   solr_record record;     // valid if indexed
   std::string format_type;  // DATA, METADATA or RESOURCE
   std::string file_name;    // the name the bytes get in the object folder
+  /// The metadata documents of a DATA object, filled by d1_object when the folder's
+  /// contents are asked for (empty in a bare descriptor).
+  std::vector<documenting_object> documented_by;
+  bool documented_by_partial = false;  // some could not be resolved (ask again later)
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, object_descriptor& x) {
   return f(caf::meta::type_name("object_descriptor"), x.pid, x.sysmeta, x.indexed, x.record,
-           x.format_type, x.file_name);
+           x.format_type, x.file_name, x.documented_by, x.documented_by_partial);
 }
 
 /// What solr_querier did since it started; for Status.

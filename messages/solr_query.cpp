@@ -151,7 +151,7 @@ std::string to_query_string(const solr_query& query) {
     add_param(out, "sort", query.sort);
   if (!query.cursor_mark.empty())
     add_param(out, "cursorMark", query.cursor_mark);
-  bool faceting = false;
+  bool faceting = !query.facet_queries.empty();
   for (auto& f : query.facet_fields)
     faceting = faceting || !f.empty();
   if (faceting) {
@@ -159,6 +159,8 @@ std::string to_query_string(const solr_query& query) {
     for (auto& f : query.facet_fields)
       if (!f.empty())
         add_param(out, "facet.field", f);
+    for (auto& q : query.facet_queries)
+      add_param(out, "facet.query", q);
     if (query.facet_limit != -1)
       add_param(out, "facet.limit", std::to_string(query.facet_limit));
     add_param(out, "facet.mincount", std::to_string(query.facet_mincount));

@@ -40,9 +40,9 @@ std::string url_encode_path_segment(std::string_view pid);
 /// every value url_encode_component'ed, unset ones omitted:
 ///   q, fq (one per non-empty entry), fl (non-empty entries joined by ','; omitted if none),
 ///   rows (always), start (only without a cursorMark), sort (if set), cursorMark (if set),
-///   and if facet_fields has a non-empty entry: facet=true, facet.field (one each),
-///   facet.limit (unless -1), facet.mincount (always), facet.sort (if set),
-///   facet.offset (if > 0); finally wt=json.
+///   and if facet_fields has a non-empty entry or facet_queries any: facet=true,
+///   facet.field (one each), facet.query (one each), facet.limit (unless -1),
+///   facet.mincount (always), facet.sort (if set), facet.offset (if > 0); finally wt=json.
 std::string to_query_string(const solr_query& query);
 
 /// Returns base_url (trailing slashes removed) + "/v2/query/solr/?" + to_query_string(query).

@@ -25,6 +25,7 @@ void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<content_report>("d1.content_report");
   cfg.add_message_type<checksum_value>("d1.checksum_value");
   cfg.add_message_type<system_metadata>("d1.system_metadata");
+  cfg.add_message_type<documenting_object>("d1.documenting_object");
   cfg.add_message_type<object_location>("d1.object_location");
   cfg.add_message_type<std::vector<object_location>>("d1.object_locations");
   cfg.add_message_type<object_format>("d1.object_format");

@@ -190,7 +190,8 @@ caf::expected<daemon_actors> start_daemon(caf::actor_system& sys, const daemon_c
   if (auto err = validate(status_cfg))
     return err;
   a.status = spawn_loud(sys, status, status_cfg, a.nodes, a.attrs, a.dirs, a.content, a.solr);
-  a.flat_space = spawn_loud(sys, flat_space, a.objects, size_t{100});
+  a.flat_space = spawn_loud(sys, flat_space, flat_space_config{cfg.recent_objects, a.cache_store},
+                           a.objects);
   faceted_search_config search_cfg;
   search_cfg.base_url = cfg.base_url;
   search_cfg.timeout_ms = cfg.timeout_ms;
@@ -203,6 +204,7 @@ caf::expected<daemon_actors> start_daemon(caf::actor_system& sys, const daemon_c
   if (cfg.search.allow_fields_set)
     search_cfg.allow_fields = cfg.search.allow_fields;
   search_cfg.deny_fields = cfg.search.deny_fields;
+  search_cfg.store = a.cache_store;  // shortened names resolve after a restart
   if (auto err = validate(search_cfg))
     return err;
   std::vector<named_search> searches;

@@ -337,6 +337,11 @@ caf::expected<daemon_config> parse_config(std::string_view text, const std::stri
     r.read_strings("exclude_fields", cfg.search.deny_fields);
     collect(r);
   }
+  if (auto flat = top.sub("flat_space")) {
+    reader r{*flat, "flat_space.", path};
+    r.read("recent_objects", cfg.recent_objects, uint64_t{1}, uint64_t{100000});
+    collect(r);
+  }
   if (auto crawl = top.sub("crawl")) {
     reader r{*crawl, "crawl.", path};
     r.read("enabled", cfg.crawl.enabled);
@@ -465,6 +470,8 @@ caf::error validate(const daemon_config& cfg) {
     return make_error(ec::invalid_argument,
                       "log level '" + cfg.log_level
                         + "' is not one of trace, debug, info, warn, error, off");
+  if (cfg.recent_objects == 0 || cfg.recent_objects > 100000)
+    return make_error(ec::invalid_argument, "flat_space recent_objects must be 1 to 100000");
   if (cfg.search.object_limit == 0 || cfg.search.page_size == 0 || cfg.search.value_limit == 0)
     return make_error(ec::invalid_argument,
                       "faceted_search object_limit, page_size and value_limit must be ≥ 1");

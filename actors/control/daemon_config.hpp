@@ -87,6 +87,8 @@ struct daemon_config {
   ttl_config ttl;
   kernel_ttl_config kernel_ttl;
 
+  // FlatSpace/: objects its listing shows (most recently visited first, kept across restarts)
+  uint64_t recent_objects = 100;
   // searches
   search_settings search;
   std::vector<preconfigured_search_config> searches;

@@ -219,6 +219,15 @@ caf::expected<solr_response> parse(std::string_view json, const solr_cursor_call
       out.facets.push_back(std::move(*counts));
     }
   }
+  simdjson::dom::object facet_queries;
+  if (top.at_pointer("/facet_counts/facet_queries").get(facet_queries) == simdjson::SUCCESS) {
+    for (auto kv : facet_queries) {
+      uint64_t count = 0;
+      if (kv.value.get(count) != simdjson::SUCCESS)
+        return malformed("facet_queries." + std::string{kv.key} + " is not a count");
+      out.facet_queries.push_back(facet_count{std::string{kv.key}, count});
+    }
+  }
   return out;
 }
 

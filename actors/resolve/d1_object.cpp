@@ -8,8 +8,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
+#include <set>
 
 namespace d1 {
 
@@ -139,12 +141,70 @@ const object_resolver_actor& resolver_for(const d1_object_state& st,
   return st.science;
 }
 
+// Calls `done` with `desc`, its metadata documents attached if it is a data object that
+// has some. Their descriptors are fetched like any other (coalesced, cached); nothing
+// waits on this step, so documents that document each other cannot deadlock.
+void with_documents(self_ptr self, object_descriptor desc,
+                    std::function<void(object_descriptor)> done) {
+  std::vector<std::string> pids;
+  if (desc.format_type == "DATA" && desc.indexed)
+    for (auto& pid : desc.record.all("isDocumentedBy"))
+      if (pid != desc.pid && std::find(pids.begin(), pids.end(), pid) == pids.end()
+          && pids.size() < self->state.config.max_documents)
+        pids.push_back(pid);
+  if (pids.empty()) {
+    done(std::move(desc));
+    return;
+  }
+  struct join {
+    object_descriptor desc;
+    std::vector<caf::expected<object_descriptor>> found;
+    size_t pending;
+    std::function<void(object_descriptor)> done;
+  };
+  auto j = std::make_shared<join>(
+    join{std::move(desc),
+         std::vector<caf::expected<object_descriptor>>(
+           pids.size(), make_error(ec::unavailable, "not resolved yet")),
+         pids.size(), std::move(done)});
+  for (size_t i = 0; i < pids.size(); ++i)
+    with_descriptor(self, pids[i], [j, i](caf::expected<object_descriptor> doc) {
+      j->found[i] = std::move(doc);
+      if (--j->pending > 0)
+        return;
+      attach_documents(j->desc, j->found);
+      j->done(std::move(j->desc));
+    });
+}
+
 problem object_problem(const caf::error& err, const std::string& pid,
                        const resolve_request& req) {
   return problem_from_error(err, "object '" + pid + "'", path_upto(req, req.depth));
 }
 
 }  // namespace
+
+void attach_documents(object_descriptor& data,
+                      const std::vector<caf::expected<object_descriptor>>& found) {
+  std::set<std::string> taken{data.file_name, "system.xml", "search_fields.txt"};
+  for (auto& doc : found) {
+    if (!doc) {
+      data.documented_by_partial = true;
+      continue;
+    }
+    auto name = doc->file_name;
+    if (taken.count(name))
+      name = shorten_segment(escape_segment(doc->pid));
+    if (!taken.insert(name).second) {
+      spdlog::info("d1_object: metadata '{}' of '{}' has no free name in its folder", doc->pid,
+                   data.pid);
+      continue;
+    }
+    data.documented_by.push_back(documenting_object{doc->pid, name, doc->sysmeta.size,
+                                                    doc->sysmeta.checksum,
+                                                    doc->sysmeta.date_uploaded});
+  }
+}
 
 std::string object_file_name(const object_descriptor& desc,
                              const std::vector<object_format>& formats) {
@@ -182,9 +242,15 @@ d1_object_actor::behavior_type d1_object(d1_object_actor::stateful_pointer<d1_ob
         const resolve_request& req) {
       auto rp = self->make_response_promise<node_info>();
       with_descriptor(self, pid, [=](caf::expected<object_descriptor> desc) mutable {
-          if (desc) {
+          if (desc && req.remaining() == 0) {
             rp.delegate(resolver_for(self->state, *desc), get_attr_atom::value, std::move(*desc),
                         req);
+          } else if (desc) {
+            // A file of the folder may be one of the object's metadata documents.
+            with_documents(self, std::move(*desc), [=](object_descriptor full) mutable {
+              rp.delegate(resolver_for(self->state, full), get_attr_atom::value,
+                          std::move(full), req);
+            });
           } else {
             auto p = object_problem(desc.error(), pid, req);
             if (req.remaining() == 0)
@@ -207,8 +273,10 @@ d1_object_actor::behavior_type d1_object(d1_object_actor::stateful_pointer<d1_ob
       auto rp = self->make_response_promise<listing>();
       with_descriptor(self, pid, [=](caf::expected<object_descriptor> desc) mutable {
         if (desc)
-          rp.delegate(resolver_for(self->state, *desc), get_dir_atom::value, std::move(*desc),
-                      req);
+          with_documents(self, std::move(*desc), [=](object_descriptor full) mutable {
+            rp.delegate(resolver_for(self->state, full), get_dir_atom::value, std::move(full),
+                        req);
+          });
         else if (req.remaining() == 0)
           rp.deliver(error_folder_listing(object_problem(desc.error(), pid, req)));
         else

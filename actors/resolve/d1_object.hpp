@@ -26,6 +26,8 @@ struct d1_object_config {
   // A PID that failed to resolve is not asked for again this soon: a lookup followed by a
   // listing of its error folder costs one round of requests, not two.
   caf::timespan failure_ttl = std::chrono::seconds(2);
+  // Metadata documents (isDocumentedBy) shown in one data object's folder at most.
+  size_t max_documents = 16;
   // Resolves objects of formatType RESOURCE (packages); unset: they show as science objects.
   object_resolver_actor package;
 };
@@ -52,6 +54,13 @@ struct d1_object_state {
 /// valid path segment, never "system.xml" or "search_fields.txt".
 std::string object_file_name(const object_descriptor& desc,
                              const std::vector<object_format>& formats);
+
+/// The metadata documents beside a data object's bytes, from their descriptors (`found`,
+/// in isDocumentedBy order; an error marks one that could not be resolved): each under its
+/// own file name, or under its escaped PID when that name is taken in the folder; a name
+/// taken either way is left out.
+void attach_documents(object_descriptor& data,
+                      const std::vector<caf::expected<object_descriptor>>& found);
 
 d1_object_actor::behavior_type d1_object(d1_object_actor::stateful_pointer<d1_object_state> self,
                                          d1_object_config config, node_client_actor nodes,

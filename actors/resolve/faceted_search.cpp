@@ -3,6 +3,7 @@
 #include "actors/resolve/faceted_search.hpp"
 
 #include "actors/dataone/dataone_xml.hpp"
+#include "actors/resolve/science_object.hpp"
 #include "messages/error.hpp"
 #include "messages/listing_stream.hpp"
 #include "messages/path_codec.hpp"
@@ -11,11 +12,13 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
 #include <memory>
 #include <set>
+#include <string_view>
 
 namespace d1 {
 
@@ -113,6 +116,9 @@ void with_fields(self_ptr self, std::function<void(caf::error)> k) {
     caf::error err;
     if (described) {
       st.fields = facetable_fields(*described, st.config.allow_fields, st.config.deny_fields);
+      for (auto& f : *described)
+        if (is_date_type(f.type))
+          st.date_fields.insert(f.name);
       spdlog::info("faceted_search: {} facetable fields: {}", st.fields->size(),
                    field_list(*st.fields));
     } else {
@@ -153,22 +159,19 @@ void with_fields(self_ptr self, std::function<void(caf::error)> k) {
 
 // -- listings ----------------------------------------------------------------------------
 
-std::vector<std::string> filter_queries(const std::vector<std::string>& base,
+std::vector<std::string> filter_queries(const faceted_search_state& st,
+                                        const std::vector<std::string>& base,
                                         const facet_path& path) {
   auto fq = base;
-  for (auto& [field, value] : path.applied)
-    fq.push_back(solr_field_query(field, value));
+  for (auto& [field, value] : path.applied) {
+    auto year = st.date_fields.count(field) ? year_query(field, value) : std::nullopt;
+    fq.push_back(year ? *year : solr_field_query(field, value));  // parsing checked the year
+  }
   return fq;
 }
 
 std::string listed_name(faceted_search_state& st, const std::string& full) {
-  auto name = shorten_segment(full);
-  if (name != full) {
-    if (st.long_names.size() >= st.config.max_long_names)
-      st.long_names.clear();  // a bound, not a policy: listing the folder again restores it
-    st.long_names[name] = full;
-  }
-  return name;
+  return st.long_names->name_for(full);
 }
 
 // Runs `compute` once for every caller asking for the listing `key` while it runs.
@@ -184,6 +187,7 @@ void coalesced(self_ptr self, const std::string& key, listing_callback done,
     auto& st = self->state;
     if (!result)
       ++st.counters.failures;
+    st.long_names->flush();  // the shortened names of this listing outlive a restart
     // The last waiter (usually the only one) takes the listing: a 10k-entry copy less.
     st.listings.finish(key, std::move(result));
   });
@@ -251,8 +255,12 @@ void add_page(faceted_search_state& st, object_walk& w, const solr_response& res
     if (id.empty())
       continue;
     auto full = escape_segment(id);
-    if (!full.empty())
-      entries.push_back(dir_entry{listed_name(st, full), folder_attr()});
+    if (full.empty())
+      continue;
+    // The object folder's own date (its getattr says the same), not the mount's.
+    auto info = folder_attr();
+    info.mtime = parse_iso8601(doc.first("dateUploaded"));
+    entries.push_back(dir_entry{listed_name(st, full), std::move(info)});
   }
   publish(w);
 }
@@ -316,14 +324,14 @@ void next_page(self_ptr self, std::shared_ptr<object_walk> w) {
 
 void search_listing(self_ptr self, const std::vector<std::string>& base, const facet_path& path,
                     listing_stream_ptr stream, listing_callback done) {
-  auto fq = filter_queries(base, path);
+  auto fq = filter_queries(self->state, base, path);
   auto key = key_of("objects", "", fq);
   coalesced(self, key, std::move(done),
             [self, fq, path, stream, key](listing_callback finish) {
               auto& st = self->state;
               auto w = std::make_shared<object_walk>();
               w->query.fq = fq;
-              w->query.fl = {"id"};
+              w->query.fl = {"id", "dateUploaded"};
               w->query.sort = "id asc";
               w->query.cursor_mark = "*";
               w->deadline = self->clock().now()
@@ -342,13 +350,112 @@ void search_listing(self_ptr self, const std::vector<std::string>& base, const f
             });
 }
 
+// The year of an instant as Solr writes it ("2013-05-06T…"); 0 if it has none.
+bool all_digits(std::string_view text) {
+  return std::all_of(text.begin(), text.end(),
+                     [](unsigned char c) { return std::isdigit(c) != 0; });
+}
+
+int year_of(const std::string& instant) {
+  if (instant.size() < 4 || !all_digits(std::string_view{instant}.substr(0, 4)))
+    return 0;
+  return std::stoi(instant.substr(0, 4));
+}
+
+// `@dateField/`: one #year folder per year with matches, oldest first. The first and last
+// years come from two one-row queries sorted both ways, the counts from one facet.query
+// per year in between (a range query each).
+void year_listing(self_ptr self, std::vector<std::string> fq, const std::string& field,
+                  listing_callback finish) {
+  auto& st = self->state;
+  struct bounds {
+    int first = 0;
+    int last = 0;
+    int pending = 2;
+    caf::error failure;
+  };
+  auto b = std::make_shared<bounds>();
+  auto timeout = std::chrono::milliseconds(st.config.timeout_ms);
+  auto both = [self, b, fq, field, finish, timeout]() {
+    if (--b->pending > 0)
+      return;
+    if (b->failure) {
+      finish(b->failure);
+      return;
+    }
+    listing out;
+    out.cache = cache_class::search;
+    if (b->first == 0 || b->last < b->first) {
+      finish(std::move(out));  // no object has the field (or no readable year)
+      return;
+    }
+    // Past value_limit years, the most recent ones.
+    auto limit = self->state.config.value_limit;
+    bool cut = static_cast<uint64_t>(b->last - b->first) >= limit;
+    int first = cut ? b->last - static_cast<int>(limit) + 1 : b->first;
+    solr_query q;
+    q.fq = fq;
+    q.rows = 0;
+    for (int y = first; y <= b->last; ++y)
+      if (auto yq = year_query(field, std::to_string(y)))
+        q.facet_queries.push_back(*yq);
+    ++self->state.counters.selects_sent;
+    self->request(self->state.solr, timeout, select_atom::value, q)
+      .then(
+        [self, field, finish, first, cut, b](solr_response& resp) {
+          auto& st = self->state;
+          listing out;
+          out.cache = cache_class::search;
+          for (int y = first; y <= b->last; ++y) {
+            auto yq = year_query(field, std::to_string(y));
+            for (auto& c : resp.facet_queries)
+              if (yq && c.value == *yq && c.count > 0)
+                out.entries.push_back(
+                  dir_entry{facet_value_segment(std::to_string(y)), folder_attr(c.count)});
+          }
+          if (cut) {
+            auto name = more_values_name(st.config.value_limit);
+            out.entries.push_back(
+              dir_entry{name, text_attr(*info_text(name, st.config.object_limit))});
+          }
+          finish(std::move(out));
+        },
+        [finish](caf::error& err) { finish(std::move(err)); });
+  };
+  for (bool ascending : {true, false}) {
+    solr_query q;
+    q.fq = fq;
+    q.fq.push_back(field + ":[* TO *]");
+    q.fl = {field};
+    q.rows = 1;
+    q.sort = field + (ascending ? " asc" : " desc");
+    ++st.counters.selects_sent;
+    self->request(st.solr, timeout, select_atom::value, q)
+      .then(
+        [b, field, ascending, both](solr_response& resp) {
+          if (!resp.docs.empty())
+            (ascending ? b->first : b->last) = year_of(resp.docs.front().first(field));
+          both();
+        },
+        [b, both](caf::error& err) {
+          if (!b->failure)
+            b->failure = std::move(err);
+          both();
+        });
+  }
+}
+
 void value_listing(self_ptr self, const std::vector<std::string>& base, const facet_path& path,
                    listing_callback done) {
-  auto fq = filter_queries(base, path);
+  auto fq = filter_queries(self->state, base, path);
   auto field = *path.open_field;
   coalesced(self, key_of("values", field, fq), std::move(done),
             [self, fq, field](listing_callback finish) {
               auto& st = self->state;
+              if (st.date_fields.count(field)) {
+                year_listing(self, fq, field, std::move(finish));
+                return;
+              }
               solr_query q;
               q.fq = fq;
               q.rows = 0;
@@ -396,10 +503,7 @@ void value_listing(self_ptr self, const std::vector<std::string>& base, const fa
 
 std::function<std::optional<std::string>(const std::string&)> long_name_lookup(self_ptr self) {
   return [self](const std::string& name) -> std::optional<std::string> {
-    auto& names = self->state.long_names;
-    if (auto i = names.find(name); i != names.end())
-      return i->second;
-    return std::nullopt;
+    return self->state.long_names->full_of(name);
   };
 }
 
@@ -458,7 +562,8 @@ caf::result<node_info> attr_of(self_ptr self, const std::vector<std::string>& ba
         rp.deliver(make_error(ec::not_found, "below an error folder"));
       return;
     }
-    auto path = parse_facet_path(segs, req.depth, *self->state.fields, long_name_lookup(self));
+    auto path = parse_facet_path(segs, req.depth, *self->state.fields, long_name_lookup(self),
+                                 self->state.date_fields);
     if (path.error_at) {
       auto k = *path.error_at;
       if (k + 1 == segs.size())
@@ -514,7 +619,8 @@ caf::result<listing> dir_of(self_ptr self, const std::vector<std::string>& base,
         rp.deliver(make_error(ec::not_found, "below an error folder"));
       return;
     }
-    auto path = parse_facet_path(segs, req.depth, *self->state.fields, long_name_lookup(self));
+    auto path = parse_facet_path(segs, req.depth, *self->state.fields, long_name_lookup(self),
+                                 self->state.date_fields);
     if (path.error_at) {
       if (*path.error_at + 1 == segs.size())
         rp.deliver(error_folder_listing(path.error));
@@ -547,7 +653,19 @@ std::vector<std::string> default_facet_fields() {
           "datasource", "authoritativeMN", "rightsHolder", "submitter", "project",
           "site",       "LTERSite",   "investigator",   "kingdom",   "phylum",
           "class",      "order",      "family",         "genus",     "species",
-          "scientificName", "decade", "mediaType",      "isPublic"};
+          "scientificName", "decade", "mediaType",      "isPublic",  "dateUploaded",
+          "pubDate",    "beginDate",  "endDate"};
+}
+
+bool is_date_type(const std::string& type) {
+  return type == "date" || type == "tdate" || type == "pdate";
+}
+
+std::optional<std::string> year_query(const std::string& field, const std::string& year) {
+  if (year.size() != 4 || !all_digits(year) || year[0] == '0' || year == "9999")
+    return std::nullopt;
+  auto next = std::to_string(std::stoi(year) + 1);
+  return field + ":[" + year + "-01-01T00:00:00Z TO " + next + "-01-01T00:00:00Z}";
 }
 
 caf::error validate(const faceted_search_config& config) {
@@ -564,6 +682,8 @@ caf::error validate(const faceted_search_config& config) {
   if (config.value_sort != "count" && config.value_sort != "index")
     return make_error(ec::invalid_argument, "faceted_search value_sort must be \"count\" or "
                                             "\"index\", not \"" + config.value_sort + "\"");
+  if (config.max_long_names == 0)
+    return make_error(ec::invalid_argument, "faceted_search max_long_names must be ≥ 1");
   if (config.max_retries > 10)
     return make_error(ec::invalid_argument, "faceted_search max_retries must be ≤ 10");
   return caf::none;
@@ -602,7 +722,8 @@ std::string more_values_name(uint64_t shown) {
 facet_path parse_facet_path(const std::vector<std::string>& segments, size_t from,
                             const std::vector<std::string>& fields,
                             const std::function<std::optional<std::string>(
-                              const std::string&)>& long_name) {
+                              const std::string&)>& long_name,
+                            const std::set<std::string>& date_fields) {
   facet_path out;
   auto fail = [&](size_t at, std::string title, std::string what, std::string advice) {
     out.error_at = at;
@@ -664,6 +785,10 @@ facet_path parse_facet_path(const std::vector<std::string>& segments, size_t fro
       if (!value)
         return fail(i + 1, "bad escape in facet value '" + *next + "'", describe(value.error()),
                     "Values are escaped like identifiers: '%' is %25, '/' is %2F.");
+      if (date_fields.count(*field) && !year_query(*field, *value))
+        return fail(i + 1, "'" + *next + "' is not a year of @" + *field,
+                    "@" + *field + " holds dates; its folders are years (#2013)",
+                    "List @" + *field + "/ to see the years that have objects.");
       out.applied.emplace_back(*field, std::move(*value));
       i += 2;
       continue;
@@ -695,6 +820,7 @@ faceted_search(faceted_search_actor::stateful_pointer<faceted_search_state> self
   st.config = std::move(config);
   st.solr = std::move(solr);
   st.objects = std::move(objects);
+  st.long_names = std::make_unique<long_name_map>(st.config.store, st.config.max_long_names);
   st.http.init(self, std::move(http), st.config.max_retries, st.config.retry_base_delay_ms);
   static const std::vector<std::string> whole_index;
   return {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "actors/dataone/http_retry.hpp"
+#include "actors/resolve/long_names.hpp"
 #include "actors/single_flight.hpp"
 #include "messages/error_folder.hpp"
 #include "messages/interfaces.hpp"
@@ -15,7 +16,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -41,6 +44,8 @@ struct faceted_search_config {
   // Known fields (tests, or a node without a description): skips the fetch if non-empty.
   std::vector<query_field> fields;
   size_t max_long_names = 100000;      // shortened names remembered for lookups
+  // Where shortened names persist, so they resolve after a restart (null: memory only).
+  std::shared_ptr<storage::kv_store> store;
 };
 
 /// Returns caf::none if `config` is usable, else ec::invalid_argument naming the field:
@@ -54,6 +59,15 @@ caf::error validate(const faceted_search_config& config);
 std::vector<std::string> facetable_fields(const std::vector<query_field>& described,
                                           const std::vector<std::string>& allow,
                                           const std::vector<std::string>& deny);
+
+/// Returns true for a Solr field type that holds instants (date, tdate, pdate): such a
+/// field facets by year (`@dateUploaded/#2013/`).
+bool is_date_type(const std::string& type);
+
+/// Returns the filter of one year of a date field, e.g. for ("dateUploaded", "2013"):
+/// `dateUploaded:[2013-01-01T00:00:00Z TO 2014-01-01T00:00:00Z}`; nullopt unless `year`
+/// is four digits (1000 to 9998).
+std::optional<std::string> year_query(const std::string& field, const std::string& year);
 
 /// A facet path, parsed: the filters applied so far and where the facet part ends.
 struct facet_path {
@@ -69,13 +83,14 @@ struct facet_path {
 /// Parses segments[from, …) against the facetable `fields`. `long_name` maps a shortened
 /// segment back to the full one (returns nullopt if it is not known). A malformed segment
 /// (a value without a field, an unknown field, a field applied twice, a bad escape, a
-/// non-value below `@field`) sets error_at and a problem naming it; parsing stops at the
-/// first object segment, informational file, or error. Problems name the path up to the
-/// malformed segment.
+/// non-value below `@field`, a value of a field in `date_fields` that is not a year) sets
+/// error_at and a problem naming it; parsing stops at the first object segment,
+/// informational file, or error. Problems name the path up to the malformed segment.
 facet_path parse_facet_path(const std::vector<std::string>& segments, size_t from,
                             const std::vector<std::string>& fields,
                             const std::function<std::optional<std::string>(
-                              const std::string&)>& long_name);
+                              const std::string&)>& long_name,
+                            const std::set<std::string>& date_fields = {});
 
 /// The name of the informational file of a search folder that lists `shown` of `found`
 /// objects. Starts with "@ " (never a field, value or PID segment).
@@ -100,9 +115,10 @@ struct faceted_search_state {
   retrying_http http;
   // The facetable fields once the description was read; waiters while it is being read.
   std::optional<std::vector<std::string>> fields;
+  std::set<std::string> date_fields;  // of those, the ones that facet by year
   single_flight_one<caf::error> fields_fetch;
   // Shortened names this actor listed → the full segment.
-  std::unordered_map<std::string, std::string> long_names;
+  std::unique_ptr<long_name_map> long_names;
   // Listings being computed, by query key; each waiter gets the same result.
   single_flight<std::string, caf::expected<listing>> listings;
   // Folders whose listing failed recently (mount path → problem, when): a lookup of the

@@ -1,9 +1,14 @@
-// FlatSpace: unescapes the PID segment; a malformed segment is an error folder.
+// FlatSpace: unescapes the PID segment (a shortened one through the recent objects and
+// the long-name table); a malformed segment is an error folder. Recent objects: one record.
 #include "actors/resolve/flat_space.hpp"
 
 #include "messages/error.hpp"
 #include "messages/error_folder.hpp"
 #include "messages/path_codec.hpp"
+
+#include "storage/codec.hpp"
+
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <chrono>
@@ -25,28 +30,64 @@ node_info folder_attr() {
 
 // A visited PID may since have failed to resolve: list it with a short-lived class so
 // the cached attributes never outlive what the object resolver says about it.
-node_info visited_attr() {
+node_info visited_attr(int64_t uploaded) {
   auto info = folder_attr();
   info.cache = cache_class::search;
+  info.mtime = uploaded;
   return info;
 }
 
+constexpr const char* recent_table = "flat_space";
+constexpr const char* recent_key = "recent_objects";
+
 // The name of a PID in the FlatSpace listing: escaped, and shortened past NAME_MAX.
-std::string listed_name(const std::string& pid) {
-  return shorten_segment(escape_segment(pid));
+std::string listed_name(flat_space_state& st, const std::string& pid) {
+  return st.long_names->name_for(escape_segment(pid));
 }
 
 // A segment back to its PID. A shortened name cannot be unescaped: it maps back through
-// the PIDs this folder listed. (Search listings persist that map in LMDB.)
-caf::expected<std::string> pid_of(const flat_space_state& st, const std::string& segment) {
+// the long-name table, which every listing that shortened a name wrote to.
+caf::expected<std::string> pid_of(flat_space_state& st, const std::string& segment) {
   if (is_shortened(segment)) {
-    for (auto& pid : st.visited)
-      if (listed_name(pid) == segment)
-        return pid;
+    if (auto full = st.long_names->full_of(segment))
+      return unescape_segment(*full);
     return make_error(ec::invalid_path, "the shortened name '" + segment
-                                          + "' is not one this folder listed recently");
+                                          + "' is not one the mount listed");
   }
   return unescape_segment(segment);
+}
+
+void load_recent(flat_space_state& st) {
+  if (!st.config.store)
+    return;
+  auto bytes = st.config.store->get(recent_table, recent_key);
+  if (!bytes) {
+    spdlog::warn("flat_space: recent objects not read: {}", describe(bytes.error()));
+    return;
+  }
+  if (!*bytes)
+    return;
+  auto record = storage::decode<recent_objects_record>(**bytes);
+  if (!record || record->pids.size() != record->uploaded.size()) {
+    spdlog::warn("flat_space: the saved recent objects are unreadable; starting empty");
+    return;
+  }
+  for (size_t i = 0; i < record->pids.size() && st.visited.size() < st.config.recent_objects;
+       ++i)
+    st.visited.push_back(flat_space_state::visit{record->pids[i], record->uploaded[i]});
+}
+
+// One short write per new visit (the table is in the non-durable cache environment).
+void save_recent(flat_space_state& st) {
+  if (!st.config.store)
+    return;
+  recent_objects_record record;
+  for (auto& v : st.visited) {
+    record.pids.push_back(v.pid);
+    record.uploaded.push_back(v.uploaded);
+  }
+  if (auto err = st.config.store->put(recent_table, recent_key, storage::encode(record)))
+    spdlog::warn("flat_space: recent objects not saved: {}", describe(err));
 }
 
 std::string path_upto(const resolve_request& req, size_t n) {
@@ -55,21 +96,43 @@ std::string path_upto(const resolve_request& req, size_t n) {
   return join_path(head);
 }
 
-void remember(flat_space_state& st, const std::string& pid) {
-  auto i = std::find(st.visited.begin(), st.visited.end(), pid);
+void remember(flat_space_state& st, const std::string& pid, int64_t uploaded) {
+  if (!st.visited.empty() && st.visited.front().pid == pid
+      && st.visited.front().uploaded == uploaded)
+    return;  // nothing changes: no write
+  auto i = std::find_if(st.visited.begin(), st.visited.end(),
+                        [&](auto& v) { return v.pid == pid; });
   if (i != st.visited.end())
     st.visited.erase(i);
-  st.visited.push_front(pid);
-  while (st.visited.size() > st.max_visited)
+  st.visited.push_front(flat_space_state::visit{pid, uploaded});
+  while (st.visited.size() > st.config.recent_objects)
     st.visited.pop_back();
+  save_recent(st);
 }
 
 }  // namespace
 
+caf::error validate(const flat_space_config& cfg) {
+  if (cfg.recent_objects == 0 || cfg.recent_objects > max_recent_objects)
+    return make_error(ec::invalid_argument, "flat_space recent_objects must be 1 to "
+                                              + std::to_string(max_recent_objects) + ", not "
+                                              + std::to_string(cfg.recent_objects));
+  if (cfg.max_long_names == 0)
+    return make_error(ec::invalid_argument, "flat_space max_long_names must be ≥ 1");
+  return {};
+}
+
 resolver_actor::behavior_type flat_space(resolver_actor::stateful_pointer<flat_space_state> self,
-                                         d1_object_actor objects, size_t max_visited) {
-  self->state.objects = std::move(objects);
-  self->state.max_visited = max_visited;
+                                         flat_space_config config, d1_object_actor objects) {
+  if (auto err = validate(config)) {
+    self->quit(err);
+    return resolver_actor::behavior_type::make_empty_behavior();
+  }
+  auto& st = self->state;
+  st.config = std::move(config);
+  st.objects = std::move(objects);
+  st.long_names = std::make_unique<long_name_map>(st.config.store, st.config.max_long_names);
+  load_recent(st);
   return {
     [=](get_attr_atom, const resolve_request& req) -> caf::result<node_info> {
       if (req.remaining() == 0)
@@ -96,7 +159,7 @@ resolver_actor::behavior_type flat_space(resolver_actor::stateful_pointer<flat_s
         .then(
           [=, pid = *pid](node_info& info) mutable {
             if (info.cache != cache_class::error && info.cache != cache_class::transient)
-              remember(self->state, pid);
+              remember(self->state, pid, info.mtime);
             rp.deliver(std::move(info));
           },
           [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
@@ -106,8 +169,10 @@ resolver_actor::behavior_type flat_space(resolver_actor::stateful_pointer<flat_s
       if (req.remaining() == 0) {
         listing out;
         out.cache = cache_class::live;
-        for (auto& pid : self->state.visited)
-          out.entries.push_back(dir_entry{listed_name(pid), visited_attr()});
+        auto& st = self->state;
+        for (auto& v : st.visited)
+          out.entries.push_back(dir_entry{listed_name(st, v.pid), visited_attr(v.uploaded)});
+        st.long_names->flush();
         return out;
       }
       auto pid = pid_of(self->state, req.current());

@@ -52,9 +52,10 @@ listing fixed_files(const object_descriptor& desc) {
   return out;
 }
 
-node_info member_attr() {
+node_info member_attr(int64_t uploaded) {
   node_info info;
   info.kind = entry_kind::directory;
+  info.mtime = uploaded;  // the member folder's own date, when the index gave it
   // A member that turns out not to resolve becomes an error folder: let the attributes
   // expire like metadata rather than pin it as immutable.
   info.cache = cache_class::metadata;
@@ -77,7 +78,7 @@ struct contents_join {
   std::string path;
   int pending = 2;
   caf::expected<std::string> bytes{std::string{}};
-  std::vector<std::string> index_members;
+  std::vector<indexed_member> index_members;
   caf::error index_error;
 };
 
@@ -100,7 +101,7 @@ void query_index(self_ptr self, std::shared_ptr<contents_join> j, std::string cu
   auto& st = self->state;
   solr_query q;
   q.q = solr_field_query("resourceMap", j->desc.pid);
-  q.fl = {"id"};
+  q.fl = {"id", "dateUploaded"};
   q.rows = st.config.solr_page_rows;
   q.sort = "id asc";
   q.cursor_mark = cursor;
@@ -109,7 +110,8 @@ void query_index(self_ptr self, std::shared_ptr<contents_join> j, std::string cu
       [=](solr_response& r) {
         for (auto& doc : r.docs)
           if (auto& id = doc.first("id"); !id.empty())
-            j->index_members.push_back(id);
+            j->index_members.push_back(
+              indexed_member{id, parse_iso8601(doc.first("dateUploaded"))});
         bool more = !r.docs.empty() && !r.next_cursor_mark.empty()
                     && r.next_cursor_mark != cursor;
         if (more && page + 1 < self->state.config.max_solr_pages)
@@ -181,7 +183,7 @@ std::string member_name(const std::string& pid) {
 
 package_contents make_package_contents(const object_descriptor& desc,
                                        const caf::expected<std::string>& map_bytes,
-                                       const std::vector<std::string>& index_members,
+                                       const std::vector<indexed_member>& index_members,
                                        const caf::error& index_error, const std::string& path) {
   package_contents out;
   std::set<std::string> seen;
@@ -228,8 +230,11 @@ package_contents make_package_contents(const object_descriptor& desc,
     spdlog::warn("package: index relations of '{}': {}", desc.pid, describe(index_error));
   } else {
     // Sorted by id: members the map lacks come after the map's own, in a stable order.
-    for (auto& m : index_members)
-      add(m);
+    for (auto& m : index_members) {
+      add(m.pid);
+      if (m.uploaded != 0)
+        out.uploaded[m.pid] = m.uploaded;
+    }
   }
   return out;
 }
@@ -245,8 +250,11 @@ listing package_listing(const object_descriptor& desc, const package_contents& c
     out.cache = cache_class::metadata;  // ask the index again later
   }
   out.entries.reserve(out.entries.size() + contents.members.size());
-  for (auto& pid : contents.members)
-    out.entries.push_back(dir_entry{member_name(pid), member_attr()});
+  for (auto& pid : contents.members) {
+    auto when = contents.uploaded.find(pid);
+    out.entries.push_back(
+      dir_entry{member_name(pid), member_attr(when == contents.uploaded.end() ? 0 : when->second)});
+  }
   return out;
 }
 

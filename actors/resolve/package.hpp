@@ -35,6 +35,7 @@ caf::error validate(const package_config& cfg);
 struct package_contents {
   std::vector<std::string> members;  // PIDs: the map's order, then members only the index knows
   std::unordered_map<std::string, std::string> pid_by_name;  // listed name → PID
+  std::unordered_map<std::string, int64_t> uploaded;         // PID → dateUploaded (index)
   std::optional<problem> trouble;    // malformed map, or the map could not be read
   bool index_ok = true;              // the index's relations were read
 };
@@ -58,12 +59,18 @@ struct package_state {
 /// The name a member gets in the package folder (escaped PID, shortened past NAME_MAX).
 std::string member_name(const std::string& pid);
 
+/// A member the index relates to a package, with its upload time (seconds, 0 if unknown).
+struct indexed_member {
+  std::string pid;
+  int64_t uploaded = 0;
+};
+
 /// Builds the package's contents from the map's bytes (or the error reading them) and the
 /// members the index relates to the package (`index_members`, ignored if `index_error`).
 /// Never fails: problems become `trouble`. `path` is the folder's mount path, for details.
 package_contents make_package_contents(const object_descriptor& desc,
                                        const caf::expected<std::string>& map_bytes,
-                                       const std::vector<std::string>& index_members,
+                                       const std::vector<indexed_member>& index_members,
                                        const caf::error& index_error, const std::string& path);
 
 /// The listing of a package folder: resource_map.xml, system.xml, search_fields.txt, the

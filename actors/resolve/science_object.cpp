@@ -26,15 +26,15 @@ node_info folder_attr(const object_descriptor& desc) {
   return info;
 }
 
-node_info bytes_attr(const object_descriptor& desc) {
+// A file whose bytes are the object `ref`, verified by content_cache when read.
+node_info bytes_attr(object_ref ref, int64_t mtime) {
   node_info info;
   info.kind = entry_kind::file;
   info.cache = cache_class::immutable;
-  info.size = desc.sysmeta.size;
-  info.mtime = object_mtime(desc);
+  info.size = ref.size;
+  info.mtime = mtime;
   info.content = content_kind::object_bytes;
-  info.set_object(object_ref{desc.pid, desc.sysmeta.size, desc.sysmeta.checksum.algorithm,
-                             desc.sysmeta.checksum.value});
+  info.set_object(std::move(ref));
   return info;
 }
 
@@ -96,9 +96,20 @@ listing object_folder_listing(const object_descriptor& desc) {
   listing out;
   out.cache = cache_class::immutable;
   auto mtime = object_mtime(desc);
-  out.entries.push_back(dir_entry{desc.file_name, bytes_attr(desc)});
+  out.entries.push_back(
+    dir_entry{desc.file_name,
+              bytes_attr(object_ref{desc.pid, desc.sysmeta.size, desc.sysmeta.checksum.algorithm,
+                                    desc.sysmeta.checksum.value},
+                         mtime)});
   out.entries.push_back(dir_entry{system_xml_name, text_attr(desc.sysmeta.xml, mtime)});
   out.entries.push_back(dir_entry{search_fields_name, text_attr(search_fields_text(desc), mtime)});
+  for (auto& doc : desc.documented_by)
+    out.entries.push_back(
+      dir_entry{doc.file_name, bytes_attr(object_ref{doc.pid, doc.size, doc.checksum.algorithm,
+                                                     doc.checksum.value},
+                                          parse_iso8601(doc.date_uploaded))});
+  if (desc.documented_by_partial)
+    out.cache = cache_class::metadata;  // a document is missing: list the folder again later
   return out;
 }
 

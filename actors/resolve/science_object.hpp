@@ -1,5 +1,6 @@
 // The folder of one object: its bytes under their real name, system.xml (the system
-// metadata as the CN sent it) and search_fields.txt (its Solr record, one field a line).
+// metadata as the CN sent it), search_fields.txt (its Solr record, one field a line) and,
+// for a data object, the science metadata documents that describe it.
 #pragma once
 
 #include "messages/interfaces.hpp"
@@ -12,7 +13,8 @@ struct science_object_state {
   static constexpr const char* name = "science_object";
 };
 
-/// The three entries of an object folder, in listing order.
+/// The entries of an object folder, in listing order: the bytes, system.xml,
+/// search_fields.txt, then the metadata documents in desc.documented_by.
 listing object_folder_listing(const object_descriptor& desc);
 
 /// search_fields.txt: "field: value" per line, one line per value of multi-valued fields.

@@ -10,4 +10,5 @@ list(APPEND D1_ACTOR_SOURCES
   resolve/status.cpp
   resolve/resource_tree.cpp
   resolve/resources.cpp
+  resolve/long_names.cpp
 )

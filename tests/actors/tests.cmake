@@ -21,6 +21,7 @@ list(APPEND D1_TEST_SOURCES
   actors/resolve/package_test.cpp
   actors/resolve/status_test.cpp
   actors/resolve/resource_tree_test.cpp
+  actors/resolve/long_names_test.cpp
   actors/control/daemon_config_test.cpp
   actors/control/control_server_test.cpp
   actors/control/control_requests_test.cpp

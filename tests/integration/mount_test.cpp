@@ -72,10 +72,30 @@ protected:
     return integration::ls(path, 30);
   }
 
-  // The data file of an object folder: the entry that is not system.xml/search_fields.txt.
+  // The metadata documents of `pid` (isDocumentedBy in the node's index).
+  static std::vector<std::string> documents_of(const std::string& pid) {
+    std::string phrase;
+    for (char c : pid)
+      phrase += (c == '"' || c == '\\') ? std::string{'\\', c} : std::string{c};
+    auto j = node_select(*node_, fq_params({"id:\"" + phrase + "\""}) + "&fl=isDocumentedBy");
+    std::vector<std::string> out;
+    if (j.is_null() || j.is_discarded() || j["response"]["docs"].empty())
+      return out;
+    for (auto& d : j["response"]["docs"][0].value("isDocumentedBy", nlohmann::json::array()))
+      out.push_back(d.get<std::string>());
+    return out;
+  }
+
+  // The object's bytes in its folder: not system.xml, search_fields.txt or a document
+  // beside it (named as in the document's own folder).
   static std::string data_file(const std::string& pid) {
+    std::set<std::string> other{"system.xml", "search_fields.txt"};
+    for (auto& doc : documents_of(pid)) {
+      auto path = data_file(doc);
+      other.insert(path.substr(path.rfind('/') + 1));
+    }
     for (auto& e : ls(object_dir(pid)))
-      if (e != "system.xml" && e != "search_fields.txt")
+      if (!other.count(e))
         return object_dir(pid) + "/" + e;
     return {};
   }
@@ -96,7 +116,7 @@ TEST_F(mount_test, integration_knb_objects_list_read_and_verify) {
   for (auto& obj : objects) {
     SCOPED_TRACE(obj.pid);
     auto entries = ls(object_dir(obj.pid));
-    ASSERT_EQ(entries.size(), 3u);
+    ASSERT_EQ(entries.size(), 3u + documents_of(obj.pid).size());
     std::set<std::string> names(entries.begin(), entries.end());
     EXPECT_TRUE(names.count("system.xml"));
     EXPECT_TRUE(names.count("search_fields.txt"));

@@ -272,6 +272,8 @@ TEST(inspect_roundtrip, dataone_types) {
   d.record = sample_record();
   d.format_type = "DATA";
   d.file_name = "f.csv";
+  d.documented_by = {documenting_object{"m", "eml.xml", 12, {"MD5", "abc"}, "2013-01-02"}};
+  d.documented_by_partial = true;
   auto d2 = roundtrip(d);
   EXPECT_EQ(d2.pid, d.pid);
   expect_same(d2.sysmeta, d.sysmeta);
@@ -279,6 +281,13 @@ TEST(inspect_roundtrip, dataone_types) {
   expect_same(d2.record, d.record);
   EXPECT_EQ(d2.format_type, d.format_type);
   EXPECT_EQ(d2.file_name, d.file_name);
+  ASSERT_EQ(d2.documented_by.size(), 1u);
+  EXPECT_EQ(d2.documented_by[0].pid, "m");
+  EXPECT_EQ(d2.documented_by[0].file_name, "eml.xml");
+  EXPECT_EQ(d2.documented_by[0].size, 12u);
+  EXPECT_EQ(d2.documented_by[0].checksum.value, "abc");
+  EXPECT_EQ(d2.documented_by[0].date_uploaded, "2013-01-02");
+  EXPECT_TRUE(d2.documented_by_partial);
 }
 
 TEST(inspect_roundtrip, http_types) {

@@ -339,5 +339,19 @@ TEST(solr_query, select_url) {
             "http://127.0.0.1:8080/cn/v2/query/solr/?q=%2A%3A%2A&rows=10&start=0&wt=json");
 }
 
+TEST(solr_query, facet_queries_turn_faceting_on_one_parameter_each) {
+  solr_query q;
+  q.rows = 0;
+  q.facet_queries = {"dateUploaded:[2012-01-01T00:00:00Z TO 2013-01-01T00:00:00Z}",
+                     "dateUploaded:[2013-01-01T00:00:00Z TO 2014-01-01T00:00:00Z}"};
+  EXPECT_EQ(to_query_string(q),
+            "q=%2A%3A%2A&rows=0&start=0&facet=true"
+            "&facet.query=dateUploaded%3A%5B2012-01-01T00%3A00%3A00Z%20TO%202013-01-01T00%3A00"
+            "%3A00Z%7D"
+            "&facet.query=dateUploaded%3A%5B2013-01-01T00%3A00%3A00Z%20TO%202014-01-01T00%3A00"
+            "%3A00Z%7D"
+            "&facet.mincount=1&wt=json");
+}
+
 }  // namespace
 }  // namespace d1

@@ -188,6 +188,22 @@ TEST_F(daemon_config_test, numbers_out_of_range_are_errors_naming_the_key) {
   EXPECT_EQ(fits->content_cache_bytes, uint64_t{1} << 50);
 }
 
+TEST_F(daemon_config_test, flat_space_recent_objects_has_a_default_and_a_range) {
+  auto plain = load("");
+  ASSERT_TRUE(plain) << describe(plain.error());
+  EXPECT_EQ(plain->recent_objects, 100u);
+  auto set = load("[flat_space]\nrecent_objects = 2500\n");
+  ASSERT_TRUE(set) << describe(set.error());
+  EXPECT_EQ(set->recent_objects, 2500u);
+  for (auto bad : {"[flat_space]\nrecent_objects = 0", "[flat_space]\nrecent_objects = 100001",
+                   "[flat_space]\nrecent_objects = \"many\"", "[flat_space]\nrecents = 5"}) {
+    auto loaded = load(bad);
+    ASSERT_FALSE(loaded) << bad;
+    EXPECT_NE(describe(loaded.error()).find("flat_space.recent"), std::string::npos)
+      << describe(loaded.error());
+  }
+}
+
 TEST_F(daemon_config_test, plain_http_only_on_loopback) {
   daemon_config cfg;
   cfg.state_dir = "/tmp/x";

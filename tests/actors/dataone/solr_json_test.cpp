@@ -205,5 +205,20 @@ TEST(solr_json, random_bytes_are_errors) {
   }
 }
 
+TEST(solr_json, facet_queries_keep_each_query_with_its_count) {
+  auto r = parse_solr_response(R"({"response":{"numFound":3,"start":0,"docs":[]},
+    "facet_counts":{"facet_queries":{"dateUploaded:[2012-01-01T00:00:00Z TO 2013-01-01T00:00:00Z}":2,
+                                     "dateUploaded:[2013-01-01T00:00:00Z TO 2014-01-01T00:00:00Z}":0}}})");
+  ASSERT_TRUE(r) << describe(r.error());
+  ASSERT_EQ(r->facet_queries.size(), 2u);
+  EXPECT_EQ(r->facet_queries[0].value,
+            "dateUploaded:[2012-01-01T00:00:00Z TO 2013-01-01T00:00:00Z}");
+  EXPECT_EQ(r->facet_queries[0].count, 2u);
+  EXPECT_EQ(r->facet_queries[1].count, 0u);
+  auto bad = parse_solr_response(R"({"response":{"numFound":0,"start":0,"docs":[]},
+    "facet_counts":{"facet_queries":{"x:1":"many"}}})");
+  EXPECT_FALSE(bad);
+}
+
 }  // namespace
 }  // namespace d1

@@ -152,7 +152,9 @@ class faceted_search_test : public actor_fixture {
 protected:
   faceted_search_test() : idx_(std::make_shared<fake_index>()), http_(std::make_shared<fake_http_script>()) {
     idx_->add("a.1", {{"formatId", {"text/csv"}}, {"keywords", {"oak", "acorn"}}});
-    idx_->add("a.2", {{"formatId", {"text/csv"}}, {"keywords", {"oak"}}});
+    idx_->add("a.2", {{"formatId", {"text/csv"}},
+                      {"keywords", {"oak"}},
+                      {"dateUploaded", {"2013-05-06T07:08:09.123Z"}}});
     idx_->add("b/1", {{"formatId", {"eml"}}, {"keywords", {"acorn"}}});
     idx_->add("c.1", {{"formatId", {"text/csv"}}});
     idx_->add("d.1", {{"formatId", {"image/tiff"}}, {"keywords", {"x/y"}}});
@@ -243,7 +245,10 @@ TEST_F(faceted_search_test, search_root_lists_fields_then_objects) {
   ASSERT_EQ(idx_->queries.size(), 1u);
   EXPECT_EQ(idx_->queries[0].sort, "id asc");
   EXPECT_EQ(idx_->queries[0].cursor_mark, "*");
-  EXPECT_EQ(idx_->queries[0].fl, std::vector<std::string>{"id"});
+  EXPECT_EQ(idx_->queries[0].fl, (std::vector<std::string>{"id", "dateUploaded"}));
+  // An object folder carries its upload date (2013-05-06T07:08:09Z); unknown: 0.
+  EXPECT_EQ(l->entries[4].info.mtime, 1367824089);
+  EXPECT_EQ(l->entries[3].info.mtime, 0);
 }
 
 TEST_F(faceted_search_test, field_folder_lists_values_with_counts_escaped) {
@@ -511,6 +516,25 @@ TEST(faceted_search_config, validation_names_the_field) {
   c.value_sort = "index";
   c.object_limit = 0;
   EXPECT_TRUE(validate(c));
+}
+
+TEST(faceted_search_paths, date_fields_take_years_as_values) {
+  EXPECT_EQ(year_query("dateUploaded", "2013"),
+            "dateUploaded:[2013-01-01T00:00:00Z TO 2014-01-01T00:00:00Z}");
+  for (auto bad : {"13", "20133", "x013", "0999", "9999", ""})
+    EXPECT_EQ(year_query("dateUploaded", bad), std::nullopt) << bad;
+  EXPECT_TRUE(is_date_type("tdate"));
+  EXPECT_FALSE(is_date_type("string"));
+  auto none = [](const std::string&) { return std::optional<std::string>{}; };
+  std::vector<std::string> fields{"formatId", "dateUploaded"};
+  std::set<std::string> dates{"dateUploaded"};
+  auto ok = parse_facet_path({"F", "@dateUploaded", "#2013"}, 1, fields, none, dates);
+  EXPECT_FALSE(ok.error_at);
+  ASSERT_EQ(ok.applied.size(), 1u);
+  EXPECT_EQ(ok.applied[0].second, "2013");
+  auto bad = parse_facet_path({"F", "@dateUploaded", "#May"}, 1, fields, none, dates);
+  EXPECT_EQ(bad.error_at, size_t{2});
+  EXPECT_NE(bad.error.title.find("not a year"), std::string::npos) << bad.error.title;
 }
 
 }  // namespace

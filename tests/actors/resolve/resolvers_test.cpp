@@ -5,6 +5,9 @@
 #include "actors/resolve/root.hpp"
 #include "actors/resolve/science_object.hpp"
 #include "messages/error.hpp"
+#include "messages/path_codec.hpp"
+#include "storage/lmdb_store.hpp"
+#include "tests/storage/temp_dir.hpp"
 #include "tests/support/actor_fixture.hpp"
 
 #include <map>
@@ -99,7 +102,9 @@ protected:
     d1_object_config cfg;
     cfg.timeout_ms = 1000;
     objects_ = sys_.spawn(d1_object, cfg, nodes_, solr_, science_);
-    flat_ = sys_.spawn(flat_space, objects_, size_t{3});
+    flat_space_config flat_cfg;
+    flat_cfg.recent_objects = 3;
+    flat_ = sys_.spawn(flat_space, flat_cfg, objects_);
     root_ = sys_.spawn(root, flat_);
     run();
   }
@@ -241,6 +246,125 @@ TEST_F(resolvers_test, flat_space_lists_recently_visited_objects_only) {
   ASSERT_TRUE(l);
   EXPECT_EQ(names(*l), (std::vector<std::string>{"doi:10.1%2Fx y", "cbfs.38.9"}));
   EXPECT_EQ(l->cache, cache_class::live);
+}
+
+TEST_F(resolvers_test, data_folder_shows_the_metadata_documents_that_describe_it) {
+  auto eml = meta_of("eml.1", "eml://ecoinformatics.org/eml-2.1.0", 321);
+  eml.checksum = {"SHA-1", "00112233445566778899aabbccddeeff00112233"};
+  eml.date_uploaded = "2013-01-01T00:00:00Z";
+  cn_->meta["eml.1"] = eml;
+  cn_->records["eml.1"] = solr_record{{solr_field{"id", {"eml.1"}},
+                                       solr_field{"formatType", {"METADATA"}},
+                                       solr_field{"fileName", {"eml.xml"}}}};
+  // A second document whose file name is the data's own: listed under its PID instead.
+  cn_->meta["eml.2"] = meta_of("eml.2", "text/csv", 7);
+  cn_->records["eml.2"] = solr_record{{solr_field{"id", {"eml.2"}},
+                                       solr_field{"fileName", {"data.csv"}}}};
+  cn_->records["doi:10.1/x y"].fields.push_back(solr_field{"formatType", {"DATA"}});
+  cn_->records["doi:10.1/x y"].fields.push_back(
+    solr_field{"isDocumentedBy", {"eml.1", "eml.2", "doi:10.1/x y", "eml.1"}});
+  auto l = dir({"FlatSpace", "doi:10.1%2Fx y"});
+  ASSERT_TRUE(l) << sys_.render(l.error());
+  EXPECT_EQ(names(*l), (std::vector<std::string>{"data.csv", "system.xml", "search_fields.txt",
+                                                 "eml.xml", "eml.2"}));
+  EXPECT_EQ(l->cache, cache_class::immutable);
+  auto& doc = l->entries[3].info;
+  EXPECT_EQ(doc.content, content_kind::object_bytes);
+  EXPECT_EQ(doc.object(), (object_ref{"eml.1", 321, "SHA-1",
+                                      "00112233445566778899aabbccddeeff00112233"}));
+  EXPECT_EQ(doc.size, 321u);
+  EXPECT_EQ(doc.mtime, 1356998400);  // 2013-01-01T00:00:00Z, the document's own date
+  auto file = attr({"FlatSpace", "doi:10.1%2Fx y", "eml.xml"});
+  ASSERT_TRUE(file) << sys_.render(file.error());
+  EXPECT_EQ(*file, doc);
+  // The metadata object's own folder lists no documents of its own.
+  auto own = dir({"FlatSpace", "eml.1"});
+  ASSERT_TRUE(own);
+  EXPECT_EQ(names(*own), (std::vector<std::string>{"eml.xml", "system.xml", "search_fields.txt"}));
+}
+
+TEST_F(resolvers_test, a_document_that_cannot_be_resolved_is_left_out_for_now) {
+  cn_->records["cbfs.38.9"].fields.push_back(solr_field{"isDocumentedBy", {"gone.1"}});
+  auto l = dir({"FlatSpace", "cbfs.38.9"});
+  ASSERT_TRUE(l) << sys_.render(l.error());
+  EXPECT_EQ(names(*l),
+            (std::vector<std::string>{"cbfs.38.9.csv", "system.xml", "search_fields.txt"}));
+  EXPECT_EQ(l->cache, cache_class::metadata) << "a listing missing a document is asked again";
+}
+
+// FlatSpace over a real LMDB environment, spawned again on the same one ("restart").
+class flat_space_restart_test : public resolvers_test {
+protected:
+  std::shared_ptr<storage::kv_store> store() {
+    if (!store_) {
+      storage::environment_options opts;
+      opts.durable = false;
+      opts.map_size = 1 << 20;
+      auto s = storage::lmdb_store::open(dir_.path(), opts);
+      EXPECT_TRUE(s) << describe(s.error());
+      if (s)
+        store_ = *s;
+    }
+    return store_;
+  }
+
+  // Stops the FlatSpace of the fixture and spawns a new one on the same store.
+  void restart_flat_space(size_t recent) {
+    caf::anon_send_exit(flat_, caf::exit_reason::user_shutdown);
+    run();
+    flat_space_config cfg;
+    cfg.recent_objects = recent;
+    cfg.store = store();
+    flat_ = sys_.spawn(flat_space, cfg, objects_);
+    caf::anon_send_exit(root_, caf::exit_reason::user_shutdown);
+    root_ = sys_.spawn(root, flat_);
+    run();
+  }
+
+  temp_dir dir_;
+  std::shared_ptr<storage::kv_store> store_;
+};
+
+TEST_F(flat_space_restart_test, recent_objects_survive_a_restart_in_order_and_bounded) {
+  restart_flat_space(3);
+  ASSERT_TRUE(attr({"FlatSpace", "cbfs.38.9"}));
+  ASSERT_TRUE(attr({"FlatSpace", "unindexed"}));
+  ASSERT_TRUE(attr({"FlatSpace", "doi:10.1%2Fx y"}));
+  restart_flat_space(3);
+  auto l = dir({"FlatSpace"});
+  ASSERT_TRUE(l);
+  EXPECT_EQ(names(*l), (std::vector<std::string>{"doi:10.1%2Fx y", "unindexed", "cbfs.38.9"}));
+  EXPECT_EQ(l->entries[2].info.mtime, 1354665600) << "the folder's date is kept too";
+  // A smaller bound keeps the most recent ones.
+  restart_flat_space(2);
+  l = dir({"FlatSpace"});
+  ASSERT_TRUE(l);
+  EXPECT_EQ(names(*l), (std::vector<std::string>{"doi:10.1%2Fx y", "unindexed"}));
+}
+
+TEST_F(flat_space_restart_test, a_shortened_name_resolves_after_a_restart) {
+  std::string pid = "doi:10.1/" + std::string(300, 'z');
+  cn_->meta[pid] = meta_of(pid, "text/csv", 3);
+  restart_flat_space(3);
+  // The only way to a shortened name: a listing that shows it.
+  long_name_map{store(), 10}.name_for(escape_segment(pid));
+  auto name = shorten_segment(escape_segment(pid));
+  restart_flat_space(3);
+  auto l = dir({"FlatSpace", name});
+  ASSERT_TRUE(l) << sys_.render(l.error());
+  ASSERT_EQ(l->entries.size(), 3u) << l->entries[0].name;
+  EXPECT_EQ(l->entries[1].name, "system.xml");
+  EXPECT_EQ(l->entries[1].info.text(), "<systemMetadata>" + pid + "</systemMetadata>");
+}
+
+TEST_F(flat_space_restart_test, an_invalid_bound_stops_the_actor_with_an_error) {
+  flat_space_config cfg;
+  cfg.recent_objects = 0;
+  EXPECT_TRUE(validate(cfg));
+  cfg.recent_objects = max_recent_objects + 1;
+  EXPECT_TRUE(validate(cfg));
+  cfg.recent_objects = max_recent_objects;
+  EXPECT_FALSE(validate(cfg));
 }
 
 }  // namespace
