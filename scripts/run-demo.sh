@@ -69,6 +69,8 @@ Try, in another terminal:
   ls $mount/FacetedSearch/@formatId/#text%2Fcsv/
   ls $mount/PreconfiguredSearch/
   cat $mount/Status/daemon.txt
+  cat $mount/Status/content.txt                  # cached objects, downloads, checksum failures
+  ls $mount/Resources/                           # tracked files (d1drive resource register …)
   ls $mount/FlatSpace/
 TXT
 for pid in $pids; do
@@ -78,6 +80,9 @@ for pid in $pids; do
 done
 if [ -z "${2:-}" ]; then
   cat <<TXT
+  # A data object's folder also holds the EML document describing it. The bundled EML
+  # files are a byte shorter than their system metadata says: reading them fails (EIO,
+  # logged), as any object whose bytes do not verify.
   cat $mount/FlatSpace/cbfs.38.9/search_fields.txt
   ls $mount/FlatSpace/resourceMap_Blandy.76.2/   # a package: its members are folders
   cat $mount/FlatSpace/Blandy.76.2/*.xml     # bytes do not match their checksum: EIO, logged
