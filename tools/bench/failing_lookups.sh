@@ -4,6 +4,8 @@
 # FacetedSearch/ and FlatSpace/ for D1_SOAK_SECONDS (default 600). Prints the daemon's RSS
 # every D1_SOAK_EVERY seconds (default 30) with the lookups done so far, then the memory
 # lines of Status/daemon.txt. The RSS must level off below the budgets plus a fixed base.
+# D1_SOAK_CONFIG adds TOML to the daemon's config (e.g. small [cache] budgets, so the
+# plateau is reached within minutes).
 # Usage: tools/bench/failing_lookups.sh [BUILD_DIR]   (default: build)
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
@@ -27,7 +29,7 @@ node_pid=$!
 for _ in $(seq 600); do [[ -s $work/port ]] && break; sleep 0.1; done
 base="http://127.0.0.1:$(cat "$work/port")/cn"
 # Not the crawl guard under test: every process may query freely.
-printf '[crawl]\nenabled = false\n' >"$work/d1drive.toml"
+printf '[crawl]\nenabled = false\n%b\n' "${D1_SOAK_CONFIG:-}" >"$work/d1drive.toml"
 mkdir -p "$work/mnt"
 "$d1drive" mount "$work/mnt" --base-url "$base" --state-dir "$work/state" \
   --config "$work/d1drive.toml" --daemon >/dev/null
