@@ -69,14 +69,17 @@ for i in 1 2 3 4; do
   workers+=($!)
 done
 rss_mb() { awk '/VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$daemon/status"; }
+# Anonymous memory is what the daemon holds; file pages (the LMDB map, the binary) the
+# kernel can take back at will.
+anon_mb() { awk '/RssAnon/ {printf "%.1f", $2 / 1024}' "/proc/$daemon/status"; }
 lookups() { awk '{s += $1} END {print s + 0}' "$work"/count* 2>/dev/null || echo 0; }
-echo "seconds lookups rss_mb"
+echo "seconds lookups rss_mb anon_mb"
 start=$(date +%s)
 while (( $(date +%s) < until )); do
   sleep "$every"
-  echo "$(( $(date +%s) - start )) $(lookups) $(rss_mb)"
+  echo "$(( $(date +%s) - start )) $(lookups) $(rss_mb) $(anon_mb)"
 done
 wait "${workers[@]}" 2>/dev/null || true
 workers=()
-echo "total lookups: $(lookups); final rss: $(rss_mb) MB"
+echo "total lookups: $(lookups); final rss: $(rss_mb) MB (anonymous $(anon_mb) MB)"
 grep -E "^(memory|inodes|actor restarts)" "$work/mnt/Status/daemon.txt" || true
