@@ -64,8 +64,8 @@ registration resource_registration(const job_request& req) {
 
 // Why a submission is refused before its transaction, if it is: its resource is missing or
 // its kind's rules refuse it (a registration is checked by its own write), or a dry run
-// cannot be planned. Fills `detail` with the resource as checked and `ticket` with a dry
-// run's plan.
+// cannot be planned. The rules' check may complete `req` (its roots normalised). Fills
+// `detail` with the resource as checked and `ticket` with a dry run's plan.
 caf::error check_submission(job_self self, job_request& req, const job_kind_rules& rules,
                             bool registering, resource_detail& detail, job_ticket& ticket) {
   caf::error refusal;
