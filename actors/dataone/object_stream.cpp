@@ -309,19 +309,12 @@ stream_event object_stream::finish_hash_locked(std::vector<waiter>& ready,
   return stream_event::mismatch;
 }
 
-bool object_stream::want_catch_up_locked() {
+bool object_stream::want_catch_up_locked(uint64_t min_pending) {
   if (catch_up_running_ || hash_busy_ || verified_ || failure_ || hashed_ >= ref_.size
       || !landed_.contains(hashed_))
     return false;
-  catch_up_running_ = true;
-  return true;
-}
-
-bool object_stream::want_batched_catch_up_locked() {
-  if (catch_up_running_ || hash_busy_ || verified_ || failure_ || !landed_.contains(hashed_))
-    return false;
   auto run_end = landed_.run_end(hashed_);
-  if (run_end - hashed_ < catch_up_piece && run_end != ref_.size)
+  if (run_end - hashed_ < min_pending && run_end != ref_.size)
     return false;
   catch_up_running_ = true;
   return true;
@@ -334,7 +327,7 @@ void object_stream::set_hash_in_transfer(bool in_transfer) {
 
 bool object_stream::start_catch_up() {
   std::lock_guard<std::mutex> guard{mtx_};
-  return want_catch_up_locked();
+  return want_catch_up_locked(0);
 }
 
 bool object_stream::catch_up_step() {
@@ -432,7 +425,8 @@ caf::error object_stream::write(uint64_t at, const char* data, size_t size) {
     bool catch_up = false;
     {
       std::lock_guard<std::mutex> guard{mtx_};
-      catch_up = hash_in_transfer_ ? want_catch_up_locked() : want_batched_catch_up_locked();
+      // A transfer that does not hash starts a worker only for a piece (or the rest).
+      catch_up = want_catch_up_locked(hash_in_transfer_ ? 0 : catch_up_piece);
     }
     if (catch_up)
       notify_(stream_event::catch_up, 0, 0);
@@ -448,7 +442,7 @@ caf::error object_stream::write(uint64_t at, const char* data, size_t size) {
     hash_busy_ = false;
     event = finish_hash_locked(ready, failed);
     failure = failure_;
-    catch_up = event == stream_event{} && want_catch_up_locked();
+    catch_up = event == stream_event{} && want_catch_up_locked(0);
   }
   if (event != stream_event{})
     notify_(event, 0, 0);

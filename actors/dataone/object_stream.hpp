@@ -164,11 +164,9 @@ private:
   void take_ready_locked(std::vector<waiter>& out);
   // Checks the digest once the cursor reached the end; returns the event to send (0: none).
   stream_event finish_hash_locked(std::vector<waiter>& ready, std::vector<waiter>& failed);
-  // Whether a catch-up should start (sets the running flag if so).
-  bool want_catch_up_locked();
-  // From a transfer: whether enough unhashed bytes wait at the cursor (a piece, or the rest
-  // of the object) to start a catch-up worker for them (sets the running flag if so).
-  bool want_batched_catch_up_locked();
+  // Whether a catch-up should start: unhashed bytes wait at the cursor, at least
+  // `min_pending` of them or the rest of the object (sets the running flag if so).
+  bool want_catch_up_locked(uint64_t min_pending);
   void deliver(std::vector<waiter>& ready, std::vector<waiter>& failed, const caf::error& err);
 
   const object_ref ref_;

@@ -10,5 +10,8 @@ list(APPEND D1_ACTOR_SOURCES
   dataone/object_stream.cpp
   dataone/range_sink.cpp
   dataone/content_cache.cpp
+  dataone/content_cache_store.cpp
+  dataone/content_cache_transfers.cpp
+  dataone/content_cache_report.cpp
   dataone/ore_parser.cpp
 )

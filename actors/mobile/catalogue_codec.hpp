@@ -6,10 +6,25 @@
 #include "messages/error.hpp"
 #include "storage/codec.hpp"
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
 namespace d1 {
+
+// The catalogue's tables (the datums' own: catalogue_datums.cpp).
+inline constexpr const char* t_resources = "resources";
+inline constexpr const char* t_files = "files";
+inline constexpr const char* t_paths = "files_by_path";
+inline constexpr const char* t_identity = "files_by_identity";
+inline constexpr const char* t_history = "history";
+inline constexpr const char* t_journal = "journal";
+inline constexpr const char* t_jobs = "jobs";
+inline constexpr const char* t_job_files = "job_files";
+inline constexpr const char* t_meta = "meta";
+
+/// `x` in decimal, zero-padded to `width` digits: keys that sort by number.
+std::string pad(uint64_t x, int width = 20);
 
 /// `x` as a catalogue record: catalogue_schema_version, then its inspect() fields.
 template <class T>
@@ -44,5 +59,20 @@ caf::error check_uid(const std::string& uid, const char* what);
 /// A file of resource `r` at its root, as registration records it: not hashed yet.
 file_record unhashed_record(const resource_record& r, const std::string& rel,
                             const std::string& expected_digest);
+
+/// Copies from `from` to `to` what every stored layout of a job has besides its version,
+/// request, files and error code: the job header's other fields.
+template <class Job>
+void copy_job_header(const Job& from, job_record& to) {
+  to.id = from.id;
+  to.state = from.state;
+  to.phase = from.phase;
+  to.progress = from.progress;
+  to.error = from.error;
+  to.journal_seq = from.journal_seq;
+  to.created = from.created;
+  to.started = from.started;
+  to.finished = from.finished;
+}
 
 }  // namespace d1

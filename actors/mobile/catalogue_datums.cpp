@@ -15,7 +15,6 @@ namespace d1 {
 
 namespace {
 
-constexpr const char* t_resources = "resources";
 constexpr const char* t_datums = "datums";
 constexpr const char* t_datum_index = "datums_by_resource";
 constexpr const char* t_datum_stats = "datum_stats";

@@ -4,6 +4,8 @@
 // written anew, in one transaction.
 #include "actors/mobile/catalogue_db.hpp"
 
+#include "actors/mobile/catalogue_codec.hpp"
+
 #include "messages/error.hpp"
 #include "storage/codec.hpp"
 
@@ -63,46 +65,30 @@ typename Inspector::result_type inspect(Inspector& f, job_request_v1& x) {
            x.algorithm);
 }
 
-struct job_record_v1 {
-  uint16_t version = 1;
+// A job of schema 1 or 2: that schema's request and files, no error code.
+template <class Request, class File>
+struct frozen_job_record {
+  uint16_t version = 0;  // as stored
   uint64_t id = 0;
-  job_request_v1 request;
+  Request request;
   job_state state = job_state::queued;
   uint8_t phase = 0;
-  std::vector<job_file_v1> files;
+  std::vector<File> files;
   job_progress progress;
   std::string error;
   uint64_t journal_seq = 0;
   int64_t created = 0, started = 0, finished = 0;
 };
 
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, job_record_v1& x) {
+template <class Inspector, class Request, class File>
+typename Inspector::result_type inspect(Inspector& f, frozen_job_record<Request, File>& x) {
   return f(caf::meta::type_name("job_record"), x.version, x.id, x.request, x.state,
            x.phase, x.files, x.progress, x.error, x.journal_seq, x.created, x.started,
            x.finished);
 }
 
-// A schema-2 job: today's request and files, no error code.
-struct job_record_v2 {
-  uint16_t version = 2;
-  uint64_t id = 0;
-  job_request request;
-  job_state state = job_state::queued;
-  uint8_t phase = 0;
-  std::vector<job_file> files;
-  job_progress progress;
-  std::string error;
-  uint64_t journal_seq = 0;
-  int64_t created = 0, started = 0, finished = 0;
-};
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, job_record_v2& x) {
-  return f(caf::meta::type_name("job_record"), x.version, x.id, x.request, x.state,
-           x.phase, x.files, x.progress, x.error, x.journal_seq, x.created, x.started,
-           x.finished);
-}
+using job_record_v1 = frozen_job_record<job_request_v1, job_file_v1>;
+using job_record_v2 = frozen_job_record<job_request, job_file>;  // today's request and files
 
 // The code an older job's error text starts with (describe() wrote "code: context"); the
 // only place a code is read back from text, once, when the record is migrated.
@@ -119,6 +105,10 @@ ec code_in_text(const std::string& described) {
 
 job_file upgrade(const job_file_v1& x) {
   return job_file{x.root, x.rel_path, x.size, x.state, x.detail, 0};
+}
+
+job_file upgrade(const job_file& x) {
+  return x;
 }
 
 file_record upgrade(const file_record_v1& x) {
@@ -141,50 +131,35 @@ file_record upgrade(const file_record_v1& x) {
   return out;
 }
 
-job_record upgrade(const job_record_v1& x) {
-  job_record out;
-  out.id = x.id;
-  auto& r = x.request;
-  out.request.kind = r.kind;
-  out.request.uid = r.uid;
-  out.request.src_root = r.src_root;
-  out.request.dst_root = r.dst_root;
-  out.request.level = r.level;
-  out.request.force_last = r.force_last;
-  out.request.dry_run = r.dry_run;
-  out.request.spec = r.spec;
-  out.request.root = r.root;
-  out.request.path = r.path;
-  out.request.kwargs = r.kwargs;
-  out.request.algorithm = r.algorithm;
-  out.state = x.state;
-  out.phase = x.phase;
-  for (auto& f : x.files)
-    out.files.push_back(upgrade(f));
-  out.progress = x.progress;
-  out.error = x.error;
-  out.error_code = code_in_text(x.error);
-  out.journal_seq = x.journal_seq;
-  out.created = x.created;
-  out.started = x.started;
-  out.finished = x.finished;
+job_request upgrade(const job_request_v1& r) {
+  job_request out;
+  out.kind = r.kind;
+  out.uid = r.uid;
+  out.src_root = r.src_root;
+  out.dst_root = r.dst_root;
+  out.level = r.level;
+  out.force_last = r.force_last;
+  out.dry_run = r.dry_run;
+  out.spec = r.spec;
+  out.root = r.root;
+  out.path = r.path;
+  out.kwargs = r.kwargs;
+  out.algorithm = r.algorithm;
   return out;
 }
 
-job_record upgrade(const job_record_v2& x) {
+job_request upgrade(const job_request& r) {
+  return r;
+}
+
+template <class Request, class File>
+job_record upgrade(const frozen_job_record<Request, File>& x) {
   job_record out;
-  out.id = x.id;
-  out.request = x.request;
-  out.state = x.state;
-  out.phase = x.phase;
-  out.files = x.files;
-  out.progress = x.progress;
-  out.error = x.error;
+  copy_job_header(x, out);
+  out.request = upgrade(x.request);
+  for (auto& f : x.files)
+    out.files.push_back(upgrade(f));
   out.error_code = code_in_text(x.error);
-  out.journal_seq = x.journal_seq;
-  out.created = x.created;
-  out.started = x.started;
-  out.finished = x.finished;
   return out;
 }
 
@@ -200,20 +175,13 @@ caf::expected<T> decode_as(std::string_view bytes, const char* table) {
   return out;
 }
 
-template <class T>
-std::string encode_current(const T& x) {
-  auto bytes = storage::encode(x);
-  bytes[0] = static_cast<char>(catalogue_schema_version);
-  return bytes;
-}
-
 // The record in `bytes`, of the older layout Old, in today's layout.
 template <class Old>
 caf::expected<std::string> upgraded(std::string_view bytes, const char* table) {
   auto x = decode_as<Old>(bytes, table);
   if (!x)
     return std::move(x.error());
-  return encode_current(upgrade(*x));
+  return pack(upgrade(*x));
 }
 
 // Converts a record of an older schema whose layout changed (its schema is its first byte);

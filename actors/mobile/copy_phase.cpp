@@ -125,17 +125,7 @@ void launch_copy_batch(job_self self, active_job& a, size_t w) {
     std::vector<catalogue_change> changes;
     if (!records.empty())
       changes.push_back(put_records(std::move(records)));
-    if (!a) {
-      record_late(self, id, std::move(changes));
-    } else {
-      --a->in_flight;
-      // The next batches go out before this one's commit (two syncs of the catalogue): the
-      // workers copy while it syncs. Its files are on disk already; a crash before the
-      // commit leaves them pending, and the resumed job adopts them.
-      launch_batches(self, *a);
-      record_steps(self, *a, finished, std::move(changes));
-    }
-    dispatch_all(self);
+    record_batch(self, id, a, finished, std::move(changes));
   };
   self->request(st.cfg_.copiers[w], worker_timeout(self, bytes), copy_batch_atom::value,
                 std::move(br))

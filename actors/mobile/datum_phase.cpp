@@ -115,14 +115,7 @@ void launch_datum_batch(job_self self, active_job& a, size_t w) {
                steps[k].size);
       finished.push_back(indices[k]);
     }
-    if (!a) {
-      record_late(self, id, std::move(changes));  // what it read is still recorded
-    } else {
-      --a->in_flight;
-      launch_batches(self, *a);  // the workers read while the catalogue syncs
-      record_steps(self, *a, finished, std::move(changes));
-    }
-    dispatch_all(self);
+    record_batch(self, id, a, finished, std::move(changes));
   };
   self->request(st.cfg_.hashers[w], worker_timeout(self, bytes), datum_atom::value,
                 std::move(reqs))

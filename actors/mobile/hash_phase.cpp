@@ -126,14 +126,7 @@ void launch_hash_batch(job_self self, active_job& a, size_t w) {
       if (ok && r.stat.ino != 0)
         a->seen[indices[k]] = r.stat;
     }
-    if (!a) {
-      record_late(self, id, std::move(changes));  // what it checked is still recorded
-    } else {
-      --a->in_flight;
-      launch_batches(self, *a);  // the workers hash while the catalogue syncs
-      record_steps(self, *a, finished, std::move(changes));
-    }
-    dispatch_all(self);
+    record_batch(self, id, a, finished, std::move(changes));
   };
   // Registration does not know the sizes yet: the worker keeps to the batch's bytes.
   self->request(st.cfg_.hashers[w], worker_timeout(self, bytes), hash_atom::value,

@@ -141,6 +141,18 @@ void commit_uncommitted(job_self self, active_job& a) {
   commit_now(self, a);
 }
 
+void record_batch(job_self self, uint64_t id, active_job* a, const std::vector<size_t>& finished,
+                  std::vector<catalogue_change> changes) {
+  if (!a) {
+    record_late(self, id, std::move(changes));
+  } else {
+    --a->in_flight;
+    launch_batches(self, *a);
+    record_steps(self, *a, finished, std::move(changes));
+  }
+  dispatch_all(self);
+}
+
 void record_late(job_self self, uint64_t id, std::vector<catalogue_change> changes) {
   auto& st = self->state;
   if (!changes.empty()) {

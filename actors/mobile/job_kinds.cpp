@@ -177,6 +177,20 @@ void keep_only(const job_request& req, std::vector<job_file>& files) {
               files.end());
 }
 
+std::optional<hash_request> hash_request_from_record(const active_job& a, const job_file& f,
+                                                      const file_record*& rec, std::string& why) {
+  rec = a.lookup(f.root, f.rel_path);
+  if (!rec) {
+    why = "no record of " + f.rel_path + " at " + f.root;
+    return std::nullopt;
+  }
+  hash_request hr;
+  hr.root = rec->root;
+  hr.rel_path = rec->rel_path;
+  hr.algorithm = rec->algorithm;
+  return hr;
+}
+
 std::vector<job_file> datum_steps(const job_request& req, const resource_detail& d,
                                   const std::vector<datum_detail>& datums,
                                   const std::vector<std::string>& roots) {

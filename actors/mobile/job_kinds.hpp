@@ -197,6 +197,12 @@ std::vector<job_file> removal_files(const resource_detail& d, const std::string&
 /// Keeps only the files `req.only` names (all if it names none).
 void keep_only(const job_request& req, std::vector<job_file>& files);
 
+/// A hash request for file `f` of job `a` from its record (root, path, algorithm; the
+/// caller sets the level and what to expect). std::nullopt with `why` set if the file has
+/// no record.
+std::optional<hash_request> hash_request_from_record(const active_job& a, const job_file& f,
+                                                      const file_record*& rec, std::string& why);
+
 /// Checks a copy or move submission (destination given and usable, a verified source,
 /// and the destination neither the source nor another copy of the resource under another
 /// spelling: a symlink or bind mount of it; at level datum, recorded datum hashes).

@@ -7,52 +7,14 @@
 
 #include "actors/mobile/beneath.hpp"
 #include "actors/mobile/job_phases.hpp"
+#include "actors/mobile/job_submission.hpp"
 #include "messages/error.hpp"
-
-#include <nlohmann/json.hpp>
 
 #include <algorithm>
 
 namespace d1 {
 
 namespace {
-
-bool terminal(job_state s) {
-  return s == job_state::done || s == job_state::failed || s == job_state::cancelled;
-}
-
-job_env env_of(job_self self) {
-  auto& cfg = self->state.cfg_;
-  return job_env{*cfg.db, cfg.prefs, *cfg.fs};
-}
-
-std::string kwargs_of(const job_request& r) {
-  nlohmann::json j;
-  j["src_root"] = r.src_root;
-  j["dst_root"] = r.dst_root;
-  if (r.kind == job_kind::verify || r.kind == job_kind::scrub)
-    j["level"] = to_string(r.level);
-  if ((r.kind == job_kind::copy || r.kind == job_kind::move) && r.level == check_level::datum)
-    j["verify"] = "datum";
-  if (r.kind == job_kind::remove)
-    j["force_last"] = r.force_last;
-  if (r.kind == job_kind::datum_hash)
-    j["algorithm"] = r.algorithm;
-  j["dry_run"] = r.dry_run;
-  if (r.retry_of != 0) {
-    j["retry_of"] = r.retry_of;
-    j["files"] = r.only.size();
-  }
-  return j.dump();
-}
-
-// The job as stored, or as it ended if the catalogue could not store that.
-caf::expected<job_record> get_stored(job_self self, uint64_t id) {
-  auto& st = self->state;
-  if (auto i = st.unrecorded_.find(id); i != st.unrecorded_.end())
-    return i->second;
-  return st.cfg_.db->get_job(id);
-}
 
 // What a job touches: its resource and every absolute path it reads, writes or deletes.
 // Two jobs run at once only if these are disjoint. (A job on datums only reads its
@@ -239,7 +201,7 @@ void finish_phase(job_self self, uint64_t id) {
     return std::to_string(failed) + " of " + std::to_string(job.files.size()) + steps + what
            + "; first: " + first;
   };
-  auto end = rules_for(job.request).end_phase(*a, env_of(self), failed, summary);
+  auto end = rules_for(job.request).end_phase(*a, job_env_of(self), failed, summary);
   if (!end.next_phase)
     return finish(self, id, end.state, ec::unspecified, std::move(end.error), end.change);
   job.progress.files_done = 0;
@@ -308,9 +270,9 @@ void begin(job_self self, uint64_t id) {
   a->res = std::move(*detail);
   a->index_files();
   auto& rules = rules_for(job.request);
-  if (auto err = rules.prepare(*a, env_of(self)))
+  if (auto err = rules.prepare(*a, job_env_of(self)))
     return fail(self, id, err);
-  if (auto err = rules.check_at_start(*a, env_of(self)))
+  if (auto err = rules.check_at_start(*a, job_env_of(self)))
     return fail(self, id, err);
   job.state = job_state::running;
   if (job.started == 0)
@@ -350,7 +312,7 @@ void start_next(job_self self) {
     } else {
       job = st.cfg_.db->get_job(id);
     }
-    if (!job || terminal(job->state))
+    if (!job || job_ended(job->state))
       continue;
     auto fp = footprint_of(*job);
     bool conflict = overlaps(fp, blocked);
@@ -372,260 +334,6 @@ void start_next(job_self self) {
     begin(self, id);
 }
 
-// What a registration writes in submit's transaction (a new resource, or new datums of
-// one): it completes the request (uid; only the files to hash) and returns the resource
-// as its register job will see it. `queue` false: nothing to hash, no job (and so a
-// catalogue change made at once, journaled like a submission: shift_root).
-struct registration {
-  std::string command;  // journal
-  std::vector<std::string> args;
-  std::string kwargs;
-  std::function<caf::expected<resource_detail>(catalogue_txn&, job_request&, bool& queue)>
-    write;
-};
-
-registration resource_registration(const job_request& req) {
-  registration out;
-  out.command = "register";
-  out.args = {req.spec, req.root, req.path};
-  out.kwargs = req.kwargs.empty() ? "{}" : req.kwargs;
-  out.write = [](catalogue_txn& txn, job_request& r, bool&) -> caf::expected<resource_detail> {
-    auto detail = txn.register_resource(r);
-    if (detail)
-      r.uid = detail->resource.uid;
-    return detail;
-  };
-  return out;
-}
-
-// Persists a new job (and its journal entry) and queues it; a registration (`reg`) is
-// written in the same transaction and its register job hashes what it added. Returns the
-// ticket (job_id 0 when a registration added nothing to hash).
-caf::expected<job_ticket> submit(job_self self, job_request req,
-                                 const registration* reg = nullptr) {
-  auto& st = self->state;
-  bool registering = reg != nullptr;
-  auto& rules = registering ? rules_for(job_kind::register_hash) : rules_for(req);
-  journal_entry j;
-  j.command = registering ? reg->command : rules.command();
-  j.args = registering ? reg->args : std::vector<std::string>{req.uid};
-  j.kwargs = registering ? reg->kwargs : kwargs_of(req);
-  j.started = now_ms();
-  resource_detail detail;
-  caf::error refusal;
-  if (!registering) {
-    auto checked = st.cfg_.db->get_resource(req.uid);
-    if (!checked)
-      refusal = std::move(checked.error());
-    else if (auto err = rules.check(req, *checked, env_of(self)))
-      refusal = std::move(err);
-    else
-      detail = std::move(*checked);
-  }
-  job_ticket ticket;
-  ticket.resource_uid = req.uid;
-  if (!refusal && req.dry_run) {
-    auto plan = rules.plan(req, detail, env_of(self));
-    if (!plan) {
-      refusal = std::move(plan.error());
-    } else {
-      ticket.dry_run = true;
-      ticket.plan = std::move(*plan);
-    }
-  }
-  job_record job;
-  bool queue = true;
-  // A registration refused halfway has changed the transaction already (datums, counters):
-  // it is rolled back and the refusal journaled on its own.
-  bool rolled_back = false;
-  auto err = st.cfg_.db->update([&](catalogue_txn& txn) -> caf::error {
-    auto seq = txn.begin_journal(j);
-    if (!seq)
-      return std::move(seq.error());
-    if (registering && !refusal) {
-      auto registered = reg->write(txn, req, queue);
-      if (!registered) {
-        refusal = std::move(registered.error());
-        rolled_back = true;
-        return refusal;
-      } else {
-        detail = std::move(*registered);
-        req.kind = job_kind::register_hash;
-        ticket.resource_uid = req.uid;
-      }
-    }
-    if (refusal)
-      return txn.end_journal(*seq, false, describe(refusal), 0);
-    if (ticket.dry_run || !queue)
-      return txn.end_journal(*seq, true, {}, 0);
-    auto id = txn.next("job");
-    if (!id)
-      return std::move(id.error());
-    job.id = *id;
-    job.request = req;
-    job.state = job_state::queued;
-    job.files = rules.first_phase(req, detail, env_of(self));
-    job.journal_seq = *seq;
-    job.created = now_ms();
-    job.progress.files_total = job.files.size();
-    for (auto& f : job.files)
-      job.progress.bytes_total += f.size;
-    txn.put_job(job);
-    return {};
-  });
-  if (rolled_back)
-    err = st.cfg_.db->update([&](catalogue_txn& txn) -> caf::error {
-      auto seq = txn.begin_journal(j);
-      if (!seq)
-        return std::move(seq.error());
-      return txn.end_journal(*seq, false, describe(refusal), 0);
-    });
-  if (err)
-    return err;
-  if (refusal)
-    return refusal;
-  if (ticket.dry_run || !queue)
-    return ticket;
-  ticket.job_id = job.id;
-  st.queue_.push_back(job.id);
-  // The job and (unless it registers: begin() reads the new records) the resource as
-  // checked: nothing else can change them before start_next() returns.
-  auto id = job.id;
-  st.fresh_id_ = id;
-  st.fresh_job_ = std::move(job);
-  if (!registering)
-    st.fresh_detail_.emplace(id, std::move(detail));
-  start_next(self);
-  st.fresh_id_ = 0;
-  st.fresh_job_ = job_record{};
-  st.fresh_detail_.reset();
-  return ticket;
-}
-
-// `job ID --retry`: the files a finished job did not complete, as a new job.
-caf::expected<job_ticket> retry(job_self self, uint64_t id) {
-  auto job = get_stored(self, id);
-  if (!job)
-    return std::move(job.error());
-  if (!terminal(job->state) || find_active(self, id) != nullptr)
-    return make_error(ec::invalid_argument, "job " + std::to_string(id)
-                                              + " has not ended; cancel it or wait for it");
-  auto req = job->request;
-  req.only.clear();
-  for (auto& f : job->files)
-    if (f.state == step_state::failed || f.state == step_state::pending)
-      req.only.push_back(f.rel_path);
-  if (req.only.empty())
-    return make_error(ec::invalid_argument,
-                      "job " + std::to_string(id) + " left no file to retry");
-  std::sort(req.only.begin(), req.only.end());
-  req.only.erase(std::unique(req.only.begin(), req.only.end()), req.only.end());
-  req.retry_of = id;
-  req.dry_run = false;
-  if (req.kind == job_kind::register_hash) {
-    // The resource exists now: its files are checked again by hash.
-    req.kind = job_kind::verify;
-    req.level = check_level::hash;
-    req.src_root.clear();
-  }
-  if (works_on_datums(*job) && job->request.kind != job_kind::datum_hash
-      && job->request.kind != job_kind::verify) {
-    // A copy or move that failed its datum check: the copy is made, so the datums that
-    // did not match are read there again.
-    req.kind = job_kind::verify;
-    req.level = check_level::datum;
-    req.src_root = req.dst_root;
-    req.dst_root.clear();
-  }
-  return submit(self, std::move(req));
-}
-
-// Datums added to a resource; the files they add to its list are hashed by a register
-// job of only those files.
-caf::expected<datum_ticket> register_datums(job_self self, const datum_registration& reg) {
-  datum_ticket out;
-  out.resource_uid = reg.resource_uid;
-  registration r;
-  r.command = "datum_register";
-  r.args = {reg.resource_uid};
-  r.kwargs = nlohmann::json{{"datums", reg.datums.size()}}.dump();
-  r.write = [&](catalogue_txn& txn, job_request& req,
-                bool& queue) -> caf::expected<resource_detail> {
-    auto added = txn.add_datums(reg);
-    if (!added)
-      return std::move(added.error());
-    out.datum_ids = std::move(added->datum_ids);
-    out.new_files = static_cast<uint32_t>(added->new_files.size());
-    req.only = std::move(added->new_files);
-    queue = !req.only.empty();
-    return std::move(added->detail);
-  };
-  job_request req;
-  req.uid = reg.resource_uid;
-  auto ticket = submit(self, std::move(req), &r);
-  if (!ticket)
-    return std::move(ticket.error());
-  out.job_id = ticket->job_id;
-  return out;
-}
-
-// The first job (running, draining or queued) on resource `uid`, 0 if none.
-uint64_t job_holding(job_self self, const std::string& uid) {
-  auto& st = self->state;
-  auto key = "uid:" + uid;
-  for (auto& [id, a] : st.active_)
-    if (a.footprint.count(key))
-      return id;
-  for (auto& [id, d] : st.draining_)
-    if (d.footprint.count(key))
-      return id;
-  for (auto id : st.queue_) {
-    auto j = get_stored(self, id);
-    if (j && !terminal(j->state) && j->request.uid == uid)
-      return id;
-  }
-  return 0;
-}
-
-// `resource shift-root`: a catalogue change made at once (no file is touched), refused
-// while a job holds the resource, since its checkpoint names the files by the old split.
-caf::expected<root_shift> shift_root(job_self self, const std::string& uid, int32_t by) {
-  root_shift out;
-  registration r;
-  r.command = "shift_root";
-  r.args = {uid};
-  // The journal names the resource before and after (the history keeps the two roots).
-  nlohmann::json kwargs{{"by", by}};
-  if (auto d = self->state.cfg_.db->get_resource(uid)) {
-    auto& res = d->resource;
-    kwargs["old"] = {{"root", res.root}, {"path", res.path}};
-    if (auto loc = shift_location(res.root, res.path, by))
-      kwargs["new"] = {{"root", loc->root}, {"path", loc->path}};
-  }
-  r.kwargs = kwargs.dump();
-  caf::error busy;
-  if (auto id = job_holding(self, uid))
-    busy = make_error(ec::refused, "resource '" + uid + "' has job " + std::to_string(id)
-                                     + " queued or running: shift its root once that job "
-                                       "has ended (or cancel it)");
-  r.write = [&](catalogue_txn& txn, job_request&,
-                bool& queue) -> caf::expected<resource_detail> {
-    queue = false;
-    if (busy)
-      return busy;
-    auto shifted = txn.shift_root(uid, by);
-    if (!shifted)
-      return std::move(shifted.error());
-    out = std::move(*shifted);
-    return resource_detail{out.after, {}, {}};
-  };
-  job_request req;
-  req.uid = uid;
-  auto ticket = submit(self, std::move(req), &r);
-  if (!ticket)
-    return std::move(ticket.error());
-  return out;
-}
 
 // Cancels job `id`: a running one ends now (its batches at the workers stop within a
 // file or a piece, and what they did is still recorded); a queued one is dropped.
@@ -636,10 +344,10 @@ caf::expected<job_record> cancel(job_self self, uint64_t id) {
     if (st.cfg_.interrupts)
       st.cfg_.interrupts->cancel(id);
     finish(self, id, job_state::cancelled, ec::cancelled, "cancelled by request");
-    return get_stored(self, id);
+    return stored_job(self, id);
   }
-  auto j = get_stored(self, id);
-  if (!j || terminal(j->state))
+  auto j = stored_job(self, id);
+  if (!j || job_ended(j->state))
     return j;
   st.queue_.erase(std::remove(st.queue_.begin(), st.queue_.end(), id), st.queue_.end());
   j->state = job_state::cancelled;
@@ -657,32 +365,6 @@ caf::expected<job_record> cancel(job_self self, uint64_t id) {
   return j;
 }
 
-// Looks for copies due for a scrub and queues one at a time.
-void scrub_due(job_self self) {
-  auto& st = self->state;
-  auto& cfg = st.cfg_;
-  if (cfg.scrub_every.count() <= 0)
-    return;
-  self->delayed_send(self, cfg.scrub_check, scrub_atom::value);
-  for (auto& [id, a] : st.active_)
-    if (a.job.request.kind == job_kind::scrub)
-      return;  // one at a time
-  for (auto id : st.queue_) {
-    auto j = cfg.db->get_job(id);
-    if (j && j->request.kind == job_kind::scrub)
-      return;
-  }
-  auto due = cfg.db->due_for_scrub(now_ms() - cfg.scrub_every.count());
-  if (!due || due->empty())
-    return;
-  job_request req;
-  req.kind = job_kind::scrub;
-  req.uid = due->front().first;
-  req.src_root = due->front().second;
-  req.level = check_level::hash;
-  submit(self, std::move(req));
-}
-
 template <class T>
 caf::result<T> reply(caf::expected<T> x) {
   if (!x)
@@ -690,7 +372,106 @@ caf::result<T> reply(caf::expected<T> x) {
   return std::move(*x);
 }
 
+// Every job, newest first, running ones as they are now, without their per-file states.
+caf::expected<std::vector<job_record>> list_summaries(job_self self) {
+  auto jobs = self->state.cfg_.db->list_jobs();
+  if (!jobs)
+    return std::move(jobs.error());
+  std::reverse(jobs->begin(), jobs->end());
+  for (auto& j : *jobs) {
+    if (auto* a = find_active(self, j.id))
+      j = summary_of(a->job);
+    else if (auto i = self->state.unrecorded_.find(j.id); i != self->state.unrecorded_.end())
+      j = summary_of(i->second);
+  }
+  return std::move(*jobs);
+}
+
+// The jobs Status shows, newest first: all that have not ended and the last `ended` that
+// have, each with its first failed steps.
+caf::expected<std::vector<job_record>> list_for_status(job_self self, uint32_t ended) {
+  auto jobs = self->state.cfg_.db->list_jobs();
+  if (!jobs)
+    return std::move(jobs.error());
+  std::vector<job_record> out;
+  uint32_t ended_shown = 0;
+  for (auto j = jobs->rbegin(); j != jobs->rend(); ++j) {
+    const job_record* current = &*j;  // a header: no files
+    if (auto* a = find_active(self, j->id))
+      current = &a->job;
+    else if (auto i = self->state.unrecorded_.find(j->id); i != self->state.unrecorded_.end())
+      current = &i->second;
+    if (job_ended(current->state) && ended_shown++ >= ended)
+      continue;
+    // The failed steps of a stored job are read only for the jobs shown.
+    if (current == &*j && j->progress.files_failed > 0)
+      if (auto full = self->state.cfg_.db->get_job(j->id)) {
+        out.push_back(status_view_of(*full));
+        continue;
+      }
+    out.push_back(status_view_of(*current));
+  }
+  return out;
+}
+
+// A retry or pacing time of job `id` has come: the files waiting for it are in reach again.
+void on_retry_due(job_self self, uint64_t id) {
+  auto* a = find_active(self, id);
+  if (!a)
+    return;
+  auto now = self->clock().now();
+  auto& r = a->retrying;
+  for (auto& [index, due] : r)
+    if (due <= now)
+      a->cursor = std::min(a->cursor, index);
+  r.erase(std::remove_if(r.begin(), r.end(), [&](auto& x) { return x.second <= now; }),
+          r.end());
+  dispatch(self, id);
+}
+
+// Queues what a previous run left unfinished, in submission order, and starts it.
+void resume_jobs(job_self self) {
+  auto& st = self->state;
+  if (auto jobs = st.cfg_.db->list_jobs()) {
+    for (auto& j : *jobs)
+      if (!job_ended(j.state))
+        st.queue_.push_back(j.id);
+  }
+  start_next(self);
+}
+
+// Sizes the pools' loads and generations and monitors every worker: one that fails
+// (fail_loudly logged why) is replaced, like one that timed out.
+void watch_workers(job_self self) {
+  auto& st = self->state;
+  st.copier_load_.assign(st.cfg_.copiers.size(), 0);
+  st.hasher_load_.assign(st.cfg_.hashers.size(), 0);
+  st.copier_gen_.assign(st.cfg_.copiers.size(), 0);
+  st.hasher_gen_.assign(st.cfg_.hashers.size(), 0);
+  for (auto& w : st.cfg_.copiers)
+    self->monitor(w);
+  for (auto& w : st.cfg_.hashers)
+    self->monitor(w);
+  self->set_down_handler([self](caf::down_msg& down) { after_worker_down(self, down); });
+}
+
 }  // namespace
+
+bool job_ended(job_state s) {
+  return s == job_state::done || s == job_state::failed || s == job_state::cancelled;
+}
+
+job_env job_env_of(job_self self) {
+  auto& cfg = self->state.cfg_;
+  return job_env{*cfg.db, cfg.prefs, *cfg.fs};
+}
+
+caf::expected<job_record> stored_job(job_self self, uint64_t id) {
+  auto& st = self->state;
+  if (auto i = st.unrecorded_.find(id); i != st.unrecorded_.end())
+    return i->second;
+  return st.cfg_.db->get_job(id);
+}
 
 void start_queued(job_self self) {
   start_next(self);
@@ -738,23 +519,8 @@ job_manager(job_manager_actor::stateful_pointer<job_manager_state> self,
     st.cfg_.fs = make_posix_file_system();
   if (!st.cfg_.interrupts)
     st.cfg_.interrupts = std::make_shared<job_interrupts>();
-  st.copier_load_.assign(st.cfg_.copiers.size(), 0);
-  st.hasher_load_.assign(st.cfg_.hashers.size(), 0);
-  st.copier_gen_.assign(st.cfg_.copiers.size(), 0);
-  st.hasher_gen_.assign(st.cfg_.hashers.size(), 0);
-  // A worker that fails (fail_loudly logged why) is replaced, like one that timed out.
-  for (auto& w : st.cfg_.copiers)
-    self->monitor(w);
-  for (auto& w : st.cfg_.hashers)
-    self->monitor(w);
-  self->set_down_handler([self](caf::down_msg& down) { after_worker_down(self, down); });
-  // Resume what a previous run left unfinished, in submission order.
-  if (auto jobs = st.cfg_.db->list_jobs()) {
-    for (auto& j : *jobs)
-      if (!terminal(j.state))
-        st.queue_.push_back(j.id);
-  }
-  start_next(self);
+  watch_workers(self);
+  resume_jobs(self);
   if (st.cfg_.scrub_every.count() > 0)
     self->send(self, scrub_atom::value);
   // Asked to stop (the daemon's shutdown): commit what is done before quitting, so a
@@ -766,62 +532,30 @@ job_manager(job_manager_actor::stateful_pointer<job_manager_state> self,
   });
   return {
     [self](register_atom, job_request req) -> caf::result<job_ticket> {
-      auto reg = resource_registration(req);
-      return reply(submit(self, std::move(req), &reg));
+      return reply(register_resource(self, std::move(req)));
     },
     [self](register_atom, datum_atom, const datum_registration& reg)
       -> caf::result<datum_ticket> { return reply(register_datums(self, reg)); },
     [self](submit_atom, job_request req) -> caf::result<job_ticket> {
       if (req.kind == job_kind::register_hash)
         return make_error(ec::invalid_argument, "register_hash jobs are queued by register");
-      return reply(submit(self, std::move(req)));
+      return reply(submit_job(self, std::move(req)));
     },
     [self](list_atom, job_atom) -> caf::result<std::vector<job_record>> {
-      auto jobs = self->state.cfg_.db->list_jobs();
-      if (!jobs)
-        return std::move(jobs.error());
-      std::reverse(jobs->begin(), jobs->end());
-      for (auto& j : *jobs) {
-        if (auto* a = find_active(self, j.id))
-          j = summary_of(a->job);
-        else if (auto i = self->state.unrecorded_.find(j.id); i != self->state.unrecorded_.end())
-          j = summary_of(i->second);
-      }
-      return std::move(*jobs);
+      return reply(list_summaries(self));
     },
     [self](list_atom, job_atom, uint32_t ended) -> caf::result<std::vector<job_record>> {
-      auto jobs = self->state.cfg_.db->list_jobs();
-      if (!jobs)
-        return std::move(jobs.error());
-      std::vector<job_record> out;
-      uint32_t ended_shown = 0;
-      for (auto j = jobs->rbegin(); j != jobs->rend(); ++j) {
-        const job_record* current = &*j;  // a header: no files
-        if (auto* a = find_active(self, j->id))
-          current = &a->job;
-        else if (auto i = self->state.unrecorded_.find(j->id); i != self->state.unrecorded_.end())
-          current = &i->second;
-        if (terminal(current->state) && ended_shown++ >= ended)
-          continue;
-        // The failed steps of a stored job are read only for the jobs shown.
-        if (current == &*j && j->progress.files_failed > 0)
-          if (auto full = self->state.cfg_.db->get_job(j->id)) {
-            out.push_back(status_view_of(*full));
-            continue;
-          }
-        out.push_back(status_view_of(*current));
-      }
-      return out;
+      return reply(list_for_status(self, ended));
     },
     [self](get_atom, job_atom, uint64_t id) -> caf::result<job_record> {
       if (auto* a = find_active(self, id))
         return a->job;
-      return reply(get_stored(self, id));
+      return reply(stored_job(self, id));
     },
     [self](progress_atom, uint64_t id) -> caf::result<job_record> {
       if (auto* a = find_active(self, id))
         return summary_of(a->job);
-      auto j = get_stored(self, id);
+      auto j = stored_job(self, id);
       if (j)
         j->files.clear();
       return reply(std::move(j));
@@ -831,8 +565,8 @@ job_manager(job_manager_actor::stateful_pointer<job_manager_state> self,
     },
     [self](wait_atom, uint64_t id) -> caf::result<job_record> {
       if (!find_active(self, id)) {
-        auto j = get_stored(self, id);
-        if (!j || terminal(j->state))
+        auto j = stored_job(self, id);
+        if (!j || job_ended(j->state))
           return reply(std::move(j));
       }
       auto rp = self->make_response_promise<job_record>();
@@ -840,25 +574,13 @@ job_manager(job_manager_actor::stateful_pointer<job_manager_state> self,
       return rp;
     },
     [self](retry_atom, uint64_t id) -> caf::result<job_ticket> {
-      return reply(retry(self, id));
+      return reply(retry_job(self, id));
     },
     [self](shift_atom, const std::string& uid, int32_t by) -> caf::result<root_shift> {
-      return reply(shift_root(self, uid, by));
+      return reply(shift_resource_root(self, uid, by));
     },
-    [self](tick_atom, uint64_t id) {
-      // A retry or pacing time has come: the files waiting for it are in reach again.
-      if (auto* a = find_active(self, id)) {
-        auto now = self->clock().now();
-        auto& r = a->retrying;
-        for (auto& [index, due] : r)
-          if (due <= now)
-            a->cursor = std::min(a->cursor, index);
-        r.erase(std::remove_if(r.begin(), r.end(), [&](auto& x) { return x.second <= now; }),
-                r.end());
-        dispatch(self, id);
-      }
-    },
-    [self](scrub_atom) { scrub_due(self); },
+    [self](tick_atom, uint64_t id) { on_retry_due(self, id); },
+    [self](scrub_atom) { queue_due_scrub(self); },
   };
 }
 

@@ -1,11 +1,13 @@
 // What the job manager shares with the four kinds of batch it sends to workers (copies,
-// hashes, removals, datums): the bookkeeping of steps, commits and worker loads.
+// hashes, removals, datums) and with its submissions: the bookkeeping of jobs, steps,
+// commits and worker loads.
 // Internal to actors/mobile.
 #pragma once
 
 #include "actors/mobile/job_manager.hpp"
 
 #include <caf/error.hpp>
+#include <caf/expected.hpp>
 #include <caf/system_messages.hpp>
 
 #include <string>
@@ -14,6 +16,16 @@
 namespace d1 {
 
 using job_self = job_manager_actor::stateful_pointer<job_manager_state>;
+
+/// Whether a job in state `s` has ended (done, failed or cancelled).
+bool job_ended(job_state s);
+
+/// What a kind's rules work with: the catalogue, the root preferences, the file system.
+job_env job_env_of(job_self self);
+
+/// Returns job `id` as stored, or as it ended if the catalogue could not store that; the
+/// catalogue's error (ec::not_found for an unknown job) otherwise.
+caf::expected<job_record> stored_job(job_self self, uint64_t id);
 
 /// The running job `id`, or nullptr.
 active_job* find_active(job_self self, uint64_t id);
@@ -40,6 +52,14 @@ void commit_uncommitted(job_self self, active_job& a);
 /// changed, so the catalogue follows, without the job's checkpoint. Frees its footprint
 /// once nothing of it is left at the workers.
 void record_late(job_self self, uint64_t id, std::vector<catalogue_change> changes);
+
+/// A batch of job `id` came back from its worker: with the job still running (`a`), its
+/// next batches go out before this one's outcomes (`finished`) and changes are recorded,
+/// so the workers work while the catalogue syncs (a crash before the commit leaves the
+/// files pending, and the resumed job adopts them); with the job ended (`a` null), the
+/// changes are recorded late. Then every running job is dispatched.
+void record_batch(job_self self, uint64_t id, active_job* a, const std::vector<size_t>& finished,
+                  std::vector<catalogue_change> changes);
 
 /// Sends job `a`'s pending files to free workers up to its share of its pool, in batches.
 /// Never ends a phase or the job.

@@ -34,18 +34,13 @@ public:
 
   std::optional<hash_request> hash_request_for(const active_job& a, const job_file& f,
                                                std::string& why) const override {
-    auto rec = a.lookup(f.root, f.rel_path);
-    if (!rec) {
-      why = "no record of " + f.rel_path + " at " + f.root;
+    const file_record* rec = nullptr;
+    auto hr = hash_request_from_record(a, f, rec, why);
+    if (!hr)
       return std::nullopt;
-    }
-    hash_request hr;
-    hr.root = rec->root;
-    hr.rel_path = rec->rel_path;
-    hr.algorithm = rec->algorithm;
-    hr.level = a.job.phase == 0 ? check_level::exists : check_level::hash;
-    hr.expected_size = f.size;
-    hr.expected_digest = rec->expected_digest;
+    hr->level = a.job.phase == 0 ? check_level::exists : check_level::hash;
+    hr->expected_size = f.size;
+    hr->expected_digest = rec->expected_digest;
     return hr;
   }
 

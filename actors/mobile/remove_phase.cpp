@@ -197,14 +197,7 @@ void launch_remove_batch(job_self self, active_job& a, size_t w) {
                          o ? o->transient : is_worker_lost(err)))
         finished.push_back(indices[k]);
     }
-    if (!a) {
-      record_late(self, id, std::move(changes));
-    } else {
-      --a->in_flight;
-      launch_batches(self, *a);  // the workers remove while the catalogue syncs
-      record_steps(self, *a, finished, std::move(changes));
-    }
-    dispatch_all(self);
+    record_batch(self, id, a, finished, std::move(changes));
   };
   self->request(st.cfg_.copiers[w], worker_timeout(self, bytes), remove_atom::value,
                 std::move(br))

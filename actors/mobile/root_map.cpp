@@ -3,6 +3,7 @@
 #include "actors/mobile/root_map.hpp"
 
 #include "actors/mobile/beneath.hpp"
+#include "actors/mobile/forwarding_file_system.hpp"
 #include "messages/error.hpp"
 
 #include <algorithm>
@@ -31,93 +32,23 @@ caf::error check_side(const std::string& recorded, const std::string& side,
   return {};
 }
 
-// Forwards every call to the disk, opening roots at their local place.
-class mapped_file_system final : public file_system {
+// Opens roots at their local place; every other call goes to the disk as it is.
+class mapped_file_system final : public forwarding_file_system {
 public:
   mapped_file_system(std::shared_ptr<file_system> disk, root_map map)
-    : disk_(std::move(disk)), map_(std::move(map)) {
+    : forwarding_file_system(std::move(disk)), map_(std::move(map)) {
   }
   int open_root(const std::string& path) override {
-    return disk_->open_root(map_.local(path));
+    return inner_->open_root(map_.local(path));
   }
   int make_root(const std::string& path) override {
-    return disk_->make_root(map_.local(path));
+    return inner_->make_root(map_.local(path));
   }
   std::string local_path(const std::string& path) override {
-    return disk_->local_path(map_.local(path));
-  }
-  int open_dir_at(int dir, const std::string& name) override {
-    return disk_->open_dir_at(dir, name);
-  }
-  int make_dir_at(int dir, const std::string& name, mode_t mode) override {
-    return disk_->make_dir_at(dir, name, mode);
-  }
-  int open_file_at(int dir, const std::string& name) override {
-    return disk_->open_file_at(dir, name);
-  }
-  int create_exclusive_at(int dir, const std::string& name) override {
-    return disk_->create_exclusive_at(dir, name);
-  }
-  int close(int fd) override {
-    return disk_->close(fd);
-  }
-  int stat_fd(int fd, file_stat& out) override {
-    return disk_->stat_fd(fd, out);
-  }
-  int stat_at(int dir, const std::string& name, file_stat& out) override {
-    return disk_->stat_at(dir, name, out);
-  }
-  uint64_t fs_id(int fd) override {
-    return disk_->fs_id(fd);
-  }
-  uint64_t fs_type(int fd) override {
-    return disk_->fs_type(fd);
-  }
-  ssize_t pread(int fd, void* buf, size_t n, off_t off) override {
-    return disk_->pread(fd, buf, n, off);
-  }
-  ssize_t pwrite(int fd, const void* buf, size_t n, off_t off) override {
-    return disk_->pwrite(fd, buf, n, off);
-  }
-  ssize_t copy_range(int in, off_t in_off, int out, off_t out_off, size_t n) override {
-    return disk_->copy_range(in, in_off, out, out_off, n);
-  }
-  int fsync(int fd) override {
-    return disk_->fsync(fd);
-  }
-  int syncfs(int fd) override {
-    return disk_->syncfs(fd);
-  }
-  int set_owner(int fd, uid_t uid, gid_t gid) override {
-    return disk_->set_owner(fd, uid, gid);
-  }
-  int set_mode(int fd, mode_t mode) override {
-    return disk_->set_mode(fd, mode);
-  }
-  int set_times(int fd, const struct timespec times[2]) override {
-    return disk_->set_times(fd, times);
-  }
-  int set_direct(int fd, bool on) override {
-    return disk_->set_direct(fd, on);
-  }
-  int rename_noreplace_at(int dir, const std::string& from, const std::string& to) override {
-    return disk_->rename_noreplace_at(dir, from, to);
-  }
-  int unlink_at(int dir, const std::string& name) override {
-    return disk_->unlink_at(dir, name);
-  }
-  int list_dir(int dir, std::vector<std::string>& names) override {
-    return disk_->list_dir(dir, names);
-  }
-  void advise(int fd, off_t off, off_t len, int advice) override {
-    disk_->advise(fd, off, len, advice);
-  }
-  void start_writeback(int fd, off_t off, off_t len) override {
-    disk_->start_writeback(fd, off, len);
+    return inner_->local_path(map_.local(path));
   }
 
 private:
-  std::shared_ptr<file_system> disk_;
   root_map map_;
 };
 

@@ -6,9 +6,11 @@ list(APPEND D1_ACTOR_SOURCES
   mobile/file_reads.cpp
   mobile/file_checks.cpp
   mobile/copy_batch.cpp
+  mobile/copy_bytes.cpp
   mobile/remove_batch.cpp
   mobile/spec_handlers.cpp
   mobile/datum_value.cpp
+  mobile/datum_digest.cpp
   mobile/datum_source.cpp
   mobile/datum_raw.cpp
   mobile/datum_npy.cpp
@@ -17,6 +19,7 @@ list(APPEND D1_ACTOR_SOURCES
   mobile/datum_files.cpp
   mobile/datum_hash.cpp
   mobile/catalogue_db.cpp
+  mobile/catalogue_txn.cpp
   mobile/catalogue_datums.cpp
   mobile/catalogue_shift.cpp
   mobile/catalogue_migrate.cpp
@@ -37,6 +40,7 @@ list(APPEND D1_ACTOR_SOURCES
   mobile/hash_phase.cpp
   mobile/datum_phase.cpp
   mobile/remove_phase.cpp
+  mobile/job_submission.cpp
   mobile/job_manager.cpp
   mobile/mobile.cpp
 )

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include <functional>
+#include <optional>
 #include <utility>
 
 namespace d1 {
@@ -28,23 +29,42 @@ node_info folder_attr(int64_t mtime) {
   return info;
 }
 
+// What the disk says of a file's copies, in one pass: whether any of them is there, and
+// the mtime of the first still as it was verified (a regular file of the recorded size).
+struct copies_on_disk {
+  bool any = false;
+  std::optional<int64_t> verified_mtime;
+};
+
+copies_on_disk look_on_disk(const std::vector<local_copy>& copies) {
+  copies_on_disk out;
+  for (auto& c : copies) {
+    struct stat st {};
+    if (::stat(c.path.c_str(), &st) != 0)
+      continue;
+    out.any = true;
+    if (S_ISREG(st.st_mode) && static_cast<uint64_t>(st.st_size) == c.size) {
+      out.verified_mtime = st.st_mtim.tv_sec;
+      break;
+    }
+  }
+  return out;
+}
+
 // Size and mtime of the first copy still on disk as it was verified, else the recorded
-// ones (an open then fails, naming each copy).
-node_info file_attr(const std::vector<local_copy>& copies) {
+// ones (an open then fails, naming each copy). `seen`: what look_on_disk said of these
+// copies just now, if it was asked.
+node_info file_attr(const std::vector<local_copy>& copies,
+                    const copies_on_disk* seen = nullptr) {
   node_info info;
   info.kind = entry_kind::file;
   info.cache = cache_class::live;
   info.content = content_kind::local_file;
   info.size = copies.front().size;
   info.mtime = copies.front().mtime_ns / 1000000000;
-  for (auto& c : copies) {
-    struct stat st {};
-    if (::stat(c.path.c_str(), &st) == 0 && S_ISREG(st.st_mode)
-        && static_cast<uint64_t>(st.st_size) == c.size) {
-      info.mtime = st.st_mtim.tv_sec;
-      break;
-    }
-  }
+  auto on_disk = seen ? *seen : look_on_disk(copies);
+  if (on_disk.verified_mtime)
+    info.mtime = *on_disk.verified_mtime;
   content_source src;
   src.copies = copies;
   info.set_source(std::move(src));
@@ -170,21 +190,19 @@ void with_uid(self_ptr self, const resolve_request& req, size_t depth, bool by_p
     done(std::move(*id));
 }
 
-// True when `rel` is a file of `tree` none of whose copies is on disk.
-bool moved_away(const resource_tree& tree, const std::string& rel) {
+// What the disk says of the copies of `rel`, if it is a file of `tree`.
+std::optional<copies_on_disk> look_at_file(const resource_tree& tree, const std::string& rel) {
   auto copies = file_at(tree, rel);
   if (!copies)
-    return false;
-  for (auto& c : *copies) {
-    struct stat st {};
-    if (::stat(c.path.c_str(), &st) == 0)
-      return false;
-  }
-  return true;
+    return std::nullopt;
+  return look_on_disk(*copies);
 }
 
+// Answers for `rel` in a resource's tree; `seen`, if not null, is what the disk said of
+// the copies of `rel` (a file) just now.
 template <class T>
-using answer_fn = std::function<caf::expected<T>(const resource_tree&, const std::string& rel)>;
+using answer_fn = std::function<caf::expected<T>(const resource_tree&, const std::string& rel,
+                                                 const copies_on_disk* seen)>;
 
 // Resolves the resource segment at `depth` and answers with `answer` on its tree, or with
 // the error folder of an unknown resource.
@@ -210,12 +228,12 @@ caf::result<T> in_resource(self_ptr self, const resolve_request& req, size_t dep
       return;
     }
     auto rel = rel_below(req, depth);
-    auto deliver = [=](tree_result tree) mutable {
+    auto deliver = [=](tree_result tree, const copies_on_disk* seen) mutable {
       if (!tree) {
         fail(tree.error());
         return;
       }
-      auto r = answer(**tree, rel);
+      auto r = answer(**tree, rel, seen);
       if (r)
         rp.deliver(std::move(*r));
       else
@@ -224,24 +242,28 @@ caf::result<T> in_resource(self_ptr self, const resolve_request& req, size_t dep
     with_tree(self, *uid, false, [=](tree_result tree) mutable {
       // A kept tree may predate a job that moved the file: none of its copies is there any
       // more. Ask once more before answering with copies that cannot be opened.
-      if (tree && moved_away(**tree, rel))
-        with_tree(self, *uid, true, deliver);
+      auto seen = tree ? look_at_file(**tree, rel) : std::nullopt;
+      if (seen && !seen->any)
+        with_tree(self, *uid, true,
+                  [deliver](tree_result fresh) mutable { deliver(std::move(fresh), nullptr); });
       else
-        deliver(std::move(tree));
+        deliver(std::move(tree), seen ? &*seen : nullptr);
     });
   });
   return rp;
 }
 
-caf::expected<node_info> attr_in_tree(const resource_tree& tree, const std::string& rel) {
+caf::expected<node_info> attr_in_tree(const resource_tree& tree, const std::string& rel,
+                                      const copies_on_disk* seen) {
   if (is_folder(tree, rel))
     return folder_attr(tree.created_s);
   if (auto copies = file_at(tree, rel))
-    return file_attr(*copies);
+    return file_attr(*copies, seen);
   return make_error(ec::not_found, "resource " + tree.uid + " has no file '" + rel + "'");
 }
 
-caf::expected<listing> listing_in_tree(const resource_tree& tree, const std::string& rel) {
+caf::expected<listing> listing_in_tree(const resource_tree& tree, const std::string& rel,
+                                       const copies_on_disk*) {
   if (!is_folder(tree, rel)) {
     return make_error(ec::not_found, "resource " + tree.uid + " has no folder '" + rel + "'");
   }

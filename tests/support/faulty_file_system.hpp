@@ -5,7 +5,7 @@
 // removal, on a real directory, without root or a special filesystem.
 #pragma once
 
-#include "actors/mobile/file_system.hpp"
+#include "actors/mobile/forwarding_file_system.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -66,10 +66,10 @@ struct fault {
   int err = EIO;
 };
 
-class faulty_file_system final : public file_system {
+class faulty_file_system final : public forwarding_file_system {
 public:
   explicit faulty_file_system(std::shared_ptr<file_system> real = make_posix_file_system())
-    : real_(std::move(real)) {
+    : forwarding_file_system(std::move(real)) {
   }
 
   void add(fault f) {
@@ -98,23 +98,23 @@ public:
   int open_root(const std::string& path) override {
     if (auto f = hit(fs_op::open_root, path))
       return f->err_result();
-    return remember(real_->open_root(path), path);
+    return remember(inner_->open_root(path), path);
   }
   int make_root(const std::string& path) override {
     if (auto f = hit(fs_op::make_root, path))
       return f->err_result();
-    return real_->make_root(path);
+    return inner_->make_root(path);
   }
   int open_dir_at(int dir, const std::string& name) override {
     auto path = path_of(dir, name);
     if (auto f = hit(fs_op::open_dir, path))
       return f->err_result();
-    return remember(real_->open_dir_at(dir, name), path);
+    return remember(inner_->open_dir_at(dir, name), path);
   }
   int make_dir_at(int dir, const std::string& name, mode_t mode) override {
     if (auto f = hit(fs_op::make_dir, path_of(dir, name)))
       return f->err_result();
-    return real_->make_dir_at(dir, name, mode);
+    return inner_->make_dir_at(dir, name, mode);
   }
   int open_file_at(int dir, const std::string& name) override {
     auto path = path_of(dir, name);
@@ -123,36 +123,30 @@ public:
         return f->err_result();
       ::unlink(path.c_str());
     }
-    return remember(real_->open_file_at(dir, name), path);
+    return remember(inner_->open_file_at(dir, name), path);
   }
   int create_exclusive_at(int dir, const std::string& name) override {
     auto path = path_of(dir, name);
     if (auto f = hit(fs_op::create, path))
       return f->err_result();
-    return remember(real_->create_exclusive_at(dir, name), path);
+    return remember(inner_->create_exclusive_at(dir, name), path);
   }
   int close(int fd) override {
     {
       std::lock_guard<std::mutex> guard{mtx_};
       paths_.erase(fd);
     }
-    return real_->close(fd);
+    return inner_->close(fd);
   }
   int stat_fd(int fd, file_stat& out) override {
     if (auto f = hit(fs_op::stat_fd, path_of(fd)))
       return f->err_result();
-    return real_->stat_fd(fd, out);
+    return inner_->stat_fd(fd, out);
   }
   int stat_at(int dir, const std::string& name, file_stat& out) override {
     if (auto f = hit(fs_op::stat_at, path_of(dir, name)))
       return f->err_result();
-    return real_->stat_at(dir, name, out);
-  }
-  uint64_t fs_id(int fd) override {
-    return real_->fs_id(fd);
-  }
-  uint64_t fs_type(int fd) override {
-    return real_->fs_type(fd);
+    return inner_->stat_at(dir, name, out);
   }
   ssize_t pread(int fd, void* buf, size_t n, off_t off) override {
     auto path = path_of(fd);
@@ -164,7 +158,7 @@ public:
       if (f->f.kind == fault_kind::short_io)
         n = std::max<size_t>(1, n / 2);
     }
-    return real_->pread(fd, buf, n, off);
+    return inner_->pread(fd, buf, n, off);
   }
   ssize_t pwrite(int fd, const void* buf, size_t n, off_t off) override {
     auto path = path_of(fd);
@@ -176,40 +170,37 @@ public:
       if (f->f.kind == fault_kind::short_io)
         n = std::max<size_t>(1, n / 2);
     }
-    return real_->pwrite(fd, buf, n, off);
+    return inner_->pwrite(fd, buf, n, off);
   }
   ssize_t copy_range(int in, off_t in_off, int out, off_t out_off, size_t n) override {
     if (auto f = hit(fs_op::copy_range, path_of(in) + " -> " + path_of(out)))
       return f->err_result();
-    return real_->copy_range(in, in_off, out, out_off, n);
+    return inner_->copy_range(in, in_off, out, out_off, n);
   }
   int fsync(int fd) override {
     if (auto f = hit(fs_op::fsync, path_of(fd)))
       return f->err_result();
-    return real_->fsync(fd);
+    return inner_->fsync(fd);
   }
   int syncfs(int fd) override {
     if (auto f = hit(fs_op::syncfs, path_of(fd)))
       return f->err_result();
-    return real_->syncfs(fd);
+    return inner_->syncfs(fd);
   }
   int set_owner(int fd, uid_t uid, gid_t gid) override {
     if (auto f = hit(fs_op::set_owner, path_of(fd)))
       return f->err_result();
-    return real_->set_owner(fd, uid, gid);
+    return inner_->set_owner(fd, uid, gid);
   }
   int set_mode(int fd, mode_t mode) override {
     if (auto f = hit(fs_op::set_mode, path_of(fd)))
       return f->err_result();
-    return real_->set_mode(fd, mode);
+    return inner_->set_mode(fd, mode);
   }
   int set_times(int fd, const struct timespec times[2]) override {
     if (auto f = hit(fs_op::set_times, path_of(fd)))
       return f->err_result();
-    return real_->set_times(fd, times);
-  }
-  int set_direct(int fd, bool on) override {
-    return real_->set_direct(fd, on);
+    return inner_->set_times(fd, times);
   }
   int rename_noreplace_at(int dir, const std::string& from, const std::string& to) override {
     auto path = path_of(dir, from);
@@ -218,23 +209,17 @@ public:
         return f->err_result();
       ::unlink(path.c_str());
     }
-    return real_->rename_noreplace_at(dir, from, to);
+    return inner_->rename_noreplace_at(dir, from, to);
   }
   int unlink_at(int dir, const std::string& name) override {
     if (auto f = hit(fs_op::unlink, path_of(dir, name)))
       return f->err_result();
-    return real_->unlink_at(dir, name);
+    return inner_->unlink_at(dir, name);
   }
   int list_dir(int dir, std::vector<std::string>& names) override {
     if (auto f = hit(fs_op::list_dir, path_of(dir)))
       return f->err_result();
-    return real_->list_dir(dir, names);
-  }
-  void advise(int fd, off_t off, off_t len, int advice) override {
-    real_->advise(fd, off, len, advice);
-  }
-  void start_writeback(int fd, off_t off, off_t len) override {
-    real_->start_writeback(fd, off, len);
+    return inner_->list_dir(dir, names);
   }
 
 private:
@@ -280,7 +265,6 @@ private:
     return path_of(dir) + "/" + name;
   }
 
-  std::shared_ptr<file_system> real_;
   mutable std::mutex mtx_;
   std::vector<armed> faults_;
   std::map<int, std::string> paths_;
