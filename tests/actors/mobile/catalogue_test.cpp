@@ -1,13 +1,13 @@
 // The catalogue over real LMDB in a temp dir: every table, reference counts for shared
-// files, history, journal, jobs with per-file checkpoints, the catalogue actor, and a
-// round trip of every mobile message type.
+// files, history, journal, jobs with per-file checkpoints, the catalogue actor reading what
+// job_manager registered, and a round trip of every mobile message type.
 #include "actors/mobile/catalogue.hpp"
 #include "actors/mobile/catalogue_db.hpp"
 
 #include "messages/error.hpp"
 #include "storage/codec.hpp"
 #include "tests/storage/temp_dir.hpp"
-#include "tests/support/actor_fixture.hpp"
+#include "tests/actors/mobile/job_fixture.hpp"
 
 #include <gtest/gtest.h>
 
@@ -348,23 +348,22 @@ TEST(mobile_types, every_type_round_trips) {
   roundtrip(catalogue_report{1, 2, 3, 4, {"a problem"}});
 }
 
-class catalogue_actor_test : public test::actor_fixture {};
+// The catalogue answers reads of what job_manager registered in the same catalogue_db.
+class catalogue_actor_test : public test::job_fixture {};
 
-TEST_F(catalogue_actor_test, registers_reads_locates_and_journals) {
-  test::temp_dir dir;
-  auto db = catalogue_db::open(dir / "cat");
-  ASSERT_TRUE(db);
-  auto cat = sys_.spawn(catalogue, *db, host_preferences{"h", {"/r"}, {}});
-  auto d = request<resource_detail>(cat, register_atom::value, raw("u1", "/r", "a/b"));
-  ASSERT_TRUE(d) << sys_.render(d.error());
-  EXPECT_EQ(d->files.size(), 1u);
-  auto bad = request<resource_detail>(cat, register_atom::value, raw("u2", "/r", "../x"));
+TEST_F(catalogue_actor_test, reads_locates_and_journals_what_job_manager_registered) {
+  auto t = request<job_ticket>(jm_, register_atom::value, raw("u1", a_, "scan/img_000.tif"));
+  ASSERT_TRUE(t) << sys_.render(t.error());
+  ASSERT_EQ(wait(t->job_id).state, job_state::done);
+  auto bad = request<job_ticket>(jm_, register_atom::value, raw("u2", a_, "../x"));
   ASSERT_FALSE(bad);
   EXPECT_EQ(code_of(bad.error()), ec::invalid_argument);
+  auto cat = sys_.spawn(catalogue, db_, host_preferences{"h", {a_}, {}});
   auto got = request<resource_detail>(cat, get_atom::value, resource_atom::value,
                                       std::string{"u1"});
-  ASSERT_TRUE(got);
-  EXPECT_EQ(got->files[0].abs_path, "/r/a/b");
+  ASSERT_TRUE(got) << sys_.render(got.error());
+  ASSERT_EQ(got->files.size(), 1u);
+  EXPECT_EQ(got->files[0].abs_path, a_ + "/scan/img_000.tif");
   auto missing = request<resource_detail>(cat, get_atom::value, resource_atom::value,
                                           std::string{"nope"});
   EXPECT_EQ(code_of(missing.error()), ec::not_found);
@@ -374,19 +373,21 @@ TEST_F(catalogue_actor_test, registers_reads_locates_and_journals) {
   auto loc = request<location_report>(cat, locate_atom::value, std::string{"u1"});
   ASSERT_TRUE(loc);
   ASSERT_EQ(loc->copies.size(), 1u);
-  EXPECT_FALSE(loc->copies[0].verified);  // not hashed yet
-  EXPECT_TRUE(loc->preferred_root.empty());
+  EXPECT_TRUE(loc->copies[0].verified);  // hashed by the register job
+  EXPECT_EQ(loc->preferred_root, a_);
   EXPECT_EQ(loc->host, "h");
   auto journal = request<std::vector<journal_entry>>(cat, journal_atom::value, uint64_t{0},
                                                      uint32_t{0});
   ASSERT_TRUE(journal);
   ASSERT_EQ(journal->size(), 2u);  // the refusal is journaled too
+  EXPECT_EQ((*journal)[0].command, "register");
   EXPECT_TRUE((*journal)[0].success);
   EXPECT_FALSE((*journal)[1].success);
   EXPECT_NE((*journal)[1].error.find("invalid"), std::string::npos);
-  auto hist = request<std::vector<history_entry>>(cat, history_atom::value, std::string{});
+  auto hist = request<std::vector<history_entry>>(cat, history_atom::value, std::string{"u1"});
   ASSERT_TRUE(hist);
-  EXPECT_EQ(hist->size(), 1u);
+  ASSERT_FALSE(hist->empty());
+  EXPECT_EQ((*hist)[0].action, "register");
   caf::anon_send_exit(cat, caf::exit_reason::user_shutdown);
 }
 
