@@ -1,6 +1,6 @@
 // The catalogue over real LMDB in a temp dir: every table, reference counts for shared
-// files, history, journal, jobs with per-file checkpoints, the catalogue actor reading what
-// job_manager registered, and a round trip of every mobile message type.
+// files, history, journal, jobs with per-file checkpoints, and the catalogue actor reading
+// what job_manager registered (the mobile types round-trip in tests/messages/mobile_types_test).
 #include "actors/mobile/catalogue.hpp"
 #include "actors/mobile/catalogue_db.hpp"
 
@@ -277,75 +277,6 @@ TEST(catalogue_db, records_refuse_another_catalogue_version) {
   auto r = (*db)->get_resource("a");
   ASSERT_FALSE(r);
   EXPECT_EQ(code_of(r.error()), ec::storage_error);
-}
-
-template <class T>
-void roundtrip(const T& x) {
-  auto bytes = storage::encode(x);
-  auto back = storage::decode<T>(bytes);
-  ASSERT_TRUE(back) << describe(back.error());
-  EXPECT_EQ(storage::encode(*back), bytes);
-}
-
-TEST(mobile_types, every_type_round_trips) {
-  resource_record r{1, "u", "RAW", "/r", "p", "{}", "MD5", 7};
-  roundtrip(r);
-  file_stat st{1, 2, 3, 0100644, 4, 5, 6, 9, 7000000001, 8000000002};
-  file_record f{2, "fu", "u", "/r", "p", "/r/p", 9, "MD5", "ab", "cd", true,
-                file_state::hash_mismatch, 3, 4, st};
-  roundtrip(f);
-  // The fields added to file records survive: a field left out of inspect() would not.
-  auto back = storage::decode<file_record>(storage::encode(f));
-  ASSERT_TRUE(back);
-  EXPECT_EQ(back->hashed_at, 4);
-  EXPECT_TRUE(back->stat == st);
-  roundtrip(path_refs{1, "/r/p", {file_ref{"u", "fu"}, file_ref{"v", "fv"}}});
-  roundtrip(history_entry{1, "u", 5, "copy", "/a", "/b", 3, 2});
-  roundtrip(journal_entry{1, 4, "copy", {"u"}, "{}", 1, 2, true, "e", 3});
-  job_request q;
-  q.kind = job_kind::move;
-  q.uid = "u";
-  q.src_root = "/a";
-  q.dst_root = "/b";
-  q.level = check_level::size;
-  q.force_last = true;
-  q.dry_run = true;
-  q.spec = "RAW";
-  roundtrip(q);
-  job_record j;
-  j.id = 3;
-  j.request = q;
-  j.state = job_state::cancelled;
-  j.phase = 1;
-  q.only = {"x", "y"};
-  q.retry_of = 2;
-  j.request = q;
-  j.files = {job_file{"/a", "x", 1, step_state::failed, "d", 2}};
-  j.progress = job_progress{1, 2, 1, 3, 4, 5.5};
-  j.error = "e";
-  j.error_code = ec::refused;
-  roundtrip(j);
-  roundtrip(job_ticket{3, "u", true, {plan_step{"copy", "/a/x", "/b/x", 4, "n"}}});
-  auto jb = storage::decode<job_record>(storage::encode(j));
-  ASSERT_TRUE(jb);
-  EXPECT_EQ(jb->request.only, q.only);
-  EXPECT_EQ(jb->request.retry_of, 2u);
-  EXPECT_EQ(jb->files[0].attempts, 2u);
-  EXPECT_EQ(jb->error, "e");
-  EXPECT_EQ(jb->error_code, ec::refused);
-  roundtrip(location_report{"u", "h", "/a",
-                            {copy_location{"/a", 1, 1, 1, true, 0, 9, 8, 1, "p: missing", "/mnt/a"}}});
-  roundtrip(resource_detail{r, {"p"}, {f}});
-  roundtrip(hash_request{7, "/r", "p", "MD5", check_level::exists, 3, "ab", true, st});
-  roundtrip(hash_result{file_state::changed, 1, "ab", "d", st, true});
-  roundtrip(copy_batch_request{7, "/a", "/b", "MD5", {copy_item{"p", "ab", 3}}, true});
-  roundtrip(copy_batch_result{{copy_outcome{copy_result{3, "ab", false, st}, {}, true}}});
-  roundtrip(copy_result{3, "ab", true, st});
-  roundtrip(staged_copy_batch{7, "/b", "MD5", true, {}, {staged_copy{0, "d", "x", ".x.d1part.0", copy_result{}, st, st, true}}, {"d"}});
-  roundtrip(remove_batch_request{7, "/a", recheck_mode::hash, false,
-                                 {remove_item{"p", "MD5", "ab", st, {remove_witness{"/b", "p", "MD5", "ab", st}}}}});
-  roundtrip(remove_outcome{true, {}, false, {witness_finding{0, file_state::missing, "gone"}}});
-  roundtrip(catalogue_report{1, 2, 3, 4, {"a problem"}});
 }
 
 // The catalogue answers reads of what job_manager registered in the same catalogue_db.
