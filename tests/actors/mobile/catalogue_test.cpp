@@ -283,9 +283,7 @@ TEST(catalogue_db, records_refuse_another_catalogue_version) {
 class catalogue_actor_test : public test::job_fixture {};
 
 TEST_F(catalogue_actor_test, reads_locates_and_journals_what_job_manager_registered) {
-  auto t = request<job_ticket>(jm_, register_atom::value, raw("u1", a_, "scan/img_000.tif"));
-  ASSERT_TRUE(t) << sys_.render(t.error());
-  ASSERT_EQ(wait(t->job_id).state, job_state::done);
+  ASSERT_EQ(register_and_wait(raw("u1", a_, "scan/img_000.tif")).state, job_state::done);
   auto bad = request<job_ticket>(jm_, register_atom::value, raw("u2", a_, "../x"));
   ASSERT_FALSE(bad);
   EXPECT_EQ(code_of(bad.error()), ec::invalid_argument);
