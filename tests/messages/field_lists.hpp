@@ -212,41 +212,51 @@ std::string difference(const T& a, const T& b) {
 
 /// Where `x` still has a default value, as a path of field indexes like difference's
 /// ("7.[0].2"; "value" for `x` itself); "" when every field, and every field of every
-/// element of a list of records, is set. An empty list counts as not set. A sample for a
-/// round trip sets everything: a field inspect() drops comes back with its default.
+/// element of a list of records, differs from what a default-constructed record holds
+/// there. An empty list counts as not set. A sample for a round trip sets everything: a
+/// field inspect() drops comes back with its default.
 template <class T>
-std::string defaulted_field(const T& x);
+std::string defaulted_field(const T& x, const T& none);
 
 template <class T>
-std::string defaulted_field(const std::vector<T>& xs) {
+std::string defaulted_field(const std::vector<T>& xs, const std::vector<T>&) {
   if (xs.empty())
     return "empty";
-  if constexpr (has_fields<T>::value)
+  if constexpr (has_fields<T>::value) {
+    const T none{};
     for (size_t i = 0; i < xs.size(); ++i)
-      if (auto d = defaulted_field(xs[i]); !d.empty())
+      if (auto d = defaulted_field(xs[i], none); !d.empty())
         return "[" + std::to_string(i) + "]." + d;
+  }
   return {};
 }
 
 template <class Tuple, size_t... I>
-std::string first_defaulted(const Tuple& given, std::index_sequence<I...>) {
+std::string first_defaulted(const Tuple& given, const Tuple& none, std::index_sequence<I...>) {
   std::string out;
   auto note = [&](size_t index, const std::string& d) {
     if (out.empty() && !d.empty())
       out = std::to_string(index) + (d == "value" ? "" : "." + d);
   };
-  (note(I, defaulted_field(std::get<I>(given))), ...);
+  (note(I, defaulted_field(std::get<I>(given), std::get<I>(none))), ...);
   return out;
 }
 
 template <class T>
-std::string defaulted_field(const T& x) {
+std::string defaulted_field(const T& x, const T& none) {
   if constexpr (has_fields<T>::value) {
     auto given = fields(x);
-    return first_defaulted(given, std::make_index_sequence<std::tuple_size_v<decltype(given)>>{});
+    return first_defaulted(given, fields(none),
+                           std::make_index_sequence<std::tuple_size_v<decltype(given)>>{});
   } else {
-    return x == T{} ? std::string{"value"} : std::string{};
+    return x == none ? std::string{"value"} : std::string{};
   }
+}
+
+template <class T>
+std::string defaulted_field(const T& x) {
+  const T none{};
+  return defaulted_field(x, none);
 }
 
 /// Expects `back` (`x` after a round trip) to have every field of `x`, and `x` to set every
