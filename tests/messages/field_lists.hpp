@@ -173,6 +173,31 @@ template <class T>
 struct has_fields<T, std::void_t<decltype(fields(std::declval<const T&>()))>>
   : std::true_type {};
 
+// A path of field indexes: `index` of a record (or `[index]` of a list) and then `inner`,
+// the path inside that field ("value" when the field itself is meant).
+inline std::string field_path(const std::string& index, const std::string& inner) {
+  return inner == "value" ? index : index + "." + inner;
+}
+
+template <class Tuple, class Check, size_t... I>
+std::string first_path(const Tuple& a, const Tuple& b, Check check, std::index_sequence<I...>) {
+  std::string out;
+  auto note = [&](size_t index, const std::string& inner) {
+    if (out.empty() && !inner.empty())
+      out = field_path(std::to_string(index), inner);
+  };
+  (note(I, check(std::get<I>(a), std::get<I>(b))), ...);
+  return out;
+}
+
+// The path of the first field where check(field of a, same field of b) gives a path; "".
+template <class T, class Check>
+std::string first_field_path(const T& a, const T& b, Check check) {
+  auto fa = fields(a);
+  return first_path(fa, fields(b), check,
+                    std::make_index_sequence<std::tuple_size_v<decltype(fa)>>{});
+}
+
 /// Where `a` and `b` first differ, as a path of field indexes ("14.3", "2.[0].1"); ""
 /// when every field is equal.
 template <class T>
@@ -184,37 +209,22 @@ std::string difference(const std::vector<T>& a, const std::vector<T>& b) {
     return "size";
   for (size_t i = 0; i < a.size(); ++i)
     if (auto d = difference(a[i], b[i]); !d.empty())
-      return "[" + std::to_string(i) + "]." + d;
+      return field_path("[" + std::to_string(i) + "]", d);
   return {};
-}
-
-template <class Tuple, size_t... I>
-std::string first_difference(const Tuple& a, const Tuple& b, std::index_sequence<I...>) {
-  std::string out;
-  auto note = [&](size_t index, const std::string& d) {
-    if (out.empty() && !d.empty())
-      out = std::to_string(index) + (d == "value" ? "" : "." + d);
-  };
-  (note(I, difference(std::get<I>(a), std::get<I>(b))), ...);
-  return out;
 }
 
 template <class T>
 std::string difference(const T& a, const T& b) {
-  if constexpr (has_fields<T>::value) {
-    auto fa = fields(a);
-    return first_difference(fa, fields(b),
-                            std::make_index_sequence<std::tuple_size_v<decltype(fa)>>{});
-  } else {
+  if constexpr (has_fields<T>::value)
+    return first_field_path(a, b, [](const auto& x, const auto& y) { return difference(x, y); });
+  else
     return a == b ? std::string{} : std::string{"value"};
-  }
 }
 
-/// Where `x` still has a default value, as a path of field indexes like difference's
-/// ("7.[0].2"; "value" for `x` itself); "" when every field, and every field of every
-/// element of a list of records, differs from what a default-constructed record holds
-/// there. An empty list counts as not set. A sample for a round trip sets everything: a
-/// field inspect() drops comes back with its default.
+/// Where `x` still has a default value, as a path like difference's; "" when every field,
+/// and every field of every element of a list of records, differs from what a
+/// default-constructed record holds there. An empty list counts as not set. A sample for
+/// a round trip sets everything: a field inspect() drops comes back with its default.
 template <class T>
 std::string defaulted_field(const T& x, const T& none);
 
@@ -226,31 +236,18 @@ std::string defaulted_field(const std::vector<T>& xs, const std::vector<T>&) {
     const T none{};
     for (size_t i = 0; i < xs.size(); ++i)
       if (auto d = defaulted_field(xs[i], none); !d.empty())
-        return "[" + std::to_string(i) + "]." + d;
+        return field_path("[" + std::to_string(i) + "]", d);
   }
   return {};
 }
 
-template <class Tuple, size_t... I>
-std::string first_defaulted(const Tuple& given, const Tuple& none, std::index_sequence<I...>) {
-  std::string out;
-  auto note = [&](size_t index, const std::string& d) {
-    if (out.empty() && !d.empty())
-      out = std::to_string(index) + (d == "value" ? "" : "." + d);
-  };
-  (note(I, defaulted_field(std::get<I>(given), std::get<I>(none))), ...);
-  return out;
-}
-
 template <class T>
 std::string defaulted_field(const T& x, const T& none) {
-  if constexpr (has_fields<T>::value) {
-    auto given = fields(x);
-    return first_defaulted(given, fields(none),
-                           std::make_index_sequence<std::tuple_size_v<decltype(given)>>{});
-  } else {
+  if constexpr (has_fields<T>::value)
+    return first_field_path(x, none,
+                            [](const auto& a, const auto& b) { return defaulted_field(a, b); });
+  else
     return x == none ? std::string{"value"} : std::string{};
-  }
 }
 
 template <class T>
