@@ -5,6 +5,8 @@
 #pragma once
 
 #include "messages/cache_types.hpp"
+#include "messages/dataone_types.hpp"
+#include "messages/http_types.hpp"
 #include "messages/mobile_types.hpp"
 
 #include <caf/binary_deserializer.hpp>
@@ -132,11 +134,75 @@ inline auto fields(const remove_outcome& x) {
   return std::tie(x.removed, x.error, x.transient, x.findings);
 }
 
-// -- caches (messages/cache_types.hpp) -----------------------------------------------------
+// -- DataONE (messages/dataone_types.hpp) -------------------------------------------------
 
+inline auto fields(const checksum_value& x) {
+  return std::tie(x.algorithm, x.value);
+}
+inline auto fields(const system_metadata& x) {
+  return std::tie(x.identifier, x.format_id, x.size, x.checksum, x.submitter, x.rights_holder,
+                  x.origin_member_node, x.authoritative_member_node, x.obsoletes,
+                  x.obsoleted_by, x.date_uploaded, x.date_modified, x.file_name, x.media_type,
+                  x.archived, x.replica_member_nodes, x.xml);
+}
 inline auto fields(const object_location& x) {
   return std::tie(x.node_identifier, x.base_url, x.url);
 }
+inline auto fields(const object_format& x) {
+  return std::tie(x.id, x.name, x.type, x.media_type, x.extension);
+}
+inline auto fields(const node_description& x) {
+  return std::tie(x.identifier, x.name, x.description, x.base_url, x.type, x.state,
+                  x.replicate, x.synchronize, x.services);
+}
+inline auto fields(const solr_field& x) {
+  return std::tie(x.name, x.values);
+}
+inline auto fields(const solr_record& x) {
+  return std::tie(x.fields);
+}
+inline auto fields(const facet_count& x) {
+  return std::tie(x.value, x.count);
+}
+inline auto fields(const facet_field_counts& x) {
+  return std::tie(x.field, x.counts);
+}
+inline auto fields(const solr_response& x) {
+  return std::tie(x.num_found, x.start, x.docs, x.next_cursor_mark, x.facets,
+                  x.facet_queries);
+}
+inline auto fields(const query_field& x) {
+  return std::tie(x.name, x.type, x.searchable, x.returnable, x.multivalued, x.description);
+}
+inline auto fields(const solr_query& x) {
+  return std::tie(x.q, x.fq, x.fl, x.rows, x.start, x.sort, x.cursor_mark, x.facet_fields,
+                  x.facet_limit, x.facet_mincount, x.facet_sort, x.facet_offset,
+                  x.facet_queries, x.prefetch_rows);
+}
+inline auto fields(const documenting_object& x) {
+  return std::tie(x.pid, x.file_name, x.size, x.checksum, x.date_uploaded);
+}
+inline auto fields(const object_descriptor& x) {
+  return std::tie(x.pid, x.sysmeta, x.indexed, x.record, x.format_type, x.file_name,
+                  x.documented_by, x.documented_by_partial);
+}
+
+// -- HTTP (messages/http_types.hpp) -----------------------------------------------------------
+
+inline auto fields(const http_header& x) {
+  return std::tie(x.name, x.value);
+}
+// Not `sink`: a pointer into this process, never sent.
+inline auto fields(const http_request& x) {
+  return std::tie(x.method, x.url, x.headers, x.timeout_ms, x.output_path, x.max_body_bytes,
+                  x.stall_ms);
+}
+inline auto fields(const http_response& x) {
+  return std::tie(x.status, x.headers, x.body, x.body_bytes, x.effective_url);
+}
+
+// -- caches (messages/cache_types.hpp) -----------------------------------------------------
+
 inline auto fields(const cached_attr& x) {
   return std::tie(x.found, x.info);
 }
