@@ -18,8 +18,6 @@ public:
     path_ = pattern;
   }
   ~temp_dir() {
-    if (keep_)
-      return;
     std::error_code ignored;
     std::filesystem::remove_all(path_, ignored);
   }
@@ -33,14 +31,8 @@ public:
     return path_ + "/" + name;
   }
 
-  /// Leaves the directory on disk: removing it would walk into a mount that is still there.
-  void keep() {
-    keep_ = true;
-  }
-
 private:
   std::string path_;
-  bool keep_ = false;
 };
 
 }  // namespace d1::test
