@@ -169,13 +169,9 @@ using crawl_guard_actor = caf::typed_actor<
 // Semantics, errors and dry runs: docs/mobile-files.md.
 
 /// The catalogue (its own durable LMDB environment, <state_dir>/catalogue.lmdb): resources,
-/// files, reference counts, history, journal. Reads and registration; every location
-/// change goes through job_manager.
+/// files, reference counts, history, journal. Reads only: registration and every location
+/// change go through job_manager (same catalogue_db).
 using catalogue_actor = caf::typed_actor<
-  // Registers a resource without hashing: resource + unhashed file records + history in
-  // one transaction; replies its detail. ec::invalid_argument for an unknown spec, bad
-  // kwargs, a bad root/path or a uid already registered.
-  caf::replies_to<register_atom, job_request>::with<resource_detail>,
   // One resource with all its file records (every root); ec::not_found.
   caf::replies_to<get_atom, resource_atom, std::string>::with<resource_detail>,
   // Every resource, by uid.

@@ -1,4 +1,4 @@
-// The catalogue actor: each handler is one catalogue_db call; registration is journaled.
+// The catalogue actor: each handler is one catalogue_db read.
 #include "actors/mobile/catalogue.hpp"
 
 #include "messages/error.hpp"
@@ -15,33 +15,6 @@ catalogue(catalogue_actor::stateful_pointer<catalogue_state> self,
   self->state.db_ = std::move(db);
   self->state.prefs_ = std::move(prefs);
   return {
-    [self](register_atom, const job_request& req) -> caf::result<resource_detail> {
-      resource_detail out;
-      caf::error refused;
-      auto err = self->state.db_->update([&](catalogue_txn& txn) -> caf::error {
-        journal_entry j;
-        j.command = "register";
-        j.args = {req.spec, req.root, req.path};
-        j.kwargs = req.kwargs;
-        j.started = now_ms();
-        auto seq = txn.begin_journal(j);
-        if (!seq)
-          return std::move(seq.error());
-        auto detail = txn.register_resource(req);
-        if (!detail) {
-          // The refusal is journaled too: only the journal entry is written.
-          refused = std::move(detail.error());
-          return txn.end_journal(*seq, false, describe(refused), 0);
-        }
-        out = std::move(*detail);
-        return txn.end_journal(*seq, true, {}, 0);
-      });
-      if (err)
-        return err;
-      if (refused)
-        return refused;
-      return out;
-    },
     [self](get_atom, resource_atom, const std::string& uid) -> caf::result<resource_detail> {
       auto r = self->state.db_->get_resource(uid);
       if (!r)

@@ -1,5 +1,5 @@
-// The catalogue actor: reads of the catalogue tables and registration, for the control
-// server and the CLI. Location changes go through job_manager (same catalogue_db).
+// The catalogue actor: reads of the catalogue tables, for the control server, the CLI and
+// Resources/. Registration and location changes go through job_manager (same catalogue_db).
 #pragma once
 
 #include "actors/mobile/catalogue_db.hpp"
@@ -15,7 +15,7 @@ struct catalogue_state {
   host_preferences prefs_;
 };
 
-/// Spawn with `sys.spawn<caf::detached>(catalogue, db, prefs)` (LMDB commits block).
+/// Spawn with `sys.spawn<caf::detached>(catalogue, db, prefs)` (a `check` reads every record).
 /// A null `db` makes the actor quit at once with ec::invalid_argument.
 catalogue_actor::behavior_type
 catalogue(catalogue_actor::stateful_pointer<catalogue_state> self,

@@ -7,6 +7,7 @@
 #include "messages/error.hpp"
 #include "messages/path_codec.hpp"
 #include "messages/type_registry.hpp"
+#include "tests/storage/temp_dir.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
@@ -226,14 +227,11 @@ protected:
   void SetUp() override {
     if (::access("/dev/fuse", R_OK | W_OK) != 0)
       GTEST_SKIP() << "/dev/fuse is not usable here: mounting needs root (STACK.md)";
-    char pattern[] = "/tmp/d1fuse-test-XXXXXX";
-    ASSERT_NE(::mkdtemp(pattern), nullptr);
-    dir_ = pattern;
-    mnt_ = dir_ + "/mnt";
+    mnt_ = *dir_ / "mnt";
     fs::create_directory(mnt_);
     // An object of 3 MiB + 123 bytes: many read requests, an odd tail.
     tree_ = std::make_shared<fake_tree>();
-    tree_->object_file = dir_ + "/object.bin";
+    tree_->object_file = *dir_ / "object.bin";
     object_bytes_.resize(3 * 1024 * 1024 + 123);
     std::mt19937 rng{42};
     for (auto& c : object_bytes_)
@@ -262,7 +260,7 @@ protected:
   }
 
   void TearDown() override {
-    if (dir_.empty())
+    if (mnt_.empty())
       return;  // skipped before anything was set up
     if (mount_) {
       mount_->request_exit();
@@ -279,8 +277,8 @@ protected:
       gateway_ = nullptr;
       system_.reset();
     }
-    if (!dir_.empty() && !is_mounted(mnt_))
-      fs::remove_all(dir_);
+    if (is_mounted(mnt_))
+      (void)dir_.release();  // never walk into a mount that is still there: leave it
   }
 
   void mount(std::vector<std::string> options = {}, d1::kernel_timeouts timeouts = {}) {
@@ -303,7 +301,7 @@ protected:
   d1::fs_gateway_actor gateway_;
   std::shared_ptr<fake_tree> tree_;
   std::string object_bytes_;
-  std::string dir_;
+  std::unique_ptr<d1::test::temp_dir> dir_ = std::make_unique<d1::test::temp_dir>();
   std::string mnt_;
   std::unique_ptr<d1::fuse_mount> mount_;
   std::thread loop_;
@@ -461,7 +459,7 @@ TEST_F(fuse_session_test, request_exit_ends_the_loop_and_unmounts) {
 }
 
 TEST_F(fuse_session_test, rejects_a_missing_mountpoint_and_bad_options) {
-  auto missing = d1::fuse_mount::create(dir_ + "/nowhere", {}, gateway_, {});
+  auto missing = d1::fuse_mount::create(*dir_ / "nowhere", {}, gateway_, {});
   EXPECT_FALSE(missing);
   auto bad = d1::fuse_mount::create(mnt_, {"attr_timeout=soon"}, gateway_, {});
   ASSERT_FALSE(bad);

@@ -2,6 +2,7 @@
 #include "tests/fuzz/datum_fuzz.hpp"
 
 #include "actors/mobile/file_system.hpp"
+#include "tests/storage/temp_dir.hpp"
 
 #include <cstdlib>
 #include <filesystem>
@@ -12,24 +13,10 @@ namespace d1::fuzz {
 
 namespace {
 
-struct scratch_dir {
-  std::string path;
-  scratch_dir() {
-    char tmpl[] = "/tmp/d1-fuzz-XXXXXX";
-    if (auto* p = ::mkdtemp(tmpl))
-      path = p;
-  }
-  ~scratch_dir() {
-    std::error_code ec;
-    if (!path.empty())
-      std::filesystem::remove_all(path, ec);
-  }
-};
-
+// One directory for the whole run (created at the first input, removed at exit).
 const std::string& scratch() {
-  static scratch_dir dir;
-  check(!dir.path.empty(), "no scratch directory under /tmp");
-  return dir.path;
+  static test::temp_dir dir;
+  return dir.path();
 }
 
 }  // namespace

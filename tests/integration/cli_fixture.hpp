@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <string>
 
 namespace d1::integration {
@@ -80,6 +81,21 @@ protected:
                       + quote(rel) + " --wait");
     EXPECT_TRUE(j.value("ok", false)) << j.dump(2);
     return j["result"].value("resource_uid", "");
+  }
+
+  // Six frames in r1/scan named as areaDetector names them (3 points × 2 frames,
+  // img_000000.tiff …), registered as AD_TIFF with --wait; returns the CLI's answer.
+  nlohmann::json register_ad_tiff_frames() {
+    for (int n = 0; n < 6; ++n) {
+      char name[64];
+      std::snprintf(name, sizeof name, "scan/img_%06d.tiff", n);
+      make_file(r1_, name, 20000 + n);
+    }
+    return cli_json("resource register --spec AD_TIFF --root " + quote(r1_)
+                    + " --path scan --kwargs "
+                    + quote(R"({"template": "%s%s_%6.6d.tiff", "filename": "img", )"
+                            R"("frame_per_point": 2, "num_points": 3})")
+                    + " --wait");
   }
 
   bool exists(const std::string& path) {

@@ -50,16 +50,7 @@ TEST_F(cli_test, integration_register_copy_locate_history_journal) {
   // RAW: one file. AD_TIFF: 3 points × 2 frames, as areaDetector names them.
   auto raw = register_raw("raw/data.bin", 2 << 20);
   ASSERT_FALSE(raw.empty());
-  for (int n = 0; n < 6; ++n) {
-    char name[64];
-    std::snprintf(name, sizeof name, "scan/img_%06d.tiff", n);
-    make_file(r1_, name, 20000 + n);
-  }
-  auto tiff = cli_json("resource register --spec AD_TIFF --root " + quote(r1_)
-                       + " --path scan --kwargs "
-                       + quote(R"({"template": "%s%s_%6.6d.tiff", "filename": "img", )"
-                               R"("frame_per_point": 2, "num_points": 3})")
-                       + " --wait");
+  auto tiff = register_ad_tiff_frames();
   ASSERT_TRUE(tiff.value("ok", false)) << tiff.dump(2);
   auto tiff_uid = tiff["result"].value("resource_uid", "");
   EXPECT_EQ(tiff["result"]["job"]["progress"].value("files_total", 0), 6);

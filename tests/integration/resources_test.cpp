@@ -185,16 +185,7 @@ TEST_F(resources_test, integration_other_users_read_only_what_the_disk_lets_them
 }
 
 TEST_F(resources_test, integration_shows_the_files_of_an_ad_tiff_resource) {
-  for (int n = 0; n < 6; ++n) {
-    char name[64];
-    std::snprintf(name, sizeof name, "scan/img_%06d.tiff", n);
-    make_file(r1_, name, 20000 + n);
-  }
-  auto tiff = cli_json("resource register --spec AD_TIFF --root " + quote(r1_)
-                       + " --path scan --kwargs "
-                       + quote(R"({"template": "%s%s_%6.6d.tiff", "filename": "img", )"
-                               R"("frame_per_point": 2, "num_points": 3})")
-                       + " --wait");
+  auto tiff = register_ad_tiff_frames();
   ASSERT_TRUE(tiff.value("ok", false)) << tiff.dump(2);
   auto uid = tiff["result"].value("resource_uid", "");
   auto names = ls(in_mount(uid + "/scan"));

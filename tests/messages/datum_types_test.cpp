@@ -2,8 +2,7 @@
 // compared field by field (a field missing from inspect() fails here).
 #include "messages/datum_types.hpp"
 
-#include <caf/binary_deserializer.hpp>
-#include <caf/binary_serializer.hpp>
+#include "tests/messages/field_lists.hpp"
 
 #include <gtest/gtest.h>
 
@@ -12,14 +11,7 @@ namespace {
 
 template <class T>
 T roundtrip(const T& x) {
-  std::vector<char> buf;
-  caf::binary_serializer sink{static_cast<caf::execution_unit*>(nullptr), buf};
-  EXPECT_FALSE(sink(const_cast<T&>(x)));
-  T y{};
-  caf::binary_deserializer source{static_cast<caf::execution_unit*>(nullptr), buf};
-  EXPECT_FALSE(source(y));
-  EXPECT_EQ(source.remaining(), 0u);
-  return y;
+  return test::caf_round_trip(x);
 }
 
 datum_stats sample_stats() {

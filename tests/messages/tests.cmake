@@ -7,4 +7,5 @@ list(APPEND D1_TEST_SOURCES
   messages/solr_query_test.cpp
   messages/listing_stream_test.cpp
   messages/datum_types_test.cpp
+  messages/mobile_types_test.cpp
 )

@@ -4,32 +4,23 @@
 #include "tests/support/test_paths.hpp"
 
 #include "messages/error.hpp"
+#include "tests/storage/temp_dir.hpp"
 
 #include <gtest/gtest.h>
 
-#include <cstdio>
 #include <fstream>
-#include <unistd.h>
 
 namespace d1 {
 namespace {
 
 class daemon_config_test : public ::testing::Test {
 protected:
-  daemon_config_test() {
-    char tmpl[] = "/tmp/d1cfg-XXXXXX";
-    int fd = mkstemp(tmpl);
-    close(fd);
-    path_ = tmpl;
-  }
-  ~daemon_config_test() override {
-    unlink(path_.c_str());
-  }
   caf::expected<daemon_config> load(const std::string& text) {
     std::ofstream{path_} << text;
     return load_config(path_, true);
   }
-  std::string path_;
+  test::temp_dir dir_;
+  std::string path_ = dir_ / "d1drive.toml";
 };
 
 TEST_F(daemon_config_test, reads_every_section) {

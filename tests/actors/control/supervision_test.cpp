@@ -159,13 +159,19 @@ TEST(supervision, the_watch_reports_failures_and_ignores_orderly_stops) {
   EXPECT_NE(r.got[0].second.find("a broken promise"), std::string::npos) << r.got[0].second;
 }
 
+// A daemon config with its state in `dir` and a node nobody answers (port 9).
+daemon_config offline_config(const test::temp_dir& dir) {
+  daemon_config dc;
+  dc.state_dir = dir.path();
+  dc.base_url = "http://127.0.0.1:9/cn";
+  return dc;
+}
+
 TEST(supervision, the_mounts_actors_restart_after_a_failure_and_give_up_after_too_many) {
   sys_config cfg;
   caf::actor_system sys{cfg};
   test::temp_dir dir;
-  daemon_config dc;
-  dc.state_dir = dir.path();
-  dc.base_url = "http://127.0.0.1:9/cn";
+  auto dc = offline_config(dir);
   auto state = open_daemon_state(dc);
   ASSERT_TRUE(state) << describe(state.error());
   std::mutex mtx;
@@ -231,9 +237,7 @@ TEST(supervision, a_restarted_status_still_has_the_mobile_halfs_job_manager) {
   sys_config cfg;
   caf::actor_system sys{cfg};
   test::temp_dir dir;
-  daemon_config dc;
-  dc.state_dir = dir.path();
-  dc.base_url = "http://127.0.0.1:9/cn";
+  auto dc = offline_config(dir);
   auto mobile = start_mobile(sys, dc);
   ASSERT_TRUE(mobile) << describe(mobile.error());
   auto state = open_daemon_state(dc);

@@ -9,6 +9,7 @@
 #include "tests/actors/dataone/object_read.hpp"
 #include "storage/codec.hpp"
 #include "storage/memory_store.hpp"
+#include "tests/storage/temp_dir.hpp"
 #include "tests/support/actor_fixture.hpp"
 #include "tests/support/files.hpp"
 
@@ -20,7 +21,6 @@
 
 #include <gtest/gtest.h>
 
-#include <stdlib.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -206,8 +206,6 @@ class content_cache_test : public actor_fixture {
 protected:
   content_cache_test()
     : net_(std::make_shared<fake_net>()), store_(std::make_shared<storage::memory_store>()) {
-    char tmpl[] = "/tmp/d1_content_cache_XXXXXX";
-    dir_ = ::mkdtemp(tmpl);
     node_ = sys_.spawn(fake_node_client, net_);
   }
 
@@ -217,13 +215,11 @@ protected:
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(node_, caf::exit_reason::user_shutdown);
     run();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
   }
 
   content_cache_config config(uint64_t max_bytes = 1u << 30) {
     content_cache_config cfg;
-    cfg.directory = dir_;
+    cfg.directory = dir_.path();
     cfg.max_bytes = max_bytes;
     cfg.chunk_bytes = 64 << 10;
     cfg.readahead_bytes = 128 << 10;
@@ -322,7 +318,7 @@ protected:
 
   std::vector<std::string> dir_names() {
     std::vector<std::string> out;
-    for (auto& e : fs::directory_iterator{dir_})
+    for (auto& e : fs::directory_iterator{dir_.path()})
       out.push_back(e.path().filename().string());
     std::sort(out.begin(), out.end());
     return out;
@@ -346,7 +342,7 @@ protected:
     EXPECT_EQ(never, 0) << "bytes never fetched";
   }
 
-  std::string dir_;
+  temp_dir dir_;
   net_ptr net_;
   std::shared_ptr<storage::memory_store> store_;
   node_client_actor node_;
@@ -372,7 +368,7 @@ TEST_F(content_cache_test, a_sequential_reader_gets_the_bytes_and_each_is_fetche
   EXPECT_GT(net_->requests.size(), 3u) << "not fetched in ranges";
   auto name = content_cache_file_name("seq");
   EXPECT_EQ(dir_names(), std::vector<std::string>{name});  // published under its final name
-  EXPECT_EQ(slurp(dir_ + "/" + name), truth_["seq"]);
+  EXPECT_EQ(slurp(dir_ / name), truth_["seq"]);
   auto s = stats(cache);
   EXPECT_EQ(s.fetched_bytes, ref.size);
   EXPECT_EQ(s.memory_bytes, ref.size);
@@ -489,7 +485,7 @@ TEST_F(content_cache_test, a_body_longer_than_declared_is_cut_and_the_replica_sk
   ASSERT_FALSE(all.err) << describe(all.err);
   EXPECT_EQ(all.bytes, truth_["long"]);
   // Nothing past the declared size was written: the file is exactly the object.
-  EXPECT_EQ(fs::file_size(dir_ + "/" + content_cache_file_name("long")), ref.size);
+  EXPECT_EQ(fs::file_size(dir_ / content_cache_file_name("long")), ref.size);
   for (size_t i = 1; i < net_->requests.size(); ++i)
     EXPECT_EQ(net_->requests[i].url, location("urn:node:B", "long").url) << i;
 }
@@ -675,8 +671,8 @@ TEST_F(content_cache_test, records_are_written_while_a_transfer_runs) {
 
 TEST_F(content_cache_test, startup_deletes_part_files_without_a_record) {
   auto name = content_cache_file_name("cbfs.38.9");
-  std::ofstream{dir_ + "/" + name + ".part"} << "half a download";
-  std::ofstream{dir_ + "/README"} << "not ours";
+  std::ofstream{dir_ / name + ".part"} << "half a download";
+  std::ofstream{dir_ / "README"} << "not ours";
   auto cache = spawn_cache();
   EXPECT_EQ(dir_names(), std::vector<std::string>{"README"});
   EXPECT_EQ(stats(cache).entries, 0u);
@@ -695,8 +691,8 @@ TEST_F(content_cache_test, an_object_open_for_reading_is_not_evicted) {
     close(other);
   }
   // a is over the budget with the others but open: it stays and reads on to its end.
-  EXPECT_TRUE(fs::exists(dir_ + "/" + content_cache_file_name("a") + ".part")
-              || fs::exists(dir_ + "/" + content_cache_file_name("a")));
+  EXPECT_TRUE(fs::exists(dir_ / content_cache_file_name("a") + ".part")
+              || fs::exists(dir_ / content_cache_file_name("a")));
   auto rest = read_all(reader);
   ASSERT_FALSE(rest.err) << describe(rest.err);
   EXPECT_EQ(rest.bytes, truth_["a"]);
@@ -717,7 +713,7 @@ TEST_F(content_cache_test, verified_fetch_returns_the_exact_bytes) {
   auto path = request<std::string>(cache, fetch_atom::value, ref);
   ASSERT_TRUE(path) << describe(path.error());
   EXPECT_EQ(slurp(*path), slurp(knb + "/data/cbfs.38.9"));
-  EXPECT_EQ(*path, dir_ + "/" + content_cache_file_name("cbfs.38.9"));
+  EXPECT_EQ(*path, dir_ / content_cache_file_name("cbfs.38.9"));
   EXPECT_EQ(dir_names(), std::vector<std::string>{content_cache_file_name("cbfs.38.9")});
   auto again = request<std::string>(cache, fetch_atom::value, ref);
   ASSERT_TRUE(again);
@@ -879,8 +875,7 @@ TEST(content_cache_real_system, detached_workers_verify_and_reject) {
       d1::add_message_types(*this);
     }
   } cfg;
-  char tmpl[] = "/tmp/d1_content_cache_XXXXXX";
-  std::string dir = ::mkdtemp(tmpl);
+  temp_dir dir;
   {
     caf::actor_system sys{cfg};
     caf::scoped_actor self{sys};
@@ -892,7 +887,7 @@ TEST(content_cache_real_system, detached_workers_verify_and_reject) {
     }
     auto node = sys.spawn(fake_node_client, net);
     content_cache_config ccfg;
-    ccfg.directory = dir;
+    ccfg.directory = dir.path();
     ccfg.max_bytes = 1u << 20;
     content_cache_actor cache = sys.spawn(content_cache, ccfg, node);
     auto fetch = [&](const object_ref& ref) {
@@ -910,8 +905,6 @@ TEST(content_cache_real_system, detached_workers_verify_and_reject) {
     self->send_exit(cache, caf::exit_reason::user_shutdown);
     self->send_exit(node, caf::exit_reason::user_shutdown);
   }
-  std::error_code ec;
-  fs::remove_all(dir, ec);
 }
 
 }  // namespace

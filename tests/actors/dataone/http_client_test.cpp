@@ -5,6 +5,7 @@
 
 #include "messages/error.hpp"
 #include "messages/type_registry.hpp"
+#include "tests/storage/temp_dir.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
@@ -31,7 +32,6 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
-#include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <optional>
@@ -376,27 +376,12 @@ protected:
     return std::move(*out);
   }
 
-  std::string temp_dir() {
-    char tmpl[] = "/tmp/d1_http_test_XXXXXX";
-    auto* dir = ::mkdtemp(tmpl);
-    EXPECT_NE(dir, nullptr);
-    dirs_.emplace_back(dir);
-    return dir;
-  }
-
   test_server server_;
   config cfg_;
   caf::actor_system sys_;
   caf::scoped_actor self_;
   http_client_actor client_;
-  std::vector<std::string> dirs_;
-
-  void TearDown() override {
-    for (auto& d : dirs_) {
-      std::error_code ec;
-      std::filesystem::remove_all(d, ec);
-    }
-  }
+  test::temp_dir dir_;  // files a test's transfers write
 };
 
 TEST_F(http_client_test, get_returns_body_status_and_lowercased_headers) {
@@ -453,7 +438,7 @@ TEST_F(http_client_test, see_other_is_not_followed) {
 
 TEST_F(http_client_test, output_path_streams_to_a_file) {
   const uint64_t n = 3u << 20;
-  auto path = temp_dir() + "/body.bin";
+  auto path = dir_ / "body.bin";
   {
     std::ofstream stale{path};
     stale << std::string(10u << 20, 's');  // longer than the body: must be truncated
@@ -524,7 +509,7 @@ TEST_F(http_client_test, body_shorter_than_content_length_is_an_error) {
   ASSERT_FALSE(r);
   EXPECT_EQ(code_of(r.error()), ec::network) << describe(r.error());
   auto req = get(server_.url("/truncate"));
-  req.output_path = temp_dir() + "/short";
+  req.output_path = dir_ / "short";
   auto f = call(req);
   ASSERT_FALSE(f);
   EXPECT_EQ(code_of(f.error()), ec::network) << describe(f.error());
@@ -646,7 +631,7 @@ TEST_F(http_client_test, invalid_config_quits_at_once) {
 
 
 TEST_F(http_client_test, tls_peer_and_host_are_verified) {
-  auto files = make_self_signed(temp_dir());
+  auto files = make_self_signed(dir_.path());
   tls_server tls{files, false};
   // The system store does not know our certificate.
   auto untrusted = call(get(tls.url("localhost")));
@@ -673,7 +658,7 @@ TEST_F(http_client_test, tls_peer_and_host_are_verified) {
 }
 
 TEST_F(http_client_test, client_certificate_is_presented_when_configured) {
-  auto files = make_self_signed(temp_dir());
+  auto files = make_self_signed(dir_.path());
   tls_server tls{files, true};
   auto call_with = [&](const http_client_config& cfg) {
     http_client_actor c = sys_.spawn(http_client, cfg);

@@ -5,11 +5,11 @@
 
 #include "hashing/checksum.hpp"
 #include "messages/error.hpp"
+#include "tests/storage/temp_dir.hpp"
 #include "tests/actors/dataone/object_read.hpp"
 
 #include <gtest/gtest.h>
 
-#include <stdlib.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -27,14 +27,9 @@ namespace fs = std::filesystem;
 class object_stream_test : public ::testing::Test {
 protected:
   object_stream_test() {
-    char tmpl[] = "/tmp/d1_object_stream_XXXXXX";
-    dir_ = ::mkdtemp(tmpl);
     bytes_.resize(10000);
     for (size_t i = 0; i < bytes_.size(); ++i)
       bytes_[i] = static_cast<char>((i * 31) ^ (i >> 5));
-  }
-  ~object_stream_test() override {
-    fs::remove_all(dir_);
   }
 
   std::string digest(const std::string& b) {
@@ -45,7 +40,7 @@ protected:
 
   std::shared_ptr<object_stream> open(byte_ranges landed = {}, std::string checksum = {}) {
     object_ref ref{"obj", bytes_.size(), "SHA-1", checksum.empty() ? digest(bytes_) : checksum};
-    auto s = object_stream::open(ref, "SHA-1", dir_ + "/obj.part", 4096, std::move(landed),
+    auto s = object_stream::open(ref, "SHA-1", dir_ / "obj.part", 4096, std::move(landed),
                                  false, [this](stream_event e, uint64_t a, uint64_t b) {
                                    events_.emplace_back(e, a, b);
                                  });
@@ -68,7 +63,7 @@ protected:
     return n;
   }
 
-  std::string dir_;
+  temp_dir dir_;
   std::string bytes_;
   std::vector<std::tuple<stream_event, uint64_t, uint64_t>> events_;
 };
@@ -76,7 +71,7 @@ protected:
 TEST_F(object_stream_test, reads_wait_for_their_range_and_the_tail_for_verification) {
   auto s = open();
   EXPECT_EQ(s->tail_begin(), 8192u);
-  EXPECT_EQ(fs::file_size(dir_ + "/obj.part"), bytes_.size());  // sparse, full size
+  EXPECT_EQ(fs::file_size(dir_ / "obj.part"), bytes_.size());  // sparse, full size
   auto head = read(*s, 0, 100);
   EXPECT_FALSE(head->done);
   ASSERT_EQ(count(stream_event::demand), 1u);  // nobody fetches it yet
@@ -199,7 +194,7 @@ TEST_F(object_stream_test, nothing_is_written_after_verification) {
   std::string junk(100, 'j');
   EXPECT_EQ(code_of(s->write(0, junk.data(), junk.size())), ec::cancelled);
   std::string back(100, '\0');
-  std::ifstream in(dir_ + "/obj.part", std::ios::binary);
+  std::ifstream in(dir_ / "obj.part", std::ios::binary);
   in.read(back.data(), 100);
   EXPECT_EQ(back, bytes_.substr(0, 100));
 }
@@ -238,14 +233,14 @@ TEST_F(object_stream_test, readers_pin_and_the_last_close_is_reported) {
 
 TEST_F(object_stream_test, a_file_of_another_size_starts_over) {
   {
-    std::ofstream out(dir_ + "/obj.part", std::ios::binary);
+    std::ofstream out(dir_ / "obj.part", std::ios::binary);
     out << "short";
   }
   byte_ranges claimed;
   claimed.add(0, 5);
   auto s = open(claimed);
   EXPECT_EQ(s->landed_bytes(), 0u);
-  EXPECT_EQ(fs::file_size(dir_ + "/obj.part"), bytes_.size());
+  EXPECT_EQ(fs::file_size(dir_ / "obj.part"), bytes_.size());
 }
 
 }  // namespace

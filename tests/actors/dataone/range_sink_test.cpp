@@ -5,10 +5,10 @@
 
 #include "hashing/checksum.hpp"
 #include "messages/error.hpp"
+#include "tests/storage/temp_dir.hpp"
 
 #include <gtest/gtest.h>
 
-#include <stdlib.h>
 #include <unistd.h>
 
 #include <cstdint>
@@ -63,22 +63,19 @@ TEST(check_range_response, other_statuses_say_what_to_do_with_the_replica) {
 class range_sink_test : public ::testing::Test {
 protected:
   range_sink_test() {
-    char tmpl[] = "/tmp/d1_range_sink_XXXXXX";
-    dir_ = ::mkdtemp(tmpl);
     bytes_ = std::string(1000, '\0');
     for (size_t i = 0; i < bytes_.size(); ++i)
       bytes_[i] = static_cast<char>(i * 7);
     auto h = streaming_hasher::make("SHA-256");
     h->update(bytes_.data(), bytes_.size());
     object_ref ref{"obj", bytes_.size(), "SHA-256", h->hex_digest()};
-    auto s = object_stream::open(ref, "SHA-256", dir_ + "/obj", 256, {}, false,
+    auto s = object_stream::open(ref, "SHA-256", dir_ / "obj", 256, {}, false,
                                  [](stream_event, uint64_t, uint64_t) {});
     EXPECT_TRUE(s);
     stream_ = *s;
   }
   ~range_sink_test() override {
-    stream_ = nullptr;
-    fs::remove_all(dir_);
+    stream_ = nullptr;  // closed before the directory goes
   }
 
   std::shared_ptr<range_sink> sink(uint64_t begin, uint64_t end) {
@@ -86,7 +83,7 @@ protected:
     return std::make_shared<range_sink>(stream_, begin, end);
   }
 
-  std::string dir_;
+  temp_dir dir_;
   std::string bytes_;
   std::shared_ptr<object_stream> stream_;
 };
@@ -143,7 +140,7 @@ TEST_F(range_sink_test, a_whole_answer_skips_to_its_range_claims_on_and_stops_at
   EXPECT_FALSE(t->write(more.data(), more.size()));
   EXPECT_EQ(code_of(t->failure()), ec::http_status);
   EXPECT_NE(context_of(t->failure()).find("1000"), std::string::npos);
-  EXPECT_EQ(fs::file_size(dir_ + "/obj"), 1000u);
+  EXPECT_EQ(fs::file_size(dir_ / "obj"), 1000u);
 }
 
 TEST_F(range_sink_test, a_cancelled_sink_writes_no_more_and_wakes_the_client) {
@@ -164,7 +161,7 @@ TEST_F(range_sink_test, the_bytes_that_verify_the_object_are_counted_when_it_say
   // its last bytes reports from inside that write.
   std::shared_ptr<range_sink> s;
   int64_t written_at_verified = -1;
-  auto whole = object_stream::open(stream_->ref(), "SHA-256", dir_ + "/whole", 256, {}, false,
+  auto whole = object_stream::open(stream_->ref(), "SHA-256", dir_ / "whole", 256, {}, false,
                                    [&](stream_event ev, uint64_t, uint64_t) {
                                      if (ev == stream_event::verified)
                                        written_at_verified = static_cast<int64_t>(s->written());

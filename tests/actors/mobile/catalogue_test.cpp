@@ -1,13 +1,13 @@
 // The catalogue over real LMDB in a temp dir: every table, reference counts for shared
-// files, history, journal, jobs with per-file checkpoints, the catalogue actor, and a
-// round trip of every mobile message type.
+// files, history, journal, jobs with per-file checkpoints, and the catalogue actor reading
+// what job_manager registered (the mobile types round-trip in tests/messages/mobile_types_test).
 #include "actors/mobile/catalogue.hpp"
 #include "actors/mobile/catalogue_db.hpp"
 
 #include "messages/error.hpp"
 #include "storage/codec.hpp"
 #include "tests/storage/temp_dir.hpp"
-#include "tests/support/actor_fixture.hpp"
+#include "tests/actors/mobile/job_fixture.hpp"
 
 #include <gtest/gtest.h>
 
@@ -279,92 +279,20 @@ TEST(catalogue_db, records_refuse_another_catalogue_version) {
   EXPECT_EQ(code_of(r.error()), ec::storage_error);
 }
 
-template <class T>
-void roundtrip(const T& x) {
-  auto bytes = storage::encode(x);
-  auto back = storage::decode<T>(bytes);
-  ASSERT_TRUE(back) << describe(back.error());
-  EXPECT_EQ(storage::encode(*back), bytes);
-}
+// The catalogue answers reads of what job_manager registered in the same catalogue_db.
+class catalogue_actor_test : public test::job_fixture {};
 
-TEST(mobile_types, every_type_round_trips) {
-  resource_record r{1, "u", "RAW", "/r", "p", "{}", "MD5", 7};
-  roundtrip(r);
-  file_stat st{1, 2, 3, 0100644, 4, 5, 6, 9, 7000000001, 8000000002};
-  file_record f{2, "fu", "u", "/r", "p", "/r/p", 9, "MD5", "ab", "cd", true,
-                file_state::hash_mismatch, 3, 4, st};
-  roundtrip(f);
-  // The fields added to file records survive: a field left out of inspect() would not.
-  auto back = storage::decode<file_record>(storage::encode(f));
-  ASSERT_TRUE(back);
-  EXPECT_EQ(back->hashed_at, 4);
-  EXPECT_TRUE(back->stat == st);
-  roundtrip(path_refs{1, "/r/p", {file_ref{"u", "fu"}, file_ref{"v", "fv"}}});
-  roundtrip(history_entry{1, "u", 5, "copy", "/a", "/b", 3, 2});
-  roundtrip(journal_entry{1, 4, "copy", {"u"}, "{}", 1, 2, true, "e", 3});
-  job_request q;
-  q.kind = job_kind::move;
-  q.uid = "u";
-  q.src_root = "/a";
-  q.dst_root = "/b";
-  q.level = check_level::size;
-  q.force_last = true;
-  q.dry_run = true;
-  q.spec = "RAW";
-  roundtrip(q);
-  job_record j;
-  j.id = 3;
-  j.request = q;
-  j.state = job_state::cancelled;
-  j.phase = 1;
-  q.only = {"x", "y"};
-  q.retry_of = 2;
-  j.request = q;
-  j.files = {job_file{"/a", "x", 1, step_state::failed, "d", 2}};
-  j.progress = job_progress{1, 2, 1, 3, 4, 5.5};
-  j.error = "e";
-  j.error_code = ec::refused;
-  roundtrip(j);
-  roundtrip(job_ticket{3, "u", true, {plan_step{"copy", "/a/x", "/b/x", 4, "n"}}});
-  auto jb = storage::decode<job_record>(storage::encode(j));
-  ASSERT_TRUE(jb);
-  EXPECT_EQ(jb->request.only, q.only);
-  EXPECT_EQ(jb->request.retry_of, 2u);
-  EXPECT_EQ(jb->files[0].attempts, 2u);
-  EXPECT_EQ(jb->error, "e");
-  EXPECT_EQ(jb->error_code, ec::refused);
-  roundtrip(location_report{"u", "h", "/a",
-                            {copy_location{"/a", 1, 1, 1, true, 0, 9, 8, 1, "p: missing", "/mnt/a"}}});
-  roundtrip(resource_detail{r, {"p"}, {f}});
-  roundtrip(hash_request{7, "/r", "p", "MD5", check_level::exists, 3, "ab", true, st});
-  roundtrip(hash_result{file_state::changed, 1, "ab", "d", st, true});
-  roundtrip(copy_batch_request{7, "/a", "/b", "MD5", {copy_item{"p", "ab", 3}}, true});
-  roundtrip(copy_batch_result{{copy_outcome{copy_result{3, "ab", false, st}, {}, true}}});
-  roundtrip(copy_result{3, "ab", true, st});
-  roundtrip(staged_copy_batch{7, "/b", "MD5", true, {}, {staged_copy{0, "d", "x", ".x.d1part.0", copy_result{}, st, st, true}}, {"d"}});
-  roundtrip(remove_batch_request{7, "/a", recheck_mode::hash, false,
-                                 {remove_item{"p", "MD5", "ab", st, {remove_witness{"/b", "p", "MD5", "ab", st}}}}});
-  roundtrip(remove_outcome{true, {}, false, {witness_finding{0, file_state::missing, "gone"}}});
-  roundtrip(catalogue_report{1, 2, 3, 4, {"a problem"}});
-}
-
-class catalogue_actor_test : public test::actor_fixture {};
-
-TEST_F(catalogue_actor_test, registers_reads_locates_and_journals) {
-  test::temp_dir dir;
-  auto db = catalogue_db::open(dir / "cat");
-  ASSERT_TRUE(db);
-  auto cat = sys_.spawn(catalogue, *db, host_preferences{"h", {"/r"}, {}});
-  auto d = request<resource_detail>(cat, register_atom::value, raw("u1", "/r", "a/b"));
-  ASSERT_TRUE(d) << sys_.render(d.error());
-  EXPECT_EQ(d->files.size(), 1u);
-  auto bad = request<resource_detail>(cat, register_atom::value, raw("u2", "/r", "../x"));
+TEST_F(catalogue_actor_test, reads_locates_and_journals_what_job_manager_registered) {
+  ASSERT_EQ(register_and_wait(raw("u1", a_, "scan/img_000.tif")).state, job_state::done);
+  auto bad = request<job_ticket>(jm_, register_atom::value, raw("u2", a_, "../x"));
   ASSERT_FALSE(bad);
   EXPECT_EQ(code_of(bad.error()), ec::invalid_argument);
+  auto cat = sys_.spawn(catalogue, db_, host_preferences{"h", {a_}, {}});
   auto got = request<resource_detail>(cat, get_atom::value, resource_atom::value,
                                       std::string{"u1"});
-  ASSERT_TRUE(got);
-  EXPECT_EQ(got->files[0].abs_path, "/r/a/b");
+  ASSERT_TRUE(got) << sys_.render(got.error());
+  ASSERT_EQ(got->files.size(), 1u);
+  EXPECT_EQ(got->files[0].abs_path, a_ + "/scan/img_000.tif");
   auto missing = request<resource_detail>(cat, get_atom::value, resource_atom::value,
                                           std::string{"nope"});
   EXPECT_EQ(code_of(missing.error()), ec::not_found);
@@ -374,19 +302,21 @@ TEST_F(catalogue_actor_test, registers_reads_locates_and_journals) {
   auto loc = request<location_report>(cat, locate_atom::value, std::string{"u1"});
   ASSERT_TRUE(loc);
   ASSERT_EQ(loc->copies.size(), 1u);
-  EXPECT_FALSE(loc->copies[0].verified);  // not hashed yet
-  EXPECT_TRUE(loc->preferred_root.empty());
+  EXPECT_TRUE(loc->copies[0].verified);  // hashed by the register job
+  EXPECT_EQ(loc->preferred_root, a_);
   EXPECT_EQ(loc->host, "h");
   auto journal = request<std::vector<journal_entry>>(cat, journal_atom::value, uint64_t{0},
                                                      uint32_t{0});
   ASSERT_TRUE(journal);
   ASSERT_EQ(journal->size(), 2u);  // the refusal is journaled too
+  EXPECT_EQ((*journal)[0].command, "register");
   EXPECT_TRUE((*journal)[0].success);
   EXPECT_FALSE((*journal)[1].success);
   EXPECT_NE((*journal)[1].error.find("invalid"), std::string::npos);
-  auto hist = request<std::vector<history_entry>>(cat, history_atom::value, std::string{});
+  auto hist = request<std::vector<history_entry>>(cat, history_atom::value, std::string{"u1"});
   ASSERT_TRUE(hist);
-  EXPECT_EQ(hist->size(), 1u);
+  ASSERT_FALSE(hist->empty());
+  EXPECT_EQ((*hist)[0].action, "register");
   caf::anon_send_exit(cat, caf::exit_reason::user_shutdown);
 }
 

@@ -32,13 +32,8 @@ protected:
   }
 
   caf::expected<job_ticket> register_scan(const std::string& kwargs = scan_kwargs) {
-    job_request r;
-    r.uid = "s";
-    r.spec = "AD_TIFF";
-    r.root = a_;
-    r.path = "dscan";
-    r.kwargs = kwargs;
-    return request<job_ticket>(jm_, register_atom::value, r);
+    return request<job_ticket>(jm_, register_atom::value,
+                               registration("s", "AD_TIFF", a_, "dscan", kwargs));
   }
 
   caf::expected<datum_ticket> add_datums(std::vector<std::string> kwargs,
@@ -385,10 +380,7 @@ TEST_F(datum_job_test, verify_at_level_datum_needs_recorded_hashes) {
 
 TEST_F(datum_job_test, a_datum_hash_is_cancelled_at_once_and_one_stopped_midway_resumes) {
   register_two_points();
-  stop();
-  auto fake = sys_.spawn(test::fake_hasher);
-  fake_hasher_ = caf::actor_cast<hash_worker_actor>(fake);
-  start();
+  auto fake = use_fake_hasher();
   // Both datum hashes wait at the fake worker (the second behind the first: one resource).
   auto t1 = request<job_ticket>(jm_, submit_atom::value, req(job_kind::datum_hash, "s"));
   auto t2 = request<job_ticket>(jm_, submit_atom::value, req(job_kind::datum_hash, "s"));
@@ -405,9 +397,7 @@ TEST_F(datum_job_test, a_datum_hash_is_cancelled_at_once_and_one_stopped_midway_
   // Job 2 is at the worker when the manager stops; a new one resumes it with real workers.
   auto progress = db_->get_job(t2->job_id);
   ASSERT_TRUE(progress);
-  stop();
-  caf::anon_send_exit(fake, caf::exit_reason::user_shutdown);
-  fake_hasher_ = nullptr;
+  stop_fake_hasher(fake);
   auto before = db_->get_job(t2->job_id);
   ASSERT_TRUE(before);
   EXPECT_EQ(before->state, job_state::running);

@@ -143,31 +143,72 @@ protected:
     return r ? *r : job_record{};
   }
 
-  // Registers the 4-frame AD_TIFF resource "t" at a_ and waits for its hashes.
-  void register_tiff() {
-    job_request r;
-    r.uid = "t";
-    r.spec = "AD_TIFF";
-    r.root = a_;
-    r.path = "scan";
-    r.kwargs = tiff_kwargs;
-    auto t = request<job_ticket>(jm_, register_atom::value, r);
-    ASSERT_TRUE(t) << sys_.render(t.error());
-    auto j = wait(t->job_id);
-    ASSERT_EQ(j.state, job_state::done) << j.error;
-  }
-
-  job_record submit_and_wait(const job_request& r) {
-    auto t = request<job_ticket>(jm_, submit_atom::value, r);
+  // The job a ticket names, once it ended; an empty record (and a failure) without one.
+  job_record wait_for(const caf::expected<job_ticket>& t) {
     EXPECT_TRUE(t) << sys_.render(t.error());
     if (!t)
       return {};
     return wait(t->job_id);
   }
 
+  // A registration of resource `uid` (`spec`) at root/path.
+  static job_request registration(const std::string& uid, const std::string& spec,
+                                  const std::string& root, const std::string& path,
+                                  const std::string& kwargs = {}) {
+    job_request r;
+    r.uid = uid;
+    r.spec = spec;
+    r.root = root;
+    r.path = path;
+    r.kwargs = kwargs;
+    return r;
+  }
+
+  // Registers through the manager and waits for the hashing job.
+  job_record register_and_wait(const job_request& r) {
+    return wait_for(request<job_ticket>(jm_, register_atom::value, r));
+  }
+
+  // Registers the 4-frame AD_TIFF resource "t" at a_ and waits for its hashes.
+  void register_tiff() {
+    auto j = register_and_wait(registration("t", "AD_TIFF", a_, "scan", tiff_kwargs));
+    ASSERT_EQ(j.state, job_state::done) << j.error;
+  }
+
+  job_record submit_and_wait(const job_request& r) {
+    return wait_for(request<job_ticket>(jm_, submit_atom::value, r));
+  }
+
+  // Restarts the manager with one fake_hasher (it holds every request until sent
+  // done_atom); returns the fake.
+  fake_hasher_actor use_fake_hasher() {
+    stop();
+    auto fake = sys_.spawn(fake_hasher);
+    fake_hasher_ = caf::actor_cast<hash_worker_actor>(fake);
+    start();
+    return fake;
+  }
+
+  // Stops the manager and `fake`; the next start() uses the real hash workers.
+  void stop_fake_hasher(const fake_hasher_actor& fake) {
+    stop();
+    caf::anon_send_exit(fake, caf::exit_reason::user_shutdown);
+    fake_hasher_ = nullptr;
+  }
+
   job_state state_of(uint64_t id) {
     auto j = request<job_record>(jm_, get_atom::value, job_atom::value, id);
     return j ? j->state : job_state::failed;
+  }
+
+  // Lets `fake` (a worker holding what it is sent) answer, round by round, until job `id`
+  // is done; at most ten rounds.
+  template <class Worker>
+  void release_until_done(const Worker& fake, uint64_t id) {
+    for (int round = 0; round < 10 && state_of(id) != job_state::done; ++round) {
+      self_->send(fake, done_atom::value);
+      run();
+    }
   }
 
   temp_dir dir_;

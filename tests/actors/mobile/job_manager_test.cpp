@@ -134,14 +134,8 @@ TEST_F(job_manager_test, the_status_list_bounds_ended_jobs_and_keeps_only_failed
 TEST_F(job_manager_test, remove_refuses_the_last_copy_and_keeps_shared_files) {
   register_tiff();
   // A second resource shares one frame file.
-  job_request shared;
-  shared.uid = "s";
-  shared.spec = "RAW";
-  shared.root = a_;
-  shared.path = "scan/img_000.tif";
-  auto t = request<job_ticket>(jm_, register_atom::value, shared);
-  ASSERT_TRUE(t);
-  ASSERT_EQ(wait(t->job_id).state, job_state::done);
+  ASSERT_EQ(register_and_wait(registration("s", "RAW", a_, "scan/img_000.tif")).state,
+            job_state::done);
   auto rm = req(job_kind::remove, "t");
   rm.src_root = a_;
   auto refused = request<job_ticket>(jm_, submit_atom::value, rm);
@@ -238,10 +232,7 @@ TEST_F(job_manager_test, change_root_records_an_out_of_band_move_only_if_hashes_
 // resource or past either end; afterwards the files are found where they always were.
 TEST_F(job_manager_test, shift_root_moves_the_split_at_once_and_waits_for_no_job) {
   register_tiff();
-  stop();
-  auto fake = sys_.spawn(test::fake_hasher);
-  fake_hasher_ = caf::actor_cast<hash_worker_actor>(fake);
-  start();
+  auto fake = use_fake_hasher();
   auto held = request<job_ticket>(jm_, submit_atom::value, req(job_kind::verify, "t"));
   ASSERT_TRUE(held);
   auto busy = request<root_shift>(jm_, shift_atom::value, std::string{"t"}, int32_t{-1});
@@ -254,9 +245,7 @@ TEST_F(job_manager_test, shift_root_moves_the_split_at_once_and_waits_for_no_job
   self_->send(fake, done_atom::value);
   run();
   EXPECT_EQ(wait(held->job_id).state, job_state::done);
-  stop();
-  caf::anon_send_exit(fake, caf::exit_reason::user_shutdown);
-  fake_hasher_ = nullptr;
+  stop_fake_hasher(fake);
   start();
   auto past = request<root_shift>(jm_, shift_atom::value, std::string{"t"}, int32_t{1});
   ASSERT_FALSE(past);  // path "scan" keeps its one component
@@ -325,10 +314,7 @@ TEST_F(job_manager_test, a_queued_removal_of_what_became_the_last_copy_is_refuse
   auto copy = req(job_kind::copy, "t");
   copy.dst_root = b_;
   ASSERT_EQ(submit_and_wait(copy).state, job_state::done);
-  stop();
-  auto fake = sys_.spawn(test::fake_hasher);
-  fake_hasher_ = caf::actor_cast<hash_worker_actor>(fake);
-  start();
+  auto fake = use_fake_hasher();
   auto verify = request<job_ticket>(jm_, submit_atom::value, req(job_kind::verify, "t"));
   ASSERT_TRUE(verify);
   auto rm_a = req(job_kind::remove, "t");
@@ -341,10 +327,7 @@ TEST_F(job_manager_test, a_queued_removal_of_what_became_the_last_copy_is_refuse
   ASSERT_TRUE(second) << "accepted: a's copy was still there when it was submitted";
   EXPECT_EQ(state_of(first->job_id), job_state::queued);
   EXPECT_EQ(state_of(second->job_id), job_state::queued);
-  for (int round = 0; round < 10 && state_of(verify->job_id) != job_state::done; ++round) {
-    self_->send(fake, done_atom::value);
-    run();
-  }
+  release_until_done(fake, verify->job_id);
   EXPECT_EQ(wait(verify->job_id).state, job_state::done);
   EXPECT_EQ(wait(first->job_id).state, job_state::done);
   auto j = wait(second->job_id);
@@ -361,10 +344,7 @@ TEST_F(job_manager_test, a_queued_removal_of_what_became_the_last_copy_is_refuse
 // and a queued job on the same files waits for that answer.
 TEST_F(job_manager_test, cancel_ends_at_once_records_files_in_flight_and_queued_jobs_resume) {
   register_tiff();
-  stop();
-  auto fake = sys_.spawn(test::fake_hasher);
-  fake_hasher_ = caf::actor_cast<hash_worker_actor>(fake);
-  start();
+  auto fake = use_fake_hasher();
   auto v = req(job_kind::verify, "t");
   auto t1 = request<job_ticket>(jm_, submit_atom::value, v);
   auto t2 = request<job_ticket>(jm_, submit_atom::value, v);
@@ -398,9 +378,7 @@ TEST_F(job_manager_test, cancel_ends_at_once_records_files_in_flight_and_queued_
   // Job 2 started once the cancelled job's batch answered; stop the manager with it
   // unfinished and start a new one.
   EXPECT_EQ(state_of(t2->job_id), job_state::running);
-  stop();
-  caf::anon_send_exit(fake, caf::exit_reason::user_shutdown);
-  fake_hasher_ = nullptr;
+  stop_fake_hasher(fake);
   start();
   auto j2 = wait(t2->job_id);
   EXPECT_EQ(j2.state, job_state::done) << j2.error;
@@ -425,15 +403,9 @@ TEST_F(job_manager_test, disk_full_fails_cleanly_and_a_retry_succeeds) {
   } guard{small};
   for (int i = 0; i < 3; ++i)
     write_file(a_ + "/big/f" + std::to_string(i), std::string(450 * 1024, static_cast<char>('k' + i)));
-  job_request r;
-  r.uid = "big";
-  r.spec = "AD_TIFF";
-  r.root = a_;
-  r.path = "big";
-  r.kwargs = R"({"template":"%s%s%d","filename":"f","frame_per_point":3,"num_points":1})";
-  auto t = request<job_ticket>(jm_, register_atom::value, r);
-  ASSERT_TRUE(t);
-  ASSERT_EQ(wait(t->job_id).state, job_state::done);
+  auto big = registration("big", "AD_TIFF", a_, "big",
+                          R"({"template":"%s%s%d","filename":"f","frame_per_point":3,"num_points":1})");
+  ASSERT_EQ(register_and_wait(big).state, job_state::done);
   auto before = *hash_file(a_ + "/big/f2", "SHA-256");
   auto copy = req(job_kind::copy, "big");
   copy.dst_root = small;
@@ -502,16 +474,10 @@ protected:
     for (size_t i = 0; i < sizes.size(); ++i)
       write_file(a_ + "/" + uid + "/f_" + std::to_string(i) + ".bin",
                  std::string(sizes[i], static_cast<char>('A' + i % 26)));
-    job_request r;
-    r.uid = uid;
-    r.spec = "AD_TIFF";
-    r.root = a_;
-    r.path = uid;
-    r.kwargs = R"({"template":"%s%s_%d.bin","filename":"f","frame_per_point":)"
-               + std::to_string(sizes.size()) + R"(,"num_points":1})";
-    auto t = request<job_ticket>(jm_, register_atom::value, r);
-    ASSERT_TRUE(t) << sys_.render(t.error());
-    auto j = wait(t->job_id);
+    auto j = register_and_wait(registration(
+      uid, "AD_TIFF", a_, uid,
+      R"({"template":"%s%s_%d.bin","filename":"f","frame_per_point":)"
+        + std::to_string(sizes.size()) + R"(,"num_points":1})"));
     ASSERT_EQ(j.state, job_state::done) << j.error;
   }
 
@@ -964,10 +930,7 @@ TEST_F(job_manager_batch_test, jobs_on_disjoint_files_run_at_once_and_a_job_on_b
   EXPECT_EQ(state_of(t3->job_id), job_state::queued);  // same resource as job 1
   // Both running jobs have a batch at the shared worker (its two slots, one each).
   EXPECT_EQ(batches_of(fake), (std::vector<size_t>{2, 2}));
-  for (int round = 0; round < 10 && state_of(t3->job_id) != job_state::done; ++round) {
-    self_->send(fake, done_atom::value);
-    run();
-  }
+  release_until_done(fake, t3->job_id);
   for (auto* t : {&t1, &t2, &t3}) {
     auto j = wait((*t)->job_id);
     EXPECT_EQ(j.state, job_state::done) << j.error;
@@ -990,10 +953,7 @@ TEST_F(job_manager_batch_test, max_active_jobs_one_runs_jobs_in_turn) {
   ASSERT_TRUE(t1 && t2);
   EXPECT_EQ(state_of(t1->job_id), job_state::running);
   EXPECT_EQ(state_of(t2->job_id), job_state::queued);
-  for (int round = 0; round < 10 && state_of(t2->job_id) != job_state::done; ++round) {
-    self_->send(fake, done_atom::value);
-    run();
-  }
+  release_until_done(fake, t2->job_id);
   EXPECT_EQ(wait(t1->job_id).state, job_state::done);
   EXPECT_EQ(wait(t2->job_id).state, job_state::done);
 }

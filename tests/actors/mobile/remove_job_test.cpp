@@ -95,14 +95,8 @@ TEST_F(remove_job_test, a_file_another_resource_reaches_under_another_spelling_i
   two_copies();
   std::string alias = dir_ / "alias";
   fs::create_directory_symlink(a_, alias);
-  job_request r;
-  r.uid = "u";
-  r.spec = "RAW";
-  r.root = alias;
-  r.path = "scan/img_000.tif";
-  auto t = request<job_ticket>(jm_, register_atom::value, r);
-  ASSERT_TRUE(t) << sys_.render(t.error());
-  ASSERT_EQ(wait(t->job_id).state, job_state::done);
+  ASSERT_EQ(register_and_wait(registration("u", "RAW", alias, "scan/img_000.tif")).state,
+            job_state::done);
   auto j = remove_from(a_);
   EXPECT_EQ(j.state, job_state::done) << j.error;
   EXPECT_TRUE(fs::exists(a_ + "/scan/img_000.tif"));  // u still needs it

@@ -11,9 +11,9 @@
 #include "messages/error.hpp"
 #include "messages/path_codec.hpp"
 #include "messages/solr_query.hpp"
+#include "tests/storage/temp_dir.hpp"
 #include "tests/support/actor_fixture.hpp"
 
-#include <stdlib.h>
 
 #include <filesystem>
 #include <fstream>
@@ -174,13 +174,11 @@ std::string make_map(const std::string& id, const std::vector<std::string>& memb
 class package_test : public actor_fixture {
 protected:
   package_test() : w_(std::make_shared<fake_world>()) {
-    char tmpl[] = "/tmp/d1-package-test-XXXXXX";
-    dir_ = ::mkdtemp(tmpl);
-    w_->scratch = dir_;
+    w_->scratch = dir_.path();
     nodes_ = sys_.spawn(fake_node_client, w_);
     solr_ = sys_.spawn(fake_solr, w_);
     content_cache_config cc;
-    cc.directory = dir_ + "/content";
+    cc.directory = dir_ / "content";
     cc.max_bytes = 1 << 30;
     cc.detach_hashing = false;
     content_ = sys_.spawn(content_cache, cc, nodes_);
@@ -202,8 +200,6 @@ protected:
                    caf::actor_cast<caf::actor>(solr_), caf::actor_cast<caf::actor>(nodes_)})
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
     run();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
   }
 
   // Segments: "FlatSpace", then the object's path below FlatSpace.
@@ -241,7 +237,7 @@ protected:
   }
 
   world_ptr w_;
-  std::string dir_;
+  temp_dir dir_;
   node_client_actor nodes_;
   solr_querier_actor solr_;
   content_cache_actor content_;

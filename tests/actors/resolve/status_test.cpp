@@ -12,20 +12,16 @@
 #include "messages/error.hpp"
 #include "messages/solr_query.hpp"
 #include "tests/actors/dataone/fake_http_client.hpp"
+#include "tests/storage/temp_dir.hpp"
 #include "tests/support/actor_fixture.hpp"
 
 #include <nlohmann/json.hpp>
 
-#include <stdlib.h>
-
-#include <filesystem>
 #include <fstream>
 #include <sstream>
 
 namespace d1::test {
 namespace {
-
-namespace fs = std::filesystem;
 
 const std::string fixtures = d1::test::shared_fixtures();
 const std::string base = "http://127.0.0.1:9/cn";
@@ -40,8 +36,6 @@ std::string slurp(const std::string& path) {
 class status_test : public actor_fixture {
 protected:
   status_test() : script_(std::make_shared<fake_http_script>()) {
-    char tmpl[] = "/tmp/d1-status-test-XXXXXX";
-    dir_ = ::mkdtemp(tmpl);
     http_ = spawn_fake_http(sys_, script_);
     node_client_config nc;
     nc.base_url = base;
@@ -55,7 +49,7 @@ protected:
     attrs_ = sys_.spawn(attr_cache, pc);
     dirs_ = sys_.spawn(dir_cache, pc);
     content_cache_config cc;
-    cc.directory = dir_ + "/content";
+    cc.directory = dir_ / "content";
     cc.max_bytes = 1 << 20;
     cc.detach_hashing = false;
     content_ = sys_.spawn(content_cache, cc, nodes_);
@@ -73,8 +67,6 @@ protected:
                    caf::actor_cast<caf::actor>(http_)})
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
     run();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
   }
 
   // Status/<rest…> as `of` (default: status_) answers it.
@@ -96,7 +88,7 @@ protected:
   }
 
   std::shared_ptr<fake_http_script> script_;
-  std::string dir_;
+  temp_dir dir_;
   http_client_actor http_;
   node_client_actor nodes_;
   solr_querier_actor solr_;
