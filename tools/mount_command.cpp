@@ -150,9 +150,11 @@ int serve_mount(const daemon_config& cfg, const std::string& mountpoint,
   int rc = exit_ok;
   {
     caf::actor_system sys{sys_cfg};
-    // The hooks of the supervisors reach the mount only while it is live.
+    // The hooks of the supervisors reach the mount only while it is live, and the control
+    // socket once it is started.
     std::mutex live_mtx;
     fuse_mount* live = nullptr;
+    control_plane* control = nullptr;
     std::atomic<bool> failed{false};
     auto stop_failed = [&](const std::string& why) {
       spdlog::critical("stopping the daemon: {}", why);
@@ -162,10 +164,12 @@ int serve_mount(const daemon_config& cfg, const std::string& mountpoint,
         live->request_exit();
     };
     daemon_supervisor::hooks hooks;
-    hooks.restarted = [&](const fs_gateway_actor& gateway) {
+    hooks.restarted = [&](const daemon_actors& fresh) {
       std::lock_guard<std::mutex> guard{live_mtx};
+      if (control)
+        control->set_mount({fresh.crawl, fresh.content});
       if (live)
-        live->set_gateway(gateway);
+        live->set_gateway(fresh.gateway);
     };
     hooks.give_up = stop_failed;
     // Mobile files: jobs and the control socket serve beside the mount. They start first,
@@ -189,6 +193,13 @@ int serve_mount(const daemon_config& cfg, const std::string& mountpoint,
       (*plane)->stop();
       ready.report(describe(supervisor.error()));
       return exit_failure;
+    }
+    {
+      // Read under the lock: a restart from here on hands its set over after this one.
+      std::lock_guard<std::mutex> guard{live_mtx};
+      control = plane->get();
+      auto current = (*supervisor)->actors();
+      control->set_mount({current.crawl, current.content});
     }
     // A mobile actor is never restarted under running workers: the daemon stops (jobs
     // resume at the next start).
@@ -230,6 +241,7 @@ int serve_mount(const daemon_config& cfg, const std::string& mountpoint,
     {
       std::lock_guard<std::mutex> guard{live_mtx};
       live = nullptr;
+      control = nullptr;
     }
     (*mount).reset();  // unmounts
     spdlog::info("unmounted {}; stopping", mountpoint);

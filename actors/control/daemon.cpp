@@ -8,7 +8,6 @@
 #include "actors/dataone/solr_querier.hpp"
 #include "actors/fs/attr_cache.hpp"
 #include "actors/fs/dir_cache.hpp"
-#include "actors/control/control_requests.hpp"
 #include "actors/fs/crawl_guard.hpp"
 #include "actors/fs/fs_gateway.hpp"
 #include "actors/resolve/d1_object.hpp"
@@ -176,7 +175,6 @@ caf::expected<daemon_actors> start_daemon(caf::actor_system& sys, const daemon_c
   a.nodes = spawn_loud(sys, node_client, c.nodes, a.http);
   a.solr = spawn_loud(sys, solr_querier, c.solr, a.http);
   a.content = spawn_loud(sys, content_cache, c.content, a.nodes);
-  sys.registry().put(content_cache_registry_key, a.content);  // for `d1drive status`
   a.attrs = spawn_loud(sys, attr_cache, c.attrs);
   a.dirs = spawn_loud(sys, dir_cache, c.dirs);
   a.science = spawn_loud(sys, science_object);
@@ -185,7 +183,6 @@ caf::expected<daemon_actors> start_daemon(caf::actor_system& sys, const daemon_c
   a.objects = spawn_loud(sys, d1_object, c.objects, a.nodes, a.solr, a.science);
   caf::anon_send(a.package, put_atom::value, a.objects);  // they need each other
   a.crawl = spawn_loud(sys, crawl_guard, c.crawl);
-  sys.registry().put(crawl_guard_registry_key, a.crawl);  // for the control socket
   c.status.crawl = a.crawl;
   a.status = spawn_loud(sys, status, c.status, a.nodes, a.attrs, a.dirs, a.content, a.solr);
   a.flat_space = spawn_loud(sys, flat_space, c.flat_space, a.objects);
@@ -243,10 +240,6 @@ void daemon_actors::shutdown() {
                     spdlog::warn("{} did not stop within 10 s", name);
                   });
   }
-  if (crawl)
-    system->registry().erase(crawl_guard_registry_key);
-  if (content)
-    system->registry().erase(content_cache_registry_key);
   system = nullptr;
 }
 
@@ -324,10 +317,10 @@ void daemon_supervisor::on_failure(const std::string& name, const caf::error& re
   spdlog::warn("restarted every actor of the mount after {} failed ({} restart(s) within {} "
                "minutes)",
                name, restart_times_.size(), restart_window.count());
-  auto gateway = actors_.gateway;
+  auto fresh_actors = actors_;
   guard.unlock();
   if (hooks_.restarted)
-    hooks_.restarted(gateway);
+    hooks_.restarted(fresh_actors);
 }
 
 daemon_actors daemon_supervisor::actors() const {

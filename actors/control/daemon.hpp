@@ -121,13 +121,14 @@ caf::expected<daemon_actors> start_daemon(caf::actor_system& sys, const daemon_c
 /// Keeps the mount's actors running: when one of them stops for any reason but an orderly
 /// shutdown, the failure is logged, every actor is stopped and the whole set started anew
 /// over the same state (the caches persist, so little is lost; requests in flight fail
-/// with EIO), and `restarted` gets the new gateway. After `max_restarts` restarts within
+/// with EIO), and `restarted` gets the new set (for the mount's gateway and the control
+/// socket). After `max_restarts` restarts within
 /// `restart_window` it gives up instead and calls `give_up` (the daemon must then exit
 /// non-zero).
 class daemon_supervisor {
 public:
   struct hooks {
-    std::function<void(const fs_gateway_actor&)> restarted;
+    std::function<void(const daemon_actors&)> restarted;
     std::function<void(const std::string& why)> give_up;
   };
   static constexpr size_t max_restarts = 5;

@@ -2,6 +2,7 @@
 // error that names it and the message, logged; actor_watch reports it (never an orderly
 // stop); daemon_supervisor restarts the mount's actors and gives up after too many
 // restarts. Real actor system (the watch runs detached), every wait bounded.
+#include "actors/control/control_requests.hpp"
 #include "actors/control/daemon.hpp"
 #include "actors/control/supervision.hpp"
 #include "actors/mobile/mobile.hpp"
@@ -173,9 +174,9 @@ TEST(supervision, the_mounts_actors_restart_after_a_failure_and_give_up_after_to
   std::vector<fs_gateway_actor> gateways;
   std::string gave_up;
   daemon_supervisor::hooks hooks;
-  hooks.restarted = [&](const fs_gateway_actor& g) {
+  hooks.restarted = [&](const daemon_actors& fresh) {
     std::lock_guard<std::mutex> guard{mtx};
-    gateways.push_back(g);
+    gateways.push_back(fresh.gateway);
     cv.notify_all();
   };
   hooks.give_up = [&](const std::string& why) {
@@ -243,7 +244,7 @@ TEST(supervision, a_restarted_status_still_has_the_mobile_halfs_job_manager) {
   std::condition_variable cv;
   size_t restarts = 0;
   daemon_supervisor::hooks hooks;
-  hooks.restarted = [&](const fs_gateway_actor&) {
+  hooks.restarted = [&](const daemon_actors&) {
     std::lock_guard<std::mutex> guard{mtx};
     ++restarts;
     cv.notify_all();
@@ -263,6 +264,82 @@ TEST(supervision, a_restarted_status_still_has_the_mobile_halfs_job_manager) {
   EXPECT_TRUE(nlohmann::json::parse(*after)["jobs"].is_array());
   (*sup)->shutdown();
   mobile->shutdown();
+}
+
+// Captures the lines a control handler writes for one request.
+class captured_lines : public request_context {
+public:
+  bool write(const nlohmann::json& line) override {
+    lines.push_back(line);
+    return true;
+  }
+  bool cancelled() override {
+    return false;
+  }
+  std::vector<nlohmann::json> lines;
+};
+
+nlohmann::json result_of(const request_handler& handler, const nlohmann::json& request) {
+  captured_lines ctx;
+  handler(request, ctx);
+  return ctx.lines.empty() ? nlohmann::json{} : ctx.lines.back();
+}
+
+TEST(supervision, the_control_socket_talks_to_the_restarted_sets_crawl_guard) {
+  sys_config cfg;
+  caf::actor_system sys{cfg};
+  test::temp_dir dir;
+  daemon_config dc;
+  dc.state_dir = dir.path();
+  dc.base_url = "http://127.0.0.1:9/cn";
+  auto state = open_daemon_state(dc);
+  ASSERT_TRUE(state) << describe(state.error());
+  auto link = std::make_shared<mount_link>();
+  auto handler = make_control_handler(sys, {}, {}, control_info{}, link);
+  nlohmann::json list{{"command", "crawl.list"}};
+  // No mount yet: the same clear error as under `d1drive serve`.
+  auto none = result_of(handler, list);
+  EXPECT_EQ(none["ok"], false) << none;
+  EXPECT_EQ(none["error"]["code"], "unavailable") << none;
+  std::mutex mtx;
+  std::condition_variable cv;
+  size_t restarts = 0;
+  daemon_supervisor::hooks hooks;
+  hooks.restarted = [&](const daemon_actors& fresh) {
+    link->set({fresh.crawl, fresh.content});
+    std::lock_guard<std::mutex> guard{mtx};
+    ++restarts;
+    cv.notify_all();
+  };
+  auto sup = daemon_supervisor::start(sys, dc, *state, hooks);
+  ASSERT_TRUE(sup) << describe(sup.error());
+  auto first = (*sup)->actors();
+  link->set({first.crawl, first.content});
+  auto before = result_of(handler, list);
+  EXPECT_EQ(before["ok"], true) << before;
+  caf::scoped_actor self{sys};
+  self->monitor(first.crawl);
+  caf::anon_send_exit(first.crawl, caf::exit_reason::unhandled_exception);
+  self->receive([](const caf::down_msg&) {},
+                caf::after(10s) >> [] { FAIL() << "the first crawl guard did not stop"; });
+  {
+    std::unique_lock<std::mutex> guard{mtx};
+    ASSERT_TRUE(cv.wait_for(guard, 30s, [&] { return restarts == 1; }));
+  }
+  // The first guard is gone: an answer can only come from the restarted set's.
+  auto second = (*sup)->actors();
+  ASSERT_NE(second.crawl, first.crawl);
+  EXPECT_EQ(link->get().crawl, second.crawl);
+  auto after = result_of(handler, list);
+  EXPECT_EQ(after["ok"], true) << after;
+  EXPECT_NE(after["result"]["text"].get<std::string>().find("crawl guard"), std::string::npos)
+    << after;
+  auto allowed = result_of(handler, {{"command", "crawl.allow"}, {"args", {{"who", "find"}}}});
+  EXPECT_EQ(allowed["ok"], true) << allowed;
+  (*sup)->shutdown();
+  link->set({});
+  auto gone = result_of(handler, list);
+  EXPECT_EQ(gone["error"]["code"], "unavailable") << gone;
 }
 
 }  // namespace
