@@ -4,6 +4,7 @@
 // restarts. Real actor system (the watch runs detached), every wait bounded.
 #include "actors/control/control_requests.hpp"
 #include "actors/control/daemon.hpp"
+#include "actors/control/daemon_system.hpp"
 #include "actors/control/supervision.hpp"
 #include "actors/mobile/mobile.hpp"
 
@@ -340,6 +341,72 @@ TEST(supervision, the_control_socket_talks_to_the_restarted_sets_crawl_guard) {
   link->set({});
   auto gone = result_of(handler, list);
   EXPECT_EQ(gone["error"]["code"], "unavailable") << gone;
+}
+
+// One request over the control socket at `socket`: its result line, or null.
+nlohmann::json ask_socket(const std::string& socket, const nlohmann::json& request) {
+  auto conn = control_connection::connect(socket);
+  if (!conn || conn->send(request))
+    return {};
+  auto line = conn->read_line(10000);
+  return line ? nlohmann::json::parse(*line, nullptr, false) : nlohmann::json{};
+}
+
+TEST(supervision, the_daemon_system_wires_the_control_socket_to_the_current_mount) {
+  sys_config cfg;
+  caf::actor_system sys{cfg};
+  test::temp_dir dir;
+  daemon_config dc;
+  dc.state_dir = dir.path();
+  dc.base_url = "http://127.0.0.1:9/cn";
+  dc.backup_every_s = 0;
+  auto state = open_daemon_state(dc);
+  ASSERT_TRUE(state) << describe(state.error());
+  std::mutex mtx;
+  std::condition_variable cv;
+  std::vector<fs_gateway_actor> gateways;
+  std::string failed;
+  daemon_system::hooks hooks;
+  hooks.restarted = [&](const fs_gateway_actor& g) {
+    std::lock_guard<std::mutex> guard{mtx};
+    gateways.push_back(g);
+    cv.notify_all();
+  };
+  hooks.failed = [&](const std::string& why) {
+    std::lock_guard<std::mutex> guard{mtx};
+    failed = why;
+  };
+  auto socket = control_socket_path(dc.state_dir);
+  nlohmann::json list{{"command", "crawl.list"}};
+  {
+    // `d1drive serve`: no mount, so no crawl guard.
+    auto served = daemon_system::start(sys, dc, make_control_info(dc, ""), nullptr, hooks);
+    ASSERT_TRUE(served) << describe(served.error());
+    EXPECT_FALSE((*served)->gateway());
+    auto none = ask_socket(socket, list);
+    EXPECT_EQ(none["error"]["code"], "unavailable") << none;
+    (*served)->stop();
+  }
+  auto mounted = daemon_system::start(sys, dc, make_control_info(dc, "/mnt"), &*state, hooks);
+  ASSERT_TRUE(mounted) << describe(mounted.error());
+  auto first = (*mounted)->gateway();
+  ASSERT_TRUE(first);
+  auto before = ask_socket(socket, list);
+  EXPECT_EQ(before["ok"], true) << before;
+  // A failed mount actor restarts the set; the socket then reaches the new crawl guard.
+  caf::anon_send_exit(first, caf::exit_reason::unhandled_exception);
+  {
+    std::unique_lock<std::mutex> guard{mtx};
+    ASSERT_TRUE(cv.wait_for(guard, 30s, [&] { return gateways.size() == 1; }));
+  }
+  EXPECT_NE((*mounted)->gateway(), first);
+  EXPECT_EQ((*mounted)->gateway(), gateways[0]);
+  auto after = ask_socket(socket, list);
+  EXPECT_EQ(after["ok"], true) << after;
+  (*mounted)->stop();
+  EXPECT_FALSE(control_connection::connect(socket));  // the socket is gone
+  std::lock_guard<std::mutex> guard{mtx};
+  EXPECT_EQ(failed, "");
 }
 
 }  // namespace
