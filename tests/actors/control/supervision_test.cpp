@@ -161,13 +161,22 @@ TEST(supervision, the_watch_reports_failures_and_ignores_orderly_stops) {
   EXPECT_NE(r.got[0].second.find("a broken promise"), std::string::npos) << r.got[0].second;
 }
 
-TEST(supervision, the_mounts_actors_restart_after_a_failure_and_give_up_after_too_many) {
+// An actor system and a daemon_config over a fresh state dir, whose node nobody answers.
+struct daemon_fixture {
+  daemon_fixture() {
+    dc.state_dir = dir.path();
+    dc.base_url = "http://127.0.0.1:9/cn";
+  }
   sys_config cfg;
   caf::actor_system sys{cfg};
   test::temp_dir dir;
   daemon_config dc;
-  dc.state_dir = dir.path();
-  dc.base_url = "http://127.0.0.1:9/cn";
+};
+
+TEST(supervision, the_mounts_actors_restart_after_a_failure_and_give_up_after_too_many) {
+  daemon_fixture f;
+  auto& sys = f.sys;
+  auto& dc = f.dc;
   auto state = open_daemon_state(dc);
   ASSERT_TRUE(state) << describe(state.error());
   std::mutex mtx;
@@ -230,12 +239,9 @@ caf::expected<std::string> jobs_json_of(caf::actor_system& sys, const daemon_act
 }
 
 TEST(supervision, a_restarted_status_still_has_the_mobile_halfs_job_manager) {
-  sys_config cfg;
-  caf::actor_system sys{cfg};
-  test::temp_dir dir;
-  daemon_config dc;
-  dc.state_dir = dir.path();
-  dc.base_url = "http://127.0.0.1:9/cn";
+  daemon_fixture f;
+  auto& sys = f.sys;
+  auto& dc = f.dc;
   auto mobile = start_mobile(sys, dc);
   ASSERT_TRUE(mobile) << describe(mobile.error());
   auto state = open_daemon_state(dc);
@@ -287,12 +293,9 @@ nlohmann::json result_of(const request_handler& handler, const nlohmann::json& r
 }
 
 TEST(supervision, the_control_socket_talks_to_the_restarted_sets_crawl_guard) {
-  sys_config cfg;
-  caf::actor_system sys{cfg};
-  test::temp_dir dir;
-  daemon_config dc;
-  dc.state_dir = dir.path();
-  dc.base_url = "http://127.0.0.1:9/cn";
+  daemon_fixture f;
+  auto& sys = f.sys;
+  auto& dc = f.dc;
   auto state = open_daemon_state(dc);
   ASSERT_TRUE(state) << describe(state.error());
   auto link = std::make_shared<mount_link>();
@@ -353,12 +356,9 @@ nlohmann::json ask_socket(const std::string& socket, const nlohmann::json& reque
 }
 
 TEST(supervision, the_daemon_system_wires_the_control_socket_to_the_current_mount) {
-  sys_config cfg;
-  caf::actor_system sys{cfg};
-  test::temp_dir dir;
-  daemon_config dc;
-  dc.state_dir = dir.path();
-  dc.base_url = "http://127.0.0.1:9/cn";
+  daemon_fixture f;
+  auto& sys = f.sys;
+  auto& dc = f.dc;
   dc.backup_every_s = 0;
   auto state = open_daemon_state(dc);
   ASSERT_TRUE(state) << describe(state.error());
