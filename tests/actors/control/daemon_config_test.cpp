@@ -209,7 +209,9 @@ TEST_F(daemon_config_test, flat_space_recent_objects_has_a_default_and_a_range) 
 // config/d1drive.toml documents, the shipped file gives the same, and an actor spawned
 // alone (its config's own defaults) behaves as the daemon's.
 TEST_F(daemon_config_test, the_daemon_spawns_its_actors_with_the_documented_defaults) {
-  auto c = mount_configs_of(daemon_config{}, daemon_state{});
+  daemon_state state;
+  state.content_dir = "/tmp/d1-content";  // validate wants one; nothing is created
+  auto c = mount_configs_of(daemon_config{}, state);
   for (auto timeout : {c.nodes.timeout_ms, c.solr.timeout_ms, c.search.timeout_ms,
                        c.package.timeout_ms, c.objects.timeout_ms, c.status.timeout_ms,
                        c.resources.timeout_ms, c.gateway.timeout_ms})
@@ -254,7 +256,7 @@ TEST_F(daemon_config_test, the_daemon_spawns_its_actors_with_the_documented_defa
   // The shipped file writes the defaults out: reading it changes nothing.
   auto shipped_cfg = load_config(d1::test::source_dir() + "/config/d1drive.toml", true);
   ASSERT_TRUE(shipped_cfg) << describe(shipped_cfg.error());
-  auto shipped = mount_configs_of(*shipped_cfg, daemon_state{});
+  auto shipped = mount_configs_of(*shipped_cfg, state);
   EXPECT_EQ(shipped.nodes.timeout_ms, c.nodes.timeout_ms);
   EXPECT_EQ(shipped.nodes.stall_ms, c.nodes.stall_ms);
   EXPECT_EQ(shipped.nodes.max_retries, c.nodes.max_retries);
