@@ -8,10 +8,8 @@
 #include "tools/mount_helper.hpp"
 #include "tools/version.hpp"
 
-#include "actors/control/control_plane.hpp"
-#include "actors/control/daemon.hpp"
 #include "actors/control/daemon_config.hpp"
-#include "actors/control/supervision.hpp"
+#include "actors/control/daemon_system.hpp"
 #include "fuse/kernel_timeouts.hpp"
 #include "fuse/session.hpp"
 #include "messages/error.hpp"
@@ -150,59 +148,36 @@ int serve_mount(const daemon_config& cfg, const std::string& mountpoint,
   int rc = exit_ok;
   {
     caf::actor_system sys{sys_cfg};
-    // The hooks of the supervisors reach the mount only while it is live.
+    // The daemon's hooks reach the mount only while it is live.
     std::mutex live_mtx;
     fuse_mount* live = nullptr;
     std::atomic<bool> failed{false};
-    auto stop_failed = [&](const std::string& why) {
+    daemon_system::hooks hooks;
+    hooks.restarted = [&](const fs_gateway_actor& gateway) {
+      std::lock_guard<std::mutex> guard{live_mtx};
+      if (live)
+        live->set_gateway(gateway);
+    };
+    hooks.failed = [&](const std::string& why) {
       spdlog::critical("stopping the daemon: {}", why);
       failed = true;
       std::lock_guard<std::mutex> guard{live_mtx};
       if (live)
         live->request_exit();
     };
-    daemon_supervisor::hooks hooks;
-    hooks.restarted = [&](const fs_gateway_actor& gateway) {
-      std::lock_guard<std::mutex> guard{live_mtx};
-      if (live)
-        live->set_gateway(gateway);
-    };
-    hooks.give_up = stop_failed;
-    // Mobile files: jobs and the control socket serve beside the mount. They start first,
-    // so the mount's actors get their handles (kept across the supervisor's restarts),
-    // and stop before the other actors (plane->stop() ahead of the supervisor's shutdown).
+    // Mobile files (jobs and the control socket) beside the mount's actors. Declared after
+    // `sys`: the mobile handles the mount's actors hold must go before the actor system
+    // waits for its detached actors (held any longer, they would make every unmount hang).
     auto info = make_control_info(cfg, mountpoint);
     info.version = version_number();
-    auto plane = control_plane::start(sys, cfg, info);
-    if (!plane) {
-      ready.report(describe(plane.error()));
+    auto daemon = daemon_system::start(sys, cfg, info, &*state, hooks);
+    if (!daemon) {
+      ready.report(describe(daemon.error()));
       return exit_failure;
     }
-    // Declared after `sys`: the mobile handles it holds must go before the actor system
-    // waits for its detached actors (a handle in `state`, which outlives `sys`, would make
-    // every unmount hang).
-    auto mount_state = *state;
-    mount_state.mobile = (*plane)->handles();
-    mount_state.mount_time = static_cast<int64_t>(::time(nullptr));
-    auto supervisor = daemon_supervisor::start(sys, cfg, mount_state, hooks);
-    if (!supervisor) {
-      (*plane)->stop();
-      ready.report(describe(supervisor.error()));
-      return exit_failure;
-    }
-    // A mobile actor is never restarted under running workers: the daemon stops (jobs
-    // resume at the next start).
-    actor_watch mobile_watch{sys, [&](const std::string& name, const caf::error& reason) {
-                               stop_failed(name + " failed: " + describe(reason));
-                             }};
-    for (auto& [h, name] : (*plane)->actors())
-      mobile_watch.watch(h, name);
-    auto mount = fuse_mount::create(mountpoint, fuse_options,
-                                    (*supervisor)->actors().gateway, timeouts);
+    auto mount = fuse_mount::create(mountpoint, fuse_options, (*daemon)->gateway(), timeouts);
     if (!mount) {
-      mobile_watch.clear();
-      (*plane)->stop();
-      (*supervisor)->shutdown();
+      (*daemon)->stop();
       ready.report("cannot mount " + mountpoint + ": " + describe(mount.error()));
       return exit_failure;
     }
@@ -210,7 +185,7 @@ int serve_mount(const daemon_config& cfg, const std::string& mountpoint,
       std::lock_guard<std::mutex> guard{live_mtx};
       live = mount->get();
       // A restart between create() and here would otherwise be missed.
-      live->set_gateway((*supervisor)->actors().gateway);
+      live->set_gateway((*daemon)->gateway());
     }
     (*mount)->set_max_inodes(cfg.max_inodes);
     (*mount)->set_gauges(state->gauges);
@@ -233,9 +208,7 @@ int serve_mount(const daemon_config& cfg, const std::string& mountpoint,
     }
     (*mount).reset();  // unmounts
     spdlog::info("unmounted {}; stopping", mountpoint);
-    mobile_watch.clear();
-    (*plane)->stop();
-    (*supervisor)->shutdown();
+    (*daemon)->stop();  // the control plane first, then the mount's actors
     ::unlink(pid_file.c_str());
     if (failed)
       rc = exit_failure;

@@ -7,9 +7,8 @@
 #include "tools/daemon_process.hpp"
 #include "tools/version.hpp"
 
-#include "actors/control/control_plane.hpp"
 #include "actors/control/daemon_config.hpp"
-#include "actors/control/supervision.hpp"
+#include "actors/control/daemon_system.hpp"
 #include "messages/error.hpp"
 #include "messages/type_registry.hpp"
 
@@ -61,26 +60,24 @@ int serve(const daemon_config& cfg, readiness& ready, bool daemonized) {
     caf::actor_system sys{sys_cfg};
     auto info = make_control_info(cfg, "");
     info.version = version_number();
-    auto plane = control_plane::start(sys, cfg, info);
-    if (!plane) {
-      spdlog::error("cannot start: {}", describe(plane.error()));
-      ready.report(describe(plane.error()));
-      spdlog::shutdown();
-      return exit_failure;
-    }
     // A failed mobile actor is not restarted under running workers: the daemon stops with
     // a non-zero exit (jobs resume at the next start).
     std::atomic<bool> failed{false};
-    actor_watch watch{sys, [&](const std::string& name, const caf::error& reason) {
-                        spdlog::critical("stopping the daemon: {} failed: {}", name,
-                                         describe(reason));
-                        failed = true;
-                        ::kill(::getpid(), SIGTERM);  // ends sigwait below
-                      }};
-    for (auto& [h, name] : (*plane)->actors())
-      watch.watch(h, name);
+    daemon_system::hooks hooks;
+    hooks.failed = [&](const std::string& why) {
+      spdlog::critical("stopping the daemon: {}", why);
+      failed = true;
+      ::kill(::getpid(), SIGTERM);  // ends sigwait below
+    };
+    auto daemon = daemon_system::start(sys, cfg, info, nullptr, hooks);
+    if (!daemon) {
+      spdlog::error("cannot start: {}", describe(daemon.error()));
+      ready.report(describe(daemon.error()));
+      spdlog::shutdown();
+      return exit_failure;
+    }
     std::ofstream{pid_file} << ::getpid() << "\n";
-    spdlog::info("serving; control socket {}", (*plane)->socket_path());
+    spdlog::info("serving; control socket {}", (*daemon)->control().socket_path());
     ready.report("ok");
     if (!daemonized)
       notify_service_manager("READY=1\nSTATUS=serving state dir " + cfg.state_dir);
@@ -95,8 +92,7 @@ int serve(const daemon_config& cfg, readiness& ready, bool daemonized) {
     spdlog::info("signal {}: stopping", sig);
     if (!daemonized)
       notify_service_manager("STOPPING=1");
-    watch.clear();
-    (*plane)->stop();
+    (*daemon)->stop();
     if (failed)
       rc = exit_failure;
     ::unlink(pid_file.c_str());

@@ -88,7 +88,7 @@ control_plane::start(caf::actor_system& sys, const daemon_config& cfg, control_i
   control_server_config server_cfg;
   server_cfg.socket_path = p->socket_path_;
   auto handler = make_control_handler(sys, p->mobile_.catalogue, p->mobile_.jobs,
-                                      std::move(info));
+                                      std::move(info), p->mount_);
   auto server = control_server::start(server_cfg, std::move(handler));
   if (!server) {
     p->stop();
@@ -121,11 +121,16 @@ mobile_handles control_plane::handles() const {
   return out;
 }
 
+void control_plane::set_mount(mount_handles handles) {
+  mount_->set(std::move(handles));
+}
+
 void control_plane::stop() {
   if (server_) {
     server_->stop();
     server_.reset();
   }
+  mount_->set({});
   if (backup_) {
     caf::scoped_actor self{backup_->home_system()};
     self->monitor(backup_);

@@ -46,6 +46,11 @@ public:
   /// The handles the mount's actors use (null ones before start or after stop).
   mobile_handles handles() const;
 
+  /// Hands the mount's current crawl guard and content cache to the control socket; the
+  /// caller of daemon_supervisor sets them at start and after every restart. Until then
+  /// (and under `d1drive serve`) `crawl.*` answers that there is no mount.
+  void set_mount(mount_handles handles);
+
   const std::string& socket_path() const {
     return socket_path_;
   }
@@ -56,6 +61,7 @@ private:
   bool mobile_started_ = false;
   catalogue_backup_actor backup_;
   std::unique_ptr<control_server> server_;
+  std::shared_ptr<mount_link> mount_ = std::make_shared<mount_link>();
   std::string socket_path_;
 };
 

@@ -186,9 +186,10 @@ private:
 class handler {
 public:
   handler(caf::actor_system& sys, catalogue_actor catalogue, job_manager_actor jobs,
-          control_info info, control_handler_config cfg)
+          control_info info, std::shared_ptr<const mount_link> mount,
+          control_handler_config cfg)
     : sys_(sys), catalogue_(std::move(catalogue)), jobs_(std::move(jobs)),
-      info_(std::move(info)), cfg_(cfg) {
+      info_(std::move(info)), mount_(std::move(mount)), cfg_(cfg) {
   }
 
   void operator()(const nlohmann::json& line, request_context& ctx) {
@@ -319,8 +320,7 @@ public:
       return void(ctx.write(catalogue_check_line(*report)));
     }
     if (command == "crawl.list" || command == "crawl.allow" || command == "crawl.forget") {
-      // The mount's crawl_guard, registered by start_daemon (none under `d1drive serve`).
-      auto guard = sys_.registry().get<crawl_guard_actor>(crawl_guard_registry_key);
+      auto guard = mount().crawl;
       if (!guard)
         return void(ctx.write(error_line("unavailable", "this daemon has no mount, so no "
                                                         "crawl guard")));
@@ -413,8 +413,7 @@ private:
       out["recent_jobs"] = jobs_json(*recent, now)["jobs"];
       out["recent_jobs_text"] = jobs_summary_text(*recent, now);
     }
-    // The mount's content_cache, registered by start_daemon (none under `d1drive serve`).
-    if (auto content = sys_.registry().get<content_cache_actor>(content_cache_registry_key)) {
+    if (auto content = mount().content) {
       auto report = ask<content_report>(self, content, report_atom::value);
       if (report) {
         out["content"] = content_json(*report);
@@ -572,10 +571,16 @@ private:
     ctx.write(error_line(code, message.empty() ? "job failed" : message, result));
   }
 
+  // The mount's actors as of now (none under `d1drive serve`).
+  mount_handles mount() const {
+    return mount_ ? mount_->get() : mount_handles{};
+  }
+
   caf::actor_system& sys_;
   catalogue_actor catalogue_;
   job_manager_actor jobs_;
   control_info info_;
+  std::shared_ptr<const mount_link> mount_;
   control_handler_config cfg_;
 };
 
@@ -904,9 +909,10 @@ nlohmann::json to_json(const journal_entry& x) {
 
 request_handler make_control_handler(caf::actor_system& sys, catalogue_actor catalogue,
                                      job_manager_actor jobs, control_info info,
+                                     std::shared_ptr<const mount_link> mount,
                                      control_handler_config cfg) {
   auto h = std::make_shared<handler>(sys, std::move(catalogue), std::move(jobs),
-                                     std::move(info), cfg);
+                                     std::move(info), std::move(mount), cfg);
   return [h](const nlohmann::json& req, request_context& ctx) { (*h)(req, ctx); };
 }
 

@@ -20,6 +20,8 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -44,13 +46,32 @@ struct control_handler_config {
 // copy without force_last) plus "permission_denied" (control_server: a peer of another
 // user) and "verification_mismatch" (a verify that found differences).
 
-/// Where start_daemon registers the mount's crawl_guard in the actor registry, so that
-/// `crawl.list|allow|forget` reach it (args: {"who": PID_OR_NAME}; result {"text": ...}).
-constexpr caf::atom_value crawl_guard_registry_key = caf::atom("crawlguard");
+/// The mount's actors the control socket talks to: `crawl.list|allow|forget` go to `crawl`
+/// (args: {"who": PID_OR_NAME}; result {"text": ...}), and `status` reports the cached
+/// objects, downloads and checksum failures of `content`. Null: no mount is running.
+struct mount_handles {
+  crawl_guard_actor crawl;
+  content_cache_actor content;
+};
 
-/// Where start_daemon registers the mount's content_cache, so that `status` reports the
-/// cached objects, downloads and checksum failures (none under `d1drive serve`).
-constexpr caf::atom_value content_cache_registry_key = caf::atom("content");
+/// Hands the mount's current actors to the control socket: whoever (re)spawns them sets
+/// the new handles (the supervisor restarts the whole set when one fails), the connection
+/// threads read them for each request. Safe from any thread.
+class mount_link {
+public:
+  mount_handles get() const {
+    std::lock_guard<std::mutex> guard{mtx_};
+    return handles_;
+  }
+  void set(mount_handles handles) {
+    std::lock_guard<std::mutex> guard{mtx_};
+    handles_ = std::move(handles);
+  }
+
+private:
+  mutable std::mutex mtx_;
+  mount_handles handles_;
+};
 
 /// One request of the control protocol, its command known and its arguments checked.
 struct control_request {
@@ -83,10 +104,13 @@ nlohmann::json catalogue_check_line(const catalogue_report& report);
 /// The commands of the protocol.
 const std::vector<std::string>& control_commands();
 
-/// Returns the handler that serves requests with `catalogue` and `jobs`. The handler blocks
-/// its (connection) thread on a scoped actor; it never runs in a CAF scheduler thread.
+/// Returns the handler that serves requests with `catalogue`, `jobs` and the mount's actors
+/// that `mount` holds at the time of each request (null: no mount, as under
+/// `d1drive serve`). The handler blocks its (connection) thread on a scoped actor; it never
+/// runs in a CAF scheduler thread.
 request_handler make_control_handler(caf::actor_system& sys, catalogue_actor catalogue,
                                      job_manager_actor jobs, control_info info,
+                                     std::shared_ptr<const mount_link> mount,
                                      control_handler_config cfg = {});
 
 /// JSON views of the mobile records, as the protocol and `--json` show them.

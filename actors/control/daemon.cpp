@@ -8,7 +8,6 @@
 #include "actors/dataone/solr_querier.hpp"
 #include "actors/fs/attr_cache.hpp"
 #include "actors/fs/dir_cache.hpp"
-#include "actors/control/control_requests.hpp"
 #include "actors/fs/crawl_guard.hpp"
 #include "actors/fs/fs_gateway.hpp"
 #include "actors/resolve/d1_object.hpp"
@@ -30,6 +29,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <tuple>
 
 namespace d1 {
 
@@ -49,19 +49,6 @@ caf::error check_alive(caf::actor_system& sys, const Handle& h, const char* what
     return make_error(ec::invalid_argument,
                       std::string{what} + " did not start: " + describe(reason));
   return {};
-}
-
-path_cache_config cache_config(const daemon_config& cfg, std::shared_ptr<storage::kv_store> store,
-                               const char* table, uint64_t budget) {
-  path_cache_config pc;
-  pc.memory_budget = budget;
-  pc.ttl.metadata = cfg.ttl.metadata;
-  pc.ttl.search = cfg.ttl.search;
-  pc.ttl.error = cfg.ttl.error;
-  pc.ttl.transient = cfg.ttl.transient;
-  pc.store = std::move(store);
-  pc.table = table;
-  return pc;
 }
 
 }  // namespace
@@ -99,141 +86,119 @@ caf::expected<daemon_state> open_daemon_state(const daemon_config& cfg) {
   return state;
 }
 
+mount_configs mount_configs_of(const daemon_config& cfg, const daemon_state& state) {
+  mount_configs c;
+  auto& net = cfg.network;
+
+  c.http.ca_file = cfg.ca_file;
+  c.http.client_cert = cfg.client_cert;
+  c.http.client_key = cfg.client_key;
+  c.http.connect_timeout_ms = net.connect_timeout_ms;
+
+  c.nodes.base_url = cfg.base_url;
+  c.nodes.timeout_ms = net.timeout_ms;
+  c.nodes.stall_ms = net.stall_ms;
+  c.nodes.max_retries = net.max_retries;
+  c.nodes.retry_base_delay_ms = net.retry_base_delay_ms;
+
+  c.solr.base_url = cfg.base_url;
+  c.solr.timeout_ms = net.timeout_ms;
+  c.solr.max_retries = net.max_retries;
+  c.solr.retry_base_delay_ms = net.retry_base_delay_ms;
+
+  c.content = cfg.content;
+  c.content.directory = state.content_dir;
+  c.content.retries_per_location = net.max_retries;
+  // node_client retries resolve itself: each try within timeout_ms, then a backoff.
+  c.content.resolve_timeout
+    = std::chrono::milliseconds(2ull * net.timeout_ms * (net.max_retries + 1) + 60000);
+  c.content.store = state.cache_store;  // partial objects resume after a restart
+
+  for (auto [pc, table, budget] : {std::tuple{&c.attrs, "attr", cfg.attr_cache_memory_bytes},
+                                   std::tuple{&c.dirs, "dir", cfg.dir_cache_memory_bytes}}) {
+    pc->memory_budget = budget;
+    pc->ttl = cfg.ttl;
+    pc->store = state.cache_store;
+    pc->table = table;
+  }
+
+  c.package.timeout_ms = net.timeout_ms;
+  c.objects.timeout_ms = net.timeout_ms;
+  c.crawl = cfg.crawl;
+
+  c.status.timeout_ms = net.timeout_ms;
+  c.status.base_url = cfg.base_url;
+  c.status.gauges = state.gauges;
+  c.status.jobs = state.mobile.jobs;
+
+  c.flat_space = cfg.flat_space;
+  c.flat_space.store = state.cache_store;  // recent objects are kept across restarts
+
+  c.search = cfg.search;
+  c.search.base_url = cfg.base_url;
+  c.search.timeout_ms = net.timeout_ms;
+  c.search.max_retries = net.max_retries;
+  c.search.retry_base_delay_ms = net.retry_base_delay_ms;
+  c.search.store = state.cache_store;  // shortened names resolve after a restart
+  c.searches = cfg.searches;
+
+  c.resources.catalogue = state.mobile.catalogue;
+  c.resources.timeout_ms = net.timeout_ms;
+  c.resources.mount_time = state.mount_time;
+
+  c.gateway.timeout_ms = net.timeout_ms;
+  return c;
+}
+
+caf::error validate(const mount_configs& c) {
+  for (auto err : {validate(c.http), validate(c.nodes), validate(c.solr), validate(c.content),
+                   validate(c.attrs), validate(c.dirs), validate(c.package), validate(c.crawl),
+                   validate(c.status), validate(c.flat_space), validate(c.search),
+                   validate(c.searches)})
+    if (err)
+      return err;
+  if (c.resources.catalogue)
+    return validate(c.resources);
+  return {};
+}
+
 caf::expected<daemon_actors> start_daemon(caf::actor_system& sys, const daemon_config& cfg,
                                           const daemon_state& state) {
+  auto c = mount_configs_of(cfg, state);
+  if (auto err = validate(c))
+    return err;
   daemon_actors a;
   a.system = &sys;
   a.cache_store = state.cache_store;
-
-  http_client_config http_cfg;
-  http_cfg.ca_file = cfg.ca_file;
-  http_cfg.client_cert = cfg.client_cert;
-  http_cfg.client_key = cfg.client_key;
-  http_cfg.connect_timeout_ms = cfg.connect_timeout_ms;
-  if (auto err = validate(http_cfg))
-    return err;
-  a.http = spawn_loud(sys, http_client, http_cfg);
-
-  node_client_config node_cfg;
-  node_cfg.base_url = cfg.base_url;
-  node_cfg.timeout_ms = cfg.timeout_ms;
-  node_cfg.stall_ms = cfg.stall_ms;
-  node_cfg.max_retries = cfg.max_retries;
-  node_cfg.retry_base_delay_ms = cfg.retry_base_delay_ms;
-  if (auto err = validate(node_cfg))
-    return err;
-  a.nodes = spawn_loud(sys, node_client, node_cfg, a.http);
-
-  solr_querier_config solr_cfg;
-  solr_cfg.base_url = cfg.base_url;
-  solr_cfg.timeout_ms = cfg.timeout_ms;
-  solr_cfg.max_retries = cfg.max_retries;
-  solr_cfg.retry_base_delay_ms = cfg.retry_base_delay_ms;
-  if (auto err = validate(solr_cfg))
-    return err;
-  a.solr = spawn_loud(sys, solr_querier, solr_cfg, a.http);
-
-  content_cache_config content_cfg;
-  content_cfg.directory = state.content_dir;
-  content_cfg.max_bytes = cfg.content_cache_bytes;
-  content_cfg.chunk_bytes = cfg.chunk_bytes;
-  content_cfg.readahead_bytes = cfg.readahead_bytes;
-  content_cfg.retries_per_location = cfg.max_retries;
-  // node_client retries resolve itself: each try within timeout_ms, then a backoff.
-  content_cfg.resolve_timeout
-    = std::chrono::milliseconds(2ull * cfg.timeout_ms * (cfg.max_retries + 1) + 60000);
-  content_cfg.store = a.cache_store;  // partial objects resume after a restart
-  if (auto err = validate(content_cfg))
-    return err;
-  a.content = spawn_loud(sys, content_cache, content_cfg, a.nodes);
-  sys.registry().put(content_cache_registry_key, a.content);  // for `d1drive status`
-
-  auto attr_cfg = cache_config(cfg, a.cache_store, "attr", cfg.attr_cache_memory_bytes);
-  auto dir_cfg = cache_config(cfg, a.cache_store, "dir", cfg.dir_cache_memory_bytes);
-  if (auto err = validate(attr_cfg))
-    return err;
-  a.attrs = spawn_loud(sys, attr_cache, attr_cfg);
-  a.dirs = spawn_loud(sys, dir_cache, dir_cfg);
-
+  // Back to front: each actor gets the handles of those it talks to.
+  a.http = spawn_loud(sys, http_client, c.http);
+  a.nodes = spawn_loud(sys, node_client, c.nodes, a.http);
+  a.solr = spawn_loud(sys, solr_querier, c.solr, a.http);
+  a.content = spawn_loud(sys, content_cache, c.content, a.nodes);
+  a.attrs = spawn_loud(sys, attr_cache, c.attrs);
+  a.dirs = spawn_loud(sys, dir_cache, c.dirs);
   a.science = spawn_loud(sys, science_object);
-  package_config pkg_cfg;
-  pkg_cfg.timeout_ms = cfg.timeout_ms;
-  if (auto err = validate(pkg_cfg))
-    return err;
-  a.package = spawn_loud(sys, package, pkg_cfg, a.content, a.solr);
-  d1_object_config obj_cfg;
-  obj_cfg.timeout_ms = cfg.timeout_ms;
-  obj_cfg.package = a.package;
-  a.objects = spawn_loud(sys, d1_object, obj_cfg, a.nodes, a.solr, a.science);
+  a.package = spawn_loud(sys, package, c.package, a.content, a.solr);
+  c.objects.package = a.package;
+  a.objects = spawn_loud(sys, d1_object, c.objects, a.nodes, a.solr, a.science);
   caf::anon_send(a.package, put_atom::value, a.objects);  // they need each other
-  crawl_config crawl_cfg;
-  crawl_cfg.enabled = cfg.crawl.enabled;
-  if (cfg.crawl.crawler_names_set)
-    crawl_cfg.crawler_names = cfg.crawl.crawler_names;
-  crawl_cfg.rate_per_s = cfg.crawl.rate_per_s;
-  crawl_cfg.burst = cfg.crawl.burst;
-  crawl_cfg.depth_first_threshold = cfg.crawl.depth_first_threshold;
-  crawl_cfg.window_s = cfg.crawl.window_s;
-  crawl_cfg.cooldown_s = cfg.crawl.cooldown_s;
-  crawl_cfg.cold_bytes_burst = cfg.crawl.cold_burst_mb * (1 << 20);
-  crawl_cfg.cold_bytes_per_s = cfg.crawl.cold_mb_per_s * (1 << 20);
-  if (auto err = validate(crawl_cfg))
-    return err;
-  a.crawl = spawn_loud(sys, crawl_guard, crawl_cfg);
-  sys.registry().put(crawl_guard_registry_key, a.crawl);  // for the control socket
-  status_config status_cfg;
-  status_cfg.crawl = a.crawl;
-  status_cfg.timeout_ms = cfg.timeout_ms;
-  status_cfg.base_url = cfg.base_url;
-  status_cfg.gauges = state.gauges;
-  status_cfg.jobs = state.mobile.jobs;
-  if (auto err = validate(status_cfg))
-    return err;
-  a.status = spawn_loud(sys, status, status_cfg, a.nodes, a.attrs, a.dirs, a.content, a.solr);
-  a.flat_space = spawn_loud(sys, flat_space, flat_space_config{cfg.recent_objects, a.cache_store},
-                           a.objects);
-  faceted_search_config search_cfg;
-  search_cfg.base_url = cfg.base_url;
-  search_cfg.timeout_ms = cfg.timeout_ms;
-  search_cfg.max_retries = cfg.max_retries;
-  search_cfg.retry_base_delay_ms = cfg.retry_base_delay_ms;
-  search_cfg.object_limit = cfg.search.object_limit;
-  search_cfg.page_size = cfg.search.page_size;
-  search_cfg.value_limit = cfg.search.value_limit;
-  search_cfg.value_sort = cfg.search.value_sort;
-  if (cfg.search.allow_fields_set)
-    search_cfg.allow_fields = cfg.search.allow_fields;
-  search_cfg.deny_fields = cfg.search.deny_fields;
-  search_cfg.store = a.cache_store;  // shortened names resolve after a restart
-  if (auto err = validate(search_cfg))
-    return err;
-  std::vector<named_search> searches;
-  for (auto& s : cfg.searches)
-    searches.push_back(named_search{s.name, s.fq});
-  if (auto err = validate(searches))
-    return err;
-  a.faceted = spawn_loud(sys, faceted_search, search_cfg, a.solr, a.objects, a.http);
-  a.preconfigured = spawn_loud(sys, preconfigured_search, searches, a.faceted);
+  a.crawl = spawn_loud(sys, crawl_guard, c.crawl);
+  c.status.crawl = a.crawl;
+  a.status = spawn_loud(sys, status, c.status, a.nodes, a.attrs, a.dirs, a.content, a.solr);
+  a.flat_space = spawn_loud(sys, flat_space, c.flat_space, a.objects);
+  a.faceted = spawn_loud(sys, faceted_search, c.search, a.solr, a.objects, a.http);
+  a.preconfigured = spawn_loud(sys, preconfigured_search, c.searches, a.faceted);
   std::vector<top_folder> top{{"FacetedSearch", a.faceted},
                               {"PreconfiguredSearch", a.preconfigured},
                               {"Status", a.status}};
-  if (state.mobile.catalogue) {
-    resources_config res_cfg;
-    res_cfg.catalogue = state.mobile.catalogue;
-    res_cfg.timeout_ms = cfg.timeout_ms;
-    res_cfg.mount_time = state.mount_time;
-    if (auto err = validate(res_cfg))
-      return err;
+  if (c.resources.catalogue) {
     // Detached: it stats the local copies.
-    a.resources = spawn_loud<caf::detached>(sys, resources, res_cfg);
+    a.resources = spawn_loud<caf::detached>(sys, resources, c.resources);
     top.insert(top.begin() + 2, top_folder{"Resources", a.resources});
   }
   a.root = spawn_loud(sys, root_with, a.flat_space, std::move(top));
-
-  fs_gateway_config gw_cfg;
-  gw_cfg.timeout_ms = cfg.timeout_ms;
-  gw_cfg.guard = a.crawl;
-  a.gateway = spawn_loud(sys, fs_gateway, gw_cfg, a.attrs, a.dirs, a.root, a.content);
+  c.gateway.guard = a.crawl;
+  a.gateway = spawn_loud(sys, fs_gateway, c.gateway, a.attrs, a.dirs, a.root, a.content);
 
   for (auto [h, what] : {std::pair{caf::actor_cast<caf::actor>(a.http), "http_client"},
                          std::pair{caf::actor_cast<caf::actor>(a.content), "content_cache"},
@@ -275,10 +240,6 @@ void daemon_actors::shutdown() {
                     spdlog::warn("{} did not stop within 10 s", name);
                   });
   }
-  if (crawl)
-    system->registry().erase(crawl_guard_registry_key);
-  if (content)
-    system->registry().erase(content_cache_registry_key);
   system = nullptr;
 }
 
@@ -356,10 +317,10 @@ void daemon_supervisor::on_failure(const std::string& name, const caf::error& re
   spdlog::warn("restarted every actor of the mount after {} failed ({} restart(s) within {} "
                "minutes)",
                name, restart_times_.size(), restart_window.count());
-  auto gateway = actors_.gateway;
+  auto fresh_actors = actors_;
   guard.unlock();
   if (hooks_.restarted)
-    hooks_.restarted(gateway);
+    hooks_.restarted(fresh_actors);
 }
 
 daemon_actors daemon_supervisor::actors() const {

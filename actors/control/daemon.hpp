@@ -5,6 +5,14 @@
 
 #include "actors/control/daemon_config.hpp"
 #include "actors/control/supervision.hpp"
+#include "actors/dataone/http_client.hpp"
+#include "actors/dataone/node_client.hpp"
+#include "actors/dataone/solr_querier.hpp"
+#include "actors/fs/fs_gateway.hpp"
+#include "actors/resolve/d1_object.hpp"
+#include "actors/resolve/package.hpp"
+#include "actors/resolve/resources.hpp"
+#include "actors/resolve/status.hpp"
 #include "messages/interfaces.hpp"
 #include "messages/mount_gauges.hpp"
 #include "storage/kv_store.hpp"
@@ -47,6 +55,35 @@ struct daemon_state {
 /// content folder can be made at all (ec::io_error).
 caf::expected<daemon_state> open_daemon_state(const daemon_config& cfg);
 
+/// Every mount actor's own config, as start_daemon spawns them. The handles between the
+/// actors are left empty: start_daemon fills them in as it spawns.
+struct mount_configs {
+  http_client_config http;
+  node_client_config nodes;
+  solr_querier_config solr;
+  content_cache_config content;
+  path_cache_config attrs;
+  path_cache_config dirs;
+  package_config package;
+  d1_object_config objects;
+  crawl_config crawl;
+  status_config status;
+  flat_space_config flat_space;
+  faceted_search_config search;
+  std::vector<named_search> searches;
+  resources_config resources;
+  fs_gateway_config gateway;
+};
+
+/// The one place where a setting several actors share ([network], base_url, the cache
+/// TTLs) is copied into each actor's config, and where the state's stores and folders are
+/// handed to the actors that keep something in them.
+mount_configs mount_configs_of(const daemon_config& cfg, const daemon_state& state);
+
+/// Checks every config of `c` (the catalogue's Resources/ only when there is a catalogue).
+/// Returns the first problem (ec::invalid_argument), or an empty error.
+caf::error validate(const mount_configs& c);
+
 struct daemon_actors {
   caf::actor_system* system = nullptr;
   std::shared_ptr<storage::kv_store> cache_store;
@@ -84,13 +121,14 @@ caf::expected<daemon_actors> start_daemon(caf::actor_system& sys, const daemon_c
 /// Keeps the mount's actors running: when one of them stops for any reason but an orderly
 /// shutdown, the failure is logged, every actor is stopped and the whole set started anew
 /// over the same state (the caches persist, so little is lost; requests in flight fail
-/// with EIO), and `restarted` gets the new gateway. After `max_restarts` restarts within
+/// with EIO), and `restarted` gets the new set (for the mount's gateway and the control
+/// socket). After `max_restarts` restarts within
 /// `restart_window` it gives up instead and calls `give_up` (the daemon must then exit
 /// non-zero).
 class daemon_supervisor {
 public:
   struct hooks {
-    std::function<void(const fs_gateway_actor&)> restarted;
+    std::function<void(const daemon_actors&)> restarted;
     std::function<void(const std::string& why)> give_up;
   };
   static constexpr size_t max_restarts = 5;

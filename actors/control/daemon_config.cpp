@@ -6,6 +6,7 @@
 
 #include <toml++/toml.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -267,14 +268,15 @@ caf::expected<daemon_config> parse_config(std::string_view text, const std::stri
   reader top{root, "", path};
   top.read("base_url", cfg.base_url);
   top.read("state_dir", cfg.state_dir);
-  if (auto net = top.sub("network")) {
-    reader r{*net, "network.", path};
-    r.read("timeout_ms", cfg.timeout_ms, 1u, max_timeout_ms);
-    r.read("download_timeout_ms", cfg.download_timeout_ms, 1u, max_timeout_ms);
-    r.read("stall_ms", cfg.stall_ms, 1u, max_timeout_ms);
-    r.read("connect_timeout_ms", cfg.connect_timeout_ms, 1u, max_timeout_ms);
-    r.read("max_retries", cfg.max_retries, 0u, 10u);
-    r.read("retry_base_delay_ms", cfg.retry_base_delay_ms, 0u, 60000u);
+  if (auto section = top.sub("network")) {
+    reader r{*section, "network.", path};
+    auto& net = cfg.network;
+    r.read("timeout_ms", net.timeout_ms, 1u, max_timeout_ms);
+    r.read("download_timeout_ms", net.download_timeout_ms, 1u, max_timeout_ms);
+    r.read("stall_ms", net.stall_ms, 1u, max_timeout_ms);
+    r.read("connect_timeout_ms", net.connect_timeout_ms, 1u, max_timeout_ms);
+    r.read("max_retries", net.max_retries, 0u, 10u);
+    r.read("retry_base_delay_ms", net.retry_base_delay_ms, 0u, 60000u);
     collect(r);
   }
   if (auto tls = top.sub("tls")) {
@@ -288,9 +290,9 @@ caf::expected<daemon_config> parse_config(std::string_view text, const std::stri
     reader r{*cache, "cache.", path};
     uint64_t attr_mb = cfg.attr_cache_memory_bytes >> 20;
     uint64_t dir_mb = cfg.dir_cache_memory_bytes >> 20;
-    uint64_t content_mb = cfg.content_cache_bytes >> 20;
-    uint64_t chunk_mb = cfg.chunk_bytes >> 20;
-    uint64_t readahead_mb = cfg.readahead_bytes >> 20;
+    uint64_t content_mb = cfg.content.max_bytes >> 20;
+    uint64_t chunk_mb = cfg.content.chunk_bytes >> 20;
+    uint64_t readahead_mb = cfg.content.readahead_bytes >> 20;
     r.read("attr_memory_mb", attr_mb, uint64_t{0}, max_mb);
     r.read("dir_memory_mb", dir_mb, uint64_t{0}, max_mb);
     r.read("content_mb", content_mb, uint64_t{1}, max_mb);
@@ -299,9 +301,9 @@ caf::expected<daemon_config> parse_config(std::string_view text, const std::stri
     r.read("max_inodes", cfg.max_inodes, uint64_t{1000}, uint64_t{100'000'000});
     cfg.attr_cache_memory_bytes = attr_mb << 20;
     cfg.dir_cache_memory_bytes = dir_mb << 20;
-    cfg.content_cache_bytes = content_mb << 20;
-    cfg.chunk_bytes = chunk_mb << 20;
-    cfg.readahead_bytes = readahead_mb << 20;
+    cfg.content.max_bytes = content_mb << 20;
+    cfg.content.chunk_bytes = chunk_mb << 20;
+    cfg.content.readahead_bytes = readahead_mb << 20;
     if (auto ttl = r.sub("ttl")) {
       reader t{*ttl, "cache.ttl.", path};
       t.read("metadata", cfg.ttl.metadata, int64_t{0}, max_ttl_s);
@@ -333,32 +335,36 @@ caf::expected<daemon_config> parse_config(std::string_view text, const std::stri
     r.read("page_size", cfg.search.page_size, uint64_t{1}, max_page_size);
     r.read("value_limit", cfg.search.value_limit, uint64_t{1}, max_listing);
     r.read("value_sort", cfg.search.value_sort);
-    r.read_strings("fields", cfg.search.allow_fields, &cfg.search.allow_fields_set);
+    r.read_strings("fields", cfg.search.allow_fields);
     r.read_strings("exclude_fields", cfg.search.deny_fields);
     collect(r);
   }
   if (auto flat = top.sub("flat_space")) {
     reader r{*flat, "flat_space.", path};
-    r.read("recent_objects", cfg.recent_objects, uint64_t{1}, uint64_t{100000});
+    r.read("recent_objects", cfg.flat_space.recent_objects, size_t{1}, size_t{100000});
     collect(r);
   }
   if (auto crawl = top.sub("crawl")) {
     reader r{*crawl, "crawl.", path};
     r.read("enabled", cfg.crawl.enabled);
-    r.read_strings("crawler_names", cfg.crawl.crawler_names, &cfg.crawl.crawler_names_set);
+    r.read_strings("crawler_names", cfg.crawl.crawler_names);
     r.read("rate_per_s", cfg.crawl.rate_per_s, 0.0, 1e6);
     r.read("burst", cfg.crawl.burst, 1.0, 1e9);
     r.read("depth_first_threshold", cfg.crawl.depth_first_threshold, 2u, 1000000u);
     r.read("window_s", cfg.crawl.window_s, 1u, 86400u);
     r.read("cooldown_s", cfg.crawl.cooldown_s, 0u, 31536000u);
-    r.read("cold_burst_mb", cfg.crawl.cold_burst_mb, 0.0, 1e9);
-    r.read("cold_mb_per_s", cfg.crawl.cold_mb_per_s, 0.0, 1e9);
+    double cold_burst_mb = cfg.crawl.cold_bytes_burst / (1 << 20);
+    double cold_mb_per_s = cfg.crawl.cold_bytes_per_s / (1 << 20);
+    r.read("cold_burst_mb", cold_burst_mb, 0.0, 1e9);
+    r.read("cold_mb_per_s", cold_mb_per_s, 0.0, 1e9);
+    cfg.crawl.cold_bytes_burst = cold_burst_mb * (1 << 20);
+    cfg.crawl.cold_bytes_per_s = cold_mb_per_s * (1 << 20);
     collect(r);
   }
   if (auto searches = top.tables("search")) {
     for (auto& item : *searches) {
       reader r{*item.as_table(), "search.", path};
-      preconfigured_search_config s;
+      named_search s;
       r.read("name", s.name);
       r.read_strings("fq", s.fq);
       collect(r);
@@ -388,24 +394,37 @@ caf::expected<daemon_config> parse_config(std::string_view text, const std::stri
     reader r{*mobile, "mobile.", path};
     r.read("copy_workers", cfg.copy_workers, 1u, 64u);
     r.read("hash_workers", cfg.hash_workers, 1u, 64u);
-    r.read("copy_batch_files", cfg.copy_batch_files, 1u, 100000u);
-    r.read("copy_batch_bytes", cfg.copy_batch_bytes, uint64_t{1}, max_mb << 20);
-    r.read("max_active_jobs", cfg.max_active_jobs, 1u, 64u);
+    auto& jobs = cfg.jobs;
+    r.read("copy_batch_files", jobs.copy_batch_files, 1u, 100000u);
+    r.read("copy_batch_bytes", jobs.copy_batch_bytes, uint64_t{1}, max_mb << 20);
+    r.read("max_active_jobs", jobs.max_active_jobs, 1u, 64u);
     r.read("direct_reads", cfg.direct_reads);
     r.read("backup_every", cfg.backup_every_s, 0u, 31'536'000u);
     r.read("backup_keep", cfg.backup_keep, 1u, 100u);
-    r.read("recheck", cfg.recheck);
-    r.read("file_retries", cfg.file_retries, 0u, 100u);
-    r.read("worker_timeout_s", cfg.worker_timeout_s, 1u, 86'400u);
-    r.read("scrub_rate_mb_s", cfg.scrub_rate_mb_s, 1u, 100'000u);
+    std::string recheck = jobs.recheck == recheck_mode::hash ? "hash" : "stat";
+    r.read("recheck", recheck);
+    r.read("file_retries", jobs.file_retries, 0u, 100u);
+    // Seconds and MB/s in the file, milliseconds and bytes per second in job_manager_config.
+    auto worker_timeout_s = static_cast<uint32_t>(
+      std::chrono::duration_cast<std::chrono::seconds>(jobs.worker_timeout).count());
+    r.read("worker_timeout_s", worker_timeout_s, 1u, 86'400u);
+    jobs.worker_timeout = std::chrono::seconds(worker_timeout_s);
+    auto scrub_rate_mb_s = static_cast<uint32_t>(jobs.scrub_rate >> 20);
+    r.read("scrub_rate_mb_s", scrub_rate_mb_s, 1u, 100'000u);
+    jobs.scrub_rate = uint64_t{scrub_rate_mb_s} << 20;
     std::string scrub_every;
     r.read("scrub_every", scrub_every);
     collect(r);
+    if (recheck != "stat" && recheck != "hash")
+      return make_error(ec::invalid_argument,
+                        path + ": mobile.recheck must be \"stat\" or \"hash\", not \""
+                          + recheck + "\"");
+    jobs.recheck = recheck == "hash" ? recheck_mode::hash : recheck_mode::stat;
     if (!scrub_every.empty()) {
       auto s = parse_duration_s(scrub_every);
       if (!s)
         return make_error(ec::invalid_argument, path + ": mobile.scrub_every " + context_of(s.error()));
-      cfg.scrub_every_s = *s;
+      jobs.scrub_every = std::chrono::seconds(*s);
     }
   }
   collect(top);
@@ -457,10 +476,11 @@ caf::error validate(const daemon_config& cfg) {
   }
   if (cfg.state_dir.empty())
     return make_error(ec::invalid_argument, "state_dir is empty");
-  if (cfg.timeout_ms == 0 || cfg.download_timeout_ms == 0 || cfg.connect_timeout_ms == 0
-      || cfg.stall_ms == 0)
+  auto& net = cfg.network;
+  if (net.timeout_ms == 0 || net.download_timeout_ms == 0 || net.connect_timeout_ms == 0
+      || net.stall_ms == 0)
     return make_error(ec::invalid_argument, "network timeouts must be positive");
-  if (cfg.chunk_bytes == 0 || cfg.readahead_bytes < cfg.chunk_bytes)
+  if (cfg.content.chunk_bytes == 0 || cfg.content.readahead_bytes < cfg.content.chunk_bytes)
     return make_error(ec::invalid_argument,
                       "cache.chunk_mb must be ≥ 1 and cache.readahead_mb ≥ cache.chunk_mb");
   if (cfg.ttl.metadata < 0 || cfg.ttl.search < 0 || cfg.ttl.error < 0 || cfg.ttl.transient < 0)
@@ -470,7 +490,7 @@ caf::error validate(const daemon_config& cfg) {
     return make_error(ec::invalid_argument,
                       "log level '" + cfg.log_level
                         + "' is not one of trace, debug, info, warn, error, off");
-  if (cfg.recent_objects == 0 || cfg.recent_objects > 100000)
+  if (cfg.flat_space.recent_objects == 0 || cfg.flat_space.recent_objects > 100000)
     return make_error(ec::invalid_argument, "flat_space recent_objects must be 1 to 100000");
   if (cfg.search.object_limit == 0 || cfg.search.page_size == 0 || cfg.search.value_limit == 0)
     return make_error(ec::invalid_argument,
@@ -481,15 +501,15 @@ caf::error validate(const daemon_config& cfg) {
   if (cfg.copy_workers < 1 || cfg.copy_workers > 64 || cfg.hash_workers < 1
       || cfg.hash_workers > 64)
     return make_error(ec::invalid_argument, "mobile copy_workers and hash_workers must be 1 to 64");
-  if (cfg.recheck != "stat" && cfg.recheck != "hash")
-    return make_error(ec::invalid_argument, "mobile recheck must be \"stat\" or \"hash\"");
-  if (cfg.file_retries > 100 || cfg.worker_timeout_s < 1 || cfg.worker_timeout_s > 86400
-      || cfg.scrub_rate_mb_s < 1 || cfg.scrub_rate_mb_s > 100000)
+  auto& jobs = cfg.jobs;
+  if (jobs.file_retries > 100 || jobs.worker_timeout < std::chrono::seconds(1)
+      || jobs.worker_timeout > std::chrono::seconds(86400) || jobs.scrub_rate < (1u << 20)
+      || jobs.scrub_rate > (uint64_t{100000} << 20))
     return make_error(ec::invalid_argument, "mobile file_retries must be 0 to 100, "
                                             "worker_timeout_s 1 to 86400, scrub_rate_mb_s 1 "
                                             "to 100000");
-  if (cfg.copy_batch_files < 1 || cfg.copy_batch_files > 100000 || cfg.copy_batch_bytes < 1
-      || cfg.max_active_jobs < 1 || cfg.max_active_jobs > 64)
+  if (jobs.copy_batch_files < 1 || jobs.copy_batch_files > 100000 || jobs.copy_batch_bytes < 1
+      || jobs.max_active_jobs < 1 || jobs.max_active_jobs > 64)
     return make_error(ec::invalid_argument, "mobile copy_batch_files must be 1 to 100000, "
                                             "copy_batch_bytes at least 1, max_active_jobs 1 to 64");
   for (auto& [host, roots] : cfg.host_roots)

@@ -1,7 +1,17 @@
-// The daemon's configuration: defaults, the TOML file (toml++), command-line overrides and
+// The daemon's configuration: the TOML file (toml++), command-line overrides and
 // validation. Every knob an operator can turn is a field here and a key in
-// config/d1drive.toml (documented there and in the README).
+// config/d1drive.toml (documented there and in the README). A TOML section that belongs to
+// one actor is that actor's own config struct, so its defaults are declared once, there.
 #pragma once
+
+#include "actors/dataone/content_cache.hpp"
+#include "actors/fs/crawl_guard.hpp"
+#include "actors/fs/path_cache.hpp"
+#include "actors/mobile/job_manager.hpp"
+#include "actors/network_config.hpp"
+#include "actors/resolve/faceted_search.hpp"
+#include "actors/resolve/flat_space.hpp"
+#include "actors/resolve/preconfigured_search.hpp"
 
 #include <caf/expected.hpp>
 
@@ -13,15 +23,6 @@
 
 namespace d1 {
 
-/// TTLs in seconds per cache_class; immutable entries never expire, live ones are never
-/// cached.
-struct ttl_config {
-  int64_t metadata = 3600;
-  int64_t search = 600;
-  int64_t error = 60;
-  int64_t transient = 5;
-};
-
 /// Kernel entry/attr timeouts in seconds per cache_class (FUSE caches in the kernel).
 struct kernel_ttl_config {
   double immutable = 3600;
@@ -31,69 +32,35 @@ struct kernel_ttl_config {
   double transient = 1;
 };
 
-/// FacetedSearch/ and PreconfiguredSearch/: listing sizes and which fields are facets.
-struct search_settings {
-  uint64_t object_limit = 1000;  // objects in one folder; beyond: one informational file
-  uint64_t page_size = 1000;     // Solr rows per cursorMark page
-  uint64_t value_limit = 1000;   // #values in one @field folder
-  std::string value_sort = "count";  // "count" or "index"
-  bool allow_fields_set = false;     // false: the built-in default list
-  std::vector<std::string> allow_fields;
-  std::vector<std::string> deny_fields;
-};
-
-/// [crawl]: crawl_guard's limits on cold queries (actors/fs/crawl_guard.hpp).
-struct crawl_settings {
-  bool enabled = true;
-  bool crawler_names_set = false;  // false: the built-in list (default_crawler_names)
-  std::vector<std::string> crawler_names;
-  double rate_per_s = 2.0;               // cold queries a process regains per second
-  double burst = 40.0;                   // cold queries a process may make at once
-  uint32_t depth_first_threshold = 10;   // uncached listings in one subtree that flag
-  uint32_t window_s = 10;                // ... within this many seconds
-  uint32_t cooldown_s = 600;             // how long a flagged process stays flagged
-  double cold_burst_mb = 8192;           // uncached object bytes a process may start at once
-  double cold_mb_per_s = 64;             // ... and regains per second
-};
-
-/// One [[search]] of the config: PreconfiguredSearch/<name>/ with these filter queries.
-struct preconfigured_search_config {
-  std::string name;
-  std::vector<std::string> fq;
-};
-
 struct daemon_config {
-  std::string base_url = "https://cn.dataone.org/cn";
+  std::string base_url = default_base_url;
   std::string state_dir;  // default: $XDG_STATE_HOME/d1drive, root: /var/lib/d1drive
 
-  // network
-  uint32_t timeout_ms = 15000;             // one metadata/Solr request
-  uint32_t download_timeout_ms = 600000;   // no longer used (object bytes: stall_ms)
-  uint32_t stall_ms = 30000;               // object bytes: no byte for this long → resume
-  uint32_t connect_timeout_ms = 10000;
-  uint32_t max_retries = 2;                // transient failures (5xx, reset, timeout)
-  uint32_t retry_base_delay_ms = 200;
-  std::string ca_file;                     // TLS CA bundle (empty: system default)
-  std::string client_cert;                 // client certificate (PEM) for authenticated access
+  // [network]: shared by every actor that talks to DataONE (daemon.cpp copies it into each)
+  network_config network;
+  // [tls]
+  std::string ca_file;      // TLS CA bundle (empty: system default)
+  std::string client_cert;  // client certificate (PEM) for authenticated access
   std::string client_key;
 
-  // caches
+  // [cache]
   uint64_t attr_cache_memory_bytes = 64ull << 20;
   uint64_t dir_cache_memory_bytes = 128ull << 20;
-  uint64_t content_cache_bytes = 10ull << 30;
-  uint64_t chunk_bytes = 4ull << 20;       // object bytes: the tail served once verified
-  uint64_t readahead_bytes = 32ull << 20;  // object bytes fetched ahead of a sequential reader
+  // content_mb → max_bytes, chunk_mb, readahead_mb; its directory, store and retries are
+  // filled in by the daemon.
+  content_cache_config content;
   uint64_t max_inodes = 100000;  // the mount's inode table (and the kernel's entries)
-  ttl_config ttl;
-  kernel_ttl_config kernel_ttl;
+  path_cache_ttls ttl;           // [cache.ttl]
+  kernel_ttl_config kernel_ttl;  // [cache.kernel_ttl]
 
-  // FlatSpace/: objects its listing shows (most recently visited first, kept across restarts)
-  uint64_t recent_objects = 100;
-  // searches
-  search_settings search;
-  std::vector<preconfigured_search_config> searches;
-  // recursive-search throttling
-  crawl_settings crawl;
+  // [flat_space]: recent_objects (its store is filled in by the daemon)
+  flat_space_config flat_space;
+  // [faceted_search]: object_limit, page_size, value_limit, value_sort, fields,
+  // exclude_fields (the network settings and the store are filled in by the daemon)
+  faceted_search_config search;
+  std::vector<named_search> searches;  // [[search]]: PreconfiguredSearch/<name>/
+  // [crawl]: recursive-search throttling (cold_burst_mb, cold_mb_per_s in bytes here)
+  crawl_config crawl;
 
   // mobile files: [hosts."NAME"] roots = [...] (preferred roots, best first) and
   // [mobile] copy_workers / hash_workers (pool sizes, 1 to 64), copy_batch_files (1 to
@@ -108,15 +75,9 @@ struct daemon_config {
   std::map<std::string, std::map<std::string, std::string>> host_root_maps;
   uint32_t copy_workers = 2;
   uint32_t hash_workers = 2;
-  uint32_t copy_batch_files = 256;
-  uint64_t copy_batch_bytes = 256ull << 20;
-  uint32_t max_active_jobs = 2;
   bool direct_reads = true;
-  std::string recheck = "stat";
-  uint32_t file_retries = 3;
-  uint32_t worker_timeout_s = 120;
-  uint64_t scrub_every_s = 0;  // 0: off
-  uint32_t scrub_rate_mb_s = 50;
+  // The job manager's settings of [mobile]; its handles are filled in by start_mobile.
+  job_manager_config jobs;
   uint32_t backup_every_s = 3600;  // catalogue backups (0: none), docs/hardening.md
   uint32_t backup_keep = 2;
 

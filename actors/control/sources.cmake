@@ -2,6 +2,7 @@
 list(APPEND D1_ACTOR_SOURCES
   control/daemon_config.cpp
   control/daemon.cpp
+  control/daemon_system.cpp
   control/control_server.cpp
   control/control_requests.cpp
   control/control_plane.cpp

@@ -6,6 +6,7 @@
 #include "actors/dataone/byte_ranges.hpp"
 #include "actors/dataone/object_stream.hpp"
 #include "actors/dataone/range_sink.hpp"
+#include "actors/network_config.hpp"
 #include "messages/interfaces.hpp"
 #include "storage/kv_store.hpp"
 
@@ -29,11 +30,12 @@ namespace d1 {
 
 struct content_cache_config {
   std::string directory;  // created if missing: <sha256(pid)> verified, <…>.part partial
-  uint64_t max_bytes = 0;  // bytes on disk, partial objects included, before LRU eviction
+  uint64_t max_bytes = 10ull << 30;  // bytes on disk, partial objects included, before LRU eviction
   uint64_t chunk_bytes = 4ull << 20;       // the tail served only after verification
   uint64_t readahead_bytes = 32ull << 20;  // fetched ahead of a sequential reader
   uint64_t random_read_bytes = 256ull << 10;  // the least fetched for a read out of sequence
-  uint32_t retries_per_location = 2;  // resumes on one replica before the next one
+  // Resumes on one replica before the next one.
+  uint32_t retries_per_location = network_defaults.max_retries;
   caf::timespan resolve_timeout = std::chrono::minutes(2);  // the CN's resolve answer
   // Partial objects' present ranges (null: partial files are deleted at startup).
   std::shared_ptr<storage::kv_store> store;

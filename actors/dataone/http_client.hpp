@@ -2,6 +2,7 @@
 // thread. Actor threads only queue transfers; finished ones come back as messages.
 #pragma once
 
+#include "actors/network_config.hpp"
 #include "messages/atoms.hpp"
 #include "messages/http_types.hpp"
 #include "messages/interfaces.hpp"
@@ -22,7 +23,7 @@ struct http_client_config {
   std::string ca_file;      // PEM CA bundle; empty: the system's default store
   std::string client_cert;  // PEM client certificate; empty: none
   std::string client_key;   // PEM key of client_cert; empty: the key is in client_cert
-  uint32_t connect_timeout_ms = 10000;
+  uint32_t connect_timeout_ms = network_defaults.connect_timeout_ms;
   std::string user_agent = "d1drive/0.1";
   uint32_t max_total_connections = 16;
 };

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "actors/dataone/http_retry.hpp"
+#include "actors/network_config.hpp"
 #include "actors/single_flight.hpp"
 #include "messages/interfaces.hpp"
 
@@ -18,11 +19,11 @@
 namespace d1 {
 
 struct node_client_config {
-  std::string base_url = "https://cn.dataone.org/cn";  // the CN base, without /v2
-  uint32_t timeout_ms = 30'000;                // per REST call (whole transfer)
-  uint32_t stall_ms = 30'000;                  // object bytes: no byte for this long fails
-  uint32_t max_retries = 2;                    // repeats after a transient failure
-  uint32_t retry_base_delay_ms = 500;          // first backoff; doubles per retry
+  std::string base_url = default_base_url;  // the CN base, without /v2
+  uint32_t timeout_ms = network_defaults.timeout_ms;  // per REST call (whole transfer)
+  uint32_t stall_ms = network_defaults.stall_ms;  // object bytes: no byte for this long fails
+  uint32_t max_retries = network_defaults.max_retries;  // repeats after a transient failure
+  uint32_t retry_base_delay_ms = network_defaults.retry_base_delay_ms;  // doubles per retry
 };
 
 /// Returns caf::none if `config` is usable, else ec::invalid_argument saying which field is

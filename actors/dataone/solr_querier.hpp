@@ -4,6 +4,7 @@
 #pragma once
 
 #include "actors/dataone/http_retry.hpp"
+#include "actors/network_config.hpp"
 #include "actors/single_flight.hpp"
 #include "messages/interfaces.hpp"
 
@@ -21,10 +22,10 @@
 namespace d1 {
 
 struct solr_querier_config {
-  std::string base_url = "https://cn.dataone.org/cn";  // the CN base; select_url adds the rest
-  uint32_t timeout_ms = 30'000;                        // per select (whole transfer)
-  uint32_t max_retries = 2;                            // repeats after a transient failure
-  uint32_t retry_base_delay_ms = 500;                  // first backoff; doubles per retry
+  std::string base_url = default_base_url;  // the CN base; select_url adds the rest
+  uint32_t timeout_ms = network_defaults.timeout_ms;  // per select (whole transfer)
+  uint32_t max_retries = network_defaults.max_retries;  // repeats after a transient failure
+  uint32_t retry_base_delay_ms = network_defaults.retry_base_delay_ms;  // doubles per retry
 };
 
 /// Returns caf::none if `config` is usable, else ec::invalid_argument saying which field is

@@ -3,6 +3,7 @@
 // learned, and replies through the fs_reply handle the request carried.
 #pragma once
 
+#include "actors/network_config.hpp"
 #include "messages/interfaces.hpp"
 #include "messages/listing_stream.hpp"
 
@@ -19,7 +20,8 @@
 namespace d1 {
 
 struct fs_gateway_config {
-  uint32_t timeout_ms = 15000;  // resolvers answer (or give an error folder) by then
+  // Resolvers answer (or give an error folder) by then.
+  uint32_t timeout_ms = network_defaults.timeout_ms;
   // Asked before every cold query of a search or object folder (null: no limit).
   crawl_guard_actor guard;
 };

@@ -57,7 +57,7 @@ caf::expected<mobile_actors> start_mobile(caf::actor_system& sys, const daemon_c
   for (uint32_t i = 0; i < cfg.hash_workers; ++i)
     a.hashers.push_back(new_hasher());
   a.catalogue = spawn_loud<caf::detached>(sys, catalogue, a.db, prefs);
-  job_manager_config jm;
+  job_manager_config jm = cfg.jobs;
   jm.db = a.db;
   jm.prefs = prefs;
   jm.copiers = a.copiers;
@@ -66,14 +66,6 @@ caf::expected<mobile_actors> start_mobile(caf::actor_system& sys, const daemon_c
   jm.new_hasher = new_hasher;
   jm.fs = setup.fs;
   jm.interrupts = a.interrupts;
-  jm.copy_batch_files = cfg.copy_batch_files;
-  jm.copy_batch_bytes = cfg.copy_batch_bytes;
-  jm.max_active_jobs = cfg.max_active_jobs;
-  jm.recheck = cfg.recheck == "hash" ? recheck_mode::hash : recheck_mode::stat;
-  jm.file_retries = cfg.file_retries;
-  jm.worker_timeout = std::chrono::seconds(cfg.worker_timeout_s);
-  jm.scrub_every = std::chrono::seconds(cfg.scrub_every_s);
-  jm.scrub_rate = uint64_t{cfg.scrub_rate_mb_s} << 20;
   if (auto err = validate(jm)) {
     a.shutdown();
     return err;

@@ -3,6 +3,7 @@
 // coalesced, then handed to the object resolver that fits the object's format type.
 #pragma once
 
+#include "actors/network_config.hpp"
 #include "actors/single_flight.hpp"
 #include "messages/interfaces.hpp"
 
@@ -21,7 +22,7 @@
 namespace d1 {
 
 struct d1_object_config {
-  uint32_t timeout_ms = 15000;  // the user-facing bound on resolving one PID
+  uint32_t timeout_ms = network_defaults.timeout_ms;  // the user-facing bound on resolving one PID
   size_t max_descriptors = 10000;
   // A PID that failed to resolve is not asked for again this soon: a lookup followed by a
   // listing of its error folder costs one round of requests, not two.

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "actors/dataone/http_retry.hpp"
+#include "actors/network_config.hpp"
 #include "actors/resolve/long_names.hpp"
 #include "actors/single_flight.hpp"
 #include "messages/error_folder.hpp"
@@ -31,10 +32,11 @@ namespace d1 {
 std::vector<std::string> default_facet_fields();
 
 struct faceted_search_config {
-  std::string base_url = "https://cn.dataone.org/cn";  // for the query engine description
-  uint32_t timeout_ms = 15000;         // one Solr request; a listing fails after 2× this
-  uint32_t max_retries = 2;            // fetching the query engine description
-  uint32_t retry_base_delay_ms = 200;
+  std::string base_url = default_base_url;  // for the query engine description
+  // One Solr request; a listing fails after 2× this.
+  uint32_t timeout_ms = network_defaults.timeout_ms;
+  uint32_t max_retries = network_defaults.max_retries;  // fetching the query engine description
+  uint32_t retry_base_delay_ms = network_defaults.retry_base_delay_ms;
   uint64_t object_limit = 1000;        // objects listed in one folder; more: an info file
   uint64_t page_size = 1000;           // Solr rows per cursorMark page
   uint64_t value_limit = 1000;         // #values listed under one @field

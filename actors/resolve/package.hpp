@@ -4,6 +4,7 @@
 // malformed or unreadable map, one error file that says what is wrong.
 #pragma once
 
+#include "actors/network_config.hpp"
 #include "actors/single_flight.hpp"
 #include "messages/error_folder.hpp"
 #include "messages/interfaces.hpp"
@@ -22,7 +23,8 @@
 namespace d1 {
 
 struct package_config {
-  uint32_t timeout_ms = 15000;    // bound on fetching the map and querying its relations
+  // Bound on fetching the map and querying its relations.
+  uint32_t timeout_ms = network_defaults.timeout_ms;
   size_t max_packages = 1000;     // parsed packages kept in memory (PIDs are immutable)
   uint32_t solr_page_rows = 1000; // rows per page of the resourceMap:<pid> query
   uint32_t max_solr_pages = 100;  // pages walked at most (bounds a runaway cursor)

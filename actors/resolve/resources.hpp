@@ -3,6 +3,7 @@
 // read from the best local copy on this host (fuse/local_copy), never through the network.
 #pragma once
 
+#include "actors/network_config.hpp"
 #include "actors/resolve/resource_tree.hpp"
 #include "actors/single_flight.hpp"
 #include "messages/interfaces.hpp"
@@ -18,7 +19,7 @@ namespace d1 {
 
 struct resources_config {
   catalogue_actor catalogue;
-  uint32_t timeout_ms = 15000;      // bound of each catalogue request
+  uint32_t timeout_ms = network_defaults.timeout_ms;  // bound of each catalogue request
   uint32_t tree_ttl_ms = 1000;      // a resource's tree is asked again after this long
   size_t max_trees = 64;            // trees kept between lookups
   int64_t mount_time = 0;           // seconds since the epoch: the folders' date

@@ -6,6 +6,7 @@
 // or recent job) and jobs.json, and nodes/, one text file per node of the CN node list.
 #pragma once
 
+#include "actors/network_config.hpp"
 #include "actors/single_flight.hpp"
 #include "messages/interfaces.hpp"
 #include "messages/mount_gauges.hpp"
@@ -24,7 +25,7 @@
 namespace d1 {
 
 struct status_config {
-  uint32_t timeout_ms = 15000;  // bound on the node list request
+  uint32_t timeout_ms = network_defaults.timeout_ms;  // bound on the node list request
   // Each actor asked for its counters answers from memory; past this it is shown as
   // unavailable rather than holding up the file.
   uint32_t stats_timeout_ms = 2000;

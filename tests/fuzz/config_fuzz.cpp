@@ -9,9 +9,10 @@ D1_FUZZ_TARGET(config) {
     return;
   static_cast<void>(d1::validate(*cfg));
   using d1::fuzz::check;
-  check(cfg->timeout_ms > 0 && cfg->connect_timeout_ms > 0 && cfg->download_timeout_ms > 0,
+  check(cfg->network.timeout_ms > 0 && cfg->network.connect_timeout_ms > 0
+          && cfg->network.download_timeout_ms > 0,
         "a zero timeout was accepted");
-  check(cfg->content_cache_bytes > 0, "a content cache of 0 bytes was accepted");
+  check(cfg->content.max_bytes > 0, "a content cache of 0 bytes was accepted");
   check(cfg->ttl.metadata >= 0 && cfg->ttl.search >= 0 && cfg->ttl.error >= 0
           && cfg->ttl.transient >= 0,
         "a negative TTL was accepted");

@@ -2,7 +2,9 @@
 // error that names it and the message, logged; actor_watch reports it (never an orderly
 // stop); daemon_supervisor restarts the mount's actors and gives up after too many
 // restarts. Real actor system (the watch runs detached), every wait bounded.
+#include "actors/control/control_requests.hpp"
 #include "actors/control/daemon.hpp"
+#include "actors/control/daemon_system.hpp"
 #include "actors/control/supervision.hpp"
 #include "actors/mobile/mobile.hpp"
 
@@ -159,19 +161,22 @@ TEST(supervision, the_watch_reports_failures_and_ignores_orderly_stops) {
   EXPECT_NE(r.got[0].second.find("a broken promise"), std::string::npos) << r.got[0].second;
 }
 
-// A daemon config with its state in `dir` and a node nobody answers (port 9).
-daemon_config offline_config(const test::temp_dir& dir) {
-  daemon_config dc;
-  dc.state_dir = dir.path();
-  dc.base_url = "http://127.0.0.1:9/cn";
-  return dc;
-}
-
-TEST(supervision, the_mounts_actors_restart_after_a_failure_and_give_up_after_too_many) {
+// An actor system and a daemon_config over a fresh state dir, whose node nobody answers.
+struct daemon_fixture {
+  daemon_fixture() {
+    dc.state_dir = dir.path();
+    dc.base_url = "http://127.0.0.1:9/cn";
+  }
   sys_config cfg;
   caf::actor_system sys{cfg};
   test::temp_dir dir;
-  auto dc = offline_config(dir);
+  daemon_config dc;
+};
+
+TEST(supervision, the_mounts_actors_restart_after_a_failure_and_give_up_after_too_many) {
+  daemon_fixture f;
+  auto& sys = f.sys;
+  auto& dc = f.dc;
   auto state = open_daemon_state(dc);
   ASSERT_TRUE(state) << describe(state.error());
   std::mutex mtx;
@@ -179,9 +184,9 @@ TEST(supervision, the_mounts_actors_restart_after_a_failure_and_give_up_after_to
   std::vector<fs_gateway_actor> gateways;
   std::string gave_up;
   daemon_supervisor::hooks hooks;
-  hooks.restarted = [&](const fs_gateway_actor& g) {
+  hooks.restarted = [&](const daemon_actors& fresh) {
     std::lock_guard<std::mutex> guard{mtx};
-    gateways.push_back(g);
+    gateways.push_back(fresh.gateway);
     cv.notify_all();
   };
   hooks.give_up = [&](const std::string& why) {
@@ -234,10 +239,9 @@ caf::expected<std::string> jobs_json_of(caf::actor_system& sys, const daemon_act
 }
 
 TEST(supervision, a_restarted_status_still_has_the_mobile_halfs_job_manager) {
-  sys_config cfg;
-  caf::actor_system sys{cfg};
-  test::temp_dir dir;
-  auto dc = offline_config(dir);
+  daemon_fixture f;
+  auto& sys = f.sys;
+  auto& dc = f.dc;
   auto mobile = start_mobile(sys, dc);
   ASSERT_TRUE(mobile) << describe(mobile.error());
   auto state = open_daemon_state(dc);
@@ -247,7 +251,7 @@ TEST(supervision, a_restarted_status_still_has_the_mobile_halfs_job_manager) {
   std::condition_variable cv;
   size_t restarts = 0;
   daemon_supervisor::hooks hooks;
-  hooks.restarted = [&](const fs_gateway_actor&) {
+  hooks.restarted = [&](const daemon_actors&) {
     std::lock_guard<std::mutex> guard{mtx};
     ++restarts;
     cv.notify_all();
@@ -267,6 +271,142 @@ TEST(supervision, a_restarted_status_still_has_the_mobile_halfs_job_manager) {
   EXPECT_TRUE(nlohmann::json::parse(*after)["jobs"].is_array());
   (*sup)->shutdown();
   mobile->shutdown();
+}
+
+// Captures the lines a control handler writes for one request.
+class captured_lines : public request_context {
+public:
+  bool write(const nlohmann::json& line) override {
+    lines.push_back(line);
+    return true;
+  }
+  bool cancelled() override {
+    return false;
+  }
+  std::vector<nlohmann::json> lines;
+};
+
+nlohmann::json result_of(const request_handler& handler, const nlohmann::json& request) {
+  captured_lines ctx;
+  handler(request, ctx);
+  return ctx.lines.empty() ? nlohmann::json{} : ctx.lines.back();
+}
+
+TEST(supervision, the_control_socket_talks_to_the_restarted_sets_crawl_guard) {
+  daemon_fixture f;
+  auto& sys = f.sys;
+  auto& dc = f.dc;
+  auto state = open_daemon_state(dc);
+  ASSERT_TRUE(state) << describe(state.error());
+  auto link = std::make_shared<mount_link>();
+  auto handler = make_control_handler(sys, {}, {}, control_info{}, link);
+  nlohmann::json list{{"command", "crawl.list"}};
+  // No mount yet: the same clear error as under `d1drive serve`.
+  auto none = result_of(handler, list);
+  EXPECT_EQ(none["ok"], false) << none;
+  EXPECT_EQ(none["error"]["code"], "unavailable") << none;
+  std::mutex mtx;
+  std::condition_variable cv;
+  size_t restarts = 0;
+  daemon_supervisor::hooks hooks;
+  hooks.restarted = [&](const daemon_actors& fresh) {
+    link->set({fresh.crawl, fresh.content});
+    std::lock_guard<std::mutex> guard{mtx};
+    ++restarts;
+    cv.notify_all();
+  };
+  auto sup = daemon_supervisor::start(sys, dc, *state, hooks);
+  ASSERT_TRUE(sup) << describe(sup.error());
+  auto first = (*sup)->actors();
+  link->set({first.crawl, first.content});
+  auto before = result_of(handler, list);
+  EXPECT_EQ(before["ok"], true) << before;
+  caf::scoped_actor self{sys};
+  self->monitor(first.crawl);
+  caf::anon_send_exit(first.crawl, caf::exit_reason::unhandled_exception);
+  self->receive([](const caf::down_msg&) {},
+                caf::after(10s) >> [] { FAIL() << "the first crawl guard did not stop"; });
+  {
+    std::unique_lock<std::mutex> guard{mtx};
+    ASSERT_TRUE(cv.wait_for(guard, 30s, [&] { return restarts == 1; }));
+  }
+  // The first guard is gone: an answer can only come from the restarted set's.
+  auto second = (*sup)->actors();
+  ASSERT_NE(second.crawl, first.crawl);
+  EXPECT_EQ(link->get().crawl, second.crawl);
+  auto after = result_of(handler, list);
+  EXPECT_EQ(after["ok"], true) << after;
+  EXPECT_NE(after["result"]["text"].get<std::string>().find("crawl guard"), std::string::npos)
+    << after;
+  auto allowed = result_of(handler, {{"command", "crawl.allow"}, {"args", {{"who", "find"}}}});
+  EXPECT_EQ(allowed["ok"], true) << allowed;
+  (*sup)->shutdown();
+  link->set({});
+  auto gone = result_of(handler, list);
+  EXPECT_EQ(gone["error"]["code"], "unavailable") << gone;
+}
+
+// One request over the control socket at `socket`: its result line, or null.
+nlohmann::json ask_socket(const std::string& socket, const nlohmann::json& request) {
+  auto conn = control_connection::connect(socket);
+  if (!conn || conn->send(request))
+    return {};
+  auto line = conn->read_line(10000);
+  return line ? nlohmann::json::parse(*line, nullptr, false) : nlohmann::json{};
+}
+
+TEST(supervision, the_daemon_system_wires_the_control_socket_to_the_current_mount) {
+  daemon_fixture f;
+  auto& sys = f.sys;
+  auto& dc = f.dc;
+  dc.backup_every_s = 0;
+  auto state = open_daemon_state(dc);
+  ASSERT_TRUE(state) << describe(state.error());
+  std::mutex mtx;
+  std::condition_variable cv;
+  std::vector<fs_gateway_actor> gateways;
+  std::string failed;
+  daemon_system::hooks hooks;
+  hooks.restarted = [&](const fs_gateway_actor& g) {
+    std::lock_guard<std::mutex> guard{mtx};
+    gateways.push_back(g);
+    cv.notify_all();
+  };
+  hooks.failed = [&](const std::string& why) {
+    std::lock_guard<std::mutex> guard{mtx};
+    failed = why;
+  };
+  auto socket = control_socket_path(dc.state_dir);
+  nlohmann::json list{{"command", "crawl.list"}};
+  {
+    // `d1drive serve`: no mount, so no crawl guard.
+    auto served = daemon_system::start(sys, dc, make_control_info(dc, ""), nullptr, hooks);
+    ASSERT_TRUE(served) << describe(served.error());
+    EXPECT_FALSE((*served)->gateway());
+    auto none = ask_socket(socket, list);
+    EXPECT_EQ(none["error"]["code"], "unavailable") << none;
+    (*served)->stop();
+  }
+  auto mounted = daemon_system::start(sys, dc, make_control_info(dc, "/mnt"), &*state, hooks);
+  ASSERT_TRUE(mounted) << describe(mounted.error());
+  auto first = (*mounted)->gateway();
+  ASSERT_TRUE(first);
+  auto before = ask_socket(socket, list);
+  EXPECT_EQ(before["ok"], true) << before;
+  // A failed mount actor restarts the set; the socket then reaches the new crawl guard.
+  caf::anon_send_exit(first, caf::exit_reason::unhandled_exception);
+  {
+    std::unique_lock<std::mutex> guard{mtx};
+    ASSERT_TRUE(cv.wait_for(guard, 30s, [&] { return gateways.size() == 1; }));
+  }
+  EXPECT_NE((*mounted)->gateway(), first);
+  EXPECT_EQ((*mounted)->gateway(), gateways[0]);
+  auto after = ask_socket(socket, list);
+  EXPECT_EQ(after["ok"], true) << after;
+  (*mounted)->stop();
+  EXPECT_FALSE(control_connection::connect(socket));  // the socket is gone
+  std::lock_guard<std::mutex> guard{mtx};
+  EXPECT_EQ(failed, "");
 }
 
 }  // namespace

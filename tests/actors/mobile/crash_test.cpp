@@ -52,7 +52,7 @@ daemon_config config_for(const std::string& state) {
   // commit together once none is left at the workers (job_manager_config::commit_files),
   // so kills land with files copied but not committed (the resumed job adopts them) and
   // inside that commit.
-  cfg.copy_batch_files = 4;
+  cfg.jobs.copy_batch_files = 4;
   return cfg;
 }
 
