@@ -193,10 +193,7 @@ caf::expected<daemon_actors> start_daemon(caf::actor_system& sys, const daemon_c
   a.flat_space = spawn_loud(sys, flat_space, flat_space_config{cfg.recent_objects, a.cache_store},
                            a.objects);
   faceted_search_config search_cfg;
-  search_cfg.base_url = cfg.base_url;
   search_cfg.timeout_ms = cfg.timeout_ms;
-  search_cfg.max_retries = cfg.max_retries;
-  search_cfg.retry_base_delay_ms = cfg.retry_base_delay_ms;
   search_cfg.object_limit = cfg.search.object_limit;
   search_cfg.page_size = cfg.search.page_size;
   search_cfg.value_limit = cfg.search.value_limit;
@@ -212,7 +209,7 @@ caf::expected<daemon_actors> start_daemon(caf::actor_system& sys, const daemon_c
     searches.push_back(named_search{s.name, s.fq});
   if (auto err = validate(searches))
     return err;
-  a.faceted = spawn_loud(sys, faceted_search, search_cfg, a.solr, a.objects, a.http);
+  a.faceted = spawn_loud(sys, faceted_search, search_cfg, a.solr, a.objects);
   a.preconfigured = spawn_loud(sys, preconfigured_search, searches, a.faceted);
   std::vector<top_folder> top{{"FacetedSearch", a.faceted},
                               {"PreconfiguredSearch", a.preconfigured},

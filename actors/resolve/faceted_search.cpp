@@ -2,7 +2,6 @@
 // one computation per identical folder in flight), informational files, and error folders.
 #include "actors/resolve/faceted_search.hpp"
 
-#include "actors/dataone/dataone_xml.hpp"
 #include "actors/resolve/science_object.hpp"
 #include "messages/error.hpp"
 #include "messages/listing_stream.hpp"
@@ -131,30 +130,11 @@ void with_fields(self_ptr self, std::function<void(caf::error)> k) {
     finish(st.config.fields);
     return;
   }
-  http_request req;
-  auto base = st.config.base_url;
-  while (!base.empty() && base.back() == '/')
-    base.pop_back();
-  req.url = base + "/v2/query/solr";
-  // Retries share the user-facing bound: each attempt gets its part of it.
-  req.timeout_ms = std::max<uint32_t>(500, st.config.timeout_ms / (st.config.max_retries + 1));
-  st.http.send(self, req, [finish, req](caf::expected<http_response> resp) {
-    if (!resp) {
-      finish(resp.error());
-      return;
-    }
-    if (resp->status != 200) {
-      finish(status_error(req, *resp));
-      return;
-    }
-    auto parsed = parse_query_engine_description(resp->body);
-    if (!parsed) {
-      finish(make_error(ec::parse_error, "query engine description at " + req.url + ": "
-                                           + context_of(parsed.error())));
-      return;
-    }
-    finish(std::move(*parsed));
-  });
+  // The querier reads it within its own bound; this one only guards against a lost answer.
+  self->request(st.solr, std::chrono::milliseconds(2ull * st.config.timeout_ms),
+                fields_atom::value)
+    .then([finish](std::vector<query_field>& described) { finish(std::move(described)); },
+          [finish](caf::error& err) { finish(std::move(err)); });
 }
 
 // -- listings ----------------------------------------------------------------------------
@@ -669,8 +649,6 @@ std::optional<std::string> year_query(const std::string& field, const std::strin
 }
 
 caf::error validate(const faceted_search_config& config) {
-  if (auto err = validate_base_url(config.base_url); err && config.fields.empty())
-    return make_error(ec::invalid_argument, "faceted_search base_url: " + context_of(err));
   if (config.timeout_ms == 0)
     return make_error(ec::invalid_argument, "faceted_search timeout_ms must be > 0");
   if (config.object_limit == 0)
@@ -684,8 +662,6 @@ caf::error validate(const faceted_search_config& config) {
                                             "\"index\", not \"" + config.value_sort + "\"");
   if (config.max_long_names == 0)
     return make_error(ec::invalid_argument, "faceted_search max_long_names must be ≥ 1");
-  if (config.max_retries > 10)
-    return make_error(ec::invalid_argument, "faceted_search max_retries must be ≤ 10");
   return caf::none;
 }
 
@@ -810,8 +786,7 @@ facet_path parse_facet_path(const std::vector<std::string>& segments, size_t fro
 
 faceted_search_actor::behavior_type
 faceted_search(faceted_search_actor::stateful_pointer<faceted_search_state> self,
-               faceted_search_config config, solr_querier_actor solr, d1_object_actor objects,
-               http_client_actor http) {
+               faceted_search_config config, solr_querier_actor solr, d1_object_actor objects) {
   if (auto err = validate(config)) {
     self->quit(err);
     return faceted_search_actor::behavior_type::make_empty_behavior();
@@ -821,7 +796,6 @@ faceted_search(faceted_search_actor::stateful_pointer<faceted_search_state> self
   st.solr = std::move(solr);
   st.objects = std::move(objects);
   st.long_names = std::make_unique<long_name_map>(st.config.store, st.config.max_long_names);
-  st.http.init(self, std::move(http), st.config.max_retries, st.config.retry_base_delay_ms);
   static const std::vector<std::string> whole_index;
   return {
     [self](get_attr_atom, const resolve_request& req) -> caf::result<node_info> {

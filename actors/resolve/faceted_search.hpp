@@ -4,7 +4,6 @@
 // segments: an object segment and everything below go to d1_object, no search runs then.
 #pragma once
 
-#include "actors/dataone/http_retry.hpp"
 #include "actors/resolve/long_names.hpp"
 #include "actors/single_flight.hpp"
 #include "messages/error_folder.hpp"
@@ -31,10 +30,7 @@ namespace d1 {
 std::vector<std::string> default_facet_fields();
 
 struct faceted_search_config {
-  std::string base_url = "https://cn.dataone.org/cn";  // for the query engine description
   uint32_t timeout_ms = 15000;         // one Solr request; a listing fails after 2× this
-  uint32_t max_retries = 2;            // fetching the query engine description
-  uint32_t retry_base_delay_ms = 200;
   uint64_t object_limit = 1000;        // objects listed in one folder; more: an info file
   uint64_t page_size = 1000;           // Solr rows per cursorMark page
   uint64_t value_limit = 1000;         // #values listed under one @field
@@ -50,7 +46,7 @@ struct faceted_search_config {
 
 /// Returns caf::none if `config` is usable, else ec::invalid_argument naming the field:
 /// object_limit, page_size and value_limit ≥ 1, value_sort "count" or "index",
-/// timeout_ms > 0, base_url as validate_base_url.
+/// timeout_ms > 0, max_long_names ≥ 1.
 caf::error validate(const faceted_search_config& config);
 
 /// Returns the facetable fields of a query engine description: searchable and returnable,
@@ -112,7 +108,6 @@ struct faceted_search_state {
   faceted_search_config config;
   solr_querier_actor solr;
   d1_object_actor objects;
-  retrying_http http;
   // The facetable fields once the description was read; waiters while it is being read.
   std::optional<std::vector<std::string>> fields;
   std::set<std::string> date_fields;  // of those, the ones that facet by year
@@ -127,11 +122,11 @@ struct faceted_search_state {
   faceted_search_counters counters;
 };
 
-/// Spawns the resolver. `http` fetches the query engine description ({base_url}/v2/query/
-/// solr) once, unless config.fields is set. With an invalid config the actor quits at once.
+/// Spawns the resolver. Unless config.fields is set, the fields come from `solr`'s query
+/// engine description (asked until one answer arrives). With an invalid config the actor
+/// quits at once.
 faceted_search_actor::behavior_type
 faceted_search(faceted_search_actor::stateful_pointer<faceted_search_state> self,
-               faceted_search_config config, solr_querier_actor solr, d1_object_actor objects,
-               http_client_actor http);
+               faceted_search_config config, solr_querier_actor solr, d1_object_actor objects);
 
 }  // namespace d1
