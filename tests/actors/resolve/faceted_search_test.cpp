@@ -9,6 +9,8 @@
 #include "messages/path_codec.hpp"
 #include "tests/support/actor_fixture.hpp"
 
+#include <caf/event_based_actor.hpp>
+
 #include <algorithm>
 #include <map>
 #include <memory>
@@ -210,29 +212,6 @@ protected:
   faceted_search_actor faceted_;
   resolver_actor pre_;
 };
-
-TEST(facet_grammar, facetable_fields_follow_allow_order_and_deny) {
-  auto described = fields_of({"id", "formatId", "keywords", "size"});
-  described.push_back(query_field{"checksum", "string", false, true, false, ""});
-  EXPECT_EQ(facetable_fields(described, {"keywords", "checksum", "formatId", "nope"}, {}),
-            (std::vector<std::string>{"keywords", "formatId"}));
-  EXPECT_EQ(facetable_fields(described, {}, {"id", "size"}),
-            (std::vector<std::string>{"formatId", "keywords"}));
-  EXPECT_EQ(facetable_fields(described, {"formatId"}, {"formatId"}),
-            std::vector<std::string>{});
-}
-
-TEST(facet_grammar, info_names_are_never_fields_values_or_pids) {
-  auto name = more_objects_name(20, 1234);
-  EXPECT_EQ(name, "@ 20 of 1234 objects shown - open an @ folder to narrow.txt");
-  auto none = [](const std::string&) { return std::optional<std::string>{}; };
-  std::vector<std::string> fields{"formatId"};
-  auto p = parse_facet_path({"FacetedSearch", name}, 1, fields, none);
-  EXPECT_EQ(p.info_at, size_t{1});
-  p = parse_facet_path({"FacetedSearch", "@formatId", more_values_name(5)}, 1, fields, none);
-  EXPECT_EQ(p.info_at, size_t{2});
-  EXPECT_EQ(p.open_field, std::string{"formatId"});
-}
 
 TEST_F(faceted_search_test, search_root_lists_fields_then_objects) {
   start();
@@ -517,25 +496,6 @@ TEST(faceted_search_config, validation_names_the_field) {
   c.value_sort = "index";
   c.object_limit = 0;
   EXPECT_TRUE(validate(c));
-}
-
-TEST(faceted_search_paths, date_fields_take_years_as_values) {
-  EXPECT_EQ(year_query("dateUploaded", "2013"),
-            "dateUploaded:[2013-01-01T00:00:00Z TO 2014-01-01T00:00:00Z}");
-  for (auto bad : {"13", "20133", "x013", "0999", "9999", ""})
-    EXPECT_EQ(year_query("dateUploaded", bad), std::nullopt) << bad;
-  EXPECT_TRUE(is_date_type("tdate"));
-  EXPECT_FALSE(is_date_type("string"));
-  auto none = [](const std::string&) { return std::optional<std::string>{}; };
-  std::vector<std::string> fields{"formatId", "dateUploaded"};
-  std::set<std::string> dates{"dateUploaded"};
-  auto ok = parse_facet_path({"F", "@dateUploaded", "#2013"}, 1, fields, none, dates);
-  EXPECT_FALSE(ok.error_at);
-  ASSERT_EQ(ok.applied.size(), 1u);
-  EXPECT_EQ(ok.applied[0].second, "2013");
-  auto bad = parse_facet_path({"F", "@dateUploaded", "#May"}, 1, fields, none, dates);
-  EXPECT_EQ(bad.error_at, size_t{2});
-  EXPECT_NE(bad.error.title.find("not a year"), std::string::npos) << bad.error.title;
 }
 
 }  // namespace
