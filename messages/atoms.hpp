@@ -21,6 +21,7 @@ using formats_atom = caf::atom_constant<caf::atom("formats")>;
 using nodes_atom = caf::atom_constant<caf::atom("nodes")>;
 using select_atom = caf::atom_constant<caf::atom("select")>;
 using record_atom = caf::atom_constant<caf::atom("record")>;
+using fields_atom = caf::atom_constant<caf::atom("fields")>;
 using fetch_atom = caf::atom_constant<caf::atom("fetch")>;
 using http_done_atom = caf::atom_constant<caf::atom("httpdone")>;
 using visited_atom = caf::atom_constant<caf::atom("visited")>;

@@ -38,6 +38,9 @@ using solr_querier_actor = caf::typed_actor<
   caf::replies_to<select_atom, solr_query>::with<solr_response>,
   // Returns the index record of one PID; ec::not_found if the index has none.
   caf::replies_to<record_atom, std::string>::with<solr_record>,
+  // CN query/solr: the fields of the query engine description, read once and then kept
+  // (a failed read is not kept: the next caller reads again).
+  caf::replies_to<fields_atom>::with<std::vector<query_field>>,
   // What the querier did since it started (for Status).
   caf::replies_to<stats_atom>::with<solr_querier_stats>>;
 

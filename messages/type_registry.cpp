@@ -38,6 +38,7 @@ void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<facet_field_counts>("d1.facet_field_counts");
   cfg.add_message_type<solr_response>("d1.solr_response");
   cfg.add_message_type<query_field>("d1.query_field");
+  cfg.add_message_type<std::vector<query_field>>("d1.query_fields");
   cfg.add_message_type<solr_query>("d1.solr_query");
   cfg.add_message_type<object_descriptor>("d1.object_descriptor");
   cfg.add_message_type<solr_querier_stats>("d1.solr_querier_stats");

@@ -135,10 +135,7 @@ mount_configs mount_configs_of(const daemon_config& cfg, const daemon_state& sta
   c.flat_space.store = state.cache_store;  // recent objects are kept across restarts
 
   c.search = cfg.search;
-  c.search.base_url = cfg.base_url;
   c.search.timeout_ms = net.timeout_ms;
-  c.search.max_retries = net.max_retries;
-  c.search.retry_base_delay_ms = net.retry_base_delay_ms;
   c.search.store = state.cache_store;  // shortened names resolve after a restart
   c.searches = cfg.searches;
 
@@ -186,7 +183,7 @@ caf::expected<daemon_actors> start_daemon(caf::actor_system& sys, const daemon_c
   c.status.crawl = a.crawl;
   a.status = spawn_loud(sys, status, c.status, a.nodes, a.attrs, a.dirs, a.content, a.solr);
   a.flat_space = spawn_loud(sys, flat_space, c.flat_space, a.objects);
-  a.faceted = spawn_loud(sys, faceted_search, c.search, a.solr, a.objects, a.http);
+  a.faceted = spawn_loud(sys, faceted_search, c.search, a.solr, a.objects);
   a.preconfigured = spawn_loud(sys, preconfigured_search, c.searches, a.faceted);
   std::vector<top_folder> top{{"FacetedSearch", a.faceted},
                               {"PreconfiguredSearch", a.preconfigured},

@@ -1,11 +1,14 @@
 // solr_querier: select URL → one in-flight request shared by every caller asking the same
-// URL, parsed with actors/dataone/solr_json.
+// URL, parsed with actors/dataone/solr_json; the query engine description parsed with
+// actors/dataone/dataone_xml and kept.
 #include "actors/dataone/solr_querier.hpp"
 
+#include "actors/dataone/dataone_xml.hpp"
 #include "actors/dataone/solr_json.hpp"
 #include "messages/error.hpp"
 #include "messages/solr_query.hpp"
 
+#include <algorithm>
 #include <utility>
 
 namespace d1 {
@@ -130,6 +133,41 @@ void run_select(self_ptr self, const solr_query& query, solr_querier_state::wait
   send_select(self, url, query);
 }
 
+/// The fields of a query engine description transfer, or an error naming the URL.
+caf::expected<std::vector<query_field>>
+read_description(const http_request& req, const caf::expected<http_response>& resp) {
+  if (!resp)
+    return resp.error();
+  if (resp->status != 200)
+    return status_error(req, *resp);
+  auto parsed = parse_query_engine_description(resp->body);
+  if (!parsed)
+    return make_error(ec::parse_error, "query engine description at " + req.url + ": "
+                                         + context_of(parsed.error()));
+  return parsed;
+}
+
+/// Reads the query engine description ({base_url}/v2/query/solr) and answers the waiters
+/// of fields_fetch_; keeps the fields if the read succeeded.
+void fetch_fields(self_ptr self) {
+  auto& st = self->state;
+  http_request req;
+  req.url = st.config_.base_url;
+  while (!req.url.empty() && req.url.back() == '/')
+    req.url.pop_back();
+  req.url += "/v2/query/solr";
+  // Retries share one select's bound: each attempt gets its part of it.
+  req.timeout_ms
+    = std::max<uint32_t>(500, st.config_.timeout_ms / (st.config_.max_retries + 1));
+  st.http_.send(self, req, [self, req](caf::expected<http_response> resp) {
+    auto& st = self->state;
+    auto fields = read_description(req, resp);
+    if (fields)
+      st.fields_ = *fields;
+    st.fields_fetch_.finish(std::move(fields));
+  });
+}
+
 }  // namespace
 
 caf::error validate(const solr_querier_config& config) {
@@ -183,6 +221,21 @@ solr_querier_actor::behavior_type solr_querier(self_ptr self, solr_querier_confi
                    else
                      rp.deliver(std::move(result->docs.front()));
                  });
+      return rp;
+    },
+    [self](fields_atom) -> caf::result<std::vector<query_field>> {
+      auto& st = self->state;
+      if (st.fields_)
+        return *st.fields_;
+      auto rp = self->make_response_promise<std::vector<query_field>>();
+      auto answer = [rp](caf::expected<std::vector<query_field>> fields) mutable {
+        if (fields)
+          rp.deliver(std::move(*fields));
+        else
+          rp.deliver(fields.error());
+      };
+      if (st.fields_fetch_.join(std::move(answer)))
+        fetch_fields(self);
       return rp;
     },
     [self](stats_atom) -> solr_querier_stats {

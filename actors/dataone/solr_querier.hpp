@@ -1,6 +1,7 @@
-// solr_querier: runs select queries against the CN's Solr index through http_client_actor.
-// Identical concurrent queries are sent once (single-flight); transient failures are retried
-// with exponential backoff.
+// solr_querier: runs select queries against the CN's Solr index through http_client_actor,
+// and reads the index's query engine description (its fields) once. Identical concurrent
+// queries are sent once (single-flight); transient failures are retried with exponential
+// backoff.
 #pragma once
 
 #include "actors/dataone/http_retry.hpp"
@@ -15,6 +16,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -70,6 +72,10 @@ struct solr_querier_state {
                      std::pair<caf::expected<solr_response>, caf::actor_clock::time_point>>
     prefetched_;
   solr_querier_counters counters_;  // requests_sent and retries: see counters()
+  // The fields of the query engine description once read (a failed read is not kept);
+  // callers waiting while it is being read.
+  std::optional<std::vector<query_field>> fields_;
+  single_flight_one<caf::expected<std::vector<query_field>>> fields_fetch_;
 };
 
 /// Spawns the querier. With an invalid config the actor quits with that error at once.

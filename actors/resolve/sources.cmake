@@ -4,7 +4,10 @@ list(APPEND D1_ACTOR_SOURCES
   resolve/flat_space.cpp
   resolve/d1_object.cpp
   resolve/science_object.cpp
+  resolve/facet_path.cpp
   resolve/faceted_search.cpp
+  resolve/object_pager.cpp
+  resolve/value_folders.cpp
   resolve/preconfigured_search.cpp
   resolve/package.cpp
   resolve/status.cpp

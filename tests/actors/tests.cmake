@@ -17,6 +17,7 @@ list(APPEND D1_TEST_SOURCES
   actors/dataone/object_stream_test.cpp
   actors/dataone/content_cache_test.cpp
   actors/dataone/ore_parser_test.cpp
+  actors/resolve/facet_path_test.cpp
   actors/resolve/faceted_search_test.cpp
   actors/resolve/package_test.cpp
   actors/resolve/status_test.cpp

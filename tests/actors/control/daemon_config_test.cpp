@@ -207,15 +207,13 @@ TEST_F(daemon_config_test, the_daemon_spawns_its_actors_with_the_documented_defa
                        c.package.timeout_ms, c.objects.timeout_ms, c.status.timeout_ms,
                        c.resources.timeout_ms, c.gateway.timeout_ms})
     EXPECT_EQ(timeout, 15000u);
-  for (auto retries : {c.nodes.max_retries, c.solr.max_retries, c.search.max_retries,
-                       c.content.retries_per_location})
+  for (auto retries : {c.nodes.max_retries, c.solr.max_retries, c.content.retries_per_location})
     EXPECT_EQ(retries, 2u);
-  for (auto delay : {c.nodes.retry_base_delay_ms, c.solr.retry_base_delay_ms,
-                     c.search.retry_base_delay_ms})
+  for (auto delay : {c.nodes.retry_base_delay_ms, c.solr.retry_base_delay_ms})
     EXPECT_EQ(delay, 200u);
   EXPECT_EQ(c.nodes.stall_ms, 30000u);
   EXPECT_EQ(c.http.connect_timeout_ms, 10000u);
-  for (auto& url : {c.nodes.base_url, c.solr.base_url, c.search.base_url, c.status.base_url})
+  for (auto& url : {c.nodes.base_url, c.solr.base_url, c.status.base_url})
     EXPECT_EQ(url, "https://cn.dataone.org/cn");
   EXPECT_EQ(c.attrs.memory_budget, 64ull << 20);
   EXPECT_EQ(c.dirs.memory_budget, 128ull << 20);

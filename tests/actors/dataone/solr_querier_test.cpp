@@ -287,6 +287,76 @@ TEST_F(solr_querier_test, record_of_an_unknown_pid_is_not_found) {
   EXPECT_EQ(code_of(empty.error()), ec::invalid_argument);
 }
 
+const std::string description_url = base + "/v2/query/solr";
+
+// The field of `fields` named `name`, or null.
+const query_field* field_named(const std::vector<query_field>& fields, const std::string& name) {
+  for (auto& f : fields)
+    if (f.name == name)
+      return &f;
+  return nullptr;
+}
+
+TEST_F(solr_querier_test, fields_of_the_real_description_are_read_once_failures_are_not_kept) {
+  config_.max_retries = 0;
+  script_->respond(description_url, 503, "");
+  script_->respond(description_url, 200,
+                   slurp(shared_fixtures() + "/cn/query_engine_description.xml"));
+  start();
+  auto failed = request<std::vector<query_field>>(querier_, fields_atom::value);
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(code_of(failed.error()), ec::http_status);
+  EXPECT_NE(context_of(failed.error()).find("503"), std::string::npos);
+  auto fields = request<std::vector<query_field>>(querier_, fields_atom::value);
+  ASSERT_TRUE(fields) << describe(fields.error());
+  auto format_id = field_named(*fields, "formatId");
+  ASSERT_NE(format_id, nullptr);
+  EXPECT_EQ(format_id->type, "string");
+  EXPECT_TRUE(format_id->searchable && format_id->returnable);
+  auto checksum = field_named(*fields, "checksum");
+  ASSERT_NE(checksum, nullptr);
+  EXPECT_FALSE(checksum->searchable);
+  auto uploaded = field_named(*fields, "dateUploaded");
+  ASSERT_NE(uploaded, nullptr);
+  EXPECT_EQ(uploaded->type, "tdate");
+  // Kept: the next caller is answered without a request.
+  auto again = request<std::vector<query_field>>(querier_, fields_atom::value);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->size(), fields->size());
+  EXPECT_EQ(script_->count(description_url), 2u);
+  EXPECT_EQ(script_->seen.back().timeout_ms, 1000u);
+}
+
+TEST_F(solr_querier_test, concurrent_askers_of_the_fields_share_one_retried_read) {
+  script_->respond(description_url, 500, "", 10ms);
+  script_->respond(description_url, 200,
+                   slurp(shared_fixtures() + "/cn/query_engine_description.xml"), 10ms);
+  start();
+  for (int i = 0; i < 5; ++i)
+    send(fields_atom::value);
+  advance(10ms);   // the 500
+  advance(100ms);  // the backoff, then the retry is sent
+  advance(10ms);   // the 200
+  for (int i = 0; i < 5; ++i) {
+    auto r = reply<std::vector<query_field>>();
+    ASSERT_TRUE(r) << i << ": " << describe(r.error());
+    EXPECT_NE(field_named(*r, "formatId"), nullptr);
+  }
+  EXPECT_EQ(script_->count(description_url), 2u);
+  // Each attempt gets its part of the select bound, at least 500 ms.
+  EXPECT_EQ(script_->seen.front().timeout_ms, 500u);
+}
+
+TEST_F(solr_querier_test, a_description_that_is_not_one_is_a_parse_error_naming_the_url) {
+  script_->respond(description_url, 200, "<html><body>Service Unavailable</body></html>");
+  start();
+  auto r = request<std::vector<query_field>>(querier_, fields_atom::value);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(code_of(r.error()), ec::parse_error);
+  EXPECT_NE(context_of(r.error()).find("query engine description at " + description_url),
+            std::string::npos);
+}
+
 TEST(solr_querier_config, validation) {
   solr_querier_config c;
   EXPECT_FALSE(validate(c));

@@ -1,20 +1,19 @@
 // Deterministic tests of faceted_search and preconfigured_search with a fake solr_querier
-// (a small in-memory index that filters, facets and pages with cursor marks) and a fake
-// d1_object that records what it was handed.
+// (a small in-memory index that filters, facets and pages with cursor marks, and answers
+// the fields of its description) and a fake d1_object that records what it was handed.
 #include "actors/resolve/faceted_search.hpp"
 #include "tests/support/test_paths.hpp"
 #include "actors/resolve/preconfigured_search.hpp"
 #include "messages/error.hpp"
 #include "messages/error_folder.hpp"
 #include "messages/path_codec.hpp"
-#include "tests/actors/dataone/fake_http_client.hpp"
 #include "tests/support/actor_fixture.hpp"
 
+#include <caf/event_based_actor.hpp>
+
 #include <algorithm>
-#include <fstream>
 #include <map>
 #include <memory>
-#include <sstream>
 
 namespace d1::test {
 namespace {
@@ -27,6 +26,9 @@ struct fake_index {
   bool fail = false;  // answer every select with an HTTP error
   std::vector<std::pair<caf::typed_response_promise<solr_response>, solr_response>> held;
   std::vector<std::pair<std::string, std::string>> object_requests;  // pid, next segment
+  std::vector<query_field> description;  // the fields the querier answers
+  size_t description_failures = 0;       // asks for the fields that fail before one answers
+  size_t description_asks = 0;
 
   void add(const std::string& id, std::vector<solr_field> fields) {
     fields.insert(fields.begin(), solr_field{"id", {id}});
@@ -109,6 +111,11 @@ caf::behavior fake_solr(caf::event_based_actor* self, std::shared_ptr<fake_index
     [=](record_atom, const std::string&) -> caf::result<solr_record> {
       return make_error(ec::not_found, "not in this test");
     },
+    [=](fields_atom) -> caf::result<std::vector<query_field>> {
+      if (++idx->description_asks <= idx->description_failures)
+        return make_error(ec::http_status, "HTTP 503 from the fake description");
+      return idx->description;
+    },
     [=](stats_atom) -> caf::result<solr_querier_stats> { return solr_querier_stats{}; },
   };
 }
@@ -150,7 +157,7 @@ std::vector<query_field> fields_of(std::vector<std::string> names) {
 
 class faceted_search_test : public actor_fixture {
 protected:
-  faceted_search_test() : idx_(std::make_shared<fake_index>()), http_(std::make_shared<fake_http_script>()) {
+  faceted_search_test() : idx_(std::make_shared<fake_index>()) {
     idx_->add("a.1", {{"formatId", {"text/csv"}}, {"keywords", {"oak", "acorn"}}});
     idx_->add("a.2", {{"formatId", {"text/csv"}},
                       {"keywords", {"oak"}},
@@ -158,7 +165,6 @@ protected:
     idx_->add("b/1", {{"formatId", {"eml"}}, {"keywords", {"acorn"}}});
     idx_->add("c.1", {{"formatId", {"text/csv"}}});
     idx_->add("d.1", {{"formatId", {"image/tiff"}}, {"keywords", {"x/y"}}});
-    config_.base_url = "http://127.0.0.1:9/cn";
     config_.fields = fields_of({"formatId", "keywords", "origin", "checksum"});
     config_.allow_fields = {"formatId", "keywords", "origin"};
     config_.timeout_ms = 1000;
@@ -175,8 +181,7 @@ protected:
   }
 
   void start() {
-    http_actor_ = spawn_fake_http(sys_, http_);
-    faceted_ = sys_.spawn(faceted_search, config_, solr_, objects_, http_actor_);
+    faceted_ = sys_.spawn(faceted_search, config_, solr_, objects_);
     run();
   }
 
@@ -201,37 +206,12 @@ protected:
   }
 
   std::shared_ptr<fake_index> idx_;
-  std::shared_ptr<fake_http_script> http_;
   faceted_search_config config_;
   solr_querier_actor solr_;
   d1_object_actor objects_;
-  http_client_actor http_actor_;
   faceted_search_actor faceted_;
   resolver_actor pre_;
 };
-
-TEST(facet_grammar, facetable_fields_follow_allow_order_and_deny) {
-  auto described = fields_of({"id", "formatId", "keywords", "size"});
-  described.push_back(query_field{"checksum", "string", false, true, false, ""});
-  EXPECT_EQ(facetable_fields(described, {"keywords", "checksum", "formatId", "nope"}, {}),
-            (std::vector<std::string>{"keywords", "formatId"}));
-  EXPECT_EQ(facetable_fields(described, {}, {"id", "size"}),
-            (std::vector<std::string>{"formatId", "keywords"}));
-  EXPECT_EQ(facetable_fields(described, {"formatId"}, {"formatId"}),
-            std::vector<std::string>{});
-}
-
-TEST(facet_grammar, info_names_are_never_fields_values_or_pids) {
-  auto name = more_objects_name(20, 1234);
-  EXPECT_EQ(name, "@ 20 of 1234 objects shown - open an @ folder to narrow.txt");
-  auto none = [](const std::string&) { return std::optional<std::string>{}; };
-  std::vector<std::string> fields{"formatId"};
-  auto p = parse_facet_path({"FacetedSearch", name}, 1, fields, none);
-  EXPECT_EQ(p.info_at, size_t{1});
-  p = parse_facet_path({"FacetedSearch", "@formatId", more_values_name(5)}, 1, fields, none);
-  EXPECT_EQ(p.info_at, size_t{2});
-  EXPECT_EQ(p.open_field, std::string{"formatId"});
-}
 
 TEST_F(faceted_search_test, search_root_lists_fields_then_objects) {
   start();
@@ -445,31 +425,31 @@ TEST_F(faceted_search_test, solr_failure_and_timeout_become_transient_error_fold
   EXPECT_NE(got->entries[0].name.find("Timed out"), std::string::npos) << got->entries[0].name;
 }
 
-TEST_F(faceted_search_test, fields_come_from_the_query_engine_description_once) {
+TEST_F(faceted_search_test, fields_come_from_the_querier_until_it_answers) {
   config_.fields.clear();
-  config_.allow_fields = {"formatId", "keywords", "checksum", "noSuchField"};
-  auto url = config_.base_url + "/v2/query/solr";
-  std::ifstream in(d1::test::shared_fixtures() + "/cn/query_engine_description.xml");
-  std::stringstream xml;
-  xml << in.rdbuf();
-  ASSERT_FALSE(xml.str().empty());
-  http_->respond(url, 503, "");
-  http_->respond(url, 200, xml.str());
-  config_.retry_base_delay_ms = 10;
-  config_.max_retries = 0;
+  config_.allow_fields = {"formatId", "keywords", "checksum", "dateUploaded", "noSuchField"};
+  idx_->description = fields_of({"id", "formatId", "keywords"});
+  idx_->description.push_back(query_field{"checksum", "string", false, true, false, ""});
+  idx_->description.push_back(query_field{"dateUploaded", "tdate", true, true, false, ""});
+  idx_->description_failures = 1;
   start();
-  // The first attempt fails (no retries configured): a transient error folder.
+  // The querier's first answer is a failure: a transient error folder.
   auto failed = dir({});
   ASSERT_TRUE(failed);
   EXPECT_EQ(failed->cache, cache_class::transient);
-  // The next listing reads the description; `checksum` is not searchable there.
+  EXPECT_NE(failed->entries[0].info.text().find("HTTP 503"), std::string::npos);
+  EXPECT_TRUE(idx_->queries.empty());
+  // The next listing asks again; `checksum` is not searchable, `noSuchField` not described.
   auto l = dir({});
   ASSERT_TRUE(l) << sys_.render(l.error());
-  EXPECT_EQ(names(*l)[0], "@formatId");
-  EXPECT_EQ(names(*l)[1], "@keywords");
-  EXPECT_EQ(names(*l)[2], "a.1");
+  EXPECT_EQ(names(*l), (std::vector<std::string>{"@formatId", "@keywords", "@dateUploaded",
+                                                 "a.1", "a.2", "b%2F1", "c.1", "d.1"}));
+  // A field of a date type facets by year.
+  auto year = dir({"@dateUploaded", "#May"});
+  ASSERT_TRUE(year);
+  EXPECT_EQ(year->cache, cache_class::error);
   ASSERT_TRUE(dir({"@keywords"}));
-  EXPECT_EQ(http_->count(url), 2u);
+  EXPECT_EQ(idx_->description_asks, 2u);
 }
 
 TEST_F(faceted_search_test, preconfigured_searches_carry_their_filters) {
@@ -516,25 +496,6 @@ TEST(faceted_search_config, validation_names_the_field) {
   c.value_sort = "index";
   c.object_limit = 0;
   EXPECT_TRUE(validate(c));
-}
-
-TEST(faceted_search_paths, date_fields_take_years_as_values) {
-  EXPECT_EQ(year_query("dateUploaded", "2013"),
-            "dateUploaded:[2013-01-01T00:00:00Z TO 2014-01-01T00:00:00Z}");
-  for (auto bad : {"13", "20133", "x013", "0999", "9999", ""})
-    EXPECT_EQ(year_query("dateUploaded", bad), std::nullopt) << bad;
-  EXPECT_TRUE(is_date_type("tdate"));
-  EXPECT_FALSE(is_date_type("string"));
-  auto none = [](const std::string&) { return std::optional<std::string>{}; };
-  std::vector<std::string> fields{"formatId", "dateUploaded"};
-  std::set<std::string> dates{"dateUploaded"};
-  auto ok = parse_facet_path({"F", "@dateUploaded", "#2013"}, 1, fields, none, dates);
-  EXPECT_FALSE(ok.error_at);
-  ASSERT_EQ(ok.applied.size(), 1u);
-  EXPECT_EQ(ok.applied[0].second, "2013");
-  auto bad = parse_facet_path({"F", "@dateUploaded", "#May"}, 1, fields, none, dates);
-  EXPECT_EQ(bad.error_at, size_t{2});
-  EXPECT_NE(bad.error.title.find("not a year"), std::string::npos) << bad.error.title;
 }
 
 }  // namespace

@@ -147,6 +147,9 @@ solr_querier_actor::behavior_type fake_solr(solr_querier_actor::pointer, world_p
     [=](record_atom, const std::string& pid) -> caf::result<solr_record> {
       return make_error(ec::not_found, "no record for " + pid);
     },
+    [=](fields_atom) -> caf::result<std::vector<query_field>> {
+      return make_error(ec::not_found, "not in this test");
+    },
     [=](stats_atom) -> caf::result<solr_querier_stats> { return solr_querier_stats{}; },
   };
 }

@@ -70,6 +70,9 @@ solr_querier_actor::behavior_type fake_solr(solr_querier_actor::pointer,
         return make_error(ec::not_found, "no record");
       return i->second;
     },
+    [=](fields_atom) -> caf::result<std::vector<query_field>> {
+      return make_error(ec::not_found, "not in this test");
+    },
     [=](stats_atom) -> caf::result<solr_querier_stats> { return solr_querier_stats{}; },
   };
 }
