@@ -11,20 +11,18 @@
 // job.retry, journal, crawl.list|allow|forget, catalogue.check.
 #pragma once
 
+#include "actors/control/control_json.hpp"
+#include "actors/control/control_parse.hpp"
 #include "actors/control/control_server.hpp"
 #include "messages/interfaces.hpp"
 #include "messages/mobile_types.hpp"
 
 #include <caf/actor_system.hpp>
 
-#include <nlohmann/json.hpp>
-
 #include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <string_view>
-#include <vector>
 
 namespace d1 {
 
@@ -73,37 +71,6 @@ private:
   mount_handles handles_;
 };
 
-/// One request of the control protocol, its command known and its arguments checked.
-struct control_request {
-  std::string command;  // one of control_commands()
-  bool wait = false;    // follow the job to its end
-  job_request job;      // resource.register|copy|move|remove|change-root|verify, datum.hash
-  std::string uid;      // resource.locate|show|history|shift-root, datum.list
-  datum_registration datums;  // datum.register: one datum (kwargs), or points 0…N-1
-  std::string datum_id;       // datum.show
-  int32_t by = 0;       // resource.shift-root: components moved into (> 0) or out of the root
-  uint64_t id = 0;      // job.get|wait|cancel
-  uint64_t limit = 0;   // journal: only the last `limit` entries (0: all)
-  uint64_t after = 0;   // journal: entries after this sequence number
-  std::string who;      // crawl.allow|forget: a pid or a process name
-};
-
-/// Parses one request (a JSON object). Returns ec::invalid_argument naming the problem:
-/// not a JSON object, no or an unknown command, a missing, mistyped, too long or
-/// NUL-holding argument, a number out of range.
-caf::expected<control_request> parse_control_request(const nlohmann::json& request);
-
-/// As parse_control_request, from the line that holds the request.
-caf::expected<control_request> parse_control_line(std::string_view line);
-
-/// The result line of `catalogue.check` for `report`: ok, or the error
-/// "catalogue_inconsistent" with the report (the command line builds the same line when it
-/// checks a catalogue no daemon has open).
-nlohmann::json catalogue_check_line(const catalogue_report& report);
-
-/// The commands of the protocol.
-const std::vector<std::string>& control_commands();
-
 /// Returns the handler that serves requests with `catalogue`, `jobs` and the mount's actors
 /// that `mount` holds at the time of each request (null: no mount, as under
 /// `d1drive serve`). The handler blocks its (connection) thread on a scoped actor; it never
@@ -112,14 +79,5 @@ request_handler make_control_handler(caf::actor_system& sys, catalogue_actor cat
                                      job_manager_actor jobs, control_info info,
                                      std::shared_ptr<const mount_link> mount,
                                      control_handler_config cfg = {});
-
-/// JSON views of the mobile records, as the protocol and `--json` show them.
-nlohmann::json to_json(const job_record& x);
-nlohmann::json to_json(const resource_detail& x);
-nlohmann::json to_json(const location_report& x);
-nlohmann::json to_json(const history_entry& x);
-nlohmann::json to_json(const journal_entry& x);
-nlohmann::json to_json(const plan_step& x);
-nlohmann::json to_json(const datum_detail& x);
 
 }  // namespace d1

@@ -79,11 +79,29 @@ bool write_all(int fd, const std::string& data) {
   return true;
 }
 
-nlohmann::json error_line(const std::string& code, const std::string& message) {
-  return {{"type", "result"}, {"ok", false}, {"error", {{"code", code}, {"message", message}}}};
+}  // namespace
+
+nlohmann::json ok_line(nlohmann::json result) {
+  return {{"type", "result"}, {"ok", true}, {"result", std::move(result)}};
 }
 
-}  // namespace
+nlohmann::json error_line(const std::string& code, const std::string& message,
+                          nlohmann::json extra) {
+  nlohmann::json line{{"type", "result"},
+                      {"ok", false},
+                      {"error", {{"code", code}, {"message", message}}}};
+  if (!extra.is_null())
+    line["result"] = std::move(extra);
+  return line;
+}
+
+nlohmann::json error_line(const caf::error& err) {
+  auto code = code_of(err);
+  if (err.category() == error_category)
+    return error_line(to_string(code), context_of(err).empty() ? describe(err)
+                                                               : context_of(err));
+  return error_line("unspecified", describe(err));
+}
 
 caf::error clear_stale_socket(const std::string& path) {
   struct stat st;

@@ -40,6 +40,14 @@ public:
   virtual bool cancelled() = 0;
 };
 
+/// The result lines of the protocol: success with `result`; failure with an error code
+/// and message (and, when not null, a `result` that says more); a caf::error as the
+/// failure line named by its d1::ec code ("unspecified" for other categories).
+nlohmann::json ok_line(nlohmann::json result);
+nlohmann::json error_line(const std::string& code, const std::string& message,
+                          nlohmann::json extra = nullptr);
+nlohmann::json error_line(const caf::error& err);
+
 /// Answers one parsed request (an object). Must write at least one line, the last one of
 /// type "result" (control_requests.hpp documents the protocol). Runs in a connection thread.
 using request_handler = std::function<void(const nlohmann::json& request, request_context& ctx)>;
