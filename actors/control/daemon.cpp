@@ -95,16 +95,9 @@ mount_configs mount_configs_of(const daemon_config& cfg, const daemon_state& sta
   c.http.client_key = cfg.client_key;
   c.http.connect_timeout_ms = net.connect_timeout_ms;
 
-  c.nodes.base_url = cfg.base_url;
-  c.nodes.timeout_ms = net.timeout_ms;
-  c.nodes.stall_ms = net.stall_ms;
-  c.nodes.max_retries = net.max_retries;
-  c.nodes.retry_base_delay_ms = net.retry_base_delay_ms;
-
-  c.solr.base_url = cfg.base_url;
-  c.solr.timeout_ms = net.timeout_ms;
-  c.solr.max_retries = net.max_retries;
-  c.solr.retry_base_delay_ms = net.retry_base_delay_ms;
+  auto service = service_settings_of(cfg.base_url, net);
+  c.nodes = {service, net.stall_ms};
+  c.solr = {service};
 
   c.content = cfg.content;
   c.content.directory = state.content_dir;

@@ -84,6 +84,22 @@ caf::error validate_base_url(std::string_view url) {
   return caf::none;
 }
 
+caf::error validate(const service_settings& s, const char* who) {
+  auto fail = [who](const std::string& why) {
+    return make_error(ec::invalid_argument, std::string{who} + " " + why);
+  };
+  if (auto err = validate_base_url(s.base_url))
+    return fail("base_url: " + context_of(err));
+  if (s.timeout_ms == 0)
+    return fail("timeout_ms must be > 0");
+  if (s.max_retries > 10)
+    return fail("max_retries must be ≤ 10, not " + std::to_string(s.max_retries));
+  if (s.retry_base_delay_ms > 60'000)
+    return fail("retry_base_delay_ms must be ≤ 60000, not "
+                + std::to_string(s.retry_base_delay_ms));
+  return caf::none;
+}
+
 void delayed_calls::install(caf::scheduled_actor* self) {
   self->set_default_handler(
     [this](caf::scheduled_actor* s, caf::message_view& msg) -> caf::result<caf::message> {

@@ -3,6 +3,7 @@
 // backoff that runs on the actor clock (delayed messages), so tests drive it in simulated time.
 #pragma once
 
+#include "actors/network_config.hpp"
 #include "messages/atoms.hpp"
 #include "messages/http_types.hpp"
 #include "messages/interfaces.hpp"
@@ -137,6 +138,11 @@ private:
 /// Returns caf::none if `url` can be a DataONE base URL: https://host…, or http:// to a
 /// loopback host (localhost, 127.x.x.x, [::1]) only; else ec::invalid_argument saying why.
 caf::error validate_base_url(std::string_view url);
+
+/// Returns caf::none if `s` is usable, else ec::invalid_argument naming `who` and the
+/// field: base_url as validate_base_url, timeout_ms > 0, max_retries ≤ 10,
+/// retry_base_delay_ms ≤ 60000.
+caf::error validate(const service_settings& s, const char* who);
 
 /// Returns the error for a response whose status the caller cannot use, naming URL and
 /// status and, when the body is a DataONE error, its name and description. 404 (or a

@@ -55,19 +55,10 @@ void call(self_ptr self, http_request req, std::initializer_list<uint16_t> ok, P
 }  // namespace
 
 caf::error validate(const node_client_config& config) {
-  if (auto err = validate_base_url(config.base_url))
-    return make_error(ec::invalid_argument, "node_client base_url: " + context_of(err));
-  if (config.timeout_ms == 0)
-    return make_error(ec::invalid_argument, "node_client timeout_ms must be > 0");
+  if (auto err = validate(static_cast<const service_settings&>(config), "node_client"))
+    return err;
   if (config.stall_ms == 0)
     return make_error(ec::invalid_argument, "node_client stall_ms must be > 0");
-  if (config.max_retries > 10)
-    return make_error(ec::invalid_argument, "node_client max_retries must be ≤ 10, not "
-                                              + std::to_string(config.max_retries));
-  if (config.retry_base_delay_ms > 60'000)
-    return make_error(ec::invalid_argument,
-                      "node_client retry_base_delay_ms must be ≤ 60000, not "
-                        + std::to_string(config.retry_base_delay_ms));
   return caf::none;
 }
 

@@ -18,12 +18,9 @@
 
 namespace d1 {
 
-struct node_client_config {
-  std::string base_url = default_base_url;  // the CN base, without /v2
-  uint32_t timeout_ms = network_defaults.timeout_ms;  // per REST call (whole transfer)
+// timeout_ms bounds each REST call (whole transfer).
+struct node_client_config : service_settings {
   uint32_t stall_ms = network_defaults.stall_ms;  // object bytes: no byte for this long fails
-  uint32_t max_retries = network_defaults.max_retries;  // repeats after a transient failure
-  uint32_t retry_base_delay_ms = network_defaults.retry_base_delay_ms;  // doubles per retry
 };
 
 /// Returns caf::none if `config` is usable, else ec::invalid_argument saying which field is

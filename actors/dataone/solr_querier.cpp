@@ -171,18 +171,7 @@ void fetch_fields(self_ptr self) {
 }  // namespace
 
 caf::error validate(const solr_querier_config& config) {
-  if (auto err = validate_base_url(config.base_url))
-    return make_error(ec::invalid_argument, "solr_querier base_url: " + context_of(err));
-  if (config.timeout_ms == 0)
-    return make_error(ec::invalid_argument, "solr_querier timeout_ms must be > 0");
-  if (config.max_retries > 10)
-    return make_error(ec::invalid_argument, "solr_querier max_retries must be ≤ 10, not "
-                                              + std::to_string(config.max_retries));
-  if (config.retry_base_delay_ms > 60'000)
-    return make_error(ec::invalid_argument,
-                      "solr_querier retry_base_delay_ms must be ≤ 60000, not "
-                        + std::to_string(config.retry_base_delay_ms));
-  return caf::none;
+  return validate(static_cast<const service_settings&>(config), "solr_querier");
 }
 
 solr_querier_actor::behavior_type solr_querier(self_ptr self, solr_querier_config config,

@@ -23,12 +23,8 @@
 
 namespace d1 {
 
-struct solr_querier_config {
-  std::string base_url = default_base_url;  // the CN base; select_url adds the rest
-  uint32_t timeout_ms = network_defaults.timeout_ms;  // per select (whole transfer)
-  uint32_t max_retries = network_defaults.max_retries;  // repeats after a transient failure
-  uint32_t retry_base_delay_ms = network_defaults.retry_base_delay_ms;  // doubles per retry
-};
+// base_url is the CN base (select_url adds the rest); timeout_ms bounds each select.
+struct solr_querier_config : service_settings {};
 
 /// Returns caf::none if `config` is usable, else ec::invalid_argument saying which field is
 /// wrong: base_url must be https:// (http:// only for loopback hosts), timeout_ms > 0,
