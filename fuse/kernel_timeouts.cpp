@@ -9,22 +9,6 @@
 
 namespace d1 {
 
-double class_seconds::of(cache_class c) const {
-  switch (c) {
-    case cache_class::immutable: return immutable;
-    case cache_class::metadata: return metadata;
-    case cache_class::search: return search;
-    case cache_class::error: return error;
-    case cache_class::transient: return transient;
-    case cache_class::live: return live;
-  }
-  return 0;
-}
-
-void class_seconds::set_all(double seconds) {
-  immutable = metadata = search = error = transient = live = seconds;
-}
-
 namespace {
 
 bool parse_seconds(std::string_view text, double& out) {

@@ -3,7 +3,7 @@
 // negative_timeout=) that override them, which libfuse's low-level session would reject.
 #pragma once
 
-#include "messages/fs_types.hpp"
+#include "messages/kernel_ttls.hpp"
 
 #include <caf/expected.hpp>
 
@@ -12,29 +12,13 @@
 
 namespace d1 {
 
-/// Seconds for each cache_class.
-struct class_seconds {
-  double immutable = 0;
-  double metadata = 0;
-  double search = 0;
-  double error = 0;
-  double transient = 0;
-  double live = 0;
-
-  /// Returns the seconds of class `c` (0 for a value outside the enum).
-  double of(cache_class c) const;
-
-  /// Sets every class to `seconds`.
-  void set_all(double seconds);
-};
-
 struct kernel_timeouts {
   /// How long the kernel keeps name → inode.
-  class_seconds entry{3600, 60, 15, 5, 1, 0};
+  class_seconds entry = default_kernel_ttls;
   /// How long the kernel keeps attributes before it sends getattr.
-  class_seconds attr{3600, 60, 15, 5, 1, 0};
+  class_seconds attr = default_kernel_ttls;
   /// How long the inode table answers getattr itself, without a message to fs_gateway.
-  class_seconds table{3600, 60, 15, 5, 1, 0};
+  class_seconds table = default_kernel_ttls;
   /// How long the kernel keeps an ENOENT of a lookup (0: it asks again every time).
   double negative = 0;
 };

@@ -129,14 +129,9 @@ int serve_mount(const daemon_config& cfg, const std::string& mountpoint,
   spdlog::info("{} mounting {} at {} (state {})", version_line(), cfg.base_url, mountpoint,
                cfg.state_dir);
   kernel_timeouts timeouts;
-  auto& k = cfg.kernel_ttl;
   for (auto* cs : {&timeouts.entry, &timeouts.attr, &timeouts.table}) {
-    cs->immutable = k.immutable;
-    cs->metadata = k.metadata;
-    cs->search = k.search;
-    cs->error = k.error;
-    cs->transient = k.transient;
-    cs->live = 0;
+    *cs = cfg.kernel_ttl;
+    cs->live = 0;  // Status is read afresh every time
   }
   caf::actor_system_config sys_cfg;
   configure_actor_system(sys_cfg);

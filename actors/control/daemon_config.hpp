@@ -12,6 +12,7 @@
 #include "actors/resolve/faceted_search.hpp"
 #include "actors/resolve/flat_space.hpp"
 #include "actors/resolve/preconfigured_search.hpp"
+#include "messages/kernel_ttls.hpp"
 
 #include <caf/expected.hpp>
 
@@ -22,15 +23,6 @@
 #include <vector>
 
 namespace d1 {
-
-/// Kernel entry/attr timeouts in seconds per cache_class (FUSE caches in the kernel).
-struct kernel_ttl_config {
-  double immutable = 3600;
-  double metadata = 60;
-  double search = 10;
-  double error = 5;
-  double transient = 1;
-};
 
 struct daemon_config {
   std::string base_url = default_base_url;
@@ -51,7 +43,7 @@ struct daemon_config {
   content_cache_config content;
   uint64_t max_inodes = 100000;  // the mount's inode table (and the kernel's entries)
   path_cache_ttls ttl;           // [cache.ttl]
-  kernel_ttl_config kernel_ttl;  // [cache.kernel_ttl]
+  class_seconds kernel_ttl = default_kernel_ttls;  // [cache.kernel_ttl] (live: always 0)
 
   // [flat_space]: recent_objects (its store is filled in by the daemon)
   flat_space_config flat_space;

@@ -1,6 +1,7 @@
 // Mount options that set the per-class timeouts are taken out before libfuse sees them.
 #include "fuse/kernel_timeouts.hpp"
 
+#include "actors/control/daemon_config.hpp"
 #include "messages/error.hpp"
 
 #include <gtest/gtest.h>
@@ -18,6 +19,17 @@ TEST(fuse_kernel_timeouts, defaults_follow_the_cache_class) {
   EXPECT_EQ(t.attr.of(d1::cache_class::live), 0);
   EXPECT_EQ(t.table.of(d1::cache_class::live), 0);
   EXPECT_EQ(t.negative, 0);
+}
+
+// The mount and [cache.kernel_ttl] start from the same seconds.
+TEST(fuse_kernel_timeouts, defaults_are_the_configuration_defaults) {
+  d1::kernel_timeouts t;
+  d1::daemon_config cfg;
+  for (auto c : {d1::cache_class::immutable, d1::cache_class::metadata,
+                 d1::cache_class::search, d1::cache_class::error, d1::cache_class::transient,
+                 d1::cache_class::live})
+    for (auto* cs : {&t.entry, &t.attr, &t.table})
+      EXPECT_EQ(cs->of(c), cfg.kernel_ttl.of(c)) << static_cast<int>(c);
 }
 
 TEST(fuse_kernel_timeouts, takes_timeout_options_and_keeps_the_rest) {
