@@ -3,6 +3,7 @@
 #include "messages/error_folder.hpp"
 
 #include "messages/error.hpp"
+#include "messages/node_attrs.hpp"
 #include "messages/path_codec.hpp"
 
 namespace d1 {
@@ -68,26 +69,22 @@ std::string error_folder_file_name(const problem& p) {
   return error_file_name(p.title);
 }
 
+// A passing failure is cached briefly, a lasting one as an error.
+static cache_class class_of(const problem& p) {
+  return p.transient ? cache_class::transient : cache_class::error;
+}
+
 node_info error_folder_attr(const problem& p) {
-  node_info info;
-  info.kind = entry_kind::directory;
-  info.cache = p.transient ? cache_class::transient : cache_class::error;
-  return info;
+  return folder_attr(class_of(p));
 }
 
 static node_info error_file_attr(const problem& p) {
-  node_info info;
-  info.kind = entry_kind::file;
-  info.cache = p.transient ? cache_class::transient : cache_class::error;
-  info.content = content_kind::inline_text;
-  info.set_text(p.details);
-  info.size = p.details.size();
-  return info;
+  return text_file_attr(p.details, class_of(p));
 }
 
 listing error_folder_listing(const problem& p) {
   listing out;
-  out.cache = p.transient ? cache_class::transient : cache_class::error;
+  out.cache = class_of(p);
   out.entries.push_back(dir_entry{error_folder_file_name(p), error_file_attr(p)});
   return out;
 }

@@ -3,6 +3,7 @@
 #include "actors/resolve/facet_path.hpp"
 
 #include "messages/error.hpp"
+#include "messages/node_attrs.hpp"
 #include "messages/path_codec.hpp"
 
 #include <algorithm>
@@ -252,21 +253,13 @@ std::optional<std::string> info_file_text(const std::string& name, uint64_t obje
 }
 
 node_info search_folder_attr(uint64_t count) {
-  node_info info;
-  info.kind = entry_kind::directory;
-  info.cache = cache_class::search;
+  auto info = folder_attr(cache_class::search);
   info.size = count;
   return info;
 }
 
 node_info info_file_attr(std::string text) {
-  node_info info;
-  info.kind = entry_kind::file;
-  info.cache = cache_class::search;
-  info.content = content_kind::inline_text;
-  info.size = text.size();
-  info.set_text(std::move(text));
-  return info;
+  return text_file_attr(std::move(text), cache_class::search);
 }
 
 }  // namespace d1

@@ -4,6 +4,7 @@
 
 #include "messages/error.hpp"
 #include "messages/error_folder.hpp"
+#include "messages/node_attrs.hpp"
 #include "messages/path_codec.hpp"
 
 #include "storage/codec.hpp"
@@ -22,10 +23,7 @@ namespace {
 constexpr auto objects_bound = std::chrono::minutes(10);
 
 node_info folder_attr() {
-  node_info info;
-  info.kind = entry_kind::directory;
-  info.cache = cache_class::immutable;
-  return info;
+  return folder_attr(cache_class::immutable);
 }
 
 // A visited PID may since have failed to resolve: list it with a short-lived class so

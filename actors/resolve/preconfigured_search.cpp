@@ -3,6 +3,7 @@
 #include "actors/resolve/preconfigured_search.hpp"
 
 #include "messages/error.hpp"
+#include "messages/node_attrs.hpp"
 #include "messages/path_codec.hpp"
 
 #include <set>
@@ -11,11 +12,9 @@ namespace d1 {
 
 namespace {
 
+// The set changes only with the config, but cheaply.
 node_info folder_attr() {
-  node_info info;
-  info.kind = entry_kind::directory;
-  info.cache = cache_class::search;  // the set changes only with the config, but cheaply
-  return info;
+  return folder_attr(cache_class::search);
 }
 
 const named_search* find(const preconfigured_search_state& st, const std::string& segment) {

@@ -3,6 +3,7 @@
 
 #include "messages/error.hpp"
 #include "messages/error_folder.hpp"
+#include "messages/node_attrs.hpp"
 #include "messages/path_codec.hpp"
 
 #include <sys/stat.h>
@@ -21,12 +22,8 @@ using tree_result = caf::expected<resource_tree_ptr>;
 constexpr const char* by_pid_name = "@by-pid";
 
 // Everything here changes when jobs run: never cached, asked again on each lookup.
-node_info folder_attr(int64_t mtime) {
-  node_info info;
-  info.kind = entry_kind::directory;
-  info.cache = cache_class::live;
-  info.mtime = mtime;
-  return info;
+node_info live_folder_attr(int64_t mtime) {
+  return folder_attr(cache_class::live, mtime);
 }
 
 // What the disk says of a file's copies, in one pass: whether any of them is there, and
@@ -256,7 +253,7 @@ caf::result<T> in_resource(self_ptr self, const resolve_request& req, size_t dep
 caf::expected<node_info> attr_in_tree(const resource_tree& tree, const std::string& rel,
                                       const copies_on_disk* seen) {
   if (is_folder(tree, rel))
-    return folder_attr(tree.created_s);
+    return live_folder_attr(tree.created_s);
   if (auto copies = file_at(tree, rel))
     return file_attr(*copies, seen);
   return make_error(ec::not_found, "resource " + tree.uid + " has no file '" + rel + "'");
@@ -270,7 +267,7 @@ caf::expected<listing> listing_in_tree(const resource_tree& tree, const std::str
   listing out;
   out.cache = cache_class::live;
   for (auto& child : children_of(tree, rel))
-    out.entries.push_back(dir_entry{child.name, child.folder ? folder_attr(tree.created_s)
+    out.entries.push_back(dir_entry{child.name, child.folder ? live_folder_attr(tree.created_s)
                                                              : file_attr(*child.copies)});
   return out;
 }
@@ -290,12 +287,13 @@ caf::result<listing> list_resources(self_ptr self, bool by_pid) {
           auto pid = dataone_pid_of(r);
           any_pid = any_pid || !pid.empty();
           if (!by_pid)
-            out.entries.push_back(dir_entry{listed_name(r.uid), folder_attr(r.created / 1000)});
+            out.entries.push_back(
+              dir_entry{listed_name(r.uid), live_folder_attr(r.created / 1000)});
           else if (!pid.empty())
-            out.entries.push_back(dir_entry{listed_name(pid), folder_attr(r.created / 1000)});
+            out.entries.push_back(dir_entry{listed_name(pid), live_folder_attr(r.created / 1000)});
         }
         if (!by_pid && any_pid)
-          out.entries.insert(out.entries.begin(), dir_entry{by_pid_name, folder_attr(mtime)});
+          out.entries.insert(out.entries.begin(), dir_entry{by_pid_name, live_folder_attr(mtime)});
         rp.deliver(std::move(out));
       },
       [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
@@ -321,7 +319,7 @@ resolver_actor::behavior_type resources(resolver_actor::stateful_pointer<resourc
     [=](get_attr_atom, const resolve_request& req) -> caf::result<node_info> {
       auto n = req.remaining();
       if (n == 0 || (n == 1 && req.current() == by_pid_name))
-        return folder_attr(self->state.cfg.mount_time);
+        return live_folder_attr(self->state.cfg.mount_time);
       bool by_pid = req.current() == by_pid_name;
       return in_resource<node_info>(self, req, req.depth + (by_pid ? 1 : 0), by_pid,
                                     attr_in_tree, problem_attr);

@@ -2,6 +2,7 @@
 #include "actors/resolve/root.hpp"
 
 #include "messages/error.hpp"
+#include "messages/node_attrs.hpp"
 
 namespace d1 {
 
@@ -10,10 +11,7 @@ namespace {
 constexpr const char* flat_space_name = "FlatSpace";
 
 node_info top_folder_attr() {
-  node_info info;
-  info.kind = entry_kind::directory;
-  info.cache = cache_class::immutable;
-  return info;
+  return folder_attr(cache_class::immutable);
 }
 
 }  // namespace

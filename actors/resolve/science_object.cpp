@@ -2,6 +2,7 @@
 #include "actors/resolve/science_object.hpp"
 
 #include "messages/error.hpp"
+#include "messages/node_attrs.hpp"
 
 #include <cstdio>
 #include <ctime>
@@ -19,11 +20,7 @@ int64_t object_mtime(const object_descriptor& desc) {
 }
 
 node_info folder_attr(const object_descriptor& desc) {
-  node_info info;
-  info.kind = entry_kind::directory;
-  info.cache = cache_class::immutable;
-  info.mtime = object_mtime(desc);
-  return info;
+  return folder_attr(cache_class::immutable, object_mtime(desc));
 }
 
 // A file whose bytes are the object `ref`, verified by content_cache when read.

@@ -4,6 +4,7 @@
 
 #include "messages/error.hpp"
 #include "messages/error_folder.hpp"
+#include "messages/node_attrs.hpp"
 #include "messages/path_codec.hpp"
 
 #include <nlohmann/json.hpp>
@@ -49,20 +50,11 @@ uint64_t resident_bytes() {
 }
 
 node_info live_dir() {
-  node_info info;
-  info.kind = entry_kind::directory;
-  info.cache = cache_class::live;
-  return info;
+  return folder_attr(cache_class::live);
 }
 
 node_info live_text(std::string text) {
-  node_info info;
-  info.kind = entry_kind::file;
-  info.cache = cache_class::live;
-  info.content = content_kind::inline_text;
-  info.size = text.size();
-  info.set_text(std::move(text));
-  return info;
+  return text_file_attr(std::move(text), cache_class::live);
 }
 
 std::string path_upto(const resolve_request& req, size_t n) {
