@@ -6,9 +6,8 @@
 
 #include "fuse/fuse_api.hpp"
 #include "fuse/replies.hpp"
+#include "messages/guarded.hpp"
 #include "messages/interfaces.hpp"
-
-#include <mutex>
 
 namespace d1 {
 
@@ -20,17 +19,14 @@ struct callback_context {
 
   /// The gateway requests go to (the loop thread reads it, a supervisor may replace it).
   fs_gateway_actor gateway() const {
-    std::lock_guard<std::mutex> guard{mtx_};
-    return gateway_;
+    return gateway_.get();
   }
   void set_gateway(fs_gateway_actor g) {
-    std::lock_guard<std::mutex> guard{mtx_};
-    gateway_ = std::move(g);
+    gateway_.set(std::move(g));
   }
 
 private:
-  mutable std::mutex mtx_;
-  fs_gateway_actor gateway_;
+  guarded<fs_gateway_actor> gateway_;
 
 public:
   reply_context_ptr replies;

@@ -14,6 +14,7 @@
 #include "actors/control/control_json.hpp"
 #include "actors/control/control_parse.hpp"
 #include "actors/control/control_server.hpp"
+#include "messages/guarded.hpp"
 #include "messages/interfaces.hpp"
 #include "messages/mobile_types.hpp"
 
@@ -21,7 +22,6 @@
 
 #include <chrono>
 #include <memory>
-#include <mutex>
 #include <string>
 
 namespace d1 {
@@ -55,21 +55,7 @@ struct mount_handles {
 /// Hands the mount's current actors to the control socket: whoever (re)spawns them sets
 /// the new handles (the supervisor restarts the whole set when one fails), the connection
 /// threads read them for each request. Safe from any thread.
-class mount_link {
-public:
-  mount_handles get() const {
-    std::lock_guard<std::mutex> guard{mtx_};
-    return handles_;
-  }
-  void set(mount_handles handles) {
-    std::lock_guard<std::mutex> guard{mtx_};
-    handles_ = std::move(handles);
-  }
-
-private:
-  mutable std::mutex mtx_;
-  mount_handles handles_;
-};
+using mount_link = guarded<mount_handles>;
 
 /// Returns the handler that serves requests with `catalogue`, `jobs` and the mount's actors
 /// that `mount` holds at the time of each request (null: no mount, as under
