@@ -26,6 +26,7 @@
 #include <nlohmann/json.hpp>
 
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <sstream>
 #include <thread>
@@ -171,6 +172,37 @@ struct daemon_fixture {
   caf::actor_system sys{cfg};
   test::temp_dir dir;
   daemon_config dc;
+
+  // The supervisor's reports: the gateway of each restarted set, and why it gave up.
+  // `on_restart` runs first with the fresh set.
+  std::mutex mtx;
+  std::condition_variable cv;
+  std::vector<fs_gateway_actor> gateways;
+  std::string gave_up;
+  std::function<void(const daemon_actors&)> on_restart;
+
+  daemon_supervisor::hooks hooks() {
+    daemon_supervisor::hooks h;
+    h.restarted = [this](const daemon_actors& fresh) {
+      if (on_restart)
+        on_restart(fresh);
+      std::lock_guard<std::mutex> guard{mtx};
+      gateways.push_back(fresh.gateway);
+      cv.notify_all();
+    };
+    h.give_up = [this](const std::string& why) {
+      std::lock_guard<std::mutex> guard{mtx};
+      gave_up = why;
+      cv.notify_all();
+    };
+    return h;
+  }
+
+  // Waits (30 s at most) until `n` restarts or a give-up were reported.
+  bool wait_for_restarts(size_t n) {
+    std::unique_lock<std::mutex> guard{mtx};
+    return cv.wait_for(guard, 30s, [&] { return gateways.size() >= n || !gave_up.empty(); });
+  }
 };
 
 TEST(supervision, the_mounts_actors_restart_after_a_failure_and_give_up_after_too_many) {
@@ -179,31 +211,13 @@ TEST(supervision, the_mounts_actors_restart_after_a_failure_and_give_up_after_to
   auto& dc = f.dc;
   auto state = open_daemon_state(dc);
   ASSERT_TRUE(state) << describe(state.error());
-  std::mutex mtx;
-  std::condition_variable cv;
-  std::vector<fs_gateway_actor> gateways;
-  std::string gave_up;
-  daemon_supervisor::hooks hooks;
-  hooks.restarted = [&](const daemon_actors& fresh) {
-    std::lock_guard<std::mutex> guard{mtx};
-    gateways.push_back(fresh.gateway);
-    cv.notify_all();
-  };
-  hooks.give_up = [&](const std::string& why) {
-    std::lock_guard<std::mutex> guard{mtx};
-    gave_up = why;
-    cv.notify_all();
-  };
-  auto sup = daemon_supervisor::start(sys, dc, *state, hooks);
+  auto sup = daemon_supervisor::start(sys, dc, *state, f.hooks());
   ASSERT_TRUE(sup) << describe(sup.error());
   auto first = (*sup)->actors();
   // A failed crawl guard (once: an exception from a huge `crawl allow` pid) must not leave
   // the mount without one: every actor is started anew.
   caf::anon_send_exit(first.crawl, caf::exit_reason::unhandled_exception);
-  {
-    std::unique_lock<std::mutex> guard{mtx};
-    ASSERT_TRUE(cv.wait_for(guard, 30s, [&] { return gateways.size() == 1; }));
-  }
+  ASSERT_TRUE(f.wait_for_restarts(1));
   auto second = (*sup)->actors();
   EXPECT_NE(second.gateway, first.gateway);
   EXPECT_NE(second.crawl, first.crawl);
@@ -218,13 +232,11 @@ TEST(supervision, the_mounts_actors_restart_after_a_failure_and_give_up_after_to
   for (size_t i = 1; i <= daemon_supervisor::max_restarts; ++i) {
     auto current = (*sup)->actors();
     caf::anon_send_exit(current.attrs, caf::exit_reason::unhandled_exception);
-    std::unique_lock<std::mutex> guard{mtx};
-    ASSERT_TRUE(cv.wait_for(guard, 30s, [&] { return gateways.size() == i + 1 || !gave_up.empty(); }))
-      << i;
+    ASSERT_TRUE(f.wait_for_restarts(i + 1)) << i;
   }
-  std::lock_guard<std::mutex> guard{mtx};
-  EXPECT_NE(gave_up.find("attr_cache failed"), std::string::npos) << gave_up;
-  EXPECT_EQ(gateways.size(), daemon_supervisor::max_restarts);
+  std::lock_guard<std::mutex> guard{f.mtx};
+  EXPECT_NE(f.gave_up.find("attr_cache failed"), std::string::npos) << f.gave_up;
+  EXPECT_EQ(f.gateways.size(), daemon_supervisor::max_restarts);
 }
 
 // Status/jobs.json as the status actor of `actors` answers it: the text, or the error.
@@ -247,25 +259,13 @@ TEST(supervision, a_restarted_status_still_has_the_mobile_halfs_job_manager) {
   auto state = open_daemon_state(dc);
   ASSERT_TRUE(state) << describe(state.error());
   state->mobile.jobs = mobile->jobs;
-  std::mutex mtx;
-  std::condition_variable cv;
-  size_t restarts = 0;
-  daemon_supervisor::hooks hooks;
-  hooks.restarted = [&](const daemon_actors&) {
-    std::lock_guard<std::mutex> guard{mtx};
-    ++restarts;
-    cv.notify_all();
-  };
-  auto sup = daemon_supervisor::start(sys, dc, *state, hooks);
+  auto sup = daemon_supervisor::start(sys, dc, *state, f.hooks());
   ASSERT_TRUE(sup) << describe(sup.error());
   auto before = jobs_json_of(sys, (*sup)->actors());
   ASSERT_TRUE(before) << describe(before.error());
   EXPECT_EQ(nlohmann::json::parse(*before)["jobs"], nlohmann::json::array());
   caf::anon_send_exit((*sup)->actors().content, caf::exit_reason::unhandled_exception);
-  {
-    std::unique_lock<std::mutex> guard{mtx};
-    ASSERT_TRUE(cv.wait_for(guard, 30s, [&] { return restarts == 1; }));
-  }
+  ASSERT_TRUE(f.wait_for_restarts(1));
   auto after = jobs_json_of(sys, (*sup)->actors());
   ASSERT_TRUE(after) << "the restarted status lost the job manager: " << describe(after.error());
   EXPECT_TRUE(nlohmann::json::parse(*after)["jobs"].is_array());
@@ -305,17 +305,8 @@ TEST(supervision, the_control_socket_talks_to_the_restarted_sets_crawl_guard) {
   auto none = result_of(handler, list);
   EXPECT_EQ(none["ok"], false) << none;
   EXPECT_EQ(none["error"]["code"], "unavailable") << none;
-  std::mutex mtx;
-  std::condition_variable cv;
-  size_t restarts = 0;
-  daemon_supervisor::hooks hooks;
-  hooks.restarted = [&](const daemon_actors& fresh) {
-    link->set({fresh.crawl, fresh.content});
-    std::lock_guard<std::mutex> guard{mtx};
-    ++restarts;
-    cv.notify_all();
-  };
-  auto sup = daemon_supervisor::start(sys, dc, *state, hooks);
+  f.on_restart = [&link](const daemon_actors& fresh) { link->set({fresh.crawl, fresh.content}); };
+  auto sup = daemon_supervisor::start(sys, dc, *state, f.hooks());
   ASSERT_TRUE(sup) << describe(sup.error());
   auto first = (*sup)->actors();
   link->set({first.crawl, first.content});
@@ -326,10 +317,7 @@ TEST(supervision, the_control_socket_talks_to_the_restarted_sets_crawl_guard) {
   caf::anon_send_exit(first.crawl, caf::exit_reason::unhandled_exception);
   self->receive([](const caf::down_msg&) {},
                 caf::after(10s) >> [] { FAIL() << "the first crawl guard did not stop"; });
-  {
-    std::unique_lock<std::mutex> guard{mtx};
-    ASSERT_TRUE(cv.wait_for(guard, 30s, [&] { return restarts == 1; }));
-  }
+  ASSERT_TRUE(f.wait_for_restarts(1));
   // The first guard is gone: an answer can only come from the restarted set's.
   auto second = (*sup)->actors();
   ASSERT_NE(second.crawl, first.crawl);
