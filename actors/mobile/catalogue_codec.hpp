@@ -75,4 +75,14 @@ void copy_job_header(const Job& from, job_record& to) {
   to.finished = from.finished;
 }
 
+/// A copy of `j` without its per-file states (the jobs table's header record).
+inline job_record job_header_of(const job_record& j) {
+  job_record h;
+  copy_job_header(j, h);
+  h.version = j.version;
+  h.request = j.request;
+  h.error_code = j.error_code;
+  return h;
+}
+
 }  // namespace d1

@@ -239,21 +239,8 @@ caf::error catalogue_txn::end_journal(uint64_t seq, bool success, const std::str
   return {};
 }
 
-namespace {
-
-job_record header_of(const job_record& j) {
-  job_record h;
-  copy_job_header(j, h);
-  h.version = j.version;
-  h.request = j.request;
-  h.error_code = j.error_code;
-  return h;
-}
-
-}  // namespace
-
 void catalogue_txn::put_job(const job_record& j) {
-  auto h = header_of(j);
+  auto h = job_header_of(j);
   // The header counts the files so a reader knows which job_files records are current.
   h.progress.files_total = j.files.size();
   batch_.put(t_jobs, job_key(j.id), pack(h));
@@ -262,7 +249,7 @@ void catalogue_txn::put_job(const job_record& j) {
 }
 
 void catalogue_txn::put_job_step(const job_record& j, size_t index) {
-  auto h = header_of(j);
+  auto h = job_header_of(j);
   h.progress.files_total = j.files.size();
   batch_.put(t_jobs, job_key(j.id), pack(h));
   if (index < j.files.size())
@@ -270,7 +257,7 @@ void catalogue_txn::put_job_step(const job_record& j, size_t index) {
 }
 
 void catalogue_txn::put_job_steps(const job_record& j, const std::vector<size_t>& indices) {
-  auto h = header_of(j);
+  auto h = job_header_of(j);
   h.progress.files_total = j.files.size();
   batch_.put(t_jobs, job_key(j.id), pack(h));
   for (auto index : indices)

@@ -6,6 +6,7 @@
 #include "actors/mobile/job_manager.hpp"
 
 #include "actors/mobile/beneath.hpp"
+#include "actors/mobile/catalogue_codec.hpp"
 #include "actors/mobile/job_phases.hpp"
 #include "actors/mobile/job_submission.hpp"
 #include "messages/error.hpp"
@@ -64,19 +65,7 @@ job_record summary_of(job_record& job) {
 // A copy of `job` for Status: its failed steps only, at most a few of them.
 job_record status_view_of(const job_record& job) {
   constexpr size_t max_failed_shown = 10;
-  job_record out;
-  out.version = job.version;
-  out.id = job.id;
-  out.request = job.request;
-  out.state = job.state;
-  out.phase = job.phase;
-  out.progress = job.progress;
-  out.error = job.error;
-  out.error_code = job.error_code;
-  out.journal_seq = job.journal_seq;
-  out.created = job.created;
-  out.started = job.started;
-  out.finished = job.finished;
+  auto out = job_header_of(job);
   for (auto& f : job.files)
     if (f.state == step_state::failed && out.files.size() < max_failed_shown)
       out.files.push_back(f);
