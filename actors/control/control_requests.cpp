@@ -46,6 +46,33 @@ public:
       return void(ctx.write(ok_line({{"pong", true}, {"pid", ::getpid()}})));
     if (command == "status")
       return status(self, ctx);
+    if (command.rfind("resource.", 0) == 0)
+      return serve_resource(self, ctx, req);
+    if (command.rfind("datum.", 0) == 0)
+      return serve_datum(self, ctx, req);
+    if (command == "jobs" || command.rfind("job.", 0) == 0)
+      return serve_job(self, ctx, req);
+    if (command.rfind("crawl.", 0) == 0)
+      return serve_crawl(self, ctx, req);
+    if (command == "catalogue.check") {
+      auto report = ask<catalogue_report>(self, catalogue_, check_atom::value);
+      if (!report)
+        return void(ctx.write(error_line(report.error())));
+      return void(ctx.write(catalogue_check_line(*report)));
+    }
+    serve_journal(self, ctx, req);  // parse_control_request knows no other command
+  }
+
+private:
+  // A command of a known group that its serve_* function does not handle: a command
+  // added to control_commands() without its branch.
+  static void unknown_command(request_context& ctx, const std::string& command) {
+    ctx.write(error_line("unspecified", "no handler for command \"" + command + "\""));
+  }
+
+  // resource.*: jobs on a resource, and what the catalogue says of it.
+  void serve_resource(caf::scoped_actor& self, request_context& ctx, const control_request& req) {
+    const auto& command = req.command;
     if (command == "resource.register")
       return register_resource(self, ctx, req.job, req.wait);
     if (command == "resource.copy" || command == "resource.move"
@@ -62,33 +89,6 @@ public:
                        {"after", to_json(resource_detail{x.after, {}, {}})["resource"]},
                        {"files", x.files}};
                    });
-    if (command == "datum.register")
-      return register_datums(self, ctx, req.datums, req.wait);
-    if (command == "datum.list")
-      return reply(ctx,
-                   ask<std::vector<datum_detail>>(self, catalogue_, list_atom::value,
-                                                  datum_atom::value, req.uid),
-                   [&req](const std::vector<datum_detail>& xs) {
-                     auto out = nlohmann::json::array();
-                     for (auto& x : xs)
-                       out.push_back(to_json(x));
-                     return nlohmann::json{{"resource_uid", req.uid}, {"datums", out}};
-                   });
-    if (command == "datum.show") {
-      auto datum = ask<datum_detail>(self, catalogue_, get_atom::value, datum_atom::value,
-                                     req.datum_id);
-      if (!datum)
-        return void(ctx.write(error_line(datum.error())));
-      // The datum names its resource: where and how it is stored, too.
-      auto res = ask<resource_detail>(self, catalogue_, get_atom::value, resource_atom::value,
-                                      datum->datum.resource_uid);
-      nlohmann::json out{{"datum", to_json(*datum)}};
-      if (res)
-        out["resource"] = to_json(*res)["resource"];
-      return void(ctx.write(ok_line(std::move(out))));
-    }
-    if (command == "datum.hash")
-      return submit(self, ctx, req.job, req.wait);
     if (command == "resource.locate")
       return reply(ctx, ask<location_report>(self, catalogue_, locate_atom::value, req.uid),
                    [](const location_report& x) { return to_json(x); });
@@ -128,6 +128,45 @@ public:
                      return nlohmann::json{{"resources", out}};
                    });
     }
+    unknown_command(ctx, command);
+  }
+
+  // datum.*: registering, listing, showing and hashing datums.
+  void serve_datum(caf::scoped_actor& self, request_context& ctx, const control_request& req) {
+    const auto& command = req.command;
+    if (command == "datum.register")
+      return register_datums(self, ctx, req.datums, req.wait);
+    if (command == "datum.list")
+      return reply(ctx,
+                   ask<std::vector<datum_detail>>(self, catalogue_, list_atom::value,
+                                                  datum_atom::value, req.uid),
+                   [&req](const std::vector<datum_detail>& xs) {
+                     auto out = nlohmann::json::array();
+                     for (auto& x : xs)
+                       out.push_back(to_json(x));
+                     return nlohmann::json{{"resource_uid", req.uid}, {"datums", out}};
+                   });
+    if (command == "datum.show") {
+      auto datum = ask<datum_detail>(self, catalogue_, get_atom::value, datum_atom::value,
+                                     req.datum_id);
+      if (!datum)
+        return void(ctx.write(error_line(datum.error())));
+      // The datum names its resource: where and how it is stored, too.
+      auto res = ask<resource_detail>(self, catalogue_, get_atom::value, resource_atom::value,
+                                      datum->datum.resource_uid);
+      nlohmann::json out{{"datum", to_json(*datum)}};
+      if (res)
+        out["resource"] = to_json(*res)["resource"];
+      return void(ctx.write(ok_line(std::move(out))));
+    }
+    if (command == "datum.hash")
+      return submit(self, ctx, req.job, req.wait);
+    unknown_command(ctx, command);
+  }
+
+  // jobs and job.*: the job manager's list and one job.
+  void serve_job(caf::scoped_actor& self, request_context& ctx, const control_request& req) {
+    const auto& command = req.command;
     if (command == "jobs") {
       return reply(ctx,
                    ask<std::vector<job_record>>(self, jobs_, list_atom::value,
@@ -156,27 +195,27 @@ public:
         return reply(ctx, std::move(ticket), [](const job_ticket& t) { return ticket_json(t); });
       return follow(self, ctx, ticket->job_id);
     }
-    if (command == "catalogue.check") {
-      auto report = ask<catalogue_report>(self, catalogue_, check_atom::value);
-      if (!report)
-        return void(ctx.write(error_line(report.error())));
-      return void(ctx.write(catalogue_check_line(*report)));
-    }
-    if (command == "crawl.list" || command == "crawl.allow" || command == "crawl.forget") {
-      auto guard = mount().crawl;
-      if (!guard)
-        return void(ctx.write(error_line("unavailable", "this daemon has no mount, so no "
-                                                        "crawl guard")));
-      auto text = [](const std::string& x) { return nlohmann::json{{"text", x}}; };
-      if (command == "crawl.list")
-        return reply(ctx, ask<std::string>(self, guard, list_atom::value), text);
-      if (command == "crawl.allow")
-        return reply(ctx, ask<std::string>(self, guard, allow_atom::value, req.who), text);
-      return reply(ctx, ask<std::string>(self, guard, forget_atom::value, req.who), text);
-    }
-    // journal (parse_control_request knows no other command)
-    // The catalogue pages from the oldest; a "last N" view asks for all and keeps the
-    // tail, which is what an operator wants to see.
+    unknown_command(ctx, command);
+  }
+
+  // crawl.*: the mount's crawl guard (none under `d1drive serve`).
+  void serve_crawl(caf::scoped_actor& self, request_context& ctx, const control_request& req) {
+    const auto& command = req.command;
+    auto guard = mount().crawl;
+    if (!guard)
+      return void(ctx.write(error_line("unavailable", "this daemon has no mount, so no "
+                                                      "crawl guard")));
+    auto text = [](const std::string& x) { return nlohmann::json{{"text", x}}; };
+    if (command == "crawl.list")
+      return reply(ctx, ask<std::string>(self, guard, list_atom::value), text);
+    if (command == "crawl.allow")
+      return reply(ctx, ask<std::string>(self, guard, allow_atom::value, req.who), text);
+    return reply(ctx, ask<std::string>(self, guard, forget_atom::value, req.who), text);
+  }
+
+  // journal: the catalogue pages from the oldest; a "last N" view asks for all and
+  // keeps the tail, which is what an operator wants to see.
+  void serve_journal(caf::scoped_actor& self, request_context& ctx, const control_request& req) {
     auto all = ask<std::vector<journal_entry>>(self, catalogue_, journal_atom::value,
                                                uint64_t{req.after}, uint32_t{0});
     reply(ctx, std::move(all), [limit = req.limit](const std::vector<journal_entry>& xs) {
@@ -188,7 +227,6 @@ public:
     });
   }
 
-private:
   template <class R, class Handle, class... Ts>
   caf::expected<R> ask(caf::scoped_actor& self, const Handle& h, Ts&&... xs) {
     caf::expected<R> result = make_error(ec::unavailable, "no answer");
