@@ -133,37 +133,10 @@ private:
   std::string problem_;
 };
 
-}  // namespace
-
-caf::expected<control_request> parse_control_request(const nlohmann::json& req) {
-  if (!req.is_object())
-    return make_error(ec::invalid_argument,
-                      "malformed request: expected one JSON object per line");
-  control_request out;
-  auto command = req.find("command");
-  if (command == req.end() || command->is_null())
-    return make_error(ec::invalid_argument, "request without \"command\"");
-  if (!command->is_string())
-    return make_error(ec::invalid_argument, "\"command\" must be a string");
-  out.command = command->get<std::string>();
-  auto& known = control_commands();
-  if (std::find(known.begin(), known.end(), out.command) == known.end())
-    return make_error(ec::invalid_argument,
-                      "unknown command \"" + out.command.substr(0, 64)
-                        + (out.command.size() > 64 ? "…" : "") + "\"");
-  if (auto wait = req.find("wait"); wait != req.end() && !wait->is_null()) {
-    if (!wait->is_boolean())
-      return make_error(ec::invalid_argument, "\"wait\" must be true or false");
-    out.wait = wait->get<bool>();
-  }
-  static const nlohmann::json no_args = nlohmann::json::object();
-  auto args_it = req.find("args");
-  const auto& args = args_it == req.end() || args_it->is_null() ? no_args : *args_it;
-  if (!args.is_object())
-    return make_error(ec::invalid_argument, "\"args\" must be a JSON object");
-  args_reader a{args};
-  const auto& c = out.command;
-  auto& r = out.job;
+// The arguments of a command that submits a job (resource.register|copy|move|remove|
+// change-root|verify, datum.hash) into `r`; other commands leave it as it is. Returns
+// the error of a name the reader cannot check (a level); its own problems stay in `a`.
+caf::error read_job_args(const std::string& c, args_reader& a, job_request& r) {
   if (c == "resource.register") {
     r.kind = job_kind::register_hash;
     r.uid = a.str("uid", false, max_uid_bytes);
@@ -195,11 +168,6 @@ caf::expected<control_request> parse_control_request(const nlohmann::json& req) 
     r.uid = a.str("uid", true, max_uid_bytes);
     r.dst_root = a.str("to", true);
     r.src_root = a.str("from", false);
-  } else if (c == "resource.shift-root") {
-    // More components than a path can have is a typo, not a shift.
-    constexpr int64_t max_shift = 4096;
-    out.uid = a.str("uid", true, max_uid_bytes);
-    out.by = static_cast<int32_t>(a.signed_number("by", true, -max_shift, max_shift));
   } else if (c == "resource.verify") {
     r.kind = job_kind::verify;
     r.uid = a.str("uid", true, max_uid_bytes);
@@ -216,55 +184,102 @@ caf::expected<control_request> parse_control_request(const nlohmann::json& req) 
     else
       return make_error(ec::invalid_argument,
                         "level must be exists, size, hash or datum, not \"" + level + "\"");
-  } else if (c == "datum.register") {
-    // More than this is a mistake in the command line, not a scan.
-    constexpr uint64_t max_points = 10'000'000;
-    auto& reg = out.datums;
-    reg.resource_uid = a.str("uid", true, max_uid_bytes);
-    auto kwargs = a.json_object_text("kwargs");
-    auto datum_id = a.str("datum_id", false, max_uid_bytes);
-    auto points = a.number("points", false, 0);
-    if (!a.problem().empty())
-      return make_error(ec::invalid_argument, a.problem());
-    if (a.has("points")) {
-      if (!kwargs.empty() || !datum_id.empty())
-        return make_error(ec::invalid_argument,
-                          "give \"points\", or \"kwargs\" (and \"datum_id\"), not both");
-      if (points < 1 || points > max_points)
-        return make_error(ec::invalid_argument,
-                          "\"points\" must be 1 to " + std::to_string(max_points));
-      reg.datums.resize(points);
-      for (uint64_t p = 0; p < points; ++p)
-        reg.datums[p].kwargs = nlohmann::json{{"point_number", p}}.dump();
-    } else {
-      datum_record d;
-      d.datum_id = datum_id;
-      d.kwargs = kwargs;
-      reg.datums.push_back(std::move(d));
-    }
-  } else if (c == "datum.list") {
-    out.uid = a.str("uid", true, max_uid_bytes);
-  } else if (c == "datum.show") {
-    out.datum_id = a.str("datum_id", true, max_uid_bytes);
   } else if (c == "datum.hash") {
     r.kind = job_kind::datum_hash;
     r.uid = a.str("uid", true, max_uid_bytes);
     r.src_root = a.str("root", false);
     r.algorithm = a.str("algorithm", false, max_name_bytes);
+  }
+  return {};
+}
+
+// datum.register: one datum (kwargs, datum_id) or the points 0…N-1 of a resource.
+caf::error read_datum_registration(args_reader& a, datum_registration& reg) {
+  // More than this is a mistake in the command line, not a scan.
+  constexpr uint64_t max_points = 10'000'000;
+  reg.resource_uid = a.str("uid", true, max_uid_bytes);
+  auto kwargs = a.json_object_text("kwargs");
+  auto datum_id = a.str("datum_id", false, max_uid_bytes);
+  auto points = a.number("points", false, 0);
+  if (!a.problem().empty())
+    return make_error(ec::invalid_argument, a.problem());
+  if (a.has("points")) {
+    if (!kwargs.empty() || !datum_id.empty())
+      return make_error(ec::invalid_argument,
+                        "give \"points\", or \"kwargs\" (and \"datum_id\"), not both");
+    if (points < 1 || points > max_points)
+      return make_error(ec::invalid_argument,
+                        "\"points\" must be 1 to " + std::to_string(max_points));
+    reg.datums.resize(points);
+    for (uint64_t p = 0; p < points; ++p)
+      reg.datums[p].kwargs = nlohmann::json{{"point_number", p}}.dump();
+  } else {
+    datum_record d;
+    d.datum_id = datum_id;
+    d.kwargs = kwargs;
+    reg.datums.push_back(std::move(d));
+  }
+  return {};
+}
+
+}  // namespace
+
+caf::expected<control_request> parse_control_request(const nlohmann::json& req) {
+  if (!req.is_object())
+    return make_error(ec::invalid_argument,
+                      "malformed request: expected one JSON object per line");
+  control_request out;
+  auto command = req.find("command");
+  if (command == req.end() || command->is_null())
+    return make_error(ec::invalid_argument, "request without \"command\"");
+  if (!command->is_string())
+    return make_error(ec::invalid_argument, "\"command\" must be a string");
+  out.command = command->get<std::string>();
+  auto& known = control_commands();
+  if (std::find(known.begin(), known.end(), out.command) == known.end())
+    return make_error(ec::invalid_argument,
+                      "unknown command \"" + out.command.substr(0, 64)
+                        + (out.command.size() > 64 ? "…" : "") + "\"");
+  if (auto wait = req.find("wait"); wait != req.end() && !wait->is_null()) {
+    if (!wait->is_boolean())
+      return make_error(ec::invalid_argument, "\"wait\" must be true or false");
+    out.wait = wait->get<bool>();
+  }
+  static const nlohmann::json no_args = nlohmann::json::object();
+  auto args_it = req.find("args");
+  const auto& args = args_it == req.end() || args_it->is_null() ? no_args : *args_it;
+  if (!args.is_object())
+    return make_error(ec::invalid_argument, "\"args\" must be a JSON object");
+  args_reader a{args};
+  const auto& c = out.command;
+  caf::error err;
+  if (c == "resource.shift-root") {
+    // More components than a path can have is a typo, not a shift.
+    constexpr int64_t max_shift = 4096;
+    out.uid = a.str("uid", true, max_uid_bytes);
+    out.by = static_cast<int32_t>(a.signed_number("by", true, -max_shift, max_shift));
+  } else if (c == "datum.register") {
+    err = read_datum_registration(a, out.datums);
+  } else if (c == "datum.list") {
+    out.uid = a.str("uid", true, max_uid_bytes);
+  } else if (c == "datum.show") {
+    out.datum_id = a.str("datum_id", true, max_uid_bytes);
   } else if (c == "resource.locate" || c == "resource.show" || c == "resource.history") {
     out.uid = a.str("uid", true, max_uid_bytes);
   } else if (c == "job.get" || c == "job.wait" || c == "job.cancel" || c == "job.retry") {
     out.id = a.number("id", true);
   } else if (c == "crawl.allow" || c == "crawl.forget") {
     out.who = a.str("who", true, max_name_bytes);
-    if (a.problem().empty()) {
-      if (auto err = check_pid_or_name(out.who))
-        return err;
-    }
+    if (a.problem().empty())
+      err = check_pid_or_name(out.who);
   } else if (c == "journal") {
     out.limit = a.number("limit", false, 0);
     out.after = a.number("after", false, 0);
   }
+  if (!err)
+    err = read_job_args(c, a, out.job);
+  if (err)
+    return err;
   if (!a.problem().empty())
     return make_error(ec::invalid_argument, a.problem());
   return out;
