@@ -252,30 +252,35 @@ bool client_commands::selected() const {
   return !state_->command.empty();
 }
 
-int client_commands::run() {
-  auto& s = *state_;
-  auto fail = [&s](int code, const std::string& error_code, const std::string& message) {
-    if (s.json)
-      std::cout << json{{"ok", false}, {"error", {{"code", error_code}, {"message", message}}}}
-                     .dump(2)
-                << std::endl;
-    std::cerr << "d1drive: " << message << std::endl;
-    return code;
-  };
+namespace {
 
-  // Where the daemon is: --state-dir, else the config's state_dir, else the default.
-  std::string state_dir = s.state_dir;
-  if (state_dir.empty()) {
-    daemon_config cfg;
-    cfg.state_dir = default_state_dir();
-    auto path = s.config_file.empty() ? default_config_path() : s.config_file;
-    auto loaded = load_config(path, !s.config_file.empty(), cfg);
-    if (!loaded)
-      return fail(exit_usage_error, "invalid_argument", describe(loaded.error()));
-    state_dir = loaded->state_dir;
-  }
+// Reports a failure of the client itself (as JSON too with --json); returns `code`.
+int fail(const client_commands::state& s, int code, const std::string& error_code,
+         const std::string& message) {
+  if (s.json)
+    std::cout << json{{"ok", false}, {"error", {{"code", error_code}, {"message", message}}}}
+                   .dump(2)
+              << std::endl;
+  std::cerr << "d1drive: " << message << std::endl;
+  return code;
+}
 
-  // The request.
+// --kwargs as the object args["kwargs"] (nothing when empty); not a JSON object is
+// ec::invalid_argument, its message showing `example`.
+caf::error put_kwargs(json& args, const std::string& kwargs, const char* example) {
+  if (kwargs.empty())
+    return {};
+  auto kw = json::parse(kwargs, nullptr, false);
+  if (kw.is_discarded() || !kw.is_object())
+    return make_error(ec::invalid_argument,
+                      std::string{"--kwargs must be a JSON object, e.g. '"} + example + "'");
+  args["kwargs"] = kw;
+  return {};
+}
+
+// The request of the chosen subcommand, {"command", "args"} (without "wait"); a usage
+// error as ec::invalid_argument.
+caf::expected<json> request_of(const client_commands::state& s) {
   std::string command = s.command;
   json args = json::object();
   auto put = [&args](const char* key, const std::string& value) {
@@ -292,13 +297,8 @@ int client_commands::run() {
     put("datum_id", s.datum_id);
     if (s.points > 0)
       args["points"] = s.points;
-    if (!s.kwargs.empty()) {
-      auto kw = json::parse(s.kwargs, nullptr, false);
-      if (kw.is_discarded() || !kw.is_object())
-        return fail(exit_usage_error, "invalid_argument",
-                    "--kwargs must be a JSON object, e.g. '{\"point_number\": 3}'");
-      args["kwargs"] = kw;
-    }
+    if (auto err = put_kwargs(args, s.kwargs, "{\"point_number\": 3}"))
+      return err;
   } else if (command == "resource.shift-root") {
     put("uid", s.uid);
     args["by"] = s.by;
@@ -308,13 +308,8 @@ int client_commands::run() {
     put("path", s.path);
     put("uid", s.uid);
     put("algorithm", s.algorithm);
-    if (!s.kwargs.empty()) {
-      auto kw = json::parse(s.kwargs, nullptr, false);
-      if (kw.is_discarded() || !kw.is_object())
-        return fail(exit_usage_error, "invalid_argument",
-                    "--kwargs must be a JSON object, e.g. '{\"frame_per_point\": 2}'");
-      args["kwargs"] = kw;
-    }
+    if (auto err = put_kwargs(args, s.kwargs, "{\"frame_per_point\": 2}"))
+      return err;
   } else {
     put("uid", s.uid);
     put("from", s.from);
@@ -329,66 +324,53 @@ int client_commands::run() {
     if (s.dry_run)
       args["dry_run"] = true;
   }
-  // The catalogue's offline half (catalogue_command.hpp).
-  daemon_config offline;
-  offline.state_dir = state_dir;
-  if (command == "catalogue.restore")
-    return restore_catalogue(offline, s.from, s.json);
-  json request{{"command", command}, {"args", args}};
-  if (s.wait && command != "job.wait")
-    request["wait"] = true;
+  return json{{"command", command}, {"args", args}};
+}
 
-  // The answer: for people, or as JSON; the exit code from its error code.
-  auto render = [&](json msg) {
-    msg.erase("type");
-    bool ok = msg.value("ok", false);
-    // The backups are beside the catalogue: listed whoever checked it.
-    if (command == "catalogue.check" && (msg.contains("result") || msg.value("ok", false)))
-      msg["result"]["backups"] = catalogue_backups_json(offline);
-    json result = msg.contains("result") ? msg["result"] : json::object();
-    if (s.json) {
-      if (command == "status" && msg.contains("result"))  // the text is for people
-        for (auto* key : {"recent_jobs_text", "content_text"})
-          msg["result"].erase(key);
-      std::cout << msg.dump(2) << std::endl;
-    } else if (ok) {
-      print_result(command, result);
-    } else {
-      if (msg.contains("result") && result.contains("job"))
-        print_job_summary(result["job"]);
-      print_mismatches(result);
-      if (result.contains("problems"))
-        for (auto& p : result["problems"])
-          std::printf("  PROBLEM %s\n", p.is_string() ? p.get<std::string>().c_str() : "?");
-    }
-    if (!s.json && result.contains("backups"))
-      print_catalogue_backups(offline, result["backups"], !ok);
-    if (ok)
-      return 0;
-    auto code = msg.contains("error") ? str(msg["error"], "code") : std::string{"unspecified"};
-    auto message = msg.contains("error") ? str(msg["error"], "message") : std::string{};
-    if (!s.json)
-      std::cerr << "d1drive: " << (code == "refused" || code == "verification_mismatch"
-                                     ? message
-                                     : code + ": " + message)
-                << std::endl;
-    return exit_code_for(code);
-  };
-
-  auto socket = control_socket_path(state_dir);
-  auto conn = control_connection::connect(socket);
-  if (!conn && command == "catalogue.check" && code_of(conn.error()) == ec::unavailable)
-    return render(check_catalogue_offline(offline));
-  if (!conn) {
-    if (code_of(conn.error()) == ec::unavailable)
-      return fail(exit_no_daemon, "unavailable",
-                  "no d1drive daemon is running with state dir " + state_dir
-                    + "; start one with `d1drive serve`");
-    return fail(exit_failed, "io_error", describe(conn.error()));
+// Shows the result line `msg` of `command`: for people, or as JSON. Returns the exit code
+// of its error code.
+int render(const client_commands::state& s, const std::string& command,
+           const daemon_config& offline, json msg) {
+  msg.erase("type");
+  bool ok = msg.value("ok", false);
+  // The backups are beside the catalogue: listed whoever checked it.
+  if (command == "catalogue.check" && (msg.contains("result") || msg.value("ok", false)))
+    msg["result"]["backups"] = catalogue_backups_json(offline);
+  json result = msg.contains("result") ? msg["result"] : json::object();
+  if (s.json) {
+    if (command == "status" && msg.contains("result"))  // the text is for people
+      for (auto* key : {"recent_jobs_text", "content_text"})
+        msg["result"].erase(key);
+    std::cout << msg.dump(2) << std::endl;
+  } else if (ok) {
+    print_result(command, result);
+  } else {
+    if (msg.contains("result") && result.contains("job"))
+      print_job_summary(result["job"]);
+    print_mismatches(result);
+    if (result.contains("problems"))
+      for (auto& p : result["problems"])
+        std::printf("  PROBLEM %s\n", p.is_string() ? p.get<std::string>().c_str() : "?");
   }
-  if (auto err = conn->send(request))
-    return fail(exit_no_daemon, "unavailable", describe(err));
+  if (!s.json && result.contains("backups"))
+    print_catalogue_backups(offline, result["backups"], !ok);
+  if (ok)
+    return 0;
+  auto code = msg.contains("error") ? str(msg["error"], "code") : std::string{"unspecified"};
+  auto message = msg.contains("error") ? str(msg["error"], "message") : std::string{};
+  if (!s.json)
+    std::cerr << "d1drive: " << (code == "refused" || code == "verification_mismatch"
+                                   ? message
+                                   : code + ": " + message)
+              << std::endl;
+  return exit_code_for(code);
+}
 
+// Reads the answer to `command` from `conn`: progress lines (shown unless --json) while
+// the job is followed, then the result line, rendered. Returns the exit code.
+int read_answer(const client_commands::state& s, const std::string& command,
+                const daemon_config& offline, control_connection& conn,
+                const std::string& state_dir) {
   bool following = s.wait || command == "job.wait";
   std::unique_ptr<progress_display> progress;
   if (following && !s.json)
@@ -396,19 +378,19 @@ int client_commands::run() {
   for (;;) {
     // A followed job may run for hours; otherwise the daemon answers within its own
     // request timeout (30 s).
-    auto line = conn->read_line(following ? -1 : 60000);
+    auto line = conn.read_line(following ? -1 : 60000);
     if (!line) {
       if (progress)
         progress->finish();
       if (code_of(line.error()) == ec::unavailable)
-        return fail(exit_failed, "unavailable",
+        return fail(s, exit_failed, "unavailable",
                     "the daemon closed the connection before answering (see its log in "
                       + state_dir + ")");
-      return fail(exit_failed, "timeout", describe(line.error()));
+      return fail(s, exit_failed, "timeout", describe(line.error()));
     }
     auto msg = json::parse(*line, nullptr, false);
     if (msg.is_discarded() || !msg.is_object())
-      return fail(exit_failed, "parse_error", "the daemon sent a malformed line: " + *line);
+      return fail(s, exit_failed, "parse_error", "the daemon sent a malformed line: " + *line);
     if (msg.value("type", "") == "progress") {
       if (progress && msg.contains("job"))
         progress->update(sample_of(msg["job"]));
@@ -416,8 +398,52 @@ int client_commands::run() {
     }
     if (progress)
       progress->finish();
-    return render(std::move(msg));
+    return render(s, command, offline, std::move(msg));
   }
+}
+
+}  // namespace
+
+int client_commands::run() {
+  auto& s = *state_;
+  // Where the daemon is: --state-dir, else the config's state_dir, else the default.
+  std::string state_dir = s.state_dir;
+  if (state_dir.empty()) {
+    daemon_config cfg;
+    cfg.state_dir = default_state_dir();
+    auto path = s.config_file.empty() ? default_config_path() : s.config_file;
+    auto loaded = load_config(path, !s.config_file.empty(), cfg);
+    if (!loaded)
+      return fail(s, exit_usage_error, "invalid_argument", describe(loaded.error()));
+    state_dir = loaded->state_dir;
+  }
+  auto request = request_of(s);
+  if (!request)
+    return fail(s, exit_usage_error, "invalid_argument", context_of(request.error()));
+  std::string command = (*request)["command"];
+  // The catalogue's offline half (catalogue_command.hpp).
+  daemon_config offline;
+  offline.state_dir = state_dir;
+  if (command == "catalogue.restore")
+    return restore_catalogue(offline, s.from, s.json);
+  if (s.wait && command != "job.wait")
+    (*request)["wait"] = true;
+
+  auto socket = control_socket_path(state_dir);
+  auto conn = control_connection::connect(socket);
+  if (!conn && command == "catalogue.check" && code_of(conn.error()) == ec::unavailable)
+    return render(s, command, offline, check_catalogue_offline(offline));
+  if (!conn) {
+    if (code_of(conn.error()) == ec::unavailable)
+      return fail(s, exit_no_daemon, "unavailable",
+                  "no d1drive daemon is running with state dir " + state_dir
+                    + "; start one with `d1drive serve`");
+    return fail(s, exit_failed, "io_error", describe(conn.error()));
+  }
+  if (auto err = conn->send(*request))
+    return fail(s, exit_no_daemon, "unavailable", describe(err));
+
+  return read_answer(s, command, offline, *conn, state_dir);
 }
 
 }  // namespace d1
