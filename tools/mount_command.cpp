@@ -112,6 +112,90 @@ caf::expected<std::string> one_of(const std::string& flag_value, const std::stri
   return flag_value.empty() ? option_value : flag_value;
 }
 
+// The mount's kernel timeouts: [cache.kernel_ttl] for every cache, live values never kept.
+kernel_timeouts kernel_timeouts_of(const daemon_config& cfg) {
+  kernel_timeouts timeouts;
+  for (auto* cs : {&timeouts.entry, &timeouts.attr, &timeouts.table}) {
+    *cs = cfg.kernel_ttl;
+    cs->live = 0;  // Status is read afresh every time
+  }
+  return timeouts;
+}
+
+// Starts the daemon's actors in `sys`, mounts, serves until unmounted, and stops them.
+// Returns the exit code.
+int mount_and_run(caf::actor_system& sys, const daemon_config& cfg,
+                  const std::string& mountpoint, const std::vector<std::string>& fuse_options,
+                  const kernel_timeouts& timeouts, daemon_state& state, readiness& ready,
+                  bool daemonized) {
+  int rc = exit_ok;
+  // The daemon's hooks reach the mount only while it is live.
+  std::mutex live_mtx;
+  fuse_mount* live = nullptr;
+  std::atomic<bool> failed{false};
+  daemon_system::hooks hooks;
+  hooks.restarted = [&](const fs_gateway_actor& gateway) {
+    std::lock_guard<std::mutex> guard{live_mtx};
+    if (live)
+      live->set_gateway(gateway);
+  };
+  hooks.failed = [&](const std::string& why) {
+    spdlog::critical("stopping the daemon: {}", why);
+    failed = true;
+    std::lock_guard<std::mutex> guard{live_mtx};
+    if (live)
+      live->request_exit();
+  };
+  // Mobile files (jobs and the control socket) beside the mount's actors. Declared after
+  // `sys`: the mobile handles the mount's actors hold must go before the actor system
+  // waits for its detached actors (held any longer, they would make every unmount hang).
+  auto info = make_control_info(cfg, mountpoint);
+  info.version = version_number();
+  auto daemon = daemon_system::start(sys, cfg, info, &state, hooks);
+  if (!daemon) {
+    ready.report(describe(daemon.error()));
+    return exit_failure;
+  }
+  auto mount = fuse_mount::create(mountpoint, fuse_options, (*daemon)->gateway(), timeouts);
+  if (!mount) {
+    (*daemon)->stop();
+    ready.report("cannot mount " + mountpoint + ": " + describe(mount.error()));
+    return exit_failure;
+  }
+  {
+    std::lock_guard<std::mutex> guard{live_mtx};
+    live = mount->get();
+    // A restart between create() and here would otherwise be missed.
+    live->set_gateway((*daemon)->gateway());
+  }
+  (*mount)->set_max_inodes(cfg.max_inodes);
+  (*mount)->set_gauges(state.gauges);
+  if (auto err = (*mount)->install_signal_handlers())
+    spdlog::warn("signal handlers: {}", describe(err));
+  auto pid_file = pid_file_for(mountpoint);
+  make_dirs(pid_file.substr(0, pid_file.rfind('/')));
+  std::ofstream{pid_file} << getpid() << "\n";
+  spdlog::info("mounted at {}", mountpoint);
+  ready.report("ok");
+  if (!daemonized)
+    notify_service_manager("READY=1\nSTATUS=" + cfg.base_url + " mounted at " + mountpoint);
+  if (!failed && (*mount)->run() != 0)
+    rc = exit_failure;
+  if (!daemonized)
+    notify_service_manager("STOPPING=1");
+  {
+    std::lock_guard<std::mutex> guard{live_mtx};
+    live = nullptr;
+  }
+  (*mount).reset();  // unmounts
+  spdlog::info("unmounted {}; stopping", mountpoint);
+  (*daemon)->stop();  // the control plane first, then the mount's actors
+  ::unlink(pid_file.c_str());
+  if (failed)
+    rc = exit_failure;
+  return rc;
+}
+
 // Everything after the (optional) fork: runs the mount until it is unmounted.
 int serve_mount(const daemon_config& cfg, const std::string& mountpoint,
                 const std::vector<std::string>& fuse_options, readiness& ready,
@@ -128,11 +212,7 @@ int serve_mount(const daemon_config& cfg, const std::string& mountpoint,
     hangup.emplace();
   spdlog::info("{} mounting {} at {} (state {})", version_line(), cfg.base_url, mountpoint,
                cfg.state_dir);
-  kernel_timeouts timeouts;
-  for (auto* cs : {&timeouts.entry, &timeouts.attr, &timeouts.table}) {
-    *cs = cfg.kernel_ttl;
-    cs->live = 0;  // Status is read afresh every time
-  }
+  auto timeouts = kernel_timeouts_of(cfg);
   caf::actor_system_config sys_cfg;
   configure_actor_system(sys_cfg);
   auto state = open_daemon_state(cfg);
@@ -143,70 +223,7 @@ int serve_mount(const daemon_config& cfg, const std::string& mountpoint,
   int rc = exit_ok;
   {
     caf::actor_system sys{sys_cfg};
-    // The daemon's hooks reach the mount only while it is live.
-    std::mutex live_mtx;
-    fuse_mount* live = nullptr;
-    std::atomic<bool> failed{false};
-    daemon_system::hooks hooks;
-    hooks.restarted = [&](const fs_gateway_actor& gateway) {
-      std::lock_guard<std::mutex> guard{live_mtx};
-      if (live)
-        live->set_gateway(gateway);
-    };
-    hooks.failed = [&](const std::string& why) {
-      spdlog::critical("stopping the daemon: {}", why);
-      failed = true;
-      std::lock_guard<std::mutex> guard{live_mtx};
-      if (live)
-        live->request_exit();
-    };
-    // Mobile files (jobs and the control socket) beside the mount's actors. Declared after
-    // `sys`: the mobile handles the mount's actors hold must go before the actor system
-    // waits for its detached actors (held any longer, they would make every unmount hang).
-    auto info = make_control_info(cfg, mountpoint);
-    info.version = version_number();
-    auto daemon = daemon_system::start(sys, cfg, info, &*state, hooks);
-    if (!daemon) {
-      ready.report(describe(daemon.error()));
-      return exit_failure;
-    }
-    auto mount = fuse_mount::create(mountpoint, fuse_options, (*daemon)->gateway(), timeouts);
-    if (!mount) {
-      (*daemon)->stop();
-      ready.report("cannot mount " + mountpoint + ": " + describe(mount.error()));
-      return exit_failure;
-    }
-    {
-      std::lock_guard<std::mutex> guard{live_mtx};
-      live = mount->get();
-      // A restart between create() and here would otherwise be missed.
-      live->set_gateway((*daemon)->gateway());
-    }
-    (*mount)->set_max_inodes(cfg.max_inodes);
-    (*mount)->set_gauges(state->gauges);
-    if (auto err = (*mount)->install_signal_handlers())
-      spdlog::warn("signal handlers: {}", describe(err));
-    auto pid_file = pid_file_for(mountpoint);
-    make_dirs(pid_file.substr(0, pid_file.rfind('/')));
-    std::ofstream{pid_file} << getpid() << "\n";
-    spdlog::info("mounted at {}", mountpoint);
-    ready.report("ok");
-    if (!daemonized)
-      notify_service_manager("READY=1\nSTATUS=" + cfg.base_url + " mounted at " + mountpoint);
-    if (!failed && (*mount)->run() != 0)
-      rc = exit_failure;
-    if (!daemonized)
-      notify_service_manager("STOPPING=1");
-    {
-      std::lock_guard<std::mutex> guard{live_mtx};
-      live = nullptr;
-    }
-    (*mount).reset();  // unmounts
-    spdlog::info("unmounted {}; stopping", mountpoint);
-    (*daemon)->stop();  // the control plane first, then the mount's actors
-    ::unlink(pid_file.c_str());
-    if (failed)
-      rc = exit_failure;
+    rc = mount_and_run(sys, cfg, mountpoint, fuse_options, timeouts, *state, ready, daemonized);
   }
   hangup.reset();  // no reopen may run once the logger is gone
   spdlog::info("d1drive stopped");
