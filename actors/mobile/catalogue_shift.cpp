@@ -51,6 +51,100 @@ std::optional<std::string> shifted_copy_root(const std::string& root, int32_t by
   return as_root(comps, keep);
 }
 
+// What a shift changes: the components that move between root and path, each file's new
+// rel_path, and the resource after it.
+struct shift_plan {
+  int32_t by = 0;
+  std::vector<std::string> moved;  // as the copies' roots gain (by < 0) or lose them
+  std::map<std::string, std::string> new_rel_of;  // old rel_path → new rel_path
+  resource_record after;
+};
+
+// The components that move: the first `by` of the path, or the last -by of the root.
+std::vector<std::string> moved_components(const resource_record& res, int32_t by) {
+  if (by > 0) {
+    auto p = path_components(res.path);
+    return {p.begin(), p.begin() + by};
+  }
+  auto r = path_components(res.root);
+  return {r.end() + by, r.end()};
+}
+
+// Pairs the rel_paths before the shift with `new_rels`, as the spec lists them from the new
+// path, into plan.new_rel_of. Fails unless each names the same absolute file.
+caf::error map_rel_paths(const std::string& uid, const resource_detail& detail,
+                         const std::vector<std::string>& new_rels, shift_plan& plan) {
+  auto& res = detail.resource;
+  if (new_rels.size() != detail.rel_paths.size())
+    return bad("resource '" + uid + "' lists " + std::to_string(new_rels.size())
+               + " files after the shift, " + std::to_string(detail.rel_paths.size())
+               + " before: not shifted");
+  for (size_t i = 0; i < new_rels.size(); ++i) {
+    auto& old_rel = detail.rel_paths[i];
+    if (join_path(res.root, old_rel) != join_path(plan.after.root, new_rels[i]))
+      return bad("resource '" + uid + "': file " + join_path(res.root, old_rel)
+                 + " would be " + join_path(plan.after.root, new_rels[i])
+                 + " after the shift (its spec does not name it beneath the moved "
+                   "components): not shifted");
+    plan.new_rel_of[old_rel] = new_rels[i];
+  }
+  return {};
+}
+
+// Every file record of the resource under its shifted root and rel_path (and so its new
+// file uid). Fails if a copy's root does not end in the moved components, or a record
+// would name another file.
+caf::expected<std::vector<file_record>>
+renamed_records(const std::string& uid, const resource_detail& detail, const shift_plan& plan) {
+  std::vector<file_record> renamed;
+  for (auto& f : detail.files) {
+    auto root = shifted_copy_root(f.root, plan.by, plan.moved);
+    if (!root)
+      return bad("resource '" + uid + "' has a copy at " + f.root + ", which does not end in '"
+                 + join_components(plan.moved, 0, plan.moved.size()) + "': not shifted");
+    auto rel = plan.new_rel_of.find(f.rel_path);
+    if (rel == plan.new_rel_of.end() || join_path(*root, rel->second) != f.abs_path)
+      return bad("resource '" + uid + "': the record of " + f.abs_path
+                 + " does not fit the shift: not shifted");
+    file_record g = f;
+    g.root = *root;
+    g.rel_path = rel->second;
+    g.file_uid = make_file_uid(uid, g.root, g.rel_path);
+    renamed.push_back(std::move(g));
+  }
+  return renamed;
+}
+
+// Renames the roots and rel_paths a job of the resource names (its request and its
+// checkpoint), so that a retry finds the shifted files.
+void shift_job(job_record& job, const shift_plan& plan) {
+  auto shift_root_of = [&](std::string& root) {
+    if (root.empty())
+      return;
+    if (auto r = shifted_copy_root(root, plan.by, plan.moved))
+      root = *r;
+  };
+  auto shift_rel = [&](std::string& rel) {
+    if (auto i = plan.new_rel_of.find(rel); i != plan.new_rel_of.end())
+      rel = i->second;
+  };
+  auto& req = job.request;
+  shift_root_of(req.src_root);
+  shift_root_of(req.dst_root);
+  for (auto& rel : req.only)
+    shift_rel(rel);
+  if (req.kind == job_kind::register_hash) {
+    req.root = plan.after.root;
+    req.path = plan.after.path;
+  }
+  bool datums = works_on_datums(job);
+  for (auto& f : job.files) {
+    shift_root_of(f.root);
+    if (!datums)
+      shift_rel(f.rel_path);
+  }
+}
+
 }  // namespace
 
 caf::expected<shifted_location> shift_location(const std::string& root,
@@ -98,54 +192,20 @@ caf::expected<root_shift> catalogue_txn::shift_root(const std::string& uid, int3
   out.after = res;
   out.after.root = loc->root;
   out.after.path = loc->path;
-  // The components that move, as the copies' roots gain or lose them.
-  std::vector<std::string> moved;
-  if (by > 0) {
-    auto p = path_components(res.path);
-    moved.assign(p.begin(), p.begin() + by);
-  } else {
-    auto r = path_components(res.root);
-    moved.assign(r.end() + by, r.end());
-  }
+  shift_plan plan{by, moved_components(res, by), {}, out.after};
   // The new split must name the same files: the spec lists them again from the new path.
   auto listing = db_.listing_of(out.after);
   if (!listing)
     return std::move(listing.error());
-  auto& new_rels = listing->rel_paths;
-  if (new_rels.size() != detail->rel_paths.size())
-    return bad("resource '" + uid + "' lists " + std::to_string(new_rels.size())
-               + " files after the shift, " + std::to_string(detail->rel_paths.size())
-               + " before: not shifted");
-  std::map<std::string, std::string> new_rel_of;  // old rel_path → new rel_path
-  for (size_t i = 0; i < new_rels.size(); ++i) {
-    auto& old_rel = detail->rel_paths[i];
-    if (join_path(res.root, old_rel) != join_path(out.after.root, new_rels[i]))
-      return bad("resource '" + uid + "': file " + join_path(res.root, old_rel)
-                 + " would be " + join_path(out.after.root, new_rels[i])
-                 + " after the shift (its spec does not name it beneath the moved "
-                   "components): not shifted");
-    new_rel_of[old_rel] = new_rels[i];
-  }
-  std::vector<file_record> renamed;
-  for (auto& f : detail->files) {
-    auto root = shifted_copy_root(f.root, by, moved);
-    if (!root)
-      return bad("resource '" + uid + "' has a copy at " + f.root + ", which does not end in '"
-                 + join_components(moved, 0, moved.size()) + "': not shifted");
-    auto rel = new_rel_of.find(f.rel_path);
-    if (rel == new_rel_of.end() || join_path(*root, rel->second) != f.abs_path)
-      return bad("resource '" + uid + "': the record of " + f.abs_path
-                 + " does not fit the shift: not shifted");
-    file_record g = f;
-    g.root = *root;
-    g.rel_path = rel->second;
-    g.file_uid = make_file_uid(uid, g.root, g.rel_path);
-    renamed.push_back(std::move(g));
-  }
+  if (auto err = map_rel_paths(uid, *detail, listing->rel_paths, plan))
+    return err;
+  auto renamed = renamed_records(uid, *detail, plan);
+  if (!renamed)
+    return std::move(renamed.error());
   for (auto& f : detail->files)
     if (auto left = drop_file(f); !left)
       return std::move(left.error());
-  for (auto& g : renamed)
+  for (auto& g : *renamed)
     put_file(g);
   // The resource's jobs (all ended: the job manager refuses a shift while one is not) name
   // its files by root and rel_path: renamed too, so their checkpoints keep naming the
@@ -153,41 +213,17 @@ caf::expected<root_shift> catalogue_txn::shift_root(const std::string& uid, int3
   auto jobs = db_.list_jobs();
   if (!jobs)
     return std::move(jobs.error());
-  auto shift_root_of = [&](std::string& root) {
-    if (root.empty())
-      return;
-    if (auto r = shifted_copy_root(root, by, moved))
-      root = *r;
-  };
-  auto shift_rel = [&](std::string& rel) {
-    if (auto i = new_rel_of.find(rel); i != new_rel_of.end())
-      rel = i->second;
-  };
   for (auto& header : *jobs) {
     if (header.request.uid != uid)
       continue;
     auto job = db_.get_job(header.id);
     if (!job)
       return std::move(job.error());
-    auto& req = job->request;
-    shift_root_of(req.src_root);
-    shift_root_of(req.dst_root);
-    for (auto& rel : req.only)
-      shift_rel(rel);
-    if (req.kind == job_kind::register_hash) {
-      req.root = out.after.root;
-      req.path = out.after.path;
-    }
-    bool datums = works_on_datums(*job);
-    for (auto& f : job->files) {
-      shift_root_of(f.root);
-      if (!datums)
-        shift_rel(f.rel_path);
-    }
+    shift_job(*job, plan);
     put_job(*job);
   }
   put_resource(out.after);
-  out.files = static_cast<uint32_t>(renamed.size());
+  out.files = static_cast<uint32_t>(renamed->size());
   history_entry h;
   h.resource_uid = uid;
   h.time = now_ms();
