@@ -142,12 +142,6 @@ caf::expected<datums_added> catalogue_txn::add_datums(const datum_registration& 
   auto existing = db_.list_datums(uid);
   if (!existing)
     return std::move(existing.error());
-  auto is_taken = [&](const std::string& id) -> caf::expected<bool> {
-    auto found = db_.store_->get(t_datums, id);
-    if (!found)
-      return std::move(found.error());
-    return found->has_value();
-  };
   datums_added out;
   std::set<std::string> ids;  // this registration's
   std::vector<std::string> old_kwargs, all_kwargs;
@@ -164,38 +158,9 @@ caf::expected<datums_added> catalogue_txn::add_datums(const datum_registration& 
       d.kwargs = "{}";
     if (auto sel = select_datum(r.spec, r.path, r.kwargs, d.kwargs); !sel)
       return make_error(ec::invalid_argument, which + ": " + context_of(sel.error()));
-    auto seq = next("datums:" + uid);
+    auto seq = assign_datum_id(uid, d, which, ids);
     if (!seq)
       return std::move(seq.error());
-    if (d.datum_id.empty()) {
-      // As the filestore's compose_datum names them: the resource uid, '/', a counter
-      // from 0. A name someone took by hand is skipped.
-      for (int tries = 0;; ++tries) {
-        auto id = uid + "/" + std::to_string(*seq - 1);
-        auto taken = is_taken(id);
-        if (!taken)
-          return std::move(taken.error());
-        if (!*taken && !ids.count(id) && id.size() <= 200) {
-          d.datum_id = id;
-          break;
-        }
-        if (tries == max_generated_tries)
-          return make_error(ec::invalid_argument,
-                            which + ": no free generated id after " + id + "; give ids");
-        seq = next("datums:" + uid);
-        if (!seq)
-          return std::move(seq.error());
-      }
-    } else {
-      if (auto err = check_uid(d.datum_id, "datum uid"))
-        return err;
-      auto taken = is_taken(d.datum_id);
-      if (!taken)
-        return std::move(taken.error());
-      if (*taken || ids.count(d.datum_id))
-        return make_error(ec::invalid_argument,
-                          "datum '" + d.datum_id + "' is already registered");
-    }
     d.version = 1;
     d.resource_uid = uid;
     d.created = now;
@@ -214,6 +179,59 @@ caf::expected<datums_added> catalogue_txn::add_datums(const datum_registration& 
     out.detail.rel_paths = std::move(listing->rel_paths);
     return out;
   }
+  if (auto err = add_datum_files(r, old_kwargs, all_kwargs, out))
+    return err;
+  return out;
+}
+
+caf::expected<uint64_t> catalogue_txn::assign_datum_id(const std::string& uid, datum_record& d,
+                                                       const std::string& which,
+                                                       const std::set<std::string>& ids) {
+  auto is_taken = [&](const std::string& id) -> caf::expected<bool> {
+    auto found = db_.store_->get(t_datums, id);
+    if (!found)
+      return std::move(found.error());
+    return found->has_value();
+  };
+  auto seq = next("datums:" + uid);
+  if (!seq)
+    return std::move(seq.error());
+  if (d.datum_id.empty()) {
+    // As the filestore's compose_datum names them: the resource uid, '/', a counter
+    // from 0. A name someone took by hand is skipped.
+    for (int tries = 0;; ++tries) {
+      auto id = uid + "/" + std::to_string(*seq - 1);
+      auto taken = is_taken(id);
+      if (!taken)
+        return std::move(taken.error());
+      if (!*taken && !ids.count(id) && id.size() <= 200) {
+        d.datum_id = id;
+        break;
+      }
+      if (tries == max_generated_tries)
+        return make_error(ec::invalid_argument,
+                          which + ": no free generated id after " + id + "; give ids");
+      seq = next("datums:" + uid);
+      if (!seq)
+        return std::move(seq.error());
+    }
+  } else {
+    if (auto err = check_uid(d.datum_id, "datum uid"))
+      return err;
+    auto taken = is_taken(d.datum_id);
+    if (!taken)
+      return std::move(taken.error());
+    if (*taken || ids.count(d.datum_id))
+      return make_error(ec::invalid_argument,
+                        "datum '" + d.datum_id + "' is already registered");
+  }
+  return seq;
+}
+
+caf::error catalogue_txn::add_datum_files(const resource_record& r,
+                                          const std::vector<std::string>& old_kwargs,
+                                          const std::vector<std::string>& all_kwargs,
+                                          datums_added& out) {
   auto before = list_resource_files(r.spec, r.path, r.kwargs, old_kwargs);
   if (!before)
     return std::move(before.error());
@@ -235,7 +253,7 @@ caf::expected<datums_added> catalogue_txn::add_datums(const datum_registration& 
     out.detail.files.push_back(*old ? **old : f);
   }
   out.detail.rel_paths = std::move(after->rel_paths);
-  return out;
+  return {};
 }
 
 }  // namespace d1

@@ -16,6 +16,7 @@
 #include <atomic>
 #include <functional>
 #include <map>
+#include <set>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -140,6 +141,15 @@ private:
   // The stored record of `f`'s key as this transaction sees it (nullopt: none).
   caf::expected<std::optional<file_record>> stored(const file_record& f);
   void fail(caf::error err);
+  // add_datums' steps: the id and place (seq) of datum `d` of resource `uid`, given or
+  // generated, not taken before nor in `ids` (this registration's); and the records of
+  // the files the datums add to `r`'s list (none unless its files come from its datums).
+  caf::expected<uint64_t> assign_datum_id(const std::string& uid, datum_record& d,
+                                          const std::string& which,
+                                          const std::set<std::string>& ids);
+  caf::error add_datum_files(const resource_record& r,
+                             const std::vector<std::string>& old_kwargs,
+                             const std::vector<std::string>& all_kwargs, datums_added& out);
 
   catalogue_db& db_;
   storage::write_batch batch_;
