@@ -179,12 +179,113 @@ void print_plan(const json& result) {
     std::printf("  (nothing to do)\n");
 }
 
-}  // namespace
+// resource.locate: the copies of a resource, best first.
+void print_locate(const json& r) {
+  std::printf("%s (host %s; preferred root: %s)\n", str(r, "resource_uid").c_str(),
+              str(r, "host").c_str(),
+              str(r, "preferred_root").empty() ? "none verified"
+                                               : str(r, "preferred_root").c_str());
+  for (auto& c : r["copies"]) {
+    std::printf("  %s", str(c, "root").c_str());
+    if (!str(c, "local_root").empty() && str(c, "local_root") != str(c, "root"))
+      std::printf(" (here at %s)", str(c, "local_root").c_str());
+    std::printf("  %s  %llu/%llu files ok",
+                c.value("verified", false) ? "verified" : "NOT VERIFIED",
+                static_cast<unsigned long long>(num(c, "files_ok")),
+                static_cast<unsigned long long>(num(c, "files_expected")));
+    if (c.value("preference", -1) >= 0)
+      std::printf("  preference %d", c.value("preference", -1));
+    if (c.value("hashed_at", int64_t{0}) > 0)
+      std::printf("  hashed %s", time_text(c.value("hashed_at", int64_t{0})).c_str());
+    std::printf("\n");
+    if (num(c, "files_bad") > 0)
+      std::printf("    %llu files need attention; first: %s\n",
+                  static_cast<unsigned long long>(num(c, "files_bad")),
+                  str(c, "problem").c_str());
+  }
+}
 
-// People's rendering of a successful result, by command.
-void print_result(const std::string& command, const json& r) {
-  if (r.value("dry_run", false))
-    return print_plan(r);
+// resource.history: one line per change of location.
+void print_history(const json& r) {
+  for (auto& h : r["history"]) {
+    std::printf("%s  %-11s", time_text(h.value("time", int64_t{0})).c_str(),
+                str(h, "action").c_str());
+    if (!str(h, "from").empty())
+      std::printf(" %s", str(h, "from").c_str());
+    if (!str(h, "from").empty() && !str(h, "to").empty())
+      std::printf(" ->");
+    if (!str(h, "to").empty())
+      std::printf(" %s", str(h, "to").c_str());
+    std::printf("  (%llu files", static_cast<unsigned long long>(num(h, "files")));
+    if (num(h, "job_id"))
+      std::printf(", job %llu", static_cast<unsigned long long>(num(h, "job_id")));
+    std::printf(")\n");
+  }
+}
+
+// journal: one line per command received.
+void print_journal(const json& r) {
+  for (auto& e : r["journal"]) {
+    std::string args;
+    for (auto& a : e["args"])
+      args += " " + (a.is_string() ? a.get<std::string>() : a.dump());
+    auto kwargs = e.contains("kwargs") && !e["kwargs"].empty() ? " " + e["kwargs"].dump()
+                                                              : std::string{};
+    const char* outcome = e.value("finished", int64_t{0}) == 0 ? "running"
+                          : e.value("success", false)          ? "ok"
+                                                               : "FAILED";
+    std::printf("%6llu  %s  %s%s%s  %s", static_cast<unsigned long long>(num(e, "seq")),
+                time_text(e.value("started", int64_t{0})).c_str(),
+                str(e, "command").c_str(), args.c_str(), kwargs.c_str(), outcome);
+    if (!str(e, "error").empty())
+      std::printf(": %s", str(e, "error").c_str());
+    if (num(e, "job_id"))
+      std::printf("  (job %llu)", static_cast<unsigned long long>(num(e, "job_id")));
+    std::printf("\n");
+  }
+}
+
+// status: the daemon, its mount, jobs, last scrub and content cache.
+void print_status(const json& r) {
+  std::printf("d1drive %s, pid %llu, up %s\n", str(r, "version").c_str(),
+              static_cast<unsigned long long>(num(r, "pid")),
+              human_duration(r.value("uptime_s", 0.0)).c_str());
+  std::printf("state dir  %s\n", str(r, "state_dir").c_str());
+  if (r.value("mounted", false))
+    std::printf("mounted    %s at %s\n", str(r, "base_url").c_str(),
+                str(r, "mountpoint").c_str());
+  else
+    std::printf("mounted    no (serve)\n");
+  if (r.contains("resources"))
+    std::printf("resources  %llu\n", static_cast<unsigned long long>(num(r, "resources")));
+  if (r.contains("jobs")) {
+    std::printf("jobs      ");
+    for (auto& [k, v] : r["jobs"].items())
+      std::printf(" %s %llu", k.c_str(), static_cast<unsigned long long>(v.get<uint64_t>()));
+    std::printf("\n");
+  }
+  if (r.contains("last_scrub")) {
+    auto& sc = r["last_scrub"];
+    std::printf("last scrub job %llu: %s at %s, %s", static_cast<unsigned long long>(num(sc, "job")),
+                str(sc, "resource").c_str(), str(sc, "root").c_str(), str(sc, "state").c_str());
+    if (num(sc, "files_failed") > 0)
+      std::printf(", %llu files do not match: %s",
+                  static_cast<unsigned long long>(num(sc, "files_failed")),
+                  str(sc, "error").c_str());
+    std::printf("\n");
+  }
+  // The same text as Status/jobs and Status/content.txt in the mount.
+  if (r.contains("recent_jobs_text"))
+    std::printf("\nrecent jobs (queued, running and the last %u ended):\n%s",
+                unsigned{recent_ended_jobs}, str(r, "recent_jobs_text").c_str());
+  if (r.contains("content_text"))
+    std::printf("\n%s", str(r, "content_text").c_str());
+  else if (r.contains("content_error"))
+    std::printf("\ncontent cache: %s\n", str(r, "content_error").c_str());
+}
+// A job submitted (datum.register, or a command queued or followed to its end). Returns
+// false for a result that is not one.
+bool print_submission(const std::string& command, const json& r) {
   if (command == "datum.register") {
     // The ids on stdout, one a line (for scripts); the job that hashes new files aside.
     for (auto& id : r["datum_ids"])
@@ -197,7 +298,7 @@ void print_result(const std::string& command, const json& r) {
                    static_cast<unsigned long long>(num(r, "new_files")),
                    static_cast<unsigned long long>(num(r, "job_id")),
                    static_cast<unsigned long long>(num(r, "job_id")));
-    return;
+    return true;
   }
   if (r.contains("job")
       && (command.rfind("resource.", 0) == 0 || command.rfind("datum.", 0) == 0
@@ -206,7 +307,7 @@ void print_result(const std::string& command, const json& r) {
     if (command == "resource.register")
       std::printf("registered %s\n", str(r, "resource_uid").c_str());
     print_job_summary(r["job"]);
-    return;
+    return true;
   }
   if (r.contains("job_id")) {
     if (command == "resource.register")
@@ -219,33 +320,21 @@ void print_result(const std::string& command, const json& r) {
       std::printf("job %llu queued (`d1drive job %llu --wait` to follow)\n",
                   static_cast<unsigned long long>(num(r, "job_id")),
                   static_cast<unsigned long long>(num(r, "job_id")));
-    return;
+    return true;
   }
-  if (command == "resource.locate") {
-    std::printf("%s (host %s; preferred root: %s)\n", str(r, "resource_uid").c_str(),
-                str(r, "host").c_str(),
-                str(r, "preferred_root").empty() ? "none verified"
-                                                 : str(r, "preferred_root").c_str());
-    for (auto& c : r["copies"]) {
-      std::printf("  %s", str(c, "root").c_str());
-      if (!str(c, "local_root").empty() && str(c, "local_root") != str(c, "root"))
-        std::printf(" (here at %s)", str(c, "local_root").c_str());
-      std::printf("  %s  %llu/%llu files ok",
-                  c.value("verified", false) ? "verified" : "NOT VERIFIED",
-                  static_cast<unsigned long long>(num(c, "files_ok")),
-                  static_cast<unsigned long long>(num(c, "files_expected")));
-      if (c.value("preference", -1) >= 0)
-        std::printf("  preference %d", c.value("preference", -1));
-      if (c.value("hashed_at", int64_t{0}) > 0)
-        std::printf("  hashed %s", time_text(c.value("hashed_at", int64_t{0})).c_str());
-      std::printf("\n");
-      if (num(c, "files_bad") > 0)
-        std::printf("    %llu files need attention; first: %s\n",
-                    static_cast<unsigned long long>(num(c, "files_bad")),
-                    str(c, "problem").c_str());
-    }
+  return false;
+}
+
+}  // namespace
+
+// People's rendering of a successful result, by command.
+void print_result(const std::string& command, const json& r) {
+  if (r.value("dry_run", false))
+    return print_plan(r);
+  if (print_submission(command, r))
     return;
-  }
+  if (command == "resource.locate")
+    return print_locate(r);
   if (command == "resource.shift-root") {
     auto& before = r["before"];
     auto& after = r["after"];
@@ -255,23 +344,8 @@ void print_result(const std::string& command, const json& r) {
                 str(after, "path").c_str(), static_cast<unsigned long long>(num(r, "files")));
     return;
   }
-  if (command == "resource.history") {
-    for (auto& h : r["history"]) {
-      std::printf("%s  %-11s", time_text(h.value("time", int64_t{0})).c_str(),
-                  str(h, "action").c_str());
-      if (!str(h, "from").empty())
-        std::printf(" %s", str(h, "from").c_str());
-      if (!str(h, "from").empty() && !str(h, "to").empty())
-        std::printf(" ->");
-      if (!str(h, "to").empty())
-        std::printf(" %s", str(h, "to").c_str());
-      std::printf("  (%llu files", static_cast<unsigned long long>(num(h, "files")));
-      if (num(h, "job_id"))
-        std::printf(", job %llu", static_cast<unsigned long long>(num(h, "job_id")));
-      std::printf(")\n");
-    }
-    return;
-  }
+  if (command == "resource.history")
+    return print_history(r);
   if (command == "resource.show") {
     auto& res = r["resource"];
     std::printf("%s  %s  %s/%s  (%s)\n", str(res, "uid").c_str(), str(res, "spec").c_str(),
@@ -308,27 +382,8 @@ void print_result(const std::string& command, const json& r) {
   }
   if (command == "job.get" || command == "job.cancel")
     return print_job(r["job"]);
-  if (command == "journal") {
-    for (auto& e : r["journal"]) {
-      std::string args;
-      for (auto& a : e["args"])
-        args += " " + (a.is_string() ? a.get<std::string>() : a.dump());
-      auto kwargs = e.contains("kwargs") && !e["kwargs"].empty() ? " " + e["kwargs"].dump()
-                                                                : std::string{};
-      const char* outcome = e.value("finished", int64_t{0}) == 0 ? "running"
-                            : e.value("success", false)          ? "ok"
-                                                                 : "FAILED";
-      std::printf("%6llu  %s  %s%s%s  %s", static_cast<unsigned long long>(num(e, "seq")),
-                  time_text(e.value("started", int64_t{0})).c_str(),
-                  str(e, "command").c_str(), args.c_str(), kwargs.c_str(), outcome);
-      if (!str(e, "error").empty())
-        std::printf(": %s", str(e, "error").c_str());
-      if (num(e, "job_id"))
-        std::printf("  (job %llu)", static_cast<unsigned long long>(num(e, "job_id")));
-      std::printf("\n");
-    }
-    return;
-  }
+  if (command == "journal")
+    return print_journal(r);
   if (command == "catalogue.check") {
     std::printf("catalogue consistent: %llu resources, %llu file records, %llu references, "
                 "%llu jobs\n",
@@ -342,44 +397,8 @@ void print_result(const std::string& command, const json& r) {
     std::printf("%s", str(r, "text").c_str());
     return;
   }
-  if (command == "status") {
-    std::printf("d1drive %s, pid %llu, up %s\n", str(r, "version").c_str(),
-                static_cast<unsigned long long>(num(r, "pid")),
-                human_duration(r.value("uptime_s", 0.0)).c_str());
-    std::printf("state dir  %s\n", str(r, "state_dir").c_str());
-    if (r.value("mounted", false))
-      std::printf("mounted    %s at %s\n", str(r, "base_url").c_str(),
-                  str(r, "mountpoint").c_str());
-    else
-      std::printf("mounted    no (serve)\n");
-    if (r.contains("resources"))
-      std::printf("resources  %llu\n", static_cast<unsigned long long>(num(r, "resources")));
-    if (r.contains("jobs")) {
-      std::printf("jobs      ");
-      for (auto& [k, v] : r["jobs"].items())
-        std::printf(" %s %llu", k.c_str(), static_cast<unsigned long long>(v.get<uint64_t>()));
-      std::printf("\n");
-    }
-    if (r.contains("last_scrub")) {
-      auto& sc = r["last_scrub"];
-      std::printf("last scrub job %llu: %s at %s, %s", static_cast<unsigned long long>(num(sc, "job")),
-                  str(sc, "resource").c_str(), str(sc, "root").c_str(), str(sc, "state").c_str());
-      if (num(sc, "files_failed") > 0)
-        std::printf(", %llu files do not match: %s",
-                    static_cast<unsigned long long>(num(sc, "files_failed")),
-                    str(sc, "error").c_str());
-      std::printf("\n");
-    }
-    // The same text as Status/jobs and Status/content.txt in the mount.
-    if (r.contains("recent_jobs_text"))
-      std::printf("\nrecent jobs (queued, running and the last %u ended):\n%s",
-                  unsigned{recent_ended_jobs}, str(r, "recent_jobs_text").c_str());
-    if (r.contains("content_text"))
-      std::printf("\n%s", str(r, "content_text").c_str());
-    else if (r.contains("content_error"))
-      std::printf("\ncontent cache: %s\n", str(r, "content_error").c_str());
-    return;
-  }
+  if (command == "status")
+    return print_status(r);
   std::printf("%s\n", r.dump(2).c_str());
 }
 
