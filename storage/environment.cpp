@@ -80,15 +80,9 @@ int table_names(MDB_txn* txn, std::vector<std::string>& names) {
   return rc == MDB_NOTFOUND ? MDB_SUCCESS : rc;
 }
 
-}  // namespace
-
-caf::expected<std::shared_ptr<environment>>
-environment::open(const std::string& dir, environment_options options) {
+// Creates `dir` (mode 0700) unless it is a directory already. Returns its canonical path.
+caf::expected<std::string> prepare_directory(const std::string& dir) {
   namespace fs = std::filesystem;
-  if (dir.empty())
-    return make_error(ec::storage_error, "cannot open LMDB environment: empty path");
-  if (options.map_size == 0 || options.max_map_size < options.map_size)
-    return open_error(dir, "map_size must be positive and at most max_map_size");
   std::error_code err;
   bool existed = fs::exists(dir, err);
   if (!existed) {
@@ -104,7 +98,37 @@ environment::open(const std::string& dir, environment_options options) {
   auto canonical = fs::canonical(dir, err);
   if (err)
     return open_error(dir, err.message());
-  auto key = canonical.string();
+  return canonical.string();
+}
+
+// Unsynced commits survive a crash of this process (the OS holds them), not one of the
+// system: an environment still marked open by another boot may be torn. Fails for such
+// an environment, else marks it open in this boot.
+caf::error check_and_mark_boot(const std::string& dir, const std::string& key) {
+  std::ifstream marker{key + "/" + open_marker};
+  std::string boot;
+  auto now = current_boot_id();
+  if (marker && std::getline(marker, boot) && boot != now)
+    return open_error(dir, "it was open (with unsynced writes) when the system went down "
+                           "(boot " + boot + "); it may be corrupt");
+  if (!write_synced(key + "/" + open_marker, now + "\n"))
+    return open_error(dir, std::string{"cannot write "} + open_marker + ": "
+                             + std::strerror(errno));
+  return {};
+}
+
+}  // namespace
+
+caf::expected<std::shared_ptr<environment>>
+environment::open(const std::string& dir, environment_options options) {
+  if (dir.empty())
+    return make_error(ec::storage_error, "cannot open LMDB environment: empty path");
+  if (options.map_size == 0 || options.max_map_size < options.map_size)
+    return open_error(dir, "map_size must be positive and at most max_map_size");
+  auto canonical = prepare_directory(dir);
+  if (!canonical)
+    return std::move(canonical.error());
+  auto key = *canonical;
   {
     std::lock_guard<std::mutex> guard{open_paths_mutex};
     if (open_paths.count(key) > 0)
@@ -136,22 +160,10 @@ environment::open(const std::string& dir, environment_options options) {
   unsigned flags = MDB_NOTLS;
   if (!options.durable) {
     flags |= MDB_NOSYNC;
-    // Unsynced commits survive a crash of this process (the OS holds them), not one of the
-    // system: an environment still marked open by another boot may be torn.
-    std::ifstream marker{key + "/" + open_marker};
-    std::string boot;
-    auto now = current_boot_id();
-    if (marker && std::getline(marker, boot) && boot != now) {
+    if (auto torn = check_and_mark_boot(dir, key)) {
       mdb_env_close(env);
       release_path();
-      return open_error(dir, "it was open (with unsynced writes) when the system went down "
-                             "(boot " + boot + "); it may be corrupt");
-    }
-    if (!write_synced(key + "/" + open_marker, now + "\n")) {
-      mdb_env_close(env);
-      release_path();
-      return open_error(dir, std::string{"cannot write "} + open_marker + ": "
-                               + std::strerror(errno));
+      return torn;
     }
   }
   if ((rc = mdb_env_open(env, key.c_str(), flags, 0600)) != MDB_SUCCESS)
