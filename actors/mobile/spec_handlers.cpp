@@ -131,6 +131,81 @@ caf::expected<std::string> format_ad_template(const std::string& tmpl,
   return out;
 }
 
+namespace {
+
+// DATAONE: one file, with the checksum its kwargs give (pid, checksum, checksum_algorithm).
+caf::expected<spec_listing> list_dataone(const std::string& spec, const nlohmann::json& kw,
+                                         const std::string& rel) {
+  spec_listing out;
+  auto pid = get_string(kw, spec, "pid");
+  if (!pid)
+    return std::move(pid.error());
+  auto sum = get_string(kw, spec, "checksum");
+  if (!sum)
+    return std::move(sum.error());
+  auto alg = get_string(kw, spec, "checksum_algorithm");
+  if (!alg)
+    return std::move(alg.error());
+  auto canonical = normalize_algorithm(*alg);
+  if (!canonical)
+    return bad(spec, context_of(canonical.error()));
+  std::string hex = *sum;
+  std::transform(hex.begin(), hex.end(), hex.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  size_t want = *canonical == "MD5" ? 32 : *canonical == "SHA-1" ? 40 : 64;
+  if (hex.size() != want
+      || !std::all_of(hex.begin(), hex.end(), [](unsigned char c) { return std::isxdigit(c); }))
+    return bad(spec, "checksum is not a " + *canonical + " hex digest");
+  out.rel_paths.push_back(rel);
+  out.algorithm = *canonical;
+  out.expected_digest = hex;
+  return out;
+}
+
+// AD_TIFF: the frames its template names from the kwargs' filename, frame_per_point,
+// num_points and first_frame, beneath `rel`.
+caf::expected<spec_listing> list_ad_tiff(const std::string& spec, const nlohmann::json& kw,
+                                         const std::string& rel) {
+  spec_listing out;
+  auto tmpl = get_string(kw, spec, "template");
+  if (!tmpl)
+    return std::move(tmpl.error());
+  auto name = get_string(kw, spec, "filename");
+  if (!name)
+    return std::move(name.error());
+  auto fpp = get_int(kw, spec, "frame_per_point", true, 1, 1);
+  if (!fpp)
+    return std::move(fpp.error());
+  auto points = get_int(kw, spec, "num_points", true, 1, 1);
+  if (!points)
+    return std::move(points.error());
+  auto first = get_int(kw, spec, "first_frame", false, 0, 0);
+  if (!first)
+    return std::move(first.error());
+  if (*fpp > max_frames || *points > max_frames || *fpp * *points > max_frames)
+    return bad(spec, "more than " + std::to_string(max_frames) + " frames");
+  auto frames = *fpp * *points;
+  // areaDetector's file numbers are C ints; this also keeps first + frames from overflowing.
+  if (*first > INT32_MAX - frames)
+    return bad(spec, "kwargs 'first_frame' plus the frames exceeds 2147483647");
+  for (int64_t n = *first; n < *first + frames; ++n) {
+    auto file = format_ad_template(*tmpl, rel + "/", *name, n);
+    if (!file)
+      return bad(spec, context_of(file.error()));
+    auto norm = normalize_rel_path(*file);
+    if (!norm)
+      return bad(spec, "template gives '" + *file + "': " + context_of(norm.error()));
+    out.rel_paths.push_back(std::move(*norm));
+  }
+  auto sorted = out.rel_paths;
+  std::sort(sorted.begin(), sorted.end());
+  if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end())
+    return bad(spec, "template gives the same name to two frames (no frame number in it?)");
+  return out;
+}
+
+}  // namespace
+
 caf::expected<spec_listing> list_spec_files(const std::string& spec, const std::string& path,
                                             const std::string& kwargs_json) {
   if (std::find(known_specs().begin(), known_specs().end(), spec) == known_specs().end())
@@ -155,67 +230,9 @@ caf::expected<spec_listing> list_spec_files(const std::string& spec, const std::
     out.rel_paths.push_back(*rel);
     return out;
   }
-  if (spec == "DATAONE") {
-    auto pid = get_string(kw, spec, "pid");
-    if (!pid)
-      return std::move(pid.error());
-    auto sum = get_string(kw, spec, "checksum");
-    if (!sum)
-      return std::move(sum.error());
-    auto alg = get_string(kw, spec, "checksum_algorithm");
-    if (!alg)
-      return std::move(alg.error());
-    auto canonical = normalize_algorithm(*alg);
-    if (!canonical)
-      return bad(spec, context_of(canonical.error()));
-    std::string hex = *sum;
-    std::transform(hex.begin(), hex.end(), hex.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    size_t want = *canonical == "MD5" ? 32 : *canonical == "SHA-1" ? 40 : 64;
-    if (hex.size() != want
-        || !std::all_of(hex.begin(), hex.end(), [](unsigned char c) { return std::isxdigit(c); }))
-      return bad(spec, "checksum is not a " + *canonical + " hex digest");
-    out.rel_paths.push_back(*rel);
-    out.algorithm = *canonical;
-    out.expected_digest = hex;
-    return out;
-  }
-  // AD_TIFF
-  auto tmpl = get_string(kw, spec, "template");
-  if (!tmpl)
-    return std::move(tmpl.error());
-  auto name = get_string(kw, spec, "filename");
-  if (!name)
-    return std::move(name.error());
-  auto fpp = get_int(kw, spec, "frame_per_point", true, 1, 1);
-  if (!fpp)
-    return std::move(fpp.error());
-  auto points = get_int(kw, spec, "num_points", true, 1, 1);
-  if (!points)
-    return std::move(points.error());
-  auto first = get_int(kw, spec, "first_frame", false, 0, 0);
-  if (!first)
-    return std::move(first.error());
-  if (*fpp > max_frames || *points > max_frames || *fpp * *points > max_frames)
-    return bad(spec, "more than " + std::to_string(max_frames) + " frames");
-  auto frames = *fpp * *points;
-  // areaDetector's file numbers are C ints; this also keeps first + frames from overflowing.
-  if (*first > INT32_MAX - frames)
-    return bad(spec, "kwargs 'first_frame' plus the frames exceeds 2147483647");
-  for (int64_t n = *first; n < *first + frames; ++n) {
-    auto file = format_ad_template(*tmpl, *rel + "/", *name, n);
-    if (!file)
-      return bad(spec, context_of(file.error()));
-    auto norm = normalize_rel_path(*file);
-    if (!norm)
-      return bad(spec, "template gives '" + *file + "': " + context_of(norm.error()));
-    out.rel_paths.push_back(std::move(*norm));
-  }
-  auto sorted = out.rel_paths;
-  std::sort(sorted.begin(), sorted.end());
-  if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end())
-    return bad(spec, "template gives the same name to two frames (no frame number in it?)");
-  return out;
+  if (spec == "DATAONE")
+    return list_dataone(spec, kw, *rel);
+  return list_ad_tiff(spec, kw, *rel);
 }
 
 }  // namespace d1
