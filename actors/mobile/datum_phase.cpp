@@ -21,6 +21,65 @@ size_t batch_limit(job_self self, const active_job& a) {
   return std::max<size_t>(1, std::min<size_t>(cfg.copy_batch_files, spread));
 }
 
+// A datum batch as sent to worker `w`.
+struct datum_batch {
+  uint64_t id = 0;
+  size_t w = 0;
+  uint64_t gen = 0;  // of worker w when sent
+  std::vector<size_t> indices;  // the job files sent, in order
+  std::vector<job_file> steps;  // as sent (root, datum id, expected bytes)
+  job_record header;  // rules_view_of the job
+};
+
+// The answer to a datum batch (rs null: the worker failed with `err`): each step done or
+// failed and its datum's statistics, committed together; the datums the worker did not
+// get to are pending again.
+void apply_datum_results(job_self self, const datum_batch& sent,
+                         const std::vector<datum_hash_result>* rs, const caf::error& err) {
+  worker_done(self, false, sent.w, sent.gen);
+  if (!rs)
+    after_worker_error(self, false, sent.w, err);
+  auto* a = find_active(self, sent.id);
+  auto& rules = rules_for(sent.header.request);
+  std::vector<catalogue_change> changes;
+  std::vector<size_t> finished;
+  auto now = now_ms();
+  for (size_t k = 0; k < sent.indices.size(); ++k) {
+    if (rs && k >= rs->size()) {
+      // The worker stopped early (interrupted): pending again.
+      if (a)
+        a->cursor = std::min(a->cursor, sent.indices[k]);
+      break;
+    }
+    if (!rs) {
+      if (a && fail_step(self, *a, sent.indices[k], describe(err), is_worker_lost(err)))
+        finished.push_back(sent.indices[k]);
+      continue;
+    }
+    auto& r = (*rs)[k];
+    if (r.state == datum_state::error && r.transient) {
+      if (a && fail_step(self, *a, sent.indices[k], r.detail, true))
+        finished.push_back(sent.indices[k]);
+      continue;  // retried later (nothing recorded yet), or failed for good
+    }
+    if (auto s = rules.record_datum(sent.header, sent.steps[k], r, now))
+      changes.push_back([s = std::move(*s)](catalogue_txn& txn) -> caf::error {
+        txn.put_datum_stats(s);
+        return {};
+      });
+    if (!a)
+      continue;
+    bool ok = r.state == datum_state::ok;
+    set_step(*a, sent.indices[k], ok ? step_state::done : step_state::failed,
+             ok                                        ? std::string{}
+             : r.state == datum_state::hash_mismatch ? "hash_mismatch: " + r.detail
+                                                       : "error: " + r.detail,
+             sent.steps[k].size);
+    finished.push_back(sent.indices[k]);
+  }
+  record_batch(self, sent.id, a, finished, std::move(changes));
+}
+
 }  // namespace
 
 // Sends the next datums of a datum phase to hash worker `w` as one batch (copy_batch_bytes
@@ -65,57 +124,12 @@ void launch_datum_batch(job_self self, active_job& a, size_t w) {
   ++a.in_flight;
   auto gen = worker_generation(self, false, w);
   auto id = job.id;
-  job_record header;  // what the rules need of the job, should it end before the answer
-  header.id = job.id;
-  header.request = job.request;
-  header.phase = job.phase;
   std::vector<job_file> steps;  // the steps as sent (root, datum id, expected bytes)
   for (auto i : indices)
     steps.push_back(job.files[i]);
-  auto done = [self, id, w, gen, indices, steps,
-               header](const std::vector<datum_hash_result>* rs, const caf::error& err) {
-    worker_done(self, false, w, gen);
-    if (!rs)
-      after_worker_error(self, false, w, err);
-    auto* a = find_active(self, id);
-    auto& rules = rules_for(header.request);
-    std::vector<catalogue_change> changes;
-    std::vector<size_t> finished;
-    auto now = now_ms();
-    for (size_t k = 0; k < indices.size(); ++k) {
-      if (rs && k >= rs->size()) {
-        // The worker stopped early (interrupted): pending again.
-        if (a)
-          a->cursor = std::min(a->cursor, indices[k]);
-        break;
-      }
-      if (!rs) {
-        if (a && fail_step(self, *a, indices[k], describe(err), is_worker_lost(err)))
-          finished.push_back(indices[k]);
-        continue;
-      }
-      auto& r = (*rs)[k];
-      if (r.state == datum_state::error && r.transient) {
-        if (a && fail_step(self, *a, indices[k], r.detail, true))
-          finished.push_back(indices[k]);
-        continue;  // retried later (nothing recorded yet), or failed for good
-      }
-      if (auto s = rules.record_datum(header, steps[k], r, now))
-        changes.push_back([s = std::move(*s)](catalogue_txn& txn) -> caf::error {
-          txn.put_datum_stats(s);
-          return {};
-        });
-      if (!a)
-        continue;
-      bool ok = r.state == datum_state::ok;
-      set_step(*a, indices[k], ok ? step_state::done : step_state::failed,
-               ok                                        ? std::string{}
-               : r.state == datum_state::hash_mismatch ? "hash_mismatch: " + r.detail
-                                                         : "error: " + r.detail,
-               steps[k].size);
-      finished.push_back(indices[k]);
-    }
-    record_batch(self, id, a, finished, std::move(changes));
+  datum_batch sent{id, w, gen, indices, steps, rules_view_of(job)};
+  auto done = [self, sent](const std::vector<datum_hash_result>* rs, const caf::error& err) {
+    apply_datum_results(self, sent, rs, err);
   };
   self->request(st.cfg_.hashers[w], worker_timeout(self, bytes), datum_atom::value,
                 std::move(reqs))

@@ -19,6 +19,70 @@ size_t batch_limit(job_self self, const active_job& a) {
   return std::max<size_t>(1, std::min<size_t>(cfg.copy_batch_files, spread));
 }
 
+// A hash batch as sent to worker `w`.
+struct hash_batch {
+  uint64_t id = 0;
+  size_t w = 0;
+  uint64_t gen = 0;  // of worker w when sent
+  std::vector<size_t> indices;  // the job files sent, in order
+  std::vector<file_record> recs;  // the record each result updates
+  job_record header;  // rules_view_of the job
+};
+
+// The answer to a hash batch (rs null: the worker failed with `err`): each step done or
+// failed and its record's new check, committed together; the files the worker did not
+// get to are pending again.
+void apply_hash_results(job_self self, const hash_batch& sent, const std::vector<hash_result>* rs,
+                        const caf::error& err) {
+  worker_done(self, false, sent.w, sent.gen);
+  if (!rs)
+    after_worker_error(self, false, sent.w, err);
+  auto* a = find_active(self, sent.id);
+  auto& rules = rules_for(sent.header.request);
+  std::vector<catalogue_change> changes;
+  std::vector<size_t> finished;
+  auto now = now_ms();
+  for (size_t k = 0; k < sent.indices.size(); ++k) {
+    if (rs && k >= rs->size()) {
+      // The worker stopped at its byte budget (or was interrupted): pending again.
+      if (a)
+        a->cursor = std::min(a->cursor, sent.indices[k]);
+      break;
+    }
+    if (!rs) {
+      if (a && fail_step(self, *a, sent.indices[k], describe(err), is_worker_lost(err)))
+        finished.push_back(sent.indices[k]);
+      continue;
+    }
+    auto& r = (*rs)[k];
+    if (r.state == file_state::error && r.transient) {
+      if (a && fail_step(self, *a, sent.indices[k], r.detail, true))
+        finished.push_back(sent.indices[k]);
+      continue;  // retried later (nothing recorded yet), or failed for good
+    }
+    if (auto f = rules.record_hash(sent.header, sent.recs[k], r, now))
+      changes.push_back([f = std::move(*f)](catalogue_txn& txn) -> caf::error {
+        txn.put_file(f);
+        return {};
+      });
+    if (!a)
+      continue;
+    bool ok = rules.step_ok(a->job, r);
+    auto& jf = a->job.files[sent.indices[k]];
+    if (ok && jf.size == 0 && r.size != 0) {  // learnt (registration): for the next phase
+      jf.size = r.size;
+      a->job.progress.bytes_total += r.size;
+    }
+    set_step(*a, sent.indices[k], ok ? step_state::done : step_state::failed,
+             ok ? "" : std::string{to_string(r.state)} + ": " + r.detail,
+             r.digest.empty() ? 0 : r.size);
+    finished.push_back(sent.indices[k]);
+    if (ok && r.stat.ino != 0)
+      a->seen[sent.indices[k]] = r.stat;
+  }
+  record_batch(self, sent.id, a, finished, std::move(changes));
+}
+
 }  // namespace
 
 // Sends the next files of a hash phase to hash worker `w` as one batch (copy_batch_bytes
@@ -74,59 +138,9 @@ void launch_hash_batch(job_self self, active_job& a, size_t w) {
   ++a.in_flight;
   auto gen = worker_generation(self, false, w);
   auto id = job.id;
-  job_record header;  // what the rules need of the job, should it end before the answer
-  header.id = job.id;
-  header.request = job.request;
-  header.phase = job.phase;
-  auto done = [self, id, w, gen, indices, recs, header](const std::vector<hash_result>* rs,
-                                                        const caf::error& err) {
-    worker_done(self, false, w, gen);
-    if (!rs)
-      after_worker_error(self, false, w, err);
-    auto* a = find_active(self, id);
-    auto& rules = rules_for(header.request);
-    std::vector<catalogue_change> changes;
-    std::vector<size_t> finished;
-    auto now = now_ms();
-    for (size_t k = 0; k < indices.size(); ++k) {
-      if (rs && k >= rs->size()) {
-        // The worker stopped at its byte budget (or was interrupted): pending again.
-        if (a)
-          a->cursor = std::min(a->cursor, indices[k]);
-        break;
-      }
-      if (!rs) {
-        if (a && fail_step(self, *a, indices[k], describe(err), is_worker_lost(err)))
-          finished.push_back(indices[k]);
-        continue;
-      }
-      auto& r = (*rs)[k];
-      if (r.state == file_state::error && r.transient) {
-        if (a && fail_step(self, *a, indices[k], r.detail, true))
-          finished.push_back(indices[k]);
-        continue;  // retried later (nothing recorded yet), or failed for good
-      }
-      if (auto f = rules.record_hash(header, recs[k], r, now))
-        changes.push_back([f = std::move(*f)](catalogue_txn& txn) -> caf::error {
-          txn.put_file(f);
-          return {};
-        });
-      if (!a)
-        continue;
-      bool ok = rules.step_ok(a->job, r);
-      auto& jf = a->job.files[indices[k]];
-      if (ok && jf.size == 0 && r.size != 0) {  // learnt (registration): for the next phase
-        jf.size = r.size;
-        a->job.progress.bytes_total += r.size;
-      }
-      set_step(*a, indices[k], ok ? step_state::done : step_state::failed,
-               ok ? "" : std::string{to_string(r.state)} + ": " + r.detail,
-               r.digest.empty() ? 0 : r.size);
-      finished.push_back(indices[k]);
-      if (ok && r.stat.ino != 0)
-        a->seen[indices[k]] = r.stat;
-    }
-    record_batch(self, id, a, finished, std::move(changes));
+  hash_batch sent{id, w, gen, indices, recs, rules_view_of(job)};
+  auto done = [self, sent](const std::vector<hash_result>* rs, const caf::error& err) {
+    apply_hash_results(self, sent, rs, err);
   };
   // Registration does not know the sizes yet: the worker keeps to the batch's bytes.
   self->request(st.cfg_.hashers[w], worker_timeout(self, bytes), hash_atom::value,

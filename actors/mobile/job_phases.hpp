@@ -81,6 +81,16 @@ void worker_done(job_self self, bool copy_pool, size_t w, uint64_t gen);
 /// The current generation of worker `w` of a pool (for worker_done).
 uint64_t worker_generation(job_self self, bool copy_pool, size_t w);
 
+/// What a kind's rules need of `job` to apply a batch's answer, should the job end before
+/// the answer comes: its id, request and phase.
+inline job_record rules_view_of(const job_record& job) {
+  job_record view;
+  view.id = job.id;
+  view.request = job.request;
+  view.phase = job.phase;
+  return view;
+}
+
 /// After a request to worker `w` of a pool ended with `err`: a lost worker (is_worker_lost)
 /// is replaced (if the config can make one).
 void after_worker_error(job_self self, bool copy_pool, size_t w, const caf::error& err);
