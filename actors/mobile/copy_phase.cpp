@@ -35,6 +35,63 @@ catalogue_change put_records(std::vector<file_record> records) {
   };
 }
 
+// A copy batch as sent to worker `w`.
+struct copy_batch {
+  uint64_t id = 0;
+  size_t w = 0;
+  uint64_t gen = 0;  // of worker w when sent
+  std::vector<size_t> indices;  // the job files sent, in order
+  std::vector<file_record> srcs;  // the source record of each item
+  std::string uid;
+  std::string dst_root;
+};
+
+// The answer to a copy batch (r null: the worker failed with `err`): each step done, with
+// the destination's record, or failed (a cancelled one pending again), committed together.
+void apply_copy_results(job_self self, const copy_batch& sent, const copy_batch_result* r,
+                        const caf::error& err) {
+  worker_done(self, true, sent.w, sent.gen);
+  if (!r)
+    after_worker_error(self, true, sent.w, err);
+  auto* a = find_active(self, sent.id);
+  std::vector<file_record> records;
+  std::vector<size_t> finished;
+  auto now = now_ms();
+  for (size_t k = 0; k < sent.indices.size(); ++k) {
+    const copy_outcome* o = r && k < r->outcomes.size() ? &r->outcomes[k] : nullptr;
+    caf::error e = o ? o->error
+                     : (err ? err
+                            : make_error(ec::io_error, "the copy worker gave no outcome for "
+                                                         + sent.srcs[k].rel_path));
+    if (!e) {
+      records.push_back(copied_record(sent.srcs[k], sent.uid, sent.dst_root, o->result, now));
+      if (a) {
+        set_step(*a, sent.indices[k], step_state::done, o->result.adopted ? "adopted" : "",
+                 o->result.size);
+        finished.push_back(sent.indices[k]);
+      }
+      continue;
+    }
+    if (!a)
+      continue;
+    if (code_of(e) == ec::cancelled) {
+      // Not attempted (the daemon stops): pending again, nothing recorded.
+      a->cursor = std::min(a->cursor, sent.indices[k]);
+      continue;
+    }
+    if (is_out_of_space(e))
+      a->stop_dispatch = true;
+    // A worker lost on this batch (stuck, failed, gone) says nothing of its files: retry.
+    bool transient = o ? o->transient : is_worker_lost(err);
+    if (fail_step(self, *a, sent.indices[k], describe(e), transient))
+      finished.push_back(sent.indices[k]);
+  }
+  std::vector<catalogue_change> changes;
+  if (!records.empty())
+    changes.push_back(put_records(std::move(records)));
+  record_batch(self, sent.id, a, finished, std::move(changes));
+}
+
 }  // namespace
 
 // Sends the next batch of pending files of copy job `a` to copy worker `w`: at most
@@ -84,48 +141,9 @@ void launch_copy_batch(job_self self, active_job& a, size_t w) {
   ++a.in_flight;
   auto gen = worker_generation(self, true, w);
   auto id = job.id;
-  auto done = [self, id, w, gen, indices, srcs, uid = req.uid,
-               dst_root = req.dst_root](const copy_batch_result* r, const caf::error& err) {
-    worker_done(self, true, w, gen);
-    if (!r)
-      after_worker_error(self, true, w, err);
-    auto* a = find_active(self, id);
-    std::vector<file_record> records;
-    std::vector<size_t> finished;
-    auto now = now_ms();
-    for (size_t k = 0; k < indices.size(); ++k) {
-      const copy_outcome* o = r && k < r->outcomes.size() ? &r->outcomes[k] : nullptr;
-      caf::error e = o ? o->error
-                       : (err ? err
-                              : make_error(ec::io_error, "the copy worker gave no outcome for "
-                                                           + srcs[k].rel_path));
-      if (!e) {
-        records.push_back(copied_record(srcs[k], uid, dst_root, o->result, now));
-        if (a) {
-          set_step(*a, indices[k], step_state::done, o->result.adopted ? "adopted" : "",
-                   o->result.size);
-          finished.push_back(indices[k]);
-        }
-        continue;
-      }
-      if (!a)
-        continue;
-      if (code_of(e) == ec::cancelled) {
-        // Not attempted (the daemon stops): pending again, nothing recorded.
-        a->cursor = std::min(a->cursor, indices[k]);
-        continue;
-      }
-      if (is_out_of_space(e))
-        a->stop_dispatch = true;
-      // A worker lost on this batch (stuck, failed, gone) says nothing of its files: retry.
-      bool transient = o ? o->transient : is_worker_lost(err);
-      if (fail_step(self, *a, indices[k], describe(e), transient))
-        finished.push_back(indices[k]);
-    }
-    std::vector<catalogue_change> changes;
-    if (!records.empty())
-      changes.push_back(put_records(std::move(records)));
-    record_batch(self, id, a, finished, std::move(changes));
+  copy_batch sent{id, w, gen, indices, srcs, req.uid, req.dst_root};
+  auto done = [self, sent](const copy_batch_result* r, const caf::error& err) {
+    apply_copy_results(self, sent, r, err);
   };
   self->request(st.cfg_.copiers[w], worker_timeout(self, bytes), copy_batch_atom::value,
                 std::move(br))

@@ -93,6 +93,54 @@ catalogue_change witness_findings(const active_job& a, const remove_item& item,
   };
 }
 
+// A removal batch as sent to worker `w`.
+struct remove_batch {
+  uint64_t id = 0;
+  size_t w = 0;
+  uint64_t gen = 0;  // of worker w when sent
+  std::vector<size_t> indices;  // the job files sent, in order
+  std::vector<file_record> recs;  // the record of each file to delete
+  std::vector<remove_item> items;  // as sent, with their witnesses
+};
+
+// The answer to a removal batch (rs null: the worker failed with `err`): each file's record
+// dropped or its step failed, and the witnesses that did not check out, committed
+// together; a cancelled one is pending again.
+void apply_remove_results(job_self self, const remove_batch& sent,
+                          const std::vector<remove_outcome>* rs, const caf::error& err) {
+  worker_done(self, true, sent.w, sent.gen);
+  if (!rs)
+    after_worker_error(self, true, sent.w, err);
+  auto* a = find_active(self, sent.id);
+  std::vector<catalogue_change> changes;
+  std::vector<size_t> finished;
+  auto now = now_ms();
+  for (size_t k = 0; k < sent.indices.size(); ++k) {
+    const remove_outcome* o = rs && k < rs->size() ? &(*rs)[k] : nullptr;
+    if (o && !o->findings.empty() && a)
+      changes.push_back(witness_findings(*a, sent.items[k], o->findings, now));
+    auto e = o ? o->error
+               : (err ? err : make_error(ec::io_error, "the copy worker gave no outcome"));
+    if (!e) {
+      changes.push_back(drop_of(sent.recs[k]));
+      if (a) {
+        set_step(*a, sent.indices[k], step_state::done, o->removed ? "" : "already gone",
+                 sent.recs[k].size);
+        finished.push_back(sent.indices[k]);
+      }
+      continue;
+    }
+    if (a && code_of(e) == ec::cancelled) {
+      a->cursor = std::min(a->cursor, sent.indices[k]);  // not attempted: pending again
+      continue;
+    }
+    if (a && fail_step(self, *a, sent.indices[k], describe(e),
+                       o ? o->transient : is_worker_lost(err)))
+      finished.push_back(sent.indices[k]);
+  }
+  record_batch(self, sent.id, a, finished, std::move(changes));
+}
+
 }  // namespace
 
 // Sends the next files of a removal to copy worker `w` as one batch (all at one root).
@@ -164,40 +212,9 @@ void launch_remove_batch(job_self self, active_job& a, size_t w) {
   ++a.in_flight;
   auto gen = worker_generation(self, true, w);
   auto id = job.id;
-  auto items = br.items;
-  auto done = [self, id, w, gen, indices, recs, items](const std::vector<remove_outcome>* rs,
-                                                      const caf::error& err) {
-    worker_done(self, true, w, gen);
-    if (!rs)
-      after_worker_error(self, true, w, err);
-    auto* a = find_active(self, id);
-    std::vector<catalogue_change> changes;
-    std::vector<size_t> finished;
-    auto now = now_ms();
-    for (size_t k = 0; k < indices.size(); ++k) {
-      const remove_outcome* o = rs && k < rs->size() ? &(*rs)[k] : nullptr;
-      if (o && !o->findings.empty() && a)
-        changes.push_back(witness_findings(*a, items[k], o->findings, now));
-      auto e = o ? o->error
-                 : (err ? err : make_error(ec::io_error, "the copy worker gave no outcome"));
-      if (!e) {
-        changes.push_back(drop_of(recs[k]));
-        if (a) {
-          set_step(*a, indices[k], step_state::done, o->removed ? "" : "already gone",
-                   recs[k].size);
-          finished.push_back(indices[k]);
-        }
-        continue;
-      }
-      if (a && code_of(e) == ec::cancelled) {
-        a->cursor = std::min(a->cursor, indices[k]);  // not attempted: pending again
-        continue;
-      }
-      if (a && fail_step(self, *a, indices[k], describe(e),
-                         o ? o->transient : is_worker_lost(err)))
-        finished.push_back(indices[k]);
-    }
-    record_batch(self, id, a, finished, std::move(changes));
+  remove_batch sent{id, w, gen, indices, recs, br.items};
+  auto done = [self, sent](const std::vector<remove_outcome>* rs, const caf::error& err) {
+    apply_remove_results(self, sent, rs, err);
   };
   self->request(st.cfg_.copiers[w], worker_timeout(self, bytes), remove_atom::value,
                 std::move(br))
