@@ -36,7 +36,7 @@ catalogue_change put_records(std::vector<file_record> records) {
 }
 
 // A copy batch as sent to worker `w`.
-struct copy_batch {
+struct sent_copy_batch {
   uint64_t id = 0;
   size_t w = 0;
   uint64_t gen = 0;  // of worker w when sent
@@ -48,8 +48,8 @@ struct copy_batch {
 
 // The answer to a copy batch (r null: the worker failed with `err`): each step done, with
 // the destination's record, or failed (a cancelled one pending again), committed together.
-void apply_copy_results(job_self self, const copy_batch& sent, const copy_batch_result* r,
-                        const caf::error& err) {
+void apply_copy_results(job_self self, const sent_copy_batch& sent,
+                        const copy_batch_result* r, const caf::error& err) {
   worker_done(self, true, sent.w, sent.gen);
   if (!r)
     after_worker_error(self, true, sent.w, err);
@@ -141,7 +141,7 @@ void launch_copy_batch(job_self self, active_job& a, size_t w) {
   ++a.in_flight;
   auto gen = worker_generation(self, true, w);
   auto id = job.id;
-  copy_batch sent{id, w, gen, indices, srcs, req.uid, req.dst_root};
+  sent_copy_batch sent{id, w, gen, indices, srcs, req.uid, req.dst_root};
   auto done = [self, sent](const copy_batch_result* r, const caf::error& err) {
     apply_copy_results(self, sent, r, err);
   };

@@ -22,7 +22,7 @@ size_t batch_limit(job_self self, const active_job& a) {
 }
 
 // A datum batch as sent to worker `w`.
-struct datum_batch {
+struct sent_datum_batch {
   uint64_t id = 0;
   size_t w = 0;
   uint64_t gen = 0;  // of worker w when sent
@@ -34,7 +34,7 @@ struct datum_batch {
 // The answer to a datum batch (rs null: the worker failed with `err`): each step done or
 // failed and its datum's statistics, committed together; the datums the worker did not
 // get to are pending again.
-void apply_datum_results(job_self self, const datum_batch& sent,
+void apply_datum_results(job_self self, const sent_datum_batch& sent,
                          const std::vector<datum_hash_result>* rs, const caf::error& err) {
   worker_done(self, false, sent.w, sent.gen);
   if (!rs)
@@ -127,7 +127,7 @@ void launch_datum_batch(job_self self, active_job& a, size_t w) {
   std::vector<job_file> steps;  // the steps as sent (root, datum id, expected bytes)
   for (auto i : indices)
     steps.push_back(job.files[i]);
-  datum_batch sent{id, w, gen, indices, steps, rules_view_of(job)};
+  sent_datum_batch sent{id, w, gen, indices, steps, rules_view_of(job)};
   auto done = [self, sent](const std::vector<datum_hash_result>* rs, const caf::error& err) {
     apply_datum_results(self, sent, rs, err);
   };

@@ -20,7 +20,7 @@ size_t batch_limit(job_self self, const active_job& a) {
 }
 
 // A hash batch as sent to worker `w`.
-struct hash_batch {
+struct sent_hash_batch {
   uint64_t id = 0;
   size_t w = 0;
   uint64_t gen = 0;  // of worker w when sent
@@ -32,8 +32,8 @@ struct hash_batch {
 // The answer to a hash batch (rs null: the worker failed with `err`): each step done or
 // failed and its record's new check, committed together; the files the worker did not
 // get to are pending again.
-void apply_hash_results(job_self self, const hash_batch& sent, const std::vector<hash_result>* rs,
-                        const caf::error& err) {
+void apply_hash_results(job_self self, const sent_hash_batch& sent,
+                        const std::vector<hash_result>* rs, const caf::error& err) {
   worker_done(self, false, sent.w, sent.gen);
   if (!rs)
     after_worker_error(self, false, sent.w, err);
@@ -138,7 +138,7 @@ void launch_hash_batch(job_self self, active_job& a, size_t w) {
   ++a.in_flight;
   auto gen = worker_generation(self, false, w);
   auto id = job.id;
-  hash_batch sent{id, w, gen, indices, recs, rules_view_of(job)};
+  sent_hash_batch sent{id, w, gen, indices, recs, rules_view_of(job)};
   auto done = [self, sent](const std::vector<hash_result>* rs, const caf::error& err) {
     apply_hash_results(self, sent, rs, err);
   };

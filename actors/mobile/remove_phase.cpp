@@ -94,7 +94,7 @@ catalogue_change witness_findings(const active_job& a, const remove_item& item,
 }
 
 // A removal batch as sent to worker `w`.
-struct remove_batch {
+struct sent_remove_batch {
   uint64_t id = 0;
   size_t w = 0;
   uint64_t gen = 0;  // of worker w when sent
@@ -106,7 +106,7 @@ struct remove_batch {
 // The answer to a removal batch (rs null: the worker failed with `err`): each file's record
 // dropped or its step failed, and the witnesses that did not check out, committed
 // together; a cancelled one is pending again.
-void apply_remove_results(job_self self, const remove_batch& sent,
+void apply_remove_results(job_self self, const sent_remove_batch& sent,
                           const std::vector<remove_outcome>* rs, const caf::error& err) {
   worker_done(self, true, sent.w, sent.gen);
   if (!rs)
@@ -212,7 +212,7 @@ void launch_remove_batch(job_self self, active_job& a, size_t w) {
   ++a.in_flight;
   auto gen = worker_generation(self, true, w);
   auto id = job.id;
-  remove_batch sent{id, w, gen, indices, recs, br.items};
+  sent_remove_batch sent{id, w, gen, indices, recs, br.items};
   auto done = [self, sent](const std::vector<remove_outcome>* rs, const caf::error& err) {
     apply_remove_results(self, sent, rs, err);
   };
