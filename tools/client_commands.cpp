@@ -54,26 +54,27 @@ struct client_commands::state {
 
 using json = nlohmann::json;
 
-client_commands::client_commands(CLI::App& app) : state_(std::make_unique<state>()) {
-  auto& s = *state_;
-  auto common = [&s](CLI::App* cmd, const std::string& command) {
-    cmd->add_option("--state-dir", s.state_dir,
-                    "The daemon's state dir, where its control socket is (default: as the "
-                    "daemon's)");
-    cmd->add_option("--config", s.config_file, "TOML config file (for its state_dir)");
-    cmd->add_flag("--json", s.json, "Print one JSON document (machine-readable)");
-    cmd->callback([&s, command] { s.command = command; });
-    s.commands.push_back(cmd);
-  };
-  auto waitable = [&s](CLI::App* cmd) {
-    cmd->add_flag("--wait", s.wait,
-                  "Follow the job to its end (progress bar on a terminal, lines otherwise)");
-  };
+namespace {
 
-  auto* resource = app.add_subcommand("resource", "Register, copy, move, remove, re-root, "
-                                                  "verify and locate resources");
-  resource->require_subcommand(1);
+// The options every client subcommand has; choosing `cmd` sets the protocol `command`.
+void common(client_commands::state& s, CLI::App* cmd, const std::string& command) {
+  cmd->add_option("--state-dir", s.state_dir,
+                  "The daemon's state dir, where its control socket is (default: as the "
+                  "daemon's)");
+  cmd->add_option("--config", s.config_file, "TOML config file (for its state_dir)");
+  cmd->add_flag("--json", s.json, "Print one JSON document (machine-readable)");
+  cmd->callback([&s, command] { s.command = command; });
+  s.commands.push_back(cmd);
+}
 
+// --wait, for the subcommands that submit a job.
+void waitable(client_commands::state& s, CLI::App* cmd) {
+  cmd->add_flag("--wait", s.wait,
+                "Follow the job to its end (progress bar on a terminal, lines otherwise)");
+}
+
+// resource register|copy|move|remove.
+void add_resource_transfers(client_commands::state& s, CLI::App* resource) {
   auto* reg = resource->add_subcommand("register", "Register a resource and hash its files");
   reg->add_option("--spec", s.spec, "RAW, AD_TIFF, AD_HDF5, NPY_FRAMEWISE or DATAONE")
     ->required();
@@ -82,8 +83,8 @@ client_commands::client_commands(CLI::App& app) : state_(std::make_unique<state>
   reg->add_option("--kwargs", s.kwargs, "Spec arguments, a JSON object");
   reg->add_option("--uid", s.uid, "The uid to give it (default: generated)");
   reg->add_option("--algorithm", s.algorithm, "SHA-256 (default), SHA-1 or MD5");
-  common(reg, "resource.register");
-  waitable(reg);
+  common(s, reg, "resource.register");
+  waitable(s, reg);
 
   auto* copy = resource->add_subcommand("copy", "Copy a resource to another root, verified");
   copy->add_option("uid", s.uid, "Resource uid")->required();
@@ -97,8 +98,8 @@ client_commands::client_commands(CLI::App& app) : state_(std::make_unique<state>
       ->check(CLI::IsMember({"hash", "datum"}));
   };
   verify_datums(copy);
-  common(copy, "resource.copy");
-  waitable(copy);
+  common(s, copy, "resource.copy");
+  waitable(s, copy);
 
   auto* move = resource->add_subcommand("move", "Move a resource to another root, verified");
   move->add_option("uid", s.uid, "Resource uid")->required();
@@ -106,24 +107,27 @@ client_commands::client_commands(CLI::App& app) : state_(std::make_unique<state>
   move->add_option("--to", s.to, "The new root")->required();
   move->add_flag("--dry-run", s.dry_run, "Show the plan; change nothing");
   verify_datums(move);
-  common(move, "resource.move");
-  waitable(move);
+  common(s, move, "resource.move");
+  waitable(s, move);
 
   auto* remove = resource->add_subcommand("remove", "Remove one copy of a resource");
   remove->add_option("uid", s.uid, "Resource uid")->required();
   remove->add_option("--from", s.from, "The root whose copy goes")->required();
   remove->add_flag("--force-last", s.force_last, "Allow removing the last verified copy");
   remove->add_flag("--dry-run", s.dry_run, "Show the plan; change nothing");
-  common(remove, "resource.remove");
-  waitable(remove);
+  common(s, remove, "resource.remove");
+  waitable(s, remove);
+}
 
+// resource change-root|shift-root|verify|locate|history|show|list.
+void add_resource_records(client_commands::state& s, CLI::App* resource) {
   auto* change = resource->add_subcommand(
     "change-root", "Record that a resource's files were moved out of band to a new root");
   change->add_option("uid", s.uid, "Resource uid")->required();
   change->add_option("--to", s.to, "Where the files are now")->required();
   change->add_option("--from", s.from, "The old root (default: the only copy)");
-  common(change, "resource.change-root");
-  waitable(change);
+  common(s, change, "resource.change-root");
+  waitable(s, change);
 
   auto* shift = resource->add_subcommand(
     "shift-root", "Move leading components of a resource's path into its root (or back); "
@@ -133,7 +137,7 @@ client_commands::client_commands(CLI::App& app) : state_(std::make_unique<state>
                     "N > 0: the first N components of the path join the root; N < 0: the "
                     "last -N components of the root go back to the path")
     ->required();
-  common(shift, "resource.shift-root");
+  common(s, shift, "resource.shift-root");
 
   auto* verify = resource->add_subcommand("verify", "Check a resource's files; repair nothing");
   verify->add_option("uid", s.uid, "Resource uid")->required();
@@ -142,24 +146,27 @@ client_commands::client_commands(CLI::App& app) : state_(std::make_unique<state>
                      "exists, size, hash (default) or datum (every datum's values read "
                      "again and compared with its recorded datum hash)")
     ->check(CLI::IsMember({"exists", "size", "hash", "datum"}));
-  common(verify, "resource.verify");
-  waitable(verify);
+  common(s, verify, "resource.verify");
+  waitable(s, verify);
 
   auto* locate = resource->add_subcommand("locate", "Where a resource's copies are");
   locate->add_option("uid", s.uid, "Resource uid")->required();
-  common(locate, "resource.locate");
+  common(s, locate, "resource.locate");
 
   auto* history = resource->add_subcommand("history", "Every change of a resource's location");
   history->add_option("uid", s.uid, "Resource uid")->required();
-  common(history, "resource.history");
+  common(s, history, "resource.history");
 
   auto* show = resource->add_subcommand("show", "A resource and all its file records");
   show->add_option("uid", s.uid, "Resource uid")->required();
-  common(show, "resource.show");
+  common(s, show, "resource.show");
 
   auto* list = resource->add_subcommand("list", "Every registered resource");
-  common(list, "resource.list");
+  common(s, list, "resource.list");
+}
 
+// datum register|list|show|hash.
+void add_datum_commands(client_commands::state& s, CLI::App& app) {
   auto* datum = app.add_subcommand("datum", "Register a resource's datums, list and show "
                                             "them, hash and describe their values");
   datum->require_subcommand(1);
@@ -174,15 +181,15 @@ client_commands::client_commands(CLI::App& app) : state_(std::make_unique<state>
     ->check(CLI::Range(uint64_t{1}, uint64_t{10'000'000}))
     ->excludes(dkw)
     ->excludes(duid);
-  common(dreg, "datum.register");
-  waitable(dreg);
+  common(s, dreg, "datum.register");
+  waitable(s, dreg);
   auto* dlist = datum->add_subcommand("list", "A resource's datums, with their hashes");
   dlist->add_option("uid", s.uid, "Resource uid")->required();
-  common(dlist, "datum.list");
+  common(s, dlist, "datum.list");
   auto* dshow = datum->add_subcommand(
     "show", "One datum: its resource, kwargs, hash, dtype, shape and statistics");
   dshow->add_option("datum_uid", s.datum_id, "Datum uid")->required();
-  common(dshow, "datum.show");
+  common(s, dshow, "datum.show");
   auto* dhash = datum->add_subcommand(
     "hash", "Read every datum of a resource from a verified copy, hash and describe its "
             "values (a background job)");
@@ -190,11 +197,14 @@ client_commands::client_commands(CLI::App& app) : state_(std::make_unique<state>
   dhash->add_option("--algorithm", s.algorithm,
                     "SHA-1 or SHA-256 (default: the resource's recorded one, else SHA-1)");
   dhash->add_option("--root", s.root, "The copy to read (default: the preferred verified one)");
-  common(dhash, "datum.hash");
-  waitable(dhash);
+  common(s, dhash, "datum.hash");
+  waitable(s, dhash);
+}
 
+// jobs, job, catalogue check|restore, journal, status, crawl list|allow|forget.
+void add_daemon_commands(client_commands::state& s, CLI::App& app) {
   auto* jobs = app.add_subcommand("jobs", "Every job, newest first");
-  common(jobs, "jobs");
+  common(s, jobs, "jobs");
 
   auto* job = app.add_subcommand("job", "One job: show it, follow it, cancel it or retry "
                                         "what it did not finish");
@@ -207,7 +217,7 @@ client_commands::client_commands(CLI::App& app) : state_(std::make_unique<state>
   job->add_flag("--retry", s.retry, "Submit again, as a new job, only the files it left "
                                     "failed or undone (it must have ended)")
     ->excludes(job_cancel);
-  common(job, "job");
+  common(s, job, "job");
 
   auto* catalogue = app.add_subcommand("catalogue", "The catalogue itself: check it, restore "
                                                     "it from an automatic backup");
@@ -218,32 +228,45 @@ client_commands::client_commands(CLI::App& app) : state_(std::make_unique<state>
              "jobs name their resource's files), and list the automatic backups; asks the "
              "running daemon, or opens the catalogue itself when none runs; exit 0 only if "
              "nothing is wrong, 5 if something is");
-  common(check, "catalogue.check");
+  common(s, check, "catalogue.check");
   auto* restore = catalogue->add_subcommand(
     "restore", "Put an automatic backup in place of the catalogue (no daemon may run); the "
                "old one is kept as catalogue.lmdb.damaged-TIME");
   restore->add_option("--from", s.from, "A backup folder (default: the newest)");
-  common(restore, "catalogue.restore");
+  common(s, restore, "catalogue.restore");
 
   auto* journal = app.add_subcommand("journal", "Every command received, oldest first");
   journal->add_option("--limit", s.limit, "Show the last N entries (default 50; 0: all)");
-  common(journal, "journal");
+  common(s, journal, "journal");
 
   auto* status = app.add_subcommand("status", "The daemon: uptime, version, counts");
-  common(status, "status");
+  common(s, status, "status");
 
   auto* crawl = app.add_subcommand("crawl", "Processes limited as crawlers (find, updatedb, "
                                             "indexers): list them, trust or forget one");
   crawl->require_subcommand(1);
   auto* crawl_list = crawl->add_subcommand("list", "Flagged processes, tokens, refusals");
-  common(crawl_list, "crawl.list");
+  common(s, crawl_list, "crawl.list");
   auto* crawl_allow = crawl->add_subcommand("allow", "Trust a pid or a process name");
   crawl_allow->add_option("who", s.who, "PID or process name (as in /proc/PID/comm)")
     ->required();
-  common(crawl_allow, "crawl.allow");
+  common(s, crawl_allow, "crawl.allow");
   auto* crawl_forget = crawl->add_subcommand("forget", "Drop the flags and trust of one");
   crawl_forget->add_option("who", s.who, "PID or process name")->required();
-  common(crawl_forget, "crawl.forget");
+  common(s, crawl_forget, "crawl.forget");
+}
+
+}  // namespace
+
+client_commands::client_commands(CLI::App& app) : state_(std::make_unique<state>()) {
+  auto& s = *state_;
+  auto* resource = app.add_subcommand("resource", "Register, copy, move, remove, re-root, "
+                                                  "verify and locate resources");
+  resource->require_subcommand(1);
+  add_resource_transfers(s, resource);
+  add_resource_records(s, resource);
+  add_datum_commands(s, app);
+  add_daemon_commands(s, app);
 }
 
 client_commands::~client_commands() = default;
