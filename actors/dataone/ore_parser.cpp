@@ -84,32 +84,17 @@ std::string percent_decode(std::string_view text) {
   return out;
 }
 
-}  // namespace
-
-std::string identifier_of_resolve_uri(std::string_view uri) {
-  constexpr std::string_view marker = "/resolve/";
-  auto at = uri.find(marker);
-  if (at == std::string_view::npos)
-    return {};
-  auto tail = uri.substr(at + marker.size());
-  if (auto end = tail.find_first_of("?#"); end != std::string_view::npos)
-    tail = tail.substr(0, end);
-  return percent_decode(tail);
-}
-
-caf::expected<resource_map_doc> parse_resource_map(std::string_view xml) {
-  pugi::xml_document doc;
-  auto loaded = doc.load_buffer(xml.data(), xml.size(), pugi::parse_default);
-  if (!loaded)
-    return make_error(ec::parse_error, std::string{"resource map is not well-formed XML: "}
-                                         + loaded.description() + " at offset "
-                                         + std::to_string(loaded.offset));
-  auto root = doc.document_element();
-  if (local_name(root.name()) != "RDF")
-    return make_error(ec::parse_error, "resource map: the root element is <"
-                                         + std::string{root.name()} + ">, not rdf:RDF");
+// Every subject of the document (rdf:about; blank nodes carry nothing we use) with what
+// we read of it, and their URIs in document order.
+struct subjects_read {
   std::map<std::string, subject> subjects;
-  std::vector<std::string> order;  // subjects in document order, for stable output
+  std::vector<std::string> order;  // for stable output
+};
+
+subjects_read read_subjects(const pugi::xml_node& root) {
+  subjects_read out;
+  auto& subjects = out.subjects;
+  auto& order = out.order;
   for (auto el : root.children()) {
     if (el.type() != pugi::node_element)
       continue;
@@ -140,6 +125,34 @@ caf::expected<resource_map_doc> parse_resource_map(std::string_view xml) {
         s.describes.push_back(object);
     }
   }
+  return out;
+}
+
+}  // namespace
+
+std::string identifier_of_resolve_uri(std::string_view uri) {
+  constexpr std::string_view marker = "/resolve/";
+  auto at = uri.find(marker);
+  if (at == std::string_view::npos)
+    return {};
+  auto tail = uri.substr(at + marker.size());
+  if (auto end = tail.find_first_of("?#"); end != std::string_view::npos)
+    tail = tail.substr(0, end);
+  return percent_decode(tail);
+}
+
+caf::expected<resource_map_doc> parse_resource_map(std::string_view xml) {
+  pugi::xml_document doc;
+  auto loaded = doc.load_buffer(xml.data(), xml.size(), pugi::parse_default);
+  if (!loaded)
+    return make_error(ec::parse_error, std::string{"resource map is not well-formed XML: "}
+                                         + loaded.description() + " at offset "
+                                         + std::to_string(loaded.offset));
+  auto root = doc.document_element();
+  if (local_name(root.name()) != "RDF")
+    return make_error(ec::parse_error, "resource map: the root element is <"
+                                         + std::string{root.name()} + ">, not rdf:RDF");
+  auto [subjects, order] = read_subjects(root);
   std::vector<std::string> maps;
   for (auto& uri : order) {
     auto& types = subjects[uri].types;
