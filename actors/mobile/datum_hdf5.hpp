@@ -47,7 +47,7 @@ caf::error read_hdf5_rows(datum_root& src, const std::string& rel,
                           const std::string& dataset, uint64_t first_row, uint64_t rows,
                           value_sink& sink, const hdf5_reader_options& options = {});
 
-/// The same in the calling process (the reader's own work; the benchmark's baseline).
+/// The same in the calling process (the reader process's own work; tests compare with it).
 caf::error read_hdf5_rows_in_process(datum_root& src, const std::string& rel,
                                      const std::string& dataset, uint64_t first_row,
                                      uint64_t rows, value_sink& sink);
