@@ -86,6 +86,12 @@ public:
     int sv[2];
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
       return make_error(ec::io_error, std::string{"socketpair: "} + std::strerror(errno));
+    // Room for two frames in the socket: the reader reads the next block while this thread
+    // takes the last one, instead of waiting for every 200 KiB (the default) to be taken.
+    // Root may exceed net.core.wmem_max (FORCE); otherwise the default stays.
+    int room = static_cast<int>(2 * hdf5_frames::max_values);
+    if (::setsockopt(sv[1], SOL_SOCKET, SO_SNDBUFFORCE, &room, sizeof room) != 0)
+      ::setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &room, sizeof room);
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     // The socket is the reader's stdin; stdout goes nowhere, stderr to the daemon's log.
