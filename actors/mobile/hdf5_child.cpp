@@ -6,8 +6,9 @@
 // opened and checked file's descriptor (SCM_RIGHTS) and takes back framed values, checking
 // every frame. A reader that crashes, exits, sends a malformed frame or falls silent is
 // killed and reaped, the read fails naming the file, and the next read starts a new one.
-// One process per thread rather than per read: starting one costs milliseconds, about what
-// hashing a 16 MiB datum costs (docs/benchmarks.md).
+// One process per thread rather than per read: starting one (exec, libhdf5 and its ~40
+// shared libraries) took 37 ms of CPU on the 2-core VM, more than hashing a 16 MiB datum
+// (about 13 ms at 1.2 GB/s) (docs/benchmarks.md).
 #include "actors/mobile/datum_hdf5.hpp"
 #include "actors/mobile/hdf5_frames.hpp"
 
