@@ -1,9 +1,11 @@
-// AD_HDF5 rows through libhdf5. libhdf5 opens files by name only (its sec2 driver calls
-// open(2) itself), so the file is first opened and checked by datum_root (no symlink,
-// O_NONBLOCK, a regular file) and libhdf5 is then given /proc/self/fd/N: that name reopens
-// the very inode already checked, so a FIFO or symlink swapped in meanwhile can neither
-// block the worker nor be read. Where /proc is missing the path itself is opened, and the
-// inode libhdf5 opened is compared with the checked one afterwards.
+// AD_HDF5 rows through libhdf5, in the calling process: the HDF5 reader process's work (the
+// daemon itself reads through that process, hdf5_child.cpp). libhdf5 opens files by name
+// only (its sec2 driver calls open(2) itself), so the file is first opened and checked by
+// datum_root (no symlink, O_NONBLOCK, a regular file) and libhdf5 is then given
+// /proc/self/fd/N: that name reopens the very inode already checked, so a FIFO or symlink
+// swapped in meanwhile can neither block the reader nor be read. Where /proc is missing the
+// path itself is opened, and the inode libhdf5 opened is compared with the checked one
+// afterwards.
 // A file image already in memory is read through the core driver instead (the fuzz target).
 #include "actors/mobile/datum_hdf5.hpp"
 
@@ -17,7 +19,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <string_view>
 #include <vector>
@@ -144,9 +148,9 @@ caf::error hdf5_error(ec code, const std::string& path, const std::string& what)
 
 // The rows of `dataset` in the open file `h5`, named `path` in errors; `interrupted` is
 // asked between pieces (a cancelled job stops there).
-template <class Interrupted>
 caf::error read_rows(hid_t h5, const std::string& path, const std::string& dataset,
-                     uint64_t first_row, uint64_t rows, Interrupted interrupted,
+                     uint64_t first_row, uint64_t rows,
+                     const std::function<bool()>& interrupted,
                      value_sink& sink) {
   auto fail = [&](ec code, const std::string& what) { return hdf5_error(code, path, what); };
   if (H5Lexists(h5, dataset.c_str(), H5P_DEFAULT) <= 0) {
@@ -240,30 +244,23 @@ caf::error read_rows(hid_t h5, const std::string& path, const std::string& datas
 
 }  // namespace
 
-caf::error read_hdf5_rows(datum_root& src, const std::string& rel,
-                          const std::string& dataset, uint64_t first_row, uint64_t rows,
-                          value_sink& sink) {
-  auto file = src.open(rel);
-  if (!file)
-    return std::move(file.error());
-  auto fail = [&](ec code, const std::string& what) {
-    return hdf5_error(code, file->path(), what);
-  };
+caf::error read_hdf5_fd_rows(int fd, const std::string& path, const std::string& local_path,
+                             const std::string& dataset, uint64_t first_row, uint64_t rows,
+                             const std::function<bool()>& interrupted, value_sink& sink) {
+  auto fail = [&](ec code, const std::string& what) { return hdf5_error(code, path, what); };
   // The error stack is per thread (this libhdf5 is thread-safe): no printing, collect.
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-  file_stat checked;
-  if (int rc = src.fs().stat_fd(file->fd(), checked); rc < 0)
-    return make_error(ec::io_error, file->path() + ": " + std::strerror(-rc));
-  auto by_fd = "/proc/self/fd/" + std::to_string(file->fd());
+  struct stat checked;
+  if (::fstat(fd, &checked) != 0)
+    return make_error(ec::io_error, path + ": " + std::strerror(errno));
+  auto by_fd = "/proc/self/fd/" + std::to_string(fd);
   bool proc = ::access(by_fd.c_str(), F_OK) == 0;
   hid_owner fapl{H5Pcreate(H5P_FILE_ACCESS), H5Pclose};
   // Locks are taken where the filesystem has them (a writer's lock makes this an error,
   // not a read of half-written data) and skipped where it has none (NFS, GPFS setups).
   H5Pset_file_locking(fapl.get(), true, true);
   H5Pset_fclose_degree(fapl.get(), H5F_CLOSE_STRONG);
-  // Without /proc, by name: where the recorded path is on this host (root_map).
-  auto by_name = src.fs().local_path(file->path());
-  hid_owner h5{H5Fopen(proc ? by_fd.c_str() : by_name.c_str(), H5F_ACC_RDONLY,
+  hid_owner h5{H5Fopen(proc ? by_fd.c_str() : local_path.c_str(), H5F_ACC_RDONLY,
                        fapl.get()),
                H5Fclose};
   if (!h5.ok())
@@ -273,11 +270,21 @@ caf::error read_hdf5_rows(datum_root& src, const std::string& rel,
     struct stat opened;
     if (H5Fget_vfd_handle(h5.get(), fapl.get(), &handle) < 0 || !handle
         || ::fstat(*static_cast<int*>(handle), &opened) != 0
-        || opened.st_dev != checked.dev || opened.st_ino != checked.ino)
+        || opened.st_dev != checked.st_dev || opened.st_ino != checked.st_ino)
       return fail(ec::io_error, "the file changed while it was opened");
   }
-  return read_rows(h5.get(), file->path(), dataset, first_row, rows,
-                   [&] { return src.interrupted(); }, sink);
+  return read_rows(h5.get(), path, dataset, first_row, rows, interrupted, sink);
+}
+
+caf::error read_hdf5_rows_in_process(datum_root& src, const std::string& rel,
+                                     const std::string& dataset, uint64_t first_row,
+                                     uint64_t rows, value_sink& sink) {
+  auto file = src.open(rel);
+  if (!file)
+    return std::move(file.error());
+  // Without /proc, by name: where the recorded path is on this host (root_map).
+  return read_hdf5_fd_rows(file->fd(), file->path(), src.fs().local_path(file->path()),
+                           dataset, first_row, rows, [&] { return src.interrupted(); }, sink);
 }
 
 caf::error read_hdf5_image_rows(std::string_view image, const std::string& name,

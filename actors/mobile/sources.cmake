@@ -16,6 +16,7 @@ list(APPEND D1_ACTOR_SOURCES
   mobile/datum_npy.cpp
   mobile/datum_tiff.cpp
   mobile/datum_hdf5.cpp
+  mobile/hdf5_child.cpp
   mobile/datum_files.cpp
   mobile/datum_hash.cpp
   mobile/catalogue_db.cpp

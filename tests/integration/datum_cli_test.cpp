@@ -2,7 +2,8 @@
 // as the filestore registers it (no num_points), its datums registered, listed, hashed and
 // shown, the resource copied (only its datums' frames) and verified at level datum after a
 // value changed in place. Frames are written with libtiff; the expected hashes come from
-// numpy/tifffile (tests/actors/mobile/datum_reference.py).
+// numpy/tifffile (tests/actors/mobile/datum_reference.py). AD_HDF5 files beside a crashing
+// HDF5 reader: that file's datums fail naming it, the others are hashed, the daemon goes on.
 #include "tests/actors/mobile/datum_fixtures.hpp"
 #include "tests/integration/cli_fixture.hpp"
 
@@ -144,6 +145,63 @@ TEST_F(datum_cli_test, integration_datum_errors_are_clear_and_change_nothing) {
   EXPECT_NE(hash.err.find("datum register"), std::string::npos) << hash.err;
   auto verify = cli("resource verify " + uid + " --level datum --wait");
   EXPECT_EQ(verify.status, 2) << verify.out << verify.err;
+}
+
+// The daemon with the test build of its HDF5 reader, which raises SIGSEGV on a file that
+// starts "D1-FAULT segv" (a stand-in for an input that crashes libhdf5; none is at hand).
+class hdf5_reader_cli_test : public datum_cli_test {
+protected:
+  command_result start_daemon() override {
+    return sh("D1DRIVE_HDF5_READER=" + quote(binary_dir() + "/d1drive-hdf5-reader-faults") + " "
+                + d1drive() + " serve --daemon --state-dir " + quote(state_) + " --config "
+                + quote(config_),
+              30);
+  }
+
+  // r1/NAME registered as AD_HDF5 (2 frames a point) with two datums; returns its uid.
+  std::string register_hdf5(const std::string& name) {
+    auto j = cli_json("resource register --spec AD_HDF5 --root " + quote(r1_) + " --path "
+                      + quote(name) + " --kwargs '{\"frame_per_point\": 2}' --wait");
+    EXPECT_TRUE(j.value("ok", false)) << j.dump(2);
+    auto uid = j["result"].value("resource_uid", "");
+    auto points = cli("datum register " + uid + " --points 2 --wait");
+    EXPECT_EQ(points.status, 0) << points.out << points.err;
+    return uid;
+  }
+};
+
+TEST_F(hdf5_reader_cli_test, integration_a_crash_in_libhdf5_fails_that_file_and_the_daemon_goes_on) {
+  test::hdf5_options gzip{true, 4};
+  ASSERT_TRUE(test::write_hdf5_stack(r1_ + "/a.h5", stack_));
+  ASSERT_TRUE(test::write_hdf5_stack(r1_ + "/c.h5", stack_, gzip));
+  ASSERT_EQ(sh("printf 'D1-FAULT segv' > " + quote(r1_ + "/b.h5") + " && head -c 5000 "
+               "/dev/urandom >> " + quote(r1_ + "/b.h5") + " && head -c 3000 " + quote(r1_ + "/a.h5")
+               + " > " + quote(r1_ + "/cut.h5"))
+              .status,
+            0);
+  std::vector<std::string> uids;
+  for (auto* name : {"a.h5", "b.h5", "cut.h5", "c.h5"})
+    uids.push_back(register_hdf5(name));
+  auto ref = test::reference({"hdf5", r1_ + "/a.h5", "0", "2"});
+  for (size_t i = 0; i < uids.size(); ++i) {
+    SCOPED_TRACE(uids[i]);
+    auto hashed = cli("datum hash " + uids[i] + " --wait");
+    auto shown = cli_json("datum show " + uids[i] + "/0");
+    if (i == 1 || i == 2) {
+      EXPECT_NE(hashed.status, 0) << hashed.out << hashed.err;
+      auto words = i == 1 ? "libhdf5 crashed reading " + r1_ + "/b.h5 (signal 11"
+                          : r1_ + "/cut.h5";
+      EXPECT_NE((hashed.out + hashed.err).find(words), std::string::npos)
+        << hashed.out << hashed.err;
+      EXPECT_TRUE(shown["result"]["datum"]["hash"].is_null()) << shown.dump(2);
+      continue;
+    }
+    EXPECT_EQ(hashed.status, 0) << hashed.out << hashed.err;
+    EXPECT_EQ(shown["result"]["datum"].value("hash", ""), ref.value("sha1", "?"))
+      << shown.dump(2);
+  }
+  auto status = cli("status");
+  EXPECT_EQ(status.status, 0) << status.out << status.err;
 }
 
 }  // namespace

@@ -115,7 +115,8 @@ TEST_F(install_test, integration_cmake_install_into_destdir_keeps_an_edited_conf
                  + " --prefix /usr/local";
   auto first = sh("rm -rf " + quote(root) + " && " + install, 120);
   ASSERT_EQ(first.status, 0) << first.out << first.err;
-  for (auto file : {"/usr/local/bin/d1drive", "/usr/local/share/man/man1/d1drive.1.gz",
+  for (auto file : {"/usr/local/bin/d1drive", "/usr/local/bin/d1drive-hdf5-reader",
+                    "/usr/local/share/man/man1/d1drive.1.gz",
                     "/usr/local/share/doc/d1drive/install.md", "/etc/d1drive/d1drive.toml",
                     "/etc/logrotate.d/d1drive"})
     EXPECT_EQ(::access((root + file).c_str(), F_OK), 0) << file;
@@ -157,6 +158,7 @@ TEST_F(install_test, integration_dpkg_x_puts_every_file_where_the_system_looks_f
     "./etc/d1drive/d1drive.toml",
     "./etc/logrotate.d/d1drive",
     "./usr/bin/d1drive",
+    "./usr/bin/d1drive-hdf5-reader",
     "./usr/lib/systemd/system/d1drive-serve.service",
     "./usr/lib/systemd/system/d1drive.service",
     "./usr/share/doc/d1drive/README.md",
@@ -262,6 +264,7 @@ TEST_F(install_test, integration_dpkg_r_leaves_conffiles_and_state_only_and_purg
     "dpkg -r d1drive >/dev/null\n"
     "echo '== after remove'\n"
     "find /etc/d1drive /etc/logrotate.d/d1drive /var/lib/d1drive /usr/bin/d1drive "
+    "/usr/bin/d1drive-hdf5-reader "
     "/usr/lib/systemd/system/d1drive.service /usr/share/doc/d1drive "
     "/usr/share/man/man1/d1drive.1.gz /etc/systemd/system/multi-user.target.wants/d1drive.service "
     "-maxdepth 0 2>/dev/null || true\n"

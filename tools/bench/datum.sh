@@ -8,6 +8,8 @@
 # Every tool reads from the page cache (the files are read once before the rounds): this
 # measures the work on the values, not the disk. Rounds are interleaved; each round takes
 # D1_BENCH_LOCK exclusively when that names a lock file (flock -x), so builds pause.
+# D1_BASELINE_BUILD=DIR adds, each round, that build's bench_datum on the HDF5 stack as tool
+# "baseline hdf5" (another commit's reader, e.g. main's, measured beside this one).
 # Usage: tools/bench/datum.sh [BUILD_DIR] [ROUNDS]   (defaults: build, 5)
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
@@ -42,6 +44,10 @@ run_round() {
       [[ $threads == one-thread ]] && name="d1drive-1-thread"
       echo "{\"tool\": \"$name $tool\", \"round\": $r, \"run\": $line}"
     done
+    if [[ $tool == hdf5 && -n ${D1_BASELINE_BUILD:-} ]]; then
+      line=$("$D1_BASELINE_BUILD/bench_datum" hash AD_HDF5 "$work" stack.h5 "{\"frame_per_point\": $fpp}" "$points" SHA-1)
+      echo "{\"tool\": \"baseline $tool\", \"round\": $r, \"run\": $line}"
+    fi
     echo "{\"tool\": \"numpy $tool\", \"round\": $r, \"run\": $("$py" "$repo/tools/bench/datum_numpy.py" "$tool" "$where" "$points" "$fpp")}"
     echo "{\"tool\": \"numpy-bincount $tool\", \"round\": $r, \"run\": $("$py" "$repo/tools/bench/datum_numpy.py" "$tool" "$where" "$points" "$fpp" bincount)}"
   done
@@ -51,7 +57,7 @@ for r in $(seq "$rounds"); do
   echo "== round $r/$rounds"
   if [[ -n ${D1_BENCH_LOCK:-} ]]; then
     export -f run_round
-    export build work py repo tiff_kwargs points fpp
+    export build work py repo tiff_kwargs points fpp D1_BASELINE_BUILD
     flock -x "$D1_BENCH_LOCK" bash -c "run_round $r" | tee -a "$work/results"
   else
     run_round "$r" | tee -a "$work/results"
