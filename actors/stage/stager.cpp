@@ -288,6 +288,10 @@ void fetch_one(self_ptr self, ctx_ptr ctx, run_ptr run, size_t index) {
     staged(self, ctx, run, index, -1);
     return item_done(self, ctx, run);
   }
+  if (!match && code_of(match.error()) == ec::not_found && run->req.dry_run && !item.is_map) {
+    item.file.detail = "to download";  // a map is read even so: its members are the plan
+    return item_done(self, ctx, run);
+  }
   if (match || code_of(match.error()) != ec::not_found) {
     fail_item(run, index, match ? final_path + " exists and does not match; not replaced"
                                 : describe(match.error()));
