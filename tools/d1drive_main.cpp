@@ -9,6 +9,7 @@
 #include "actors/control/daemon_config.hpp"
 #include "messages/error.hpp"
 #include "tools/client_commands.hpp"
+#include "tools/stage_command.hpp"
 #include "tools/daemon_process.hpp"
 #include "tools/mount_command.hpp"
 #include "tools/mount_helper.hpp"
@@ -125,6 +126,8 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--log-level", serve.log_level,
                         "trace, debug, info, warn, error or off (overrides the config)");
   d1::client_commands clients{app};
+  d1::stage_options stage;
+  auto* stage_cmd = d1::add_stage_command(app, stage);
   app.footer(help_footer);  // after the subcommands, which would inherit it
 
   if (is_mount_helper_form(app, argc, argv))
@@ -141,6 +144,8 @@ int main(int argc, char** argv) {
     return d1::run_unmount_command(unmount_point);
   if (*serve_cmd)
     return d1::run_serve_command(serve);
+  if (*stage_cmd)
+    return d1::run_stage_command(stage);
   if (clients.selected())
     return clients.run();
   return 2;

@@ -85,10 +85,17 @@ control_plane::start(caf::actor_system& sys, const daemon_config& cfg, control_i
       p->backup_ = spawn_loud<caf::detached>(sys, catalogue_backup, backup_cfg);
     }
   }
+  auto stage = start_stage_side(sys, cfg, p->mobile_.jobs);
+  if (!stage) {
+    p->stop();
+    return std::move(stage.error());
+  }
+  p->stage_ = std::move(*stage);
   control_server_config server_cfg;
   server_cfg.socket_path = p->socket_path_;
-  auto handler = make_control_handler(sys, p->mobile_.catalogue, p->mobile_.jobs,
-                                      std::move(info), p->mount_);
+  auto handler = with_stage_requests(
+    sys, make_control_handler(sys, p->mobile_.catalogue, p->mobile_.jobs, std::move(info), p->mount_),
+    p->stage_.stager);
   auto server = control_server::start(server_cfg, std::move(handler));
   if (!server) {
     p->stop();
@@ -131,6 +138,7 @@ void control_plane::stop() {
     server_.reset();
   }
   mount_->set({});
+  stage_.stop();
   if (backup_) {
     caf::scoped_actor self{backup_->home_system()};
     self->monitor(backup_);

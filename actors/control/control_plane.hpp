@@ -4,6 +4,7 @@
 
 #include "actors/control/control_requests.hpp"
 #include "actors/control/control_server.hpp"
+#include "actors/control/control_stage.hpp"
 #include "actors/control/daemon.hpp"
 #include "actors/control/daemon_config.hpp"
 #include "actors/mobile/mobile.hpp"
@@ -60,6 +61,7 @@ private:
   mobile_actors mobile_;
   bool mobile_started_ = false;
   catalogue_backup_actor backup_;
+  stage_side stage_;
   std::unique_ptr<control_server> server_;
   std::shared_ptr<mount_link> mount_ = std::make_shared<mount_link>();
   std::string socket_path_;

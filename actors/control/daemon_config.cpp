@@ -427,6 +427,11 @@ caf::expected<daemon_config> parse_config(std::string_view text, const std::stri
       jobs.scrub_every = std::chrono::seconds(*s);
     }
   }
+  if (auto stage = top.sub("stage")) {
+    reader r{*stage, "stage.", path};
+    r.read("parallel", cfg.stage.parallel, 1u, 64u);
+    collect(r);
+  }
   collect(top);
   if (!errors.empty())
     return make_error(ec::invalid_argument, errors);

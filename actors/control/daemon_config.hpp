@@ -5,6 +5,7 @@
 #pragma once
 
 #include "actors/dataone/content_cache.hpp"
+#include "actors/stage/stager.hpp"
 #include "actors/fs/crawl_guard.hpp"
 #include "actors/fs/path_cache.hpp"
 #include "actors/mobile/job_manager.hpp"
@@ -70,6 +71,8 @@ struct daemon_config {
   bool direct_reads = true;
   // The job manager's settings of [mobile]; its handles are filled in by start_mobile.
   job_manager_config jobs;
+  // [stage] parallel: objects `d1drive stage` downloads at once (1 to 64)
+  stage_config stage;
   uint32_t backup_every_s = 3600;  // catalogue backups (0: none), docs/hardening.md
   uint32_t backup_keep = 2;
 

@@ -10,4 +10,5 @@ list(APPEND D1_ACTOR_SOURCES
   control/control_plane.cpp
   control/supervision.cpp
   control/catalogue_backup.cpp
+  control/control_stage.cpp
 )

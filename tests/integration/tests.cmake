@@ -19,6 +19,8 @@ list(APPEND D1_TEST_SOURCES
   integration/service_test.cpp
   integration/install_test.cpp
   integration/tree_test.cpp
+  integration/stage_test.cpp
+  integration/stage_cli_test.cpp
 )
 # The Debian package is built once (cpack, about 10 s) for all of install_test's tests, so
 # they run in one process: one ctest test (left out of gtest discovery in tests/).

@@ -128,6 +128,15 @@ roots = ["/fast", "/archive"]
   }
 }
 
+TEST_F(daemon_config_test, reads_stage_parallel_and_checks_its_range) {
+  auto cfg = load("[stage]\nparallel = 12\n");
+  ASSERT_TRUE(cfg) << describe(cfg.error());
+  EXPECT_EQ(cfg->stage.parallel, 12u);
+  EXPECT_EQ(daemon_config{}.stage.parallel, 4u);
+  for (auto bad : {"parallel = 0", "parallel = 65", "parallel = \"4\"", "parralel = 4"})
+    EXPECT_FALSE(load(std::string{"[stage]\n"} + bad + "\n")) << bad;
+}
+
 TEST_F(daemon_config_test, the_shipped_example_is_valid) {
   auto cfg = load_config(d1::test::source_dir() + "/config/d1drive.toml", true);
   ASSERT_TRUE(cfg) << describe(cfg.error());
